@@ -1,0 +1,50 @@
+"""Dropdown values: whatever people type for a value ('vip', 'VIP客户', ' Vip ') becomes the
+value's label in the sheet's language. An unknown value stays, with a problem."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping
+
+from sheet_templates import ChoiceList, fold_label
+
+from .outcome import Normalised, Outcome, Problem
+
+
+@dataclass(frozen=True)
+class ChoiceMatcher:
+    """Folded spelling -> label, for one dropdown list in one language."""
+
+    column: str
+    labels: tuple[str, ...]
+    spellings: Mapping[str, str] = field(repr=False)
+
+    @classmethod
+    def for_list(cls, choices: ChoiceList, lang: str, column: str,
+                 extra_labels: Iterable[str] = ()) -> "ChoiceMatcher":
+        """`extra_labels`: values a team added to the workbook's Lists tab; accepted as they are."""
+        spellings: dict[str, str] = {}
+        for c in choices.choices:
+            for spelling in (*c.labels.values(), *c.aliases):
+                spellings.setdefault(fold_label(spelling), c.label(lang))
+        labels = [c.label(lang) for c in choices.choices]
+        for extra in extra_labels:
+            if extra and fold_label(extra) and fold_label(extra) not in spellings:
+                spellings[fold_label(extra)] = extra
+                labels.append(extra)
+        return cls(column=column, labels=tuple(labels), spellings=spellings)
+
+    def key_of(self, label: str) -> str | None:
+        return self.spellings.get(fold_label(label))
+
+
+def normalise_choice(value: object, matcher: ChoiceMatcher) -> Outcome:
+    text = value if isinstance(value, str) else str(value)
+    label = matcher.spellings.get(fold_label(text))
+    if label is None:
+        shown = ", ".join(matcher.labels)
+        return Problem("unknown_choice",
+                       f"{text.strip()!r} is not one of {shown}; pick one from the list "
+                       "(or add it on the Lists tab)")
+    if label == value:
+        return None
+    return Normalised(label, f"the list's own spelling of {text.strip()!r}")

@@ -1,0 +1,98 @@
+"""Names, free text and tags: white space, full-width forms and (for Latin names) letter case.
+
+Only full-width ASCII (U+FF01–FF5E) and the ideographic space are folded, not all of NFKC: a
+person's ①, ﬁ or half-width katakana are theirs to keep. CJK text is never re-cased; a Latin name
+is re-cased only when it was typed all upper or all lower ("JOHN MCDONALD"), and then through
+nameparser, which knows Mc, Mac, O' and particles such as van and de.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import nameparser
+
+from .outcome import Normalised, Outcome, Problem
+
+_FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+_SPACES = re.compile(r"\s+")
+_LINE_SPACES = re.compile(r"[^\S\n]+")
+_LATIN_NAME = re.compile(r"[A-Za-z\u00C0-\u024F .'’\-]+")
+_TAG_SEPARATORS = re.compile(r"[,;，；、|\n]+")
+# A space between two Han characters in a name is alignment padding ("张 伟"), not a word break.
+_HAN_GAP = re.compile(r"(?<=[\u3400-\u9fff\uf900-\ufaff]) (?=[\u3400-\u9fff\uf900-\ufaff])")
+MAX_NAME_LENGTH = 200
+
+
+def fold_fullwidth(text: str) -> str:
+    """Full-width ASCII to ASCII, ideographic space to space; zero-width characters removed."""
+    return text.translate(_FULLWIDTH).translate(_INVISIBLE)
+
+
+def tidy_line(text: str) -> str:
+    return _SPACES.sub(" ", fold_fullwidth(text)).strip()
+
+
+def tidy_lines(text: str) -> str:
+    """Like tidy_line, but keeps the line breaks of a multi-line cell (an address)."""
+    lines = (_LINE_SPACES.sub(" ", ln).strip() for ln in fold_fullwidth(text).splitlines())
+    return "\n".join(ln for ln in lines if ln)
+
+
+def _changed(before: object, after: str, reason: str) -> Outcome:
+    return None if after == before else Normalised(after, reason)
+
+
+@lru_cache(maxsize=65536)
+def normalise_text(value: object) -> Outcome:
+    if not isinstance(value, str):
+        return None
+    return _changed(value, tidy_lines(value), "removed extra spaces and full-width forms")
+
+
+@lru_cache(maxsize=65536)
+def normalise_name(value: object) -> Outcome:
+    if not isinstance(value, str):
+        return Problem("invalid_name", f"{value!r} is not a name; type the person's name")
+    if len(value) > MAX_NAME_LENGTH:
+        return Problem("invalid_name",
+                       f"{len(value):,} characters is too long for a name; "
+                       "move the extra text to Notes")
+    tidy = _HAN_GAP.sub("", tidy_line(value))
+    cased = recase_latin_name(tidy)
+    if cased != tidy:
+        reason = "fixed the capitals of a name typed all in one case"
+    else:
+        reason = "removed extra spaces and full-width forms"
+    return _changed(value, cased, reason)
+
+
+def recase_latin_name(name: str) -> str:
+    """'JOHN MCDONALD' -> 'John McDonald'; a mixed-case or non-Latin name comes back as it is."""
+    letters = [ch for ch in name if ch.isalpha()]
+    if len(letters) < 2 or not _LATIN_NAME.fullmatch(name):
+        return name
+    if name not in (name.upper(), name.lower()):
+        return name
+    parsed = nameparser.parse(name).capitalized(None, force=True)
+    # Splice the re-cased tokens into the name as typed, so word order and punctuation stay.
+    out = list(name)
+    for token in parsed.tokens:
+        start, end = token.span.start, token.span.end
+        if end - start == len(token.text) and name[start:end].casefold() == token.text.casefold():
+            out[start:end] = token.text
+    return "".join(out)
+
+
+@lru_cache(maxsize=65536)
+def normalise_tags(value: object) -> Outcome:
+    if not isinstance(value, str):
+        return None
+    seen: dict[str, str] = {}
+    for part in _TAG_SEPARATORS.split(fold_fullwidth(value)):
+        tag = tidy_line(part)
+        if tag and tag.casefold() not in seen:
+            seen[tag.casefold()] = tag
+    return _changed(value, ", ".join(seen.values()),
+                    "one comma between tags, no repeats or extra spaces")

@@ -1,0 +1,91 @@
+"""Turning a Plan into what `check` prints: a stable JSON object for scripts, or text for people."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from sync.plan import Plan
+
+LANG_NAMES = {"en": "English", "zh-CN": "Chinese"}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value
+
+
+def as_json(plan: Plan) -> dict:
+    table = plan.table
+    return {
+        "sheet": table.sheet,
+        "rows": len(table.rows),
+        "template": table.layout.template.name,
+        "lang": table.layout.lang,
+        "changes": [{"row_number": c.row_number, "id": c.row_id, "column": c.column,
+                     "before": _plain(c.before), "after": _plain(c.after), "rule": c.rule,
+                     "reason": c.reason} for c in plan.changes],
+        "findings": [{"row_number": f.row_number, "id": f.row_id, "column": f.column,
+                      "kind": f.kind, "message": f.message} for f in plan.findings],
+        "duplicates": [{"rows": list(d.rows), "ids": list(d.ids), "kind": d.kind,
+                        "score": d.score, "reason": d.reason} for d in plan.duplicates],
+    }
+
+
+def json_text(plan: Plan) -> str:
+    return json.dumps(as_json(plan), ensure_ascii=False, indent=2)
+
+
+def _show(value: Any, width: int = 36) -> str:
+    if value is None:
+        return "(empty)"
+    text = json.dumps(_plain(value), ensure_ascii=False) if isinstance(value, str) \
+        else str(_plain(value))
+    text = text.replace("\\n", " ")
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n:,} {one if n == 1 else (many or one + 's')}"
+
+
+def as_text(plan: Plan, limit: int = 50) -> str:
+    table = plan.table
+    certain = sum(d.kind == "certain" for d in plan.duplicates)
+    lines = [
+        f"{table.source} — sheet {table.sheet!r}: {_count(len(table.rows), 'row')} "
+        f"(template {table.layout.template.name}, "
+        f"{LANG_NAMES.get(table.layout.lang, table.layout.lang)} headers"
+        f"{', phone region ' + plan.region if plan.region else ''})",
+    ]
+    lines += [f"  note: {n}" for n in table.layout.notes]
+    if plan.clean:
+        lines.append("Clean: nothing to change, nothing to look at.")
+        return "\n".join(lines) + "\n"
+    lines.append(
+        f"Would change {_count(len(plan.changes), 'cell')}; "
+        f"{_count(len(plan.findings), 'finding')} to look at; "
+        f"{_count(len(plan.duplicates), 'duplicate pair')} "
+        f"({certain} certain, {len(plan.duplicates) - certain} possible). Nothing was changed.")
+
+    def section(title: str, items: list, render) -> None:
+        if not items:
+            return
+        lines.append("")
+        lines.append(f"{title} ({len(items):,})")
+        shown = items if limit <= 0 else items[:limit]
+        lines.extend("  " + render(x) for x in shown)
+        if len(items) > len(shown):
+            lines.append(f"  … and {len(items) - limit:,} more (--limit 0 shows all, "
+                         "--report json gives them to scripts)")
+
+    section("Changes", list(plan.changes), lambda c: (
+        f"row {c.row_number:<5} {c.row_id or '':<10} {c.column}: {_show(c.before)} → "
+        f"{_show(c.after)} — {c.reason}"))
+    section("Findings", list(plan.findings), lambda f: (
+        f"row {f.row_number:<5} {f.row_id or '':<10} {f.message}"))
+    section("Duplicates", list(plan.duplicates), lambda d: (
+        f"rows {d.rows[0]} and {d.rows[1]} ({d.ids[0] or 'no ID'}, {d.ids[1] or 'no ID'}): "
+        f"{d.kind}, score {d.score:.2f}: {d.reason}"))
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,116 @@
+"""What a template is, once loaded: columns, dropdown lists and the roles columns play.
+
+Plain frozen data. The loader (loader.py) builds it from a TOML file and checks it; everything
+else reads it. Text that people see comes in every language of LANGS.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+LANGS = ("en", "zh-CN")
+COLUMN_TYPES = (
+    "id", "name", "text", "phone", "email", "choice", "status",
+    "date", "money", "tags", "notes", "findings",
+)
+STATUS_KEYS = ("new", "active", "paused", "churned")
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One dropdown value: its labels in each language and what else people type for it."""
+
+    key: str
+    labels: Mapping[str, str]
+    aliases: tuple[str, ...] = ()
+
+    def label(self, lang: str) -> str:
+        return self.labels[lang]
+
+
+@dataclass(frozen=True)
+class ChoiceList:
+    key: str
+    choices: tuple[Choice, ...]
+
+    def labels(self, lang: str) -> list[str]:
+        return [c.label(lang) for c in self.choices]
+
+    def by_key(self, key: str) -> Choice:
+        for c in self.choices:
+            if c.key == key:
+                return c
+        raise KeyError(key)
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    type: str
+    headers: Mapping[str, str]
+    aliases: tuple[str, ...] = ()
+    help: Mapping[str, str] = field(default_factory=dict)
+    required: bool = False
+    width: int = 14
+    list: str | None = None
+
+    def header(self, lang: str) -> str:
+        return self.headers[lang]
+
+
+@dataclass(frozen=True)
+class IdFormat:
+    """How the template's row identifiers look: prefix + zero-padded number (C-000012)."""
+
+    column: str
+    prefix: str
+    digits: int
+
+    def format(self, number: int) -> str:
+        return f"{self.prefix}{number:0{self.digits}d}"
+
+
+@dataclass(frozen=True)
+class StatusSpec:
+    column: str
+    start: str
+    activity: str
+    follow_up: str | None = None
+
+
+@dataclass(frozen=True)
+class DuplicateSpec:
+    certain: tuple[str, ...]
+    name: str
+    supporting: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str
+    titles: Mapping[str, str]
+    sheet_names: Mapping[str, str]
+    columns: tuple[Column, ...]
+    lists: Mapping[str, ChoiceList]
+    id: IdFormat
+    status: StatusSpec
+    duplicates: DuplicateSpec
+    required_any: tuple[tuple[str, ...], ...] = ()
+    phone_regions: Mapping[str, str] = field(default_factory=dict)
+    words: Mapping[str, Mapping[str, Mapping[str, str]]] = field(default_factory=dict)
+
+    def column(self, key: str) -> Column:
+        for c in self.columns:
+            if c.key == key:
+                return c
+        raise KeyError(key)
+
+    def column_of_type(self, type_: str) -> Column | None:
+        return next((c for c in self.columns if c.type == type_), None)
+
+    def word(self, group: str, key: str, lang: str) -> str:
+        """A piece of sheetkeeper's own text (tab names, review headers) in `lang`."""
+        return self.words[group][key][lang]
+
+    def default_phone_region(self, lang: str) -> str | None:
+        return self.phone_regions.get(lang) or None

@@ -1,0 +1,120 @@
+"""How a template looks in a sheet, described as plain data every backend can apply: the Lists
+tab, the dropdowns fed from it, and the colour rules.
+
+Nothing here touches a file. The xlsx backend turns these into openpyxl objects; the Google
+backend into Sheets API requests. Formulas use only functions Excel, LibreOffice and Google
+Sheets share.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+from openpyxl.utils import get_column_letter, quote_sheetname
+
+from .model import Template
+
+STATUS_FILLS = {"new": "BDD7EE", "active": "C6EFCE", "paused": "FFEB9C", "churned": "D9D9D9"}
+FINDING_FILL = "F8CBAD"      # a cell with a finding: red tint
+DUPLICATE_FILL = "FCE4D6"    # a row flagged as a possible duplicate: orange tint
+OVERDUE_FONT = "C00000"      # an overdue follow-up: bold red
+HEADER_FILL = "1F4E78"
+HEADER_FONT = "FFFFFF"
+LAST_ROW = 1_048_576         # the whole column, so rows added later are covered too
+
+
+@dataclass(frozen=True)
+class ListColumn:
+    """One column of the Lists tab: a dropdown's values under the column's header."""
+
+    list_key: str
+    header: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Dropdown:
+    column_key: str
+    cells: str          # A1 range on the table tab, e.g. "H2:H1048576"
+    source: str         # the Lists range feeding it, e.g. "Lists!$A$2:$A$4"
+
+
+@dataclass(frozen=True)
+class ColourRule:
+    name: str           # what the rule is for, for logs and tests
+    cells: str          # A1 range it applies to
+    formula: str        # true for cells to colour; relative to the range's top-left cell
+    fill: str | None = None
+    font: str | None = None
+    bold: bool = False
+
+
+def lists_tab(template: Template, lang: str,
+              added: Mapping[str, tuple[str, ...]] | None = None) -> list[ListColumn]:
+    """The Lists tab's columns: one per dropdown list, plus the review decisions. `added` keeps
+    values a team put on the tab themselves."""
+    columns, seen = [], set()
+    for c in template.columns:
+        if c.list and c.list not in seen:
+            seen.add(c.list)
+            labels = template.lists[c.list].labels(lang)
+            extra = tuple(v for v in (added or {}).get(c.list, ()) if v not in labels)
+            columns.append(ListColumn(c.list, c.header(lang), tuple(labels) + extra))
+    decisions = template.words["decisions"]
+    columns.append(ListColumn("decision", template.word("review_headers", "decision", lang),
+                              (decisions["merge"][lang], decisions["keep_both"][lang])))
+    return columns
+
+
+def list_range(tab: str, lists: list[ListColumn], list_key: str) -> str:
+    index = next(i for i, c in enumerate(lists) if c.list_key == list_key)
+    letter = get_column_letter(index + 1)
+    return f"{quote_sheetname(tab)}!${letter}$2:${letter}${len(lists[index].values) + 1}"
+
+
+def dropdowns(template: Template, lang: str, positions: Mapping[str, int], lists_tab_name: str,
+              lists: list[ListColumn], first_row: int = 2) -> list[Dropdown]:
+    """`positions`: template column key -> 0-based sheet column."""
+    out = []
+    for c in template.columns:
+        if c.list and c.key in positions:
+            letter = get_column_letter(positions[c.key] + 1)
+            out.append(Dropdown(c.key, f"{letter}{first_row}:{letter}{LAST_ROW}",
+                                list_range(lists_tab_name, lists, c.list)))
+    return out
+
+
+def colour_rules(template: Template, lang: str, positions: Mapping[str, int],
+                 first_row: int = 2) -> list[ColourRule]:
+    """In priority order: a finding's red beats a duplicate's orange beats status colours."""
+    letter = {k: get_column_letter(i + 1) for k, i in positions.items()}
+    last = get_column_letter(max(positions.values()) + 1)
+    header_row = first_row - 1
+    row_cells = f"A{first_row}:{last}{LAST_ROW}"
+    rules = []
+    findings = template.column_of_type("findings")
+    if findings and findings.key in letter:
+        f = f"${letter[findings.key]}{first_row}"
+        # A finding line starts with the header of the cell it is about ("Phone: …"); the
+        # newline in front keeps "Name" from matching inside another line's text.
+        rules.append(ColourRule(
+            "finding", row_cells,
+            f'ISNUMBER(SEARCH(CHAR(10)&A${header_row}&":",CHAR(10)&{f}))', fill=FINDING_FILL))
+        marker = template.word("words", "duplicate_marker", lang)
+        rules.append(ColourRule("duplicate", row_cells,
+                                f'ISNUMBER(SEARCH("{marker}",{f}))', fill=DUPLICATE_FILL))
+    follow_up = template.status.follow_up
+    if follow_up and follow_up in letter:
+        col = letter[follow_up]
+        rules.append(ColourRule(
+            "overdue", f"{col}{first_row}:{col}{LAST_ROW}",
+            f"AND(ISNUMBER({col}{first_row}),{col}{first_row}<TODAY())",
+            font=OVERDUE_FONT, bold=True))
+    status = template.status.column
+    if status in letter:
+        col = letter[status]
+        for choice in template.lists[template.column(status).list].choices:
+            rules.append(ColourRule(
+                f"status:{choice.key}", f"{col}{first_row}:{col}{LAST_ROW}",
+                f'${col}{first_row}="{choice.label(lang)}"', fill=STATUS_FILLS[choice.key]))
+    return rules

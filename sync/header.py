@@ -1,0 +1,80 @@
+"""Recognising a sheet's header: which row it is, which template it follows, in which language,
+and which column is which. Columns are matched by header text and its aliases, in either
+language; a user's own extra columns are simply not matched, and so never touched."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from sheet_templates import Template, fold_label
+
+from .errors import TableLayoutError
+from .table import Layout
+from .xlsx_package import column_letter
+
+HEADER_SEARCH_ROWS = 10
+MIN_MATCHED_COLUMNS = 2
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+@dataclass(frozen=True)
+class HeaderMatch:
+    template: Template
+    row: int          # 0-based
+    matched: int
+
+
+def _spellings(template: Template) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for c in template.columns:
+        for s in (*c.headers.values(), *c.aliases):
+            out.setdefault(fold_label(s), c.key)
+    return out
+
+
+def best_header(rows: Sequence[Sequence[Any]], templates: Sequence[Template]) -> HeaderMatch | None:
+    best: HeaderMatch | None = None
+    for template in templates:
+        spellings = _spellings(template)
+        for r, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+            keys = {spellings.get(fold_label(v)) for v in row if isinstance(v, str)}
+            keys.discard(None)
+            if len(keys) >= MIN_MATCHED_COLUMNS and (best is None or len(keys) > best.matched):
+                best = HeaderMatch(template, r, len(keys))
+    return best
+
+
+def layout_for(row: Sequence[Any], row_number: int, template: Template) -> Layout:
+    """The Layout for header cells `row` (sheet row `row_number`, 1-based)."""
+    filled = [i for i, v in enumerate(row) if v not in (None, "")]
+    first, last = filled[0], filled[-1]
+    cells = list(row[first:last + 1])
+    headers = tuple("" if v is None else str(v).strip() for v in cells)
+    seen: dict[str, int] = {}
+    for i, h in enumerate(headers):
+        if not h:
+            continue
+        if h.casefold() in seen:
+            a, b = column_letter(first + seen[h.casefold()]), column_letter(first + i)
+            raise TableLayoutError(
+                f"columns {a} and {b} both have the header {h!r}; rename one of them so "
+                "each column has its own header, then run again")
+        seen[h.casefold()] = i
+    spellings = _spellings(template)
+    columns: dict[str, int] = {}
+    notes: list[str] = []
+    for i, h in enumerate(headers):
+        key = spellings.get(fold_label(h)) if h else None
+        if key is None:
+            continue
+        if key in columns:
+            kept = headers[columns[key]]
+            notes.append(f"column {column_letter(first + i)} {h!r} also looks like {kept!r}; "
+                         f"only {kept!r} is checked, {h!r} is left alone")
+            continue
+        columns[key] = i
+    cjk = sum(1 for i in columns.values() if _CJK.search(headers[i]))
+    lang = "zh-CN" if cjk * 2 > len(columns) else "en"
+    return Layout(template=template, lang=lang, header_row=row_number, headers=headers,
+                  first_column=first, columns=columns, notes=tuple(notes))

@@ -1,0 +1,318 @@
+"""Planning: running the rules over a table snapshot. Pure: a SheetTable in, a Plan out.
+
+The plan says what would change (each CellChange with its rule, reason, before and after), what a
+person should look at (Findings, the value left as typed), and which rows are the same person
+(DuplicateMatch). Formula cells are never touched or judged: they are the sheet's, not a person's
+typing.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, Callable
+
+from rules.choices import ChoiceMatcher, normalise_choice
+from rules.dates import normalise_date
+from rules.duplicates import IdentityRecord, find_duplicates
+from rules.email import normalise_email
+from rules.ids import id_number, next_free, normalise_id
+from rules.outcome import Normalised, Outcome, Problem, is_blank
+from rules.phone import normalise_phone
+from rules.money import normalise_money
+from rules.status import StatusThresholds, classify_status
+from rules.text import normalise_name, normalise_tags, normalise_text
+from sheet_templates import Column, Template
+
+from .table import SheetTable
+
+# Columns sheetkeeper fills itself: they do not make a row "non-empty".
+_OWN_TYPES = ("id", "status", "findings")
+
+
+@dataclass(frozen=True)
+class RuleSettings:
+    today: dt.date
+    phone_region: str | None = None   # None: the template's default for the sheet's language
+    date_order: str = "auto"
+    thresholds: StatusThresholds = StatusThresholds()
+    ids_issued: int = 0               # highest ID number ever issued here (IDs are never reused)
+
+
+@dataclass(frozen=True, slots=True)
+class CellChange:
+    row_number: int
+    row_id: str | None
+    column: str          # the header text as it stands in the sheet
+    key: str             # the template column key
+    before: Any
+    after: Any
+    rule: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    row_number: int
+    row_id: str | None
+    column: str | None
+    kind: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateMatch:
+    rows: tuple[int, int]
+    ids: tuple[str | None, str | None]
+    kind: str
+    score: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    table: SheetTable
+    region: str | None
+    changes: tuple[CellChange, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    duplicates: tuple[DuplicateMatch, ...] = ()
+
+    @property
+    def clean(self) -> bool:
+        return not (self.changes or self.findings or self.duplicates)
+
+
+def plan_table(table: SheetTable, settings: RuleSettings) -> Plan:
+    layout, template = table.layout, table.layout.template
+    region = settings.phone_region or template.default_phone_region(layout.lang)
+    rows = table.rows
+    own = {layout.index(c.key) for c in template.columns if c.type in _OWN_TYPES}
+    live = [i for i, row in enumerate(rows)
+            if any(v is not None for j, v in enumerate(row) if j not in own)]
+    effective = [list(row) for row in rows]
+    valid: dict[str, list[bool]] = {}
+    changes: list[CellChange] = []
+    findings: list[Finding] = []
+    ids = _row_ids(table, live)
+
+    def is_formula(i: int, j: int) -> bool:
+        return bool(table.formulas) and (table.row_numbers[i], j) in table.formulas
+
+    # IDs first, so every change on a new row carries the ID the row is about to get.
+    changes += _assign_ids(table, live, effective, ids, settings, is_formula)
+    for key, j in layout.columns.items():
+        column = template.column(key)
+        rule = _cell_rule(column, table, region, settings)
+        if rule is None:
+            continue
+        header, ok = layout.headers[j], [True] * len(rows)
+        for i in live:
+            value = rows[i][j]
+            if value is None or is_formula(i, j):
+                continue
+            outcome = rule(value)
+            if outcome is None:
+                continue
+            if isinstance(outcome, Normalised):
+                effective[i][j] = outcome.value
+                changes.append(CellChange(table.row_numbers[i], ids[i], header, key, value,
+                                          outcome.value, column.type, outcome.reason))
+            else:
+                ok[i] = False
+                findings.append(Finding(table.row_numbers[i], ids[i], header, outcome.kind,
+                                        _message(header, outcome)))
+        valid[key] = ok
+
+    findings += _duplicate_ids(table, live, effective, ids)
+    findings += _required(table, live, effective, ids, is_formula)
+    status_changes, status_findings = _statuses(table, live, effective, ids, valid, settings,
+                                                is_formula)
+    changes += status_changes
+    findings += status_findings
+    duplicates = _duplicates(table, live, effective, ids, valid)
+    changes.sort(key=lambda c: (c.row_number, layout.columns[c.key]))
+    findings.sort(key=lambda f: (f.row_number, f.column or ""))
+    return Plan(table=table, region=region, changes=tuple(changes), findings=tuple(findings),
+                duplicates=tuple(duplicates))
+
+
+def _message(header: str, outcome: Problem) -> str:
+    return f"{header}: {outcome.message}"
+
+
+def _cell_rule(column: Column, table: SheetTable, region: str | None,
+               settings: RuleSettings) -> Callable[[Any], Outcome] | None:
+    template, lang = table.layout.template, table.layout.lang
+    if column.type == "id":
+        return partial(normalise_id, fmt=template.id)
+    if column.type == "choice":
+        matcher = ChoiceMatcher.for_list(template.lists[column.list], lang, column.key,
+                                         table.list_values.get(column.list, ()))
+        return partial(normalise_choice, matcher=matcher)
+    simple = {
+        "name": normalise_name,
+        "text": normalise_text,
+        "phone": partial(normalise_phone, region=region),
+        "email": normalise_email,
+        "date": partial(normalise_date, order=settings.date_order),
+        "money": normalise_money,
+        "tags": normalise_tags,
+    }
+    return simple.get(column.type)  # status, notes, findings: handled elsewhere or left alone
+
+
+def _row_ids(table: SheetTable, live: list[int]) -> list[str | None]:
+    """Each row's ID as it stands, written the template's way where it is recognisable."""
+    out: list[str | None] = [None] * len(table.rows)
+    j = table.layout.index(table.layout.template.id.column)
+    if j is None:
+        return out
+    fmt = table.layout.template.id
+    for i in live:
+        value = table.rows[i][j]
+        number = id_number(value, fmt)
+        out[i] = fmt.format(number) if number is not None else (
+            None if value is None else str(value))
+    return out
+
+
+def _assign_ids(table, live, effective, ids, settings, is_formula) -> list[CellChange]:
+    fmt = table.layout.template.id
+    j = table.layout.index(fmt.column)
+    if j is None:
+        return []
+    used = [n for i in live if (n := id_number(effective[i][j], fmt)) is not None]
+    number = next_free(used, settings.ids_issued)
+    changes = []
+    for i in live:
+        if is_blank(effective[i][j]) and not is_formula(i, j):
+            new_id = fmt.format(number)
+            number += 1
+            changes.append(CellChange(table.row_numbers[i], new_id, table.layout.headers[j],
+                                      fmt.column, table.rows[i][j], new_id, "id",
+                                      "a new row gets the next free ID"))
+            effective[i][j] = new_id
+            ids[i] = new_id
+    return changes
+
+
+def _duplicate_ids(table, live, effective, ids) -> list[Finding]:
+    fmt = table.layout.template.id
+    j = table.layout.index(fmt.column)
+    if j is None:
+        return []
+    first_row: dict[int, int] = {}
+    findings = []
+    for i in live:
+        number = id_number(effective[i][j], fmt)
+        if number is None:
+            continue
+        if number in first_row:
+            findings.append(Finding(
+                table.row_numbers[i], ids[i], table.layout.headers[j], "duplicate_id",
+                f"{table.layout.headers[j]}: {fmt.format(number)} is also the ID of row "
+                f"{table.row_numbers[first_row[number]]}; IDs must be unique. If this is the "
+                "same person, merge the rows; if not, clear this cell to get a new ID"))
+        else:
+            first_row[number] = i
+    return findings
+
+
+def _required(table, live, effective, ids, is_formula) -> list[Finding]:
+    layout, template = table.layout, table.layout.template
+    findings = []
+    required = [(c, layout.index(c.key)) for c in template.columns if c.required]
+    groups = [[(k, layout.index(k)) for k in group] for group in template.required_any]
+    groups = [[(k, j) for k, j in g if j is not None] for g in groups]
+    for i in live:
+        for column, j in required:
+            if j is not None and is_blank(effective[i][j]) and not is_formula(i, j):
+                header = layout.headers[j]
+                findings.append(Finding(table.row_numbers[i], ids[i], header, "missing_value",
+                                        f"{header}: is empty; every row needs one"))
+        for group in groups:
+            if group and all(is_blank(effective[i][j]) and not is_formula(i, j)
+                             for _, j in group):
+                names = " or ".join(layout.headers[j] for _, j in group)
+                findings.append(Finding(table.row_numbers[i], ids[i], layout.headers[group[0][1]],
+                                        "missing_contact",
+                                        f"no {names}: add at least one way to reach this person"))
+    return findings
+
+
+def _statuses(table, live, effective, ids, valid, settings, is_formula):
+    layout, template = table.layout, table.layout.template
+    spec = template.status
+    j = layout.index(spec.column)
+    if j is None:
+        return [], []
+    header = layout.headers[j]
+    choices = template.lists[template.column(spec.column).list]
+    matcher = ChoiceMatcher.for_list(choices, layout.lang, spec.column)
+    start_j, activity_j = layout.index(spec.start), layout.index(spec.activity)
+
+    def as_date(i: int, k: int | None, key: str) -> dt.date | None:
+        if k is None or not valid.get(key, [True] * len(effective))[i]:
+            return None
+        value = effective[i][k]
+        if isinstance(value, dt.datetime):
+            return value.date()
+        return value if isinstance(value, dt.date) else None
+
+    changes, findings = [], []
+    for i in live:
+        if is_formula(i, j):
+            continue
+        current = effective[i][j]
+        decision = classify_status(as_date(i, start_j, spec.start),
+                                   as_date(i, activity_j, spec.activity),
+                                   settings.today, settings.thresholds)
+        if decision is not None:
+            target, rule, reason = choices.by_key(decision.key).label(layout.lang), "status", \
+                decision.reason
+        elif current is None:
+            continue
+        else:
+            outcome = normalise_choice(current, matcher)
+            if isinstance(outcome, Problem):
+                findings.append(Finding(table.row_numbers[i], ids[i], header, outcome.kind,
+                                        _message(header, outcome)))
+                continue
+            if outcome is None:
+                continue
+            target, rule, reason = outcome.value, "choice", outcome.reason
+        if target != current:
+            changes.append(CellChange(table.row_numbers[i], ids[i], header, spec.column,
+                                      table.rows[i][j], target, rule, reason))
+            effective[i][j] = target
+    return changes, findings
+
+
+def _duplicates(table, live, effective, ids, valid) -> list[DuplicateMatch]:
+    layout, spec = table.layout, table.layout.template.duplicates
+
+    def value(i: int, key: str, trusted: bool = True) -> str:
+        # Identity (certain) values must have passed their rule; supporting values only need to
+        # agree, so even an invalid phone's digits can back a similar name.
+        j = layout.index(key)
+        if j is None or (trusted and not valid.get(key, [True] * len(effective))[i]):
+            return ""
+        v = effective[i][j]
+        if v is None:
+            return ""
+        return v.isoformat() if isinstance(v, dt.date) else str(v)
+
+    name_j = layout.index(spec.name)
+    records = [IdentityRecord(
+        index=i,
+        name=value(i, spec.name) if name_j is not None else "",
+        certain={k: value(i, k) for k in spec.certain},
+        supporting={k: value(i, k, trusted=False) for k in spec.supporting},
+    ) for i in live]
+    labels = {k: layout.headers[j] for k, j in layout.columns.items()}
+    pairs = find_duplicates(records, labels=labels)
+    return [DuplicateMatch(rows=(table.row_numbers[p.a], table.row_numbers[p.b]),
+                           ids=(ids[p.a], ids[p.b]), kind=p.kind, score=p.score,
+                           reason=p.reason)
+            for p in pairs]

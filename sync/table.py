@@ -1,0 +1,54 @@
+"""The immutable snapshot of one table that a sync cycle works on.
+
+Rows keep their sheet row numbers so that findings point at what a person sees; planning keys
+everything else on the row's ID, never on its position.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from sheet_templates import Template
+
+from .xlsx_package import column_letter
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the template's columns are in this sheet: found by header, never by position."""
+
+    template: Template
+    lang: str
+    header_row: int                   # 1-based sheet row of the header
+    headers: tuple[str, ...]          # header texts as they stand, one per table column
+    first_column: int                 # 0-based sheet column of headers[0]
+    columns: Mapping[str, int]        # template column key -> index into headers
+    notes: tuple[str, ...] = ()       # things worth telling about the header (ignored twins)
+
+    def index(self, key: str) -> int | None:
+        return self.columns.get(key)
+
+    def header_of(self, key: str) -> str:
+        return self.headers[self.columns[key]]
+
+    def letter(self, index: int) -> str:
+        return column_letter(self.first_column + index)
+
+
+@dataclass(frozen=True)
+class SheetTable:
+    """Header + data rows of one sheet, values as read (None for an empty cell)."""
+
+    source: str                       # the workbook path or sheet key, for messages
+    sheet: str
+    layout: Layout
+    rows: tuple[tuple[Any, ...], ...]  # data rows (blank rows dropped), aligned to headers
+    row_numbers: tuple[int, ...]      # 1-based sheet row number of each data row
+    formulas: frozenset[tuple[int, int]] = field(default=frozenset())  # (row_number, index)
+    list_values: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # from Lists tab
+
+    def column(self, key: str) -> list[Any] | None:
+        i = self.layout.index(key)
+        if i is None:
+            return None
+        return [row[i] for row in self.rows]

@@ -1,0 +1,180 @@
+"""Installing a template into a new .xlsx workbook (openpyxl).
+
+The workbook gets: the table tab (frozen, styled header, widths, number formats, dropdowns and
+colour rules over whole columns), a Lists tab feeding every dropdown, an empty Review tab for
+duplicate pairs, and a Data dictionary tab. An existing file is never overwritten.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from openpyxl import Workbook
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+
+from sheet_templates import Template
+from sheet_templates.presentation import (
+    HEADER_FILL, HEADER_FONT, ColourRule, Dropdown, colour_rules, dropdowns, list_range,
+    lists_tab,
+)
+
+from .errors import TemplateInstallError
+
+NUMBER_FORMATS = {"date": "yyyy-mm-dd", "money": "#,##0.00", "phone": "@", "id": "@"}
+_HEADER_FONT = Font(bold=True, color=HEADER_FONT)
+_HEADER_FILL = PatternFill("solid", start_color=HEADER_FILL, end_color=HEADER_FILL)
+_THIN = Side(style="thin", color="BFBFBF")
+
+
+def install_new(template: Template, path: Path, lang: str = "en",
+                rows: Iterable[Mapping[str, Any]] = ()) -> Path:
+    """Write a new workbook at `path` laid out for `template`; `rows` (by column key) are added
+    as data, as a person would type them."""
+    path = Path(path)
+    if path.suffix.lower() != ".xlsx":
+        raise TemplateInstallError(f"{path}: the file name must end in .xlsx")
+    if path.exists():
+        raise TemplateInstallError(
+            f"{path} already exists; sheetkeeper will not overwrite it. Choose a new file name, "
+            "or use --upgrade to add the template to that workbook")
+    if not path.parent.is_dir():
+        raise TemplateInstallError(f"{path.parent}: no such folder; create it first")
+    book = build_workbook(template, lang, rows)
+    _save_new(book, path)
+    return path
+
+
+def build_workbook(template: Template, lang: str, rows: Iterable[Mapping[str, Any]] = ()) -> Workbook:
+    book = Workbook()
+    table = book.active
+    table.title = template.sheet_names[lang]
+    positions = {c.key: i for i, c in enumerate(template.columns)}
+    _write_table_header(table, template, lang)
+    for r, row in enumerate(rows, start=2):
+        for key, value in row.items():
+            table.cell(row=r, column=positions[key] + 1, value=value)
+    lists_name = template.word("tabs", "lists", lang)
+    lists = lists_tab(template, lang)
+    _write_lists_tab(book.create_sheet(lists_name), lists)
+    apply_dropdowns(table, dropdowns(template, lang, positions, lists_name, lists))
+    apply_colour_rules(table, colour_rules(template, lang, positions))
+    review = book.create_sheet(template.word("tabs", "review", lang))
+    _write_review_tab(review, template, lang, lists_name, lists)
+    _write_dictionary_tab(book.create_sheet(template.word("tabs", "dictionary", lang)),
+                          template, lang)
+    book.properties.title = template.titles[lang]
+    book.properties.creator = "sheetkeeper"
+    book.properties.created = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return book
+
+
+def _style_header(sheet: Worksheet, headers: list[str], widths: list[int]) -> None:
+    for i, (text, width) in enumerate(zip(headers, widths), start=1):
+        cell = sheet.cell(row=1, column=i, value=text)
+        cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
+        cell.alignment = Alignment(vertical="center", wrap_text=True)
+        cell.border = Border(bottom=_THIN)
+        sheet.column_dimensions[get_column_letter(i)].width = width
+    sheet.row_dimensions[1].height = 24
+    sheet.freeze_panes = "A2"
+
+
+def _write_table_header(sheet: Worksheet, template: Template, lang: str) -> None:
+    columns = template.columns
+    _style_header(sheet, [c.header(lang) for c in columns], [c.width for c in columns])
+    for i, c in enumerate(columns, start=1):
+        fmt = NUMBER_FORMATS.get(c.type)
+        if fmt:
+            sheet.column_dimensions[get_column_letter(i)].number_format = fmt
+        if c.type in ("notes", "findings"):
+            sheet.column_dimensions[get_column_letter(i)].alignment = Alignment(wrap_text=True)
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}1"
+
+
+def _write_lists_tab(sheet: Worksheet, lists) -> None:
+    _style_header(sheet, [c.header for c in lists], [max(14, len(c.header) + 4) for c in lists])
+    for i, column in enumerate(lists, start=1):
+        for r, value in enumerate(column.values, start=2):
+            sheet.cell(row=r, column=i, value=value)
+
+
+def apply_dropdowns(sheet: Worksheet, specs: list[Dropdown]) -> None:
+    for spec in specs:
+        # A warning, not a stop: a person may type an alias ("vip客户") that sheetkeeper turns
+        # into the list's value, or a new value it flags; refusing the typing would lose it.
+        # showDropDown must stay unset: in the file format, True *hides* the arrow.
+        validation = DataValidation(type="list", formula1=f"={spec.source}", allow_blank=True,
+                                    showErrorMessage=True, errorStyle="warning",
+                                    errorTitle="Not in the list",
+                                    error="This value is not in the list. Keep it anyway?")
+        validation.add(spec.cells)
+        sheet.add_data_validation(validation)
+
+
+def apply_colour_rules(sheet: Worksheet, specs: list[ColourRule]) -> None:
+    for spec in specs:
+        fill = (PatternFill("solid", start_color=spec.fill, end_color=spec.fill)
+                if spec.fill else None)
+        font = Font(color=spec.font, bold=spec.bold) if spec.font or spec.bold else None
+        sheet.conditional_formatting.add(
+            spec.cells, FormulaRule(formula=[spec.formula], fill=fill, font=font))
+
+
+def _write_review_tab(sheet: Worksheet, template: Template, lang: str, lists_name: str,
+                      lists) -> None:
+    keys = ["pair", "kind", "score", "reason", "id_a", "name_a", "details_a", "id_b", "name_b",
+            "details_b", "decision", "decided"]
+    widths = [8, 10, 8, 40, 13, 20, 36, 13, 20, 36, 14, 18]
+    _style_header(sheet, [template.word("review_headers", k, lang) for k in keys], widths)
+    decision_col = get_column_letter(keys.index("decision") + 1)
+    apply_dropdowns(sheet, [Dropdown("decision", f"{decision_col}2:{decision_col}100000",
+                                     list_range(lists_name, lists, "decision"))])
+
+
+def _write_dictionary_tab(sheet: Worksheet, template: Template, lang: str) -> None:
+    keys = ["column", "type", "required", "values", "help", "aliases"]
+    _style_header(sheet, [template.word("dictionary_headers", k, lang) for k in keys],
+                  [20, 18, 9, 36, 70, 50])
+    yes = template.word("words", "yes", lang)
+    one_of = {k: template.word("words", "one_of", lang)
+              for group in template.required_any for k in group}
+    for r, c in enumerate(template.columns, start=2):
+        values = ", ".join(template.lists[c.list].labels(lang)) if c.list else ""
+        required = yes if c.required else one_of.get(c.key, "")
+        row = [c.header(lang), template.word("types", c.type, lang), required, values,
+               c.help[lang], ", ".join(c.aliases)]
+        for i, value in enumerate(row, start=1):
+            cell = sheet.cell(row=r, column=i, value=value)
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def _save_new(book: Workbook, path: Path) -> None:
+    """Save to a temporary file beside `path`, then link it into place: the link fails if a file
+    appeared at `path` meanwhile, so an existing workbook is never replaced."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        book.save(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise TemplateInstallError(f"{path} appeared while installing; it was left alone") \
+                from None
+    finally:
+        os.unlink(tmp)
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current

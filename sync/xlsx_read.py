@@ -1,0 +1,141 @@
+"""Reading a workbook's table in one fast pass (python-calamine), without changing the file."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+import python_calamine as calamine
+
+from sheet_templates import BUILTIN, Template, builtin, fold_label
+
+from .errors import SheetNotFound, TableLayoutError, WorkbookDamaged, WorkbookEncrypted
+from .header import HEADER_SEARCH_ROWS, best_header, layout_for
+from .table import Layout, SheetTable
+from .xlsx_package import column_letter, formula_cells, sniff
+
+
+def read_table(path: Path | str, templates: Sequence[Template] | None = None,
+               sheet: str | None = None) -> SheetTable:
+    """The customer table of the workbook at `path`: the sheet that looks most like one of
+    `templates` (all built-in ones by default), or `sheet` if named."""
+    path = Path(path)
+    templates = list(templates) if templates else [builtin(n) for n in BUILTIN]
+    sniff(path)
+    book = _open(path)
+    try:
+        name, layout = _choose_sheet(path, book, templates, sheet)
+        data = _sheet_rows(path, book, name)
+        merged = book.get_sheet_by_name(name).merged_cell_ranges or []
+        list_values = _list_tab_values(book, layout)
+    finally:
+        book.close()
+    _refuse_merged_cells(path, name, layout, merged)
+    return _build_table(path, name, layout, data, list_values)
+
+
+def _open(path: Path) -> "calamine.CalamineWorkbook":
+    try:
+        return calamine.CalamineWorkbook.from_path(str(path))
+    except calamine.PasswordError:
+        raise WorkbookEncrypted(f"{path}: the workbook is password-protected; remove the "
+                                "password or save an unprotected copy, then run again") from None
+    except (calamine.CalamineError, calamine.ZipError, calamine.XmlError, OSError, ValueError) as e:
+        raise WorkbookDamaged(f"{path}: the workbook cannot be read ({e}); let Excel repair it "
+                              "or restore it from a backup, then run again") from None
+
+
+def _sheet_rows(path: Path, book, name: str, nrows: int | None = None) -> list[list[Any]]:
+    try:
+        return book.get_sheet_by_name(name).to_python(skip_empty_area=False, nrows=nrows)
+    except (calamine.CalamineError, calamine.XmlError, calamine.ZipError, ValueError) as e:
+        raise WorkbookDamaged(f"{path}: sheet {name!r} cannot be read ({e}); let Excel repair "
+                              "the workbook or restore it from a backup") from None
+
+
+def _choose_sheet(path: Path, book, templates: Sequence[Template],
+                  sheet: str | None) -> tuple[str, Layout]:
+    names = [m.name for m in book.sheets_metadata
+             if m.typ == calamine.SheetTypeEnum.WorkSheet]
+    if sheet is not None and sheet not in names:
+        raise SheetNotFound(f"{path}: there is no sheet called {sheet!r}; "
+                            f"the sheets are: {', '.join(names)}")
+    candidates = [sheet] if sheet else names
+    # A sheet named the template's way is preferred over any other that merely matches.
+    preferred = {n for t in templates for n in t.sheet_names.values()}
+    candidates.sort(key=lambda n: n not in preferred)
+    best = None
+    for name in candidates:
+        match = best_header(_sheet_rows(path, book, name, HEADER_SEARCH_ROWS), templates)
+        if match and (best is None or match.matched > best[1].matched):
+            best = (name, match)
+    if best is None:
+        where = f"sheet {sheet!r}" if sheet else "any sheet"
+        expected = ", ".join(c.header("en") for c in templates[0].columns[1:5])
+        expected_zh = "、".join(c.header("zh-CN") for c in templates[0].columns[1:5])
+        raise TableLayoutError(
+            f"{path}: no header row found in {where} (looked at the first "
+            f"{HEADER_SEARCH_ROWS} rows for column names such as {expected} or {expected_zh}); "
+            "add a header row above the data, or install a template with `sheetkeeper install`")
+    name, match = best
+    header = _sheet_rows(path, book, name, match.row + 1)[match.row]
+    return name, layout_for(header, match.row + 1, match.template)
+
+
+def _list_tab_values(book, layout: Layout) -> dict[str, tuple[str, ...]]:
+    """Values a team added on the Lists tab, per template list key."""
+    tab_names = set(layout.template.words["tabs"]["lists"].values())
+    tab = next((n for n in book.sheet_names if n in tab_names), None)
+    if tab is None:
+        return {}
+    try:
+        rows = book.get_sheet_by_name(tab).to_python(skip_empty_area=False)
+    except (calamine.CalamineError, calamine.XmlError, ValueError):
+        return {}
+    if not rows:
+        return {}
+    by_header = {}
+    for c in layout.template.columns:
+        if c.list:
+            for h in c.headers.values():
+                by_header[fold_label(h)] = c.list
+    out: dict[str, tuple[str, ...]] = {}
+    for j, head in enumerate(rows[0]):
+        key = by_header.get(fold_label(str(head))) if head else None
+        if key:
+            out[key] = tuple(str(r[j]).strip() for r in rows[1:]
+                             if j < len(r) and str(r[j]).strip())
+    return out
+
+
+def _refuse_merged_cells(path: Path, name: str, layout: Layout, merged: list) -> None:
+    # Merged cells have no answer to "which row is this value in"; writing into them corrupts
+    # what people see. The list must be unmerged before sheetkeeper can look after it.
+    first, last = layout.first_column, layout.first_column + len(layout.headers) - 1
+    for (r0, c0), (r1, c1) in merged:
+        if r1 >= layout.header_row - 1 and c1 >= first and c0 <= last:
+            cells = f"{column_letter(c0)}{r0 + 1}:{column_letter(c1)}{r1 + 1}"
+            raise TableLayoutError(
+                f"{path}: cells {cells} on sheet {name!r} are merged inside the table; unmerge "
+                "them (Excel: Home > Merge & Center > Unmerge Cells) so each cell holds one "
+                "value, then run again")
+
+
+def _build_table(path: Path, name: str, layout: Layout, data: list[list[Any]],
+                 list_values: dict[str, tuple[str, ...]]) -> SheetTable:
+    first, width = layout.first_column, len(layout.headers)
+    end = first + width
+    rows, numbers = [], []
+    for r in range(layout.header_row, len(data)):
+        cells = data[r][first:end]
+        if not any(v != "" and v is not None for v in cells):
+            continue
+        cells = [None if v == "" else v for v in cells]
+        if len(cells) < width:
+            cells.extend([None] * (width - len(cells)))
+        rows.append(tuple(cells))
+        numbers.append(r + 1)
+    formulas = frozenset(
+        (r + 1, c - first) for r, c in formula_cells(path, name)
+        if r >= layout.header_row and first <= c < end)
+    return SheetTable(source=str(path), sheet=name, layout=layout, rows=tuple(rows),
+                      row_numbers=tuple(numbers), formulas=formulas, list_values=list_values)
