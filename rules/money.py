@@ -56,6 +56,8 @@ def _parse_number(text: str) -> Decimal | None:
     if last >= 0 and decimals in (1, 2) or (last >= 0 and text.count(text[last]) == 1
                                             and decimals != 3):
         whole, frac = text[:last], text[last + 1:]
+        if text[last] in whole:  # "1.234.5": the decimal mark cannot also group thousands
+            return None
     else:
         whole, frac = text, ""
     groups = re.split(r"[,.]", whole)

@@ -18,7 +18,7 @@ _FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
 _SPACES = re.compile(r"\s+")
 _LINE_SPACES = re.compile(r"[^\S\n]+")
-_LATIN_NAME = re.compile(r"[A-Za-z\u00C0-\u024F .'’\-]+")
+_LATIN_NAME = re.compile(r"[A-Za-z\u00C0-\u024F .,'’\-]+")
 _TAG_SEPARATORS = re.compile(r"[,;，；、|\n]+")
 # A space between two Han characters in a name is alignment padding ("张 伟"), not a word break.
 _HAN_GAP = re.compile(r"(?<=[\u3400-\u9fff\uf900-\ufaff]) (?=[\u3400-\u9fff\uf900-\ufaff])")

@@ -96,6 +96,11 @@ def _write_table_header(sheet: Worksheet, template: Template, lang: str) -> None
         if c.type in ("notes", "findings"):
             sheet.column_dimensions[get_column_letter(i)].alignment = Alignment(wrap_text=True)
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}1"
+    # Printed, a customer list is read across: one page wide, landscape, header on every page.
+    sheet.page_setup.orientation = "landscape"
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.print_title_rows = "1:1"
 
 
 def _write_lists_tab(sheet: Worksheet, lists) -> None:

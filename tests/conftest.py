@@ -1,0 +1,60 @@
+"""Shared fixtures: real .xlsx files written with openpyxl, and the real CLI in-process or as a
+subprocess."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import openpyxl
+import pytest
+
+from sync.plan import RuleSettings
+
+ROOT = Path(__file__).resolve().parent.parent
+TODAY = dt.date(2026, 11, 23)
+CRM_EN = ["Customer ID", "Name", "Company", "Title", "Phone", "Email", "Address",
+          "Customer type", "Tier", "Source", "Status", "Member since", "Last contact",
+          "Next follow-up", "Birthday", "Total spend", "Tags", "Notes", "Findings"]
+
+
+def write_table(path: Path, headers: Sequence[Any], rows: Iterable[Sequence[Any]] = (),
+                sheet: str = "Customers", before: Sequence[Sequence[Any]] = ()) -> Path:
+    """A workbook with one table: optional rows `before` the header, then header and rows."""
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = sheet
+    for row in before:
+        ws.append(list(row))
+    ws.append(list(headers))
+    for row in rows:
+        ws.append(list(row))
+    book.save(path)
+    return path
+
+
+def crm_row(**values: Any) -> list[Any]:
+    """A row for the English crm header, by snake_case column name."""
+    keys = [h.lower().replace(" ", "_").replace("-", "_") for h in CRM_EN]
+    unknown = set(values) - set(keys)
+    assert not unknown, unknown
+    return [values.get(k) for k in keys]
+
+
+def fingerprint(path: Path) -> tuple[str, int]:
+    """Content hash and modification time: what 'the file was not touched' means."""
+    return hashlib.sha256(path.read_bytes()).hexdigest(), os.stat(path).st_mtime_ns
+
+
+def run_cli(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "service", *args], capture_output=True,
+                          text=True, cwd=cwd or ROOT, timeout=timeout)
+
+
+@pytest.fixture
+def settings() -> RuleSettings:
+    return RuleSettings(today=TODAY)

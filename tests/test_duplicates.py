@@ -1,0 +1,92 @@
+import random
+
+import pytest
+
+from rules import duplicates
+from rules.duplicates import IdentityRecord, find_duplicates, name_key, name_similarity
+
+
+def rec(i, name, **fields):
+    certain = {k: fields.pop(k) for k in ("email", "phone_e164", "id") if k in fields}
+    return IdentityRecord(index=i, name=name, certain=certain, supporting=fields)
+
+
+def test_certain_duplicates_share_an_identity_value():
+    pairs = find_duplicates([
+        rec(0, "Ann Lee", email="ann@x.com", phone_e164="+8613800138000"),
+        rec(1, "Annie Lee", email="ANN@x.com"),
+        rec(2, "Bob", phone_e164="+8613800138000"),
+        rec(3, "Carl", email="carl@x.com"),
+    ])
+    assert [(p.a, p.b, p.kind) for p in pairs] == [(0, 1, "certain"), (0, 2, "certain")]
+    assert pairs[0].reason == "same email"
+
+
+def test_a_group_pairs_every_row_with_the_first():
+    pairs = find_duplicates([rec(i, f"P{i}", email="same@x.com") for i in range(5)])
+    assert [(p.a, p.b) for p in pairs] == [(0, 1), (0, 2), (0, 3), (0, 4)]
+
+
+@pytest.mark.parametrize("a, b", [
+    ("John McDonald", "Jon McDonald"),        # typo
+    ("Wei Zhang", "Zhang Wei"),               # given / family swapped
+    ("张伟", "张 伟"),                          # with and without a space
+    ("ＺＨＡＮＧ　Ｗｅｉ", "Zhang Wei"),         # full-width
+    ("Catherine Smith", "Catherine Smyth"),
+])
+def test_possible_duplicates_need_similar_names_and_agreement(a, b):
+    pairs = find_duplicates([rec(0, a, company="Acme Ltd"), rec(1, b, company="ACME LTD")])
+    assert len(pairs) == 1 and pairs[0].kind == "possible"
+    assert 0.8 <= pairs[0].score <= 1.0
+    assert "Company" in find_duplicates(
+        [rec(0, a, company="Acme"), rec(1, b, company="Acme")],
+        labels={"company": "Company"})[0].reason
+
+
+def test_similar_names_alone_are_not_enough():
+    assert find_duplicates([rec(0, "John McDonald", company="A"),
+                            rec(1, "Jon McDonald", company="B")]) == []
+
+
+def test_different_people_at_the_same_company_are_not_paired():
+    assert find_duplicates([rec(0, "Alice Wong", company="Acme"),
+                            rec(1, "Bob Stone", company="Acme")]) == []
+
+
+def test_phone_digits_agree_across_formats():
+    pairs = find_duplicates([rec(0, "Li Na", phone="13900139000"),
+                             rec(1, "Li  Na", phone="+86 139 0013 9000")])
+    assert pairs and pairs[0].fields == ("phone",)
+
+
+def test_kept_pairs_are_not_proposed_again():
+    records = [rec(0, "Ann", email="a@x.com"), rec(1, "Ann", email="a@x.com")]
+    assert find_duplicates(records, ignore=[frozenset((0, 1))]) == []
+
+
+def test_name_key_and_similarity():
+    assert name_key("Zhang  Wei") == ("zhangwei", "weizhang")
+    assert name_similarity(name_key("Wei Zhang"), name_key("zhang wei")) == 1.0
+    assert name_similarity(name_key(""), name_key("x")) == 0.0
+
+
+def test_candidate_generation_is_near_linear(monkeypatch):
+    """Even when every row shares one company (one huge block), the number of name comparisons
+    grows with rows × a fixed window, not rows²."""
+    compared = []
+    real = duplicates.name_similarity
+    monkeypatch.setattr(duplicates, "name_similarity",
+                        lambda a, b: compared.append(1) or real(a, b))
+    rng = random.Random(7)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+
+    def comparisons(n):
+        compared.clear()
+        records = [rec(i, "".join(rng.choice(letters) for _ in range(10)), company="Acme")
+                   for i in range(n)]
+        find_duplicates(records)
+        return len(compared)
+
+    small, large = comparisons(1_000), comparisons(8_000)
+    assert large <= 8 * small * 1.2          # linear, with a little slack
+    assert large < 8_000 * 8_000 / 2 / 50    # far below all pairs

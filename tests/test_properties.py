@@ -1,0 +1,102 @@
+"""Invariants of the rules, over generated values: normalising twice equals normalising once;
+a value that cannot be made right is never changed; the email fast path agrees with
+email-validator."""
+import datetime as dt
+
+from email_validator import EmailNotValidError, validate_email
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from rules.choices import ChoiceMatcher, normalise_choice
+from rules.dates import normalise_date
+from rules.email import normalise_email, plain_address
+from rules.ids import normalise_id
+from rules.money import normalise_money
+from rules.outcome import Normalised
+from rules.phone import normalise_phone
+from rules.text import normalise_name, normalise_tags, normalise_text
+from sheet_templates import builtin
+
+CRM = builtin("crm")
+REGIONS = st.sampled_from([None, "CN", "GB", "US", "DE", "IT"])
+PHONEISH = st.one_of(
+    st.text(alphabet="0123456789 +-().ext１２３", max_size=25),
+    st.integers(min_value=0, max_value=10**15),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.from_regex(r"\+?(86|44|1|49|39)?[ -]?1[3-9]\d[ -]?\d{4}[ -]?\d{4}", fullmatch=True),
+)
+CELL_TEXT = st.text(max_size=60)
+DATEISH = st.one_of(
+    st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2199, 12, 31)),
+    st.integers(min_value=-10, max_value=30_000_000),
+    st.from_regex(r"\d{1,4}[-/.年]\d{1,2}[-/.月]\d{1,4}日?", fullmatch=True),
+    CELL_TEXT,
+)
+LOCAL = st.from_regex(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,70}", fullmatch=True)
+DOMAIN = st.from_regex(r"([A-Za-z0-9-]{1,12}\.){1,3}[A-Za-z0-9]{1,6}", fullmatch=True)
+
+
+def twice_is_once(rule, value):
+    first = rule(value)
+    if isinstance(first, Normalised):
+        assert rule(first.value) is None, (value, first)
+
+
+@given(PHONEISH, REGIONS)
+def test_phone_idempotent(value, region):
+    twice_is_once(lambda v: normalise_phone(v, region), value)
+
+
+@given(st.one_of(CELL_TEXT, st.emails().map(lambda e: f"  {e.upper()} ")))
+def test_email_idempotent(value):
+    twice_is_once(normalise_email, value)
+
+
+@settings(max_examples=500, suppress_health_check=[HealthCheck.too_slow])
+@given(LOCAL, DOMAIN)
+def test_email_fast_path_agrees_with_email_validator(local, domain):
+    address = f"{local}@{domain}"
+    fast = plain_address(address)
+    if fast is None:
+        return  # the fast path declined; email-validator decides alone
+    try:
+        full = validate_email(address, check_deliverability=False).normalized
+    except EmailNotValidError as e:
+        raise AssertionError(f"fast path accepted {address!r}, email-validator: {e}")
+    assert fast == full
+
+
+@given(st.one_of(CELL_TEXT, st.text(alphabet="abcdefgh ABCDEF'-,张伟李娜　", max_size=30)))
+def test_name_idempotent(value):
+    twice_is_once(normalise_name, value)
+
+
+@given(CELL_TEXT)
+def test_text_and_tags_idempotent(value):
+    twice_is_once(normalise_text, value)
+    twice_is_once(normalise_tags, value)
+
+
+@given(DATEISH, st.sampled_from(["auto", "dmy", "mdy"]))
+def test_date_idempotent(value, order):
+    twice_is_once(lambda v: normalise_date(v, order), value)
+
+
+@given(st.one_of(st.from_regex(r"[$¥]?\s?\d{1,3}([,.]\d{3})*([.,]\d{1,2})?(元|万)?", fullmatch=True),
+                 CELL_TEXT, st.integers()))
+def test_money_idempotent(value):
+    twice_is_once(normalise_money, value)
+
+
+@given(st.one_of(st.from_regex(r"[cC]?[- ]?0*\d{1,8}", fullmatch=True), CELL_TEXT))
+def test_id_idempotent(value):
+    twice_is_once(lambda v: normalise_id(v, CRM.id), value)
+
+
+@given(st.sampled_from(["tier", "source", "customer_type", "status"]),
+       st.sampled_from(["en", "zh-CN"]), CELL_TEXT)
+def test_choice_idempotent(key, lang, value):
+    matcher = ChoiceMatcher.for_list(CRM.lists[key], lang, key)
+    twice_is_once(lambda v: normalise_choice(v, matcher), value)
+    spellings = [s for c in CRM.lists[key].choices for s in (*c.labels.values(), *c.aliases)]
+    for spelling in spellings:
+        twice_is_once(lambda v: normalise_choice(v, matcher), spelling)

@@ -1,0 +1,67 @@
+import pytest
+
+from rules.email import normalise_email
+from rules.outcome import Normalised, Problem
+from rules.text import normalise_name, normalise_tags, normalise_text
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("  Someone@Example.COM ", "Someone@example.com"),       # local part keeps its case
+    ("ＺＨＡＮＧ＠ｅｘａｍｐｌｅ．ｃｏｍ", "ZHANG@example.com"),
+    ("mailto:ann@Example.org", "ann@example.org"),
+    ("josé@Example.COM", "josé@example.com"),
+])
+def test_email_normalised(typed, expected):
+    outcome = normalise_email(typed)
+    assert isinstance(outcome, Normalised)
+    assert outcome.value == expected
+
+
+@pytest.mark.parametrize("typed", ["ann@example", "ann@@example.com", "ann example.com",
+                                   "a..b@example.com", "ann@localhost", 12345,
+                                   "a@b.com; c@d.com"])
+def test_invalid_email_flagged(typed):
+    outcome = normalise_email(typed)
+    assert isinstance(outcome, Problem)
+    assert outcome.kind == "invalid_email"
+
+
+def test_valid_email_untouched():
+    assert normalise_email("ann.lee+crm@example.co.uk") is None
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("JOHN MCDONALD", "John McDonald"),
+    ("mary o'brien", "Mary O'Brien"),
+    ("ludwig van beethoven", "Ludwig van Beethoven"),
+    ("ANNE-MARIE DE LA CRUZ", "Anne-Marie de la Cruz"),
+    ("smith, john", "Smith, John"),                  # order and comma as typed
+    ("  Priya   Natarajan ", "Priya Natarajan"),
+    ("Ｊｏｈｎ　Ｓｍｉｔｈ", "John Smith"),
+    ("张 伟", "张伟"),
+])
+def test_names(typed, expected):
+    outcome = normalise_name(typed)
+    assert isinstance(outcome, Normalised)
+    assert outcome.value == expected
+
+
+@pytest.mark.parametrize("kept", ["John McDonald", "DeShawn Smith", "eBay Li", "张伟",
+                                  "Zhang WEI", "محمد علي", "Ωmega Ltd", "Anna 😀"])
+def test_mixed_case_cjk_rtl_emoji_names_kept(kept):
+    assert normalise_name(kept) is None
+
+
+def test_huge_name_is_a_problem_not_a_crash():
+    outcome = normalise_name("a" * 30_000)
+    assert isinstance(outcome, Problem) and "too long" in outcome.message
+
+
+def test_text_keeps_line_breaks_of_an_address():
+    outcome = normalise_text("  12  Main St\n\n  Springfield ")
+    assert outcome.value == "12 Main St\nSpringfield"
+
+
+def test_tags():
+    assert normalise_tags("vip;  gym ,VIP， yoga").value == "vip, gym, yoga"
+    assert normalise_tags("vip, gym") is None
