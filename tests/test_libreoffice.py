@@ -1,0 +1,88 @@
+"""The installed template opens cleanly in a real spreadsheet program: LibreOffice (headless)
+re-saves it with the dropdowns and colour rules intact, exports its data as CSV, and renders the
+status, finding, duplicate and overdue colours. Skipped where LibreOffice is not installed."""
+import csv
+import datetime as dt
+import shutil
+import subprocess
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from sheet_templates import builtin
+from sheet_templates.presentation import DUPLICATE_FILL, FINDING_FILL, STATUS_FILLS
+from sync.xlsx_install import install_new
+
+SOFFICE = shutil.which("soffice")
+pytestmark = [
+    pytest.mark.libreoffice,
+    pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed; "
+                       "`apt-get install libreoffice-calc-nogui poppler-utils` to run this test"),
+]
+ROWS = [
+    {"customer_id": "C-000001", "name": "Ann New", "status": "New",
+     "next_follow_up": dt.date(2099, 1, 1)},
+    {"customer_id": "C-000002", "name": "Bob Active", "status": "Active",
+     "next_follow_up": dt.date(2020, 1, 1)},
+    {"customer_id": "C-000003", "name": "Cy Paused", "status": "Paused", "phone": "12345",
+     "findings": "Phone: not a valid number"},
+    {"customer_id": "C-000004", "name": "Di Churned", "status": "Churned"},
+    {"customer_id": "C-000005", "name": "Ed Twin", "status": "Active",
+     "findings": "[Duplicate] possible duplicate of C-000001"},
+]
+
+
+def convert(source: Path, fmt: str, out: Path) -> Path:
+    profile = out / "profile"
+    subprocess.run([SOFFICE, "--headless", "--norestore",
+                    f"-env:UserInstallation=file://{profile}", "--convert-to", fmt,
+                    "--outdir", str(out), str(source)],
+                   check=True, capture_output=True, timeout=180)
+    result = out / f"{source.stem}.{fmt.split(':')[0]}"
+    assert result.exists(), f"LibreOffice wrote no {fmt}"
+    return result
+
+
+@pytest.fixture(scope="module")
+def workbook(tmp_path_factory) -> Path:
+    return install_new(builtin("crm"), tmp_path_factory.mktemp("lo") / "crm.xlsx", "en", ROWS)
+
+
+def test_dropdowns_and_colour_rules_survive_a_libreoffice_round_trip(workbook, tmp_path):
+    resaved = convert(workbook, "xlsx", tmp_path)
+    book = openpyxl.load_workbook(resaved)
+    ws = book["Customers"]
+    sources = {str(dv.sqref).split(":")[0]: dv.formula1 for dv in ws.data_validations.dataValidation}
+    for cell, lists_column in {"H2": "A", "I2": "B", "J2": "C", "K2": "D"}.items():
+        assert sources[cell].replace("'", "").startswith(f"Lists!${lists_column}$2"), sources
+    formulas = {f for r in ws.conditional_formatting for rule in r.rules for f in rule.formula}
+    assert '$K2="Churned"' in formulas and "AND(ISNUMBER(N2),N2<TODAY())" in formulas
+    assert any("[Duplicate]" in f for f in formulas)
+    assert book.sheetnames == ["Customers", "Lists", "Review", "Data dictionary"]
+
+
+def test_data_reads_back_as_csv(workbook, tmp_path):
+    exported = convert(workbook, "csv:Text - txt - csv (StarCalc):44,34,76", tmp_path)
+    rows = list(csv.reader(exported.open(encoding="utf-8")))
+    assert rows[0][:3] == ["Customer ID", "Name", "Company"]
+    assert [r[1] for r in rows[1:]] == [r["name"] for r in ROWS]
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="pdftoppm (poppler-utils) missing")
+def test_colours_are_rendered(workbook, tmp_path):
+    from PIL import Image
+
+    pdf = convert(workbook, "pdf", tmp_path)
+    subprocess.run(["pdftoppm", "-png", "-r", "110", "-f", "1", "-l", "1", str(pdf),
+                    str(tmp_path / "page")], check=True, timeout=60)
+    image = Image.open(next(tmp_path.glob("page*.png"))).convert("RGB")
+    colours = {rgb for _, rgb in image.getcolors(maxcolors=1_000_000)}
+
+    def present(hex_colour: str) -> bool:
+        want = tuple(int(hex_colour[i:i + 2], 16) for i in (0, 2, 4))
+        return any(all(abs(a - b) <= 6 for a, b in zip(want, rgb)) for rgb in colours)
+
+    for name, fill in {**STATUS_FILLS, "finding": FINDING_FILL,
+                       "duplicate": DUPLICATE_FILL}.items():
+        assert present(fill), f"{name} colour {fill} not rendered"
