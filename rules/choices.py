@@ -17,6 +17,8 @@ class ChoiceMatcher:
     column: str
     labels: tuple[str, ...]
     spellings: Mapping[str, str] = field(repr=False)
+    # Dropdown columns repeat a handful of values; remember each outcome once.
+    seen: dict = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def for_list(cls, choices: ChoiceList, lang: str, column: str,
@@ -38,6 +40,14 @@ class ChoiceMatcher:
 
 
 def normalise_choice(value: object, matcher: ChoiceMatcher) -> Outcome:
+    try:
+        return matcher.seen[value]
+    except KeyError:
+        outcome = matcher.seen[value] = _normalise_choice(value, matcher)
+        return outcome
+
+
+def _normalise_choice(value: object, matcher: ChoiceMatcher) -> Outcome:
     text = value if isinstance(value, str) else str(value)
     label = matcher.spellings.get(fold_label(text))
     if label is None:

@@ -67,7 +67,7 @@ def _year(text: str) -> int:
     return year
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=262_144)
 def normalise_date(value: object, order: str = "auto") -> Outcome:
     if isinstance(value, dt.datetime):
         if value.time() == dt.time(0):

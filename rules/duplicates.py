@@ -11,17 +11,18 @@ are compared (sorted neighbourhood). Work grows with rows × a fixed window, not
 """
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
-from itertools import combinations
 from typing import Iterable, Mapping, Sequence
 
+import numpy as np
+from rapidfuzz import process
 from rapidfuzz.distance import Indel
 
 NAME_THRESHOLD = 0.85
-WINDOW = 8          # neighbours compared inside a large block
-SMALL_BLOCK = 12    # blocks up to this size are compared all against all
+WINDOW = 8          # a row is compared with the next WINDOW-1 rows of its block, in name order
 
 
 @dataclass(frozen=True)
@@ -44,29 +45,40 @@ class DuplicatePair:
     fields: tuple[str, ...]  # the fields that agree
 
 
+_WORDS = re.compile(r"[^\W_]+")
+_NON_DIGITS = re.compile(r"\D+")
+
+
+def _fold(text: str) -> str:
+    # NFKC only where it can matter: most names and companies are plain ASCII.
+    return text.lower() if text.isascii() else unicodedata.normalize("NFKC", text).casefold()
+
+
 def name_key(name: str) -> tuple[str, str]:
     """(compact, sorted): 'Zhang  Wei' -> ('zhangwei', 'weizhang'); full-width and case folded."""
-    folded = unicodedata.normalize("NFKC", name).casefold()
-    tokens = "".join(ch if ch.isalnum() else " " for ch in folded).split()
+    tokens = _WORDS.findall(_fold(name))
     return "".join(tokens), "".join(sorted(tokens))
 
 
 def support_key(field_name: str, value: str) -> str:
     """The form in which supporting values must agree: for phones their last eight digits (the
     same number typed with and without a country code), otherwise alphanumerics, case-folded."""
-    folded = unicodedata.normalize("NFKC", str(value)).casefold()
+    folded = _fold(str(value))
     if field_name == "phone":
-        digits = "".join(ch for ch in folded if ch.isdigit())
+        digits = _NON_DIGITS.sub("", folded)
         return digits[-8:] if len(digits) >= 7 else ""
-    return "".join(ch for ch in folded if ch.isalnum())
+    return "".join(_WORDS.findall(folded))
 
 
-def name_similarity(a: tuple[str, str], b: tuple[str, str]) -> float:
+def name_similarity(a: tuple[str, str], b: tuple[str, str], cutoff: float = 0.0) -> float:
+    """0..1; below `cutoff` may be reported as 0 (rapidfuzz then stops early)."""
     if not a[0] or not b[0]:
         return 0.0
     if a[0] == b[0] or a[1] == b[1]:
         return 1.0
-    return max(Indel.normalized_similarity(a[0], b[0]), Indel.normalized_similarity(a[1], b[1]))
+    compact = Indel.normalized_similarity(a[0], b[0], score_cutoff=cutoff)
+    swapped = Indel.normalized_similarity(a[1], b[1], score_cutoff=cutoff)
+    return compact if compact > swapped else swapped
 
 
 def find_duplicates(records: Sequence[IdentityRecord], ignore: Iterable[frozenset[int]] = (),
@@ -85,15 +97,15 @@ def _certain_pairs(records: Sequence[IdentityRecord], ignored: set,
                    labels: Mapping[str, str]) -> list[DuplicatePair]:
     agreeing: dict[tuple[int, int], list[str]] = defaultdict(list)
     for field_name in _fields(records, "certain"):
-        groups: dict[str, list[int]] = defaultdict(list)
+        first_with: dict[str, int] = {}
         for r in records:
             value = r.certain.get(field_name)
-            if value:
-                groups[str(value).casefold()].append(r.index)
-        for members in groups.values():
+            if not value:
+                continue
             # Each later row pairs with the first: the row a merge would keep.
-            for other in members[1:]:
-                agreeing[(members[0], other)].append(field_name)
+            first = first_with.setdefault(value.lower(), r.index)
+            if first != r.index:
+                agreeing[(first, r.index)].append(field_name)
     pairs = []
     for (a, b), fields in sorted(agreeing.items()):
         if frozenset((a, b)) in ignored:
@@ -105,46 +117,80 @@ def _certain_pairs(records: Sequence[IdentityRecord], ignored: set,
 
 def _possible_pairs(records: Sequence[IdentityRecord], ignored: set,
                     labels: Mapping[str, str]) -> list[DuplicatePair]:
-    by_index = {r.index: r for r in records}
-    names = {r.index: name_key(r.name) for r in records if r.name}
-    support = {r.index: {f: k for f, v in r.supporting.items() if v and (k := support_key(f, v))}
-               for r in records}
-    blocks: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for r in records:
-        if r.index not in names:
-            continue
-        for f, k in support[r.index].items():
-            blocks[(f, k)].append(r.index)
-        blocks[("name", names[r.index][1])].append(r.index)
-    candidates: set[tuple[int, int]] = set()
-    for members in blocks.values():
-        if len(members) < 2:
-            continue
-        if len(members) <= SMALL_BLOCK:
-            candidates.update(combinations(sorted(members), 2))
-            continue
-        for key in (lambda i: names[i][0], lambda i: names[i][0][::-1]):
-            ordered = sorted(members, key=key)
-            for pos, i in enumerate(ordered):
-                for j in ordered[pos + 1:pos + WINDOW]:
-                    candidates.add((i, j) if i < j else (j, i))
+    named = [r for r in records if r.name]
+    if len(named) < 2:
+        return []
+    keys = [name_key(r.name) for r in named]
+    support = [{f: k for f, v in r.supporting.items() if v and (k := support_key(f, v))}
+               for r in named]
+    first, second = _candidates(keys, support)
+    if len(first) == 0:
+        return []
+    # Score every candidate in one call (C, all cores); only the few similar ones go on.
+    scores = [
+        process.cpdist([keys[i][k] for i in first.tolist()], [keys[j][k] for j in second.tolist()],
+                       scorer=Indel.normalized_similarity, score_cutoff=NAME_THRESHOLD,
+                       workers=-1)
+        for k in (0, 1)  # compact, and sorted tokens (swapped given/family name)
+    ]
+    best = np.maximum(scores[0], scores[1])
     pairs = []
-    for a, b in sorted(candidates):
-        if frozenset((a, b)) in ignored:
+    for n in best.nonzero()[0].tolist():
+        x, y = int(first[n]), int(second[n])
+        a, b = named[x], named[y]
+        if frozenset((a.index, b.index)) in ignored:
             continue
-        similarity = name_similarity(names[a], names[b])
-        if similarity < NAME_THRESHOLD:
-            continue
-        agree = [f for f, k in support[a].items() if support[b].get(f) == k]
+        agree = [f for f, k in support[x].items() if support[y].get(f) == k]
         if not agree:
             continue
+        similarity = float(best[n])
         score = round(0.8 * similarity + 0.1 * min(len(agree), 2), 2)
         how = "same name" if similarity == 1.0 else f"similar names ({similarity:.0%})"
         # Supporting phones agree on their digits (see support_key), so say so.
         same = ", ".join(labels.get(f, f) + (" digits" if f == "phone" else "") for f in agree)
-        reason = (f"{how}: {by_index[a].name!r} and {by_index[b].name!r}; same {same}")
-        pairs.append(DuplicatePair(a, b, "possible", score, reason, tuple(agree)))
+        reason = f"{how}: {a.name!r} and {b.name!r}; same {same}"
+        pairs.append(DuplicatePair(a.index, b.index, "possible", score, reason, tuple(agree)))
+    pairs.sort(key=lambda p: (p.a, p.b))
     return pairs
+
+
+def _candidates(keys: Sequence[tuple[str, str]],
+                support: Sequence[Mapping[str, str]]) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs worth scoring, as two arrays of positions (first < second). A possible duplicate
+    must share a supporting value, so rows are blocked by those; inside each block only near
+    neighbours in name order are paired (sorted neighbourhood), in three orders: by the name,
+    by the name reversed (a typo at either end still lands near its twin) and by its sorted
+    words (given and family name swapped). A block no bigger than the window is paired all
+    against all."""
+    block_of: dict[tuple[str, str], int] = {}
+    members_block, members_row = [], []
+    for i, fields in enumerate(support):
+        for block in fields.items():
+            members_block.append(block_of.setdefault(block, len(block_of)))
+            members_row.append(i)
+    if not members_row:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    blocks = np.asarray(members_block, dtype=np.int64)
+    rows = np.asarray(members_row, dtype=np.int64)
+    found = []
+    for spelling in (lambda i: keys[i][0], lambda i: keys[i][0][::-1], lambda i: keys[i][1]):
+        # Rank names once (integers sort fast and stay small whatever the names' length).
+        rank = np.empty(len(keys), dtype=np.int64)
+        rank[sorted(range(len(keys)), key=spelling)] = np.arange(len(keys))
+        order = np.lexsort((rank[rows], blocks))
+        b, r = blocks[order], rows[order]
+        for step in range(1, WINDOW):
+            same_block = b[:-step] == b[step:]
+            found.append(np.stack((r[:-step][same_block], r[step:][same_block])))
+    pairs = np.concatenate(found, axis=1)
+    pairs = pairs[:, pairs[0] != pairs[1]]
+    lo, hi = np.minimum(pairs[0], pairs[1]), np.maximum(pairs[0], pairs[1])
+    combined = lo * len(keys) + hi
+    if combined.size == 0:
+        return lo, hi
+    combined.sort()
+    unique = combined[np.concatenate(([True], combined[1:] != combined[:-1]))]
+    return unique // len(keys), unique % len(keys)
 
 
 def _fields(records: Sequence[IdentityRecord], which: str) -> list[str]:

@@ -32,7 +32,7 @@ def plain_address(text: str) -> str | None:
     return f"{m.group(1)}@{domain}"
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=262_144)
 def normalise_email(value: object) -> Outcome:
     if not isinstance(value, str):
         return Problem("invalid_email", f"{value!r} is not an email address")

@@ -18,7 +18,7 @@ _CURRENCY = re.compile(
 _NUMBER = re.compile(r"[-+]?\d[\d,.' ]*")
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=262_144)
 def normalise_money(value: object) -> Outcome:
     if isinstance(value, bool):
         return Problem("invalid_money", f"{value!r} is not an amount")

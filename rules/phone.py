@@ -41,7 +41,7 @@ def e164(number: phonenumbers.PhoneNumber) -> str:
     return f"{out} ext. {number.extension}" if number.extension else out
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=262_144)
 def normalise_phone(value: object, region: str | None) -> Outcome:
     """`region` is the ISO country (CN, GB) assumed for numbers typed without a country code."""
     if isinstance(value, bool):

@@ -108,7 +108,7 @@ def _check(args: argparse.Namespace) -> int:
     templates = [builtin(args.template)] if args.template else None
     plan = check_workbook(args.path, settings, templates, args.sheet)
     if args.report == "json":
-        sys.stdout.write(report.json_text(plan) + "\n")
+        report.write_json(plan, sys.stdout)
     else:
         sys.stdout.write(report.as_text(plan, args.limit))
     return EXIT_CLEAN if plan.clean else EXIT_FOUND

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from typing import Any, TextIO
 
 from sync.plan import Plan
 
@@ -16,6 +16,22 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _change(c) -> dict:
+    return {"row_number": c.row_number, "id": c.row_id, "column": c.column,
+            "before": _plain(c.before), "after": _plain(c.after), "rule": c.rule,
+            "reason": c.reason}
+
+
+def _finding(f) -> dict:
+    return {"row_number": f.row_number, "id": f.row_id, "column": f.column, "kind": f.kind,
+            "message": f.message}
+
+
+def _duplicate(d) -> dict:
+    return {"rows": list(d.rows), "ids": list(d.ids), "kind": d.kind, "score": d.score,
+            "reason": d.reason}
+
+
 def as_json(plan: Plan) -> dict:
     table = plan.table
     return {
@@ -23,18 +39,29 @@ def as_json(plan: Plan) -> dict:
         "rows": len(table.rows),
         "template": table.layout.template.name,
         "lang": table.layout.lang,
-        "changes": [{"row_number": c.row_number, "id": c.row_id, "column": c.column,
-                     "before": _plain(c.before), "after": _plain(c.after), "rule": c.rule,
-                     "reason": c.reason} for c in plan.changes],
-        "findings": [{"row_number": f.row_number, "id": f.row_id, "column": f.column,
-                      "kind": f.kind, "message": f.message} for f in plan.findings],
-        "duplicates": [{"rows": list(d.rows), "ids": list(d.ids), "kind": d.kind,
-                        "score": d.score, "reason": d.reason} for d in plan.duplicates],
+        "changes": [_change(c) for c in plan.changes],
+        "findings": [_finding(f) for f in plan.findings],
+        "duplicates": [_duplicate(d) for d in plan.duplicates],
     }
 
 
-def json_text(plan: Plan) -> str:
-    return json.dumps(as_json(plan), ensure_ascii=False, indent=2)
+def write_json(plan: Plan, out: TextIO) -> None:
+    """The same object as `as_json`, streamed one item per line: a 100k-row report never
+    exists whole in memory, and json's C encoder (which `indent` would switch off) does the
+    work."""
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    table = plan.table
+    head = {"sheet": table.sheet, "rows": len(table.rows),
+            "template": table.layout.template.name, "lang": table.layout.lang}
+    out.write(encode(head)[:-1])
+    for name, items, convert in (("changes", plan.changes, _change),
+                                 ("findings", plan.findings, _finding),
+                                 ("duplicates", plan.duplicates, _duplicate)):
+        out.write(f', "{name}": [')
+        for n, item in enumerate(items):
+            out.write(("\n  " if n == 0 else ",\n  ") + encode(convert(item)))
+        out.write("\n]" if items else "]")
+    out.write("}\n")
 
 
 def _show(value: Any, width: int = 36) -> str:

@@ -11,7 +11,8 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Callable
+from operator import attrgetter
+from typing import Any, Callable, NamedTuple
 
 from rules.choices import ChoiceMatcher, normalise_choice
 from rules.dates import normalise_date
@@ -40,8 +41,7 @@ class RuleSettings:
     ids_issued: int = 0               # highest ID number ever issued here (IDs are never reused)
 
 
-@dataclass(frozen=True, slots=True)
-class CellChange:
+class CellChange(NamedTuple):
     row_number: int
     row_id: str | None
     column: str          # the header text as it stands in the sheet
@@ -52,8 +52,7 @@ class CellChange:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(NamedTuple):
     row_number: int
     row_id: str | None
     column: str | None
@@ -61,8 +60,7 @@ class Finding:
     message: str
 
 
-@dataclass(frozen=True, slots=True)
-class DuplicateMatch:
+class DuplicateMatch(NamedTuple):
     rows: tuple[int, int]
     ids: tuple[str | None, str | None]
     kind: str
@@ -82,6 +80,21 @@ class Plan:
     def clean(self) -> bool:
         return not (self.changes or self.findings or self.duplicates)
 
+    def values_after(self) -> list[list[Any]]:
+        """The table's rows as they will be once every change of the plan is written."""
+        rows = [list(r) for r in self.table.rows]
+        index = {n: i for i, n in enumerate(self.table.row_numbers)}
+        for c in self.changes:
+            rows[index[c.row_number]][self.table.layout.columns[c.key]] = c.after
+        return rows
+
+    def flagged_cells(self) -> set[tuple[int, str]]:
+        """(row index, column key) of every value left as typed with a finding."""
+        index = {n: i for i, n in enumerate(self.table.row_numbers)}
+        key_of = {self.table.layout.headers[j]: k for k, j in self.table.layout.columns.items()}
+        return {(index[f.row_number], key_of[f.column]) for f in self.findings
+                if f.column in key_of}
+
 
 def plan_table(table: SheetTable, settings: RuleSettings) -> Plan:
     layout, template = table.layout, table.layout.template
@@ -91,25 +104,30 @@ def plan_table(table: SheetTable, settings: RuleSettings) -> Plan:
     live = [i for i, row in enumerate(rows)
             if any(v is not None for j, v in enumerate(row) if j not in own)]
     effective = [list(row) for row in rows]
-    valid: dict[str, list[bool]] = {}
+    invalid: set[tuple[int, str]] = set()   # (row index, column key) left as typed, flagged
     changes: list[CellChange] = []
     findings: list[Finding] = []
-    ids = _row_ids(table, live)
+    ids, id_numbers = _row_ids(table, live)
+
+    row_index = {n: i for i, n in enumerate(table.row_numbers)}
+    formula_rows: dict[int, set[int]] = defaultdict(set)
+    for number, j in table.formulas:
+        formula_rows[j].add(row_index.get(number, -1))
 
     def is_formula(i: int, j: int) -> bool:
-        return bool(table.formulas) and (table.row_numbers[i], j) in table.formulas
+        return i in formula_rows.get(j, ())
 
     # IDs first, so every change on a new row carries the ID the row is about to get.
-    changes += _assign_ids(table, live, effective, ids, settings, is_formula)
+    changes += _assign_ids(table, live, effective, ids, id_numbers, settings, is_formula)
     for key, j in layout.columns.items():
         column = template.column(key)
         rule = _cell_rule(column, table, region, settings)
         if rule is None:
             continue
-        header, ok = layout.headers[j], [True] * len(rows)
+        header, formulas_here = layout.headers[j], formula_rows.get(j)
         for i in live:
             value = rows[i][j]
-            if value is None or is_formula(i, j):
+            if value is None or (formulas_here and i in formulas_here):
                 continue
             outcome = rule(value)
             if outcome is None:
@@ -119,20 +137,24 @@ def plan_table(table: SheetTable, settings: RuleSettings) -> Plan:
                 changes.append(CellChange(table.row_numbers[i], ids[i], header, key, value,
                                           outcome.value, column.type, outcome.reason))
             else:
-                ok[i] = False
+                invalid.add((i, key))
                 findings.append(Finding(table.row_numbers[i], ids[i], header, outcome.kind,
                                         _message(header, outcome)))
-        valid[key] = ok
 
-    findings += _duplicate_ids(table, live, effective, ids)
+    findings += _duplicate_ids(table, live, ids, id_numbers)
     findings += _required(table, live, effective, ids, is_formula)
-    status_changes, status_findings = _statuses(table, live, effective, ids, valid, settings,
+    status_changes, status_findings = _statuses(table, live, effective, ids, invalid, settings,
                                                 is_formula)
     changes += status_changes
     findings += status_findings
-    duplicates = _duplicates(table, live, effective, ids, valid)
-    changes.sort(key=lambda c: (c.row_number, layout.columns[c.key]))
-    findings.sort(key=lambda f: (f.row_number, f.column or ""))
+    pairs = find_duplicates(identity_records(table, live, effective, invalid),
+                            labels={k: layout.headers[j] for k, j in layout.columns.items()})
+    duplicates = [DuplicateMatch(rows=(table.row_numbers[p.a], table.row_numbers[p.b]),
+                                 ids=(ids[p.a], ids[p.b]), kind=p.kind, score=p.score,
+                                 reason=p.reason) for p in pairs]
+    # Stable sorts: within a row, changes and findings keep the order the rules made them in.
+    changes.sort(key=attrgetter("row_number"))
+    findings.sort(key=attrgetter("row_number"))
     return Plan(table=table, region=region, changes=tuple(changes), findings=tuple(findings),
                 duplicates=tuple(duplicates))
 
@@ -162,28 +184,29 @@ def _cell_rule(column: Column, table: SheetTable, region: str | None,
     return simple.get(column.type)  # status, notes, findings: handled elsewhere or left alone
 
 
-def _row_ids(table: SheetTable, live: list[int]) -> list[str | None]:
-    """Each row's ID as it stands, written the template's way where it is recognisable."""
-    out: list[str | None] = [None] * len(table.rows)
+def _row_ids(table: SheetTable, live: list[int]) -> tuple[list[str | None], list[int | None]]:
+    """Each row's ID as it stands, written the template's way where it is recognisable, and
+    its number (None where there is no recognisable ID)."""
+    ids: list[str | None] = [None] * len(table.rows)
+    numbers: list[int | None] = [None] * len(table.rows)
     j = table.layout.index(table.layout.template.id.column)
     if j is None:
-        return out
+        return ids, numbers
     fmt = table.layout.template.id
     for i in live:
         value = table.rows[i][j]
-        number = id_number(value, fmt)
-        out[i] = fmt.format(number) if number is not None else (
+        number = numbers[i] = id_number(value, fmt)
+        ids[i] = fmt.format(number) if number is not None else (
             None if value is None else str(value))
-    return out
+    return ids, numbers
 
 
-def _assign_ids(table, live, effective, ids, settings, is_formula) -> list[CellChange]:
+def _assign_ids(table, live, effective, ids, numbers, settings, is_formula) -> list[CellChange]:
     fmt = table.layout.template.id
     j = table.layout.index(fmt.column)
     if j is None:
         return []
-    used = [n for i in live if (n := id_number(effective[i][j], fmt)) is not None]
-    number = next_free(used, settings.ids_issued)
+    number = next_free([n for n in numbers if n is not None], settings.ids_issued)
     changes = []
     for i in live:
         if is_blank(effective[i][j]) and not is_formula(i, j):
@@ -193,11 +216,11 @@ def _assign_ids(table, live, effective, ids, settings, is_formula) -> list[CellC
                                       fmt.column, table.rows[i][j], new_id, "id",
                                       "a new row gets the next free ID"))
             effective[i][j] = new_id
-            ids[i] = new_id
+            ids[i], numbers[i] = new_id, number - 1
     return changes
 
 
-def _duplicate_ids(table, live, effective, ids) -> list[Finding]:
+def _duplicate_ids(table, live, ids, numbers) -> list[Finding]:
     fmt = table.layout.template.id
     j = table.layout.index(fmt.column)
     if j is None:
@@ -205,7 +228,7 @@ def _duplicate_ids(table, live, effective, ids) -> list[Finding]:
     first_row: dict[int, int] = {}
     findings = []
     for i in live:
-        number = id_number(effective[i][j], fmt)
+        number = numbers[i]
         if number is None:
             continue
         if number in first_row:
@@ -241,7 +264,7 @@ def _required(table, live, effective, ids, is_formula) -> list[Finding]:
     return findings
 
 
-def _statuses(table, live, effective, ids, valid, settings, is_formula):
+def _statuses(table, live, effective, ids, invalid, settings, is_formula):
     layout, template = table.layout, table.layout.template
     spec = template.status
     j = layout.index(spec.column)
@@ -253,7 +276,7 @@ def _statuses(table, live, effective, ids, valid, settings, is_formula):
     start_j, activity_j = layout.index(spec.start), layout.index(spec.activity)
 
     def as_date(i: int, k: int | None, key: str) -> dt.date | None:
-        if k is None or not valid.get(key, [True] * len(effective))[i]:
+        if k is None or (i, key) in invalid:
             return None
         value = effective[i][k]
         if isinstance(value, dt.datetime):
@@ -289,30 +312,31 @@ def _statuses(table, live, effective, ids, valid, settings, is_formula):
     return changes, findings
 
 
-def _duplicates(table, live, effective, ids, valid) -> list[DuplicateMatch]:
+def identity_records(table: SheetTable, live: list[int], effective: list[list[Any]],
+                     invalid: set[tuple[int, str]]) -> list[IdentityRecord]:
+    """What dedupe needs of each live row, from the values as the plan leaves them."""
     layout, spec = table.layout, table.layout.template.duplicates
 
-    def value(i: int, key: str, trusted: bool = True) -> str:
+    def column(key: str, trusted: bool) -> dict[int, str]:
         # Identity (certain) values must have passed their rule; supporting values only need to
         # agree, so even an invalid phone's digits can back a similar name.
         j = layout.index(key)
-        if j is None or (trusted and not valid.get(key, [True] * len(effective))[i]):
-            return ""
-        v = effective[i][j]
-        if v is None:
-            return ""
-        return v.isoformat() if isinstance(v, dt.date) else str(v)
+        if j is None:
+            return {}
+        out = {}
+        for i in live:
+            v = effective[i][j]
+            if v is None or (trusted and (i, key) in invalid):
+                continue
+            out[i] = v.isoformat() if isinstance(v, dt.date) else str(v)
+        return out
 
-    name_j = layout.index(spec.name)
-    records = [IdentityRecord(
+    names = column(spec.name, True)
+    certain = {k: column(k, True) for k in spec.certain}
+    supporting = {k: column(k, False) for k in spec.supporting}
+    return [IdentityRecord(
         index=i,
-        name=value(i, spec.name) if name_j is not None else "",
-        certain={k: value(i, k) for k in spec.certain},
-        supporting={k: value(i, k, trusted=False) for k in spec.supporting},
+        name=names.get(i, ""),
+        certain={k: c[i] for k, c in certain.items() if i in c},
+        supporting={k: c[i] for k, c in supporting.items() if i in c},
     ) for i in live]
-    labels = {k: layout.headers[j] for k, j in layout.columns.items()}
-    pairs = find_duplicates(records, labels=labels)
-    return [DuplicateMatch(rows=(table.row_numbers[p.a], table.row_numbers[p.b]),
-                           ids=(ids[p.a], ids[p.b]), kind=p.kind, score=p.score,
-                           reason=p.reason)
-            for p in pairs]

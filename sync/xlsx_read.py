@@ -23,9 +23,7 @@ def read_table(path: Path | str, templates: Sequence[Template] | None = None,
     sniff(path)
     book = _open(path)
     try:
-        name, layout = _choose_sheet(path, book, templates, sheet)
-        data = _sheet_rows(path, book, name)
-        merged = book.get_sheet_by_name(name).merged_cell_ranges or []
+        name, layout, data, merged = _choose_sheet(path, book, templates, sheet)
         list_values = _list_tab_values(book, layout)
     finally:
         book.close()
@@ -44,30 +42,37 @@ def _open(path: Path) -> "calamine.CalamineWorkbook":
                               "or restore it from a backup, then run again") from None
 
 
-def _sheet_rows(path: Path, book, name: str, nrows: int | None = None) -> list[list[Any]]:
+def _sheet_rows(path: Path, book, name: str) -> tuple[list[list[Any]], list]:
+    """All rows of a sheet and its merged ranges (calamine parses the whole sheet on each
+    get_sheet_by_name, so both come from one call)."""
     try:
-        return book.get_sheet_by_name(name).to_python(skip_empty_area=False, nrows=nrows)
+        sheet = book.get_sheet_by_name(name)
+        return sheet.to_python(skip_empty_area=False), sheet.merged_cell_ranges or []
     except (calamine.CalamineError, calamine.XmlError, calamine.ZipError, ValueError) as e:
         raise WorkbookDamaged(f"{path}: sheet {name!r} cannot be read ({e}); let Excel repair "
                               "the workbook or restore it from a backup") from None
 
 
 def _choose_sheet(path: Path, book, templates: Sequence[Template],
-                  sheet: str | None) -> tuple[str, Layout]:
+                  sheet: str | None) -> tuple[str, Layout, list[list[Any]], list]:
+    """The sheet holding the list, its layout and all its rows. Each sheet is parsed at most
+    once; a sheet named the template's way that matches ends the search early."""
     names = [m.name for m in book.sheets_metadata
              if m.typ == calamine.SheetTypeEnum.WorkSheet]
     if sheet is not None and sheet not in names:
         raise SheetNotFound(f"{path}: there is no sheet called {sheet!r}; "
                             f"the sheets are: {', '.join(names)}")
     candidates = [sheet] if sheet else names
-    # A sheet named the template's way is preferred over any other that merely matches.
     preferred = {n for t in templates for n in t.sheet_names.values()}
     candidates.sort(key=lambda n: n not in preferred)
     best = None
     for name in candidates:
-        match = best_header(_sheet_rows(path, book, name, HEADER_SEARCH_ROWS), templates)
+        rows, merged = _sheet_rows(path, book, name)
+        match = best_header(rows, templates)
         if match and (best is None or match.matched > best[1].matched):
-            best = (name, match)
+            best = (name, match, rows, merged)
+            if name in preferred:
+                break
     if best is None:
         where = f"sheet {sheet!r}" if sheet else "any sheet"
         expected = ", ".join(c.header("en") for c in templates[0].columns[1:5])
@@ -76,9 +81,8 @@ def _choose_sheet(path: Path, book, templates: Sequence[Template],
             f"{path}: no header row found in {where} (looked at the first "
             f"{HEADER_SEARCH_ROWS} rows for column names such as {expected} or {expected_zh}); "
             "add a header row above the data, or install a template with `sheetkeeper install`")
-    name, match = best
-    header = _sheet_rows(path, book, name, match.row + 1)[match.row]
-    return name, layout_for(header, match.row + 1, match.template)
+    name, match, rows, merged = best
+    return name, layout_for(rows[match.row], match.row + 1, match.template), rows, merged
 
 
 def _list_tab_values(book, layout: Layout) -> dict[str, tuple[str, ...]]:
@@ -127,7 +131,7 @@ def _build_table(path: Path, name: str, layout: Layout, data: list[list[Any]],
     rows, numbers = [], []
     for r in range(layout.header_row, len(data)):
         cells = data[r][first:end]
-        if not any(v != "" and v is not None for v in cells):
+        if cells.count("") + cells.count(None) == len(cells):
             continue
         cells = [None if v == "" else v for v in cells]
         if len(cells) < width:

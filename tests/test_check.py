@@ -165,3 +165,21 @@ def test_text_report_via_the_real_command(tmp_path):
     assert "Would change" in result.stdout and "Nothing was changed." in result.stdout
     assert '"ANN LEE" → "Ann Lee"' in result.stdout
     assert "Email: not a valid email address" in result.stdout
+
+
+def test_streamed_json_equals_the_report_object(tmp_path):
+    """The streamed JSON parses to exactly the object as_json builds, empty sections included."""
+    import io
+
+    from service.report import as_json, write_json
+    path = write_table(tmp_path / "c.xlsx", CRM_EN, [
+        crm_row(name="ANN LEE", email="a@x", phone="+8613800138000"),
+        crm_row(name="Ann Lee", phone="+86 138 0013 8000")])
+    plan = check_workbook(path, RuleSettings(today=TODAY))
+    out = io.StringIO()
+    write_json(plan, out)
+    assert json.loads(out.getvalue()) == json.loads(json.dumps(as_json(plan), default=str))
+    clean = write_table(tmp_path / "clean.xlsx", ["Name", "Email"], [])
+    out = io.StringIO()
+    write_json(check_workbook(clean, RuleSettings(today=TODAY)), out)
+    assert json.loads(out.getvalue())["changes"] == []

@@ -39,6 +39,12 @@ def test_valid_email_untouched():
     ("  Priya   Natarajan ", "Priya Natarajan"),
     ("Ｊｏｈｎ　Ｓｍｉｔｈ", "John Smith"),
     ("张 伟", "张伟"),
+    ("ROBERT MACDONALD", "Robert MacDonald"),
+    ("macy smith", "Macy Smith"),                  # Mac only for Mac names
+    ("john smith iii", "John Smith III"),
+    ("J. R. R. TOLKIEN", "J. R. R. Tolkien"),
+    ("d'angelo rossi", "D'Angelo Rossi"),
+    ("VAN DER BERG", "Van der Berg"),              # a particle that starts the name is capital
 ])
 def test_names(typed, expected):
     outcome = normalise_name(typed)

@@ -1,0 +1,119 @@
+"""`make bench` (python -m benchmarks): check, dedupe and the read floor at 1k, 10k and 100k rows.
+
+Every figure comes from this run on this machine. `check` is timed as the real command in a
+subprocess (start-up included), peak memory is that process's maximum resident set size.
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import datetime as dt
+
+import python_calamine
+
+from rules.duplicates import find_duplicates
+from sync.plan import RuleSettings, plan_table
+from sync.xlsx_read import read_table
+
+from .generate import write_workbook
+
+DATA = Path(__file__).parent / "data"
+TARGETS = {"check": 4.0, "dedupe": 2.0, "memory_mib": 1024}
+
+
+def timed_subprocess(args: list[str]) -> tuple[float, float]:
+    """(wall seconds, peak RSS in MiB) of one run of `args`."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    code = subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE).returncode
+    wall = time.perf_counter() - start
+    if code not in (0, 1):
+        raise SystemExit(f"{' '.join(args)} failed with exit status {code}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return wall, max(peak, before) / 1024
+
+
+def peak_of(code: str) -> tuple[float, float]:
+    """Run python `code` in a fresh interpreter: (wall seconds, peak MiB)."""
+    return timed_subprocess([sys.executable, "-c", code])
+
+
+def measure(rows: int, repeats: int, with_openpyxl: bool) -> dict:
+    path = DATA / f"messy-{rows}.xlsx"
+    if not path.exists():
+        print(f"  generating {path.name} …", file=sys.stderr)
+        write_workbook(path, rows)
+    cli = [sys.executable, "-m", "service", "check", str(path), "--report", "json",
+           "--today", "2026-11-23"]
+    runs = [timed_subprocess(cli) for _ in range(repeats)]
+    result = {
+        "rows": rows,
+        "check_median": statistics.median(w for w, _ in runs),
+        "check_peak_mib": max(m for _, m in runs),
+    }
+
+    reads = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        book = python_calamine.CalamineWorkbook.from_path(str(path))
+        book.get_sheet_by_name("Customers").to_python(skip_empty_area=False)
+        reads.append(time.perf_counter() - start)
+        book.close()
+    result["calamine_read"] = statistics.median(reads)
+    table = read_table(path)
+    plan = plan_table(table, RuleSettings(today=dt.date(2026, 11, 23)))
+    result["changes"], result["findings"] = len(plan.changes), len(plan.findings)
+    result["duplicates"] = len(plan.duplicates)
+    from sync.plan import identity_records
+    records = identity_records(table, list(range(len(table.rows))), plan.values_after(),
+                               plan.flagged_cells())
+    dedupe = []
+    for _ in range(repeats):
+        gc.collect()
+        start = time.perf_counter()
+        find_duplicates(records)
+        dedupe.append(time.perf_counter() - start)
+    result["dedupe_median"] = statistics.median(dedupe)
+    if with_openpyxl:
+        wall, peak = peak_of(f"import openpyxl; openpyxl.load_workbook({str(path)!r})")
+        result["openpyxl_load"], result["openpyxl_peak_mib"] = wall, peak
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--sizes", default="1000,10000,100000",
+                        help="row counts, comma-separated (default: %(default)s)")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per figure (median)")
+    parser.add_argument("--no-openpyxl", action="store_true",
+                        help="skip the slow openpyxl full-load comparison")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    results = [measure(n, args.repeats, not args.no_openpyxl) for n in sizes]
+    header = (f"{'rows':>8} {'check s':>8} {'peak MiB':>9} {'dedupe s':>9} {'calamine s':>11} "
+              f"{'openpyxl s':>11} {'changes':>8} {'findings':>9} {'dup pairs':>9}")
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        print(f"{r['rows']:>8,} {r['check_median']:>8.2f} {r['check_peak_mib']:>9.0f} "
+              f"{r['dedupe_median']:>9.2f} {r['calamine_read']:>11.2f} "
+              f"{r.get('openpyxl_load', float('nan')):>11.2f} {r['changes']:>8,} "
+              f"{r['findings']:>9,} {r['duplicates']:>9,}")
+    big = results[-1]
+    print(f"\ntargets at {big['rows']:,} rows: check ≤ {TARGETS['check']} s "
+          f"({'met' if big['check_median'] <= TARGETS['check'] else 'MISSED'}), "
+          f"peak ≤ {TARGETS['memory_mib']} MiB "
+          f"({'met' if big['check_peak_mib'] <= TARGETS['memory_mib'] else 'MISSED'}), "
+          f"dedupe ≤ {TARGETS['dedupe']} s "
+          f"({'met' if big['dedupe_median'] <= TARGETS['dedupe'] else 'MISSED'})")
+
+
+if __name__ == "__main__":
+    main()
