@@ -29,6 +29,7 @@ _DOTTED = re.compile(rf"(\d{{1,2}})\.(\d{{1,2}})\.(\d{{4}}|\d{{2}}){_TIME}")
 _SLASHED = re.compile(rf"(\d{{1,2}})[/-](\d{{1,2}})[/-](\d{{4}}|\d{{2}}){_TIME}")
 _DAY_MONTH_NAME = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?[\s\-/.]*([A-Za-z]{3,9})\.?[\s\-/.,]*(\d{4})")
 _MONTH_NAME_DAY = re.compile(r"([A-Za-z]{3,9})\.?\s*(\d{1,2})(?:st|nd|rd|th)?,?\s*(\d{4})")
+_ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
 _COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})")
 
 
@@ -84,6 +85,8 @@ def normalise_date(value: object, order: str = "auto") -> Outcome:
     text = fold_fullwidth(value).strip()
     reason = "written as a date"
     if m := _YMD.fullmatch(text):
+        if _ISO.fullmatch(value):
+            reason = "date typed as text, stored as a real date"
         return _build(value, int(m[1]), int(m[2]), int(m[3]), reason, m.groups()[3:])
     if m := _DOTTED.fullmatch(text):
         return _build(value, _year(m[3]), int(m[2]), int(m[1]), "day.month.year written as a date",
@@ -101,7 +104,7 @@ def normalise_date(value: object, order: str = "auto") -> Outcome:
         first, second = dt.date(y, b, a), dt.date(y, a, b)
         return Problem("ambiguous_date",
                        f"could be {_plain(first)} or {_plain(second)}; type it as "
-                       f"{first.isoformat()} or {second.isoformat()}, or set date_order")
+                       f"{first.isoformat()} or {second.isoformat()}, or pass --date-order dmy or mdy")
     if (m := _DAY_MONTH_NAME.fullmatch(text)) and m[2].lower() in _MONTHS:
         return _build(value, int(m[3]), _MONTHS[m[2].lower()], int(m[1]), reason)
     if (m := _MONTH_NAME_DAY.fullmatch(text)) and m[1].lower() in _MONTHS:

@@ -125,8 +125,8 @@ def _parse_problem(e: NumberParseException, region: str | None) -> Problem:
         if region:
             return Problem("invalid_phone", "starts with a country code that does not exist")
         return Problem("invalid_phone",
-                       "has no country code; write it as +<country code> <number>, or set a "
-                       "default phone region (phone_region) for numbers without one")
+                       "has no country code; write it as +<country code> <number>, or give "
+                       "sheetkeeper a default region for such numbers (--region GB)")
     if e.error_type in (NumberParseException.TOO_SHORT_NSN,
                         NumberParseException.TOO_SHORT_AFTER_IDD):
         return Problem("invalid_phone", "has too few digits to be a phone number")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 from typing import Callable, Sequence
@@ -122,6 +123,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (SheetkeeperError, TemplateError) as e:
         print(f"sheetkeeper {args.command}: {e}", file=sys.stderr)
         return EXIT_ERROR
+    except BrokenPipeError:
+        # The reader went away (`sheetkeeper check … | head`): stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_CLEAN
     except KeyboardInterrupt:
         print(f"sheetkeeper {args.command}: interrupted; nothing was changed", file=sys.stderr)
         return 130

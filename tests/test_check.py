@@ -10,7 +10,7 @@ from sheet_templates import builtin
 from sync.check import check_workbook
 from sync.plan import RuleSettings
 from sync.xlsx_install import install_new
-from tests.conftest import CRM_EN, TODAY, crm_row, fingerprint, run_cli, write_table
+from tests.conftest import CRM_EN, ROOT, TODAY, crm_row, fingerprint, run_cli, write_table
 
 
 def check_json(capsys, *args):
@@ -183,3 +183,15 @@ def test_streamed_json_equals_the_report_object(tmp_path):
     out = io.StringIO()
     write_json(check_workbook(clean, RuleSettings(today=TODAY)), out)
     assert json.loads(out.getvalue())["changes"] == []
+
+
+def test_output_piped_into_a_closed_reader_exits_quietly(tmp_path):
+    import subprocess
+    import sys
+    rows = [crm_row(name=f"PERSON {i}", email=f"p{i}@x") for i in range(3000)]
+    path = write_table(tmp_path / "c.xlsx", CRM_EN, rows)
+    pipeline = subprocess.run(
+        f"{sys.executable} -m service check {path} --report json | head -1",
+        shell=True, capture_output=True, text=True, cwd=str(ROOT))
+    assert pipeline.stdout.startswith('{"sheet": "Customers"')
+    assert "Traceback" not in pipeline.stderr and "BrokenPipe" not in pipeline.stderr
