@@ -26,6 +26,7 @@ from rules.status import StatusThresholds, classify_status
 from rules.text import normalise_name, normalise_tags, normalise_text
 from sheet_templates import Column, Template
 
+from .evaluate import ColumnJob, evaluate
 from .table import SheetTable
 
 # Columns sheetkeeper fills itself: they do not make a row "non-empty".
@@ -119,27 +120,25 @@ def plan_table(table: SheetTable, settings: RuleSettings) -> Plan:
 
     # IDs first, so every change on a new row carries the ID the row is about to get.
     changes += _assign_ids(table, live, effective, ids, id_numbers, settings, is_formula)
+    jobs, where = [], []
     for key, j in layout.columns.items():
         column = template.column(key)
         rule = _cell_rule(column, table, region, settings)
-        if rule is None:
-            continue
-        header, formulas_here = layout.headers[j], formula_rows.get(j)
-        for i in live:
-            value = rows[i][j]
-            if value is None or (formulas_here and i in formulas_here):
-                continue
-            outcome = rule(value)
-            if outcome is None:
-                continue
-            if isinstance(outcome, Normalised):
-                effective[i][j] = outcome.value
-                changes.append(CellChange(table.row_numbers[i], ids[i], header, key, value,
-                                          outcome.value, column.type, outcome.reason))
+        if rule is not None:
+            jobs.append(ColumnJob(column.type, rule, [row[j] for row in rows],
+                                  frozenset(formula_rows.get(j, ()))))
+            where.append((key, j))
+    for (key, j), results in zip(where, evaluate(jobs, live)):
+        header, type_ = layout.headers[j], template.column(key).type
+        for i, is_change, what, why in results:
+            if is_change:
+                effective[i][j] = what
+                changes.append(CellChange(table.row_numbers[i], ids[i], header, key, rows[i][j],
+                                          what, type_, why))
             else:
                 invalid.add((i, key))
-                findings.append(Finding(table.row_numbers[i], ids[i], header, outcome.kind,
-                                        _message(header, outcome)))
+                findings.append(Finding(table.row_numbers[i], ids[i], header, what,
+                                        f"{header}: {why}"))
 
     findings += _duplicate_ids(table, live, ids, id_numbers)
     findings += _required(table, live, effective, ids, is_formula)
