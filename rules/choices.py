@@ -35,9 +35,6 @@ class ChoiceMatcher:
                 labels.append(extra)
         return cls(column=column, labels=tuple(labels), spellings=spellings)
 
-    def key_of(self, label: str) -> str | None:
-        return self.spellings.get(fold_label(label))
-
 
 def normalise_choice(value: object, matcher: ChoiceMatcher) -> Outcome:
     try:

@@ -10,7 +10,6 @@ from typing import Any, Mapping
 
 from sheet_templates import Template
 
-from .xlsx_package import column_letter
 
 
 @dataclass(frozen=True)
@@ -28,12 +27,6 @@ class Layout:
     def index(self, key: str) -> int | None:
         return self.columns.get(key)
 
-    def header_of(self, key: str) -> str:
-        return self.headers[self.columns[key]]
-
-    def letter(self, index: int) -> str:
-        return column_letter(self.first_column + index)
-
 
 @dataclass(frozen=True)
 class SheetTable:
@@ -46,9 +39,3 @@ class SheetTable:
     row_numbers: tuple[int, ...]      # 1-based sheet row number of each data row
     formulas: frozenset[tuple[int, int]] = field(default=frozenset())  # (row_number, index)
     list_values: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # from Lists tab
-
-    def column(self, key: str) -> list[Any] | None:
-        i = self.layout.index(key)
-        if i is None:
-            return None
-        return [row[i] for row in self.rows]
