@@ -1,0 +1,259 @@
+"""The audit log: every cell change sheetkeeper writes, and every edit a person made, in SQLite.
+
+One row per cell change (UTC time, workbook, sheet, row ID, column, before, after, rule, reason,
+batch, actor); one transaction per batch, so a batch is in the log whole or not at all, and can be
+undone exactly. Rows are chained: each carries the SHA-256 of its content and of the row before,
+so `verify` finds the first row that was altered, removed or inserted afterwards.
+
+The database holds personal data: it is created 0600.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import sqlite3
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+
+from sync.errors import SheetkeeperError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS batches (
+    id TEXT PRIMARY KEY,
+    at TEXT NOT NULL,
+    workbook TEXT NOT NULL,
+    sheet TEXT NOT NULL,
+    kind TEXT NOT NULL,          -- apply | undo | merge | person
+    note TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS changes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    workbook TEXT NOT NULL,
+    sheet TEXT NOT NULL,
+    row_id TEXT,
+    column TEXT NOT NULL,
+    before TEXT NOT NULL,        -- JSON, see encode_value
+    after TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    batch TEXT NOT NULL REFERENCES batches(id),
+    actor TEXT NOT NULL,         -- sheetkeeper | person
+    hash TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS changes_by_batch ON changes(batch);
+CREATE INDEX IF NOT EXISTS changes_by_row ON changes(workbook, row_id);
+CREATE TABLE IF NOT EXISTS chain_head (  -- the last row written: a cut-off tail shows
+    one INTEGER PRIMARY KEY CHECK (one = 1),
+    seq INTEGER NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS counters (
+    workbook TEXT NOT NULL,
+    name TEXT NOT NULL,
+    value INTEGER NOT NULL,
+    PRIMARY KEY (workbook, name)
+);
+"""
+GENESIS = "0" * 64
+FIELDS = ("at", "workbook", "sheet", "row_id", "column", "before", "after", "rule", "reason",
+          "batch", "actor")
+
+
+class AuditError(SheetkeeperError):
+    """The audit log cannot be used (locked, corrupt, unwritable); nothing was written."""
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    seq: int
+    at: str
+    workbook: str
+    sheet: str
+    row_id: str | None
+    column: str
+    before: Any
+    after: Any
+    rule: str
+    reason: str
+    batch: str
+    actor: str
+
+
+@dataclass(frozen=True)
+class ChangeRecord:
+    """One cell change to record: what the sync cycle hands the log."""
+
+    row_id: str | None
+    column: str
+    before: Any
+    after: Any
+    rule: str
+    reason: str
+
+
+def encode_value(value: Any) -> str:
+    """JSON that keeps the type a cell value had: dates stay dates, numbers stay numbers."""
+    if isinstance(value, dt.datetime):
+        return json.dumps({"datetime": value.isoformat()})
+    if isinstance(value, dt.date):
+        return json.dumps({"date": value.isoformat()})
+    return json.dumps(value, ensure_ascii=False)
+
+
+def decode_value(text: str) -> Any:
+    value = json.loads(text)
+    if isinstance(value, dict) and len(value) == 1:
+        if "date" in value:
+            return dt.date.fromisoformat(value["date"])
+        if "datetime" in value:
+            return dt.datetime.fromisoformat(value["datetime"])
+    return value
+
+
+def _row_hash(previous: str, row: Sequence[Any]) -> str:
+    payload = json.dumps([previous, *row], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+class AuditLog:
+    def __init__(self, path: Path | str, timeout: float = 10.0):
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if not self.path.exists():
+                # Create it private before SQLite opens it: it will hold personal data.
+                os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+            self.db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as e:
+            raise AuditError(self._explain(e)) from None
+        except OSError as e:
+            raise AuditError(f"{self.path}: cannot open the audit log ({e.strerror}); check the "
+                             "data folder's permissions and free space") from None
+
+    def _explain(self, e: sqlite3.Error) -> str:
+        text = str(e)
+        if "locked" in text or "busy" in text:
+            return (f"{self.path}: the audit log is locked by another process; nothing was "
+                    "written. Try again in a moment, or stop the other sheetkeeper")
+        if "not a database" in text or "malformed" in text:
+            return (f"{self.path}: the audit log is damaged ({text}); nothing was written. "
+                    "Restore it from a backup, or move it aside to start a new one")
+        if "full" in text:
+            return f"{self.path}: the disk is full; nothing was written. Free some space"
+        return f"{self.path}: the audit log failed ({text}); nothing was written"
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "AuditLog":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def record(self, workbook: str, sheet: str, changes: Iterable[ChangeRecord], kind: str,
+               actor: str = "sheetkeeper", note: str = "",
+               counters: dict[str, int] | None = None) -> str:
+        """Record one batch in one transaction; returns its id. `counters` (e.g. the highest
+        ID issued) are raised in the same transaction, so they never run ahead of the log."""
+        batch = uuid.uuid4().hex[:12]
+        at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                previous = self._last_hash()
+                self.db.execute("INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?)",
+                                (batch, at, workbook, sheet, kind, note))
+                rows = []
+                for c in changes:
+                    row = (at, workbook, sheet, c.row_id, c.column, encode_value(c.before),
+                           encode_value(c.after), c.rule, c.reason, batch, actor)
+                    previous = _row_hash(previous, row)
+                    rows.append((*row, previous))
+                self.db.executemany(
+                    f"INSERT INTO changes ({', '.join(FIELDS)}, hash) "
+                    f"VALUES ({', '.join('?' * (len(FIELDS) + 1))})", rows)
+                if rows:
+                    seq = self.db.execute("SELECT max(seq) FROM changes").fetchone()[0]
+                    self.db.execute("INSERT OR REPLACE INTO chain_head VALUES (1, ?, ?)",
+                                    (seq, previous))
+                for name, value in (counters or {}).items():
+                    self.db.execute(
+                        "INSERT INTO counters VALUES (?, ?, ?) ON CONFLICT(workbook, name) "
+                        "DO UPDATE SET value = max(value, excluded.value)",
+                        (workbook, name, value))
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as e:
+            raise AuditError(self._explain(e)) from None
+        return batch
+
+    def _last_hash(self) -> str:
+        row = self.db.execute("SELECT hash FROM changes ORDER BY seq DESC LIMIT 1").fetchone()
+        return row[0] if row else GENESIS
+
+    def counter(self, workbook: str, name: str) -> int:
+        row = self.db.execute("SELECT value FROM counters WHERE workbook = ? AND name = ?",
+                              (workbook, name)).fetchone()
+        return row[0] if row else 0
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def entries(self, workbook: str | None = None, since: str | None = None,
+                row_id: str | None = None, column: str | None = None,
+                batch: str | None = None) -> Iterator[AuditEntry]:
+        where, args = [], []
+        for clause, value in (("workbook = ?", workbook), ("at >= ?", since),
+                              ("row_id = ?", row_id), ("column = ?", column),
+                              ("batch = ?", batch)):
+            if value is not None:
+                where.append(clause)
+                args.append(value)
+        sql = f"SELECT seq, {', '.join(FIELDS)} FROM changes"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        try:
+            for row in self.db.execute(sql + " ORDER BY seq", args):
+                seq, at, wb, sheet, rid, col, before, after, rule, reason, b, actor = row
+                yield AuditEntry(seq, at, wb, sheet, rid, col, decode_value(before),
+                                 decode_value(after), rule, reason, b, actor)
+        except sqlite3.Error as e:
+            raise AuditError(self._explain(e)) from None
+
+    def batch_info(self, batch: str) -> tuple[str, str, str, str] | None:
+        """(workbook, sheet, kind, at) of a batch, or None."""
+        return self.db.execute("SELECT workbook, sheet, kind, at FROM batches WHERE id = ?",
+                               (batch,)).fetchone()
+
+    def verify(self) -> int | None:
+        """The seq of the first row whose chain does not hold (for rows cut off the end: the
+        first missing seq), or None when all is intact."""
+        previous, expected_seq = GENESIS, None
+        try:
+            head = self.db.execute("SELECT seq, hash FROM chain_head").fetchone()
+            rows = self.db.execute(f"SELECT seq, {', '.join(FIELDS)}, hash FROM changes "
+                                   "ORDER BY seq")
+            for seq, *fields, stored in rows:
+                if expected_seq is not None and seq != expected_seq:
+                    return expected_seq          # a row was removed
+                previous = _row_hash(previous, fields)
+                if previous != stored:
+                    return seq
+                expected_seq = seq + 1
+        except sqlite3.Error as e:
+            raise AuditError(self._explain(e)) from None
+        if head and (expected_seq is None or head[0] != expected_seq - 1 or head[1] != previous):
+            return (expected_seq or 1) if (expected_seq or 1) <= head[0] else head[0]
+        return None
