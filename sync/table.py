@@ -39,3 +39,4 @@ class SheetTable:
     row_numbers: tuple[int, ...]      # 1-based sheet row number of each data row
     formulas: frozenset[tuple[int, int]] = field(default=frozenset())  # (row_number, index)
     list_values: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # from Lists tab
+    digest: str = ""                  # SHA-256 of the bytes read: what a write checks first

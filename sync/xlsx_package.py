@@ -6,6 +6,7 @@ the sheet's XML, only when the part contains any at all.
 """
 from __future__ import annotations
 
+import io
 import posixpath
 import re
 import zipfile
@@ -26,14 +27,11 @@ NS = {
 _CELL_START = re.compile(rb'<c\s[^>]*?\br="([A-Z]{1,3})(\d+)"')
 
 
-def sniff(path: Path) -> None:
-    """Raise a clear error if `path` is not an .xlsx package; never modifies the file."""
+def read_bytes(path: Path) -> bytes:
+    """The whole file, read once: every later step (hash, values, formulas) sees the same
+    bytes even if the file is replaced meanwhile."""
     try:
-        with open(path, "rb") as f:
-            head = f.read(8)
-            if head.startswith(OLE_MAGIC):
-                f.seek(0)
-                data = f.read(8 * 1024 * 1024)
+        return path.read_bytes()
     except FileNotFoundError:
         raise NotAWorkbook(f"{path}: no such file; check the path") from None
     except IsADirectoryError:
@@ -41,6 +39,11 @@ def sniff(path: Path) -> None:
     except PermissionError:
         raise NotAWorkbook(f"{path}: permission denied; sheetkeeper needs to be able "
                            "to read the file") from None
+
+
+def sniff(path: Path, data: bytes) -> None:
+    """Raise a clear error if `data` (read from `path`) is not an .xlsx package."""
+    head = data[:8]
     if not head:
         raise NotAWorkbook(f"{path}: the file is empty (0 bytes); it is not a workbook")
     if head.startswith(OLE_MAGIC):
@@ -55,7 +58,7 @@ def sniff(path: Path) -> None:
         kind = "text (CSV?)" if _looks_like_text(head) else "not a spreadsheet"
         raise NotAWorkbook(f"{path}: not an Excel workbook (.xlsx): the file is {kind}. "
                            "Open it in Excel or LibreOffice and save it as .xlsx")
-    if not zipfile.is_zipfile(path):
+    if not zipfile.is_zipfile(io.BytesIO(data)):
         raise WorkbookDamaged(f"{path}: the workbook is damaged (incomplete zip); restore it "
                               "from a backup or let Excel repair it, then run again")
 
@@ -87,9 +90,9 @@ def sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     return parts
 
 
-def formula_cells(path: Path, sheet: str) -> set[tuple[int, int]]:
+def formula_cells(data: bytes, sheet: str) -> set[tuple[int, int]]:
     """(row, column), both 0-based, of every cell in `sheet` that holds a formula."""
-    with zipfile.ZipFile(path) as archive:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
         part = sheet_parts(archive).get(sheet)
         if part is None:
             return set()

@@ -1,6 +1,8 @@
 """Reading a workbook's table in one fast pass (python-calamine), without changing the file."""
 from __future__ import annotations
 
+import hashlib
+import io
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -11,7 +13,7 @@ from sheet_templates import BUILTIN, Template, builtin, fold_label
 from .errors import SheetNotFound, TableLayoutError, WorkbookDamaged, WorkbookEncrypted
 from .header import HEADER_SEARCH_ROWS, best_header, layout_for
 from .table import Layout, SheetTable
-from .xlsx_package import column_letter, formula_cells, sniff
+from .xlsx_package import column_letter, formula_cells, read_bytes, sniff
 
 
 def read_table(path: Path | str, templates: Sequence[Template] | None = None,
@@ -20,20 +22,21 @@ def read_table(path: Path | str, templates: Sequence[Template] | None = None,
     `templates` (all built-in ones by default), or `sheet` if named."""
     path = Path(path)
     templates = list(templates) if templates else [builtin(n) for n in BUILTIN]
-    sniff(path)
-    book = _open(path)
+    data = read_bytes(path)
+    sniff(path, data)
+    book = _open(path, data)
     try:
-        name, layout, data, merged = _choose_sheet(path, book, templates, sheet)
+        name, layout, rows, merged = _choose_sheet(path, book, templates, sheet)
         list_values = _list_tab_values(book, layout)
     finally:
         book.close()
     _refuse_merged_cells(path, name, layout, merged)
-    return _build_table(path, name, layout, data, list_values)
+    return _build_table(path, data, name, layout, rows, list_values)
 
 
-def _open(path: Path) -> "calamine.CalamineWorkbook":
+def _open(path: Path, data: bytes) -> "calamine.CalamineWorkbook":
     try:
-        return calamine.CalamineWorkbook.from_path(str(path))
+        return calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except calamine.PasswordError:
         raise WorkbookEncrypted(f"{path}: the workbook is password-protected; remove the "
                                 "password or save an unprotected copy, then run again") from None
@@ -124,7 +127,7 @@ def _refuse_merged_cells(path: Path, name: str, layout: Layout, merged: list) ->
                 "value, then run again")
 
 
-def _build_table(path: Path, name: str, layout: Layout, data: list[list[Any]],
+def _build_table(path: Path, raw: bytes, name: str, layout: Layout, data: list[list[Any]],
                  list_values: dict[str, tuple[str, ...]]) -> SheetTable:
     first, width = layout.first_column, len(layout.headers)
     end = first + width
@@ -139,7 +142,8 @@ def _build_table(path: Path, name: str, layout: Layout, data: list[list[Any]],
         rows.append(tuple(cells))
         numbers.append(r + 1)
     formulas = frozenset(
-        (r + 1, c - first) for r, c in formula_cells(path, name)
+        (r + 1, c - first) for r, c in formula_cells(raw, name)
         if r >= layout.header_row and first <= c < end)
     return SheetTable(source=str(path), sheet=name, layout=layout, rows=tuple(rows),
-                      row_numbers=tuple(numbers), formulas=formulas, list_values=list_values)
+                      row_numbers=tuple(numbers), formulas=formulas, list_values=list_values,
+                      digest=hashlib.sha256(raw).hexdigest())

@@ -86,3 +86,26 @@ def test_colours_are_rendered(workbook, tmp_path):
     for name, fill in {**STATUS_FILLS, "finding": FINDING_FILL,
                        "duplicate": DUPLICATE_FILL}.items():
         assert present(fill), f"{name} colour {fill} not rendered"
+
+
+def test_cells_written_into_a_libreoffice_saved_workbook_read_back(workbook, tmp_path):
+    """A file saved by a real spreadsheet program (shared strings, its own styles) takes
+    sheetkeeper's cell writes, keeps its shared strings intact, and opens cleanly again."""
+    import hashlib
+    import zipfile
+
+    from sync.xlsx_write import CellWrite, write_cells
+
+    saved = convert(workbook, "xlsx", tmp_path)
+    shared_before = zipfile.ZipFile(saved).read("xl/sharedStrings.xml")
+    write_cells(saved, "Customers", [CellWrite(2, 4, "+8613800138000"),
+                                     CellWrite(3, 11, dt.date(2024, 3, 5))],
+                hashlib.sha256(saved.read_bytes()).hexdigest())
+    assert zipfile.ZipFile(saved).read("xl/sharedStrings.xml") == shared_before
+    out = tmp_path / "again"
+    out.mkdir()
+    rows = list(csv.reader(convert(saved, "csv:Text - txt - csv (StarCalc):44,34,76", out)
+                           .open(encoding="utf-8")))
+    assert rows[1][4] == "+8613800138000"
+    assert rows[2][11] and rows[2][11] != "45356"      # shown as a date, not a serial number
+    assert [r[1] for r in rows[1:]] == [r["name"] for r in ROWS]

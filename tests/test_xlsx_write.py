@@ -1,0 +1,253 @@
+"""The surgical writer against real workbooks: what changes, what must not, and faults."""
+import datetime as dt
+import hashlib
+import os
+import signal
+import stat
+import subprocess
+import sys
+import zipfile
+
+import openpyxl
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+from openpyxl.chart import BarChart, Reference
+from openpyxl.comments import Comment
+from openpyxl.drawing.image import Image
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from sheet_templates import builtin
+from sync.xlsx_install import install_new
+from sync.xlsx_write import (
+    CellWrite, WorkbookBusy, WorkbookChanged, WriteFailed, patch_package, write_cells,
+)
+from tests.conftest import ROOT
+
+X14_EXT = (b'<extLst><ext uri="{CCE6A557-97BC-4b89-ADB6-D9C93CAAB3DF}" '
+           b'xmlns:x14="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main">'
+           b'<x14:dataValidations count="0" xmlns:xm="http://schemas.microsoft.com/office/'
+           b'excel/2006/main"/></ext></extLst>')
+
+
+def digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def parts(path):
+    with zipfile.ZipFile(path) as z:
+        return {n: z.read(n) for n in z.namelist()}
+
+
+@pytest.fixture
+def rich_workbook(tmp_path):
+    """A workbook with a chart, an image, a comment, a second sheet, a defined name, a
+    validation, conditional formatting and an x14 extension openpyxl cannot write itself."""
+    from PIL import Image as PILImage
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = "Customers"
+    ws.append(["Name", "Phone", "Joined", "Spend"])
+    ws.append(["ANN LEE", "138 0013 8000", "2024/3/5", 10])
+    ws.append(["Bob", "+8613900139000", None, 20])
+    ws["A2"].font = openpyxl.styles.Font(bold=True, color="FF0000")
+    ws["B2"].comment = Comment("call after 6pm", "Ann's manager")
+    ws.add_data_validation(DataValidation(type="list", formula1='"a,b"', sqref="D2:D9"))
+    chart = BarChart()
+    chart.add_data(Reference(ws, min_col=4, min_row=1, max_row=3), titles_from_data=True)
+    ws.add_chart(chart, "F2")
+    png = tmp_path / "dot.png"
+    PILImage.new("RGB", (4, 4), "red").save(png)
+    ws.add_image(Image(str(png)), "F20")
+    other = book.create_sheet("Notes")
+    other["A1"] = "keep me"
+    book.defined_names["spend"] = DefinedName("spend", attr_text="Customers!$D$2:$D$3")
+    path = tmp_path / "rich.xlsx"
+    book.save(path)
+    # Splice in an x14 extension, as Excel would write, to show it survives.
+    contents = parts(path)
+    sheet = contents["xl/worksheets/sheet1.xml"]
+    contents["xl/worksheets/sheet1.xml"] = sheet.replace(b"</worksheet>", X14_EXT + b"</worksheet>")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in contents.items():
+            z.writestr(name, data)
+    return path
+
+
+def test_only_the_changed_cells_change(rich_workbook):
+    before = parts(rich_workbook)
+    style_before = openpyxl.load_workbook(rich_workbook)["Customers"]["A2"].font
+    write_cells(rich_workbook, "Customers", [
+        CellWrite(2, 0, "Ann Lee"), CellWrite(2, 1, "+8613800138000"),
+        CellWrite(2, 2, dt.date(2024, 3, 5)), CellWrite(3, 2, dt.date(2024, 1, 2)),
+        CellWrite(3, 3, 20.5),
+    ], digest(rich_workbook))
+    after = parts(rich_workbook)
+    assert set(after) == set(before)
+    changed = {name for name in before if before[name] != after[name]}
+    assert changed <= {"xl/worksheets/sheet1.xml", "xl/styles.xml"}
+    assert "xl/worksheets/sheet1.xml" in changed
+    assert X14_EXT in after["xl/worksheets/sheet1.xml"]
+    book = openpyxl.load_workbook(rich_workbook)
+    ws = book["Customers"]
+    assert [c.value for c in ws[2]] == ["Ann Lee", "+8613800138000",
+                                        dt.datetime(2024, 3, 5), 10]
+    assert ws["C3"].value == dt.datetime(2024, 1, 2) and ws["D3"].value == 20.5
+    assert ws["C2"].is_date and ws["C3"].is_date
+    assert ws["A2"].font.b and ws["A2"].font.color.rgb == style_before.color.rgb
+    assert ws["B2"].comment.text == "call after 6pm"
+    assert book["Notes"]["A1"].value == "keep me"
+    assert ws["B3"].value == "+8613900139000"
+
+
+def test_mode_is_kept_and_no_temp_files_are_left(rich_workbook):
+    os.chmod(rich_workbook, 0o640)
+    inode = os.stat(rich_workbook).st_ino
+    write_cells(rich_workbook, "Customers", [CellWrite(2, 0, "Ann")], digest(rich_workbook))
+    assert stat.S_IMODE(os.stat(rich_workbook).st_mode) == 0o640
+    assert os.stat(rich_workbook).st_ino != inode          # replaced, not rewritten in place
+    assert sorted(p.name for p in rich_workbook.parent.iterdir()) == ["dot.png", "rich.xlsx"]
+
+
+@pytest.mark.parametrize("lock", ["~$rich.xlsx", ".~lock.rich.xlsx#"])
+def test_an_open_workbook_is_not_written(rich_workbook, lock):
+    (rich_workbook.parent / lock).write_text("someone")
+    before = rich_workbook.read_bytes()
+    with pytest.raises(WorkbookBusy, match=lock.replace("$", r"\$").replace(".", r"\.")):
+        write_cells(rich_workbook, "Customers", [CellWrite(2, 0, "x")], digest(rich_workbook))
+    assert rich_workbook.read_bytes() == before
+
+
+def test_a_workbook_changed_since_reading_is_not_written(rich_workbook):
+    stale = digest(rich_workbook)
+    book = openpyxl.load_workbook(rich_workbook)
+    book["Customers"]["A3"] = "Robert"       # a person saves meanwhile
+    book.save(rich_workbook)
+    before = rich_workbook.read_bytes()
+    with pytest.raises(WorkbookChanged):
+        write_cells(rich_workbook, "Customers", [CellWrite(2, 0, "x")], stale)
+    assert rich_workbook.read_bytes() == before
+
+
+def test_template_date_columns_keep_their_own_date_style(tmp_path):
+    path = install_new(builtin("crm"), tmp_path / "c.xlsx", "en",
+                       [{"name": "Ann", "member_since": "2024/3/5"}])
+    before = parts(path)
+    write_cells(path, "Customers", [CellWrite(2, 11, dt.date(2024, 3, 5))], digest(path))
+    assert parts(path)["xl/styles.xml"] == before["xl/styles.xml"]   # the column's style served
+    cell = openpyxl.load_workbook(path)["Customers"]["L2"]
+    assert cell.value == dt.datetime(2024, 3, 5) and cell.number_format == "yyyy-mm-dd"
+
+
+def test_new_cells_rows_and_empty_values(tmp_path):
+    path = tmp_path / "t.xlsx"
+    book = openpyxl.Workbook()
+    book.active.title = "S"
+    book.active.append(["Name", "Phone", "Email"])
+    book.active.append(["Ann"])
+    book.save(path)
+    write_cells(path, "S", [CellWrite(2, 2, "a@x.com"), CellWrite(2, 0, None),
+                            CellWrite(5, 1, "+1"), CellWrite(4, 0, "Cy <&> \"q\"")],
+                digest(path))
+    ws = openpyxl.load_workbook(path)["S"]
+    assert [c.value for c in ws[2]] == [None, None, "a@x.com"]
+    assert ws["A4"].value == 'Cy <&> "q"' and ws["B5"].value == "+1"
+    assert ws.max_row == 5
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.integers(2, 30), st.integers(0, 5),
+                          st.one_of(st.text(max_size=20).filter(
+                              lambda t: all(ord(ch) >= 32 or ch in "\n\t" for ch in t)
+                              and "\r" not in t),
+                                    st.integers(-10**6, 10**6), st.none(),
+                                    st.dates(min_value=dt.date(1901, 1, 1)))),
+                max_size=30))
+def test_whatever_is_written_reads_back(tmp_path, writes):
+    path = tmp_path / "p.xlsx"
+    book = openpyxl.Workbook()
+    book.active.title = "S"
+    for r in range(1, 12):
+        book.active.append([f"r{r}c{c}" for c in range(6)])
+    book.save(path)
+    expected = {}
+    for row, col, value in writes:
+        expected[(row, col)] = value
+    data = patch_package(path.read_bytes(), "S",
+                         [CellWrite(r, c, v) for (r, c), v in expected.items()])
+    path.write_bytes(data)
+    ws = openpyxl.load_workbook(path)["S"]
+    for (row, col), value in expected.items():
+        got = ws.cell(row=row, column=col + 1).value
+        if isinstance(value, dt.date):
+            assert got == dt.datetime.combine(value, dt.time())
+        elif value == "":
+            assert got in ("", None)
+        else:
+            assert got == value
+
+
+WRITER_LOOP = """
+import hashlib, sys
+from pathlib import Path
+from sync.xlsx_write import CellWrite, write_cells
+path = Path(sys.argv[1])
+n = 0
+while True:
+    n += 1
+    write_cells(path, "Customers", [CellWrite(2, 0, f"Ann {n}")],
+                hashlib.sha256(path.read_bytes()).hexdigest())
+    print(n, flush=True)
+"""
+
+
+def test_killed_mid_write_leaves_a_whole_workbook(rich_workbook):
+    import python_calamine
+    for attempt in range(8):
+        proc = subprocess.Popen([sys.executable, "-c", WRITER_LOOP, str(rich_workbook)],
+                                cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        for _ in range(2 + attempt):
+            proc.stdout.readline()
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        with zipfile.ZipFile(rich_workbook) as z:
+            assert z.testzip() is None
+        book = python_calamine.CalamineWorkbook.from_path(str(rich_workbook))
+        assert book.get_sheet_by_name("Customers").to_python()[1][0].startswith("Ann")
+        for leftover in rich_workbook.parent.glob(".rich.xlsx.*"):
+            leftover.unlink()   # a killed writer's temp file; the next cycle's is its own
+
+
+DISK_FULL = """
+import hashlib, resource, signal, sys
+from pathlib import Path
+from sync.xlsx_write import CellWrite, WriteFailed, write_cells
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+path = Path(sys.argv[1])
+digest = hashlib.sha256(path.read_bytes()).hexdigest()
+resource.setrlimit(resource.RLIMIT_FSIZE, (2000, 2000))
+try:
+    write_cells(path, "Customers", [CellWrite(2, 0, "x" * 5000)], digest)
+except WriteFailed as e:
+    print("refused:", e)
+"""
+
+
+def test_a_full_disk_leaves_the_workbook_unchanged(rich_workbook):
+    before = rich_workbook.read_bytes()
+    result = subprocess.run([sys.executable, "-c", DISK_FULL, str(rich_workbook)], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert "refused:" in result.stdout and "unchanged" in result.stdout, result.stderr
+    assert rich_workbook.read_bytes() == before
+    assert sorted(p.name for p in rich_workbook.parent.iterdir()) == ["dot.png", "rich.xlsx"]
+
+
+def test_a_read_only_folder_is_reported(rich_workbook):
+    if os.geteuid() == 0:
+        pytest.skip("root ignores folder permissions; the full-disk test covers write failures")
+    os.chmod(rich_workbook.parent, 0o555)
+    try:
+        with pytest.raises(WriteFailed):
+            write_cells(rich_workbook, "Customers", [CellWrite(2, 0, "x")], digest(rich_workbook))
+    finally:
+        os.chmod(rich_workbook.parent, 0o755)
