@@ -28,7 +28,9 @@ CREATE TABLE IF NOT EXISTS batches (
     workbook TEXT NOT NULL,
     sheet TEXT NOT NULL,
     kind TEXT NOT NULL,          -- apply | undo | merge | person
-    note TEXT NOT NULL DEFAULT ''
+    note TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT 'written',   -- pending | written | abandoned
+    digest_after TEXT NOT NULL DEFAULT ''     -- the workbook's SHA-256 once written
 );
 CREATE TABLE IF NOT EXISTS changes (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -43,6 +45,7 @@ CREATE TABLE IF NOT EXISTS changes (
     reason TEXT NOT NULL,
     batch TEXT NOT NULL REFERENCES batches(id),
     actor TEXT NOT NULL,         -- sheetkeeper | person
+    style_before INTEGER,        -- the cell's style before, where the write changed it
     hash TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS changes_by_batch ON changes(batch);
@@ -51,6 +54,13 @@ CREATE TABLE IF NOT EXISTS chain_head (  -- the last row written: a cut-off tail
     one INTEGER PRIMARY KEY CHECK (one = 1),
     seq INTEGER NOT NULL,
     hash TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS holds (   -- values a person restored with undo: not re-normalised
+    workbook TEXT NOT NULL,
+    row_id TEXT NOT NULL,        -- '' for a row the undo took its ID from: held by value alone
+    column TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (workbook, row_id, column, value)
 );
 CREATE TABLE IF NOT EXISTS counters (
     workbook TEXT NOT NULL,
@@ -61,7 +71,7 @@ CREATE TABLE IF NOT EXISTS counters (
 """
 GENESIS = "0" * 64
 FIELDS = ("at", "workbook", "sheet", "row_id", "column", "before", "after", "rule", "reason",
-          "batch", "actor")
+          "batch", "actor", "style_before")
 
 
 class AuditError(SheetkeeperError):
@@ -82,6 +92,7 @@ class AuditEntry:
     reason: str
     batch: str
     actor: str
+    style_before: int | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +105,7 @@ class ChangeRecord:
     after: Any
     rule: str
     reason: str
+    style_before: int | None = None
 
 
 def encode_value(value: Any) -> str:
@@ -124,7 +136,7 @@ class AuditLog:
     def __init__(self, path: Path | str, timeout: float = 10.0):
         self.path = Path(path)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             if not self.path.exists():
                 # Create it private before SQLite opens it: it will hold personal data.
                 os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
@@ -163,21 +175,24 @@ class AuditLog:
 
     def record(self, workbook: str, sheet: str, changes: Iterable[ChangeRecord], kind: str,
                actor: str = "sheetkeeper", note: str = "",
-               counters: dict[str, int] | None = None) -> str:
+               counters: dict[str, int] | None = None, status: str = "written",
+               digest_after: str = "") -> str:
         """Record one batch in one transaction; returns its id. `counters` (e.g. the highest
-        ID issued) are raised in the same transaction, so they never run ahead of the log."""
+        ID issued) are raised in the same transaction, so they never run ahead of the log.
+        A batch about to be written is recorded `pending` with the digest the workbook will
+        have; `settle` marks it written or abandoned."""
         batch = uuid.uuid4().hex[:12]
         at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
         try:
             self.db.execute("BEGIN IMMEDIATE")
             try:
                 previous = self._last_hash()
-                self.db.execute("INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?)",
-                                (batch, at, workbook, sheet, kind, note))
+                self.db.execute("INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                                (batch, at, workbook, sheet, kind, note, status, digest_after))
                 rows = []
                 for c in changes:
                     row = (at, workbook, sheet, c.row_id, c.column, encode_value(c.before),
-                           encode_value(c.after), c.rule, c.reason, batch, actor)
+                           encode_value(c.after), c.rule, c.reason, batch, actor, c.style_before)
                     previous = _row_hash(previous, row)
                     rows.append((*row, previous))
                 self.db.executemany(
@@ -200,9 +215,41 @@ class AuditLog:
             raise AuditError(self._explain(e)) from None
         return batch
 
+    def settle(self, batch: str, status: str) -> None:
+        try:
+            self.db.execute("UPDATE batches SET status = ? WHERE id = ?", (status, batch))
+        except sqlite3.Error as e:
+            raise AuditError(self._explain(e)) from None
+
+    def settle_pending(self, workbook: str, current_digest: str) -> list[tuple[str, str]]:
+        """After a crash between write and settle: a pending batch whose digest the workbook
+        now has was written; any other was not. Returns (batch, status) for each settled."""
+        settled = []
+        for batch, digest in self.db.execute(
+                "SELECT id, digest_after FROM batches WHERE workbook = ? AND status = 'pending'",
+                (workbook,)).fetchall():
+            status = "written" if digest == current_digest else "abandoned"
+            self.settle(batch, status)
+            settled.append((batch, status))
+        return settled
+
     def _last_hash(self) -> str:
         row = self.db.execute("SELECT hash FROM changes ORDER BY seq DESC LIMIT 1").fetchone()
         return row[0] if row else GENESIS
+
+    def hold(self, workbook: str, cells: Iterable[tuple[str | None, str, Any]]) -> None:
+        """Remember (row ID, column, value) cells an undo restored: the rules leave them be.
+        A row ID of None holds the value in that column in any row without an ID."""
+        try:
+            self.db.executemany("INSERT OR REPLACE INTO holds VALUES (?, ?, ?, ?)",
+                                [(workbook, r or "", c, encode_value(v)) for r, c, v in cells])
+        except sqlite3.Error as e:
+            raise AuditError(self._explain(e)) from None
+
+    def holds(self, workbook: str) -> set[tuple[str, str, str]]:
+        """(row ID or '', column, value as encode_value writes it)."""
+        return set(self.db.execute(
+            "SELECT row_id, column, value FROM holds WHERE workbook = ?", (workbook,)))
 
     def counter(self, workbook: str, name: str) -> int:
         row = self.db.execute("SELECT value FROM counters WHERE workbook = ? AND name = ?",
@@ -226,16 +273,17 @@ class AuditLog:
             sql += " WHERE " + " AND ".join(where)
         try:
             for row in self.db.execute(sql + " ORDER BY seq", args):
-                seq, at, wb, sheet, rid, col, before, after, rule, reason, b, actor = row
+                seq, at, wb, sheet, rid, col, before, after, rule, reason, b, actor, style = row
                 yield AuditEntry(seq, at, wb, sheet, rid, col, decode_value(before),
-                                 decode_value(after), rule, reason, b, actor)
+                                 decode_value(after), rule, reason, b, actor, style)
         except sqlite3.Error as e:
             raise AuditError(self._explain(e)) from None
 
-    def batch_info(self, batch: str) -> tuple[str, str, str, str] | None:
-        """(workbook, sheet, kind, at) of a batch, or None."""
-        return self.db.execute("SELECT workbook, sheet, kind, at FROM batches WHERE id = ?",
-                               (batch,)).fetchone()
+    def batch_info(self, batch: str) -> tuple[str, str, str, str, str] | None:
+        """(workbook, sheet, kind, at, status) of a batch, or None."""
+        return self.db.execute(
+            "SELECT workbook, sheet, kind, at, status FROM batches WHERE id = ?",
+            (batch,)).fetchone()
 
     def verify(self) -> int | None:
         """The seq of the first row whose chain does not hold (for rows cut off the end: the

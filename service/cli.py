@@ -12,7 +12,9 @@ from typing import Callable, Sequence
 from rules.dates import DATE_ORDERS
 from rules.status import StatusThresholds
 from sheet_templates import BUILTIN, LANGS, TemplateError, builtin, sample_rows
+from audit.log import AuditLog
 from sync.check import check_workbook
+from sync.cycle import DATA_FOLDER, apply_workbook, default_data_folder, undo_batch, workbook_key
 from sync.errors import SheetkeeperError
 from sync.plan import RuleSettings
 from sync.xlsx_install import install_new
@@ -37,6 +39,25 @@ def _region(text: str) -> str:
             f"{text!r} is not a region phonenumbers knows; use a two-letter country code "
             "such as CN, GB or US")
     return region
+
+
+def _rule_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--template", choices=BUILTIN,
+                       help="the template the sheet follows (default: recognised from headers)")
+    parser.add_argument("--sheet", help="the sheet holding the list (default: recognised)")
+    parser.add_argument("--region", type=_region,
+                       help="country for phone numbers typed without +country code (CN, GB, …); "
+                            "default: CN for Chinese headers, none otherwise")
+    parser.add_argument("--date-order", choices=DATE_ORDERS, default="auto",
+                       help="how to read 03/05/2024: dmy, mdy, or auto (flag it when unclear)")
+    parser.add_argument("--today", type=_date, default=None,
+                       help="compute statuses as of this date (default: today)")
+    parser.add_argument("--new-days", type=int, default=StatusThresholds.new_days,
+                       help="days a row stays New (default: %(default)s)")
+    parser.add_argument("--paused-days", type=int, default=StatusThresholds.paused_days,
+                       help="days without contact before Paused (default: %(default)s)")
+    parser.add_argument("--churned-days", type=int, default=StatusThresholds.churned_days,
+                       help="days without contact before Churned (default: %(default)s)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,26 +89,75 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("path", type=Path, help="the .xlsx workbook")
     check.add_argument("--report", choices=("text", "json"), default="text",
                        help="text for people (default) or one JSON object for scripts")
-    check.add_argument("--template", choices=BUILTIN,
-                       help="the template the sheet follows (default: recognised from headers)")
-    check.add_argument("--sheet", help="the sheet holding the list (default: recognised)")
-    check.add_argument("--region", type=_region,
-                       help="country for phone numbers typed without +country code (CN, GB, …); "
-                            "default: CN for Chinese headers, none otherwise")
-    check.add_argument("--date-order", choices=DATE_ORDERS, default="auto",
-                       help="how to read 03/05/2024: dmy, mdy, or auto (flag it when unclear)")
-    check.add_argument("--today", type=_date, default=None,
-                       help="compute statuses as of this date (default: today)")
-    check.add_argument("--new-days", type=int, default=StatusThresholds.new_days,
-                       help="days a row stays New (default: %(default)s)")
-    check.add_argument("--paused-days", type=int, default=StatusThresholds.paused_days,
-                       help="days without contact before Paused (default: %(default)s)")
-    check.add_argument("--churned-days", type=int, default=StatusThresholds.churned_days,
-                       help="days without contact before Churned (default: %(default)s)")
+    _rule_options(check)
     check.add_argument("--limit", type=int, default=50,
                        help="rows shown per section in text output; 0 for all (default: 50)")
     check.set_defaults(run=_check)
+
+    apply = commands.add_parser(
+        "apply", help="one sync cycle: normalise, write back, log every change",
+        description="Read the workbook, log what people changed since the last cycle, run the "
+                    "rules and write back only the cells that change, then record every change "
+                    "in the audit log. A workbook open in Excel or LibreOffice is left alone; "
+                    "one that changes meanwhile is read again. Exit status as for check; "
+                    "--dry-run is check.")
+    apply.add_argument("path", type=Path, help="the .xlsx workbook")
+    apply.add_argument("--dry-run", action="store_true", help="change nothing (same as check)")
+    apply.add_argument("--report", choices=("text", "json"), default="text")
+    apply.add_argument("--data", type=Path, help=DATA_HELP)
+    _rule_options(apply)
+    apply.add_argument("--limit", type=int, default=50,
+                       help="rows shown per section in text output; 0 for all (default: 50)")
+    apply.set_defaults(run=_apply)
+
+    audit = commands.add_parser(
+        "audit", help="list the audit log, or `audit verify` its hash chain",
+        description="Every change sheetkeeper wrote and every edit it saw people make. "
+                    "`sheetkeeper audit verify` checks the log's hash chain and names the first "
+                    "bad row.")
+    audit.add_argument("target", nargs="?", metavar="PATH|verify",
+                       help="a workbook to show the changes of, or `verify`")
+    audit.add_argument("--since", type=_date, help="only from this date (UTC)")
+    audit.add_argument("--id", help="only this row ID (C-000012)")
+    audit.add_argument("--column", help="only this column (as its header says)")
+    audit.add_argument("--batch", help="only this batch")
+    audit.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    audit.add_argument("--data", type=Path, help=DATA_HELP)
+    audit.set_defaults(run=_audit)
+
+    undo = commands.add_parser(
+        "undo", help="restore the before-values of one batch",
+        description="Restore what a batch changed, in the cells that still hold what it wrote; "
+                    "cells a person changed since are reported and left alone. The undo is an "
+                    "audited batch itself, and sheetkeeper will not re-apply the undone values.")
+    undo.add_argument("batch", help="the batch id (from apply's output or `sheetkeeper audit`)")
+    undo.add_argument("--data", type=Path, help=DATA_HELP)
+    undo.set_defaults(run=_undo)
     return parser
+
+
+DATA_HELP = ("the data folder (audit log, state); default: .sheetkeeper beside the workbook, or "
+             "./.sheetkeeper or ./workbooks/.sheetkeeper when no workbook is named")
+
+
+def _settings(args: argparse.Namespace) -> RuleSettings:
+    try:
+        thresholds = StatusThresholds(args.new_days, args.paused_days, args.churned_days)
+    except ValueError as e:
+        raise SheetkeeperError(str(e)) from None
+    return RuleSettings(today=args.today or dt.date.today(), phone_region=args.region,
+                        date_order=args.date_order, thresholds=thresholds)
+
+
+def _data_folder(args: argparse.Namespace, workbook: Path | None) -> Path:
+    if args.data:
+        return args.data
+    if workbook is not None:
+        return default_data_folder(workbook)
+    for candidate in (Path(DATA_FOLDER), Path("workbooks") / DATA_FOLDER):
+        if candidate.is_dir():
+            return candidate
+    raise SheetkeeperError("no data folder here (.sheetkeeper); name the workbook or pass --data")
 
 
 def _install(args: argparse.Namespace) -> int:
@@ -100,19 +170,53 @@ def _install(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    try:
-        thresholds = StatusThresholds(args.new_days, args.paused_days, args.churned_days)
-    except ValueError as e:
-        raise SheetkeeperError(str(e)) from None
-    settings = RuleSettings(today=args.today or dt.date.today(), phone_region=args.region,
-                            date_order=args.date_order, thresholds=thresholds)
     templates = [builtin(args.template)] if args.template else None
-    plan = check_workbook(args.path, settings, templates, args.sheet)
-    if args.report == "json":
-        report.write_json(plan, sys.stdout)
-    else:
-        sys.stdout.write(report.as_text(plan, args.limit))
+    plan = check_workbook(args.path, _settings(args), templates, args.sheet)
+    _print_plan(plan, args)
     return EXIT_CLEAN if plan.clean else EXIT_FOUND
+
+
+def _print_plan(plan, args: argparse.Namespace, batch: str | None = None) -> None:
+    if args.report == "json":
+        report.write_json(plan, sys.stdout, batch)
+    else:
+        sys.stdout.write(report.as_text(plan, args.limit, batch))
+
+
+def _apply(args: argparse.Namespace) -> int:
+    templates = [builtin(args.template)] if args.template else None
+    result = apply_workbook(args.path, _settings(args), _data_folder(args, args.path),
+                            args.dry_run, templates, args.sheet)
+    _print_plan(result.plan, args, result.batch or ("dry run" if args.dry_run else None))
+    return EXIT_CLEAN if result.plan.clean else EXIT_FOUND
+
+
+def _audit(args: argparse.Namespace) -> int:
+    verify = args.target == "verify"
+    workbook = None if verify or args.target is None else Path(args.target)
+    with AuditLog(_data_folder(args, workbook) / "audit.sqlite3") as log:
+        if verify:
+            bad = log.verify()
+            if bad is None:
+                print(f"{log.path}: the audit log's hash chain is intact")
+                return EXIT_CLEAN
+            print(f"{log.path}: the hash chain breaks at row {bad}: that row or one after it was "
+                  "altered, removed or inserted after it was written", file=sys.stderr)
+            return EXIT_FOUND
+        entries = log.entries(workbook=workbook_key(workbook) if workbook else None,
+                              since=args.since.isoformat() if args.since else None,
+                              row_id=args.id, column=args.column, batch=args.batch)
+        report.write_audit(entries, args.format, sys.stdout)
+    return EXIT_CLEAN
+
+
+def _undo(args: argparse.Namespace) -> int:
+    result = undo_batch(args.batch, _data_folder(args, None))
+    print(f"Undid batch {result.undone}: restored {result.restored} cells"
+          + (f" (as batch {result.batch})" if result.batch else ""))
+    for line in result.skipped:
+        print(f"  not restored: {line}")
+    return EXIT_CLEAN if not result.skipped else EXIT_FOUND
 
 
 def main(argv: Sequence[str] | None = None) -> int:

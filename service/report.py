@@ -45,7 +45,7 @@ def as_json(plan: Plan) -> dict:
     }
 
 
-def write_json(plan: Plan, out: TextIO) -> None:
+def write_json(plan: Plan, out: TextIO, batch: str | None = None) -> None:
     """The same object as `as_json`, streamed one item per line: a 100k-row report never
     exists whole in memory, and json's C encoder (which `indent` would switch off) does the
     work."""
@@ -53,6 +53,8 @@ def write_json(plan: Plan, out: TextIO) -> None:
     table = plan.table
     head = {"sheet": table.sheet, "rows": len(table.rows),
             "template": table.layout.template.name, "lang": table.layout.lang}
+    if batch is not None:
+        head["batch"] = batch
     out.write(encode(head)[:-1])
     for name, items, convert in (("changes", plan.changes, _change),
                                  ("findings", plan.findings, _finding),
@@ -77,7 +79,7 @@ def _count(n: int, one: str, many: str | None = None) -> str:
     return f"{n:,} {one if n == 1 else (many or one + 's')}"
 
 
-def as_text(plan: Plan, limit: int = 50) -> str:
+def as_text(plan: Plan, limit: int = 50, batch: str | None = None) -> str:
     table = plan.table
     certain = sum(d.kind == "certain" for d in plan.duplicates)
     lines = [
@@ -90,11 +92,16 @@ def as_text(plan: Plan, limit: int = 50) -> str:
     if plan.clean:
         lines.append("Clean: nothing to change, nothing to look at.")
         return "\n".join(lines) + "\n"
+    wrote = batch not in (None, "dry run")
+    changed = (f"{'Changed' if wrote else 'Would change'} {_count(len(plan.changes), 'cell')}"
+               if plan.changes else "Nothing to change")
     lines.append(
-        f"Would change {_count(len(plan.changes), 'cell')}; "
+        f"{changed}; "
         f"{_count(len(plan.findings), 'finding')} to look at; "
         f"{_count(len(plan.duplicates), 'duplicate pair')} "
-        f"({certain} certain, {len(plan.duplicates) - certain} possible). Nothing was changed.")
+        f"({certain} certain, {len(plan.duplicates) - certain} possible). "
+        + (f"Written as batch {batch} (`sheetkeeper undo {batch}` reverts it)." if wrote
+           else "Nothing was changed." if plan.changes else ""))
 
     def section(title: str, items: list, render) -> None:
         if not items:
@@ -107,7 +114,8 @@ def as_text(plan: Plan, limit: int = 50) -> str:
             lines.append(f"  … and {len(items) - limit:,} more (--limit 0 shows all, "
                          "--report json gives them to scripts)")
 
-    section("Changes", list(plan.changes), lambda c: (
+    notes = [c for c in plan.changes if c.rule == "findings"]
+    section("Changes", [c for c in plan.changes if c.rule != "findings"], lambda c: (
         f"row {c.row_number:<5} {c.row_id or '':<10} {c.column}: {_show(c.before)} → "
         f"{_show(c.after)} — {c.reason}"))
     section("Findings", list(plan.findings), lambda f: (
@@ -115,4 +123,31 @@ def as_text(plan: Plan, limit: int = 50) -> str:
     section("Duplicates", list(plan.duplicates), lambda d: (
         f"rows {d.rows[0]} and {d.rows[1]} ({d.ids[0] or 'no ID'}, {d.ids[1] or 'no ID'}): "
         f"{d.kind}, score {d.score:.2f}: {d.reason}"))
+    if notes:
+        lines.append("")
+        lines.append(f"The {notes[0].column} column {'was' if wrote else 'would be'} updated "
+                     f"in {_count(len(notes), 'row')} to say the above in the sheet.")
     return "\n".join(lines) + "\n"
+
+
+AUDIT_COLUMNS = ("seq", "at", "workbook", "sheet", "row_id", "column", "before", "after", "rule",
+                 "reason", "batch", "actor")
+
+
+def write_audit(entries, fmt: str, out: TextIO) -> None:
+    """The audit log as a table for people, CSV or JSON lines for tools."""
+    import csv
+    rows = ({k: _plain(getattr(e, k)) for k in AUDIT_COLUMNS} for e in entries)
+    if fmt == "json":
+        encode = json.JSONEncoder(ensure_ascii=False).encode
+        for row in rows:
+            out.write(encode(row) + "\n")
+    elif fmt == "csv":
+        writer = csv.DictWriter(out, AUDIT_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        for row in rows:
+            out.write(f"{row['at'][:19]}  {row['batch']}  {row['actor']:<11} "
+                      f"{row['row_id'] or '':<10} {row['column']}: {_show(row['before'])} → "
+                      f"{_show(row['after'])} — {row['reason']}\n")

@@ -151,6 +151,7 @@ def plan_table(table: SheetTable, settings: RuleSettings) -> Plan:
     duplicates = [DuplicateMatch(rows=(table.row_numbers[p.a], table.row_numbers[p.b]),
                                  ids=(ids[p.a], ids[p.b]), kind=p.kind, score=p.score,
                                  reason=p.reason) for p in pairs]
+    changes += _findings_column(table, live, ids, findings, duplicates)
     # Stable sorts: within a row, changes and findings keep the order the rules made them in.
     changes.sort(key=attrgetter("row_number"))
     findings.sort(key=attrgetter("row_number"))
@@ -309,6 +310,37 @@ def _statuses(table, live, effective, ids, invalid, settings, is_formula):
                                       table.rows[i][j], target, rule, reason))
             effective[i][j] = target
     return changes, findings
+
+
+def _findings_column(table, live, ids, findings, duplicates) -> list[CellChange]:
+    """The Findings helper column: each row's findings in words, one per line. A line about a
+    cell starts with that cell's header (the sheet's colour rule tints the cell by it); a
+    duplicate line starts with the template's marker (the rule tints the row)."""
+    layout, template = table.layout, table.layout.template
+    column = template.column_of_type("findings")
+    j = layout.index(column.key) if column else None
+    if j is None:
+        return []
+    index = {n: i for i, n in enumerate(table.row_numbers)}
+    lines: dict[int, list[str]] = defaultdict(list)
+    for f in findings:
+        lines[index[f.row_number]].append(f.message)
+    marker = template.word("words", "duplicate_marker", layout.lang)
+    for d in duplicates:
+        for me, other, other_id in ((d.rows[0], d.rows[1], d.ids[1]),
+                                    (d.rows[1], d.rows[0], d.ids[0])):
+            who = f"{other_id} (row {other})" if other_id else f"row {other}"
+            lines[index[me]].append(f"{marker} {d.kind} duplicate of {who}: {d.reason}")
+    changes = []
+    for i in live:
+        text = "\n".join(lines[i]) if lines.get(i) else None
+        current = table.rows[i][j]
+        if text != (current if current not in ("", None) else None):
+            changes.append(CellChange(table.row_numbers[i], ids[i], layout.headers[j],
+                                      column.key, current, text, "findings",
+                                      "what sheetkeeper found in this row" if text else
+                                      "nothing left to report in this row"))
+    return changes
 
 
 def identity_records(table: SheetTable, live: list[int], effective: list[list[Any]],

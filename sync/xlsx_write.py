@@ -27,7 +27,7 @@ import zipfile
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Sequence
 from xml.sax.saxutils import escape
 
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
@@ -56,6 +56,10 @@ class CellWrite:
     row: int          # 1-based sheet row
     column: int       # 0-based sheet column
     value: Any        # str, int, float, bool, date, datetime, or None for an empty cell
+    style: int | None = None   # force this cell style (undo puts the old one back)
+
+
+Restyled = dict[tuple[int, int], int]   # (row, column) -> the style a cell had before a write
 
 
 def lock_files(path: Path) -> list[Path]:
@@ -67,9 +71,13 @@ def lock_files(path: Path) -> list[Path]:
 
 
 def write_cells(path: Path | str, sheet: str, writes: Sequence[CellWrite],
-                expected_digest: str) -> str:
+                expected_digest: str,
+                before_replace: Callable[[str, Restyled], None] | None = None) -> str:
     """Write `writes` into `sheet` of the workbook at `path`, which must still be the bytes whose
-    SHA-256 is `expected_digest`. Returns the new file's digest."""
+    SHA-256 is `expected_digest`. Returns the new file's digest. `before_replace(new_digest,
+    restyled)` runs once the new file is ready and just before it replaces the old one (the
+    audit log records the batch as pending there, with the styles it changed); if it raises,
+    nothing is replaced."""
     path = Path(path)
     busy = lock_files(path)
     if busy:
@@ -78,20 +86,26 @@ def write_cells(path: Path | str, sheet: str, writes: Sequence[CellWrite],
     data = read_bytes(path)
     if hashlib.sha256(data).hexdigest() != expected_digest:
         raise WorkbookChanged(f"{path}: changed since it was read; not written")
-    new = patch_package(data, sheet, writes)
-    _replace_atomically(path, new, expected_digest)
-    return hashlib.sha256(new).hexdigest()
+    restyled: Restyled = {}
+    new = patch_package(data, sheet, writes, restyled)
+    new_digest = hashlib.sha256(new).hexdigest()
+    _replace_atomically(path, new, expected_digest,
+                        (lambda: before_replace(new_digest, restyled)) if before_replace else None)
+    return new_digest
 
 
-def patch_package(data: bytes, sheet: str, writes: Sequence[CellWrite]) -> bytes:
-    """The package `data` with `writes` applied to `sheet`: a new .xlsx, as bytes."""
+def patch_package(data: bytes, sheet: str, writes: Sequence[CellWrite],
+                  restyled: Restyled | None = None) -> bytes:
+    """The package `data` with `writes` applied to `sheet`: a new .xlsx, as bytes. Cells whose
+    style had to change (a date needs a date style) are noted in `restyled`."""
     source = zipfile.ZipFile(io.BytesIO(data))
     part = sheet_parts(source).get(sheet)
     if part is None:
         raise WorkbookChanged(f"sheet {sheet!r} is no longer in the workbook; not written")
     contents = {info.filename: source.read(info) for info in source.infolist()}
     styles = _Styles(contents.get("xl/styles.xml", b""))
-    contents[part] = patch_sheet_xml(contents[part], writes, styles)
+    contents[part] = patch_sheet_xml(contents[part], writes, styles,
+                                     restyled if restyled is not None else {})
     if styles.changed:
         contents["xl/styles.xml"] = styles.xml
     out = io.BytesIO()
@@ -111,10 +125,11 @@ _COLS = re.compile(rb'<col\b[^>]*?/>')
 _DIMENSION = re.compile(rb'<dimension ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"\s*/>')
 
 
-def patch_sheet_xml(xml: bytes, writes: Sequence[CellWrite], styles: "_Styles") -> bytes:
-    by_row: dict[int, dict[int, Any]] = defaultdict(dict)
+def patch_sheet_xml(xml: bytes, writes: Sequence[CellWrite], styles: "_Styles",
+                    restyled: Restyled) -> bytes:
+    by_row: dict[int, dict[int, CellWrite]] = defaultdict(dict)
     for w in writes:
-        by_row[w.row][w.column] = w.value
+        by_row[w.row][w.column] = w
     column_styles = _column_styles(xml)
     data_start = xml.find(b"<sheetData")
     data_end = xml.find(b"</sheetData>")
@@ -140,7 +155,7 @@ def patch_sheet_xml(xml: bytes, writes: Sequence[CellWrite], styles: "_Styles") 
             start = end = rows[min(after)].start() if after else data_end
             open_tag, body = f'<row r="{number}">'.encode(), b""
         pieces.append(xml[cursor:start])
-        pieces.append(open_tag + _patch_row(body, number, cells, styles, column_styles)
+        pieces.append(open_tag + _patch_row(body, number, cells, styles, column_styles, restyled)
                       + b"</row>")
         cursor = end
     pieces.append(xml[cursor:])
@@ -148,36 +163,41 @@ def patch_sheet_xml(xml: bytes, writes: Sequence[CellWrite], styles: "_Styles") 
     return _grow_dimension(out, writes) if writes else out
 
 
-def _patch_row(body: bytes, number: int, cells: dict[int, Any], styles: "_Styles",
-               column_styles: dict[int, int]) -> bytes:
+def _patch_row(body: bytes, number: int, cells: dict[int, CellWrite], styles: "_Styles",
+               column_styles: dict[int, int], restyled: Restyled) -> bytes:
     existing = [(column_index(m[1].decode()), m) for m in _CELL.finditer(body)]
     out, cursor, done = [], 0, set()
     for col, m in existing:
         for new_col in sorted(c for c in cells if c < col and c not in done):
             out.append(body[cursor:m.start()])
             cursor = m.start()
-            out.append(_cell_xml(number, new_col, cells[new_col], None, styles, column_styles))
+            out.append(_cell_xml(cells[new_col], None, styles, column_styles, restyled))
             done.add(new_col)
         if col in cells:
             style = _STYLE_ATTR.search(m[0][:m[0].find(b">") + 1])
             out.append(body[cursor:m.start()])
-            out.append(_cell_xml(number, col, cells[col], int(style[1]) if style else None,
-                                 styles, column_styles))
+            out.append(_cell_xml(cells[col], int(style[1]) if style else 0, styles,
+                                 column_styles, restyled))
             cursor = m.end()
             done.add(col)
     out.append(body[cursor:])
     for new_col in sorted(c for c in cells if c not in done):
-        out.append(_cell_xml(number, new_col, cells[new_col], None, styles, column_styles))
+        out.append(_cell_xml(cells[new_col], None, styles, column_styles, restyled))
     return b"".join(out)
 
 
-def _cell_xml(row: int, col: int, value: Any, style: int | None, styles: "_Styles",
-              column_styles: dict[int, int]) -> bytes:
+def _cell_xml(write: CellWrite, current: int | None, styles: "_Styles",
+              column_styles: dict[int, int], restyled: Restyled) -> bytes:
+    """`current`: the cell's style now (0 when it has none), None for a cell not yet there."""
+    row, col, value = write.row, write.column, write.value
     ref = f"{column_letter(col)}{row}"
-    if style is None:
-        style = column_styles.get(col)
-    if isinstance(value, (dt.date, dt.datetime)):
+    style = column_styles.get(col) if current is None else current
+    if write.style is not None:
+        style = write.style
+    elif isinstance(value, (dt.date, dt.datetime)):
         style = styles.date_style(style, column_styles.get(col))
+    if (style or 0) != (current or 0):
+        restyled[(row, col)] = current or 0
     s = f' s="{style}"' if style else ""
     if value is None:
         return f'<c r="{ref}"{s}/>'.encode()
@@ -276,7 +296,8 @@ class _Styles:
 
 # -- the atomic replace ------------------------------------------------------------------------
 
-def _replace_atomically(path: Path, data: bytes, expected_digest: str) -> None:
+def _replace_atomically(path: Path, data: bytes, expected_digest: str,
+                        before_replace: Callable[[], None] | None) -> None:
     info = os.stat(path)
     tmp = None
     try:
@@ -298,6 +319,8 @@ def _replace_atomically(path: Path, data: bytes, expected_digest: str) -> None:
             raise WorkbookChanged(f"{path}: changed while writing; not written")
         if lock_files(path):
             raise WorkbookBusy(f"{path}: opened in a spreadsheet program meanwhile; not written")
+        if before_replace:
+            before_replace()
         os.replace(tmp, path)
         tmp = None
         dir_fd = os.open(path.parent, os.O_RDONLY)

@@ -1,0 +1,99 @@
+"""What a workbook held after the last cycle, so the next one can tell what people changed.
+
+Kept per workbook in the data folder as JSON (0600: it is personal data), rows keyed by ID and
+cells by header. Diffing the new read against it gives the person edits the audit log records.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+from audit.log import ChangeRecord, decode_value, encode_value
+
+from .table import SheetTable
+
+Rows = dict[str, dict[str, Any]]   # row ID -> header -> value
+
+
+@dataclass(frozen=True)
+class SeenStore:
+    folder: Path
+
+    def _file(self, workbook: Path) -> Path:
+        key = hashlib.sha256(str(workbook.resolve()).encode()).hexdigest()[:16]
+        return self.folder / "seen" / f"{workbook.stem}-{key}.json"
+
+    def load(self, workbook: Path) -> Rows | None:
+        try:
+            data = json.loads(self._file(workbook).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError):
+            return None   # unreadable memory: the next cycle just starts a new one
+        return {rid: {h: decode_value(v) for h, v in cells.items()}
+                for rid, cells in data["rows"].items()}
+
+    def save(self, workbook: Path, rows: Rows) -> None:
+        path = self._file(workbook)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        payload = json.dumps({"workbook": str(workbook), "rows": {
+            rid: {h: encode_value(v) for h, v in cells.items()} for rid, cells in rows.items()}},
+            ensure_ascii=False)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".seen.")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(payload)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+
+def rows_by_id(table: SheetTable, values: list[list[Any]], ids: list[str | None]) -> Rows:
+    """Table values by row ID and header, for rows that have an ID."""
+    headers = table.layout.headers
+    return {rid: {h: _plain(v) for h, v in zip(headers, row) if h}
+            for rid, row in zip(ids, values) if rid}
+
+
+def _plain(value: Any) -> Any:
+    # calamine reads a date cell as a date, a number cell as float: compare them as such.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dt.datetime) and value.time() == dt.time(0):
+        return value.date()
+    return value
+
+
+def person_edits(before: Mapping[str, Mapping[str, Any]] | None, now: Rows,
+                 skip_columns: set[str]) -> list[ChangeRecord]:
+    """What people changed since the last cycle: cells, rows added (with an ID) and removed."""
+    if before is None:
+        return []
+    edits = []
+    for rid, cells in now.items():
+        old = before.get(rid)
+        if old is None:
+            edits.append(ChangeRecord(rid, "(row)", None, "added", "edit",
+                                      "row added in the workbook"))
+            continue
+        for header, value in cells.items():
+            if header in skip_columns:
+                continue
+            if _plain(old.get(header)) != value:
+                edits.append(ChangeRecord(rid, header, old.get(header), value, "edit",
+                                          "changed in the workbook"))
+    for rid in before.keys() - now.keys():
+        edits.append(ChangeRecord(rid, "(row)", json.dumps(
+            {h: encode_value(v) for h, v in before[rid].items()}, ensure_ascii=False),
+            None, "edit", "row removed from the workbook (its last values are in 'before')"))
+    return edits

@@ -1,0 +1,227 @@
+"""`apply` and `undo` on real workbooks with a real audit log."""
+import datetime as dt
+import json
+import os
+
+import openpyxl
+import pytest
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+
+import sync.cycle as cycle
+from audit.log import AuditLog
+from service.cli import main
+from sync.cycle import apply_workbook, undo_batch, workbook_key
+from sync.plan import RuleSettings
+from sync.xlsx_read import read_table
+from sync.xlsx_write import WorkbookBusy
+from tests.conftest import CRM_EN, TODAY, crm_row, fingerprint, run_cli, write_table
+
+SETTINGS = RuleSettings(today=TODAY, phone_region="CN")
+
+
+def messy(tmp_path, rows=None):
+    return write_table(tmp_path / "c.xlsx", CRM_EN, rows or [
+        crm_row(name="ANN LEE", phone="138 0013 8000", email=" Ann@Example.COM", tier="vip",
+                member_since="2024/3/5", notes="keep this note"),
+        crm_row(name="bob stone", phone="139-0013-9000", email="bob@example.com",
+                last_contact=dt.date(2026, 11, 1)),
+        crm_row(name="Cy", email="not an email"),
+    ])
+
+
+def values(path):
+    ws = openpyxl.load_workbook(path)["Customers"]
+    return [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
+
+
+def test_apply_writes_audits_and_then_has_nothing_to_do(tmp_path):
+    path = messy(tmp_path)
+    first = apply_workbook(path, SETTINGS)
+    assert first.batch and first.written == len(first.plan.changes) > 0
+    rows = values(path)
+    assert rows[0][:3] == ["C-000001", "Ann Lee", None]
+    assert rows[0][4] == "+8613800138000" and rows[0][5] == "Ann@example.com"
+    assert rows[0][11] == dt.datetime(2024, 3, 5) and rows[0][17] == "keep this note"
+    assert "Email: not a valid email address" in rows[2][18]     # Findings column
+    with AuditLog(tmp_path / ".sheetkeeper" / "audit.sqlite3") as log:
+        entries = list(log.entries(batch=first.batch))
+        assert len(entries) == first.written
+        assert log.batch_info(first.batch)[4] == "written"
+        assert log.verify() is None
+    before = fingerprint(path)
+    second = apply_workbook(path, SETTINGS)
+    assert second.batch is None and second.written == 0
+    assert fingerprint(path) == before                 # not even the modification time moved
+
+
+def test_dry_run_is_check(tmp_path, capsys):
+    path = messy(tmp_path)
+    before = fingerprint(path)
+    main(["apply", str(path), "--dry-run", "--report", "json", "--region", "CN",
+          "--today", TODAY.isoformat()])
+    dry = json.loads(capsys.readouterr().out)
+    main(["check", str(path), "--report", "json", "--region", "CN", "--today", TODAY.isoformat()])
+    check = json.loads(capsys.readouterr().out)
+    assert dry.pop("batch") == "dry run" and dry == check
+    assert fingerprint(path) == before
+
+
+def test_person_edits_are_logged_as_theirs(tmp_path):
+    path = messy(tmp_path)
+    apply_workbook(path, SETTINGS)
+    book = openpyxl.load_workbook(path)
+    book["Customers"]["C2"] = "Acme"                  # a person fills in Ann's company
+    book.save(path)
+    result = apply_workbook(path, SETTINGS)
+    with AuditLog(tmp_path / ".sheetkeeper" / "audit.sqlite3") as log:
+        edits = list(log.entries(batch=result.person_batch))
+    assert [(e.row_id, e.column, e.before, e.after, e.actor) for e in edits] == \
+        [("C-000001", "Company", None, "Acme", "person")]
+
+
+def test_a_person_saving_mid_cycle_is_never_overwritten(tmp_path, monkeypatch):
+    path = messy(tmp_path)
+    real = cycle.write_cells
+    calls = []
+
+    def person_saves_first(*args, **kwargs):
+        if not calls:
+            book = openpyxl.load_workbook(path)
+            book["Customers"]["B3"] = "Robert Stone"   # the row sheetkeeper is about to re-case
+            book.save(path)
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cycle, "write_cells", person_saves_first)
+    result = apply_workbook(path, SETTINGS)
+    assert result.attempts == 2
+    rows = values(path)
+    assert rows[1][1] == "Robert Stone"                # the person's edit stands
+    assert rows[0][1] == "Ann Lee"                     # and sheetkeeper's work was done
+    with AuditLog(tmp_path / ".sheetkeeper" / "audit.sqlite3") as log:
+        statuses = log.db.execute("SELECT status FROM batches WHERE kind = 'apply'").fetchall()
+        assert statuses == [("abandoned",), ("written",)] or statuses == [("written",)]
+        assert log.verify() is None
+
+
+def test_an_open_workbook_is_left_for_the_next_cycle(tmp_path):
+    path = messy(tmp_path)
+    (tmp_path / "~$c.xlsx").write_text("owner")
+    before = fingerprint(path)
+    with pytest.raises(WorkbookBusy):
+        apply_workbook(path, SETTINGS)
+    assert fingerprint(path) == before
+    result = run_cli("apply", str(path))
+    assert result.returncode == 2 and "open in a spreadsheet program" in result.stderr
+    assert "Traceback" not in result.stderr
+    with AuditLog(tmp_path / ".sheetkeeper" / "audit.sqlite3") as log:
+        assert log.db.execute("SELECT count(*) FROM batches WHERE status = 'written' "
+                              "AND kind = 'apply'").fetchone() == (0,)
+
+
+def test_undo_restores_exactly_and_skips_what_a_person_changed(tmp_path):
+    path = messy(tmp_path)
+    original = values(path)
+    batch = apply_workbook(path, SETTINGS).batch
+    book = openpyxl.load_workbook(path)
+    book["Customers"]["F3"] = "bob@stone.org"          # a person changes a cell the batch wrote
+    book["Customers"]["F2"].value                      # (Ann's email stays as written)
+    book.save(path)
+    # bob's email was not changed by the batch; change one that was: Bob's name
+    book = openpyxl.load_workbook(path)
+    book["Customers"]["B3"] = "Bobby Stone"
+    book.save(path)
+    result = undo_batch(batch, tmp_path / ".sheetkeeper")
+    assert any("Name: changed since to 'Bobby Stone'" in s for s in result.skipped)
+    now = values(path)
+    for r, row in enumerate(original):
+        for c, value in enumerate(row):
+            if (r, c) in {(1, 1), (1, 5)}:
+                continue
+            assert now[r][c] == value, (r, c, now[r][c], value)
+    assert now[1][1] == "Bobby Stone" and now[1][5] == "bob@stone.org"
+    with AuditLog(tmp_path / ".sheetkeeper" / "audit.sqlite3") as log:
+        assert log.batch_info(result.batch)[2] == "undo"
+        assert log.verify() is None
+    again = apply_workbook(path, SETTINGS)
+    undone = {(c.column, c.before) for c in again.plan.changes}
+    assert ("Name", "ANN LEE") not in undone and ("Phone", "138 0013 8000") not in undone
+    assert values(path)[0][1] == "ANN LEE"             # the undo stays undone
+
+
+def test_a_pending_batch_is_settled_from_the_digest(tmp_path):
+    path = messy(tmp_path)
+    digest = read_table(path).digest
+    with AuditLog(tmp_path / ".sheetkeeper" / "audit.sqlite3") as log:
+        lost = log.record(workbook_key(path), "Customers", [], "apply", status="pending",
+                          digest_after="f" * 64)
+        landed = log.record(workbook_key(path), "Customers", [], "apply", status="pending",
+                            digest_after=digest)
+    apply_workbook(path, SETTINGS)
+    with AuditLog(tmp_path / ".sheetkeeper" / "audit.sqlite3") as log:
+        assert log.batch_info(lost)[4] == "abandoned"
+        assert log.batch_info(landed)[4] == "written"
+
+
+def test_ids_are_never_reused(tmp_path):
+    path = messy(tmp_path)
+    apply_workbook(path, SETTINGS)
+    book = openpyxl.load_workbook(path)
+    ws = book["Customers"]
+    ws.delete_rows(4)                                   # C-000003 goes
+    ws.append(crm_row(name="Dee", email="dee@example.com"))
+    book.save(path)
+    apply_workbook(path, SETTINGS)
+    assert [r[0] for r in values(path)] == ["C-000001", "C-000002", "C-000004"]
+
+
+def test_audit_command_formats_and_filters(tmp_path):
+    path = messy(tmp_path)
+    apply_workbook(path, SETTINGS)
+    out = run_cli("audit", str(path), "--id", "C-000001", "--column", "Phone",
+                  "--format", "json")
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [(r["before"], r["after"], r["rule"]) for r in rows] == \
+        [("138 0013 8000", "+8613800138000", "phone")]
+    csv_out = run_cli("audit", str(path), "--format", "csv").stdout.splitlines()
+    assert csv_out[0].startswith("seq,at,workbook,sheet,row_id,column,before,after")
+    table = run_cli("audit", str(path), "--since", "2000-01-01").stdout
+    assert "C-000001" in table and "→" in table
+    verify = run_cli("audit", "verify", "--data", str(tmp_path / ".sheetkeeper"))
+    assert verify.returncode == 0 and "intact" in verify.stdout
+    import sqlite3
+    db = sqlite3.connect(tmp_path / ".sheetkeeper" / "audit.sqlite3")
+    db.execute("UPDATE changes SET after = '\"+1\"' WHERE seq = 5")
+    db.commit()
+    db.close()
+    verify = run_cli("audit", "verify", "--data", str(tmp_path / ".sheetkeeper"))
+    assert verify.returncode == 1 and "breaks at row 5" in verify.stderr
+
+
+def test_audit_log_is_private(tmp_path):
+    path = messy(tmp_path)
+    apply_workbook(path, SETTINGS)
+    folder = tmp_path / ".sheetkeeper"
+    assert os.stat(folder).st_mode & 0o077 == 0
+    assert os.stat(folder / "audit.sqlite3").st_mode & 0o077 == 0
+
+
+CELL = st.one_of(st.none(), st.sampled_from([
+    "ANN LEE", "138 0013 8000", "+8613900139000", " x@Example.COM", "bad@", "vip", "VIP客户",
+    "2024/3/5", "03/05/2024", "¥1,200", "a;b ,a", "  spaced  out ", 45356, 13800138000.0, "张 伟"]))
+
+
+@hsettings(max_examples=12, deadline=None,
+           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(st.lists(st.lists(CELL, min_size=19, max_size=19), min_size=1, max_size=6))
+def test_properties_nothing_to_do_writes_nothing_and_undo_is_exact(tmp_path_factory, rows):
+    tmp = tmp_path_factory.mktemp("p")
+    path = write_table(tmp / "c.xlsx", CRM_EN, [[None, *r[1:18], None] for r in rows])
+    original = values(path)
+    first = apply_workbook(path, SETTINGS)
+    settled = fingerprint(path)
+    assert apply_workbook(path, SETTINGS).batch is None
+    assert fingerprint(path) == settled
+    if first.batch:
+        undo_batch(first.batch, tmp / ".sheetkeeper")
+        assert values(path) == original
