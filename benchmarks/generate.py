@@ -124,3 +124,58 @@ def write_workbook(path: Path, n: int, seed: int = 42) -> Path:
     book.save(tmp)
     tmp.replace(path)
     return path
+
+
+def mostly_clean_rows(n: int, mess: float = 0.02, seed: int = 7) -> list[dict]:
+    """Rows as sheetkeeper leaves them (IDs, E.164 phones, real dates, list values, statuses),
+    with a share `mess` of the cells typed messily again: what a list in use looks like."""
+    import datetime as dt
+
+    from rules.status import classify_status
+
+    rng = random.Random(seed)
+    template = builtin("crm")
+    today = dt.date(2026, 11, 23)
+    status_label = {c.key: c.label("en") for c in template.lists["status"].choices}
+    rows = []
+    for i in range(n):
+        first = rng.choice(FIRST) + rng.choice(["", "a", "o", "ie"])
+        last = rng.choice(LAST) + rng.choice(["", "son", "er", "ez", "ski"])
+        digits = f"1{rng.choice('3456789')}{rng.randrange(10**9):09d}"
+        since = dt.date(2018, 1, 1) + dt.timedelta(days=rng.randrange(3000))
+        contact = dt.date(2024, 1, 1) + dt.timedelta(days=rng.randrange(1000))
+        status = classify_status(since, contact, today)
+        row = {
+            "customer_id": f"C-{i + 1:06d}", "name": f"{first} {last}",
+            "company": f"{rng.choice(LAST)} Ltd {rng.randrange(n // 10 + 1)}",
+            "phone": f"+86{digits}", "email": f"{first.lower()}.{i}@example.com",
+            "customer_type": rng.choice(["Existing", "Potential", "Partner"]),
+            "tier": rng.choice(["VIP", "Normal", "Prospect"]),
+            "source": rng.choice(["Referral", "Website", "Walk-in", "Event"]),
+            "status": status_label[status.key], "member_since": since, "last_contact": contact,
+            "total_spend": rng.randrange(10**5), "tags": "vip, gym",
+        }
+        for key, messy in (("name", row["name"].upper()),
+                           ("phone", f"{digits[:3]} {digits[3:7]} {digits[7:]}"),
+                           ("email", f" {row['email'].upper()} "),
+                           ("tier", row["tier"].lower()),
+                           ("member_since", f"{since.year}/{since.month}/{since.day}")):
+            if rng.random() < mess * 19 / 5:   # ~`mess` of all 19 cells, spread over these five
+                row[key] = messy
+        rows.append(row)
+    return rows
+
+
+def write_rows(path: Path, rows: list[dict]) -> Path:
+    template = builtin("crm")
+    keys = [c.key for c in template.columns]
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Customers")
+    sheet.append([c.header("en") for c in template.columns])
+    for row in rows:
+        sheet.append([row.get(k) for k in keys])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.xlsx")
+    book.save(tmp)
+    tmp.replace(path)
+    return path

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from audit.log import ChangeRecord, decode_value, encode_value
+from audit.log import ChangeRecord, dump_values, encode_value, load_values
 
 from .table import SheetTable
 
@@ -31,20 +31,17 @@ class SeenStore:
 
     def load(self, workbook: Path) -> Rows | None:
         try:
-            data = json.loads(self._file(workbook).read_text(encoding="utf-8"))
+            data = load_values(self._file(workbook).read_text(encoding="utf-8"))
+            return data["rows"]
         except FileNotFoundError:
             return None
-        except (OSError, ValueError):
+        except (OSError, ValueError, KeyError, TypeError):
             return None   # unreadable memory: the next cycle just starts a new one
-        return {rid: {h: decode_value(v) for h, v in cells.items()}
-                for rid, cells in data["rows"].items()}
 
     def save(self, workbook: Path, rows: Rows) -> None:
         path = self._file(workbook)
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        payload = json.dumps({"workbook": str(workbook), "rows": {
-            rid: {h: encode_value(v) for h, v in cells.items()} for rid, cells in rows.items()}},
-            ensure_ascii=False)
+        payload = dump_values({"workbook": str(workbook), "rows": rows})
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".seen.")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:

@@ -83,6 +83,11 @@ def write_cells(path: Path | str, sheet: str, writes: Sequence[CellWrite],
     if busy:
         raise WorkbookBusy(f"{path}: open in a spreadsheet program ({busy[0].name} is present); "
                            "not written, sheetkeeper tries again once it is closed")
+    if not os.stat(path).st_mode & 0o222:
+        # Even where the folder would allow a replace (root, a shared folder), a workbook
+        # someone marked read-only is not sheetkeeper's to change.
+        raise WriteFailed(f"{path}: the workbook is read-only; make it writable "
+                          "(chmod u+w, or uncheck Read-only in its properties) and run again")
     data = read_bytes(path)
     if hashlib.sha256(data).hexdigest() != expected_digest:
         raise WorkbookChanged(f"{path}: changed since it was read; not written")

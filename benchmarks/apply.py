@@ -1,0 +1,75 @@
+"""`python -m benchmarks.apply`: apply on lists in use (~2% of cells to change), a no-change
+apply, and an openpyxl load + save of the same workbook (the write path a naive tool uses)."""
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+from .__main__ import DATA, peak_of, timed_subprocess
+from .generate import mostly_clean_rows, write_rows
+
+TARGETS = {"apply": 6.0, "noop": 3.0, "memory_mib": 1024, "ratio": 0.15}
+
+
+def measure(rows: int, repeats: int, with_openpyxl: bool) -> dict:
+    source = DATA / f"in-use-{rows}.xlsx"
+    if not source.exists():
+        print(f"  generating {source.name} …", file=sys.stderr)
+        write_rows(source, mostly_clean_rows(rows))
+    applies, noops, peaks = [], [], []
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory() as tmp:
+            work = Path(tmp) / "c.xlsx"
+            shutil.copy(source, work)
+            cli = [sys.executable, "-m", "service", "apply", str(work), "--report", "json",
+                   "--today", "2026-11-23", "--region", "CN"]
+            wall, peak = timed_subprocess(cli)
+            applies.append(wall)
+            peaks.append(peak)
+            wall, peak = timed_subprocess(cli)
+            noops.append(wall)
+            peaks.append(peak)
+    result = {"rows": rows, "apply": statistics.median(applies),
+              "noop": statistics.median(noops), "peak": max(peaks)}
+    if with_openpyxl:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "o.xlsx"
+            wall, _ = peak_of(f"import openpyxl; openpyxl.load_workbook({str(source)!r})"
+                              f".save({str(out)!r})")
+        result["openpyxl"] = wall
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.apply", description=__doc__)
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--no-openpyxl", action="store_true")
+    args = parser.parse_args()
+    results = [measure(int(n), args.repeats, not args.no_openpyxl)
+               for n in args.sizes.split(",")]
+    header = (f"{'rows':>8} {'apply s':>8} {'no-change s':>12} {'peak MiB':>9} "
+              f"{'openpyxl load+save s':>21} {'apply/openpyxl':>15}")
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        ratio = r["apply"] / r["openpyxl"] if r.get("openpyxl") else float("nan")
+        print(f"{r['rows']:>8,} {r['apply']:>8.2f} {r['noop']:>12.2f} {r['peak']:>9.0f} "
+              f"{r.get('openpyxl', float('nan')):>21.2f} {ratio:>15.2f}")
+    big = results[-1]
+    verdict = lambda ok: "met" if ok else "MISSED"  # noqa: E731
+    print(f"\ntargets at {big['rows']:,} rows: apply ≤ {TARGETS['apply']} s "
+          f"({verdict(big['apply'] <= TARGETS['apply'])}), no-change ≤ {TARGETS['noop']} s "
+          f"({verdict(big['noop'] <= TARGETS['noop'])}), peak ≤ {TARGETS['memory_mib']} MiB "
+          f"({verdict(big['peak'] <= TARGETS['memory_mib'])})"
+          + (f", ≤ {TARGETS['ratio']}× openpyxl "
+             f"({verdict(big['apply'] / big['openpyxl'] <= TARGETS['ratio'])})"
+             if big.get("openpyxl") else ""))
+
+
+if __name__ == "__main__":
+    main()

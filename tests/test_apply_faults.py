@@ -1,0 +1,99 @@
+"""Faults around a cycle: a clear message, no partial write, no lost audit rows, and
+`audit verify` passes afterwards."""
+import sqlite3
+
+import pytest
+
+from audit.log import AuditError, AuditLog
+from sync.cycle import apply_workbook
+from sync.plan import RuleSettings
+from sync.xlsx_write import WriteFailed
+from tests.conftest import CRM_EN, TODAY, crm_row, fingerprint, run_cli, write_table
+
+SETTINGS = RuleSettings(today=TODAY, phone_region="CN")
+
+
+@pytest.fixture
+def workbook(tmp_path):
+    return write_table(tmp_path / "c.xlsx", CRM_EN, [
+        crm_row(name="ANN LEE", phone="138 0013 8000", email="ann@example.com")])
+
+
+def verify_ok(tmp_path):
+    with AuditLog(tmp_path / ".sheetkeeper" / "audit.sqlite3") as log:
+        assert log.verify() is None
+        return log.db.execute("SELECT count(*) FROM batches WHERE kind = 'apply' "
+                              "AND status = 'written'").fetchone()[0]
+
+
+def test_a_read_only_workbook_is_refused(tmp_path, workbook):
+    workbook.chmod(0o444)
+    before = fingerprint(workbook)
+    with pytest.raises(WriteFailed, match="read-only"):
+        apply_workbook(workbook, SETTINGS)
+    assert fingerprint(workbook) == before
+    assert verify_ok(tmp_path) == 0
+    result = run_cli("apply", str(workbook))
+    assert result.returncode == 2 and "read-only" in result.stderr
+
+
+def test_a_locked_audit_log_stops_the_write(tmp_path, workbook):
+    apply_workbook(workbook, SETTINGS)       # create the log
+    row = write_table(workbook, CRM_EN, [crm_row(name="BOB", email="b@example.com")])
+    before = fingerprint(row)
+    holder = sqlite3.connect(tmp_path / ".sheetkeeper" / "audit.sqlite3", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        result = run_cli("apply", str(workbook))
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert result.returncode == 2 and "locked" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert fingerprint(workbook) == before
+    assert verify_ok(tmp_path) == 1
+
+
+def test_a_corrupt_audit_log_stops_the_write(tmp_path, workbook):
+    folder = tmp_path / ".sheetkeeper"
+    folder.mkdir()
+    (folder / "audit.sqlite3").write_bytes(b"garbage" * 500)
+    before = fingerprint(workbook)
+    result = run_cli("apply", str(workbook))
+    assert result.returncode == 2 and "damaged" in result.stderr
+    assert fingerprint(workbook) == before
+
+
+def test_an_audit_failure_at_the_last_moment_replaces_nothing(tmp_path, workbook, monkeypatch):
+    before = fingerprint(workbook)
+
+    def fail(*args, **kwargs):
+        raise AuditError("the disk is full; nothing was written. Free some space")
+
+    monkeypatch.setattr(AuditLog, "record", fail)
+    with pytest.raises(AuditError):
+        apply_workbook(workbook, SETTINGS)
+    assert fingerprint(workbook) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".sheetkeeper", "c.xlsx"]
+
+
+def test_a_workbook_replaced_while_being_read_is_read_again(tmp_path, workbook, monkeypatch):
+    import sync.xlsx_read as reader
+    real = reader.read_bytes
+    calls = []
+
+    def replaced_after_reading(path):
+        data = real(path)
+        if not calls:   # a person saves right after sheetkeeper read the bytes
+            write_table(workbook, CRM_EN, [crm_row(name="ANN LEE", phone="138 0013 8000",
+                                                   email="ann@example.com", company="Acme")])
+        calls.append(1)
+        return data
+
+    monkeypatch.setattr(reader, "read_bytes", replaced_after_reading)
+    result = apply_workbook(workbook, SETTINGS)
+    assert result.attempts == 2
+    import openpyxl
+    ws = openpyxl.load_workbook(workbook)["Customers"]
+    assert ws["C2"].value == "Acme" and ws["B2"].value == "Ann Lee"
+    assert verify_ok(tmp_path) == 1
