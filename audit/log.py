@@ -106,6 +106,7 @@ class ChangeRecord:
     rule: str
     reason: str
     style_before: int | None = None
+    sheet: str | None = None     # where it is, when not the batch's own sheet (Review, Merged)
 
 
 def _tagged(value: Any) -> Any:
@@ -206,7 +207,8 @@ class AuditLog:
                                 (batch, at, workbook, sheet, kind, note, status, digest_after))
                 rows = []
                 for c in changes:
-                    row = (at, workbook, sheet, c.row_id, c.column, encode_value(c.before),
+                    row = (at, workbook, c.sheet or sheet, c.row_id, c.column,
+                           encode_value(c.before),
                            encode_value(c.after), c.rule, c.reason, batch, actor, c.style_before)
                     previous = _row_hash(previous, row)
                     rows.append((*row, previous))

@@ -29,6 +29,8 @@ def plain_address(text: str) -> str | None:
     domain = m.group(2).lower()
     if any(domain == d or domain.endswith("." + d) for d in SPECIAL_USE_DOMAIN_NAMES):
         return None
+    if any(label[2:4] == "--" for label in domain.split(".")):
+        return None   # reserved for IDNA (xn--): only the full validator can judge it
     return f"{m.group(1)}@{domain}"
 
 

@@ -87,6 +87,7 @@ def _write(path: Path, key: str, table: SheetTable, plan: Plan, audit: AuditLog)
     layout = table.layout
     writes = [CellWrite(c.row_number, layout.first_column + layout.columns[c.key], c.after)
               for c in plan.changes]
+    sheet = table.sheet
     records = [ChangeRecord(c.row_id, c.column, c.before, c.after, c.rule, c.reason)
                for c in plan.changes]
     numbers = [n for c in plan.changes if c.rule == "id" and (n := id_number(c.after,
@@ -95,14 +96,14 @@ def _write(path: Path, key: str, table: SheetTable, plan: Plan, audit: AuditLog)
 
     def record_pending(new_digest: str, restyled: dict) -> None:
         nonlocal batch
-        styled = [dataclasses.replace(r, style_before=restyled.get((w.row, w.column)))
+        styled = [dataclasses.replace(r, style_before=restyled.get((sheet, w.row, w.column)))
                   for w, r in zip(writes, records)]
         batch = audit.record(key, table.sheet, styled, "apply", status="pending",
                              digest_after=new_digest,
                              counters={"ids_issued": max(numbers)} if numbers else None)
 
     try:
-        write_cells(path, table.sheet, writes, table.digest, before_replace=record_pending)
+        write_cells(path, {sheet: writes}, table.digest, before_replace=record_pending)
     except WorkbookChanged:
         if batch:
             audit.settle(batch, "abandoned")
@@ -209,13 +210,14 @@ def undo_batch(batch: str, data: Path) -> UndoResult:
 
             def record_pending(new_digest: str, restyled: dict) -> None:
                 nonlocal undo
-                styled = [dataclasses.replace(r, style_before=restyled.get((w.row, w.column)))
+                styled = [dataclasses.replace(r, style_before=restyled.get((sheet, w.row,
+                                                                             w.column)))
                           for w, r in zip(writes, records)]
                 undo = audit.record(workbook, sheet, styled, "undo", note=f"undo of {batch}",
                                     status="pending", digest_after=new_digest)
 
             try:
-                write_cells(path, sheet, writes, table.digest, before_replace=record_pending)
+                write_cells(path, {sheet: writes}, table.digest, before_replace=record_pending)
             except WorkbookChanged:
                 if undo:
                     audit.settle(undo, "abandoned")

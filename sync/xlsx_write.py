@@ -27,7 +27,7 @@ import zipfile
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 from xml.sax.saxutils import escape
 
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
@@ -59,7 +59,8 @@ class CellWrite:
     style: int | None = None   # force this cell style (undo puts the old one back)
 
 
-Restyled = dict[tuple[int, int], int]   # (row, column) -> the style a cell had before a write
+Restyled = dict[tuple[str, int, int], int]   # (sheet, row, column) -> its style before a write
+Writes = Mapping[str, Sequence[CellWrite]]    # sheet name -> the cells to write there
 
 
 def lock_files(path: Path) -> list[Path]:
@@ -70,10 +71,9 @@ def lock_files(path: Path) -> list[Path]:
     return [p for p in candidates if p.exists()]
 
 
-def write_cells(path: Path | str, sheet: str, writes: Sequence[CellWrite],
-                expected_digest: str,
+def write_cells(path: Path | str, writes: Writes, expected_digest: str,
                 before_replace: Callable[[str, Restyled], None] | None = None) -> str:
-    """Write `writes` into `sheet` of the workbook at `path`, which must still be the bytes whose
+    """Write `writes` (per sheet) into the workbook at `path`, which must still be the bytes whose
     SHA-256 is `expected_digest`. Returns the new file's digest. `before_replace(new_digest,
     restyled)` runs once the new file is ready and just before it replaces the old one (the
     audit log records the batch as pending there, with the styles it changed); if it raises,
@@ -92,25 +92,28 @@ def write_cells(path: Path | str, sheet: str, writes: Sequence[CellWrite],
     if hashlib.sha256(data).hexdigest() != expected_digest:
         raise WorkbookChanged(f"{path}: changed since it was read; not written")
     restyled: Restyled = {}
-    new = patch_package(data, sheet, writes, restyled)
+    new = patch_package(data, writes, restyled)
     new_digest = hashlib.sha256(new).hexdigest()
     _replace_atomically(path, new, expected_digest,
                         (lambda: before_replace(new_digest, restyled)) if before_replace else None)
     return new_digest
 
 
-def patch_package(data: bytes, sheet: str, writes: Sequence[CellWrite],
-                  restyled: Restyled | None = None) -> bytes:
-    """The package `data` with `writes` applied to `sheet`: a new .xlsx, as bytes. Cells whose
-    style had to change (a date needs a date style) are noted in `restyled`."""
+def patch_package(data: bytes, writes: Writes, restyled: Restyled | None = None) -> bytes:
+    """The package `data` with `writes` applied: a new .xlsx, as bytes. Cells whose style had
+    to change (a date needs a date style) are noted in `restyled`."""
     source = zipfile.ZipFile(io.BytesIO(data))
-    part = sheet_parts(source).get(sheet)
-    if part is None:
-        raise WorkbookChanged(f"sheet {sheet!r} is no longer in the workbook; not written")
+    parts = sheet_parts(source)
     contents = {info.filename: source.read(info) for info in source.infolist()}
     styles = _Styles(contents.get("xl/styles.xml", b""))
-    contents[part] = patch_sheet_xml(contents[part], writes, styles,
-                                     restyled if restyled is not None else {})
+    for sheet, sheet_writes in writes.items():
+        part = parts.get(sheet)
+        if part is None:
+            raise WorkbookChanged(f"sheet {sheet!r} is no longer in the workbook; not written")
+        changed_styles: dict[tuple[int, int], int] = {}
+        contents[part] = patch_sheet_xml(contents[part], sheet_writes, styles, changed_styles)
+        if restyled is not None:
+            restyled.update({(sheet, r, c): s for (r, c), s in changed_styles.items()})
     if styles.changed:
         contents["xl/styles.xml"] = styles.xml
     out = io.BytesIO()
@@ -131,7 +134,7 @@ _DIMENSION = re.compile(rb'<dimension ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"\s*/
 
 
 def patch_sheet_xml(xml: bytes, writes: Sequence[CellWrite], styles: "_Styles",
-                    restyled: Restyled) -> bytes:
+                    restyled: dict[tuple[int, int], int]) -> bytes:
     by_row: dict[int, dict[int, CellWrite]] = defaultdict(dict)
     for w in writes:
         by_row[w.row][w.column] = w
@@ -169,7 +172,7 @@ def patch_sheet_xml(xml: bytes, writes: Sequence[CellWrite], styles: "_Styles",
 
 
 def _patch_row(body: bytes, number: int, cells: dict[int, CellWrite], styles: "_Styles",
-               column_styles: dict[int, int], restyled: Restyled) -> bytes:
+               column_styles: dict[int, int], restyled: dict[tuple[int, int], int]) -> bytes:
     existing = [(column_index(m[1].decode()), m) for m in _CELL.finditer(body)]
     out, cursor, done = [], 0, set()
     for col, m in existing:
@@ -192,7 +195,7 @@ def _patch_row(body: bytes, number: int, cells: dict[int, CellWrite], styles: "_
 
 
 def _cell_xml(write: CellWrite, current: int | None, styles: "_Styles",
-              column_styles: dict[int, int], restyled: Restyled) -> bytes:
+              column_styles: dict[int, int], restyled: dict[tuple[int, int], int]) -> bytes:
     """`current`: the cell's style now (0 when it has none), None for a cell not yet there."""
     row, col, value = write.row, write.column, write.value
     ref = f"{column_letter(col)}{row}"

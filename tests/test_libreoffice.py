@@ -98,8 +98,8 @@ def test_cells_written_into_a_libreoffice_saved_workbook_read_back(workbook, tmp
 
     saved = convert(workbook, "xlsx", tmp_path)
     shared_before = zipfile.ZipFile(saved).read("xl/sharedStrings.xml")
-    write_cells(saved, "Customers", [CellWrite(2, 4, "+8613800138000"),
-                                     CellWrite(3, 11, dt.date(2024, 3, 5))],
+    write_cells(saved, {"Customers": [CellWrite(2, 4, "+8613800138000"),
+                                     CellWrite(3, 11, dt.date(2024, 3, 5))]},
                 hashlib.sha256(saved.read_bytes()).hexdigest())
     assert zipfile.ZipFile(saved).read("xl/sharedStrings.xml") == shared_before
     out = tmp_path / "again"

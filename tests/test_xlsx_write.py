@@ -77,11 +77,11 @@ def rich_workbook(tmp_path):
 def test_only_the_changed_cells_change(rich_workbook):
     before = parts(rich_workbook)
     style_before = openpyxl.load_workbook(rich_workbook)["Customers"]["A2"].font
-    write_cells(rich_workbook, "Customers", [
+    write_cells(rich_workbook, {"Customers": [
         CellWrite(2, 0, "Ann Lee"), CellWrite(2, 1, "+8613800138000"),
         CellWrite(2, 2, dt.date(2024, 3, 5)), CellWrite(3, 2, dt.date(2024, 1, 2)),
         CellWrite(3, 3, 20.5),
-    ], digest(rich_workbook))
+    ]}, digest(rich_workbook))
     after = parts(rich_workbook)
     assert set(after) == set(before)
     changed = {name for name in before if before[name] != after[name]}
@@ -103,7 +103,7 @@ def test_only_the_changed_cells_change(rich_workbook):
 def test_mode_is_kept_and_no_temp_files_are_left(rich_workbook):
     os.chmod(rich_workbook, 0o640)
     inode = os.stat(rich_workbook).st_ino
-    write_cells(rich_workbook, "Customers", [CellWrite(2, 0, "Ann")], digest(rich_workbook))
+    write_cells(rich_workbook, {"Customers": [CellWrite(2, 0, "Ann")]}, digest(rich_workbook))
     assert stat.S_IMODE(os.stat(rich_workbook).st_mode) == 0o640
     assert os.stat(rich_workbook).st_ino != inode          # replaced, not rewritten in place
     assert sorted(p.name for p in rich_workbook.parent.iterdir()) == ["dot.png", "rich.xlsx"]
@@ -114,7 +114,7 @@ def test_an_open_workbook_is_not_written(rich_workbook, lock):
     (rich_workbook.parent / lock).write_text("someone")
     before = rich_workbook.read_bytes()
     with pytest.raises(WorkbookBusy, match=lock.replace("$", r"\$").replace(".", r"\.")):
-        write_cells(rich_workbook, "Customers", [CellWrite(2, 0, "x")], digest(rich_workbook))
+        write_cells(rich_workbook, {"Customers": [CellWrite(2, 0, "x")]}, digest(rich_workbook))
     assert rich_workbook.read_bytes() == before
 
 
@@ -125,7 +125,7 @@ def test_a_workbook_changed_since_reading_is_not_written(rich_workbook):
     book.save(rich_workbook)
     before = rich_workbook.read_bytes()
     with pytest.raises(WorkbookChanged):
-        write_cells(rich_workbook, "Customers", [CellWrite(2, 0, "x")], stale)
+        write_cells(rich_workbook, {"Customers": [CellWrite(2, 0, "x")]}, stale)
     assert rich_workbook.read_bytes() == before
 
 
@@ -133,7 +133,7 @@ def test_template_date_columns_keep_their_own_date_style(tmp_path):
     path = install_new(builtin("crm"), tmp_path / "c.xlsx", "en",
                        [{"name": "Ann", "member_since": "2024/3/5"}])
     before = parts(path)
-    write_cells(path, "Customers", [CellWrite(2, 11, dt.date(2024, 3, 5))], digest(path))
+    write_cells(path, {"Customers": [CellWrite(2, 11, dt.date(2024, 3, 5))]}, digest(path))
     assert parts(path)["xl/styles.xml"] == before["xl/styles.xml"]   # the column's style served
     cell = openpyxl.load_workbook(path)["Customers"]["L2"]
     assert cell.value == dt.datetime(2024, 3, 5) and cell.number_format == "yyyy-mm-dd"
@@ -146,8 +146,8 @@ def test_new_cells_rows_and_empty_values(tmp_path):
     book.active.append(["Name", "Phone", "Email"])
     book.active.append(["Ann"])
     book.save(path)
-    write_cells(path, "S", [CellWrite(2, 2, "a@x.com"), CellWrite(2, 0, None),
-                            CellWrite(5, 1, "+1"), CellWrite(4, 0, "Cy <&> \"q\"")],
+    write_cells(path, {"S": [CellWrite(2, 2, "a@x.com"), CellWrite(2, 0, None),
+                            CellWrite(5, 1, "+1"), CellWrite(4, 0, "Cy <&> \"q\"")]},
                 digest(path))
     ws = openpyxl.load_workbook(path)["S"]
     assert [c.value for c in ws[2]] == [None, None, "a@x.com"]
@@ -173,8 +173,8 @@ def test_whatever_is_written_reads_back(tmp_path, writes):
     expected = {}
     for row, col, value in writes:
         expected[(row, col)] = value
-    data = patch_package(path.read_bytes(), "S",
-                         [CellWrite(r, c, v) for (r, c), v in expected.items()])
+    data = patch_package(path.read_bytes(),
+                         {"S": [CellWrite(r, c, v) for (r, c), v in expected.items()]})
     path.write_bytes(data)
     ws = openpyxl.load_workbook(path)["S"]
     for (row, col), value in expected.items():
@@ -195,7 +195,7 @@ path = Path(sys.argv[1])
 n = 0
 while True:
     n += 1
-    write_cells(path, "Customers", [CellWrite(2, 0, f"Ann {n}")],
+    write_cells(path, {"Customers": [CellWrite(2, 0, f"Ann {n}")]},
                 hashlib.sha256(path.read_bytes()).hexdigest())
     print(n, flush=True)
 """
@@ -227,7 +227,7 @@ path = Path(sys.argv[1])
 digest = hashlib.sha256(path.read_bytes()).hexdigest()
 resource.setrlimit(resource.RLIMIT_FSIZE, (2000, 2000))
 try:
-    write_cells(path, "Customers", [CellWrite(2, 0, "x" * 5000)], digest)
+    write_cells(path, {"Customers": [CellWrite(2, 0, "x" * 5000)]}, digest)
 except WriteFailed as e:
     print("refused:", e)
 """
@@ -248,6 +248,6 @@ def test_a_read_only_folder_is_reported(rich_workbook):
     os.chmod(rich_workbook.parent, 0o555)
     try:
         with pytest.raises(WriteFailed):
-            write_cells(rich_workbook, "Customers", [CellWrite(2, 0, "x")], digest(rich_workbook))
+            write_cells(rich_workbook, {"Customers": [CellWrite(2, 0, "x")]}, digest(rich_workbook))
     finally:
         os.chmod(rich_workbook.parent, 0o755)
