@@ -99,9 +99,18 @@ def normalise_date(value: object, order: str = "auto") -> Outcome:
             return _build(value, y, a, b, "month/day/year written as a date", m.groups()[3:])
         if a == b:
             return _build(value, y, a, b, reason, m.groups()[3:])
-        if a > 12 and b > 12:
-            return Problem("invalid_date", f"neither {a} nor {b} can be a month")
-        first, second = dt.date(y, b, a), dt.date(y, a, b)
+        readings = []
+        for month, day in ((b, a), (a, b)):
+            try:
+                readings.append(dt.date(y, month, day))
+            except ValueError:
+                pass
+        if len(readings) == 1:
+            r = readings[0]
+            return _build(value, r.year, r.month, r.day, reason, m.groups()[3:])
+        if not readings:
+            return Problem("invalid_date", f"neither reading of {text!r} is a date that exists")
+        first, second = readings
         return Problem("ambiguous_date",
                        f"could be {_plain(first)} or {_plain(second)}; type it as "
                        f"{first.isoformat()} or {second.isoformat()}, or pass --date-order dmy or mdy")

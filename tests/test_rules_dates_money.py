@@ -36,6 +36,7 @@ def test_ambiguous_date_is_left_with_both_readings():
 @pytest.mark.parametrize("typed, words", [
     ("2024-02-30", "no day 30 in February"), ("31.04.2024", "no day 31 in April"),
     ("2024-13-01", "no month 13"), ("tomorrow", "not a date"), ("1800-01-01", "out of range"),
+    ("0/1/00", "neither reading"),               # found by hypothesis: no reading is a date
 ])
 def test_impossible_dates(typed, words):
     outcome = normalise_date(typed, "auto")
