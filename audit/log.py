@@ -62,6 +62,12 @@ CREATE TABLE IF NOT EXISTS holds (   -- values a person restored with undo: not 
     value TEXT NOT NULL,
     PRIMARY KEY (workbook, row_id, column, value)
 );
+CREATE TABLE IF NOT EXISTS kept_pairs (   -- "Keep both": never proposed again
+    workbook TEXT NOT NULL,
+    first TEXT NOT NULL,
+    second TEXT NOT NULL,
+    PRIMARY KEY (workbook, first, second)
+);
 CREATE TABLE IF NOT EXISTS counters (
     workbook TEXT NOT NULL,
     name TEXT NOT NULL,
@@ -267,6 +273,17 @@ class AuditLog:
         """(row ID or '', column, value as encode_value writes it)."""
         return set(self.db.execute(
             "SELECT row_id, column, value FROM holds WHERE workbook = ?", (workbook,)))
+
+    def keep_pairs(self, workbook: str, pairs: Iterable[tuple[str, str]]) -> None:
+        try:
+            self.db.executemany("INSERT OR IGNORE INTO kept_pairs VALUES (?, ?, ?)",
+                                [(workbook, *sorted(p)) for p in pairs])
+        except sqlite3.Error as e:
+            raise AuditError(self._explain(e)) from None
+
+    def kept_pairs(self, workbook: str) -> frozenset[frozenset[str]]:
+        return frozenset(frozenset(p) for p in self.db.execute(
+            "SELECT first, second FROM kept_pairs WHERE workbook = ?", (workbook,)))
 
     def counter(self, workbook: str, name: str) -> int:
         row = self.db.execute("SELECT value FROM counters WHERE workbook = ? AND name = ?",

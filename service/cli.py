@@ -105,6 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     apply.add_argument("--dry-run", action="store_true", help="change nothing (same as check)")
     apply.add_argument("--report", choices=("text", "json"), default="text")
     apply.add_argument("--data", type=Path, help=DATA_HELP)
+    apply.add_argument("--auto-merge", choices=("none", "certain"), default="none",
+                       help="merge certain duplicates without waiting for a decision on the "
+                            "Review tab (default: none, every merge is a person's decision)")
     _rule_options(apply)
     apply.add_argument("--limit", type=int, default=50,
                        help="rows shown per section in text output; 0 for all (default: 50)")
@@ -186,7 +189,10 @@ def _print_plan(plan, args: argparse.Namespace, batch: str | None = None) -> Non
 def _apply(args: argparse.Namespace) -> int:
     templates = [builtin(args.template)] if args.template else None
     result = apply_workbook(args.path, _settings(args), _data_folder(args, args.path),
-                            args.dry_run, templates, args.sheet)
+                            args.dry_run, templates, args.sheet, args.auto_merge)
+    for batch in result.merges:
+        print(f"Carried out the decisions on the Review tab as batch {batch} "
+              f"(`sheetkeeper undo {batch}` reverts it).")
     _print_plan(result.plan, args, result.batch or ("dry run" if args.dry_run else None))
     return EXIT_CLEAN if result.plan.clean else EXIT_FOUND
 

@@ -23,6 +23,7 @@ from rules.ids import id_number
 from sheet_templates import Template
 
 from .errors import SheetkeeperError
+from . import review
 from .plan import CellChange, Plan, RuleSettings, plan_table
 from .seen import SeenStore, person_edits, rows_by_id
 from .table import SheetTable
@@ -40,6 +41,7 @@ class ApplyResult:
     person_batch: str | None     # the person edits found since the last cycle
     written: int
     attempts: int
+    merges: tuple[str, ...] = ()   # batches that carried out review decisions first
 
 
 def default_data_folder(workbook: Path) -> Path:
@@ -52,17 +54,21 @@ def workbook_key(path: Path) -> str:
 
 def apply_workbook(path: Path | str, settings: RuleSettings, data: Path | None = None,
                    dry_run: bool = False, templates: Sequence[Template] | None = None,
-                   sheet: str | None = None) -> ApplyResult:
+                   sheet: str | None = None, auto_merge: str = "none") -> ApplyResult:
     path = Path(path)
     data = data or default_data_folder(path)
     key = workbook_key(path)
+    merge_batches: list[str] = []
     with AuditLog(data / "audit.sqlite3") as audit:
         seen = SeenStore(data)
-        for attempt in range(1, ATTEMPTS + 1):
+        attempt = 0
+        while attempt < ATTEMPTS:
+            attempt += 1
             table = read_table(path, templates, sheet)
             audit.settle_pending(key, table.digest)
             plan = plan_table(table, dataclasses.replace(
-                settings, ids_issued=max(settings.ids_issued, audit.counter(key, "ids_issued"))))
+                settings, ids_issued=max(settings.ids_issued, audit.counter(key, "ids_issued")),
+                kept_pairs=audit.kept_pairs(key)))
             plan = _without_held(plan, audit.holds(key))
             if dry_run:
                 return ApplyResult(plan, None, None, 0, attempt)
@@ -71,39 +77,59 @@ def apply_workbook(path: Path | str, settings: RuleSettings, data: Path | None =
             person_batch = audit.record(key, table.sheet, edits, "person", actor="person") \
                 if edits else None
             seen.save(path, as_read)
-            if not plan.changes:
-                return ApplyResult(plan, None, person_batch, 0, attempt)
-            batch = _write(path, key, table, plan, audit)
+            chosen = review.decisions(table, plan, auto_merge)
+            if chosen:
+                # Decisions first, as a batch of their own (undone as one); then a fresh read.
+                merges, problems = review.merge_batch(table, chosen, settings.today)
+                batch = _write(path, key, table, merges, audit, "merge")
+                if batch is None:
+                    continue
+                audit.keep_pairs(key, [d.ids for d in chosen if d.action == "keep_both"])
+                merge_batches.append(batch)
+                attempt -= 1   # acting on decisions is progress, not a failed try
+                continue
+            listing = review.listing_batch(table, plan)
+            if not plan.changes and not listing.records:
+                return ApplyResult(plan, None, person_batch, 0, attempt, tuple(merge_batches))
+            layout = table.layout
+            work = review.Batch(
+                [(table.sheet, CellWrite(c.row_number, layout.first_column + layout.columns[c.key],
+                                         c.after)) for c in plan.changes],
+                [ChangeRecord(c.row_id, c.column, c.before, c.after, c.rule, c.reason)
+                 for c in plan.changes])
+            work.extend(listing)
+            numbers = [n for c in plan.changes
+                       if c.rule == "id" and (n := id_number(c.after, layout.template.id))]
+            batch = _write(path, key, table, work, audit, "apply",
+                           {"ids_issued": max(numbers)} if numbers else None)
             if batch is None:
                 continue   # changed on disk meanwhile: read again and re-plan
             after = plan.values_after()
             seen.save(path, rows_by_id(table, after, _ids(table, after)))
-            return ApplyResult(plan, batch, person_batch, len(plan.changes), attempt)
+            return ApplyResult(plan, batch, person_batch, len(work.records), attempt,
+                               tuple(merge_batches))
     raise WorkbookChanged(f"{path}: kept changing while sheetkeeper worked ({ATTEMPTS} tries); "
                           "nothing was written. It will try again on the next cycle")
 
 
-def _write(path: Path, key: str, table: SheetTable, plan: Plan, audit: AuditLog) -> str | None:
-    layout = table.layout
-    writes = [CellWrite(c.row_number, layout.first_column + layout.columns[c.key], c.after)
-              for c in plan.changes]
-    sheet = table.sheet
-    records = [ChangeRecord(c.row_id, c.column, c.before, c.after, c.rule, c.reason)
-               for c in plan.changes]
-    numbers = [n for c in plan.changes if c.rule == "id" and (n := id_number(c.after,
-                                                                             layout.template.id))]
+def _write(path: Path, key: str, table: SheetTable, work: "review.Batch", audit: AuditLog,
+           kind: str, counters: dict[str, int] | None = None, note: str = "") -> str | None:
+    """Write one batch: recorded pending just before the replace, then settled. None when the
+    workbook changed on disk meanwhile (nothing written)."""
     batch: str | None = None
+    writes: dict[str, list[CellWrite]] = {}
+    for sheet, cell in work.cells:
+        writes.setdefault(sheet, []).append(cell)
 
     def record_pending(new_digest: str, restyled: dict) -> None:
         nonlocal batch
         styled = [dataclasses.replace(r, style_before=restyled.get((sheet, w.row, w.column)))
-                  for w, r in zip(writes, records)]
-        batch = audit.record(key, table.sheet, styled, "apply", status="pending",
-                             digest_after=new_digest,
-                             counters={"ids_issued": max(numbers)} if numbers else None)
+                  for (sheet, w), r in zip(work.cells, work.records)]
+        batch = audit.record(key, table.sheet, styled, kind, status="pending",
+                             digest_after=new_digest, counters=counters, note=note)
 
     try:
-        write_cells(path, {sheet: writes}, table.digest, before_replace=record_pending)
+        write_cells(path, writes, table.digest, before_replace=record_pending)
     except WorkbookChanged:
         if batch:
             audit.settle(batch, "abandoned")
@@ -178,58 +204,84 @@ def undo_batch(batch: str, data: Path) -> UndoResult:
         path = Path(workbook)
         for _ in range(ATTEMPTS):
             table = read_table(path, sheet=sheet)
-            layout = table.layout
-            ids = _ids(table, table.rows)
-            row_of = {rid: i for i, rid in enumerate(ids) if rid}
-            writes, records, skipped, held = [], [], [], []
+            work, skipped, held = review.Batch.empty(), [], []
             # Rows whose ID this batch assigned lose it again; their cells are held by value.
             unassigned = {e.row_id for e in entries if e.rule == "id"}
             for e in reversed(entries):
-                # An ID the batch assigned is found by that ID itself.
-                i = row_of.get(e.row_id)
-                j = layout.headers.index(e.column) if e.column in layout.headers else None
-                if i is None or j is None:
+                place = _locate(table, e)
+                if place is None:
                     skipped.append(f"{e.row_id} {e.column}: the row or column is no longer "
                                    "in the sheet")
                     continue
-                current = table.rows[i][j]
+                where, row, col, current = place
                 if not _same(current, e.after):
                     skipped.append(f"{e.row_id} {e.column}: changed since to {current!r}; "
                                    "left as it is")
                     continue
-                writes.append(CellWrite(table.row_numbers[i], layout.first_column + j, e.before,
-                                        style=e.style_before))
-                records.append(ChangeRecord(e.row_id, e.column, current, e.before, "undo",
-                                            f"undo of batch {batch} ({e.rule})"))
-                if e.rule not in ("id", "findings", "status"):
+                work.cells.append((where, CellWrite(row, col, e.before, style=e.style_before)))
+                work.records.append(ChangeRecord(e.row_id, e.column, current, e.before, "undo",
+                                                 f"undo of batch {batch} ({e.rule})",
+                                                 sheet=None if where == table.sheet else where))
+                if e.rule not in ("id", "findings", "status", "review", "merge") \
+                        and where == table.sheet:
                     held.append((None if e.row_id in unassigned else e.row_id, e.column,
                                  e.before))
-            if not writes:
+            if kind == "merge":
+                _requeue(table, entries, work)
+            if not work.records:
                 return UndoResult(None, batch, 0, tuple(skipped))
-            undo: str | None = None
-
-            def record_pending(new_digest: str, restyled: dict) -> None:
-                nonlocal undo
-                styled = [dataclasses.replace(r, style_before=restyled.get((sheet, w.row,
-                                                                             w.column)))
-                          for w, r in zip(writes, records)]
-                undo = audit.record(workbook, sheet, styled, "undo", note=f"undo of {batch}",
-                                    status="pending", digest_after=new_digest)
-
-            try:
-                write_cells(path, {sheet: writes}, table.digest, before_replace=record_pending)
-            except WorkbookChanged:
-                if undo:
-                    audit.settle(undo, "abandoned")
+            undo = _write(path, workbook, table, work, audit, "undo", note=f"undo of {batch}")
+            if undo is None:
                 continue
-            except (WorkbookBusy, WriteFailed):
-                if undo:
-                    audit.settle(undo, "abandoned")
-                raise
-            audit.settle(undo, "written")
             audit.hold(workbook, held)
-            return UndoResult(undo, batch, len(writes), tuple(skipped))
+            return UndoResult(undo, batch, len(work.records), tuple(skipped))
     raise WorkbookChanged(f"{workbook}: kept changing; the undo was not written. Try again")
+
+
+def _locate(table: SheetTable, e) -> tuple[str, int, int, Any] | None:
+    """(sheet, row number, 0-based column, current value) of an audited cell: a table cell by
+    its row's ID; a Review or Merged cell by its line's first column (pair, or ID)."""
+    if e.sheet == table.sheet:
+        layout = table.layout
+        ids = _ids(table, table.rows)
+        if e.row_id not in ids or e.column not in layout.headers:
+            return None
+        i, j = ids.index(e.row_id), layout.headers.index(e.column)
+        return table.sheet, table.row_numbers[i], layout.first_column + j, table.rows[i][j]
+    tab = next((t for t in (table.review, table.merged) if t and t.name == e.sheet), None)
+    if tab is None or e.column not in tab.headers:
+        return None
+    j = tab.headers.index(e.column)
+    lines = [(n, row) for n, row in tab.rows if row and str(row[0]) == e.row_id]
+    # Of the lines for this row, the one still holding what the batch wrote (a merged-away
+    # row may have been merged, undone and merged again).
+    for n, row in reversed(lines):
+        if _same(row[j] if j < len(row) else None, e.after):
+            return tab.name, n, j, row[j] if j < len(row) else None
+    if lines:
+        n, row = lines[-1]
+        return tab.name, n, j, row[j] if j < len(row) else None
+    return None
+
+
+def _requeue(table: SheetTable, entries, work: "review.Batch") -> None:
+    """Undoing a merge puts the pair back in the review queue undecided; otherwise the next
+    cycle would act on the same decision and merge it again."""
+    tab = table.review
+    if tab is None:
+        return
+    words = table.layout.template.words["review_headers"]
+    decision = next((tab.headers.index(t) for t in words["decision"].values()
+                     if t in tab.headers), None)
+    if decision is None:
+        return
+    pairs = {e.row_id for e in entries if e.sheet == tab.name}
+    for number, row in tab.rows:
+        if row and str(row[0]) in pairs and decision < len(row) and row[decision]:
+            work.cells.append((tab.name, CellWrite(number, decision, None)))
+            work.records.append(ChangeRecord(str(row[0]), tab.headers[decision], row[decision],
+                                             None, "undo", "the pair goes back to the review "
+                                             "queue", sheet=tab.name))
 
 
 def _same(current: Any, recorded: Any) -> bool:

@@ -40,6 +40,7 @@ class RuleSettings:
     date_order: str = "auto"
     thresholds: StatusThresholds = StatusThresholds()
     ids_issued: int = 0               # highest ID number ever issued here (IDs are never reused)
+    kept_pairs: frozenset = frozenset()   # {ID, ID} pairs a person said to keep both of
 
 
 class CellChange(NamedTuple):
@@ -150,7 +151,8 @@ def plan_table(table: SheetTable, settings: RuleSettings) -> Plan:
                             labels={k: layout.headers[j] for k, j in layout.columns.items()})
     duplicates = [DuplicateMatch(rows=(table.row_numbers[p.a], table.row_numbers[p.b]),
                                  ids=(ids[p.a], ids[p.b]), kind=p.kind, score=p.score,
-                                 reason=p.reason) for p in pairs]
+                                 reason=p.reason) for p in pairs
+                  if frozenset((ids[p.a], ids[p.b])) not in settings.kept_pairs]
     changes += _findings_column(table, live, ids, findings, duplicates)
     # Stable sorts: within a row, changes and findings keep the order the rules made them in.
     changes.sort(key=attrgetter("row_number"))

@@ -29,6 +29,22 @@ class Layout:
 
 
 @dataclass(frozen=True)
+class SideTab:
+    """A tab sheetkeeper keeps beside the table (Review, Merged): its header and rows."""
+
+    name: str
+    headers: tuple[str, ...]
+    rows: tuple[tuple[int, tuple[Any, ...]], ...]   # (1-based row number, values)
+
+    @property
+    def next_row(self) -> int:
+        return (self.rows[-1][0] if self.rows else 1) + 1
+
+    def column(self, header: str) -> int | None:
+        return self.headers.index(header) if header in self.headers else None
+
+
+@dataclass(frozen=True)
 class SheetTable:
     """Header + data rows of one sheet, values as read (None for an empty cell)."""
 
@@ -40,3 +56,5 @@ class SheetTable:
     formulas: frozenset[tuple[int, int]] = field(default=frozenset())  # (row_number, index)
     list_values: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # from Lists tab
     digest: str = ""                  # SHA-256 of the bytes read: what a write checks first
+    review: SideTab | None = None
+    merged: SideTab | None = None

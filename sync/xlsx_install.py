@@ -69,6 +69,9 @@ def build_workbook(template: Template, lang: str, rows: Iterable[Mapping[str, An
     _write_review_tab(review, template, lang, lists_name, lists)
     _write_dictionary_tab(book.create_sheet(template.word("tabs", "dictionary", lang)),
                           template, lang)
+    merged = book.create_sheet(template.word("tabs", "merged", lang))
+    _style_header(merged, merged_headers(template, lang),
+                  [c.width for c in template.columns] + [13, 12])
     book.properties.title = template.titles[lang]
     book.properties.creator = "sheetkeeper"
     book.properties.created = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
@@ -141,6 +144,13 @@ def _write_review_tab(sheet: Worksheet, template: Template, lang: str, lists_nam
     decision_col = get_column_letter(keys.index("decision") + 1)
     apply_dropdowns(sheet, [Dropdown("decision", f"{decision_col}2:{decision_col}100000",
                                      list_range(lists_name, lists, "decision"))])
+
+
+def merged_headers(template: Template, lang: str) -> list[str]:
+    """The Merged tab: every column of the table, then which row it went into, and when."""
+    return [c.header(lang) for c in template.columns] + [
+        template.word("merged_headers", "merged_into", lang),
+        template.word("merged_headers", "merged_at", lang)]
 
 
 def _write_dictionary_tab(sheet: Worksheet, template: Template, lang: str) -> None:

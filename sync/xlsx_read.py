@@ -1,6 +1,7 @@
 """Reading a workbook's table in one fast pass (python-calamine), without changing the file."""
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 from pathlib import Path
@@ -12,7 +13,7 @@ from sheet_templates import BUILTIN, Template, builtin, fold_label
 
 from .errors import SheetNotFound, TableLayoutError, WorkbookDamaged, WorkbookEncrypted
 from .header import HEADER_SEARCH_ROWS, best_header, layout_for
-from .table import Layout, SheetTable
+from .table import Layout, SheetTable, SideTab
 from .xlsx_package import column_letter, formula_cells, read_bytes, sniff
 
 
@@ -28,10 +29,29 @@ def read_table(path: Path | str, templates: Sequence[Template] | None = None,
     try:
         name, layout, rows, merged = _choose_sheet(path, book, templates, sheet)
         list_values = _list_tab_values(book, layout)
+        review = _side_tab(book, layout.template.words["tabs"]["review"].values())
+        merged_tab = _side_tab(book, layout.template.words["tabs"]["merged"].values())
     finally:
         book.close()
     _refuse_merged_cells(path, name, layout, merged)
-    return _build_table(path, data, name, layout, rows, list_values)
+    table = _build_table(path, data, name, layout, rows, list_values)
+    return dataclasses.replace(table, review=review, merged=merged_tab)
+
+
+def _side_tab(book, names) -> SideTab | None:
+    name = next((n for n in book.sheet_names if n in set(names)), None)
+    if name is None:
+        return None
+    try:
+        rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    except (calamine.CalamineError, calamine.XmlError, ValueError):
+        return None
+    if not rows:
+        return SideTab(name, (), ())
+    headers = tuple(str(h).strip() for h in rows[0])
+    body = tuple((r + 1, tuple(None if v == "" else v for v in row))
+                 for r, row in enumerate(rows[1:], start=1) if any(v != "" for v in row))
+    return SideTab(name, headers, body)
 
 
 def _open(path: Path, data: bytes) -> "calamine.CalamineWorkbook":

@@ -12,6 +12,12 @@ from typing import Any, Iterable, Sequence
 
 import openpyxl
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# CI replays the same examples every run (a red build must mean a change broke something);
+# a developer's runs keep exploring new ones.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 from sync.plan import RuleSettings
 

@@ -16,7 +16,8 @@ def validations(ws):
 def test_install_crm_english(tmp_path):
     path = install_new(builtin("crm"), tmp_path / "c.xlsx", "en")
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames == ["Customers", "Lists", "Review", "Data dictionary"]
+    assert book.sheetnames == ["Customers", "Lists", "Review", "Data dictionary", "Merged"]
+    assert [c.value for c in book["Merged"][1]] == CRM_EN + ["Merged into", "Merged on"]
     ws = book["Customers"]
     assert [c.value for c in ws[1]] == CRM_EN
     assert ws.freeze_panes == "A2"
@@ -53,7 +54,7 @@ def test_install_crm_english(tmp_path):
 def test_install_members_chinese(tmp_path):
     path = install_new(builtin("members"), tmp_path / "m.xlsx", "zh-CN")
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames == ["会员", "列表", "重复审核", "数据字典"]
+    assert book.sheetnames == ["会员", "列表", "重复审核", "数据字典", "已合并"]
     assert book["会员"]["A1"].value == "会员编号"
     dv = validations(book["会员"])
     assert dv["E2:E1048576"].formula1 == "='列表'!$A$2:$A$6"

@@ -1,0 +1,289 @@
+"""The duplicate review queue in the workbook, and acting on what people decide there.
+
+The Review tab lists each duplicate pair once, keyed "C-000001 + C-000004", with both rows' key
+values, the score and the reason, and a Decision a person picks (Merge / Keep both). Rows keep
+their place between cycles so a decision never slides onto another pair; new pairs are added at
+the end; a pair that is gone and was never decided is cleared.
+
+A merge keeps the older row (the lower ID): its empty cells are filled from the other row, and
+where both hold different values the kept row's value stays and the other's is added to its
+Notes ("Merged from C-000004: Phone +86…"), so nothing typed is lost or hidden. The merged-away
+row is copied whole to the Merged tab and then cleared in the table, keeping only its ID and a
+note of where it went. It is cleared rather than deleted so that no other row moves under
+people's formulas, filters and references.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from audit.log import ChangeRecord
+from rules.ids import id_number
+from sheet_templates import fold_label
+
+from .plan import Plan
+from .table import SheetTable, SideTab
+from .xlsx_write import CellWrite
+
+REVIEW_KEYS = ("pair", "kind", "score", "reason", "id_a", "name_a", "details_a", "id_b",
+               "name_b", "details_b", "decision", "decided")
+DETAIL_KEYS = ("phone", "email", "company")
+SKIP_ON_MERGE = ("id", "findings", "status")   # sheetkeeper's own columns
+
+
+@dataclass(frozen=True)
+class Decision:
+    pair: str
+    ids: tuple[str, str]           # (kept, merged away) for a merge: lower ID first
+    action: str                    # merge | keep_both
+    review_row: int | None         # where it was decided (None: decided by auto_merge)
+
+
+@dataclass
+class Batch:
+    """Cells to write and their audit records, built up together: cells[k] is records[k]."""
+
+    cells: list[tuple[str, CellWrite]]
+    records: list[ChangeRecord]
+
+    @classmethod
+    def empty(cls) -> "Batch":
+        return cls([], [])
+
+    def add(self, sheet: str, row: int, column: int, before: Any, after: Any, row_id: str | None,
+            header: str, rule: str, reason: str, table_sheet: str) -> None:
+        self.cells.append((sheet, CellWrite(row, column, after)))
+        self.records.append(ChangeRecord(row_id, header, before, after, rule, reason,
+                                         sheet=None if sheet == table_sheet else sheet))
+
+    def extend(self, other: "Batch") -> None:
+        self.cells += other.cells
+        self.records += other.records
+
+
+def pair_key(table: SheetTable, a: str, b: str) -> tuple[str, str, str]:
+    """('C-000001 + C-000004', lower ID, higher ID)."""
+    fmt = table.layout.template.id
+    low, high = sorted((a, b), key=lambda i: (id_number(i, fmt) or 0, i))
+    return f"{low} + {high}", low, high
+
+
+def _word(table: SheetTable, group: str, key: str) -> str:
+    return table.layout.template.word(group, key, table.layout.lang)
+
+
+def _review_columns(table: SheetTable, tab: SideTab) -> dict[str, int]:
+    return {k: i for k in REVIEW_KEYS
+            if (i := tab.column(_word(table, "review_headers", k))) is not None}
+
+
+def decisions(table: SheetTable, plan: Plan, auto_merge: str = "none") -> list[Decision]:
+    """What people decided on the Review tab and has not been done yet, plus, with
+    auto_merge = "certain", every certain pair."""
+    out: list[Decision] = []
+    tab = table.review
+    seen = set()
+    if tab is not None:
+        cols = _review_columns(table, tab)
+        actions = {fold_label(label): key for key, labels in
+                   table.layout.template.words["decisions"].items() for label in labels.values()}
+        if {"pair", "decision", "decided"} <= cols.keys():
+            for number, row in tab.rows:
+                pair, decision = row[cols["pair"]], row[cols["decision"]]
+                done = row[cols["decided"]] if cols["decided"] < len(row) else None
+                action = actions.get(fold_label(str(decision))) if decision else None
+                if not pair or not action or done:
+                    continue
+                ids = tuple(part.strip() for part in str(pair).split("+"))
+                if len(ids) == 2:
+                    out.append(Decision(str(pair), ids, action, number))
+                    seen.add(str(pair))
+    if auto_merge == "certain":
+        for d in plan.duplicates:
+            if d.kind == "certain" and all(d.ids):
+                key, low, high = pair_key(table, *d.ids)
+                if key not in seen:
+                    out.append(Decision(key, (low, high), "merge", None))
+                    seen.add(key)
+    return out
+
+
+def merge_batch(table: SheetTable, chosen: list[Decision], today: dt.date) -> tuple[Batch, list[str]]:
+    """The writes and records that carry out `chosen`; and what could not be done, in words."""
+    layout, template = table.layout, table.layout.template
+    batch, problems = Batch.empty(), []
+    fmt = template.id
+    id_j = layout.index(fmt.column)
+    row_of = {}
+    for i, row in enumerate(table.rows):
+        number = id_number(row[id_j], fmt) if id_j is not None else None
+        if number is not None:
+            row_of[fmt.format(number)] = i
+    notes_key = next((c.key for c in template.columns if c.type == "notes"), None)
+    merged_rows = 0
+    for decision in chosen:
+        if decision.action == "merge":
+            a, b = (row_of.get(x) for x in decision.ids)
+            if a is None or b is None:
+                problems.append(f"{decision.pair}: a row is no longer in the sheet; not merged")
+                continue
+            if table.merged is None:
+                problems.append(f"{decision.pair}: the workbook has no "
+                                f"{_word(table, 'tabs', 'merged')} tab; run `sheetkeeper "
+                                "install --upgrade` to add it; not merged")
+                continue
+            _merge(table, batch, a, b, decision, notes_key, today, merged_rows)
+            merged_rows += 1
+        _mark_decided(table, batch, decision, today)
+    return batch, problems
+
+
+def _merge(table, batch, a, b, decision, notes_key, today, merged_rows) -> None:
+    layout, template = table.layout, table.layout.template
+    keep, gone = table.rows[a], table.rows[b]
+    keep_id, gone_id = decision.ids
+    sheet, first = table.sheet, layout.first_column
+    own = {layout.columns[c.key] for c in template.columns
+           if c.type in SKIP_ON_MERGE and c.key in layout.columns}
+    notes_j = layout.index(notes_key) if notes_key else None
+    set_aside = []
+    reason = f"merge of {decision.pair}"
+    for j, header in enumerate(layout.headers):
+        if j in own or j == notes_j or not header:
+            continue
+        mine, theirs = keep[j], gone[j]
+        if theirs in (None, ""):
+            continue
+        if mine in (None, ""):
+            batch.add(sheet, table.row_numbers[a], first + j, mine, theirs, keep_id, header,
+                      "merge", f"{reason}: filled from {gone_id}", sheet)
+        elif mine != theirs:
+            set_aside.append(f"{header}: {theirs}")
+    if notes_j is not None:
+        extra = gone[notes_j]
+        if extra not in (None, ""):
+            set_aside.append(str(extra))
+        if set_aside:
+            note = f"{_word(table, 'review_words', 'merged_from')} {gone_id} " \
+                   f"({today.isoformat()}): " + "; ".join(set_aside)
+            before = keep[notes_j]
+            after = f"{before}\n{note}" if before not in (None, "") else note
+            batch.add(sheet, table.row_numbers[a], first + notes_j, before, after, keep_id,
+                      layout.headers[notes_j], "merge", f"{reason}: kept the other values", sheet)
+    # The merged-away row, whole, to the Merged tab; then cleared in the table.
+    merged = table.merged
+    target = merged.next_row + merged_rows
+    for j, header in enumerate(layout.headers):
+        col = merged.column(header)
+        if col is not None and gone[j] not in (None, ""):
+            batch.add(merged.name, target, col, None, gone[j], gone_id, header, "merge",
+                      f"{reason}: the merged-away row, kept whole", sheet)
+    for key, value in (("merged_into", keep_id), ("merged_at", today)):
+        col = merged.column(_word(table, "merged_headers", key))
+        if col is not None:
+            batch.add(merged.name, target, col, None, value, gone_id,
+                      _word(table, "merged_headers", key), "merge", reason, sheet)
+    # The row keeps its ID and says where it went: a tombstone the rules pass over (it holds
+    # only sheetkeeper's own columns), that undo can find, and that tells a person what happened.
+    id_j = layout.index(template.id.column)
+    findings = template.column_of_type("findings")
+    findings_j = layout.index(findings.key) if findings else None
+    for j, header in enumerate(layout.headers):
+        if j == id_j:
+            continue
+        after = (f"{_word(table, 'merged_headers', 'merged_into')} {keep_id} ({merged.name})"
+                 if j == findings_j else None)
+        if gone[j] not in (None, "") or after is not None:
+            batch.add(sheet, table.row_numbers[b], first + j, gone[j], after, gone_id,
+                      header or f"column {j + 1}", "merge",
+                      f"{reason}: moved to the {merged.name} tab", sheet)
+
+
+def _mark_decided(table, batch, decision, today) -> None:
+    tab = table.review
+    if tab is None or decision.review_row is None:
+        return
+    cols = _review_columns(table, tab)
+    word = "merged" if decision.action == "merge" else "kept"
+    text = f"{_word(table, 'review_words', word)} {today.isoformat()}"
+    batch.add(tab.name, decision.review_row, cols["decided"], None, text, decision.pair,
+              _word(table, "review_headers", "decided"), "review",
+              f"{decision.action.replace('_', ' ')} done", table.sheet)
+
+
+def listing_batch(table: SheetTable, plan: Plan) -> Batch:
+    """Writes that bring the Review tab's listing up to date with the plan's pairs."""
+    batch = Batch.empty()
+    tab = table.review
+    if tab is None:
+        return batch
+    cols = _review_columns(table, tab)
+    if "pair" not in cols:
+        return batch
+    by_id = _rows_by_id(table)
+    wanted: dict[str, list[Any]] = {}
+    for d in plan.duplicates:
+        if not all(d.ids) or d.ids[0] == d.ids[1]:
+            continue   # rows get their IDs first; a shared ID is a finding, not a pair
+        key, low, high = pair_key(table, *d.ids)
+        kind = _word(table, "review_words", d.kind)
+        wanted[key] = [key, kind, d.score, d.reason, *_side(table, by_id, low),
+                       *_side(table, by_id, high)]
+    existing = {str(row[cols["pair"]]): (number, row) for number, row in tab.rows
+                if cols["pair"] < len(row) and row[cols["pair"]]}
+    listing = ("pair", "kind", "score", "reason", "id_a", "name_a", "details_a", "id_b",
+               "name_b", "details_b")
+    next_row = tab.next_row
+    for key, values in wanted.items():
+        number, row = existing.get(key, (None, ()))
+        if number is None:
+            number, next_row = next_row, next_row + 1
+        for k, value in zip(listing, values):
+            if k not in cols:
+                continue
+            current = row[cols[k]] if cols[k] < len(row) else None
+            if not _same_cell(current, value):
+                batch.add(tab.name, number, cols[k], current, value, key,
+                          _word(table, "review_headers", k), "review",
+                          "the duplicate review listing", table.sheet)
+    for key, (number, row) in existing.items():
+        decided = [row[cols[k]] for k in ("decision", "decided") if k in cols and cols[k] < len(row)]
+        if key in wanted or any(decided):
+            continue
+        for k, j in cols.items():   # gone and never decided: clear the line
+            if j < len(row) and row[j] not in (None, ""):
+                batch.add(tab.name, number, j, row[j], None, key,
+                          _word(table, "review_headers", k), "review",
+                          "no longer a duplicate pair", table.sheet)
+    return batch
+
+
+def _rows_by_id(table: SheetTable) -> dict[str, tuple[Any, ...]]:
+    fmt = table.layout.template.id
+    j = table.layout.index(fmt.column)
+    out = {}
+    for row in table.rows:
+        number = id_number(row[j], fmt) if j is not None else None
+        if number is not None:
+            out[fmt.format(number)] = row
+    return out
+
+
+def _side(table: SheetTable, by_id, rid: str) -> list[Any]:
+    row = by_id.get(rid, ())
+    layout = table.layout
+
+    def value(key: str) -> Any:
+        j = layout.index(key)
+        return row[j] if row and j is not None and row[j] not in ("", None) else None
+
+    name_key = table.layout.template.duplicates.name
+    details = " · ".join(str(v) for k in DETAIL_KEYS if (v := value(k)) is not None)
+    return [rid, value(name_key), details or None]
+
+
+def _same_cell(current: Any, value: Any) -> bool:
+    if isinstance(current, float) and isinstance(value, (int, float)):
+        return abs(current - value) < 1e-9
+    return (current in (None, "") and value in (None, "")) or current == value

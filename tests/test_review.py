@@ -1,0 +1,120 @@
+"""The duplicate review queue: listing, Merge, Keep both, auto-merge, and undoing a merge."""
+import datetime as dt
+
+import openpyxl
+import pytest
+
+from audit.log import AuditLog
+from sheet_templates import builtin
+from sync.cycle import apply_workbook, undo_batch
+from sync.plan import RuleSettings
+from sync.xlsx_install import install_new
+from tests.conftest import TODAY
+
+SETTINGS = RuleSettings(today=TODAY, phone_region="CN")
+
+
+@pytest.fixture
+def workbook(tmp_path):
+    path = install_new(builtin("crm"), tmp_path / "c.xlsx", "en", [
+        {"name": "Ann Lee", "phone": "+8613800138000", "email": "ann@example.com",
+         "company": "Acme", "notes": "likes tea"},
+        {"name": "Bob Stone", "phone": "+8613900139000", "email": "bob@example.com"},
+        {"name": "Ann  Lee", "phone": "138 0013 8000", "email": "ann.lee@work.com",
+         "title": "Buyer", "notes": "second entry"},
+        {"name": "Robert Stone", "phone": "+8613700137000", "email": "bob@example.com"},
+    ])
+    apply_workbook(path, SETTINGS)          # IDs first
+    apply_workbook(path, SETTINGS)          # then the pairs, by ID, on the Review tab
+    return path
+
+
+def sheet(path, name):
+    return openpyxl.load_workbook(path)[name]
+
+
+def review_lines(path):
+    ws = sheet(path, "Review")
+    return {r[0].value: [c.value for c in r] for r in ws.iter_rows(min_row=2) if r[0].value}
+
+
+def decide(path, pair, decision):
+    book = openpyxl.load_workbook(path)
+    ws = book["Review"]
+    for row in ws.iter_rows(min_row=2):
+        if row[0].value == pair:
+            row[10].value = decision
+    book.save(path)
+
+
+def table(path):
+    ws = sheet(path, "Customers")
+    return [[c.value for c in r] for r in ws.iter_rows(min_row=2)]
+
+
+def test_pairs_are_listed_once_by_id(workbook):
+    lines = review_lines(workbook)
+    assert set(lines) == {"C-000001 + C-000003", "C-000002 + C-000004"}
+    ann = lines["C-000001 + C-000003"]
+    assert ann[1] == "certain" and ann[4] == "C-000001" and ann[7] == "C-000003"
+    assert "same Phone" in ann[3] and "+8613800138000" in ann[6]
+    findings = table(workbook)[0][18]
+    assert "[Duplicate] certain duplicate of C-000003" in findings
+    before = workbook.stat().st_mtime_ns
+    apply_workbook(workbook, SETTINGS)
+    assert workbook.stat().st_mtime_ns == before          # a settled listing writes nothing
+
+
+def test_merge_then_undo(workbook):
+    before = table(workbook)
+    decide(workbook, "C-000001 + C-000003", "Merge")
+    result = apply_workbook(workbook, SETTINGS)
+    assert len(result.merges) == 1
+    rows = table(workbook)
+    kept, gone = rows[0], rows[2]
+    assert kept[0] == "C-000001" and kept[3] == "Buyer"            # filled from the other row
+    assert kept[5] == "ann@example.com"                           # the kept row's value stays
+    assert "Merged from C-000003" in kept[17] and "ann.lee@work.com" in kept[17]
+    assert "second entry" in kept[17] and kept[17].startswith("likes tea")
+    assert gone[0] == "C-000003" and gone[18] == "Merged into C-000001 (Merged)"
+    assert all(v is None for v in gone[1:18])                     # cleared, not deleted
+    merged = [[c.value for c in r] for r in sheet(workbook, "Merged").iter_rows(min_row=2)]
+    assert merged[0][0] == "C-000003" and merged[0][5] == "ann.lee@work.com"
+    assert merged[0][19] == "C-000001"
+    assert review_lines(workbook)["C-000001 + C-000003"][11].startswith("merged")
+    undo = undo_batch(result.merges[0], workbook.parent / ".sheetkeeper")
+    assert not undo.skipped
+    after_undo = table(workbook)
+    # Both rows as they were just before the merge (the later apply only refreshed findings).
+    assert after_undo[0][:18] == before[0][:18] and after_undo[2][:18] == before[2][:18]
+    assert not any(c.value for r in sheet(workbook, "Merged").iter_rows(min_row=2) for c in r)
+    line = review_lines(workbook)["C-000001 + C-000003"]
+    assert line[10] is None and line[11] is None                  # back in the queue
+    apply_workbook(workbook, SETTINGS)
+    assert table(workbook)[2][0] == "C-000003"                    # not merged again
+    with AuditLog(workbook.parent / ".sheetkeeper" / "audit.sqlite3") as log:
+        assert log.verify() is None
+
+
+def test_keep_both_is_remembered_even_after_edits(workbook):
+    decide(workbook, "C-000002 + C-000004", "Keep both")
+    apply_workbook(workbook, SETTINGS)
+    assert review_lines(workbook)["C-000002 + C-000004"][11].startswith("kept both")
+    book = openpyxl.load_workbook(workbook)
+    book["Customers"]["B5"] = "Bobby Stone"                       # edits after the decision
+    book.save(workbook)
+    result = apply_workbook(workbook, SETTINGS)
+    assert not any({d.ids[0], d.ids[1]} == {"C-000002", "C-000004"}
+                   for d in result.plan.duplicates)
+    assert "C-000004" not in (table(workbook)[1][18] or "")
+
+
+def test_auto_merge_certain(tmp_path):
+    path = install_new(builtin("crm"), tmp_path / "c.xlsx", "en", [
+        {"name": "Ann Lee", "email": "ann@example.com"},
+        {"name": "Ann Lee", "email": "ANN@example.com", "company": "Acme"}])
+    apply_workbook(path, SETTINGS)
+    result = apply_workbook(path, SETTINGS, auto_merge="certain")
+    assert len(result.merges) == 1
+    rows = table(path)
+    assert rows[0][2] == "Acme" and all(v is None for v in rows[1][1:18])
