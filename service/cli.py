@@ -18,6 +18,7 @@ from sync.cycle import DATA_FOLDER, apply_workbook, default_data_folder, undo_ba
 from sync.errors import SheetkeeperError
 from sync.plan import RuleSettings
 from sync.xlsx_install import install_new
+from sync.xlsx_upgrade import upgrade_workbook
 
 from . import report
 
@@ -79,6 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
                          help="language of headers, dropdown values and help (default: en)")
     install.add_argument("--with-samples", action="store_true",
                          help="add a few realistic, messy example rows to try sheetkeeper on")
+    install.add_argument("--upgrade", action="store_true",
+                         help="bring a workbook already in use up to the template: add missing "
+                              "columns and tabs, re-apply dropdowns and colours; never touches "
+                              "user data or columns")
     install.set_defaults(run=_install)
 
     check = commands.add_parser(
@@ -165,6 +170,16 @@ def _data_folder(args: argparse.Namespace, workbook: Path | None) -> Path:
 
 def _install(args: argparse.Namespace) -> int:
     template = builtin(args.template)
+    if args.upgrade:
+        done = upgrade_workbook(args.to, template)
+        print(f"Upgraded {args.to} to the {template.name} template: "
+              f"{len(done.added_columns)} columns added"
+              + (f" ({', '.join(done.added_columns)})" if done.added_columns else "")
+              + f", {len(done.added_tabs)} tabs added"
+              + (f" ({', '.join(done.added_tabs)})" if done.added_tabs else "")
+              + f", {done.dropdowns} dropdowns and {done.colour_rules} colour rules applied "
+                "to whole columns")
+        return EXIT_CLEAN
     rows = sample_rows(args.template, args.lang) if args.with_samples else []
     path = install_new(template, args.to, args.lang, rows)
     print(f"Installed the {template.name} template ({args.lang}) in {path}"

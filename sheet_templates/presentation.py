@@ -118,3 +118,35 @@ def colour_rules(template: Template, lang: str, positions: Mapping[str, int],
                 f"status:{choice.key}", f"{col}{first_row}:{col}{LAST_ROW}",
                 f'${col}{first_row}="{choice.label(lang)}"', fill=STATUS_FILLS[choice.key]))
     return rules
+
+
+REVIEW_KEYS = ("pair", "kind", "score", "reason", "id_a", "name_a", "details_a", "id_b",
+               "name_b", "details_b", "decision", "decided")
+REVIEW_WIDTHS = (8, 10, 8, 40, 13, 20, 36, 13, 20, 36, 14, 18)
+DICTIONARY_KEYS = ("column", "type", "required", "values", "help", "aliases")
+DICTIONARY_WIDTHS = (20, 18, 9, 36, 70, 50)
+
+
+def review_headers(template: Template, lang: str) -> list[str]:
+    return [template.word("review_headers", k, lang) for k in REVIEW_KEYS]
+
+
+def merged_headers(template: Template, lang: str) -> list[str]:
+    """The Merged tab: every column of the table, then which row it went into, and when."""
+    return [c.header(lang) for c in template.columns] + [
+        template.word("merged_headers", "merged_into", lang),
+        template.word("merged_headers", "merged_at", lang)]
+
+
+def dictionary_rows(template: Template, lang: str) -> list[list[str]]:
+    """The Data dictionary tab: header row, then one row per column of the template."""
+    yes = template.word("words", "yes", lang)
+    one_of = {k: template.word("words", "one_of", lang)
+              for group in template.required_any for k in group}
+    rows = [[template.word("dictionary_headers", k, lang) for k in DICTIONARY_KEYS]]
+    for c in template.columns:
+        values = ", ".join(template.lists[c.list].labels(lang)) if c.list else ""
+        required = yes if c.required else one_of.get(c.key, "")
+        rows.append([c.header(lang), template.word("types", c.type, lang), required, values,
+                     c.help[lang], ", ".join(c.aliases)])
+    return rows

@@ -21,13 +21,12 @@ from typing import Any
 from audit.log import ChangeRecord
 from rules.ids import id_number
 from sheet_templates import fold_label
+from sheet_templates.presentation import REVIEW_KEYS
 
 from .plan import Plan
 from .table import SheetTable, SideTab
 from .xlsx_write import CellWrite
 
-REVIEW_KEYS = ("pair", "kind", "score", "reason", "id_a", "name_a", "details_a", "id_b",
-               "name_b", "details_b", "decision", "decided")
 DETAIL_KEYS = ("phone", "email", "company")
 SKIP_ON_MERGE = ("id", "findings", "status")   # sheetkeeper's own columns
 

@@ -21,8 +21,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from sheet_templates import Template
 from sheet_templates.presentation import (
-    HEADER_FILL, HEADER_FONT, ColourRule, Dropdown, colour_rules, dropdowns, list_range,
-    lists_tab,
+    DICTIONARY_WIDTHS, HEADER_FILL, HEADER_FONT, REVIEW_KEYS, REVIEW_WIDTHS, ColourRule,
+    Dropdown, colour_rules, dictionary_rows, dropdowns, list_range, lists_tab, merged_headers,
+    review_headers,
 )
 
 from .errors import TemplateInstallError
@@ -137,34 +138,16 @@ def apply_colour_rules(sheet: Worksheet, specs: list[ColourRule]) -> None:
 
 def _write_review_tab(sheet: Worksheet, template: Template, lang: str, lists_name: str,
                       lists) -> None:
-    keys = ["pair", "kind", "score", "reason", "id_a", "name_a", "details_a", "id_b", "name_b",
-            "details_b", "decision", "decided"]
-    widths = [8, 10, 8, 40, 13, 20, 36, 13, 20, 36, 14, 18]
-    _style_header(sheet, [template.word("review_headers", k, lang) for k in keys], widths)
-    decision_col = get_column_letter(keys.index("decision") + 1)
+    _style_header(sheet, review_headers(template, lang), list(REVIEW_WIDTHS))
+    decision_col = get_column_letter(REVIEW_KEYS.index("decision") + 1)
     apply_dropdowns(sheet, [Dropdown("decision", f"{decision_col}2:{decision_col}100000",
                                      list_range(lists_name, lists, "decision"))])
 
 
-def merged_headers(template: Template, lang: str) -> list[str]:
-    """The Merged tab: every column of the table, then which row it went into, and when."""
-    return [c.header(lang) for c in template.columns] + [
-        template.word("merged_headers", "merged_into", lang),
-        template.word("merged_headers", "merged_at", lang)]
-
-
 def _write_dictionary_tab(sheet: Worksheet, template: Template, lang: str) -> None:
-    keys = ["column", "type", "required", "values", "help", "aliases"]
-    _style_header(sheet, [template.word("dictionary_headers", k, lang) for k in keys],
-                  [20, 18, 9, 36, 70, 50])
-    yes = template.word("words", "yes", lang)
-    one_of = {k: template.word("words", "one_of", lang)
-              for group in template.required_any for k in group}
-    for r, c in enumerate(template.columns, start=2):
-        values = ", ".join(template.lists[c.list].labels(lang)) if c.list else ""
-        required = yes if c.required else one_of.get(c.key, "")
-        row = [c.header(lang), template.word("types", c.type, lang), required, values,
-               c.help[lang], ", ".join(c.aliases)]
+    header, *rows = dictionary_rows(template, lang)
+    _style_header(sheet, header, list(DICTIONARY_WIDTHS))
+    for r, row in enumerate(rows, start=2):
         for i, value in enumerate(row, start=1):
             cell = sheet.cell(row=r, column=i, value=value)
             cell.alignment = Alignment(wrap_text=True, vertical="top")

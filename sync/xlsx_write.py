@@ -287,19 +287,72 @@ class _Styles:
             self._clones[base] = self._append_clone(base)
         return self._clones[base]
 
+    def bold_style(self) -> int | None:
+        """A cell style with a bold font, appended once (for header rows of added tabs)."""
+        fonts = re.search(rb"<fonts\b[^>]*>(.*?)</fonts>", self.xml, re.DOTALL)
+        if not fonts or not self._xfs:
+            return None
+        count = len(re.findall(rb"<font\b", fonts[1]))
+        bold_font = re.findall(rb"<font\b[^>]*>.*?</font>|<font\b[^>]*/>", fonts[1], re.DOTALL)
+        for index, font in enumerate(bold_font):
+            if font == b'<font><b/><sz val="11"/></font>':
+                for n, xf in enumerate(self._xfs):
+                    if f'fontId="{index}"'.encode() in xf and b'applyFont="1"' in xf:
+                        return n
+        new_fonts = fonts[1] + b"<font><b/><sz val=\"11\"/></font>"
+        open_tag = re.sub(rb'count="\d+"', f'count="{count + 1}"'.encode(),
+                          self.xml[fonts.start():fonts.start(1)])
+        self.xml = self.xml[:fonts.start()] + open_tag + new_fonts + b"</fonts>" + \
+            self.xml[fonts.end():]
+        xf = f'<xf numFmtId="0" fontId="{count}" fillId="0" borderId="0" applyFont="1"/>'
+        return self._append_xf(xf.encode())
+
+    def dxf(self, fill: str | None, font: str | None, bold: bool) -> int:
+        """The index of a differential format (what a colour rule paints), reused if present."""
+        parts = b""
+        if font or bold:
+            parts += b"<font>" + (b"<b/>" if bold else b"") + (
+                f'<color rgb="FF{font}"/>'.encode() if font else b"") + b"</font>"
+        if fill:
+            parts += (f'<fill><patternFill patternType="solid"><fgColor rgb="FF{fill}"/>'
+                      f'<bgColor rgb="FF{fill}"/></patternFill></fill>').encode()
+        dxf = b"<dxf>" + parts + b"</dxf>"
+        m = re.search(rb"<dxfs\b[^>]*>(.*?)</dxfs>", self.xml, re.DOTALL)
+        if m is None:
+            empty = re.search(rb"<dxfs\b[^>]*/>", self.xml)
+            if empty:
+                self.xml = self.xml[:empty.start()] + b'<dxfs count="0"></dxfs>' + \
+                    self.xml[empty.end():]
+            else:
+                at = self.xml.find(b"<tableStyles")
+                at = at if at != -1 else self.xml.rindex(b"</styleSheet>")
+                self.xml = self.xml[:at] + b'<dxfs count="0"></dxfs>' + self.xml[at:]
+            m = re.search(rb"<dxfs\b[^>]*>(.*?)</dxfs>", self.xml, re.DOTALL)
+        existing = re.findall(rb"<dxf>.*?</dxf>|<dxf/>", m[1], re.DOTALL)
+        if dxf in existing:
+            return existing.index(dxf)
+        open_tag = b'<dxfs count="%d">' % (len(existing) + 1)
+        self.xml = self.xml[:m.start()] + open_tag + m[1] + dxf + b"</dxfs>" + \
+            self.xml[m.end():]
+        self.changed = True
+        return len(existing)
+
+    def _append_xf(self, xf: bytes) -> int:
+        self._xfs.append(xf)
+        m = self._XFS.search(self.xml)
+        open_tag = re.sub(rb'count="\d+"', f'count="{len(self._xfs)}"'.encode(),
+                          self.xml[m.start():m.start(1)])
+        self.xml = self.xml[:m.start()] + open_tag + m[1] + xf + b"</cellXfs>" + \
+            self.xml[m.end():]
+        self.changed = True
+        return len(self._xfs) - 1
+
     def _append_clone(self, base: int) -> int:
         xf = self._xfs[base] if base < len(self._xfs) else self._xfs[0]
         xf = re.sub(rb'\s(numFmtId|applyNumberFormat)="[^"]*"', b"", xf)
         xf = xf.replace(b"<xf", f'<xf numFmtId="{DATE_FORMAT_ID}" applyNumberFormat="1"'.encode(),
                         1)
-        self._xfs.append(xf)
-        m = self._XFS.search(self.xml)
-        body = m[1] + xf
-        open_tag = re.sub(rb'count="\d+"', f'count="{len(self._xfs)}"'.encode(),
-                          self.xml[m.start():m.start(1)])
-        self.xml = self.xml[:m.start()] + open_tag + body + b"</cellXfs>" + self.xml[m.end():]
-        self.changed = True
-        return len(self._xfs) - 1
+        return self._append_xf(xf)
 
 
 # -- the atomic replace ------------------------------------------------------------------------

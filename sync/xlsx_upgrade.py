@@ -1,0 +1,345 @@
+"""`install --upgrade`: bring a workbook already in use up to its template, in place.
+
+Adds the template's missing columns after the table's last column, adds the Lists, Review,
+Data dictionary and Merged tabs where missing, and re-applies the dropdowns and colour rules to
+whole columns (repairing ranges that pasting and inserting rows broke). It never removes,
+reorders or rewrites user data or user columns: the package is edited part by part as the cell
+writer does, so charts, images, comments, defined names and extensions stay as they were. The
+rules sheetkeeper replaces are only its own: validations fed from its Lists tab, and colour
+rules of the shapes it writes; a team's own validations and colours stay.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.sax.saxutils import escape, quoteattr, unescape
+
+from openpyxl.utils import column_index_from_string, get_column_letter, quote_sheetname
+
+from sheet_templates import Template
+from sheet_templates.presentation import (
+    DICTIONARY_WIDTHS, REVIEW_KEYS, REVIEW_WIDTHS, ListColumn, colour_rules,
+    dictionary_rows, dropdowns, lists_tab, merged_headers, review_headers,
+)
+
+from .errors import TemplateInstallError
+from .xlsx_package import read_bytes, sheet_parts, sniff
+from .xlsx_read import read_table
+from .xlsx_write import (
+    CellWrite, WorkbookBusy, _replace_atomically, _Styles, lock_files, patch_sheet_xml,
+)
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+WORKSHEET_TYPE = REL + "/worksheet"
+WORKSHEET_CONTENT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+# Shapes of the colour rules sheetkeeper writes (any column letters): these are its own.
+OWN_RULES = (re.compile(r'ISNUMBER\(SEARCH\(CHAR\(10\)&[A-Z]+\$\d+&":",CHAR\(10\)&\$[A-Z]+\d+\)\)'),
+             re.compile(r'ISNUMBER\(SEARCH\("\[[^"\]]+\]",\$[A-Z]+\d+\)\)'),
+             re.compile(r'AND\(ISNUMBER\([A-Z]+\d+\),[A-Z]+\d+<TODAY\(\)\)'),
+             re.compile(r'\$[A-Z]+\d+="[^"]*"'))   # matched against the unescaped formula
+
+
+@dataclass
+class UpgradeReport:
+    added_columns: list[str] = field(default_factory=list)
+    added_tabs: list[str] = field(default_factory=list)
+    dropdowns: int = 0
+    colour_rules: int = 0
+
+
+def upgrade_workbook(path: Path | str, template: Template) -> UpgradeReport:
+    path = Path(path)
+    if lock_files(path):
+        raise WorkbookBusy(f"{path}: open in a spreadsheet program; close it and run again")
+    table = read_table(path, [template])
+    if table.layout.template.name != template.name:
+        raise TemplateInstallError(f"{path}: the list follows the "
+                                   f"{table.layout.template.name} template, not {template.name}")
+    data = read_bytes(path)
+    sniff(path, data)
+    layout, lang = table.layout, table.layout.lang
+    report = UpgradeReport()
+    source = zipfile.ZipFile(io.BytesIO(data))
+    contents = {i.filename: source.read(i) for i in source.infolist()}
+    infos = list(source.infolist())
+    parts = sheet_parts(source)
+    styles = _Styles(contents.get("xl/styles.xml", b""))
+
+    # 1. Missing columns, after the last one, in the header's own style.
+    table_part = parts[table.sheet]
+    positions = {k: layout.first_column + j for k, j in layout.columns.items()}
+    next_col = layout.first_column + len(layout.headers)
+    header_style = _cell_style(contents[table_part], layout.header_row, next_col - 1)
+    writes = []
+    for column in template.columns:
+        if column.key not in positions:
+            positions[column.key] = next_col
+            writes.append(CellWrite(layout.header_row, next_col, column.header(lang),
+                                    style=header_style))
+            report.added_columns.append(column.header(lang))
+            next_col += 1
+    if writes:
+        contents[table_part] = patch_sheet_xml(contents[table_part], writes, styles, {})
+
+    # 2. Missing tabs.
+    names = {kind: template.word("tabs", kind, lang) for kind in
+             ("lists", "review", "dictionary", "merged")}
+    bold = None   # a bold header style is added only when a tab or list column is written
+    lists = lists_tab(template, lang, table.list_values)
+    missing = [k for k in ("lists", "review", "dictionary", "merged")
+               if not _tab_named(parts, template, k)]
+    if missing or _lists_lack_columns(contents, parts, template, lists):
+        bold = styles.bold_style()
+    found_lists = _tab_named(parts, template, "lists")
+    if found_lists:
+        names["lists"] = found_lists
+        part = parts[found_lists]
+        contents[part], places = _lists_as_found(contents[part], lists, styles, bold)
+    else:
+        _add_sheet(contents, infos, names["lists"], _tab_xml(
+            [[c.header for c in lists]] + _columns_to_rows([c.values for c in lists]),
+            [max(14, len(c.header) + 4) for c in lists], bold))
+        report.added_tabs.append(names["lists"])
+        places = [ListPlace(c.list_key, i, len(c.values)) for i, c in enumerate(lists)]
+    place = {p.key: p for p in places}
+    for kind, rows, widths in (
+            ("review", [review_headers(template, lang)], REVIEW_WIDTHS),
+            ("dictionary", dictionary_rows(template, lang), DICTIONARY_WIDTHS),
+            ("merged", [merged_headers(template, lang)],
+             [c.width for c in template.columns] + [13, 12])):
+        if _tab_named(parts, template, kind):
+            continue
+        extra = ""
+        if kind == "review":
+            col = get_column_letter(REVIEW_KEYS.index("decision") + 1)
+            extra = _validations_xml([(f"{col}2:{col}100000",
+                                       _range(names["lists"], place["decision"]))])
+        _add_sheet(contents, infos, names[kind], _tab_xml(rows, list(widths), bold, extra))
+        report.added_tabs.append(names[kind])
+    # 3. Dropdowns and colour rules over whole columns, replacing only sheetkeeper's own.
+    specs = dropdowns(template, lang, positions, names["lists"], lists)
+    pairs = [(d.cells, _range(names["lists"], place[template.column(d.column_key).list]))
+             for d in specs]
+    xml = _without_own_rules(contents[table_part], names["lists"])
+    rules = colour_rules(template, lang, positions, layout.header_row + 1)
+    xml = _insert(xml, b"conditionalFormatting", _colour_xml(rules, styles))
+    xml = _insert(xml, b"dataValidations", _validations_xml(pairs).encode("utf-8"))
+    contents[table_part] = xml
+    report.dropdowns, report.colour_rules = len(pairs), len(rules)
+    if styles.changed:
+        contents["xl/styles.xml"] = styles.xml
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for info in infos:
+            target.writestr(info, contents[info.filename], compress_type=info.compress_type)
+    _replace_atomically(path, out.getvalue(), hashlib.sha256(data).hexdigest(), None)
+    return report
+
+
+def _lists_lack_columns(contents, parts, template: Template,
+                             lists: list[ListColumn]) -> bool:
+    name = _tab_named(parts, template, "lists")
+    if name is None:
+        return False
+    xml = contents[parts[name]].decode("utf-8", "replace")
+    return any(f">{escape(c.header)}<" not in xml for c in lists)
+
+
+def _tab_named(parts, template: Template, kind: str) -> str | None:
+    return next((n for n in template.words["tabs"][kind].values() if n in parts), None)
+
+
+def _cell_style(xml: bytes, row: int, col: int) -> int | None:
+    ref = f"{get_column_letter(col + 1)}{row}".encode()
+    m = re.search(rb'<c\b[^>]*\br="' + ref + rb'"[^>]*>', xml) or \
+        re.search(rb'<c\b[^>]*\br="' + ref + rb'"[^>]*/>', xml)
+    style = re.search(rb'\bs="(\d+)"', m[0]) if m else None
+    return int(style[1]) if style else None
+
+
+def _columns_to_rows(columns: list[tuple[str, ...]]) -> list[list[str | None]]:
+    height = max((len(c) for c in columns), default=0)
+    return [[c[r] if r < len(c) else None for c in columns] for r in range(height)]
+
+
+@dataclass(frozen=True)
+class ListPlace:
+    """Where one dropdown list stands on the Lists tab: its column and how many values."""
+
+    key: str
+    column: int
+    count: int
+
+
+def _lists_as_found(xml: bytes, wanted: list[ListColumn], styles: _Styles,
+                    header_style: int | None) -> tuple[bytes, list[ListPlace]]:
+    """The team's own Lists tab: each list found under its header (where the team keeps it,
+    with the values they added); a list the tab lacks is added in a new column at the end."""
+    headers: dict[str, int] = {}
+    counts: dict[int, int] = {}
+    for m in re.finditer(rb'<c\b[^>]*\br="([A-Z]+)(\d+)"[^>]*>(.*?)</c>', xml, re.DOTALL):
+        col = column_index_from_string(m[1].decode()) - 1
+        if int(m[2]) == 1:
+            text = re.search(rb"<t[^>]*>(.*?)</t>", m[3], re.DOTALL)
+            if text:
+                headers[text[1].decode("utf-8")] = col
+        elif re.search(rb"<(v|t)[^>]*>[^<]", m[3]):
+            counts[col] = max(counts.get(col, 0), int(m[2]) - 1)
+    places, writes = [], []
+    next_col = max([*headers.values(), -1]) + 1
+    for c in wanted:
+        col = headers.get(c.header)
+        if col is None:
+            col, next_col = next_col, next_col + 1
+            writes.append(CellWrite(1, col, c.header, style=header_style))
+            writes += [CellWrite(r, col, v) for r, v in enumerate(c.values, start=2)]
+            places.append(ListPlace(c.list_key, col, len(c.values)))
+        else:
+            places.append(ListPlace(c.list_key, col, counts.get(col, 0)))
+    if writes:
+        xml = patch_sheet_xml(xml, writes, styles, {})
+    return xml, places
+
+
+def _range(tab: str, place: ListPlace) -> str:
+    letter = get_column_letter(place.column + 1)
+    return f"{quote_sheetname(tab)}!${letter}$2:${letter}${max(place.count, 1) + 1}"
+
+
+def _tab_xml(rows: list[list], widths: list[int], header_style: int | None,
+             extra: str = "") -> bytes:
+    cols = "".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>'
+                   for i, w in enumerate(widths, start=1))
+    body = []
+    for r, row in enumerate(rows, start=1):
+        cells = []
+        for c, value in enumerate(row):
+            if value in (None, ""):
+                continue
+            s = f' s="{header_style}"' if r == 1 and header_style else ""
+            cells.append(f'<c r="{get_column_letter(c + 1)}{r}"{s} t="inlineStr"><is><t>'
+                         f'{escape(str(value))}</t></is></c>')
+        body.append(f'<row r="{r}">{"".join(cells)}</row>')
+    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            f'<worksheet xmlns="{MAIN}" xmlns:r="{REL}"><sheetViews><sheetView workbookViewId="0">'
+            f'<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+            f'</sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/><cols>{cols}</cols>'
+            f'<sheetData>{"".join(body)}</sheetData>{extra}'
+            f'<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" '
+            f'footer="0.3"/></worksheet>').encode("utf-8")
+
+
+def _add_sheet(contents: dict[str, bytes], infos: list, name: str, xml: bytes) -> None:
+    n = 1
+    while f"xl/worksheets/sheet{n}.xml" in contents:
+        n += 1
+    part = f"xl/worksheets/sheet{n}.xml"
+    contents[part] = xml
+    infos.append(zipfile.ZipInfo(part, date_time=(2026, 1, 1, 0, 0, 0)))
+    infos[-1].compress_type = zipfile.ZIP_DEFLATED
+    rels = contents["xl/_rels/workbook.xml.rels"].decode("utf-8")
+    ids = [int(i) for i in re.findall(r'Id="rId(\d+)"', rels)]
+    rid = f"rId{max(ids, default=0) + 1}"
+    rels = rels.replace("</Relationships>", f'<Relationship Id="{rid}" Type="{WORKSHEET_TYPE}" '
+                                            f'Target="worksheets/sheet{n}.xml"/></Relationships>')
+    contents["xl/_rels/workbook.xml.rels"] = rels.encode("utf-8")
+    workbook = contents["xl/workbook.xml"].decode("utf-8")
+    sheet_ids = [int(i) for i in re.findall(r'<sheet\b[^>]*\bsheetId="(\d+)"', workbook)]
+    prefix = re.search(r'xmlns:(\w+)="' + re.escape(REL) + '"', workbook)
+    if prefix is None:
+        workbook = workbook.replace("<workbook ", f'<workbook xmlns:r="{REL}" ', 1)
+        r = "r"
+    else:
+        r = prefix[1]
+    workbook = workbook.replace(
+        "</sheets>", f'<sheet name={quoteattr(name)} sheetId="{max(sheet_ids, default=0) + 1}" '
+                     f'{r}:id="{rid}"/></sheets>')
+    contents["xl/workbook.xml"] = workbook.encode("utf-8")
+    types = contents["[Content_Types].xml"].decode("utf-8")
+    types = types.replace("</Types>", f'<Override PartName="/{part}" '
+                                      f'ContentType="{WORKSHEET_CONTENT}"/></Types>')
+    contents["[Content_Types].xml"] = types.encode("utf-8")
+
+
+def _validations_xml(pairs: list[tuple[str, str]]) -> str:
+    items = "".join(
+        f'<dataValidation type="list" errorStyle="warning" allowBlank="1" showErrorMessage="1" '
+        f'errorTitle="Not in the list" error="This value is not in the list. Keep it anyway?" '
+        f'sqref="{cells}"><formula1>{escape(source)}</formula1></dataValidation>'
+        for cells, source in pairs)
+    return f'<dataValidations count="{len(pairs)}">{items}</dataValidations>' if pairs else ""
+
+
+def _colour_xml(rules, styles: _Styles) -> bytes:
+    out = []
+    for priority, rule in enumerate(rules, start=1):
+        dxf = styles.dxf(rule.fill, rule.font, rule.bold)
+        out.append(f'<conditionalFormatting sqref="{rule.cells}"><cfRule type="expression" '
+                   f'dxfId="{dxf}" priority="{priority}"><formula>{escape(rule.formula)}'
+                   f'</formula></cfRule></conditionalFormatting>')
+    return "".join(out).encode("utf-8")
+
+
+def _without_own_rules(xml: bytes, lists_name: str) -> bytes:
+    def own_validation(m: re.Match) -> bytes:
+        body = m[0].decode("utf-8")
+        return b"" if (lists_name in body or f"'{lists_name}'" in body) else m[0]
+
+    xml = re.sub(rb"<dataValidation\b.*?</dataValidation>", own_validation, xml, flags=re.DOTALL)
+    xml = re.sub(rb'<dataValidations count="\d+">\s*</dataValidations>|<dataValidations[^>]*/>',
+                 b"", xml)
+
+    def own_colours(m: re.Match) -> bytes:
+        formulas = [unescape(f.decode("utf-8"), {"&quot;": '"', "&apos;": "'"})
+                    for f in re.findall(rb"<formula>(.*?)</formula>", m[0], re.DOTALL)]
+        mine = formulas and all(any(p.fullmatch(f) for p in OWN_RULES) for f in formulas)
+        return b"" if mine else m[0]
+
+    return re.sub(rb"<conditionalFormatting\b.*?</conditionalFormatting>", own_colours, xml,
+                  flags=re.DOTALL)
+
+
+# Where each element may stand in a worksheet (ECMA-376 CT_Worksheet order), for insertion.
+_AFTER = {
+    b"conditionalFormatting": (b"dataValidations", b"hyperlinks", b"printOptions",
+                               b"pageMargins", b"pageSetup", b"headerFooter", b"rowBreaks",
+                               b"colBreaks", b"customProperties", b"cellWatches",
+                               b"ignoredErrors", b"smartTags", b"drawing", b"legacyDrawing",
+                               b"legacyDrawingHF", b"picture", b"oleObjects", b"controls",
+                               b"webPublishItems", b"tableParts", b"extLst"),
+    b"dataValidations": (b"hyperlinks", b"printOptions", b"pageMargins", b"pageSetup",
+                         b"headerFooter", b"rowBreaks", b"colBreaks", b"customProperties",
+                         b"cellWatches", b"ignoredErrors", b"smartTags", b"drawing",
+                         b"legacyDrawing", b"legacyDrawingHF", b"picture", b"oleObjects",
+                         b"controls", b"webPublishItems", b"tableParts", b"extLst"),
+}
+
+
+def _insert(xml: bytes, element: bytes, fragment: bytes) -> bytes:
+    """Put `fragment` where `element` belongs: merged into an existing dataValidations list,
+    else before the first element that must follow it."""
+    if not fragment:
+        return xml
+    if element == b"dataValidations":
+        m = re.search(rb'<dataValidations count="(\d+)">(.*?)</dataValidations>', xml, re.DOTALL)
+        if m:
+            inner = re.search(rb"<dataValidations[^>]*>(.*)</dataValidations>", fragment,
+                              re.DOTALL)[1]
+            count = m[2].count(b"<dataValidation ") + inner.count(b"<dataValidation ")
+            merged = b'<dataValidations count="%d">' % count + m[2] + inner + b"</dataValidations>"
+            return xml[:m.start()] + merged + xml[m.end():]
+    if element == b"conditionalFormatting":
+        last = list(re.finditer(rb"</conditionalFormatting>", xml))
+        if last:
+            at = last[-1].end()
+            return xml[:at] + fragment + xml[at:]
+    positions = [m.start() for tag in _AFTER[element]
+                 if (m := re.search(rb"<" + tag + rb"\b", xml))]
+    at = min(positions) if positions else xml.rindex(b"</worksheet>")
+    return xml[:at] + fragment + xml[at:]
