@@ -111,19 +111,8 @@ def messy_rows(n: int, seed: int = 42) -> list[dict]:
 
 
 def write_workbook(path: Path, n: int, seed: int = 42) -> Path:
-    """A crm-shaped workbook of `n` messy rows (write-only openpyxl: fast, low memory)."""
-    template = builtin("crm")
-    keys = [c.key for c in template.columns]
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("Customers")
-    sheet.append([c.header("en") for c in template.columns])
-    for row in messy_rows(n, seed):
-        sheet.append([row.get(k) for k in keys])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.xlsx")
-    book.save(tmp)
-    tmp.replace(path)
-    return path
+    """A crm-shaped workbook of `n` messy rows."""
+    return write_rows(path, messy_rows(n, seed))
 
 
 def mostly_clean_rows(n: int, mess: float = 0.02, seed: int = 7) -> list[dict]:
@@ -167,6 +156,7 @@ def mostly_clean_rows(n: int, mess: float = 0.02, seed: int = 7) -> list[dict]:
 
 
 def write_rows(path: Path, rows: list[dict]) -> Path:
+    """A crm-shaped workbook of `rows` (write-only openpyxl: fast, low memory)."""
     template = builtin("crm")
     keys = [c.key for c in template.columns]
     book = Workbook(write_only=True)

@@ -42,6 +42,13 @@ def _region(text: str) -> str:
     return region
 
 
+def _report_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--report", choices=("text", "json"), default="text",
+                        help="text for people (default) or one JSON object for scripts")
+    parser.add_argument("--limit", type=int, default=50,
+                        help="rows shown per section in text output; 0 for all (default: 50)")
+
+
 def _rule_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--template", choices=BUILTIN,
                        help="the template the sheet follows (default: recognised from headers)")
@@ -92,11 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "duplicate pairs sheetkeeper would act on. The file is not changed. "
                     "Exit status: 0 clean, 1 something to change or look at, 2 error.")
     check.add_argument("path", type=Path, help="the .xlsx workbook")
-    check.add_argument("--report", choices=("text", "json"), default="text",
-                       help="text for people (default) or one JSON object for scripts")
+    _report_options(check)
     _rule_options(check)
-    check.add_argument("--limit", type=int, default=50,
-                       help="rows shown per section in text output; 0 for all (default: 50)")
     check.set_defaults(run=_check)
 
     apply = commands.add_parser(
@@ -108,14 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
                     "--dry-run is check.")
     apply.add_argument("path", type=Path, help="the .xlsx workbook")
     apply.add_argument("--dry-run", action="store_true", help="change nothing (same as check)")
-    apply.add_argument("--report", choices=("text", "json"), default="text")
+    _report_options(apply)
     apply.add_argument("--data", type=Path, help=DATA_HELP)
     apply.add_argument("--auto-merge", choices=("none", "certain"), default="none",
                        help="merge certain duplicates without waiting for a decision on the "
                             "Review tab (default: none, every merge is a person's decision)")
     _rule_options(apply)
-    apply.add_argument("--limit", type=int, default=50,
-                       help="rows shown per section in text output; 0 for all (default: 50)")
     apply.set_defaults(run=_apply)
 
     audit = commands.add_parser(
