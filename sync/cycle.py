@@ -25,7 +25,7 @@ from sheet_templates import Template
 from .errors import SheetkeeperError
 from . import review
 from .plan import CellChange, Plan, RuleSettings, plan_table
-from .seen import SeenStore, person_edits, rows_by_id
+from .seen import Seen, SeenStore, person_edits, plain, rows_by_id
 from .table import SheetTable
 from .xlsx_read import read_table
 from .xlsx_write import CellWrite, WorkbookBusy, WorkbookChanged, WriteFailed, write_cells
@@ -61,53 +61,72 @@ def apply_workbook(path: Path | str, settings: RuleSettings, data: Path | None =
     merge_batches: list[str] = []
     with AuditLog(data / "audit.sqlite3") as audit:
         seen = SeenStore(data)
-        attempt = 0
-        while attempt < ATTEMPTS:
-            attempt += 1
-            table = read_table(path, templates, sheet)
-            audit.settle_pending(key, table.digest)
-            plan = plan_table(table, dataclasses.replace(
-                settings, ids_issued=max(settings.ids_issued, audit.counter(key, "ids_issued")),
-                kept_pairs=audit.kept_pairs(key)))
-            plan = _without_held(plan, audit.holds(key))
-            if dry_run:
-                return ApplyResult(plan, None, None, 0, attempt)
-            as_read = rows_by_id(table, [list(r) for r in table.rows], _ids(table, table.rows))
-            edits = person_edits(seen.load(path), as_read, _own_columns(table))
-            person_batch = audit.record(key, table.sheet, edits, "person", actor="person") \
-                if edits else None
-            seen.save(path, as_read)
-            chosen = review.decisions(table, plan, auto_merge)
-            if chosen:
-                # Decisions first, as a batch of their own (undone as one); then a fresh read.
-                merges, problems = review.merge_batch(table, chosen, settings.today)
-                batch = _write(path, key, table, merges, audit, "merge")
-                if batch is None:
+        # What this cycle has seen but not saved yet: saved once, at the end, or by `finally`
+        # if the cycle stops early, so person edits once logged are never logged twice.
+        unsaved: Seen | None = None
+        try:
+            attempt = 0
+            while attempt < ATTEMPTS:
+                attempt += 1
+                table = read_table(path, templates, sheet)
+                audit.settle_pending(key, table.digest)
+                effective = dataclasses.replace(
+                    settings, kept_pairs=audit.kept_pairs(key),
+                    ids_issued=max(settings.ids_issued, audit.counter(key, "ids_issued")))
+                ids = _ids(table, table.rows)
+                as_read = rows_by_id(table, [list(r) for r in table.rows], ids)
+                last = unsaved or seen.load(path)
+                judged_by = _fingerprint(table, effective)
+                judged, recheck = _already_judged(table, ids, as_read, last, judged_by)
+                plan = _without_held(plan_table(table, effective, judged, recheck),
+                                     audit.holds(key))
+                if dry_run:
+                    return ApplyResult(plan, None, None, 0, attempt)
+                edits = person_edits(last.rows if last else None, as_read,
+                                     _own_columns(table))
+                person_batch = audit.record(key, table.sheet, edits, "person",
+                                            actor="person") if edits else None
+                if edits or last is None or last.judged_by != judged_by:
+                    unsaved = Seen(as_read, _flagged(plan), judged_by)
+                chosen = review.decisions(table, plan, auto_merge)
+                if chosen:
+                    # Decisions first, as a batch of their own (undone as one); then read again.
+                    merges, problems = review.merge_batch(table, chosen, settings.today)
+                    batch = _write(path, key, table, merges, audit, "merge")
+                    if batch is None:
+                        continue
+                    audit.keep_pairs(key, [d.ids for d in chosen if d.action == "keep_both"])
+                    merge_batches.append(batch)
+                    unsaved = Seen(_with_records(as_read, merges.records), _flagged(plan),
+                                   judged_by)   # our own writes are not a person's edits
+                    attempt -= 1   # acting on decisions is progress, not a failed try
                     continue
-                audit.keep_pairs(key, [d.ids for d in chosen if d.action == "keep_both"])
-                merge_batches.append(batch)
-                attempt -= 1   # acting on decisions is progress, not a failed try
-                continue
-            listing = review.listing_batch(table, plan)
-            if not plan.changes and not listing.records:
-                return ApplyResult(plan, None, person_batch, 0, attempt, tuple(merge_batches))
-            layout = table.layout
-            work = review.Batch(
-                [(table.sheet, CellWrite(c.row_number, layout.first_column + layout.columns[c.key],
-                                         c.after)) for c in plan.changes],
-                [ChangeRecord(c.row_id, c.column, c.before, c.after, c.rule, c.reason)
-                 for c in plan.changes])
-            work.extend(listing)
-            numbers = [n for c in plan.changes
-                       if c.rule == "id" and (n := id_number(c.after, layout.template.id))]
-            batch = _write(path, key, table, work, audit, "apply",
-                           {"ids_issued": max(numbers)} if numbers else None)
-            if batch is None:
-                continue   # changed on disk meanwhile: read again and re-plan
-            after = plan.values_after()
-            seen.save(path, rows_by_id(table, after, _ids(table, after)))
-            return ApplyResult(plan, batch, person_batch, len(work.records), attempt,
-                               tuple(merge_batches))
+                listing = review.listing_batch(table, plan)
+                if not plan.changes and not listing.records:
+                    return ApplyResult(plan, None, person_batch, 0, attempt,
+                                       tuple(merge_batches))
+                layout = table.layout
+                work = review.Batch(
+                    [(table.sheet, CellWrite(c.row_number,
+                                             layout.first_column + layout.columns[c.key],
+                                             c.after)) for c in plan.changes],
+                    [ChangeRecord(c.row_id, c.column, c.before, c.after, c.rule, c.reason)
+                     for c in plan.changes])
+                work.extend(listing)
+                numbers = [n for c in plan.changes
+                           if c.rule == "id" and (n := id_number(c.after, layout.template.id))]
+                batch = _write(path, key, table, work, audit, "apply",
+                               {"ids_issued": max(numbers)} if numbers else None)
+                if batch is None:
+                    continue   # changed on disk meanwhile: read again and re-plan
+                after = plan.values_after()
+                unsaved = Seen(rows_by_id(table, after, _ids(table, after)), _flagged(plan),
+                               judged_by)
+                return ApplyResult(plan, batch, person_batch, len(work.records), attempt,
+                                   tuple(merge_batches))
+        finally:
+            if unsaved is not None:
+                seen.save(path, unsaved)
     raise WorkbookChanged(f"{path}: kept changing while sheetkeeper worked ({ATTEMPTS} tries); "
                           "nothing was written. It will try again on the next cycle")
 
@@ -152,6 +171,51 @@ def _ids(table: SheetTable, rows: Sequence[Sequence[Any]]) -> list[str | None]:
         number = id_number(row[j], fmt)
         out.append(fmt.format(number) if number is not None else
                    (None if row[j] in (None, "") else str(row[j])))
+    return out
+
+
+def _fingerprint(table: SheetTable, settings: RuleSettings) -> str:
+    """What a judgement depends on besides the value: the rules' settings and the template.
+    (Dates matter to statuses, which are recomputed every cycle anyway.)"""
+    from importlib.metadata import version
+    layout = table.layout
+    return "|".join(map(str, (version("sheetkeeper"), layout.template.name, layout.lang,
+                              layout.headers, settings.phone_region, settings.date_order,
+                              sorted(table.list_values.items()))))
+
+
+def _already_judged(table: SheetTable, ids: list[str | None], as_read: dict,
+                    last: Seen | None, judged_by: str
+                    ) -> tuple[frozenset[int], frozenset[tuple[int, int]]]:
+    """Rows exactly as the last cycle left them, under the same rules; and their flagged
+    cells, to be judged again so their findings are stated again."""
+    if last is None or last.judged_by != judged_by:
+        return frozenset(), frozenset()
+    judged, recheck = set(), set()
+    headers = table.layout.headers
+    for i, rid in enumerate(ids):
+        if rid and rid in last.rows and as_read.get(rid) == last.rows[rid]:
+            judged.add(i)
+            for header in last.flagged.get(rid, ()):
+                if header in headers:
+                    recheck.add((i, headers.index(header)))
+    return frozenset(judged), frozenset(recheck)
+
+
+def _with_records(rows: dict, records: list[ChangeRecord]) -> dict:
+    """`rows` (by ID and header) with the table cells of `records` written in."""
+    out = {rid: dict(cells) for rid, cells in rows.items()}
+    for r in records:
+        if r.sheet is None and r.row_id in out:
+            out[r.row_id][r.column] = plain(r.after)
+    return out
+
+
+def _flagged(plan: Plan) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for f in plan.findings:
+        if f.row_id and f.column:
+            out.setdefault(f.row_id, []).append(f.column)
     return out
 
 

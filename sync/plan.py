@@ -98,7 +98,14 @@ class Plan:
                 if f.column in key_of}
 
 
-def plan_table(table: SheetTable, settings: RuleSettings) -> Plan:
+def plan_table(table: SheetTable, settings: RuleSettings,
+               judged: frozenset[int] = frozenset(),
+               recheck: frozenset[tuple[int, int]] = frozenset()) -> Plan:
+    """`judged`: rows (indices) the previous cycle already judged and nobody changed since;
+    their cells are not run through the cell rules again (pure rules: same value, same
+    settings, same outcome), except `recheck` cells (row index, column index), the ones left
+    flagged, whose findings must be stated again. Statuses, IDs and duplicates always look at
+    every row."""
     layout, template = table.layout, table.layout.template
     region = settings.phone_region or template.default_phone_region(layout.lang)
     rows = table.rows
@@ -126,8 +133,11 @@ def plan_table(table: SheetTable, settings: RuleSettings) -> Plan:
         column = template.column(key)
         rule = _cell_rule(column, table, region, settings)
         if rule is not None:
-            jobs.append(ColumnJob(column.type, rule, [row[j] for row in rows],
-                                  frozenset(formula_rows.get(j, ()))))
+            values = [row[j] for row in rows]
+            for i in judged:
+                if (i, j) not in recheck:
+                    values[i] = None
+            jobs.append(ColumnJob(column.type, rule, values, frozenset(formula_rows.get(j, ()))))
             where.append((key, j))
     for (key, j), results in zip(where, evaluate(jobs, live)):
         header, type_ = layout.headers[j], template.column(key).type

@@ -22,6 +22,16 @@ Rows = dict[str, dict[str, Any]]   # row ID -> header -> value
 
 
 @dataclass(frozen=True)
+class Seen:
+    """The last cycle's end state: rows, the cells it left flagged, and what it judged them by
+    (a settings fingerprint: a row is only 'already judged' under the same rules)."""
+
+    rows: Rows
+    flagged: dict[str, list[str]]      # row ID -> headers of cells left as typed, with findings
+    judged_by: str
+
+
+@dataclass(frozen=True)
 class SeenStore:
     folder: Path
 
@@ -29,19 +39,20 @@ class SeenStore:
         key = hashlib.sha256(str(workbook.resolve()).encode()).hexdigest()[:16]
         return self.folder / "seen" / f"{workbook.stem}-{key}.json"
 
-    def load(self, workbook: Path) -> Rows | None:
+    def load(self, workbook: Path) -> Seen | None:
         try:
             data = load_values(self._file(workbook).read_text(encoding="utf-8"))
-            return data["rows"]
+            return Seen(data["rows"], data.get("flagged", {}), data.get("judged_by", ""))
         except FileNotFoundError:
             return None
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None   # unreadable memory: the next cycle just starts a new one
 
-    def save(self, workbook: Path, rows: Rows) -> None:
+    def save(self, workbook: Path, seen: Seen) -> None:
         path = self._file(workbook)
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        payload = dump_values({"workbook": str(workbook), "rows": rows})
+        payload = dump_values({"workbook": str(workbook), "rows": seen.rows,
+                               "flagged": seen.flagged, "judged_by": seen.judged_by})
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".seen.")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -58,11 +69,11 @@ class SeenStore:
 def rows_by_id(table: SheetTable, values: list[list[Any]], ids: list[str | None]) -> Rows:
     """Table values by row ID and header, for rows that have an ID."""
     headers = table.layout.headers
-    return {rid: {h: _plain(v) for h, v in zip(headers, row) if h}
+    return {rid: {h: plain(v) for h, v in zip(headers, row) if h}
             for rid, row in zip(ids, values) if rid}
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     # calamine reads a date cell as a date, a number cell as float: compare them as such.
     if isinstance(value, float) and value.is_integer():
         return int(value)
@@ -86,7 +97,7 @@ def person_edits(before: Mapping[str, Mapping[str, Any]] | None, now: Rows,
         for header, value in cells.items():
             if header in skip_columns:
                 continue
-            if _plain(old.get(header)) != value:
+            if plain(old.get(header)) != value:
                 edits.append(ChangeRecord(rid, header, old.get(header), value, "edit",
                                           "changed in the workbook"))
     for rid in before.keys() - now.keys():

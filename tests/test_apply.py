@@ -225,3 +225,40 @@ def test_properties_nothing_to_do_writes_nothing_and_undo_is_exact(tmp_path_fact
     if first.batch:
         undo_batch(first.batch, tmp / ".sheetkeeper")
         assert values(path) == original
+
+
+EDIT = st.tuples(st.integers(0, 2), st.integers(1, 17), CELL)
+
+
+@hsettings(max_examples=15, deadline=None,
+           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(st.lists(EDIT, max_size=6))
+def test_property_incremental_plan_equals_full_plan(tmp_path_factory, edits):
+    """Rows the last cycle judged and nobody touched are not run through the cell rules again;
+    the plan must be exactly the one a full evaluation makes."""
+    tmp = tmp_path_factory.mktemp("inc")
+    path = messy(tmp)
+    apply_workbook(path, SETTINGS)
+    book = openpyxl.load_workbook(path)
+    for row, col, value in edits:
+        book["Customers"].cell(row=row + 2, column=col + 1, value=value)
+    book.save(path)
+    incremental = apply_workbook(path, SETTINGS, dry_run=True).plan
+    full = cycle.plan_table(read_table(path), SETTINGS)
+    assert incremental.changes == full.changes
+    assert incremental.findings == full.findings
+    assert incremental.duplicates == full.duplicates
+
+
+def test_unchanged_rows_are_not_judged_again(tmp_path, monkeypatch):
+    path = messy(tmp_path)
+    apply_workbook(path, SETTINGS)
+    judged = []
+    real = cycle.plan_table
+    monkeypatch.setattr(cycle, "plan_table",
+                        lambda t, s, j=frozenset(), r=frozenset(): judged.append((j, r))
+                        or real(t, s, j, r))
+    apply_workbook(path, SETTINGS)
+    rows_judged, rechecked = judged[-1]
+    assert rows_judged == {0, 1, 2}                      # all three rows, as the cycle left them
+    assert (2, 5) in rechecked                           # Cy's invalid email, to flag again

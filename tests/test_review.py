@@ -70,6 +70,7 @@ def test_merge_then_undo(workbook):
     decide(workbook, "C-000001 + C-000003", "Merge")
     result = apply_workbook(workbook, SETTINGS)
     assert len(result.merges) == 1
+    assert result.person_batch is None                 # sheetkeeper's merge is not a person's
     rows = table(workbook)
     kept, gone = rows[0], rows[2]
     assert kept[0] == "C-000001" and kept[3] == "Buyer"            # filled from the other row
