@@ -24,7 +24,7 @@ from sheet_templates import Template
 
 from .errors import SheetkeeperError
 from . import review
-from .plan import CellChange, Plan, RuleSettings, plan_table
+from .plan import CellChange, DuplicateMatch, Finding, Plan, RuleSettings, plan_table
 from .seen import Seen, SeenStore, person_edits, plain, rows_by_id
 from .table import SheetTable
 from .xlsx_read import read_table
@@ -73,10 +73,16 @@ def apply_workbook(path: Path | str, settings: RuleSettings, data: Path | None =
                 effective = dataclasses.replace(
                     settings, kept_pairs=audit.kept_pairs(key),
                     ids_issued=max(settings.ids_issued, audit.counter(key, "ids_issued")))
+                last = unsaved or seen.load(path)
+                judged_by = _fingerprint(table, effective, auto_merge)
+                if (last and not dry_run and last.digest == table.digest
+                        and last.judged_by == judged_by and last.day == settings.today.isoformat()):
+                    # The very bytes the last cycle left, judged the same way on the same day:
+                    # its findings stand and there is nothing to do.
+                    return ApplyResult(_unchanged_plan(table, effective, last), None, None, 0,
+                                       attempt)
                 ids = _ids(table, table.rows)
                 as_read = rows_by_id(table, [list(r) for r in table.rows], ids)
-                last = unsaved or seen.load(path)
-                judged_by = _fingerprint(table, effective)
                 judged, recheck = _already_judged(table, ids, as_read, last, judged_by)
                 plan = _without_held(plan_table(table, effective, judged, recheck),
                                      audit.holds(key))
@@ -86,8 +92,12 @@ def apply_workbook(path: Path | str, settings: RuleSettings, data: Path | None =
                                      _own_columns(table))
                 person_batch = audit.record(key, table.sheet, edits, "person",
                                             actor="person") if edits else None
-                if edits or last is None or last.judged_by != judged_by:
-                    unsaved = Seen(as_read, _flagged(plan), judged_by)
+                if edits or last is None or last.judged_by != judged_by or not plan.changes:
+                    # Only a cycle with nothing to do marks the bytes settled (its digest);
+                    # one that writes may leave work for the next (pairs of new IDs).
+                    settled = "" if plan.changes or _review_pending(table, plan, auto_merge) \
+                        else table.digest
+                    unsaved = _seen(as_read, plan, judged_by, settled, settings)
                 chosen = review.decisions(table, plan, auto_merge)
                 if chosen:
                     # Decisions first, as a batch of their own (undone as one); then read again.
@@ -97,8 +107,9 @@ def apply_workbook(path: Path | str, settings: RuleSettings, data: Path | None =
                         continue
                     audit.keep_pairs(key, [d.ids for d in chosen if d.action == "keep_both"])
                     merge_batches.append(batch)
-                    unsaved = Seen(_with_records(as_read, merges.records), _flagged(plan),
-                                   judged_by)   # our own writes are not a person's edits
+                    # Our own writes are not a person's edits; the digest is a new read's.
+                    unsaved = _seen(_with_records(as_read, merges.records), plan, judged_by, "",
+                                    settings)
                     attempt -= 1   # acting on decisions is progress, not a failed try
                     continue
                 listing = review.listing_batch(table, plan)
@@ -120,8 +131,8 @@ def apply_workbook(path: Path | str, settings: RuleSettings, data: Path | None =
                 if batch is None:
                     continue   # changed on disk meanwhile: read again and re-plan
                 after = plan.values_after()
-                unsaved = Seen(rows_by_id(table, after, _ids(table, after)), _flagged(plan),
-                               judged_by)
+                unsaved = _seen(rows_by_id(table, after, _ids(table, after)), plan, judged_by,
+                                "", settings)
                 return ApplyResult(plan, batch, person_batch, len(work.records), attempt,
                                    tuple(merge_batches))
         finally:
@@ -140,12 +151,12 @@ def _write(path: Path, key: str, table: SheetTable, work: "review.Batch", audit:
     for sheet, cell in work.cells:
         writes.setdefault(sheet, []).append(cell)
 
-    def record_pending(new_digest: str, restyled: dict) -> None:
+    def record_pending(digest: str, restyled: dict) -> None:
         nonlocal batch
         styled = [dataclasses.replace(r, style_before=restyled.get((sheet, w.row, w.column)))
                   for (sheet, w), r in zip(work.cells, work.records)]
         batch = audit.record(key, table.sheet, styled, kind, status="pending",
-                             digest_after=new_digest, counters=counters, note=note)
+                             digest_after=digest, counters=counters, note=note)
 
     try:
         write_cells(path, writes, table.digest, before_replace=record_pending)
@@ -174,13 +185,15 @@ def _ids(table: SheetTable, rows: Sequence[Sequence[Any]]) -> list[str | None]:
     return out
 
 
-def _fingerprint(table: SheetTable, settings: RuleSettings) -> str:
+def _fingerprint(table: SheetTable, settings: RuleSettings, auto_merge: str) -> str:
     """What a judgement depends on besides the value: the rules' settings and the template.
     (Dates matter to statuses, which are recomputed every cycle anyway.)"""
     from importlib.metadata import version
     layout = table.layout
     return "|".join(map(str, (version("sheetkeeper"), layout.template.name, layout.lang,
                               layout.headers, settings.phone_region, settings.date_order,
+                              settings.thresholds, sorted(map(sorted, settings.kept_pairs)),
+                              auto_merge,
                               sorted(table.list_values.items()))))
 
 
@@ -200,6 +213,27 @@ def _already_judged(table: SheetTable, ids: list[str | None], as_read: dict,
                 if header in headers:
                     recheck.add((i, headers.index(header)))
     return frozenset(judged), frozenset(recheck)
+
+
+def _review_pending(table: SheetTable, plan: Plan, auto_merge: str) -> bool:
+    """Review work pending: decisions to act on, or a listing to bring up to date."""
+    return bool(review.decisions(table, plan, auto_merge)
+                or review.listing_batch(table, plan).records)
+
+
+def _seen(rows: dict, plan: Plan, judged_by: str, digest: str, settings: RuleSettings) -> Seen:
+    return Seen(rows, _flagged(plan), judged_by, digest, settings.today.isoformat(),
+                [list(f) for f in plan.findings],
+                [[list(d.rows), list(d.ids), d.kind, d.score, d.reason] for d in plan.duplicates])
+
+
+def _unchanged_plan(table: SheetTable, settings: RuleSettings, last: Seen) -> Plan:
+    layout = table.layout
+    region = settings.phone_region or layout.template.default_phone_region(layout.lang)
+    return Plan(table=table, region=region,
+                findings=tuple(Finding(*f) for f in last.findings),
+                duplicates=tuple(DuplicateMatch(tuple(r), tuple(i), k, s, why)
+                                 for r, i, k, s, why in last.duplicates))
 
 
 def _with_records(rows: dict, records: list[ChangeRecord]) -> dict:

@@ -10,7 +10,7 @@ import hashlib
 import json
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -29,6 +29,10 @@ class Seen:
     rows: Rows
     flagged: dict[str, list[str]]      # row ID -> headers of cells left as typed, with findings
     judged_by: str
+    digest: str = ""                   # the workbook's bytes as the cycle left them
+    day: str = ""                      # the day it judged (statuses move with the date)
+    findings: list = field(default_factory=list)     # the plan's findings and duplicates, to
+    duplicates: list = field(default_factory=list)   # report again while nothing changes
 
 
 @dataclass(frozen=True)
@@ -42,7 +46,9 @@ class SeenStore:
     def load(self, workbook: Path) -> Seen | None:
         try:
             data = load_values(self._file(workbook).read_text(encoding="utf-8"))
-            return Seen(data["rows"], data.get("flagged", {}), data.get("judged_by", ""))
+            return Seen(data["rows"], data.get("flagged", {}), data.get("judged_by", ""),
+                        data.get("digest", ""), data.get("day", ""), data.get("findings", []),
+                        data.get("duplicates", []))
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -52,7 +58,9 @@ class SeenStore:
         path = self._file(workbook)
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         payload = dump_values({"workbook": str(workbook), "rows": seen.rows,
-                               "flagged": seen.flagged, "judged_by": seen.judged_by})
+                               "flagged": seen.flagged, "judged_by": seen.judged_by,
+                               "digest": seen.digest, "day": seen.day,
+                               "findings": seen.findings, "duplicates": seen.duplicates})
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".seen.")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:

@@ -1,4 +1,5 @@
 """`apply` and `undo` on real workbooks with a real audit log."""
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -253,6 +254,9 @@ def test_property_incremental_plan_equals_full_plan(tmp_path_factory, edits):
 def test_unchanged_rows_are_not_judged_again(tmp_path, monkeypatch):
     path = messy(tmp_path)
     apply_workbook(path, SETTINGS)
+    book = openpyxl.load_workbook(path)
+    book["Customers"]["C3"] = "Stone & Co"               # a person edits Bob's row only
+    book.save(path)
     judged = []
     real = cycle.plan_table
     monkeypatch.setattr(cycle, "plan_table",
@@ -260,5 +264,19 @@ def test_unchanged_rows_are_not_judged_again(tmp_path, monkeypatch):
                         or real(t, s, j, r))
     apply_workbook(path, SETTINGS)
     rows_judged, rechecked = judged[-1]
-    assert rows_judged == {0, 1, 2}                      # all three rows, as the cycle left them
+    assert rows_judged == {0, 2}                         # Ann and Cy, as the cycle left them
     assert (2, 5) in rechecked                           # Cy's invalid email, to flag again
+
+
+def test_an_untouched_workbook_is_not_planned_again(tmp_path, monkeypatch):
+    path = messy(tmp_path)
+    apply_workbook(path, SETTINGS)          # writes: not settled yet
+    apply_workbook(path, SETTINGS)          # nothing left to do: settled
+    monkeypatch.setattr(cycle, "plan_table", lambda *a, **k: pytest.fail("planned again"))
+    again = apply_workbook(path, SETTINGS)
+    monkeypatch.undo()
+    full = cycle.plan_table(read_table(path), SETTINGS)
+    assert again.batch is None and again.plan.changes == ()
+    assert again.plan.findings == full.findings and again.plan.duplicates == full.duplicates
+    tomorrow = dataclasses.replace(SETTINGS, today=TODAY + dt.timedelta(days=1))
+    assert apply_workbook(path, tomorrow).plan is not None    # a new day is judged anew
