@@ -26,7 +26,7 @@ def measure(rows: int, repeats: int, with_openpyxl: bool) -> dict:
         print(f"  generating {source.name} …", file=sys.stderr)
         write_rows(source, mostly_clean_rows(rows, mess=0.0))
     edits = _person_edits(rows)
-    firsts, applies, noops, peaks = [], [], [], []
+    firsts, applies, noops, settled, peaks = [], [], [], [], []
     for _ in range(repeats):
         with tempfile.TemporaryDirectory() as tmp:
             work = Path(tmp) / "c.xlsx"
@@ -37,13 +37,16 @@ def measure(rows: int, repeats: int, with_openpyxl: bool) -> dict:
             firsts.append(wall)
             write_cells(work, {"Customers": edits},       # people at work: ~2% of the cells
                         hashlib.sha256(work.read_bytes()).hexdigest())
-            for target in (applies, noops):
+            # apply: people's edits; no-change: the quiet cycle after it (plans, finds nothing);
+            # settled: the next one, on bytes a quiet cycle already judged.
+            for target in (applies, noops, settled):
                 wall, peak2 = timed_subprocess(cli)
                 target.append(wall)
                 peak = max(peak, peak2)
             peaks.append(peak)
     result = {"rows": rows, "first": statistics.median(firsts),
               "apply": statistics.median(applies), "noop": statistics.median(noops),
+              "settled": statistics.median(settled),
               "peak": max(peaks), "edits": len(edits)}
     if with_openpyxl:
         with tempfile.TemporaryDirectory() as tmp:
@@ -73,20 +76,21 @@ def main() -> None:
     results = [measure(int(n), args.repeats, not args.no_openpyxl)
                for n in args.sizes.split(",")]
     header = (f"{'rows':>8} {'cells edited':>13} {'apply s':>8} {'no-change s':>12} "
-              f"{'first apply s':>14} {'peak MiB':>9} {'openpyxl load+save s':>21} "
-              f"{'apply/openpyxl':>15}")
+              f"{'settled s':>10} {'first apply s':>14} {'peak MiB':>9} "
+              f"{'openpyxl load+save s':>21} {'apply/openpyxl':>15}")
     print(header)
     print("-" * len(header))
     for r in results:
         ratio = r["apply"] / r["openpyxl"] if r.get("openpyxl") else float("nan")
         print(f"{r['rows']:>8,} {r['edits']:>13,} {r['apply']:>8.2f} {r['noop']:>12.2f} "
-              f"{r['first']:>14.2f} {r['peak']:>9.0f} "
+              f"{r['settled']:>10.2f} {r['first']:>14.2f} {r['peak']:>9.0f} "
               f"{r.get('openpyxl', float('nan')):>21.2f} {ratio:>15.2f}")
     big = results[-1]
     verdict = lambda ok: "met" if ok else "MISSED"  # noqa: E731
     print(f"\ntargets at {big['rows']:,} rows: apply ≤ {TARGETS['apply']} s "
           f"({verdict(big['apply'] <= TARGETS['apply'])}), no-change ≤ {TARGETS['noop']} s "
-          f"({verdict(big['noop'] <= TARGETS['noop'])}), peak ≤ {TARGETS['memory_mib']} MiB "
+          f"({verdict(big['noop'] <= TARGETS['noop'])}; settled "
+          f"{verdict(big['settled'] <= TARGETS['noop'])}), peak ≤ {TARGETS['memory_mib']} MiB "
           f"({verdict(big['peak'] <= TARGETS['memory_mib'])})"
           + (f", ≤ {TARGETS['ratio']}× openpyxl "
              f"({verdict(big['apply'] / big['openpyxl'] <= TARGETS['ratio'])})"
