@@ -210,6 +210,8 @@ def _apply(args: argparse.Namespace) -> int:
     for batch in result.merges:
         print(f"Carried out the decisions on the Review tab as batch {batch} "
               f"(`sheetkeeper undo {batch}` reverts it).")
+    for note in result.notes:
+        print(f"note: {note}")
     _print_plan(result.plan, args, result.batch or ("dry run" if args.dry_run else None))
     return EXIT_CLEAN if result.plan.clean else EXIT_FOUND
 

@@ -42,6 +42,7 @@ class ApplyResult:
     written: int
     attempts: int
     merges: tuple[str, ...] = ()   # batches that carried out review decisions first
+    notes: tuple[str, ...] = ()    # decisions that could not be carried out, and why
 
 
 def default_data_folder(workbook: Path) -> Path:
@@ -99,9 +100,11 @@ def apply_workbook(path: Path | str, settings: RuleSettings, data: Path | None =
                         else table.digest
                     unsaved = _seen(as_read, plan, judged_by, settled, settings)
                 chosen = review.decisions(table, plan, auto_merge)
-                if chosen:
+                merges, problems = review.merge_batch(table, chosen, settings.today) \
+                    if chosen else (review.Batch.empty(), [])
+                notes = tuple(problems)
+                if merges.records:
                     # Decisions first, as a batch of their own (undone as one); then read again.
-                    merges, problems = review.merge_batch(table, chosen, settings.today)
                     batch = _write(path, key, table, merges, audit, "merge")
                     if batch is None:
                         continue
@@ -115,7 +118,7 @@ def apply_workbook(path: Path | str, settings: RuleSettings, data: Path | None =
                 listing = review.listing_batch(table, plan)
                 if not plan.changes and not listing.records:
                     return ApplyResult(plan, None, person_batch, 0, attempt,
-                                       tuple(merge_batches))
+                                       tuple(merge_batches), notes)
                 layout = table.layout
                 work = review.Batch(
                     [(table.sheet, CellWrite(c.row_number,
@@ -134,7 +137,7 @@ def apply_workbook(path: Path | str, settings: RuleSettings, data: Path | None =
                 unsaved = _seen(rows_by_id(table, after, _ids(table, after)), plan, judged_by,
                                 "", settings)
                 return ApplyResult(plan, batch, person_batch, len(work.records), attempt,
-                                   tuple(merge_batches))
+                                   tuple(merge_batches), notes)
         finally:
             if unsaved is not None:
                 seen.save(path, unsaved)

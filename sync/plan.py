@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from operator import attrgetter
 from typing import Any, Callable, NamedTuple
@@ -19,12 +19,12 @@ from rules.dates import normalise_date
 from rules.duplicates import IdentityRecord, find_duplicates
 from rules.email import normalise_email
 from rules.ids import id_number, next_free, normalise_id
-from rules.outcome import Normalised, Outcome, Problem, is_blank
+from rules.outcome import Outcome, Problem, is_blank
 from rules.phone import normalise_phone
 from rules.money import normalise_money
 from rules.status import StatusThresholds, classify_status
 from rules.text import normalise_name, normalise_tags, normalise_text
-from sheet_templates import Column, Template
+from sheet_templates import Column
 
 from .evaluate import ColumnJob, evaluate
 from .table import SheetTable

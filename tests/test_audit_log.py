@@ -1,5 +1,4 @@
 """The audit log against a real SQLite file."""
-import datetime as dt
 import os
 import sqlite3
 import stat

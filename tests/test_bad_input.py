@@ -3,7 +3,6 @@ findings), never a traceback, and never a change to the file."""
 import zipfile
 
 import openpyxl
-import pytest
 from msoffcrypto.format.ooxml import OOXMLFile
 
 from sheet_templates import builtin

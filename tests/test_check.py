@@ -3,7 +3,6 @@ import datetime as dt
 import json
 
 import openpyxl
-import pytest
 
 from service.cli import main
 from sheet_templates import builtin

@@ -1,5 +1,4 @@
 """The duplicate review queue: listing, Merge, Keep both, auto-merge, and undoing a merge."""
-import datetime as dt
 
 import openpyxl
 import pytest
@@ -119,3 +118,14 @@ def test_auto_merge_certain(tmp_path):
     assert len(result.merges) == 1
     rows = table(path)
     assert rows[0][2] == "Acme" and all(v is None for v in rows[1][1:18])
+
+
+def test_a_merge_that_cannot_be_done_is_explained_not_retried_forever(workbook):
+    book = openpyxl.load_workbook(workbook)
+    del book["Merged"]                                    # an old workbook without the tab
+    book.save(workbook)
+    decide(workbook, "C-000001 + C-000003", "Merge")
+    result = apply_workbook(workbook, SETTINGS)
+    assert result.merges == ()
+    assert any("install --upgrade" in note for note in result.notes)
+    assert table(workbook)[2][0] == "C-000003"            # nothing merged, nothing lost
