@@ -313,6 +313,12 @@ class AuditLog:
         except sqlite3.Error as e:
             raise AuditError(self._explain(e)) from None
 
+    def last_batch(self, workbook: str) -> str | None:
+        """The newest batch written to `workbook`: what a snapshot of it follows."""
+        row = self.db.execute("SELECT id FROM batches WHERE workbook = ? AND status = 'written' "
+                              "ORDER BY at DESC, rowid DESC LIMIT 1", (workbook,)).fetchone()
+        return row[0] if row else None
+
     def batch_info(self, batch: str) -> tuple[str, str, str, str, str] | None:
         """(workbook, sheet, kind, at, status) of a batch, or None."""
         return self.db.execute(

@@ -3,69 +3,24 @@ and turns sheetkeeper's errors into a one-line message and exit status 2. No log
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
 import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
-from rules.dates import DATE_ORDERS
-from rules.status import StatusThresholds
 from sheet_templates import BUILTIN, LANGS, TemplateError, builtin, sample_rows
 from audit.log import AuditLog
 from sync.check import check_workbook
-from sync.cycle import DATA_FOLDER, apply_workbook, default_data_folder, undo_batch, workbook_key
+from sync.cycle import apply_workbook, undo_batch, workbook_key
 from sync.errors import SheetkeeperError
-from sync.plan import RuleSettings
 from sync.xlsx_install import install_new
 from sync.xlsx_upgrade import upgrade_workbook
 
-from . import report
+from . import cli_backup, cli_service, report
+from .options import (DATA_HELP, config_of, config_option, data_folder, date_arg,
+                      report_options, rule_options, settings)
 
 EXIT_CLEAN, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-23") from None
-
-
-def _region(text: str) -> str:
-    import phonenumbers
-    region = text.upper()
-    if region not in phonenumbers.SUPPORTED_REGIONS:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a region phonenumbers knows; use a two-letter country code "
-            "such as CN, GB or US")
-    return region
-
-
-def _report_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--report", choices=("text", "json"), default="text",
-                        help="text for people (default) or one JSON object for scripts")
-    parser.add_argument("--limit", type=int, default=50,
-                        help="rows shown per section in text output; 0 for all (default: 50)")
-
-
-def _rule_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--template", choices=BUILTIN,
-                       help="the template the sheet follows (default: recognised from headers)")
-    parser.add_argument("--sheet", help="the sheet holding the list (default: recognised)")
-    parser.add_argument("--region", type=_region,
-                       help="country for phone numbers typed without +country code (CN, GB, …); "
-                            "default: CN for Chinese headers, none otherwise")
-    parser.add_argument("--date-order", choices=DATE_ORDERS, default="auto",
-                       help="how to read 03/05/2024: dmy, mdy, or auto (flag it when unclear)")
-    parser.add_argument("--today", type=_date, default=None,
-                       help="compute statuses as of this date (default: today)")
-    parser.add_argument("--new-days", type=int, default=StatusThresholds.new_days,
-                       help="days a row stays New (default: %(default)s)")
-    parser.add_argument("--paused-days", type=int, default=StatusThresholds.paused_days,
-                       help="days without contact before Paused (default: %(default)s)")
-    parser.add_argument("--churned-days", type=int, default=StatusThresholds.churned_days,
-                       help="days without contact before Churned (default: %(default)s)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -99,8 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "duplicate pairs sheetkeeper would act on. The file is not changed. "
                     "Exit status: 0 clean, 1 something to change or look at, 2 error.")
     check.add_argument("path", type=Path, help="the .xlsx workbook")
-    _report_options(check)
-    _rule_options(check)
+    report_options(check)
+    rule_options(check)
     check.set_defaults(run=_check)
 
     apply = commands.add_parser(
@@ -112,12 +67,13 @@ def build_parser() -> argparse.ArgumentParser:
                     "--dry-run is check.")
     apply.add_argument("path", type=Path, help="the .xlsx workbook")
     apply.add_argument("--dry-run", action="store_true", help="change nothing (same as check)")
-    _report_options(apply)
+    report_options(apply)
     apply.add_argument("--data", type=Path, help=DATA_HELP)
-    apply.add_argument("--auto-merge", choices=("none", "certain"), default="none",
+    apply.add_argument("--auto-merge", choices=("none", "certain"),
                        help="merge certain duplicates without waiting for a decision on the "
-                            "Review tab (default: none, every merge is a person's decision)")
-    _rule_options(apply)
+                            "Review tab (default: the config's, else none: every merge is a "
+                            "person's decision)")
+    rule_options(apply)
     apply.set_defaults(run=_apply)
 
     audit = commands.add_parser(
@@ -127,12 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
                     "bad row.")
     audit.add_argument("target", nargs="?", metavar="PATH|verify",
                        help="a workbook to show the changes of, or `verify`")
-    audit.add_argument("--since", type=_date, help="only from this date (UTC)")
+    audit.add_argument("--since", type=date_arg, help="only from this date (UTC)")
     audit.add_argument("--id", help="only this row ID (C-000012)")
     audit.add_argument("--column", help="only this column (as its header says)")
     audit.add_argument("--batch", help="only this batch")
     audit.add_argument("--format", choices=("table", "csv", "json"), default="table")
     audit.add_argument("--data", type=Path, help=DATA_HELP)
+    config_option(audit)
     audit.set_defaults(run=_audit)
 
     undo = commands.add_parser(
@@ -142,32 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
                     "audited batch itself, and sheetkeeper will not re-apply the undone values.")
     undo.add_argument("batch", help="the batch id (from apply's output or `sheetkeeper audit`)")
     undo.add_argument("--data", type=Path, help=DATA_HELP)
+    config_option(undo)
     undo.set_defaults(run=_undo)
+    cli_service.add_commands(commands)
+    cli_backup.add_commands(commands)
     return parser
-
-
-DATA_HELP = ("the data folder (audit log, state); default: .sheetkeeper beside the workbook, or "
-             "./.sheetkeeper or ./workbooks/.sheetkeeper when no workbook is named")
-
-
-def _settings(args: argparse.Namespace) -> RuleSettings:
-    try:
-        thresholds = StatusThresholds(args.new_days, args.paused_days, args.churned_days)
-    except ValueError as e:
-        raise SheetkeeperError(str(e)) from None
-    return RuleSettings(today=args.today or dt.date.today(), phone_region=args.region,
-                        date_order=args.date_order, thresholds=thresholds)
-
-
-def _data_folder(args: argparse.Namespace, workbook: Path | None) -> Path:
-    if args.data:
-        return args.data
-    if workbook is not None:
-        return default_data_folder(workbook)
-    for candidate in (Path(DATA_FOLDER), Path("workbooks") / DATA_FOLDER):
-        if candidate.is_dir():
-            return candidate
-    raise SheetkeeperError("no data folder here (.sheetkeeper); name the workbook or pass --data")
 
 
 def _install(args: argparse.Namespace) -> int:
@@ -189,9 +125,17 @@ def _install(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
+def _table_options(args: argparse.Namespace) -> tuple[list | None, str | None]:
+    """The template and sheet: named on the command line, else by the config's [[watch]]."""
+    watch = config_of(args).watch_for(args.path)
+    template = args.template or (watch.template if watch else None)
+    return ([builtin(template)] if template else None,
+            args.sheet or (watch.sheet if watch else None))
+
+
 def _check(args: argparse.Namespace) -> int:
-    templates = [builtin(args.template)] if args.template else None
-    plan = check_workbook(args.path, _settings(args), templates, args.sheet)
+    templates, sheet = _table_options(args)
+    plan = check_workbook(args.path, settings(args, args.path), templates, sheet)
     _print_plan(plan, args)
     return EXIT_CLEAN if plan.clean else EXIT_FOUND
 
@@ -204,9 +148,10 @@ def _print_plan(plan, args: argparse.Namespace, batch: str | None = None) -> Non
 
 
 def _apply(args: argparse.Namespace) -> int:
-    templates = [builtin(args.template)] if args.template else None
-    result = apply_workbook(args.path, _settings(args), _data_folder(args, args.path),
-                            args.dry_run, templates, args.sheet, args.auto_merge)
+    templates, sheet = _table_options(args)
+    result = apply_workbook(args.path, settings(args, args.path), data_folder(args, args.path),
+                            args.dry_run, templates, sheet,
+                            args.auto_merge or config_of(args).auto_merge)
     for batch in result.merges:
         print(f"Carried out the decisions on the Review tab as batch {batch} "
               f"(`sheetkeeper undo {batch}` reverts it).")
@@ -219,7 +164,7 @@ def _apply(args: argparse.Namespace) -> int:
 def _audit(args: argparse.Namespace) -> int:
     verify = args.target == "verify"
     workbook = None if verify or args.target is None else Path(args.target)
-    with AuditLog(_data_folder(args, workbook) / "audit.sqlite3") as log:
+    with AuditLog(data_folder(args, workbook) / "audit.sqlite3") as log:
         if verify:
             bad = log.verify()
             if bad is None:
@@ -236,7 +181,7 @@ def _audit(args: argparse.Namespace) -> int:
 
 
 def _undo(args: argparse.Namespace) -> int:
-    result = undo_batch(args.batch, _data_folder(args, None))
+    result = undo_batch(args.batch, data_folder(args, None))
     print(f"Undid batch {result.undone}: restored {result.restored} cells"
           + (f" (as batch {result.batch})" if result.batch else ""))
     for line in result.skipped:

@@ -43,6 +43,11 @@ class SeenStore:
         key = hashlib.sha256(str(workbook.resolve()).encode()).hexdigest()[:16]
         return self.folder / "seen" / f"{workbook.stem}-{key}.json"
 
+    def forget(self, workbook: Path) -> None:
+        """After a restore: the next cycle starts afresh rather than logging the restored
+        cells as a person's edits."""
+        self._file(workbook).unlink(missing_ok=True)
+
     def load(self, workbook: Path) -> Seen | None:
         try:
             data = load_values(self._file(workbook).read_text(encoding="utf-8"))

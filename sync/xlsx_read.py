@@ -18,12 +18,14 @@ from .xlsx_package import column_letter, formula_cells, read_bytes, sniff
 
 
 def read_table(path: Path | str, templates: Sequence[Template] | None = None,
-               sheet: str | None = None) -> SheetTable:
+               sheet: str | None = None, data: bytes | None = None) -> SheetTable:
     """The customer table of the workbook at `path`: the sheet that looks most like one of
-    `templates` (all built-in ones by default), or `sheet` if named."""
+    `templates` (all built-in ones by default), or `sheet` if named. `data`: the workbook's
+    bytes, when the caller already holds them (a snapshot), named by `path` in messages."""
     path = Path(path)
     templates = list(templates) if templates else [builtin(n) for n in BUILTIN]
-    data = read_bytes(path)
+    if data is None:
+        data = read_bytes(path)
     sniff(path, data)
     book = _open(path, data)
     try:

@@ -30,7 +30,7 @@ from .errors import TemplateInstallError
 from .xlsx_package import read_bytes, sheet_parts, sniff
 from .xlsx_read import read_table
 from .xlsx_write import (
-    CellWrite, WorkbookBusy, _replace_atomically, _Styles, lock_files, patch_sheet_xml,
+    CellWrite, WorkbookBusy, replace_atomically, _Styles, lock_files, patch_sheet_xml,
 )
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -138,7 +138,7 @@ def upgrade_workbook(path: Path | str, template: Template) -> UpgradeReport:
     with zipfile.ZipFile(out, "w") as target:
         for info in infos:
             target.writestr(info, contents[info.filename], compress_type=info.compress_type)
-    _replace_atomically(path, out.getvalue(), hashlib.sha256(data).hexdigest(), None)
+    replace_atomically(path, out.getvalue(), hashlib.sha256(data).hexdigest(), None)
     return report
 
 

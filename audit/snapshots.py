@@ -1,0 +1,219 @@
+"""The snapshot store: copies of workbooks on disk, and a manifest that can vouch for them.
+
+    <data>/snapshots/<workbook>-<key>/<UTC time>.xlsx     the copy, 0600 (personal data)
+    <data>/snapshots/manifest.sqlite3                     one row per snapshot
+
+The manifest row holds the SHA-256, size and row count of the copy, the audit batch it follows,
+why it was taken (nightly, manual, catch-up, before-restore) and whether it is pinned. A copy is
+written to a temporary file, synced and renamed, and only then entered in the manifest, so the
+manifest never names a file that is not whole. This module stores bytes it is given; taking them
+consistently from a live workbook is `sync.backup`'s job.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import sqlite3
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from sync.errors import SheetkeeperError
+
+from .retention import Dated, Kept, Retention, prune
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS snapshots (
+    id TEXT PRIMARY KEY,          -- <folder>/<UTC time>, what the CLI names
+    workbook TEXT NOT NULL,       -- the workbook's resolved path
+    file TEXT NOT NULL,           -- relative to the snapshots folder
+    taken TEXT NOT NULL,          -- ISO UTC
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    rows INTEGER,                 -- NULL: the workbook could not be read as a table
+    after_batch TEXT,             -- the newest audit batch written before it
+    reason TEXT NOT NULL,
+    pinned INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS snapshots_by_workbook ON snapshots(workbook, taken);
+"""
+
+
+class SnapshotError(SheetkeeperError):
+    """A snapshot that cannot be found, verified or stored."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    id: str
+    workbook: Path
+    path: Path
+    taken: dt.datetime
+    sha256: str
+    size: int
+    rows: int | None
+    after_batch: str | None
+    reason: str
+    pinned: bool
+
+    def dated(self) -> Dated:
+        return Dated(self.id, self.taken, self.pinned)
+
+
+def folder_name(workbook: Path) -> str:
+    """`customers-1a2b3c`: readable, and distinct for same-named workbooks in other folders."""
+    key = hashlib.sha256(str(workbook.resolve()).encode()).hexdigest()[:6]
+    return f"{workbook.stem}-{key}"
+
+
+class SnapshotStore:
+    def __init__(self, data: Path):
+        self.folder = Path(data) / "snapshots"
+        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        manifest = self.folder / "manifest.sqlite3"
+        fresh = not manifest.exists()
+        try:
+            self.db = sqlite3.connect(manifest, timeout=10, isolation_level=None)
+            if fresh:
+                os.chmod(manifest, 0o600)
+            self.db.executescript(SCHEMA)
+        except sqlite3.Error as e:
+            raise SnapshotError(f"{manifest}: the snapshot manifest cannot be used ({e}); "
+                                "move it aside and run again (the .xlsx copies stay)") from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "SnapshotStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- adding ----------------------------------------------------------------------------
+
+    def add(self, workbook: Path, data: bytes, rows: int | None, after_batch: str | None,
+            reason: str, now: dt.datetime | None = None) -> Snapshot:
+        workbook = Path(workbook).resolve()
+        taken = (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
+        folder = self.folder / folder_name(workbook)
+        folder.mkdir(exist_ok=True, mode=0o700)
+        stamp = taken.strftime("%Y%m%dT%H%M%SZ")
+        name, n = stamp, 1
+        while (folder / f"{name}.xlsx").exists():   # two in one second: keep both
+            n += 1
+            name = f"{stamp}-{n}"
+        target = folder / f"{name}.xlsx"
+        _write_private(target, data)
+        snap = Snapshot(f"{folder.name}/{name}", workbook, target, taken,
+                        hashlib.sha256(data).hexdigest(), len(data), rows, after_batch,
+                        reason, False)
+        try:
+            self.db.execute("INSERT INTO snapshots VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            (snap.id, str(workbook), str(target.relative_to(self.folder)),
+                             taken.isoformat(timespec="seconds"), snap.sha256, snap.size, rows,
+                             after_batch, reason, 0))
+        except sqlite3.Error as e:
+            target.unlink(missing_ok=True)
+            raise SnapshotError(f"could not record the snapshot in the manifest ({e}); "
+                                "nothing was kept") from None
+        return snap
+
+    # -- finding ---------------------------------------------------------------------------
+
+    def list(self, workbook: Path | None = None) -> list[Snapshot]:
+        """Oldest first."""
+        if workbook is None:
+            rows = self.db.execute("SELECT * FROM snapshots ORDER BY taken, id")
+        else:
+            rows = self.db.execute("SELECT * FROM snapshots WHERE workbook = ? "
+                                   "ORDER BY taken, id", (str(Path(workbook).resolve()),))
+        return [self._snapshot(r) for r in rows.fetchall()]
+
+    def last(self, workbook: Path) -> Snapshot | None:
+        found = self.list(workbook)
+        return found[-1] if found else None
+
+    def get(self, ref: str) -> Snapshot:
+        """By id (`customers-1a2b3c/20261123T020000Z`), by the file's path, or by the time part
+        alone when only one workbook has a snapshot then."""
+        ref = ref.strip()
+        as_path = Path(ref)
+        if as_path.suffix == ".xlsx" and as_path.exists():
+            try:
+                ref = str(as_path.resolve().relative_to(self.folder.resolve()).with_suffix(""))
+            except ValueError:
+                raise SnapshotError(f"{as_path} is not in the snapshot store {self.folder}; "
+                                    "`sheetkeeper snapshots` lists what is") from None
+        rows = self.db.execute("SELECT * FROM snapshots WHERE id = ? OR id LIKE ?",
+                               (ref, f"%/{ref}")).fetchall()
+        if len(rows) == 1:
+            return self._snapshot(rows[0])
+        if not rows:
+            raise SnapshotError(f"there is no snapshot {ref!r} in {self.folder}; "
+                                "`sheetkeeper snapshots` lists them")
+        raise SnapshotError(f"{ref!r} names {len(rows)} snapshots ("
+                            + ", ".join(r[0] for r in rows) + "); give the whole id")
+
+    def verified(self, snap: Snapshot) -> bytes:
+        """The snapshot's bytes, after checking them against the manifest."""
+        try:
+            data = snap.path.read_bytes()
+        except OSError as e:
+            raise SnapshotError(f"snapshot {snap.id}: its file {snap.path} cannot be read "
+                                f"({e.strerror}); pick another with `sheetkeeper snapshots`"
+                                ) from None
+        if hashlib.sha256(data).hexdigest() != snap.sha256 or len(data) != snap.size:
+            raise SnapshotError(f"snapshot {snap.id}: its file {snap.path} does not match the "
+                                "checksum recorded when it was taken (damaged or altered); it "
+                                "was not used. Pick another with `sheetkeeper snapshots`")
+        return data
+
+    # -- pinning and pruning ---------------------------------------------------------------
+
+    def pin(self, snap: Snapshot, pinned: bool = True) -> None:
+        self.db.execute("UPDATE snapshots SET pinned = ? WHERE id = ?", (int(pinned), snap.id))
+
+    def retention(self, workbook: Path, policy: Retention,
+                  tz: dt.tzinfo | None = None) -> list[tuple[Snapshot, Kept | None]]:
+        """Each snapshot of `workbook`, newest first, with why it is kept (None: would go)."""
+        snaps = self.list(workbook)
+        decided = prune((s.dated() for s in snaps), policy, tz)
+        return [(s, decided[s.id]) for s in reversed(snaps)]
+
+    def remove(self, snap: Snapshot) -> None:
+        """The manifest row first: a crash between the two leaves a stray file, never a
+        manifest entry without its file."""
+        if snap.pinned:
+            raise SnapshotError(f"snapshot {snap.id} is pinned; unpin it first")
+        self.db.execute("DELETE FROM snapshots WHERE id = ?", (snap.id,))
+        snap.path.unlink(missing_ok=True)
+
+    def workbooks(self) -> list[Path]:
+        return [Path(w) for (w,) in
+                self.db.execute("SELECT DISTINCT workbook FROM snapshots ORDER BY workbook")]
+
+    def _snapshot(self, row: tuple) -> Snapshot:
+        sid, workbook, file, taken, sha, size, rows, after, reason, pinned = row
+        return Snapshot(sid, Path(workbook), self.folder / file,
+                        dt.datetime.fromisoformat(taken), sha, size, rows, after, reason,
+                        bool(pinned))
+
+    def __iter__(self) -> Iterator[Snapshot]:
+        return iter(self.list())
+
+
+def _write_private(target: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".snapshot.")
+    try:
+        with os.fdopen(fd, "wb") as f:   # mkstemp creates it 0600
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except OSError as e:
+        Path(tmp).unlink(missing_ok=True)
+        raise SnapshotError(f"could not write the snapshot {target} ({e.strerror}); "
+                            "nothing was kept") from None

@@ -1,0 +1,178 @@
+"""`sheetkeeper snapshot`, `snapshots` (list, prune, diff, pin, unpin) and `restore`."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from audit.snapshots import SnapshotStore
+from sync.backup import describe, diff_tables, restore, take_snapshot
+from sync.errors import SheetkeeperError
+from sync.xlsx_read import read_table
+
+from .options import DATA_HELP, config_of, config_option, data_folder
+
+ACTIONS = ("list", "prune", "diff", "pin", "unpin")
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    snap = commands.add_parser(
+        "snapshot", help="take a snapshot of a workbook now",
+        description="Copy the workbook, read consistently (never mid-save), into the data "
+                    "folder's snapshots, with a manifest entry (SHA-256, size, rows, the audit "
+                    "batch it follows). Without PATH: every workbook the config watches.")
+    snap.add_argument("path", nargs="?", type=Path, help="the workbook (default: all watched)")
+    _common(snap)
+    snap.set_defaults(run=_snapshot)
+
+    snaps = commands.add_parser(
+        "snapshots", help="list, prune, diff or pin snapshots",
+        description="`snapshots [PATH]` lists them; `snapshots prune [PATH] [--dry-run]` applies "
+                    "the retention rules (keep_daily, keep_weekly, keep_monthly; pinned ones are "
+                    "never pruned) and says which rule keeps each; `snapshots diff A B` shows rows "
+                    "added, removed and changed between two snapshots, by Customer ID; "
+                    "`snapshots pin ID` / `unpin ID`.")
+    snaps.add_argument("words", nargs="*", metavar="[ACTION] ARG",
+                       help="list [PATH] | prune [PATH] | diff A B | pin ID | unpin ID")
+    snaps.add_argument("--dry-run", action="store_true", help="prune: only say what would go")
+    snaps.add_argument("--format", choices=("text", "json"), default="text")
+    _common(snaps)
+    snaps.set_defaults(run=_snapshots)
+
+    rest = commands.add_parser(
+        "restore", help="put a snapshot back (first snapshotting what is there)",
+        description="Verify the snapshot's checksum, then write it over its workbook (after "
+                    "taking a snapshot of the workbook as it is, so the restore can be undone by "
+                    "restoring that one), or to a new file with --to.")
+    rest.add_argument("snapshot", help="the snapshot's id, or its file (see `sheetkeeper "
+                                       "snapshots`)")
+    rest.add_argument("--to", type=Path, metavar="NEW_PATH",
+                      help="write to this new file instead of over the workbook")
+    _common(rest)
+    rest.set_defaults(run=_restore)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", type=Path, help=DATA_HELP)
+    config_option(parser)
+
+
+def _snapshot(args: argparse.Namespace) -> int:
+    config = config_of(args)
+    if args.path is not None:
+        paths = [args.path]
+    else:
+        from .watch import workbooks_in
+        paths = [p for w in config.watches
+                 for p in (workbooks_in(w.path) if w.path.is_dir() else [w.path])]
+        if not paths:
+            raise SheetkeeperError("no workbooks to snapshot: name one, or put some where the "
+                                   "config watches")
+    failed = 0
+    for path in paths:
+        try:
+            snap = take_snapshot(path, data_folder(args, path), "manual")
+        except SheetkeeperError as e:
+            print(f"sheetkeeper snapshot: {e}", file=sys.stderr)
+            failed += 1
+            continue
+        print(f"Took snapshot {snap.id} of {path}: {snap.rows} rows, {snap.size} bytes, "
+              f"sha256 {snap.sha256[:12]}…")
+    return 2 if failed else 0
+
+
+def _snapshots(args: argparse.Namespace) -> int:
+    words = list(args.words)
+    action = words.pop(0) if words and words[0] in ACTIONS else "list"
+    expected = {"list": (0, 1), "prune": (0, 1), "diff": (2, 2), "pin": (1, 1), "unpin": (1, 1)}
+    low, high = expected[action]
+    if not low <= len(words) <= high:
+        raise SheetkeeperError(f"`snapshots {action}` takes "
+                               + {"list": "an optional workbook", "prune": "an optional workbook",
+                                  "diff": "two snapshot ids", "pin": "one snapshot id",
+                                  "unpin": "one snapshot id"}[action])
+    workbook = Path(words[0]) if action in ("list", "prune") and words else None
+    with SnapshotStore(data_folder(args, workbook)) as store:
+        if action == "list":
+            return _list(store, workbook, args.format)
+        if action == "prune":
+            return _prune(store, workbook, args)
+        if action == "diff":
+            return _diff(store, *words, args.format)
+        snap = store.get(words[0])
+        store.pin(snap, action == "pin")
+        print(f"{'Pinned' if action == 'pin' else 'Unpinned'} snapshot {snap.id}")
+        return 0
+
+
+def _list(store: SnapshotStore, workbook: Path | None, fmt: str) -> int:
+    snaps = store.list(workbook)
+    if fmt == "json":
+        json.dump([describe(s) for s in snaps], sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+        return 0
+    if not snaps:
+        print("no snapshots yet; `sheetkeeper snapshot PATH` takes one")
+        return 0
+    print(f"{'id':42} {'taken (UTC)':20} {'rows':>7} {'size':>10}  reason")
+    for s in snaps:
+        print(f"{s.id:42} {s.taken:%Y-%m-%d %H:%M:%S} {s.rows if s.rows is not None else '?':>7} "
+              f"{s.size:>10}  {s.reason}{'  (pinned)' if s.pinned else ''}")
+    return 0
+
+
+def _prune(store: SnapshotStore, workbook: Path | None, args: argparse.Namespace) -> int:
+    policy = config_of(args).retention
+    books = [workbook.resolve()] if workbook else store.workbooks()
+    gone = 0
+    for book in books:
+        print(book)
+        for snap, kept in store.retention(book, policy):
+            if kept is None:
+                gone += 1
+                print(f"  {'Would prune' if args.dry_run else 'Pruned':12} {snap.id}")
+                if not args.dry_run:
+                    store.remove(snap)
+            else:
+                print(f"  {'Keeping':12} {snap.id}  ({kept.rule} #{kept.index})")
+    print(f"{gone} snapshot(s) {'would be' if args.dry_run else 'were'} pruned "
+          f"(keep_daily {policy.keep_daily}, keep_weekly {policy.keep_weekly}, "
+          f"keep_monthly {policy.keep_monthly}; pinned ones are always kept)")
+    return 0
+
+
+def _diff(store: SnapshotStore, first: str, second: str, fmt: str) -> int:
+    a, b = store.get(first), store.get(second)
+    if b.taken < a.taken:
+        a, b = b, a
+    d = diff_tables(read_table(a.path, data=store.verified(a)),
+                    read_table(b.path, data=store.verified(b)))
+    if fmt == "json":
+        json.dump({"from": a.id, "to": b.id, "added": d.added, "removed": d.removed,
+                   "changed": [{"id": r, "column": c, "before": x, "after": y}
+                               for r, c, x, y in d.changed]},
+                  sys.stdout, ensure_ascii=False, indent=1, default=str)
+        sys.stdout.write("\n")
+        return 0 if d.empty else 1
+    print(f"from {a.id} to {b.id}: {len(d.added)} rows added, {len(d.removed)} removed, "
+          f"{len(d.changed)} cells changed")
+    for rid in d.added:
+        print(f"  + {rid}")
+    for rid in d.removed:
+        print(f"  - {rid}")
+    for rid, column, before, after in d.changed:
+        print(f"  ~ {rid}  {column}: {before!r} → {after!r}")
+    return 0 if d.empty else 1
+
+
+def _restore(args: argparse.Namespace) -> int:
+    result = restore(args.snapshot, data_folder(args, None), args.to)
+    if result.saved_first:
+        print(f"Restored snapshot {result.snapshot.id} over {result.target} "
+              f"({result.changed} cells changed, audit batch {result.batch}). The workbook as "
+              f"it was is snapshot {result.saved_first.id}: "
+              f"`sheetkeeper restore {result.saved_first.id}` undoes this.")
+    else:
+        print(f"Restored snapshot {result.snapshot.id} to {result.target}")
+    return 0

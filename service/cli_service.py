@@ -1,0 +1,71 @@
+"""`sheetkeeper run` (the service in the foreground) and `sheetkeeper status` (from anywhere)."""
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from pathlib import Path
+
+from .daemon import EventLog, Service
+from .options import DATA_HELP, config_of, config_option, data_folder
+from .status import read_status, render
+
+
+class _Abandon(BaseException):
+    """A second signal: leave the cycle in flight (the atomic writer leaves nothing half-done)."""
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    run = commands.add_parser(
+        "run", help="the service: watch workbooks, keep them clean, take nightly snapshots",
+        description="Watch the workbooks the config names (default: ./workbooks), run a sync "
+                    "cycle on each when it is saved, and every night recompute statuses and "
+                    "take snapshots. Ctrl-C or SIGTERM stops it after the cycle in flight; "
+                    "a second signal abandons that cycle without a partial write.")
+    config_option(run)
+    run.add_argument("--log-format", choices=("text", "json"), default="text",
+                     help="one line per event: `TIME EVENT key=value …` (default) or JSON")
+    run.set_defaults(run=_run)
+
+    status = commands.add_parser(
+        "status", help="what the service is doing: per workbook its last cycle and snapshot",
+        description="Reads the running (or last) service's status: whether it runs, and per "
+                    "workbook the last cycle and its outcome, open findings, pending review "
+                    "pairs and the last snapshot. Works from another terminal while `run` runs.")
+    config_option(status)
+    status.add_argument("--data", type=Path, help=DATA_HELP)
+    status.add_argument("--format", choices=("text", "json"), default="text")
+    status.set_defaults(run=_status)
+
+
+def _run(args: argparse.Namespace) -> int:
+    service = Service(config_of(args), EventLog(sys.stderr, args.log_format))
+    signals = 0
+
+    def on_signal(number: int, _frame: object) -> None:
+        nonlocal signals
+        signals += 1
+        if signals > 1:
+            raise _Abandon()
+        service.stop()
+
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, on_signal)
+    try:
+        service.run()
+    except _Abandon:
+        service.log("stop", reason="second signal: the cycle in flight was abandoned; "
+                                   "nothing was half-written")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    data = data_folder(args, None)
+    status = read_status(data)
+    if args.format == "json":
+        json.dump(status, sys.stdout, ensure_ascii=False, indent=1, default=str)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(render(status, data))
+    return 0

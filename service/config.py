@@ -1,0 +1,266 @@
+"""`sheetkeeper.toml`: what the service watches and how it judges, read with stdlib tomllib.
+
+    data = ".sheetkeeper"              # the data folder (audit log, state, snapshots)
+
+    [rules]                            # defaults for every workbook
+    region = "GB"
+    date_order = "dmy"
+    new_days = 30
+    paused_days = 60
+    churned_days = 180
+    auto_merge = "none"                # or "certain"
+
+    [service]
+    debounce = 0.3                     # seconds of quiet after a save before a cycle
+    poll = 0                           # > 0: poll every N seconds (network shares) instead of
+                                       # inotify, which misses other machines' writes
+    retry_max = 300                    # longest wait between retries of a failing workbook
+
+    [snapshots]
+    at = "02:00"                       # nightly, local time: statuses and snapshots
+    keep_daily = 7
+    keep_weekly = 4
+    keep_monthly = 12
+
+    [[watch]]                          # a folder (its .xlsx files) or one workbook
+    path = "workbooks"
+    template = "crm"                   # optional: recognised from the headers
+    sheet = "Customers"                # optional
+    region = "CN"                      # optional: overrides [rules] for this path
+    date_order = "dmy"
+
+Relative paths are relative to the file. Unknown keys and wrong types are errors that name the
+key and its line. With no file, `EMBEDDED` applies: watch `workbooks/`, template crm, data in
+`workbooks/.sheetkeeper` (beside the workbooks, where `sheetkeeper apply` also looks).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import phonenumbers
+
+from audit.retention import Retention
+from rules.dates import DATE_ORDERS
+from rules.status import StatusThresholds
+from sheet_templates import BUILTIN
+from sync.errors import SheetkeeperError
+
+CONFIG_NAME = "sheetkeeper.toml"
+DATA_FOLDER = ".sheetkeeper"
+
+
+class ConfigError(SheetkeeperError):
+    """A config file that cannot be used; says where (file, line, key) and why."""
+
+    def __init__(self, path: Path | None, line: int | None, key: str, problem: str):
+        where = f"{path}:{line}" if path and line else str(path or "config")
+        super().__init__(f"{where}: {key}: {problem}")
+
+
+@dataclass(frozen=True)
+class Watch:
+    path: Path                      # a folder or a workbook, absolute
+    template: str | None = None
+    sheet: str | None = None
+    region: str | None = None
+    date_order: str | None = None
+
+    def covers(self, workbook: Path) -> bool:
+        workbook = workbook.resolve()
+        return workbook == self.path or workbook.parent == self.path
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    source: Path | None             # the file read, or None for the embedded default
+    data: Path
+    watches: tuple[Watch, ...]
+    region: str | None = None
+    date_order: str = "auto"
+    thresholds: StatusThresholds = StatusThresholds()
+    auto_merge: str = "none"
+    debounce: float = 0.3
+    poll: float = 0.0
+    retry_max: float = 300.0
+    snapshot_at: dt.time = dt.time(2, 0)
+    retention: Retention = field(default_factory=Retention)
+
+    def watch_for(self, workbook: Path) -> Watch | None:
+        return next((w for w in self.watches if w.covers(workbook)), None)
+
+
+def embedded(cwd: Path | None = None) -> ServiceConfig:
+    folder = (cwd or Path.cwd()).resolve() / "workbooks"
+    return ServiceConfig(None, folder / DATA_FOLDER, (Watch(folder, template="crm"),))
+
+
+def find(explicit: Path | None = None, cwd: Path | None = None) -> ServiceConfig:
+    """The config named, else ./sheetkeeper.toml, else the embedded default."""
+    if explicit is not None:
+        return load(explicit)
+    candidate = (cwd or Path.cwd()) / CONFIG_NAME
+    return load(candidate) if candidate.is_file() else embedded(cwd)
+
+
+# -- reading and checking -------------------------------------------------------------------
+
+_TYPES: dict[str, dict[str, tuple[type, ...]]] = {
+    "": {"data": (str,), "rules": (dict,), "service": (dict,), "snapshots": (dict,),
+         "watch": (list,)},
+    "rules": {"region": (str,), "date_order": (str,), "new_days": (int,),
+              "paused_days": (int,), "churned_days": (int,), "auto_merge": (str,)},
+    "service": {"debounce": (int, float), "poll": (int, float), "retry_max": (int, float)},
+    "snapshots": {"at": (str, dt.time), "keep_daily": (int,), "keep_weekly": (int,),
+                  "keep_monthly": (int,)},
+    "watch": {"path": (str,), "template": (str,), "sheet": (str,), "region": (str,),
+              "date_order": (str,)},
+}
+
+
+def load(path: Path) -> ServiceConfig:
+    path = Path(path)
+    try:
+        source = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(path, None, "(file)", "no such file; write one (see the README's "
+                          "'Configuration') or leave it out to use the embedded default") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(path, None, "(file)", f"cannot be read ({e})") from None
+    try:
+        data = tomllib.loads(source)
+    except tomllib.TOMLDecodeError as e:
+        m = re.search(r"at line (\d+)", str(e))
+        raise ConfigError(path, int(m.group(1)) if m else None, "(syntax)", str(e)) from None
+    return _Reader(path, source).build(data)
+
+
+class _Reader:
+    def __init__(self, path: Path, source: str):
+        self.path, self.lines = path, source.splitlines()
+        self.base = path.resolve().parent
+
+    def fail(self, section: str, key: str, problem: str, index: int | None = None) -> ConfigError:
+        name = f"{section}.{key}" if section else key
+        if index is not None:
+            name = f"watch[{index + 1}].{key}"
+        return ConfigError(self.path, self._line(section, key, index), name, problem)
+
+    def _line(self, section: str, key: str, index: int | None) -> int | None:
+        """Best-effort line of `key` in `[section]` (or the index-th `[[watch]]`)."""
+        start, end = 0, len(self.lines)
+        if section:
+            pattern = (rf"\s*\[\[\s*{section}\s*\]\]" if index is not None
+                       else rf"\s*\[\s*{section}\s*\]")
+            heads = [i for i, ln in enumerate(self.lines) if re.match(pattern, ln)]
+            if heads:
+                start = heads[min(index or 0, len(heads) - 1)]
+                end = next((i for i in range(start + 1, len(self.lines))
+                            if re.match(r"\s*\[", self.lines[i])), len(self.lines))
+        else:
+            end = next((i for i, ln in enumerate(self.lines) if re.match(r"\s*\[", ln)),
+                       len(self.lines))
+        for i in range(start, end):
+            if re.match(rf"\s*\"?{re.escape(key)}\"?\s*=", self.lines[i]):
+                return i + 1
+        return start + 1 if section else None
+
+    def checked(self, section: str, table: dict, index: int | None = None) -> dict:
+        known = _TYPES[section]
+        for key, value in table.items():
+            if key not in known:
+                raise self.fail(section, key, "unknown key; the keys here are "
+                                + ", ".join(sorted(known)), index)
+            kinds = known[key]
+            if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+                want = " or ".join("a number" if k is float else
+                                   {str: "a string", int: "a whole number", dict: "a table",
+                                    list: "an array of tables [[watch]]",
+                                    dt.time: "a time"}[k] for k in kinds if k is not int
+                                   or float not in kinds)
+                raise self.fail(section, key, f"must be {want}, not {value!r}", index)
+        return table
+
+    def build(self, data: dict) -> ServiceConfig:
+        top = self.checked("", data)
+        rules = self.checked("rules", top.get("rules", {}))
+        service = self.checked("service", top.get("service", {}))
+        snaps = self.checked("snapshots", top.get("snapshots", {}))
+        watches = tuple(self.watch(i, w) for i, w in enumerate(top.get("watch", [])))
+        if not watches:
+            raise self.fail("", "watch", "nothing to watch; add a [[watch]] table with "
+                            'path = "workbooks" (a folder) or the path of a workbook')
+        for key in ("debounce", "poll", "retry_max"):
+            if service.get(key, 0) < 0:
+                raise self.fail("service", key, "must not be negative")
+        try:
+            thresholds = StatusThresholds(
+                rules.get("new_days", StatusThresholds.new_days),
+                rules.get("paused_days", StatusThresholds.paused_days),
+                rules.get("churned_days", StatusThresholds.churned_days))
+        except ValueError as e:
+            raise self.fail("rules", "new_days", str(e)) from None
+        try:
+            retention = Retention(snaps.get("keep_daily", 7), snaps.get("keep_weekly", 4),
+                                  snaps.get("keep_monthly", 12))
+        except ValueError as e:
+            raise self.fail("snapshots", "keep_daily", str(e)) from None
+        auto_merge = rules.get("auto_merge", "none")
+        if auto_merge not in ("none", "certain"):
+            raise self.fail("rules", "auto_merge", f'must be "none" or "certain", not {auto_merge!r}')
+        return ServiceConfig(
+            source=self.path,
+            data=self.resolve(top["data"]) if "data" in top else self.base / DATA_FOLDER,
+            watches=watches,
+            region=self.region("rules", rules.get("region")),
+            date_order=self.date_order("rules", rules.get("date_order", "auto")),
+            thresholds=thresholds, auto_merge=auto_merge,
+            debounce=float(service.get("debounce", 0.3)), poll=float(service.get("poll", 0)),
+            retry_max=float(service.get("retry_max", 300)),
+            snapshot_at=self.time(snaps.get("at", dt.time(2, 0))), retention=retention)
+
+    def watch(self, index: int, table: Any) -> Watch:
+        if not isinstance(table, dict):
+            raise self.fail("", "watch", "must be an array of tables: [[watch]] then path = …")
+        self.checked("watch", table, index)
+        if "path" not in table:
+            raise self.fail("watch", "path", "is missing: the folder or workbook to watch", index)
+        template = table.get("template")
+        if template is not None and template not in BUILTIN:
+            raise self.fail("watch", "template", f"{template!r} is not a template; use one of "
+                            + ", ".join(BUILTIN), index)
+        region = table.get("region")
+        return Watch(self.resolve(table["path"]), template, table.get("sheet"),
+                     self.region("watch", region, index) if region else None,
+                     self.date_order("watch", table["date_order"], index)
+                     if "date_order" in table else None)
+
+    def resolve(self, text: str) -> Path:
+        return (self.base / Path(text).expanduser()).resolve()
+
+    def region(self, section: str, value: str | None, index: int | None = None) -> str | None:
+        if value is None:
+            return None
+        if value.upper() not in phonenumbers.SUPPORTED_REGIONS:
+            raise self.fail(section, "region", f"{value!r} is not a country code phonenumbers "
+                            "knows; use two letters such as CN, GB or US", index)
+        return value.upper()
+
+    def date_order(self, section: str, value: str, index: int | None = None) -> str:
+        if value not in DATE_ORDERS:
+            raise self.fail(section, "date_order", f"must be one of {', '.join(DATE_ORDERS)}, "
+                            f"not {value!r}", index)
+        return value
+
+    def time(self, value: str | dt.time) -> dt.time:
+        if isinstance(value, dt.time):
+            return value
+        try:
+            return dt.time.fromisoformat(value)
+        except ValueError:
+            raise self.fail("snapshots", "at", f'must be a time of day like "02:00", not '
+                            f"{value!r}") from None

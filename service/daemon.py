@@ -1,0 +1,318 @@
+"""`sheetkeeper run`: the service that keeps watched workbooks clean while people work.
+
+One thread (this one) owns all state and runs every cycle; watchdog's thread only queues paths
+and wakes it. So two cycles never touch one workbook at once, nothing needs a lock, and the rule
+evaluator (which forks only in a single-threaded process) simply runs here.
+
+For each workbook: file events are debounced (a save is several events); a workbook open in
+Excel or LibreOffice is left until its lock file goes; a file still being written is given time;
+the bytes sheetkeeper itself left are recognised (inode, size, mtime) and not looked at again, so
+its own writes cause no cycle. A cycle that writes is followed at once by another until one
+writes nothing (merges and new IDs can leave work for a second pass). Errors are per workbook:
+logged, retried with backoff, never stopping the others.
+
+Nightly (and at start, if the newest snapshot is over a day old): a forced cycle, which moves
+statuses on with the date, then a snapshot and pruning by the retention rules.
+
+Shutdown (SIGINT, SIGTERM): the cycle in flight finishes, then the service exits 0. A second
+signal abandons it; the writer's atomic replace and the audit log's pending batches mean that
+leaves the workbook and the log exactly as before, never half-written.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import queue
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+from typing import IO, Callable
+
+from audit.snapshots import SnapshotStore
+from sheet_templates import builtin
+from sync.backup import file_identity, take_snapshot
+from sync.cycle import ApplyResult, apply_workbook
+from sync.errors import SheetkeeperError
+from sync.plan import RuleSettings
+from sync.xlsx_write import WorkbookBusy, WorkbookChanged, lock_files
+
+from .config import ServiceConfig, Watch
+from .schedule import LOCKED_RECHECK, Schedule, WorkbookState, next_nightly, snapshot_overdue
+from .status import hold_lock, utc_now, write_status
+from .watch import WorkbookEvents, is_workbook_name, start_observer, workbooks_in
+
+CONVERGE = 3   # cycles in a row on one workbook before leaving the rest to the next event
+
+
+class EventLog:
+    """One line per event: `TIME EVENT key=value …` for people, or one JSON object a line."""
+
+    def __init__(self, stream: IO[str] = sys.stderr, fmt: str = "text"):
+        self.stream, self.fmt = stream, fmt
+
+    def __call__(self, event: str, **fields: object) -> None:
+        at = utc_now()
+        if self.fmt == "json":
+            line = json.dumps({"at": at, "event": event, **fields}, ensure_ascii=False,
+                              default=str)
+        else:
+            parts = [f"{k}={_quoted(v)}" for k, v in fields.items() if v is not None]
+            line = " ".join([at, event, *parts])
+        self.stream.write(line + "\n")
+        self.stream.flush()
+
+
+def _quoted(value: object) -> str:
+    text = str(value)
+    return json.dumps(text, ensure_ascii=False) if (" " in text or not text) else text
+
+
+class Service:
+    def __init__(self, config: ServiceConfig, log: EventLog | None = None,
+                 monotonic: Callable[[], float] = time.monotonic,
+                 now: Callable[[], dt.datetime] = lambda: dt.datetime.now().astimezone()):
+        self.config, self.log = config, log or EventLog()
+        self.monotonic, self.now = monotonic, now
+        self.schedule = Schedule(config.debounce, config.retry_max)
+        self.events: queue.SimpleQueue[Path] = queue.SimpleQueue()
+        self.wake = threading.Event()
+        self.stopping = threading.Event()
+        self.started = utc_now()
+        self.next_night: dt.datetime | None = None
+
+    # -- control ---------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.wake.set()
+
+    def run(self) -> None:
+        lock = hold_lock(self.config.data)
+        try:
+            for path in self._discover():
+                self.schedule.add(path, self.monotonic())
+            self._catch_up()
+            observer = start_observer(self._folders(), WorkbookEvents(self._wanted, self._notify),
+                                      self.config.poll)
+            try:
+                self.next_night = next_nightly(self.now(), self.config.snapshot_at)
+                self.log("start", pid=os.getpid(), data=self.config.data,
+                         watching=",".join(str(w.path) for w in self.config.watches),
+                         workbooks=len(self.schedule.books), nightly=self.next_night.isoformat(),
+                         config=self.config.source or "embedded default")
+                self._write_status()
+                self._loop()
+            finally:
+                observer.stop()
+                observer.join(timeout=5)
+                self.log("stop", reason="signal")
+                self._write_status()
+        finally:
+            lock.close()
+
+    def _loop(self) -> None:
+        while not self.stopping.is_set():
+            self.wake.wait(self._timeout())
+            self.wake.clear()
+            self._take_events()
+            if self.next_night and self.now() >= self.next_night:
+                self._nightly("nightly")
+                self.next_night = next_nightly(self.now(), self.config.snapshot_at)
+            for state in self.schedule.due(self.monotonic()):
+                if self.stopping.is_set():
+                    break
+                try:
+                    self._look_at(state)
+                except FileNotFoundError:
+                    self.events.put(state.path)   # gone meanwhile: the next look drops it
+                    self.schedule.touched(state.path, self.monotonic(), force=True)
+                except Exception as e:            # the last guard: log, back off, go on
+                    traceback.print_exc(file=sys.stderr)
+                    self.log("error", workbook=state.path, error=f"{type(e).__name__}: {e}",
+                             retry_in_s=round(self.schedule.failed(state.path,
+                                                                   self.monotonic()), 1))
+                self._take_events()
+
+    def _timeout(self) -> float:
+        waits = [3600.0]
+        due = self.schedule.next_due()
+        if due is not None:
+            waits.append(due - self.monotonic())
+        if self.next_night is not None:
+            waits.append((self.next_night - self.now()).total_seconds())
+        return max(0.0, min(waits))
+
+    # -- what to watch ---------------------------------------------------------------------
+
+    def _folders(self) -> list[Path]:
+        return [w.path if w.path.is_dir() else w.path.parent for w in self.config.watches]
+
+    def _discover(self) -> list[Path]:
+        found = []
+        for w in self.config.watches:
+            if w.path.is_dir():
+                found += workbooks_in(w.path)
+            elif w.path.is_file():
+                found.append(w.path)
+            else:
+                self.log("warning", watch=w.path, problem="no such file or folder yet; it is "
+                         "picked up when it appears" if not w.path.suffix else
+                         "no such workbook yet; it is picked up when it appears")
+        return found
+
+    def _wanted(self, path: Path) -> bool:
+        return (is_workbook_name(path.name) and self.config.watch_for(path) is not None
+                and self.config.data not in path.parents)
+
+    def _notify(self, path: Path) -> None:   # watchdog's thread
+        self.events.put(path)
+        self.wake.set()
+
+    def _take_events(self) -> None:
+        while True:
+            try:
+                path = self.events.get_nowait()
+            except queue.Empty:
+                return
+            if path not in self.schedule.books:
+                if not path.exists():
+                    continue
+                self.schedule.add(path, self.monotonic())
+                self.log("added", workbook=path)
+            else:
+                self.schedule.touched(path, self.monotonic())
+
+    # -- nightly ---------------------------------------------------------------------------
+
+    def _catch_up(self) -> None:
+        now = self.now()
+        with SnapshotStore(self.config.data) as store:
+            for state in self.schedule.books.values():
+                last = store.last(state.path)
+                if snapshot_overdue(last.taken if last else None, now):
+                    state.snapshot = "catch-up"
+
+    def _nightly(self, reason: str) -> None:
+        self.log("nightly", workbooks=len(self.schedule.books))
+        for state in self.schedule.books.values():
+            state.snapshot = reason
+            self.schedule.touched(state.path, self.monotonic(), force=True)
+
+    # -- one workbook ----------------------------------------------------------------------
+
+    def _look_at(self, state: WorkbookState) -> None:
+        path, mono = state.path, self.monotonic()
+        if not path.exists():
+            self.schedule.drop(path)
+            self.log("removed", workbook=path)
+            self._write_status()
+            return
+        locks = lock_files(path)
+        if locks:
+            if state.snapshot:
+                self._snapshot(state)
+            if state.report.get("outcome") != "waiting":
+                self.log("waiting", workbook=path, lock=locks[0].name,
+                         reason="open in a spreadsheet program; sheetkeeper writes once it "
+                                "is closed")
+            state.report.update(outcome="waiting", error=f"open elsewhere ({locks[0].name})")
+            self.schedule.later(path, mono + LOCKED_RECHECK)
+            self._write_status()
+            return
+        age = self.now().timestamp() - os.stat(path).st_mtime
+        if 0 <= age < self.config.debounce:
+            self.schedule.later(path, mono + self.config.debounce - age)   # still being saved
+            return
+        if file_identity(path) == state.own and not state.forced and not state.snapshot:
+            self.schedule.succeeded(path)   # the bytes sheetkeeper itself left
+            return
+        self._cycle(state)
+        if state.snapshot and not state.failures:
+            self._snapshot(state)
+        self._write_status()
+
+    def _cycle(self, state: WorkbookState) -> None:
+        path, start = state.path, time.perf_counter()
+        watch = self.config.watch_for(path) or Watch(path)
+        try:
+            results = self._converge(path, watch)
+        except WorkbookBusy as e:
+            state.report.update(outcome="waiting", error=str(e))
+            self.schedule.later(path, self.monotonic() + LOCKED_RECHECK)
+            self.log("waiting", workbook=path, reason=str(e))
+            return
+        except WorkbookChanged:
+            self.schedule.touched(path, self.monotonic(), force=True)
+            return
+        except Exception as e:   # one workbook's trouble never stops the others
+            wait = self.schedule.failed(path, self.monotonic())
+            message = str(e) if isinstance(e, SheetkeeperError) else \
+                f"{type(e).__name__}: {e} (a bug in sheetkeeper; please report it)"
+            if not isinstance(e, SheetkeeperError):
+                traceback.print_exc(file=sys.stderr)
+            state.report.update(last_cycle=utc_now(), outcome="error", error=message,
+                                failures=state.failures)
+            self.log("error", workbook=path, error=message, retry_in_s=round(wait, 1),
+                     failures=state.failures)
+            return
+        last = results[-1]
+        state.own = file_identity(path)
+        self.schedule.succeeded(path)
+        written = sum(r.written for r in results)
+        batches = [b for r in results for b in (*r.merges, r.batch) if b]
+        state.report = {"last_cycle": utc_now(), "outcome": "wrote" if written else "clean"
+                        if last.plan.clean else "nothing to write",
+                        "changes": written, "findings": len(last.plan.findings),
+                        "review_pairs": len(last.plan.duplicates), "batches": batches}
+        self.log("cycle", workbook=path, changes=written, findings=len(last.plan.findings),
+                 duplicates=len(last.plan.duplicates),
+                 person_edits=sum(1 for r in results if r.person_batch) or None,
+                 batch=",".join(batches) or None, notes="; ".join(last.notes) or None,
+                 ms=round((time.perf_counter() - start) * 1000))
+
+    def _converge(self, path: Path, watch: Watch) -> list[ApplyResult]:
+        c = self.config
+        settings = RuleSettings(today=self.now().date(), phone_region=watch.region or c.region,
+                                date_order=watch.date_order or c.date_order,
+                                thresholds=c.thresholds)
+        templates = [builtin(watch.template)] if watch.template else None
+        results: list[ApplyResult] = []
+        for _ in range(CONVERGE):
+            result = apply_workbook(path, settings, c.data, templates=templates,
+                                    sheet=watch.sheet, auto_merge=c.auto_merge)
+            results.append(result)
+            if not (result.batch or result.merges):
+                break
+        return results
+
+    def _snapshot(self, state: WorkbookState) -> None:
+        reason, state.snapshot = state.snapshot, None
+        watch = self.config.watch_for(state.path) or Watch(state.path)
+        start = time.perf_counter()
+        try:
+            snap = take_snapshot(state.path, self.config.data, reason,
+                                 [builtin(watch.template)] if watch.template else None)
+            with SnapshotStore(self.config.data) as store:
+                gone = [s for s, kept in store.retention(state.path, self.config.retention)
+                        if kept is None]
+                for s in gone:
+                    store.remove(s)
+        except Exception as e:
+            self.log("error", workbook=state.path, error=f"snapshot not taken: {e}")
+            return
+        self.log("snapshot", workbook=state.path, id=snap.id, reason=reason, rows=snap.rows,
+                 pruned=len(gone), ms=round((time.perf_counter() - start) * 1000))
+
+    def _write_status(self) -> None:
+        try:
+            write_status(self.config.data, {
+                "pid": os.getpid(), "started": self.started, "updated": utc_now(),
+                "config": str(self.config.source or "embedded default"),
+                "next_nightly": self.next_night.isoformat() if self.next_night else None,
+                "workbooks": {str(p): s.report for p, s in self.schedule.books.items()}})
+        except OSError as e:
+            self.log("warning", problem=f"status file not written: {e}")
+

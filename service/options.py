@@ -1,0 +1,114 @@
+"""Command-line options several commands share, and how they meet `sheetkeeper.toml`.
+
+An option given on the command line wins; else the config's value for that workbook (its
+[[watch]] entry, then [rules]); else the built-in default. So `sheetkeeper apply` by hand judges
+a watched workbook exactly as the running service does.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from pathlib import Path
+
+import phonenumbers
+
+from rules.dates import DATE_ORDERS
+from rules.status import StatusThresholds
+from sheet_templates import BUILTIN
+from sync.cycle import DATA_FOLDER, default_data_folder
+from sync.errors import SheetkeeperError
+from sync.plan import RuleSettings
+
+from . import config as service_config
+from .config import ServiceConfig, Watch
+
+DATA_HELP = ("the data folder (audit log, state, snapshots); default: the config's, else "
+             ".sheetkeeper beside the workbook")
+CONFIG_HELP = "the service's config file (default: ./sheetkeeper.toml, else the embedded default)"
+
+
+def date_arg(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-23") from None
+
+
+def region_arg(text: str) -> str:
+    region = text.upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a region phonenumbers knows; use a two-letter country code "
+            "such as CN, GB or US")
+    return region
+
+
+def report_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--report", choices=("text", "json"), default="text",
+                        help="text for people (default) or one JSON object for scripts")
+    parser.add_argument("--limit", type=int, default=50,
+                        help="rows shown per section in text output; 0 for all (default: 50)")
+
+
+def config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, help=CONFIG_HELP)
+
+
+def rule_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--template", choices=BUILTIN,
+                        help="the template the sheet follows (default: recognised from headers)")
+    parser.add_argument("--sheet", help="the sheet holding the list (default: recognised)")
+    parser.add_argument("--region", type=region_arg,
+                        help="country for phone numbers typed without +country code (CN, GB, …);"
+                             " default: the config's, else CN for Chinese headers, none otherwise")
+    parser.add_argument("--date-order", choices=DATE_ORDERS,
+                        help="how to read 03/05/2024: dmy, mdy, or auto (flag it when unclear);"
+                             " default: the config's, else auto")
+    parser.add_argument("--today", type=date_arg, default=None,
+                        help="compute statuses as of this date (default: today)")
+    t = StatusThresholds()
+    parser.add_argument("--new-days", type=int,
+                        help=f"days a row stays New (default: the config's, else {t.new_days})")
+    parser.add_argument("--paused-days", type=int,
+                        help="days without contact before Paused (default: the config's, "
+                             f"else {t.paused_days})")
+    parser.add_argument("--churned-days", type=int,
+                        help="days without contact before Churned (default: the config's, "
+                             f"else {t.churned_days})")
+    config_option(parser)
+
+
+def config_of(args: argparse.Namespace) -> ServiceConfig:
+    return service_config.find(getattr(args, "config", None))
+
+
+def settings(args: argparse.Namespace, workbook: Path | None) -> RuleSettings:
+    config = config_of(args)
+    watch = (config.watch_for(workbook) if workbook else None) or Watch(Path("."))
+    base = config.thresholds
+    try:
+        thresholds = StatusThresholds(
+            args.new_days if args.new_days is not None else base.new_days,
+            args.paused_days if args.paused_days is not None else base.paused_days,
+            args.churned_days if args.churned_days is not None else base.churned_days)
+    except ValueError as e:
+        raise SheetkeeperError(str(e)) from None
+    return RuleSettings(today=args.today or dt.date.today(),
+                        phone_region=args.region or watch.region or config.region,
+                        date_order=args.date_order or watch.date_order or config.date_order,
+                        thresholds=thresholds)
+
+
+def data_folder(args: argparse.Namespace, workbook: Path | None) -> Path:
+    if getattr(args, "data", None):
+        return args.data
+    config = config_of(args)
+    if workbook is not None:
+        return config.data if config.watch_for(workbook) else default_data_folder(workbook)
+    if config.source is not None or config.data.is_dir():
+        return config.data
+    if Path(DATA_FOLDER).is_dir():
+        return Path(DATA_FOLDER)
+    raise SheetkeeperError("no data folder here (.sheetkeeper or workbooks/.sheetkeeper); name "
+                           "the workbook, pass --data, or run from the folder with "
+                           "sheetkeeper.toml")

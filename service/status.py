@@ -1,0 +1,126 @@
+"""The service's status file, and `sheetkeeper status`, which reads it from another terminal.
+
+`run` rewrites `<data>/service-status.json` (atomically, 0600) after every cycle: its pid, when it
+started, and per workbook the last cycle, its outcome, pending review pairs, open findings and
+the last snapshot. `run` also holds an exclusive lock on `<data>/service.lock` for as long as it
+runs, which is how `status` tells a running service from one that stopped (or was killed) and
+how a second `run` on the same data folder is refused.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import IO, Any
+
+from audit.snapshots import SnapshotStore
+from sync.errors import SheetkeeperError
+
+STATUS = "service-status.json"
+LOCK = "service.lock"
+
+
+class AlreadyRunning(SheetkeeperError):
+    pass
+
+
+def hold_lock(data: Path) -> IO:
+    """Take the service lock on `data`; keep the returned file open while running."""
+    data.mkdir(parents=True, exist_ok=True, mode=0o700)
+    handle = open(os.open(data / LOCK, os.O_RDWR | os.O_CREAT, 0o600), "r+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        pid = handle.read().strip() or "?"
+        handle.close()
+        raise AlreadyRunning(f"another `sheetkeeper run` (pid {pid}) is already looking after "
+                             f"{data}; stop it first, or give this one another data folder"
+                             ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle
+
+
+def is_running(data: Path) -> bool:
+    try:
+        handle = open(data / LOCK, "a+")
+    except OSError:
+        return False
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
+
+
+def write_status(data: Path, status: dict[str, Any]) -> None:
+    fd, tmp = tempfile.mkstemp(dir=data, prefix=".status.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(status, f, ensure_ascii=False, indent=1, default=str)
+        os.replace(tmp, data / STATUS)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_status(data: Path) -> dict[str, Any]:
+    """What the service last wrote, with `running` and each workbook's last snapshot from the
+    manifest (which `snapshot` from the CLI may have added since)."""
+    try:
+        status = json.loads((data / STATUS).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        status = {"workbooks": {}}
+    except (OSError, ValueError) as e:
+        raise SheetkeeperError(f"{data / STATUS} cannot be read ({e}); it is rewritten on the "
+                               "service's next cycle") from None
+    status["running"] = is_running(data)
+    if (data / "snapshots" / "manifest.sqlite3").exists():
+        with SnapshotStore(data) as store:
+            for workbook in store.workbooks():
+                last = store.last(workbook)
+                entry = status["workbooks"].setdefault(str(workbook), {})
+                entry["last_snapshot"] = {"id": last.id, "taken": last.taken.isoformat(),
+                                          "reason": last.reason}
+    return status
+
+
+def render(status: dict[str, Any], data: Path) -> str:
+    lines = []
+    if status["running"]:
+        lines.append(f"sheetkeeper is running (pid {status.get('pid')}, since "
+                     f"{status.get('started')}), data in {data}")
+    elif status.get("pid"):
+        lines.append(f"sheetkeeper is NOT running (it last wrote its status at "
+                     f"{status.get('updated')}); start it with `sheetkeeper run`")
+    else:
+        lines.append(f"no sheetkeeper service has run with the data folder {data}; start one "
+                     "with `sheetkeeper run`")
+    if status.get("next_nightly"):
+        lines.append(f"next nightly run: {status['next_nightly']}")
+    for path, w in sorted(status["workbooks"].items()):
+        lines.append("")
+        lines.append(path)
+        if "last_cycle" in w:
+            outcome = w.get("outcome", "?")
+            lines.append(f"  last cycle     {w['last_cycle']}  {outcome}"
+                         + (f" ({w['error']})" if w.get("error") else ""))
+            if "findings" in w:
+                lines.append(f"  open findings  {w['findings']}")
+                lines.append(f"  review pairs   {w.get('review_pairs', 0)} pending")
+        snap = w.get("last_snapshot")
+        lines.append(f"  last snapshot  {snap['taken']} ({snap['reason']}, {snap['id']})"
+                     if snap else "  last snapshot  none yet")
+    return "\n".join(lines) + "\n"
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
