@@ -15,12 +15,12 @@ import datetime as dt
 import hashlib
 import os
 import sqlite3
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 from sync.errors import SheetkeeperError
+from sync.private_file import write_private
 
 from .retention import Dated, Kept, Retention, prune
 
@@ -206,14 +206,8 @@ class SnapshotStore:
 
 
 def _write_private(target: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".snapshot.")
     try:
-        with os.fdopen(fd, "wb") as f:   # mkstemp creates it 0600
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
+        write_private(target, data)
     except OSError as e:
-        Path(tmp).unlink(missing_ok=True)
         raise SnapshotError(f"could not write the snapshot {target} ({e.strerror}); "
                             "nothing was kept") from None

@@ -12,12 +12,12 @@ import datetime as dt
 import fcntl
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import IO, Any
 
 from audit.snapshots import SnapshotStore
 from sync.errors import SheetkeeperError
+from sync.private_file import write_private
 
 STATUS = "service-status.json"
 LOCK = "service.lock"
@@ -62,14 +62,8 @@ def is_running(data: Path) -> bool:
 
 
 def write_status(data: Path, status: dict[str, Any]) -> None:
-    fd, tmp = tempfile.mkstemp(dir=data, prefix=".status.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(status, f, ensure_ascii=False, indent=1, default=str)
-        os.replace(tmp, data / STATUS)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_private(data / STATUS, json.dumps(status, ensure_ascii=False, indent=1,
+                                            default=str).encode())
 
 
 def read_status(data: Path) -> dict[str, Any]:

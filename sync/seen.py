@@ -8,14 +8,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
 from audit.log import ChangeRecord, dump_values, encode_value, load_values
 
+from .private_file import write_private
 from .table import SheetTable
 
 Rows = dict[str, dict[str, Any]]   # row ID -> header -> value
@@ -66,17 +65,7 @@ class SeenStore:
                                "flagged": seen.flagged, "judged_by": seen.judged_by,
                                "digest": seen.digest, "day": seen.day,
                                "findings": seen.findings, "duplicates": seen.duplicates})
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".seen.")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(payload)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        write_private(path, payload.encode("utf-8"))
 
 
 def rows_by_id(table: SheetTable, values: list[list[Any]], ids: list[str | None]) -> Rows:

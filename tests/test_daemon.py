@@ -8,7 +8,6 @@ import shutil
 import signal
 import time
 
-import openpyxl
 import pytest
 
 from audit.log import AuditLog

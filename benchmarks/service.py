@@ -1,0 +1,171 @@
+"""`python -m benchmarks.service`: the running service, measured from outside.
+
+- latency: the real `sheetkeeper run` watching a list in use; a person's save (an atomic
+  rename, as LibreOffice saves) puts a phone typed as "0xx xxxx xxxx" in one row; the time until
+  the service's log says that cycle wrote it back. Median and p95 over N edits per size.
+- idle CPU: the service watching 20 settled workbooks, nobody editing: its CPU time over a
+  quiet window, as a share of one core.
+- snapshot: `sheetkeeper snapshot` on the largest list, as a command (start-up included).
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from sheet_templates import builtin
+from sync.xlsx_write import CellWrite, write_cells
+
+from .__main__ import DATA, timed_subprocess
+from .generate import mostly_clean_rows, write_rows
+
+TARGETS = {"latency_median": 2.0, "idle_cpu_pct": 1.0}
+CONFIG = '[rules]\nregion = "GB"\n[[watch]]\npath = "workbooks"\ntemplate = "crm"\n'
+
+
+def in_use(rows: int) -> Path:
+    source = DATA / f"in-use-clean-{rows}.xlsx"
+    if not source.exists():
+        print(f"  generating {source.name} …", file=sys.stderr)
+        write_rows(source, mostly_clean_rows(rows, mess=0.0))
+    return source
+
+
+class Running:
+    """`sheetkeeper run` in `folder`, its JSON log read as it grows."""
+
+    def __init__(self, folder: Path):
+        (folder / "sheetkeeper.toml").write_text(CONFIG)
+        self.log = folder / "run.log"
+        self.handle = open(self.log, "wb")
+        self.proc = subprocess.Popen([sys.executable, "-m", "service", "run", "--log-format",
+                                      "json"], cwd=folder, stdout=self.handle,
+                                     stderr=self.handle,
+                                     env={**os.environ, "PYTHONPATH": str(Path.cwd())})
+
+    def events(self, kind: str) -> list[dict]:
+        out = []
+        for line in self.log.read_text().splitlines():
+            try:
+                e = json.loads(line)
+            except ValueError:
+                continue
+            if e.get("event") == kind:
+                out.append(e)
+        return out
+
+    def wait(self, check, timeout: float = 600, poll: float = 0.005):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if check():
+                return
+            if self.proc.poll() is not None:
+                raise SystemExit(f"the service exited:\n{self.log.read_text()}")
+            time.sleep(poll)
+        raise SystemExit(f"timed out:\n{self.log.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(120)
+        self.handle.close()
+
+
+def latency(rows: int, edits: int) -> dict:
+    phone = [c.key for c in builtin("crm").columns].index("phone")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        book = folder / "workbooks" / "customers.xlsx"
+        book.parent.mkdir()
+        shutil.copy(in_use(rows), book)
+        service = Running(folder)
+        try:
+            service.wait(lambda: service.events("snapshot"))      # first cycle and catch-up
+            waits = []
+            for n in range(edits):
+                cycles = len(service.events("cycle"))
+                row = 2 + (n * 7919) % rows
+                write_cells(book, {"Customers": [CellWrite(row, phone, f"020 7946 {n:04d}")]},
+                            hashlib.sha256(book.read_bytes()).hexdigest())
+                saved = time.monotonic()
+                service.wait(lambda: len(service.events("cycle")) > cycles)
+                waits.append(time.monotonic() - saved)
+                assert service.events("cycle")[-1]["changes"] >= 1
+        finally:
+            service.stop()
+    waits.sort()
+    return {"rows": rows, "edits": edits, "median": statistics.median(waits),
+            "p95": waits[min(len(waits) - 1, int(round(0.95 * len(waits))) - 1)]}
+
+
+def idle_cpu(workbooks: int, quiet: float) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "workbooks").mkdir()
+        for n in range(workbooks):
+            shutil.copy(in_use(1000), folder / "workbooks" / f"list-{n:02d}.xlsx")
+        service = Running(folder)
+        try:
+            service.wait(lambda: len(service.events("snapshot")) >= workbooks)
+            time.sleep(2)
+            before = _cpu_seconds(service.proc.pid)
+            time.sleep(quiet)
+            used = _cpu_seconds(service.proc.pid) - before
+        finally:
+            service.stop()
+    return 100 * used / quiet
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def snapshot_time(rows: int) -> tuple[float, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        book = Path(tmp) / "customers.xlsx"
+        shutil.copy(in_use(rows), book)
+        return timed_subprocess([sys.executable, "-m", "service", "snapshot", str(book)])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.service", description=__doc__)
+    parser.add_argument("--sizes", default="1000,100000")
+    parser.add_argument("--edits", default="50,50",
+                        help="edits per size, in the order of --sizes (default 50 each)")
+    parser.add_argument("--quiet", type=float, default=30.0,
+                        help="seconds of idle to measure CPU over (default 30)")
+    parser.add_argument("--no-openpyxl", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--repeats", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    sizes = [int(n) for n in args.sizes.split(",")]
+    counts = [int(n) for n in args.edits.split(",")]
+    counts += counts[-1:] * (len(sizes) - len(counts))
+    rows = [latency(n, e) for n, e in zip(sizes, counts)]
+    cpu = idle_cpu(20, args.quiet)
+    snap_wall, snap_peak = snapshot_time(max(sizes))
+
+    header = f"{'rows':>8} {'edits':>6} {'edit → written back, median s':>30} {'p95 s':>7}"
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        print(f"{r['rows']:>8,} {r['edits']:>6} {r['median']:>30.2f} {r['p95']:>7.2f}")
+    print(f"\nidle CPU watching 20 workbooks over {args.quiet:.0f} s: {cpu:.2f}% of a core")
+    print(f"snapshot of {max(sizes):,} rows (the command, start-up included): {snap_wall:.2f} s, "
+          f"peak {snap_peak:.0f} MiB")
+    verdict = lambda ok: "met" if ok else "MISSED"  # noqa: E731
+    small = rows[0]
+    print(f"\ntargets: median ≤ {TARGETS['latency_median']} s at {small['rows']:,} rows "
+          f"({verdict(small['median'] <= TARGETS['latency_median'])}), idle CPU < "
+          f"{TARGETS['idle_cpu_pct']}% ({verdict(cpu < TARGETS['idle_cpu_pct'])})")
+
+
+if __name__ == "__main__":
+    main()
