@@ -51,7 +51,9 @@ def prune(snapshots: Iterable[Dated], policy: Retention,
           tz: dt.tzinfo | None = None) -> dict[Hashable, Kept | None]:
     """For each snapshot, why it is kept, or None when it would be pruned. Periods are
     calendar days, ISO weeks and months in `tz` (default: the machine's local time)."""
-    newest_first = sorted(snapshots, key=lambda s: s.taken, reverse=True)
+    # Equal times (two snapshots in one tick): the later in `snapshots` counts as the newer.
+    newest_first = [s for _, s in sorted(enumerate(snapshots), key=lambda p: (p[1].taken, p[0]),
+                                         reverse=True)]
     decision: dict[Hashable, Kept | None] = {s.key: None for s in newest_first}
     pinned = [s for s in newest_first if s.pinned]
     for n, s in enumerate(pinned, start=1):

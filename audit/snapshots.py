@@ -113,7 +113,7 @@ class SnapshotStore:
         try:
             self.db.execute("INSERT INTO snapshots VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                             (snap.id, str(workbook), str(target.relative_to(self.folder)),
-                             taken.isoformat(timespec="seconds"), snap.sha256, snap.size, rows,
+                             taken.isoformat(timespec="microseconds"), snap.sha256, snap.size, rows,
                              after_batch, reason, 0))
         except sqlite3.Error as e:
             target.unlink(missing_ok=True)
@@ -126,10 +126,10 @@ class SnapshotStore:
     def list(self, workbook: Path | None = None) -> list[Snapshot]:
         """Oldest first."""
         if workbook is None:
-            rows = self.db.execute("SELECT * FROM snapshots ORDER BY taken, id")
+            rows = self.db.execute("SELECT * FROM snapshots ORDER BY taken, rowid")
         else:
             rows = self.db.execute("SELECT * FROM snapshots WHERE workbook = ? "
-                                   "ORDER BY taken, id", (str(Path(workbook).resolve()),))
+                                   "ORDER BY taken, rowid", (str(Path(workbook).resolve()),))
         return [self._snapshot(r) for r in rows.fetchall()]
 
     def last(self, workbook: Path) -> Snapshot | None:
