@@ -90,6 +90,11 @@ class Service:
         self.wake.set()
 
     def run(self) -> None:
+        missing = [f for f in self._folders() if not f.is_dir()]
+        if missing:
+            raise SheetkeeperError(f"the folder {missing[0]} does not exist, so there is nothing "
+                                   "there to watch; create it, or fix the [[watch]] path in "
+                                   f"{self.config.source or 'the config'}")
         lock = hold_lock(self.config.data)
         try:
             for path in self._discover():

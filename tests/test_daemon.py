@@ -184,3 +184,10 @@ def test_a_signal_during_a_cycle_exits_0_without_a_partial_write(folder, signals
     with AuditLog(folder / "data" / "audit.sqlite3") as log:
         pending = log.db.execute("SELECT count(*) FROM batches WHERE status = 'pending'")
         assert pending.fetchone()[0] == 0
+
+
+def test_a_watched_folder_that_does_not_exist_is_a_clear_error(tmp_path):
+    (tmp_path / "sheetkeeper.toml").write_text('[[watch]]\npath = "nowhere"\n')
+    result = run_cli("run", "--config", str(tmp_path / "sheetkeeper.toml"), timeout=60)
+    assert result.returncode == 2
+    assert "nowhere does not exist" in result.stderr and "Traceback" not in result.stderr
