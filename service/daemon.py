@@ -153,7 +153,10 @@ class Service:
     # -- what to watch ---------------------------------------------------------------------
 
     def _folders(self) -> list[Path]:
-        return [w.path if w.path.is_dir() else w.path.parent for w in self.config.watches]
+        """The folders to observe: a watched folder, or the folder of a watched workbook
+        (which may not exist yet: it is picked up when it appears)."""
+        return [w.path.parent if is_workbook_name(w.path.name) and not w.path.is_dir()
+                else w.path for w in self.config.watches]
 
     def _discover(self) -> list[Path]:
         found = []
@@ -163,9 +166,8 @@ class Service:
             elif w.path.is_file():
                 found.append(w.path)
             else:
-                self.log("warning", watch=w.path, problem="no such file or folder yet; it is "
-                         "picked up when it appears" if not w.path.suffix else
-                         "no such workbook yet; it is picked up when it appears")
+                self.log("warning", watch=w.path,
+                         problem="no such workbook yet; it is picked up when it appears")
         return found
 
     def _wanted(self, path: Path) -> bool:
