@@ -1,0 +1,391 @@
+"""The emulator's HTTP face: the routes of Sheets v4 and Drive v3 that gspread and sheetkeeper use,
+over real HTTP on 127.0.0.1. Anything else gets 501 naming the request, never a silent success.
+Errors have Google's JSON shape: {"error": {"code", "message", "status"}}."""
+from __future__ import annotations
+
+import copy
+import json
+import random
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from . import state as st
+from .state import ApiError, State, bad_request
+
+Route = tuple[str, re.Pattern, Callable[..., tuple[int, Any]]]
+ROUTES: list[Route] = []
+
+
+def route(method: str, pattern: str):
+    def register(fn):
+        ROUTES.append((method, re.compile(f"^{pattern}$"), fn))
+        return fn
+    return register
+
+
+KEY = r"(?P<key>[A-Za-z0-9_-]+)"
+
+
+# -- Drive v3 ----------------------------------------------------------------------------------
+
+DRIVE_FIELDS = ("kind", "id", "name", "mimeType")
+
+
+def _drive_file(book: st.Spreadsheet, fields: str | None) -> dict:
+    full = {"kind": "drive#file", "id": book.id, "name": book.title,
+            "mimeType": st.SPREADSHEET_MIME, "createdTime": book.created,
+            "modifiedTime": book.modified, "version": str(book.version)}
+    wanted = [f.strip() for f in fields.split(",")] if fields else DRIVE_FIELDS
+    return {k: full[k] for k in wanted if k in full}
+
+
+@route("POST", r"/drive/v3/files")
+def drive_create(s: State, q: dict, body: dict) -> tuple[int, Any]:
+    if body.get("mimeType") != st.SPREADSHEET_MIME:
+        raise ApiError(501, "UNIMPLEMENTED", "the emulator creates only Google Sheets files")
+    return 200, _drive_file(s.create(body.get("name", "Untitled spreadsheet")), None)
+
+
+@route("GET", rf"/drive/v3/files/{KEY}")
+def drive_get(s: State, q: dict, body: dict, key: str) -> tuple[int, Any]:
+    return 200, _drive_file(s.get(key), q.get("fields", [None])[0])
+
+
+@route("DELETE", rf"/drive/v3/files/{KEY}")
+def drive_delete(s: State, q: dict, body: dict, key: str) -> tuple[int, Any]:
+    s.delete(key)
+    return 204, None
+
+
+# -- Sheets v4: spreadsheets -------------------------------------------------------------------
+
+@route("GET", rf"/v4/spreadsheets/{KEY}")
+def get_spreadsheet(s: State, q: dict, body: dict, key: str) -> tuple[int, Any]:
+    if q.get("includeGridData", ["false"])[0] == "true":
+        raise ApiError(501, "UNIMPLEMENTED", "the emulator does not implement includeGridData")
+    return 200, masked(s.get(key).metadata(), q.get("fields", [None])[0])
+
+
+def masked(obj: Any, fields: str | None) -> Any:
+    """A partial response (`fields=sheets.properties.title,properties`): only those paths;
+    objects on the way are kept, even empty."""
+    if not fields:
+        return obj
+    paths = [f.split(".") for f in _fields(fields)]
+
+    def keep(node: Any, wanted: list[list[str]]) -> Any:
+        if any(not p for p in wanted):
+            return node
+        if isinstance(node, list):
+            return [keep(item, wanted) for item in node]
+        if not isinstance(node, dict):
+            return node
+        out = {}
+        for name in dict.fromkeys(p[0] for p in wanted):
+            if name in node:
+                out[name] = keep(node[name], [p[1:] for p in wanted if p[0] == name])
+        return out
+    return keep(obj, paths)
+
+
+@route("POST", rf"/v4/spreadsheets/{KEY}:batchUpdate")
+def batch_update(s: State, q: dict, body: dict, key: str) -> tuple[int, Any]:
+    book = s.get(key)
+    saved = copy.deepcopy(book)
+    replies = []
+    try:
+        for request in body.get("requests", []):
+            (kind, args), = request.items()
+            handler = BATCH.get(kind)
+            if handler is None:
+                raise ApiError(501, "UNIMPLEMENTED",
+                               f"the emulator does not implement the batchUpdate request {kind}")
+            replies.append(handler(book, args))
+    except BaseException:
+        s.books[key] = saved          # a batch is applied whole or not at all
+        raise
+    s.touched(book)
+    return 200, {"spreadsheetId": key, "replies": replies}
+
+
+def _add_sheet(book: st.Spreadsheet, args: dict) -> dict:
+    props = args.get("properties", {})
+    title = props.get("title") or f"Sheet{len(book.sheets) + 1}"
+    if any(sh.title == title for sh in book.sheets):
+        raise bad_request(f'Invalid requests[0].addSheet: A sheet with the name "{title}" '
+                          "already exists. Please enter another name.")
+    grid = props.get("gridProperties", {})
+    sheet_id = props.get("sheetId", random.randrange(1, 2 ** 31 - 1))
+    index = min(props.get("index", len(book.sheets)), len(book.sheets))
+    sheet = st.Sheet(sheet_id, title, index, grid.get("rowCount", 1000),
+                     grid.get("columnCount", 26))
+    book.sheets.insert(index, sheet)
+    _renumber(book)
+    return {"addSheet": {"properties": sheet.properties()}}
+
+
+def _delete_sheet(book: st.Spreadsheet, args: dict) -> dict:
+    sheet = book.sheet_by_id(args["sheetId"])
+    if len(book.sheets) == 1:
+        raise bad_request("Invalid requests[0].deleteSheet: You can't remove all the sheets "
+                          "in a document.")
+    book.sheets.remove(sheet)
+    _renumber(book)
+    return {}
+
+
+def _fields(mask: str) -> list[str]:
+    """A field mask; Google takes `a.b` and `a/b` alike."""
+    return [f.strip().replace("/", ".") for f in mask.split(",") if f.strip()]
+
+
+def _set(target: dict, name: str, value: Any) -> None:
+    """Set, or remove when the value is the default: Google leaves defaults out (proto3)."""
+    value = _colours(value)
+    if value in (None, False, 0, "", {}):
+        target.pop(name, None)
+    else:
+        target[name] = value
+
+
+def _colours(value: Any) -> Any:
+    """Colours as Google keeps them: 8 bits a channel (0.5 is kept as 127/255), as float32,
+    channels that are 0 left out."""
+    import math
+    import struct
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            if k in ("red", "green", "blue", "alpha") and isinstance(v, (int, float)):
+                f32 = struct.unpack("f", struct.pack("f", math.ceil(v * 255 - 0.5) / 255))[0]
+                short = next(float(f"{f32:.{n}g}") for n in range(1, 10)
+                             if struct.unpack("f", struct.pack("f", float(f"{f32:.{n}g}")))[0]
+                             == f32)
+                if short:
+                    out[k] = int(short) if short.is_integer() else short
+            elif v is not None:
+                out[k] = _colours(v)
+        return out
+    return value
+
+
+def _update_sheet_properties(book: st.Spreadsheet, args: dict) -> dict:
+    props = args["properties"]
+    sheet = book.sheet_by_id(props.get("sheetId", 0))
+    for name in _fields(args["fields"]):
+        value = _dig(props, name)
+        if name == "title":
+            sheet.title = value
+        elif name == "index":
+            book.sheets.remove(sheet)
+            book.sheets.insert(min(value, len(book.sheets)), sheet)
+            _renumber(book)
+        elif name == "gridProperties.rowCount":
+            sheet.rows = value
+        elif name == "gridProperties.columnCount":
+            sheet.cols = value
+        elif name.startswith("gridProperties."):
+            _set(sheet.extra.setdefault("gridProperties", {}), name.split(".", 1)[1], value)
+        else:
+            if name == "hidden" and value and not any(
+                    not other.extra.get("hidden") for other in book.sheets if other is not sheet):
+                raise bad_request("Invalid requests[0].updateSheetProperties: You can't hide "
+                                  "all the sheets in a document.")
+            _set(sheet.extra, name, value)
+    return {}
+
+
+def _update_spreadsheet_properties(book: st.Spreadsheet, args: dict) -> dict:
+    for name in _fields(args["fields"]):
+        value = _dig(args["properties"], name)
+        if name == "title":
+            book.title = value
+        else:
+            book.properties[name] = value
+    return {}
+
+
+BATCH: dict[str, Callable[[st.Spreadsheet, dict], dict]] = {
+    "addSheet": _add_sheet, "deleteSheet": _delete_sheet,
+    "updateSheetProperties": _update_sheet_properties,
+    "updateSpreadsheetProperties": _update_spreadsheet_properties,
+}
+
+
+def _renumber(book: st.Spreadsheet) -> None:
+    for i, sheet in enumerate(book.sheets):
+        sheet.index = i
+
+
+def _dig(obj: dict, dotted: str) -> Any:
+    for part in dotted.split("."):
+        obj = obj.get(part) if isinstance(obj, dict) else None
+    return obj
+
+
+# -- Sheets v4: values -------------------------------------------------------------------------
+
+def _one(q: dict, name: str, default: str) -> str:
+    return q.get(name, [default])[0]
+
+
+def _value_range(book: st.Spreadsheet, text: str, q: dict) -> dict:
+    sheet, span = book.span(text)
+    major = _one(q, "majorDimension", "ROWS")
+    where, values = st.read(sheet, span, _one(q, "valueRenderOption", "FORMATTED_VALUE"), major)
+    out = {"range": where, "majorDimension": major}
+    if values:
+        out["values"] = values
+    return out
+
+
+@route("GET", rf"/v4/spreadsheets/{KEY}/values/(?P<rng>[^:]+)")
+def values_get(s: State, q: dict, body: dict, key: str, rng: str) -> tuple[int, Any]:
+    return 200, _value_range(s.get(key), unquote(rng), q)
+
+
+@route("GET", rf"/v4/spreadsheets/{KEY}/values:batchGet")
+def values_batch_get(s: State, q: dict, body: dict, key: str) -> tuple[int, Any]:
+    book = s.get(key)
+    return 200, {"spreadsheetId": key,
+                 "valueRanges": [_value_range(book, r, q) for r in q.get("ranges", [])]}
+
+
+def _input_option(option: str | None) -> str:
+    if option is None:
+        raise bad_request("'valueInputOption' is required but not specified")
+    if option not in ("RAW", "USER_ENTERED"):
+        raise bad_request(f"Invalid value at 'value_input_option' ({option})")
+    return option
+
+
+@route("PUT", rf"/v4/spreadsheets/{KEY}/values/(?P<rng>[^:]+)")
+def values_update(s: State, q: dict, body: dict, key: str, rng: str) -> tuple[int, Any]:
+    book = s.get(key)
+    option = _input_option(q.get("valueInputOption", [None])[0])
+    sheet, span = book.span(unquote(rng))
+    result = st.write(sheet, span, body.get("values", []), option,
+                      body.get("majorDimension", "ROWS"))
+    s.touched(book)
+    return 200, {"spreadsheetId": key, **result}
+
+
+@route("POST", rf"/v4/spreadsheets/{KEY}/values:batchUpdate")
+def values_batch_update(s: State, q: dict, body: dict, key: str) -> tuple[int, Any]:
+    book = s.get(key)
+    option = _input_option(body.get("valueInputOption"))
+    saved = copy.deepcopy(book)
+    responses = []
+    try:
+        for data in body.get("data", []):
+            sheet, span = book.span(data["range"])
+            responses.append({"spreadsheetId": key, **st.write(
+                sheet, span, data.get("values", []), option, data.get("majorDimension", "ROWS"))})
+    except BaseException:
+        s.books[key] = saved
+        raise
+    s.touched(book)
+    rows, cols = set(), set()
+    for r in responses:
+        if "updatedRange" in r:
+            title, span = r["updatedRange"].rsplit("!", 1)[0], book.span(r["updatedRange"])[1]
+            rows.update((title, n) for n in range(span.row0 or 0, span.row1 or
+                                                  (span.row0 or 0) + 1))
+            cols.update((title, n) for n in range(span.col0 or 0, span.col1 or
+                                                  (span.col0 or 0) + 1))
+    out = {"spreadsheetId": key, "totalUpdatedRows": len(rows),
+           "totalUpdatedColumns": len(cols),
+           "totalUpdatedCells": sum(r.get("updatedCells", 0) for r in responses),
+           "totalUpdatedSheets": len({r["updatedRange"].rsplit("!", 1)[0]
+                                      for r in responses if "updatedRange" in r}),
+           "responses": responses}
+    return 200, out
+
+
+@route("POST", rf"/v4/spreadsheets/{KEY}/values/(?P<rng>[^:]+):clear")
+def values_clear(s: State, q: dict, body: dict, key: str, rng: str) -> tuple[int, Any]:
+    book = s.get(key)
+    sheet, span = book.span(unquote(rng))
+    cleared = st.clear(sheet, span)
+    s.touched(book)
+    return 200, {"spreadsheetId": key, "clearedRange": cleared}
+
+
+@route("POST", rf"/v4/spreadsheets/{KEY}/values:batchClear")
+def values_batch_clear(s: State, q: dict, body: dict, key: str) -> tuple[int, Any]:
+    book = s.get(key)
+    cleared = []
+    for text in body.get("ranges", []):
+        sheet, span = book.span(text)
+        cleared.append(st.clear(sheet, span))
+    s.touched(book)
+    return 200, {"spreadsheetId": key, "clearedRanges": cleared}
+
+
+# -- the server --------------------------------------------------------------------------------
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    state: State
+
+    def log_message(self, *args: Any) -> None:   # quiet: tests read responses, not logs
+        pass
+
+    def _handle(self) -> None:
+        parts = urlsplit(self.path)
+        query = parse_qs(parts.query, keep_blank_values=True)
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        try:
+            body = json.loads(raw) if raw else {}
+        except ValueError:
+            return self._send(400, ApiError(400, "INVALID_ARGUMENT",
+                                            "Invalid JSON payload received.").body())
+        for method, pattern, fn in ROUTES:
+            m = pattern.match(parts.path)
+            if method == self.command and m:
+                try:
+                    with self.state.lock:
+                        code, payload = fn(self.state, query, body, **m.groupdict())
+                except ApiError as e:
+                    code, payload = e.code, e.body()
+                except (KeyError, TypeError, ValueError) as e:
+                    code, payload = 400, bad_request(f"Invalid request: {e}").body()
+                return self._send(code, payload)
+        self._send(501, ApiError(501, "UNIMPLEMENTED", f"the emulator does not implement "
+                                 f"{self.command} {parts.path}").body())
+
+    def _send(self, code: int, payload: Any) -> None:
+        data = b"" if payload is None else json.dumps(payload, indent=2).encode()
+        self.send_response(code)
+        if payload is not None:
+            self.send_header("Content-Type", "application/json; charset=UTF-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle
+
+
+class FakeSheetsServer:
+    """A fresh emulator on 127.0.0.1 (port 0: any free one), served from a thread."""
+
+    def __init__(self, port: int = 0):
+        self.state = State()
+        handler = type("BoundHandler", (Handler,), {"state": self.state})
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def start(self) -> "FakeSheetsServer":
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(5)

@@ -1,0 +1,276 @@
+"""What the emulator holds: Drive files, spreadsheets, their sheets and cells, and the operations
+the API offers on them. One lock serialises every request, as Google applies a batch atomically.
+
+A cell keeps what was entered (`entered`: the typed text or value, or a formula) and its value
+(`value`: number, bool or text). USER_ENTERED parses as Sheets does for the cases sheetkeeper
+meets: numbers (so "+8613800138000" becomes the number 8613800138000, which is why sheetkeeper
+must write phones as RAW text), TRUE/FALSE, a leading apostrophe forcing text, and formulas
+(kept, not evaluated: their value is the formula text).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import re
+import string
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import a1
+
+NEW = json.loads((Path(__file__).parent / "new_spreadsheet.json").read_text())
+SPREADSHEET_MIME = "application/vnd.google-apps.spreadsheet"
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+class ApiError(Exception):
+    def __init__(self, code: int, status: str, message: str):
+        super().__init__(message)
+        self.code, self.status, self.message = code, status, message
+
+    def body(self) -> dict:
+        return {"error": {"code": self.code, "message": self.message, "status": self.status}}
+
+
+def not_found() -> ApiError:
+    return ApiError(404, "NOT_FOUND", "Requested entity was not found.")
+
+
+def bad_request(message: str) -> ApiError:
+    return ApiError(400, "INVALID_ARGUMENT", message)
+
+
+@dataclass
+class Cell:
+    entered: Any
+    value: Any
+    shown: str | None = None     # the formatted value, where the entry set a number format
+
+
+@dataclass
+class Sheet:
+    sheet_id: int
+    title: str
+    index: int
+    rows: int = 1000
+    cols: int = 26
+    cells: dict[tuple[int, int], Cell] = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)     # other properties set through the API
+
+    def properties(self) -> dict:
+        return {"sheetId": self.sheet_id, "title": self.title, "index": self.index,
+                "sheetType": "GRID", **self.extra,
+                "gridProperties": {"rowCount": self.rows, "columnCount": self.cols,
+                                   **self.extra.get("gridProperties", {})}}
+
+
+@dataclass
+class Spreadsheet:
+    id: str
+    title: str
+    sheets: list[Sheet]
+    created: str
+    modified: str
+    version: int = 1
+    properties: dict = field(default_factory=lambda: json.loads(json.dumps(NEW["properties"])))
+
+    def sheet(self, title: str | None) -> Sheet:
+        if title is None:
+            return self.sheets[0]
+        for s in self.sheets:
+            if s.title == title:
+                return s
+        raise bad_request(f"Unable to parse range: {a1.quote_title(title)}")
+
+    def sheet_by_id(self, sheet_id: int) -> Sheet:
+        for s in self.sheets:
+            if s.sheet_id == sheet_id:
+                return s
+        raise bad_request(f"No grid with id: {sheet_id}")
+
+    def span(self, text: str) -> tuple[Sheet, a1.Span]:
+        try:
+            span = a1.parse(text, [s.title for s in self.sheets])
+        except a1.RangeError as e:
+            raise bad_request(str(e)) from None
+        return self.sheet(span.title), span
+
+    def metadata(self) -> dict:
+        return {"spreadsheetId": self.id, "properties": {"title": self.title, **self.properties},
+                "sheets": [{"properties": s.properties()} for s in self.sheets],
+                "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{self.id}/edit"}
+
+
+def now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds").replace(
+        "+00:00", "Z")
+
+
+def new_id(length: int = 44) -> str:
+    return "1" + "".join(random.choices(string.ascii_letters + string.digits + "-_", k=length - 1))
+
+
+class State:
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.books: dict[str, Spreadsheet] = {}
+
+    def create(self, title: str) -> Spreadsheet:
+        stamp = now()
+        base = NEW["sheet"]
+        book = Spreadsheet(new_id(), title, [Sheet(base["sheetId"], base["title"], 0)], stamp,
+                           stamp)
+        self.books[book.id] = book
+        return book
+
+    def get(self, key: str) -> Spreadsheet:
+        try:
+            return self.books[key]
+        except KeyError:
+            raise not_found() from None
+
+    def delete(self, key: str) -> None:
+        self.get(key)
+        del self.books[key]
+
+    @staticmethod
+    def touched(book: Spreadsheet) -> None:
+        book.modified = now()
+        book.version += 1
+
+
+# -- values ------------------------------------------------------------------------------------
+
+def entered(raw: Any, option: str) -> Cell | None:
+    """What a cell holds once `raw` is written with valueInputOption `option`."""
+    if raw is None:
+        return None
+    if option == "RAW" or not isinstance(raw, str):
+        return Cell(raw, raw) if raw != "" else None
+    if raw == "":
+        return None
+    if raw.startswith("'"):
+        return Cell(raw, raw[1:])
+    if raw.startswith("="):
+        return Cell(raw, formula_value(raw))
+    if raw.upper() in ("TRUE", "FALSE"):
+        return Cell(raw, raw.upper() == "TRUE")
+    grouped = re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?", raw.strip())
+    text = raw.strip().replace(",", "") if grouped else raw.strip()
+    iso = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text)
+    if iso:                     # a date: its serial number, shown as typed
+        try:
+            day = dt.date(*map(int, iso.groups()))
+        except ValueError:
+            return Cell(raw, raw)
+        return Cell(raw, (day - dt.date(1899, 12, 30)).days, text)
+    if _NUMBER.match(text):
+        number = float(text)
+        value = int(number) if number.is_integer() and "e" not in text.lower() \
+            and abs(number) < 2 ** 53 else number
+        return Cell(raw, value, raw.strip() if grouped else None)
+    return Cell(raw, raw)
+
+
+def formula_value(formula: str) -> Any:
+    """Arithmetic formulas are evaluated (=1/1024); any other is kept as its text, since the
+    emulator has no spreadsheet engine."""
+    import ast
+    import operator
+    ops = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+           ast.Div: operator.truediv, ast.USub: operator.neg, ast.UAdd: operator.pos}
+
+    def ev(node: ast.AST) -> float:
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+            return node.value
+        if isinstance(node, ast.BinOp) and type(node.op) in ops:
+            return ops[type(node.op)](ev(node.left), ev(node.right))
+        if isinstance(node, ast.UnaryOp) and type(node.op) in ops:
+            return ops[type(node.op)](ev(node.operand))
+        raise ValueError(formula)
+    try:
+        value = ev(ast.parse(formula[1:].strip(), mode="eval").body)
+    except (SyntaxError, ValueError, ZeroDivisionError):
+        return formula
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def rendered(cell: Cell | None, option: str) -> Any:
+    if cell is None:
+        return ""
+    if option == "FORMULA" and isinstance(cell.entered, str) and cell.entered.startswith("="):
+        return cell.entered
+    value = cell.value
+    if option in ("UNFORMATTED_VALUE", "FORMULA"):
+        return value
+    if cell.shown is not None:
+        return cell.shown
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def read(sheet: Sheet, span: a1.Span, option: str, major: str = "ROWS") -> tuple[str, list]:
+    r0, c0, r1, c1 = span.clamp(sheet.rows, sheet.cols)
+    grid = [[rendered(sheet.cells.get((r, c)), option) for c in range(c0, c1)]
+            for r in range(r0, r1)]
+    if major == "COLUMNS":
+        grid = [list(col) for col in zip(*grid)] if grid else []
+    # Google trims trailing empty cells of each row and trailing empty rows.
+    trimmed = []
+    for line in grid:
+        while line and line[-1] == "":
+            line.pop()
+        trimmed.append(line)
+    while trimmed and not trimmed[-1]:
+        trimmed.pop()
+    return a1.format_range(sheet.title, r0, c0, max(r1, r0 + 1), max(c1, c0 + 1)), trimmed
+
+
+def write(sheet: Sheet, span: a1.Span, values: list[list[Any]], option: str,
+          major: str = "ROWS") -> dict:
+    if major == "COLUMNS":
+        width = max((len(c) for c in values), default=0)
+        values = [[col[i] if i < len(col) else None for col in values] for i in range(width)]
+    r0, c0 = span.row0 or 0, span.col0 or 0
+    height, width = len(values), max((len(r) for r in values), default=0)
+    if not span.anchor and (span.row1 is not None and height > span.row1 - r0
+                            or span.col1 is not None and width > span.col1 - c0):
+        raise bad_request("Requested writing within range [{}], but tried writing to row [{}]"
+                          .format(a1.format_range(sheet.title, r0, c0, span.row1 or r0 + 1,
+                                                  span.col1 or c0 + 1), r0 + height))
+    if r0 + height > sheet.rows or c0 + width > sheet.cols:
+        raise bad_request(f"Range ({sheet.title}!{a1.column_letters(c0 + width - 1)}"
+                          f"{r0 + height}) exceeds grid limits. Max rows: {sheet.rows}, "
+                          f"max columns: {sheet.cols}")
+    cells, rows, cols = 0, set(), set()
+    for i, row in enumerate(values):
+        for j, raw in enumerate(row):
+            if raw is None:
+                continue            # null leaves the cell as it is
+            cells += 1
+            rows.add(i)
+            cols.add(j)
+            cell = entered(raw, option)
+            if cell is None:
+                sheet.cells.pop((r0 + i, c0 + j), None)
+            else:
+                sheet.cells[(r0 + i, c0 + j)] = cell
+    if not height or not width:
+        return {}
+    r1 = r0 + height if span.anchor or span.row1 is None else span.row1
+    c1 = c0 + width if span.anchor or span.col1 is None else span.col1
+    return {"updatedRange": a1.format_range(sheet.title, r0, c0, r1, c1),
+            "updatedRows": len(rows), "updatedColumns": len(cols), "updatedCells": cells}
+
+
+def clear(sheet: Sheet, span: a1.Span) -> str:
+    r0, c0, r1, c1 = span.clamp(sheet.rows, sheet.cols)
+    for key in [k for k in sheet.cells if r0 <= k[0] < r1 and c0 <= k[1] < c1]:
+        del sheet.cells[key]
+    return a1.format_range(sheet.title, r0, c0, r1, c1)
