@@ -38,9 +38,13 @@ Results = list[tuple[int, bool, Any, str]]
 _JOBS: Sequence[ColumnJob] = ()       # handed to the forked worker through memory, not pickle
 
 
-def evaluate(jobs: Sequence[ColumnJob], rows: Sequence[int]) -> list[Results]:
-    """The outcomes of each job's rule over `rows` (row indices), in job order."""
-    if not _parallel_pays(len(rows)):
+def evaluate(jobs: Sequence[ColumnJob], rows: Sequence[int],
+             cells: int | None = None) -> list[Results]:
+    """The outcomes of each job's rule over `rows` (row indices), in job order. `cells`: how
+    many cells there really are to judge, when most of `rows` are blanked out (an incremental
+    cycle rechecking a few flagged cells); forking pays only for real work."""
+    work = len(rows) if cells is None else cells // max(len(jobs), 1)
+    if not _parallel_pays(work):
         return [_run(job, rows) for job in jobs]
     mine, theirs = _split(jobs, len(rows))
     global _JOBS

@@ -139,7 +139,12 @@ def plan_table(table: SheetTable, settings: RuleSettings,
                     values[i] = None
             jobs.append(ColumnJob(column.type, rule, values, frozenset(formula_rows.get(j, ()))))
             where.append((key, j))
-    for (key, j), results in zip(where, evaluate(jobs, live)):
+    # Only rows with something to judge: a cycle after one edit runs the rules on one row
+    # (and the flagged cells), not on the whole table.
+    fresh = [i for i in live if i not in judged] if judged else live
+    todo = sorted(set(fresh) | {i for i, _ in recheck}) if recheck else fresh
+    cells = len(fresh) * len(jobs) + len(recheck)
+    for (key, j), results in zip(where, evaluate(jobs, todo, cells)):
         header, type_ = layout.headers[j], template.column(key).type
         for i, is_change, what, why in results:
             if is_change:

@@ -71,7 +71,11 @@ class SeenStore:
 def rows_by_id(table: SheetTable, values: list[list[Any]], ids: list[str | None]) -> Rows:
     """Table values by row ID and header, for rows that have an ID."""
     headers = table.layout.headers
-    return {rid: {h: plain(v) for h, v in zip(headers, row) if h}
+    named = [(j, h) for j, h in enumerate(headers) if h]
+    # plain() only where it can change something: most cells are text or empty, and this
+    # runs over every cell of the table twice a cycle.
+    return {rid: {h: v if (v := row[j]) is None or type(v) is str else plain(v)
+                  for j, h in named}
             for rid, row in zip(ids, values) if rid}
 
 
@@ -92,6 +96,8 @@ def person_edits(before: Mapping[str, Mapping[str, Any]] | None, now: Rows,
     edits = []
     for rid, cells in now.items():
         old = before.get(rid)
+        if old == cells:
+            continue          # the common case, settled by one comparison
         if old is None:
             edits.append(ChangeRecord(rid, "(row)", None, "added", "edit",
                                       "row added in the workbook"))
