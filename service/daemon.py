@@ -7,8 +7,8 @@ evaluator (which forks only in a single-threaded process) simply runs here.
 For each workbook: file events are debounced (a save is several events); a workbook open in
 Excel or LibreOffice is left until its lock file goes; a file still being written is given time;
 the bytes sheetkeeper itself left are recognised (inode, size, mtime) and not looked at again, so
-its own writes cause no cycle. A cycle that writes is followed at once by another until one
-writes nothing (merges and new IDs can leave work for a second pass). Errors are per workbook:
+its own writes cause no cycle. A cycle that merged rows or gave out new IDs is followed at once
+by another (the new IDs' duplicate pairs can be listed only then); any other leaves nothing. Errors are per workbook:
 logged, retried with backoff, never stopping the others.
 
 Nightly (and at start, if the newest snapshot is over a day old): a forced cycle, which moves
@@ -68,6 +68,12 @@ class EventLog:
 def _quoted(value: object) -> str:
     text = str(value)
     return json.dumps(text, ensure_ascii=False) if (" " in text or not text) else text
+
+
+def _gave_ids(result: ApplyResult) -> bool:
+    """New IDs were written: their rows' duplicate pairs can be listed only now, by another
+    pass. Any other write leaves nothing for a second pass to do."""
+    return result.batch is not None and any(c.rule == "id" for c in result.plan.changes)
 
 
 class Service:
@@ -291,7 +297,7 @@ class Service:
             result = apply_workbook(path, settings, c.data, templates=templates,
                                     sheet=watch.sheet, auto_merge=c.auto_merge)
             results.append(result)
-            if not (result.batch or result.merges):
+            if not (result.merges or _gave_ids(result)):
                 break
         return results
 

@@ -7,21 +7,26 @@ import copy
 import json
 import random
 import re
+import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from . import state as st
+from .faults import Faults
+from .schema import problems as schema_problems
 from .state import ApiError, State, bad_request
 
-Route = tuple[str, re.Pattern, Callable[..., tuple[int, Any]]]
+Route = tuple[str, re.Pattern, Callable[..., tuple[int, Any]], "str | None"]
 ROUTES: list[Route] = []
 
 
-def route(method: str, pattern: str):
+def route(method: str, pattern: str, schema: str | None = None):
+    """Register a handler; `schema` names the discovery schema its request body must meet."""
     def register(fn):
-        ROUTES.append((method, re.compile(f"^{pattern}$"), fn))
+        ROUTES.append((method, re.compile(f"^{pattern}$"), fn, schema))
         return fn
     return register
 
@@ -91,7 +96,7 @@ def masked(obj: Any, fields: str | None) -> Any:
     return keep(obj, paths)
 
 
-@route("POST", rf"/v4/spreadsheets/{KEY}:batchUpdate")
+@route("POST", rf"/v4/spreadsheets/{KEY}:batchUpdate", "BatchUpdateSpreadsheetRequest")
 def batch_update(s: State, q: dict, body: dict, key: str) -> tuple[int, Any]:
     book = s.get(key)
     saved = copy.deepcopy(book)
@@ -262,7 +267,7 @@ def _input_option(option: str | None) -> str:
     return option
 
 
-@route("PUT", rf"/v4/spreadsheets/{KEY}/values/(?P<rng>[^:]+)")
+@route("PUT", rf"/v4/spreadsheets/{KEY}/values/(?P<rng>[^:]+)", "ValueRange")
 def values_update(s: State, q: dict, body: dict, key: str, rng: str) -> tuple[int, Any]:
     book = s.get(key)
     option = _input_option(q.get("valueInputOption", [None])[0])
@@ -273,7 +278,7 @@ def values_update(s: State, q: dict, body: dict, key: str, rng: str) -> tuple[in
     return 200, {"spreadsheetId": key, **result}
 
 
-@route("POST", rf"/v4/spreadsheets/{KEY}/values:batchUpdate")
+@route("POST", rf"/v4/spreadsheets/{KEY}/values:batchUpdate", "BatchUpdateValuesRequest")
 def values_batch_update(s: State, q: dict, body: dict, key: str) -> tuple[int, Any]:
     book = s.get(key)
     option = _input_option(body.get("valueInputOption"))
@@ -305,7 +310,7 @@ def values_batch_update(s: State, q: dict, body: dict, key: str) -> tuple[int, A
     return 200, out
 
 
-@route("POST", rf"/v4/spreadsheets/{KEY}/values/(?P<rng>[^:]+):clear")
+@route("POST", rf"/v4/spreadsheets/{KEY}/values/(?P<rng>[^:]+):clear", "ClearValuesRequest")
 def values_clear(s: State, q: dict, body: dict, key: str, rng: str) -> tuple[int, Any]:
     book = s.get(key)
     sheet, span = book.span(unquote(rng))
@@ -314,7 +319,7 @@ def values_clear(s: State, q: dict, body: dict, key: str, rng: str) -> tuple[int
     return 200, {"spreadsheetId": key, "clearedRange": cleared}
 
 
-@route("POST", rf"/v4/spreadsheets/{KEY}/values:batchClear")
+@route("POST", rf"/v4/spreadsheets/{KEY}/values:batchClear", "BatchClearValuesRequest")
 def values_batch_clear(s: State, q: dict, body: dict, key: str) -> tuple[int, Any]:
     book = s.get(key)
     cleared = []
@@ -330,6 +335,7 @@ def values_batch_clear(s: State, q: dict, body: dict, key: str) -> tuple[int, An
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     state: State
+    faults: Faults
 
     def log_message(self, *args: Any) -> None:   # quiet: tests read responses, not logs
         pass
@@ -339,14 +345,30 @@ class Handler(BaseHTTPRequestHandler):
         query = parse_qs(parts.query, keep_blank_values=True)
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
+        fault = self.faults.take(self.command, parts.path)
+        if self.faults.before is not None:
+            with self.state.lock:
+                self.faults.before(self.command, parts.path)
+        if fault == "drop":
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        if fault == "slow":
+            time.sleep(self.faults.slow_seconds)
+        elif fault is not None:
+            code, payload, headers = self.faults.answer(fault)
+            return self._send(code, payload, headers)
         try:
             body = json.loads(raw) if raw else {}
         except ValueError:
             return self._send(400, ApiError(400, "INVALID_ARGUMENT",
                                             "Invalid JSON payload received.").body())
-        for method, pattern, fn in ROUTES:
+        for method, pattern, fn, schema in ROUTES:
             m = pattern.match(parts.path)
             if method == self.command and m:
+                wrong = schema_problems(schema, body) if schema else []
+                if wrong:
+                    return self._send(400, ApiError(400, "INVALID_ARGUMENT", wrong[0]).body())
                 try:
                     with self.state.lock:
                         code, payload = fn(self.state, query, body, **m.groupdict())
@@ -358,11 +380,13 @@ class Handler(BaseHTTPRequestHandler):
         self._send(501, ApiError(501, "UNIMPLEMENTED", f"the emulator does not implement "
                                  f"{self.command} {parts.path}").body())
 
-    def _send(self, code: int, payload: Any) -> None:
+    def _send(self, code: int, payload: Any, headers: dict | None = None) -> None:
         data = b"" if payload is None else json.dumps(payload, indent=2).encode()
         self.send_response(code)
         if payload is not None:
             self.send_header("Content-Type", "application/json; charset=UTF-8")
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
@@ -375,7 +399,8 @@ class FakeSheetsServer:
 
     def __init__(self, port: int = 0):
         self.state = State()
-        handler = type("BoundHandler", (Handler,), {"state": self.state})
+        self.faults = Faults()
+        handler = type("BoundHandler", (Handler,), {"state": self.state, "faults": self.faults})
         self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
