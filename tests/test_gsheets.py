@@ -1,0 +1,135 @@
+"""The Google Sheets client seam (sync/gsheets.py) against the emulator, through the real
+gspread client: one-request reads, RAW writes, the guard that never overwrites a person,
+bounded retries that honour Retry-After, and the messages for a sheet that cannot be opened."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import gspread
+import pytest
+import tenacity
+from google.oauth2.credentials import Credentials
+
+from sync.gsheets import (GoogleSheet, GoogleSheetsError, GoogleUnavailable, RetryingHTTPClient,
+                          service_account_client, spreadsheet_key)
+from sync.xlsx_write import CellWrite
+
+from .fakesheets import EmulatorHTTPClient, FakeSheetsServer
+from .fakesheets import state as fake_state
+
+
+@pytest.fixture
+def server():
+    s = FakeSheetsServer().start()
+    yield s
+    s.stop()
+
+
+def retrying_client(server, sleeps=None, attempts=5):
+    """The production client class, pointed at the emulator, sleeping into a list."""
+    naps = sleeps if sleeps is not None else []
+    cls = type("Client", (EmulatorHTTPClient, RetryingHTTPClient),
+               {"base": server.url, "sleep": staticmethod(naps.append),
+                "stop": tenacity.stop_after_attempt(attempts)})
+    return gspread.Client(Credentials(token="test"), http_client=cls)
+
+
+@pytest.fixture
+def sheet(server):
+    gc = retrying_client(server)
+    sh = gc.create("Customers")
+    sh.sheet1.update_title("Customers")
+    sh.sheet1.update([["Customer ID", "Name", "Phone"], ["C-000001", "Ann Lee"],
+                      ["C-000002", "Bob Stone", "+8613800138000"]], "A1:C3")
+    return GoogleSheet.open(gc, sh.id, "robot@proj.iam.gserviceaccount.com")
+
+
+def test_a_read_is_one_request_and_rectangular(server, sheet):
+    before = len(server.faults.log)
+    tabs = sheet.read(["Customers"])
+    assert len(server.faults.log) - before == 1
+    assert tabs["Customers"] == [["Customer ID", "Name", "Phone"], ["C-000001", "Ann Lee", None],
+                                 ["C-000002", "Bob Stone", "+8613800138000"]]
+
+
+def test_a_write_is_raw_two_requests_and_phones_stay_text(server, sheet):
+    before = len(server.faults.log)
+    out = sheet.write({"Customers": [CellWrite(2, 2, "+8613900139000"),
+                                     CellWrite(3, 1, "Bob Stone-Smith")]},
+                      {("Customers", 2, 2): None, ("Customers", 3, 1): "Bob Stone"})
+    assert len(server.faults.log) - before == 2            # the guard's read, then the write
+    assert len(out.written) == 2 and not out.moved
+    assert sheet.read(["Customers"])["Customers"][1][2] == "+8613900139000"
+
+
+def test_dates_go_in_as_serial_numbers(sheet):
+    sheet.write({"Customers": [CellWrite(2, 3, dt.date(2026, 11, 23))]},
+                {("Customers", 2, 3): None})
+    assert sheet.read(["Customers"])["Customers"][1][3] == 46349
+
+
+def test_a_cell_a_person_changed_meanwhile_is_not_written(server, sheet):
+    def person(method, path):          # types into C2 after the cycle read, before the write
+        if method == "GET" and "batchGet" in path:
+            book = server.state.get(sheet.key)
+            book.sheets[0].cells[(1, 2)] = fake_state.Cell("+8613700137000", "+8613700137000")
+            server.faults.before = None
+    server.faults.before = person
+    out = sheet.write({"Customers": [CellWrite(2, 2, "+8613900139000"),
+                                     CellWrite(2, 1, "Ann Lee-Smith")]},
+                      {("Customers", 2, 2): None, ("Customers", 2, 1): "Ann Lee"})
+    assert [w.column for _, w in out.moved] == [2] and [w.column for _, w in out.written] == [1]
+    row = sheet.read(["Customers"])["Customers"][1]
+    assert row[1:3] == ["Ann Lee-Smith", "+8613700137000"]   # the person's edit stands
+
+
+def test_retries_honour_retry_after_and_go_through(server, sheet):
+    naps = []
+    gc = retrying_client(server, naps)
+    server.faults.retry_after = 3
+    server.faults.next("429", "503", "drop")
+    again = GoogleSheet.open(gc, sheet.key)
+    assert again.read(["Customers"])["Customers"][0][0] == "Customer ID"
+    assert len(naps) == 3 and naps[0] >= 3                  # never sooner than Retry-After
+
+
+def test_retries_are_bounded_and_say_so(server, sheet):
+    naps = []
+    gc = retrying_client(server, naps, attempts=3)
+    server.faults.next(*["503"] * 10)
+    with pytest.raises(GoogleUnavailable, match="kept failing .*503 UNAVAILABLE"):
+        GoogleSheet.open(gc, sheet.key)
+    assert len(naps) == 2
+
+
+def test_a_sheet_that_is_not_there_or_not_shared_says_whom_to_share_it_with(server):
+    gc = retrying_client(server)
+    with pytest.raises(GoogleSheetsError, match="share it with robot@proj.iam"):
+        GoogleSheet.open(gc, "1NoSuchSheet", "robot@proj.iam.gserviceaccount.com")
+
+
+def test_the_change_signal_is_one_request_and_moves_with_edits(server, sheet):
+    before = len(server.faults.log)
+    first = sheet.change_signal()
+    assert len(server.faults.log) - before == 1
+    assert sheet.change_signal() == first
+    sheet.write({"Customers": [CellWrite(2, 1, "Ann")]}, {("Customers", 2, 1): "Ann Lee"})
+    assert sheet.change_signal()[1] != first[1]
+
+
+@pytest.mark.parametrize("ref", ["1AbC-d_E", "gsheet:1AbC-d_E",
+                                 "https://docs.google.com/spreadsheets/d/1AbC-d_E/edit#gid=0"])
+def test_a_sheet_is_named_by_key_or_url(ref):
+    assert spreadsheet_key(ref) == "1AbC-d_E"
+
+
+def test_key_file_problems_are_explained(tmp_path):
+    with pytest.raises(GoogleSheetsError, match="no such key file.*Add key"):
+        service_account_client(tmp_path / "missing.json")
+    (tmp_path / "bad.json").write_text("{not json")
+    with pytest.raises(GoogleSheetsError, match="not a readable JSON key file"):
+        service_account_client(tmp_path / "bad.json")
+    (tmp_path / "user.json").write_text(json.dumps({"type": "authorized_user"}))
+    with pytest.raises(GoogleSheetsError, match="not a service-account key"):
+        service_account_client(tmp_path / "user.json")
