@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from .fakesheets import FakeSheetsServer, client
-from .fakesheets.replay import cassettes, replay, scope
+from .fakesheets.replay import RECORDED_ACCOUNT, cassettes, replay, scope
 
 # Cassettes in scope that cannot be replayed, and why. Keep this short and honest.
 KNOWN_GAPS = {
@@ -20,14 +20,14 @@ IN_SCOPE = [p for p in ALL if scope(p) is None and p.name not in KNOWN_GAPS]
 
 @pytest.fixture(scope="module")
 def server():
-    s = FakeSheetsServer().start()
+    s = FakeSheetsServer(user=RECORDED_ACCOUNT).start()
     yield s
     s.stop()
 
 
 def test_most_of_the_recorded_traffic_is_in_scope():
     # A regression guard: the emulator must not quietly shrink what it can answer.
-    assert len(IN_SCOPE) >= 74, f"only {len(IN_SCOPE)} of {len(ALL)} cassettes in scope"
+    assert len(IN_SCOPE) >= 80, f"only {len(IN_SCOPE)} of {len(ALL)} cassettes in scope"
 
 
 @pytest.mark.parametrize("cassette", IN_SCOPE, ids=lambda p: p.stem)
@@ -88,3 +88,39 @@ def test_it_can_be_started_on_its_own():
     finally:
         proc.terminate()
         assert proc.wait(10) == 0
+
+
+def test_the_formatting_the_template_needs_round_trips(server):
+    """No recording covers these; what installing the template sends, read back the way
+    Google answers (colours with their Style twins, sheetId 0 left out, schema-valid)."""
+    sheet = client(server).create("template")
+    lists = sheet.add_worksheet("Lists", 40, 5)
+    tier = {"sheetId": 0, "startRowIndex": 1, "endRowIndex": 1000, "startColumnIndex": 8,
+            "endColumnIndex": 9}
+    sheet.batch_update({"requests": [
+        {"setDataValidation": {"range": tier, "rule": {
+            "condition": {"type": "ONE_OF_RANGE",
+                          "values": [{"userEnteredValue": "=Lists!$B$2:$B$40"}]},
+            "strict": False, "showCustomUi": True}}},
+        {"addConditionalFormatRule": {"index": 0, "rule": {
+            "ranges": [{"sheetId": 0, "startRowIndex": 1, "startColumnIndex": 10,
+                        "endColumnIndex": 11}],
+            "booleanRule": {"condition": {"type": "TEXT_EQ",
+                                          "values": [{"userEnteredValue": "Active"}]},
+                            "format": {"backgroundColor": {"red": 0.78, "green": 0.94,
+                                                           "blue": 0.81}}}}}},
+        {"addProtectedRange": {"protectedRange": {
+            "range": {"sheetId": 0, "startColumnIndex": 10, "endColumnIndex": 11},
+            "description": "Status is computed by sheetkeeper", "warningOnly": True}}},
+    ]})
+    meta = sheet.fetch_sheet_metadata()["sheets"][0]
+    rule = meta["conditionalFormats"][0]
+    assert rule["ranges"] == [{"startRowIndex": 1, "startColumnIndex": 10, "endColumnIndex": 11}]
+    assert rule["booleanRule"]["format"]["backgroundColorStyle"] == {
+        "rgbColor": {"red": 0.78039217, "green": 0.9411765, "blue": 0.8117647}}   # 8-bit: 207/255
+    assert meta["protectedRanges"][0]["warningOnly"] is True
+    cells = sheet.fetch_sheet_metadata({"ranges": "Sheet1!I2",
+                                        "fields": "sheets.data.rowData.values.dataValidation"})
+    validation = cells["sheets"][0]["data"][0]["rowData"][0]["values"][0]["dataValidation"]
+    assert validation["condition"]["values"] == [{"userEnteredValue": "=Lists!$B$2:$B$40"}]
+    assert lists.title == "Lists"

@@ -21,6 +21,7 @@ from .server import BATCH, ROUTES, FakeSheetsServer
 
 RECORDED = Path(__file__).resolve().parent.parent / "google_recorded"
 VOLATILE = {"createdTime", "modifiedTime", "version"}
+RECORDED_ACCOUNT = "telegram-budgeter@telegram-budgeter.iam.gserviceaccount.com"  # made them
 HOST = re.compile(r"^https://(sheets|www)\.googleapis\.com")
 
 
@@ -51,8 +52,8 @@ def out_of_scope(exchange: Exchange) -> str | None:
     if route is None:
         return f"{exchange.method} {parts.path}"
     query = parse_qs(parts.query)
-    if query.get("includeGridData") == ["true"]:
-        return "includeGridData"
+    if query.get("includeGridData") == ["true"] and "ranges" not in query:
+        return "includeGridData without ranges"
     body = json.loads(exchange.body) if exchange.body else {}
     if parts.path.endswith(":batchUpdate") and "/values" not in parts.path:
         kinds = {k for r in body.get("requests", []) for k in r}
@@ -89,7 +90,8 @@ class IdMap:
     def learn(self, recorded: Any, emulated: Any) -> None:
         if isinstance(recorded, dict) and isinstance(emulated, dict):
             for key in recorded.keys() & emulated.keys():
-                if key in ("id", "spreadsheetId", "sheetId") and recorded[key] != emulated[key]:
+                if key in ("id", "spreadsheetId", "sheetId", "protectedRangeId") \
+                        and recorded[key] != emulated[key]:
                     self.to_emulator.setdefault(str(recorded[key]), str(emulated[key]))
                 else:
                     self.learn(recorded[key], emulated[key])
@@ -101,8 +103,9 @@ class IdMap:
         for old, new in sorted(self.to_emulator.items(), key=lambda kv: -len(kv[0])):
             if len(old) > 6:          # spreadsheet ids: plain text anywhere
                 text = text.replace(old, new)
-            else:                     # sheet ids: only as JSON numbers after "sheetId"
-                text = re.sub(rf'("sheetId": ?){old}\b', rf"\g<1>{new}", text)
+            else:                     # sheet and range ids: only as JSON numbers after their key
+                text = re.sub(rf'("(?:sheetId|protectedRangeId)": ?){old}\b', rf"\g<1>{new}",
+                              text)
                 text = re.sub(rf"(/sheets/){old}\b", rf"\g<1>{new}", text)
         return text
 

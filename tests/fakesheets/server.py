@@ -14,8 +14,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from . import grid
 from . import state as st
 from .faults import Faults
+from .grid import grid_data
 from .schema import problems as schema_problems
 from .state import ApiError, State, bad_request
 
@@ -69,8 +71,14 @@ def drive_delete(s: State, q: dict, body: dict, key: str) -> tuple[int, Any]:
 
 @route("GET", rf"/v4/spreadsheets/{KEY}")
 def get_spreadsheet(s: State, q: dict, body: dict, key: str) -> tuple[int, Any]:
-    if q.get("includeGridData", ["false"])[0] == "true":
-        raise ApiError(501, "UNIMPLEMENTED", "the emulator does not implement includeGridData")
+    fields = q.get("fields", [None])[0]
+    grid = q.get("includeGridData", ["false"])[0].lower() == "true" or \
+        bool(fields and "sheets.data" in fields.replace("/", "."))
+    if grid:
+        if not q.get("ranges"):
+            raise ApiError(501, "UNIMPLEMENTED", "the emulator answers grid data only for the "
+                           "ranges asked for")
+        return 200, grid_data(s.get(key), q["ranges"], fields)
     return 200, masked(s.get(key).metadata(), q.get("fields", [None])[0])
 
 
@@ -217,6 +225,7 @@ BATCH: dict[str, Callable[[st.Spreadsheet, dict], dict]] = {
     "addSheet": _add_sheet, "deleteSheet": _delete_sheet,
     "updateSheetProperties": _update_sheet_properties,
     "updateSpreadsheetProperties": _update_spreadsheet_properties,
+    **grid.BATCH,
 }
 
 
@@ -397,8 +406,8 @@ class Handler(BaseHTTPRequestHandler):
 class FakeSheetsServer:
     """A fresh emulator on 127.0.0.1 (port 0: any free one), served from a thread."""
 
-    def __init__(self, port: int = 0):
-        self.state = State()
+    def __init__(self, port: int = 0, user: str = "tests@sheetkeeper.iam.gserviceaccount.com"):
+        self.state = State(user)
         self.faults = Faults()
         handler = type("BoundHandler", (Handler,), {"state": self.state, "faults": self.faults})
         self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)

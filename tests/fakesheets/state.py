@@ -59,6 +59,11 @@ class Sheet:
     cols: int = 26
     cells: dict[tuple[int, int], Cell] = field(default_factory=dict)
     extra: dict = field(default_factory=dict)     # other properties set through the API
+    formats: dict[tuple[int, int], dict] = field(default_factory=dict)   # userEnteredFormat
+    notes: dict[tuple[int, int], str] = field(default_factory=dict)
+    validations: dict[tuple[int, int], dict] = field(default_factory=dict)
+    protected: list[dict] = field(default_factory=list)
+    conditional: list[dict] = field(default_factory=list)
 
     def properties(self) -> dict:
         return {"sheetId": self.sheet_id, "title": self.title, "index": self.index,
@@ -75,6 +80,7 @@ class Spreadsheet:
     created: str
     modified: str
     version: int = 1
+    owner: str = "tests@sheetkeeper.iam.gserviceaccount.com"
     properties: dict = field(default_factory=lambda: json.loads(json.dumps(NEW["properties"])))
 
     def sheet(self, title: str | None) -> Sheet:
@@ -99,8 +105,17 @@ class Spreadsheet:
         return self.sheet(span.title), span
 
     def metadata(self) -> dict:
+        def sheet(s: Sheet) -> dict:
+            out: dict = {"properties": s.properties()}
+            if s.conditional:
+                out["conditionalFormats"] = s.conditional
+            if s.protected:
+                # Read back, a protected range lists its owner among the editors.
+                out["protectedRanges"] = [dict(p, editors={**p["editors"], "users": sorted(
+                    set(p["editors"].get("users", [])) | {self.owner})}) for p in s.protected]
+            return out
         return {"spreadsheetId": self.id, "properties": {"title": self.title, **self.properties},
-                "sheets": [{"properties": s.properties()} for s in self.sheets],
+                "sheets": [sheet(s) for s in self.sheets],
                 "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{self.id}/edit"}
 
 
@@ -114,15 +129,16 @@ def new_id(length: int = 44) -> str:
 
 
 class State:
-    def __init__(self) -> None:
+    def __init__(self, user: str = "tests@sheetkeeper.iam.gserviceaccount.com") -> None:
         self.lock = threading.RLock()
         self.books: dict[str, Spreadsheet] = {}
+        self.user = user                     # the one account every request comes from
 
     def create(self, title: str) -> Spreadsheet:
         stamp = now()
         base = NEW["sheet"]
         book = Spreadsheet(new_id(), title, [Sheet(base["sheetId"], base["title"], 0)], stamp,
-                           stamp)
+                           stamp, owner=self.user)
         self.books[book.id] = book
         return book
 

@@ -1,0 +1,216 @@
+"""Cell-level requests (formats, notes, data validation, protected ranges, conditional formats)
+and grid data as `spreadsheets.get` returns it under a field mask. Google keeps defaults out of
+its answers and adds a `…Style` twin to every colour; both are done here."""
+from __future__ import annotations
+
+import random
+import re
+from typing import Any, Iterator
+
+from . import state as st
+from .state import bad_request
+
+
+def cells_of(sheet: st.Sheet, grid: dict) -> Iterator[tuple[int, int]]:
+    r1 = grid.get("endRowIndex", sheet.rows)
+    c1 = grid.get("endColumnIndex", sheet.cols)
+    for r in range(grid.get("startRowIndex", 0), r1):
+        for c in range(grid.get("startColumnIndex", 0), c1):
+            yield r, c
+
+
+def _styled(fmt: dict) -> dict:
+    """A format as Google answers with it: every colour also as its `…Style` twin."""
+    from .server import _colours
+    out = _colours(fmt)
+    for key in list(out):
+        if key.endswith("Color") and isinstance(out[key], dict):
+            out[f"{key}Style"] = {"rgbColor": out[key]}
+        elif isinstance(out[key], dict):
+            out[key] = _styled(out[key])
+    return out
+
+
+def _format_fields(mask: str) -> list[str] | None:
+    """`userEnteredFormat(a,b)` → [a, b]; `userEnteredFormat` → None (all of it)."""
+    m = re.fullmatch(r"userEnteredFormat(?:\((.*)\)|\.(\w+))?", mask.strip())
+    if not m:
+        return []
+    if m.group(1):
+        return [f.strip() for f in m.group(1).split(",")]
+    return [m.group(2)] if m.group(2) else None
+
+
+def repeat_cell(book: st.Spreadsheet, args: dict) -> dict:
+    sheet = book.sheet_by_id(args["range"].get("sheetId", 0))
+    fields = _format_fields(args["fields"])
+    if fields == []:
+        raise st.ApiError(501, "UNIMPLEMENTED", f"the emulator's repeatCell sets "
+                          f"userEnteredFormat only, not {args['fields']}")
+    fmt = args.get("cell", {}).get("userEnteredFormat", {})
+    for cell in cells_of(sheet, args["range"]):
+        current = sheet.formats.setdefault(cell, {})
+        for key in (fields or list(fmt)):
+            if key in fmt:
+                current[key] = fmt[key]
+            else:
+                current.pop(key, None)
+    return {}
+
+
+def update_cells(book: st.Spreadsheet, args: dict) -> dict:
+    grid = args.get("range") or {}
+    sheet = book.sheet_by_id(grid.get("sheetId", args.get("start", {}).get("sheetId", 0)))
+    fields = [f.strip() for f in args["fields"].split(",")]
+    if any(f not in ("note", "userEnteredFormat") for f in fields):
+        raise st.ApiError(501, "UNIMPLEMENTED", "the emulator's updateCells sets note and "
+                          f"userEnteredFormat only, not {args['fields']}")
+    r0, c0 = grid.get("startRowIndex", 0), grid.get("startColumnIndex", 0)
+    for i, row in enumerate(args.get("rows", [])):
+        for j, data in enumerate(row.get("values", [])):
+            key = (r0 + i, c0 + j)
+            if "note" in fields:
+                if data.get("note"):
+                    sheet.notes[key] = data["note"]
+                else:
+                    sheet.notes.pop(key, None)
+            if "userEnteredFormat" in fields:
+                sheet.formats[key] = dict(data.get("userEnteredFormat", {}))
+    return {}
+
+
+def set_data_validation(book: st.Spreadsheet, args: dict) -> dict:
+    sheet = book.sheet_by_id(args["range"].get("sheetId", 0))
+    rule = args.get("rule")
+    for cell in cells_of(sheet, args["range"]):
+        if rule:
+            sheet.validations[cell] = rule
+        else:
+            sheet.validations.pop(cell, None)
+    return {}
+
+
+def _grid_range(grid: dict) -> dict:
+    """Google leaves sheetId 0 (the default) out."""
+    return {k: v for k, v in grid.items() if not (k == "sheetId" and v == 0)}
+
+
+def add_protected_range(book: st.Spreadsheet, args: dict) -> dict:
+    wanted = args["protectedRange"]
+    sheet = book.sheet_by_id(wanted.get("range", {}).get("sheetId", 0))
+    editors = {k: v for k, v in (wanted.get("editors") or {}).items() if v}
+    kept = {"protectedRangeId": wanted.get("protectedRangeId",
+                                          random.randrange(1, 2 ** 31 - 1)),
+            "range": _grid_range(wanted.get("range", {}))}
+    for key in ("namedRangeId", "description", "warningOnly", "unprotectedRanges"):
+        if wanted.get(key):
+            kept[key] = wanted[key]
+    kept["requestingUserCanEdit"] = True     # the emulator's one user owns every sheet
+    kept["editors"] = editors
+    sheet.protected.append(kept)
+    return {"addProtectedRange": {"protectedRange": kept}}
+
+
+def delete_protected_range(book: st.Spreadsheet, args: dict) -> dict:
+    for sheet in book.sheets:
+        for p in sheet.protected:
+            if p["protectedRangeId"] == args["protectedRangeId"]:
+                sheet.protected.remove(p)
+                return {}
+    raise bad_request(f"No protected range with id: {args['protectedRangeId']}")
+
+
+def add_conditional_format_rule(book: st.Spreadsheet, args: dict) -> dict:
+    rule = args["rule"]
+    ranges = rule.get("ranges", [])
+    sheet = book.sheet_by_id(ranges[0].get("sheetId", 0) if ranges else 0)
+    kept = dict(rule, ranges=[_grid_range(r) for r in ranges])
+    if "booleanRule" in kept and "format" in kept["booleanRule"]:
+        kept["booleanRule"] = dict(kept["booleanRule"],
+                                   format=_styled(kept["booleanRule"]["format"]))
+    sheet.conditional.insert(min(args.get("index", len(sheet.conditional)),
+                                 len(sheet.conditional)), kept)
+    return {}
+
+
+def delete_conditional_format_rule(book: st.Spreadsheet, args: dict) -> dict:
+    sheet = book.sheet_by_id(args.get("sheetId", 0))
+    try:
+        sheet.conditional.pop(args["index"])
+    except IndexError:
+        raise bad_request(f"No conditional format on sheet {sheet.sheet_id} at index "
+                          f"{args['index']}") from None
+    return {}
+
+
+BATCH = {"repeatCell": repeat_cell, "updateCells": update_cells,
+         "setDataValidation": set_data_validation, "addProtectedRange": add_protected_range,
+         "deleteProtectedRange": delete_protected_range,
+         "addConditionalFormatRule": add_conditional_format_rule,
+         "deleteConditionalFormatRule": delete_conditional_format_rule}
+
+
+# -- grid data ---------------------------------------------------------------------------------
+
+def cell_data(sheet: st.Sheet, r: int, c: int) -> dict:
+    out: dict[str, Any] = {}
+    cell = sheet.cells.get((r, c))
+    if cell is not None:
+        out["userEnteredValue"] = _typed(cell.entered)
+        out["formattedValue"] = st.rendered(cell, "FORMATTED_VALUE")
+    if sheet.formats.get((r, c)):
+        out["userEnteredFormat"] = _styled(sheet.formats[(r, c)])
+    if (r, c) in sheet.notes:
+        out["note"] = sheet.notes[(r, c)]
+    if (r, c) in sheet.validations:
+        out["dataValidation"] = sheet.validations[(r, c)]
+    return out
+
+
+def _typed(value: Any) -> dict:
+    if isinstance(value, bool):
+        return {"boolValue": value}
+    if isinstance(value, (int, float)):
+        return {"numberValue": value}
+    if isinstance(value, str) and value.startswith("="):
+        return {"formulaValue": value}
+    return {"stringValue": value}
+
+
+def grid_data(book: st.Spreadsheet, ranges: list[str], fields: str | None) -> dict:
+    """`spreadsheets.get` with `ranges` and a field mask asking for `sheets.data`."""
+    from .server import masked
+    by_sheet: dict[int, list[dict]] = {}
+    for text in ranges:
+        sheet, span = book.span(text)
+        r0, c0, r1, c1 = span.clamp(sheet.rows, sheet.cols)
+        rows = [{"values": [cell_data(sheet, r, c) for c in range(c0, c1)]}
+                for r in range(r0, r1)]
+        by_sheet.setdefault(sheet.sheet_id, []).append(
+            {"startRow": r0, "startColumn": c0, "rowData": rows})
+    answer = {"spreadsheetId": book.id,
+              "sheets": [{"properties": s.properties(), "data": by_sheet[s.sheet_id]}
+                         for s in book.sheets if s.sheet_id in by_sheet]}
+    return _trimmed(masked(answer, fields))
+
+
+def _trimmed(node: Any, key: str = "") -> Any:
+    """Google drops empty trailing cells and rows, zero offsets and empty row lists; an empty
+    `data` entry stays, as `{}`."""
+    if isinstance(node, dict):
+        out = {}
+        for k, v in node.items():
+            v = _trimmed(v, k)
+            if k in ("startRow", "startColumn") and v == 0:
+                continue
+            if k in ("rowData", "values") and v == []:
+                continue
+            out[k] = v
+        return out
+    if isinstance(node, list):
+        items = [_trimmed(v) for v in node]
+        if key in ("rowData", "values"):
+            while items and items[-1] in ({}, {"values": []}):
+                items.pop()
+        return items
+    return node
