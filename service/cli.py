@@ -36,8 +36,12 @@ def build_parser() -> argparse.ArgumentParser:
                     "and colour rules, a Lists tab, a Review tab and a Data dictionary tab. "
                     "Never overwrites an existing file.")
     install.add_argument("template", choices=BUILTIN, help="which template")
-    install.add_argument("--to", required=True, type=Path, metavar="PATH.xlsx",
-                         help="the new workbook to write")
+    install.add_argument("--to", required=True, metavar="PATH.xlsx|gsheet:KEY",
+                         help="the new workbook to write, or an existing Google Sheet (gsheet:KEY "
+                              "or its URL) to add the template's tabs to")
+    install.add_argument("--credentials", type=Path, metavar="KEY.json",
+                         help="for a Google Sheet: the service account's JSON key file (share "
+                              "the sheet with the account's email first)")
     install.add_argument("--lang", choices=LANGS, default="en",
                          help="language of headers, dropdown values and help (default: en)")
     install.add_argument("--with-samples", action="store_true",
@@ -108,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _install(args: argparse.Namespace) -> int:
     template = builtin(args.template)
+    if args.to.startswith(("gsheet:", "https://docs.google.com/")):
+        return _install_google(args, template)
+    args.to = Path(args.to)
     if args.upgrade:
         done = upgrade_workbook(args.to, template)
         print(f"Upgraded {args.to} to the {template.name} template: "
@@ -131,6 +138,23 @@ def _table_options(args: argparse.Namespace) -> tuple[list | None, str | None]:
     template = args.template or (watch.template if watch else None)
     return ([builtin(template)] if template else None,
             args.sheet or (watch.sheet if watch else None))
+
+
+def _install_google(args: argparse.Namespace, template) -> int:
+    from sync.gsheets import GoogleSheet, GoogleSheetsError, service_account_client
+    from sync.gsheets_install import install_into
+    if args.upgrade or args.with_samples:
+        raise GoogleSheetsError("--upgrade and --with-samples are not there yet for Google "
+                                "Sheets; install into a spreadsheet without the template's tabs")
+    if args.credentials is None:
+        raise GoogleSheetsError("a Google Sheet needs --credentials KEY.json: a service "
+                                "account's key file (Google Cloud → IAM & Admin → Service "
+                                "accounts → Keys), with the sheet shared with its email")
+    client, account = service_account_client(args.credentials)
+    done = install_into(GoogleSheet.open(client, args.to, account), template, args.lang)
+    print(f"Installed the {template.name} template ({args.lang}) in {args.to}: added "
+          + ", ".join(done.added_tabs))
+    return EXIT_CLEAN
 
 
 def _check(args: argparse.Namespace) -> int:

@@ -173,7 +173,7 @@ class GoogleSheet:
     def read(self, tabs: Sequence[str]) -> dict[str, list[list[Any]]]:
         """Every tab's values in one request, rectangular (Google's trimming undone)."""
         answer = self.spreadsheet.values_batch_get(
-            [_quoted(t) for t in tabs],
+            [quoted_tab(t) for t in tabs],
             params={"valueRenderOption": ValueRenderOption.unformatted,
                     "dateTimeRenderOption": "SERIAL_NUMBER", "majorDimension": "ROWS"})
         out = {}
@@ -201,7 +201,7 @@ class GoogleSheet:
         if fresh:
             self.spreadsheet.values_batch_update({
                 "valueInputOption": ValueInputOption.raw,
-                "data": [{"range": f"{_quoted(tab)}!{column_letter(w.column)}{w.row}",
+                "data": [{"range": f"{quoted_tab(tab)}!{column_letter(w.column)}{w.row}",
                           "values": [[_raw(w.value)]]} for tab, w in fresh]})
         return WriteOutcome(tuple(fresh), tuple(moved))
 
@@ -211,7 +211,7 @@ class GoogleSheet:
         params = {"valueRenderOption": ValueRenderOption.unformatted,
                   "dateTimeRenderOption": "SERIAL_NUMBER"}
         if len(cells) <= MAX_GUARD_RANGES:
-            ranges = [f"{_quoted(tab)}!{column_letter(w.column)}{w.row}" for tab, w in cells]
+            ranges = [f"{quoted_tab(tab)}!{column_letter(w.column)}{w.row}" for tab, w in cells]
             answer = self.spreadsheet.values_batch_get(ranges, params=params)
             return {(tab, w.row, w.column): _only(vr)
                     for (tab, w), vr in zip(cells, answer.get("valueRanges", []))}
@@ -227,7 +227,7 @@ class WriteOutcome:
     moved: tuple       # (tab, CellWrite) a person changed since the read: not written
 
 
-def _quoted(tab: str) -> str:
+def quoted_tab(tab: str) -> str:
     return "'" + tab.replace("'", "''") + "'"
 
 

@@ -135,6 +135,12 @@ def _add_sheet(book: st.Spreadsheet, args: dict) -> dict:
     index = min(props.get("index", len(book.sheets)), len(book.sheets))
     sheet = st.Sheet(sheet_id, title, index, grid.get("rowCount", 1000),
                      grid.get("columnCount", 26))
+    for name, value in grid.items():           # frozen rows, gridlines …: kept as given
+        if name not in ("rowCount", "columnCount"):
+            _set(sheet.extra.setdefault("gridProperties", {}), name, value)
+    for name, value in props.items():
+        if name not in ("sheetId", "title", "index", "sheetType", "gridProperties"):
+            _set(sheet.extra, name, value)
     book.sheets.insert(index, sheet)
     _renumber(book)
     return {"addSheet": {"properties": sheet.properties()}}
@@ -151,8 +157,26 @@ def _delete_sheet(book: st.Spreadsheet, args: dict) -> dict:
 
 
 def _fields(mask: str) -> list[str]:
-    """A field mask; Google takes `a.b` and `a/b` alike."""
-    return [f.strip().replace("/", ".") for f in mask.split(",") if f.strip()]
+    """A field mask as dotted paths. Google takes `a.b` and `a/b` alike, and `a(b,c(d))` for
+    `a.b,a.c.d`."""
+    mask = mask.replace("/", ".").replace(" ", "")
+    out, depth, start = [], 0, 0
+    parts = []
+    for i, ch in enumerate(mask + ","):          # split on the commas outside parentheses
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(mask[start:i])
+            start = i + 1
+    for part in filter(None, parts):
+        if "(" in part:
+            head, inner = part.split("(", 1)
+            out += [f"{head}.{sub}" for sub in _fields(inner[:-1])]
+        else:
+            out.append(part)
+    return out
 
 
 def _set(target: dict, name: str, value: Any) -> None:

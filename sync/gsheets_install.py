@@ -1,0 +1,164 @@
+"""Installing a template into an existing Google Sheet, from the same presentation specs the
+xlsx installer uses (`sheet_templates.presentation`), as Sheets API requests.
+
+Three requests whatever the template: the spreadsheet's tab list; one spreadsheets:batchUpdate
+that adds the tabs (with sheet ids chosen here, so the same batch can format them), freezes and
+styles the header, sets number formats (phones and IDs as text, so "+86…" is never a number),
+dropdowns fed from the Lists tab by range (ONE_OF_RANGE, warning rather than refusing, so an
+alias a person types is kept and canonicalised), the colour rules as custom-formula conditional
+formats, and warning-only protection on the columns sheetkeeper computes; then one RAW
+values:batchUpdate with the headers, the lists and the data dictionary. Other tabs are not
+touched, and a batch is applied by Google whole or not at all.
+"""
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sheet_templates import Template
+from sheet_templates.presentation import (HEADER_FILL, HEADER_FONT, LAST_ROW, colour_rules,
+                                          dictionary_rows, dropdowns, lists_tab,
+                                          merged_headers, review_headers)
+
+from .gsheets import GoogleSheet, GoogleSheetsError, quoted_tab
+from .xlsx_install import NUMBER_FORMATS
+from .xlsx_package import column_index
+
+GOOGLE_NUMBER_TYPES = {"date": "DATE", "money": "NUMBER", "phone": "TEXT", "id": "TEXT"}
+COMPUTED = ("id", "status", "findings")
+
+
+@dataclass(frozen=True)
+class GoogleInstall:
+    added_tabs: tuple[str, ...]
+    requests: int                  # API requests used
+
+
+def install_into(sheet: GoogleSheet, template: Template, lang: str) -> GoogleInstall:
+    meta = sheet.spreadsheet.fetch_sheet_metadata()
+    existing = {s["properties"]["title"]: s["properties"]["sheetId"] for s in meta["sheets"]}
+    tabs = template.words["tabs"]
+    names = {"table": template.sheet_names[lang], "lists": tabs["lists"][lang],
+             "review": tabs["review"][lang], "dictionary": tabs["dictionary"][lang],
+             "merged": tabs["merged"][lang]}
+    if names["table"] in existing:
+        raise GoogleSheetsError(
+            f"the spreadsheet already has a {names['table']!r} tab; sheetkeeper installs into "
+            "a spreadsheet without one (nothing was changed). Rename that tab, or install into "
+            "another spreadsheet")
+    taken = set(existing.values())
+    ids: dict[str, int] = {}
+    for role, title in names.items():
+        if title in existing:
+            ids[role] = existing[title]          # a team's own Lists tab is kept as it is
+            continue
+        while (n := random.randrange(1, 2 ** 31 - 1)) in taken:
+            pass
+        taken.add(n)
+        ids[role] = n
+    added = [r for r, t in names.items() if t not in existing]
+
+    columns = template.columns
+    headers = [c.header(lang) for c in columns]
+    positions = {c.key: i for i, c in enumerate(columns)}
+    lists = lists_tab(template, lang)
+    requests: list[dict] = [{"addSheet": {"properties": {
+        "sheetId": ids[r], "title": names[r], "index": i,
+        "gridProperties": {"rowCount": 1000, "columnCount": max(26, len(headers) + 2),
+                           "frozenRowCount": 1}}}} for i, r in enumerate(added)]
+    table = ids["table"]
+    requests.append(_header_format(table, len(headers)))
+    for c in columns:
+        fmt = NUMBER_FORMATS.get(c.type)
+        if fmt:
+            requests.append({"repeatCell": {
+                "range": _columns(table, positions[c.key], 1),
+                "cell": {"userEnteredFormat": {"numberFormat": {
+                    "type": GOOGLE_NUMBER_TYPES[c.type], "pattern": fmt}}},
+                "fields": "userEnteredFormat.numberFormat"}})
+    for d in dropdowns(template, lang, positions, names["lists"], lists):
+        requests.append({"setDataValidation": {
+            "range": _columns(table, positions[d.column_key], 1),
+            "rule": {"condition": {"type": "ONE_OF_RANGE",
+                                   "values": [{"userEnteredValue": "=" + d.source}]},
+                     "strict": False, "showCustomUi": True}}})
+    for index, rule in enumerate(colour_rules(template, lang, positions)):
+        fmt: dict[str, Any] = {}
+        if rule.fill:
+            fmt["backgroundColor"] = _rgb(rule.fill)
+        if rule.font or rule.bold:
+            fmt["textFormat"] = {**({"foregroundColor": _rgb(rule.font)} if rule.font else {}),
+                                 **({"bold": True} if rule.bold else {})}
+        requests.append({"addConditionalFormatRule": {"index": index, "rule": {
+            "ranges": [_a1(table, rule.cells)],
+            "booleanRule": {"condition": {"type": "CUSTOM_FORMULA",
+                                          "values": [{"userEnteredValue": "=" + rule.formula}]},
+                            "format": fmt}}}})
+    for c in columns:
+        if c.type in COMPUTED:
+            requests.append({"addProtectedRange": {"protectedRange": {
+                "range": _columns(table, positions[c.key], 1),
+                "description": f"{c.header(lang)} is kept by sheetkeeper",
+                "warningOnly": True}}})
+    for role in ("review", "dictionary", "merged"):
+        if role in added:
+            requests.append(_header_format(ids[role], 12))
+    sheet.spreadsheet.batch_update({"requests": requests})
+
+    values = [{"range": f"{quoted_tab(names['table'])}!A1", "values": [headers]}]
+    if "lists" in added:
+        values.append({"range": f"{quoted_tab(names['lists'])}!A1", "values": _lists_grid(lists)})
+    if "review" in added:
+        values.append({"range": f"{quoted_tab(names['review'])}!A1",
+                       "values": [review_headers(template, lang)]})
+    if "dictionary" in added:
+        values.append({"range": f"{quoted_tab(names['dictionary'])}!A1",
+                       "values": dictionary_rows(template, lang)})
+    if "merged" in added:
+        values.append({"range": f"{quoted_tab(names['merged'])}!A1",
+                       "values": [merged_headers(template, lang)]})
+    sheet.spreadsheet.values_batch_update({"valueInputOption": "RAW", "data": values})
+    return GoogleInstall(tuple(names[r] for r in added), 3)
+
+
+def _lists_grid(lists) -> list[list[str]]:
+    depth = max(len(c.values) for c in lists)
+    return [[c.header for c in lists]] + [
+        [c.values[i] if i < len(c.values) else "" for c in lists] for i in range(depth)]
+
+
+def _header_format(sheet_id: int, width: int) -> dict:
+    return {"repeatCell": {
+        "range": {"sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": 1,
+                  "startColumnIndex": 0, "endColumnIndex": width},
+        "cell": {"userEnteredFormat": {"backgroundColor": _rgb(HEADER_FILL),
+                                       "textFormat": {"foregroundColor": _rgb(HEADER_FONT),
+                                                      "bold": True}}},
+        "fields": "userEnteredFormat(backgroundColor,textFormat)"}}
+
+
+def _columns(sheet_id: int, column: int, first_row: int) -> dict:
+    """A whole column below the header: no end row, so rows added later are covered."""
+    return {"sheetId": sheet_id, "startRowIndex": first_row,
+            "startColumnIndex": column, "endColumnIndex": column + 1}
+
+
+def _a1(sheet_id: int, cells: str) -> dict:
+    """`A2:S1048576` as a GridRange; the sheet's last row means 'to the end'."""
+    m = re.fullmatch(r"([A-Z]+)(\d+):([A-Z]+)(\d+)", cells)
+    if not m:
+        raise ValueError(cells)
+    c0, r0, c1, r1 = m.groups()
+    grid = {"sheetId": sheet_id, "startRowIndex": int(r0) - 1,
+            "startColumnIndex": column_index(c0), "endColumnIndex": column_index(c1) + 1}
+    if int(r1) != LAST_ROW:
+        grid["endRowIndex"] = int(r1)
+    return grid
+
+
+def _rgb(hex_colour: str) -> dict:
+    return {name: int(hex_colour[i:i + 2], 16) / 255
+            for name, i in (("red", 0), ("green", 2), ("blue", 4))}
+

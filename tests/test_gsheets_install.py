@@ -1,0 +1,97 @@
+"""Installing the template into an existing Google Sheet, against the emulator (which checks
+every request body against Google's schema): three requests, the team's own tabs untouched."""
+from __future__ import annotations
+
+import pytest
+
+from sheet_templates import builtin
+from sheet_templates.presentation import colour_rules, lists_tab
+from sync.gsheets import GoogleSheet, GoogleSheetsError
+from sync.gsheets_install import install_into
+
+from .fakesheets import FakeSheetsServer, client
+
+
+@pytest.fixture
+def server():
+    s = FakeSheetsServer().start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def team_sheet(server):
+    """A spreadsheet in use: the team's own tab with their own notes."""
+    gc = client(server)
+    sh = gc.create("Studio")
+    sh.sheet1.update_title("Notes")
+    sh.sheet1.update([["Opening hours", "9-17"], ["Wifi", "studio-guest"]], "A1:B2")
+    return gc, sh
+
+
+def test_install_adds_the_template_in_three_requests_and_leaves_other_tabs(server, team_sheet):
+    gc, sh = team_sheet
+    sheet = GoogleSheet.open(gc, sh.id)
+    crm = builtin("crm")
+    before = len(server.faults.log)
+    done = install_into(sheet, crm, "en")
+    assert len(server.faults.log) - before == done.requests == 3
+    assert done.added_tabs == ("Customers", "Lists", "Review", "Data dictionary", "Merged")
+    assert sh.worksheet("Notes").get_all_values() == [["Opening hours", "9-17"],
+                                                      ["Wifi", "studio-guest"]]
+    table = sh.worksheet("Customers")
+    assert table.row_values(1) == [c.header("en") for c in crm.columns]
+    lists = lists_tab(crm, "en")
+    assert sh.worksheet("Lists").col_values(2)[:len(lists[1].values) + 1] == \
+        [lists[1].header, *lists[1].values]
+
+    meta = next(s for s in sh.fetch_sheet_metadata()["sheets"]
+                if s["properties"]["title"] == "Customers")
+    assert meta["properties"]["gridProperties"]["frozenRowCount"] == 1
+    assert len(meta["conditionalFormats"]) == len(colour_rules(
+        crm, "en", {c.key: i for i, c in enumerate(crm.columns)}))
+    protected = {p["range"]["startColumnIndex"] for p in meta["protectedRanges"]}
+    assert protected == {i for i, c in enumerate(crm.columns)
+                         if c.type in ("id", "status", "findings")}
+    assert all(p["warningOnly"] for p in meta["protectedRanges"])
+
+    tier = [c.key for c in crm.columns].index("tier")
+    phone = [c.key for c in crm.columns].index("phone")
+    cells = sh.fetch_sheet_metadata({
+        "ranges": [f"Customers!{chr(65 + tier)}2", f"Customers!{chr(65 + phone)}2"],
+        "fields": "sheets.data.rowData.values(dataValidation,userEnteredFormat)"})
+    tier_cell = cells["sheets"][0]["data"][0]["rowData"][0]["values"][0]
+    assert tier_cell["dataValidation"]["condition"]["type"] == "ONE_OF_RANGE"
+    source = tier_cell["dataValidation"]["condition"]["values"][0]["userEnteredValue"]
+    assert source.startswith(("=Lists!$", "='Lists'!$"))         # fed from the Lists tab
+    assert tier_cell["dataValidation"]["strict"] is False        # warn, keep what was typed
+    phone_cell = cells["sheets"][0]["data"][1]["rowData"][0]["values"][0]
+    assert phone_cell["userEnteredFormat"]["numberFormat"]["type"] == "TEXT"
+
+
+def test_install_in_chinese(server, team_sheet):
+    gc, sh = team_sheet
+    done = install_into(GoogleSheet.open(gc, sh.id), builtin("crm"), "zh-CN")
+    assert done.added_tabs[0] == "客户"
+    assert "电话" in sh.worksheet("客户").row_values(1)
+
+
+def test_a_second_install_is_refused_and_changes_nothing(server, team_sheet):
+    gc, sh = team_sheet
+    sheet = GoogleSheet.open(gc, sh.id)
+    install_into(sheet, builtin("crm"), "en")
+    version = sheet.change_signal()[1]
+    with pytest.raises(GoogleSheetsError, match="already has a 'Customers' tab"):
+        install_into(sheet, builtin("crm"), "en")
+    assert sheet.change_signal()[1] == version
+
+
+def test_the_cli_explains_what_a_google_install_needs(tmp_path):
+    from .conftest import run_cli
+    missing = run_cli("install", "crm", "--to", "gsheet:1AbC")
+    assert missing.returncode == 2 and "needs --credentials KEY.json" in missing.stderr
+    no_file = run_cli("install", "crm", "--to",
+                      "https://docs.google.com/spreadsheets/d/1AbC/edit",
+                      "--credentials", str(tmp_path / "key.json"))
+    assert no_file.returncode == 2 and "no such key file" in no_file.stderr
+    assert "Traceback" not in missing.stderr + no_file.stderr
