@@ -7,9 +7,11 @@ sheetkeeper's own. (In progress: the sync cycle does not use it yet; see the REA
 - A read is one values:batchGet of every tab a cycle needs, unformatted (dates as serial
   numbers); Google's trimming of trailing empty cells and rows is undone, so every row has the
   header's width.
-- A write first re-reads exactly the cells it is about to change (one batchGet) and drops those
-  that moved since the cycle read them: Google has no compare-and-swap, and a person's edit must
-  never be overwritten. The rest go in one values:batchUpdate, RAW, so "+8613800138000" stays
+- A write first re-reads the rows it is about to change (one batchGet) and leaves every row
+  that is not exactly as the cycle read it: Google has no compare-and-swap, a person's edit must
+  never be overwritten, and a sort or an inserted row must never make a write land on another
+  person's row (a cell-level check would let "Paused" meant for one row land on another row
+  that also said "Active"). The rest go in one values:batchUpdate, RAW, so "+8613800138000" stays
   text instead of being parsed into a number.
 - The cheap change signal is Drive's files.get with fields modifiedTime and version.
 """
@@ -170,11 +172,17 @@ class GoogleSheet:
 
     # -- reading -----------------------------------------------------------------------------
 
-    def read(self, tabs: Sequence[str]) -> dict[str, list[list[Any]]]:
-        """Every tab's values in one request, rectangular (Google's trimming undone)."""
+    def tabs(self) -> list[str]:
+        return [s["properties"]["title"]
+                for s in self.spreadsheet.fetch_sheet_metadata()["sheets"]]
+
+    def read(self, tabs: Sequence[str], formulas: bool = False) -> dict[str, list[list[Any]]]:
+        """Every tab's values in one request, rectangular (Google's trimming undone). With
+        `formulas`, a formula cell reads as its formula ("=…") and every other as its value."""
         answer = self.spreadsheet.values_batch_get(
             [quoted_tab(t) for t in tabs],
-            params={"valueRenderOption": ValueRenderOption.unformatted,
+            params={"valueRenderOption": ValueRenderOption.formula if formulas
+                    else ValueRenderOption.unformatted,
                     "dateTimeRenderOption": "SERIAL_NUMBER", "majorDimension": "ROWS"})
         out = {}
         for tab, value_range in zip(tabs, answer.get("valueRanges", [])):
@@ -187,17 +195,23 @@ class GoogleSheet:
     # -- writing -----------------------------------------------------------------------------
 
     def write(self, writes: Mapping[str, Sequence[CellWrite]],
-              expected: Mapping[tuple[str, int, int], Any]) -> "WriteOutcome":
-        """Write `writes` (per tab) where the cell still holds `expected[(tab, row, col)]`, the
-        value the cycle read; cells a person changed since are left, and returned."""
+              rows_as_read: Mapping[tuple[str, int], Sequence[Any]],
+              first_column: int = 0) -> "WriteOutcome":
+        """Write `writes` (per tab) into the rows that are still exactly as the cycle read them
+        (`rows_as_read[(tab, row)]`, the row's cells from `first_column` on). A row a person
+        changed, or that insertion, deletion or sorting put another row's data into, is left
+        whole, and its cells returned as moved: a write can only land on the row it was
+        planned for."""
         cells = [(tab, w) for tab, ws in writes.items() for w in ws]
         if not cells:
             return WriteOutcome((), ())
-        current = self._current(cells)
-        fresh, moved = [], []
-        for tab, w in cells:
-            now = current.get((tab, w.row, w.column))
-            (fresh if _same(now, expected.get((tab, w.row, w.column))) else moved).append((tab, w))
+        rows = sorted({(tab, w.row) for tab, w in cells})
+        current = self._rows_now(rows, first_column,
+                                 {key: len(v) for key, v in rows_as_read.items()})
+        same = {key for key in rows
+                if _row_same(current.get(key, ()), rows_as_read.get(key, ()))}
+        fresh = [(tab, w) for tab, w in cells if (tab, w.row) in same]
+        moved = [(tab, w) for tab, w in cells if (tab, w.row) not in same]
         if fresh:
             self.spreadsheet.values_batch_update({
                 "valueInputOption": ValueInputOption.raw,
@@ -205,20 +219,22 @@ class GoogleSheet:
                           "values": [[_raw(w.value)]]} for tab, w in fresh]})
         return WriteOutcome(tuple(fresh), tuple(moved))
 
-    def _current(self, cells: list[tuple[str, CellWrite]]) -> dict[tuple[str, int, int], Any]:
-        """What the cells hold now: one batchGet, of the cells themselves or, when they are too
-        many for one request's address, of their whole tabs."""
-        params = {"valueRenderOption": ValueRenderOption.unformatted,
-                  "dateTimeRenderOption": "SERIAL_NUMBER"}
-        if len(cells) <= MAX_GUARD_RANGES:
-            ranges = [f"{quoted_tab(tab)}!{column_letter(w.column)}{w.row}" for tab, w in cells]
-            answer = self.spreadsheet.values_batch_get(ranges, params=params)
-            return {(tab, w.row, w.column): _only(vr)
-                    for (tab, w), vr in zip(cells, answer.get("valueRanges", []))}
-        tabs = sorted({tab for tab, _ in cells})
-        whole = self.read(tabs)
-        return {(tab, w.row, w.column): _at(whole[tab], w.row - 1, w.column)
-                for tab, w in cells}
+    def _rows_now(self, rows: list[tuple[str, int]], first_column: int,
+                  widths: Mapping[tuple[str, int], int]) -> dict[tuple[str, int], list[Any]]:
+        """The rows as they are now: one batchGet of those rows or, when they are too many
+        for one request's address, of their whole tabs."""
+        if len(rows) <= MAX_GUARD_RANGES:
+            ranges = [f"{quoted_tab(tab)}!{column_letter(first_column)}{row}:"
+                      f"{column_letter(first_column + max(widths.get((tab, row), 1), 1) - 1)}"
+                      f"{row}" for tab, row in rows]
+            answer = self.spreadsheet.values_batch_get(
+                ranges, params={"valueRenderOption": ValueRenderOption.formula,
+                                "dateTimeRenderOption": "SERIAL_NUMBER"})
+            return {key: _only_row(vr) for key, vr in zip(rows, answer.get("valueRanges", []))}
+        whole = self.read(sorted({tab for tab, _ in rows}), formulas=True)
+        return {(tab, row): (whole[tab][row - 1][first_column:]
+                             if row - 1 < len(whole[tab]) else [])
+                for tab, row in rows}
 
 
 @dataclass(frozen=True)
@@ -231,13 +247,15 @@ def quoted_tab(tab: str) -> str:
     return "'" + tab.replace("'", "''") + "'"
 
 
-def _only(value_range: Mapping[str, Any]) -> Any:
+def _only_row(value_range: Mapping[str, Any]) -> list[Any]:
     values = value_range.get("values", [])
-    return values[0][0] if values and values[0] else None
+    return list(values[0]) if values else []
 
 
-def _at(rows: list[list[Any]], i: int, j: int) -> Any:
-    return rows[i][j] if i < len(rows) and j < len(rows[i]) else None
+def _row_same(now: Sequence[Any], before: Sequence[Any]) -> bool:
+    width = max(len(now), len(before))
+    return all(_same(now[j] if j < len(now) else None, before[j] if j < len(before) else None)
+               for j in range(width))
 
 
 def _same(now: Any, before: Any) -> bool:
@@ -245,6 +263,8 @@ def _same(now: Any, before: Any) -> bool:
         return True
     if isinstance(before, (dt.date, dt.datetime)):
         return now == _raw(before)
+    if isinstance(now, (int, float)) and isinstance(before, (int, float)):
+        return float(now) == float(before)
     return now == before
 
 

@@ -38,7 +38,11 @@ class Seen:
 class SeenStore:
     folder: Path
 
-    def _file(self, workbook: Path) -> Path:
+    def _file(self, workbook: Path | str) -> Path:
+        if str(workbook).startswith("gsheet:"):        # a Google Sheet, by its key
+            key = hashlib.sha256(str(workbook).encode()).hexdigest()[:16]
+            return self.folder / "seen" / f"gsheet-{key}.json"
+        workbook = Path(workbook)
         key = hashlib.sha256(str(workbook.resolve()).encode()).hexdigest()[:16]
         return self.folder / "seen" / f"{workbook.stem}-{key}.json"
 

@@ -35,6 +35,10 @@ def retrying_client(server, sleeps=None, attempts=5):
     return gspread.Client(Credentials(token="test"), http_client=cls)
 
 
+ROW2 = {("Customers", 2): ["C-000001", "Ann Lee", None]}
+ROW3 = {("Customers", 3): ["C-000002", "Bob Stone", "+8613800138000"]}
+
+
 @pytest.fixture
 def sheet(server):
     gc = retrying_client(server)
@@ -57,19 +61,18 @@ def test_a_write_is_raw_two_requests_and_phones_stay_text(server, sheet):
     before = len(server.faults.log)
     out = sheet.write({"Customers": [CellWrite(2, 2, "+8613900139000"),
                                      CellWrite(3, 1, "Bob Stone-Smith")]},
-                      {("Customers", 2, 2): None, ("Customers", 3, 1): "Bob Stone"})
+                      {**ROW2, **ROW3})
     assert len(server.faults.log) - before == 2            # the guard's read, then the write
     assert len(out.written) == 2 and not out.moved
     assert sheet.read(["Customers"])["Customers"][1][2] == "+8613900139000"
 
 
 def test_dates_go_in_as_serial_numbers(sheet):
-    sheet.write({"Customers": [CellWrite(2, 3, dt.date(2026, 11, 23))]},
-                {("Customers", 2, 3): None})
+    sheet.write({"Customers": [CellWrite(2, 3, dt.date(2026, 11, 23))]}, ROW2)
     assert sheet.read(["Customers"])["Customers"][1][3] == 46349
 
 
-def test_a_cell_a_person_changed_meanwhile_is_not_written(server, sheet):
+def test_a_row_a_person_changed_meanwhile_is_not_written_to(server, sheet):
     def person(method, path):          # types into C2 after the cycle read, before the write
         if method == "GET" and "batchGet" in path:
             book = server.state.get(sheet.key)
@@ -77,11 +80,13 @@ def test_a_cell_a_person_changed_meanwhile_is_not_written(server, sheet):
             server.faults.before = None
     server.faults.before = person
     out = sheet.write({"Customers": [CellWrite(2, 2, "+8613900139000"),
-                                     CellWrite(2, 1, "Ann Lee-Smith")]},
-                      {("Customers", 2, 2): None, ("Customers", 2, 1): "Ann Lee"})
-    assert [w.column for _, w in out.moved] == [2] and [w.column for _, w in out.written] == [1]
-    row = sheet.read(["Customers"])["Customers"][1]
-    assert row[1:3] == ["Ann Lee-Smith", "+8613700137000"]   # the person's edit stands
+                                     CellWrite(2, 1, "Ann Lee-Smith"),
+                                     CellWrite(3, 1, "Bob Stone-Smith")]}, {**ROW2, **ROW3})
+    assert sorted((w.row, w.column) for _, w in out.moved) == [(2, 1), (2, 2)]
+    assert [(w.row, w.column) for _, w in out.written] == [(3, 1)]
+    rows = sheet.read(["Customers"])["Customers"]
+    assert rows[1][1:3] == ["Ann Lee", "+8613700137000"]     # the person's row, untouched
+    assert rows[2][1] == "Bob Stone-Smith"
 
 
 def test_retries_honour_retry_after_and_go_through(server, sheet):
@@ -114,7 +119,7 @@ def test_the_change_signal_is_one_request_and_moves_with_edits(server, sheet):
     first = sheet.change_signal()
     assert len(server.faults.log) - before == 1
     assert sheet.change_signal() == first
-    sheet.write({"Customers": [CellWrite(2, 1, "Ann")]}, {("Customers", 2, 1): "Ann Lee"})
+    sheet.write({"Customers": [CellWrite(2, 1, "Ann")]}, ROW2)
     assert sheet.change_signal()[1] != first[1]
 
 
