@@ -64,3 +64,12 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: float = 120) -> subpro
 @pytest.fixture
 def settings() -> RuleSettings:
     return RuleSettings(today=TODAY)
+
+
+@pytest.fixture
+def server():
+    """A fresh Google Sheets emulator on 127.0.0.1 (tests/fakesheets)."""
+    from .fakesheets import FakeSheetsServer
+    s = FakeSheetsServer().start()
+    yield s
+    s.stop()

@@ -9,17 +9,10 @@ import gspread
 import pytest
 import requests
 
-from .fakesheets import FakeSheetsServer, client
+from .fakesheets import client
 from .fakesheets.replay import HOST, cassettes, exchanges
 from .fakesheets.schema import problems
 from .fakesheets.server import ROUTES
-
-
-@pytest.fixture
-def server():
-    s = FakeSheetsServer().start()
-    yield s
-    s.stop()
 
 
 def recorded_bodies():

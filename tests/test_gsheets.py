@@ -15,15 +15,8 @@ from sync.gsheets import (GoogleSheet, GoogleSheetsError, GoogleUnavailable, Ret
                           service_account_client, spreadsheet_key)
 from sync.xlsx_write import CellWrite
 
-from .fakesheets import EmulatorHTTPClient, FakeSheetsServer
+from .fakesheets import EmulatorHTTPClient
 from .fakesheets import state as fake_state
-
-
-@pytest.fixture
-def server():
-    s = FakeSheetsServer().start()
-    yield s
-    s.stop()
 
 
 def retrying_client(server, sleeps=None, attempts=5):

@@ -16,17 +16,10 @@ from sync.seen import SeenStore
 from sync.gsheets_install import install_into
 from sync.plan import RuleSettings
 
-from .fakesheets import FakeSheetsServer, client
+from .fakesheets import client
 from .fakesheets import state as fake
 
 SETTINGS = RuleSettings(today=dt.date(2026, 11, 23), phone_region="CN")
-
-
-@pytest.fixture
-def server():
-    s = FakeSheetsServer().start()
-    yield s
-    s.stop()
 
 
 @pytest.fixture

@@ -9,14 +9,7 @@ from sheet_templates.presentation import colour_rules, lists_tab
 from sync.gsheets import GoogleSheet, GoogleSheetsError
 from sync.gsheets_install import install_into
 
-from .fakesheets import FakeSheetsServer, client
-
-
-@pytest.fixture
-def server():
-    s = FakeSheetsServer().start()
-    yield s
-    s.stop()
+from .fakesheets import client
 
 
 @pytest.fixture
