@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks $(ARGS)
 	$(BIN)/python -m benchmarks.apply $(ARGS)
 	$(BIN)/python -m benchmarks.service $(ARGS)
+	$(BIN)/python -m benchmarks.gsheets
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis

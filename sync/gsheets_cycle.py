@@ -16,6 +16,7 @@ judging; every cycle judges every row.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
@@ -28,12 +29,15 @@ from sheet_templates import BUILTIN, Template, builtin, fold_label
 
 from .cycle import _ids as row_ids, _own_columns
 from .errors import TableLayoutError
-from .gsheets import GoogleSheet
+from .gsheets import SERIAL_EPOCH, GoogleSheet
 from .header import best_header, layout_for
 from .plan import Plan, RuleSettings, plan_table
 from .seen import Seen, SeenStore, person_edits, rows_by_id
 from .table import SheetTable
 from .xlsx_write import CellWrite
+
+
+MAX_SERIAL = 2_958_465       # 9999-12-31
 
 
 @dataclass(frozen=True)
@@ -116,10 +120,14 @@ def table_from_values(source: str, tab: str, values: list[list[Any]],
                                "template with `sheetkeeper install crm --to gsheet:KEY`")
     layout = layout_for(values[match.row], match.row + 1, match.template)
     first, width = layout.first_column, len(layout.headers)
+    dates = {j for key, j in layout.columns.items()
+             if layout.template.column(key).type == "date"}
     rows, numbers, formulas = [], [], set()
     for r in range(layout.header_row, len(values)):
         cells = list(values[r][first:first + width]) + [None] * width
         cells = cells[:width]
+        for j in dates:
+            cells[j] = as_date(cells[j])
         for j, v in enumerate(cells):
             if isinstance(v, str) and v.startswith("="):
                 formulas.add((r + 1, j))
@@ -131,6 +139,19 @@ def table_from_values(source: str, tab: str, values: list[list[Any]],
     return SheetTable(source=source, sheet=tab, layout=layout, rows=tuple(rows),
                       row_numbers=tuple(numbers), formulas=frozenset(formulas),
                       list_values=_list_values(lists, layout), digest=digest)
+
+
+def as_date(value: Any) -> Any:
+    """Google gives a date cell as its serial number; a workbook's date cell reads as a date.
+    Read it as the date it shows, or every cycle would 'normalise' it again. (A typed
+    20240305 is beyond the last serial, 2958465, and stays a number for the date rule.)"""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) \
+            and 1 <= value <= MAX_SERIAL:
+        day = SERIAL_EPOCH + dt.timedelta(days=int(value))
+        fraction = value - int(value)
+        return day if not fraction else dt.datetime.combine(day, dt.time()) + dt.timedelta(
+            seconds=round(fraction * 86400))
+    return value
 
 
 def _list_values(lists: list[list[Any]], layout) -> dict[str, tuple[str, ...]]:

@@ -196,3 +196,16 @@ def test_with_a_fifth_of_requests_failing_cycles_converge_and_the_log_matches_th
         value = rows_by_id[rid].get(headers.index(column))
         assert value == after or (after in (None, "") and value in (None, "")), (rid, column)
     assert all(v[4].startswith("+86") for v in rows_by_id.values())
+
+
+def test_dates_written_as_serials_are_read_back_as_dates_not_rewritten(server, sheet, tmp_path):
+    ws = sheet.spreadsheet.worksheet("Customers")
+    since = [c.key for c in builtin("crm").columns].index("member_since")
+    ws.update([["2024-03-05"], ["5 Mar 2024"]], f"{chr(65 + since)}2:{chr(65 + since)}3",
+              raw=True)
+    first = apply_google(sheet, SETTINGS, tmp_path)
+    assert cell(server, sheet, 2, since) == 45356 == cell(server, sheet, 3, since)   # serials
+    assert {c.after for c in first.plan.changes if c.key == "member_since"} == \
+        {dt.date(2024, 3, 5)}
+    quiet = apply_google(sheet, SETTINGS, tmp_path)
+    assert quiet.batch is None and quiet.requests == 2        # nothing rewritten, ever

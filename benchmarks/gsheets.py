@@ -1,0 +1,81 @@
+"""`python -m benchmarks.gsheets`: a sync cycle on a Google Sheet, against the local emulator
+(tests/fakesheets) through the real gspread client. Per size: the first cycle on a list in use
+(IDs present, ~2% of cells typed messily), the quiet cycle after it, and the API requests each
+used. The emulator answers on loopback, so this is sheetkeeper's own cost plus HTTP and JSON,
+without Google's latency."""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from sheet_templates import builtin
+from sync.gsheets import GoogleSheet
+from sync.gsheets_cycle import apply_google
+from sync.gsheets_install import install_into
+from sync.plan import RuleSettings
+
+from .generate import mostly_clean_rows
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.fakesheets import FakeSheetsServer, client  # noqa: E402  (test infrastructure)
+
+SETTINGS = RuleSettings(today=dt.date(2026, 11, 23), phone_region="CN")
+
+
+def measure(rows: int) -> dict:
+    server = FakeSheetsServer().start()
+    try:
+        gc = client(server)
+        sh = gc.create("Benchmark")
+        sheet = GoogleSheet.open(gc, sh.id)
+        crm = builtin("crm")
+        install_into(sheet, crm, "en")
+        keys = [c.key for c in crm.columns]
+        grid = sh.worksheet("Customers")
+        grid.resize(rows + 1, len(keys) + 2)
+        data = [[_cell(r.get(k)) for k in keys] for r in mostly_clean_rows(rows, mess=0.02)]
+        for start in range(0, rows, 20_000):
+            chunk = data[start:start + 20_000]
+            grid.update(chunk, f"A{start + 2}")
+        with tempfile.TemporaryDirectory() as tmp:
+            out = {"rows": rows}
+            for name in ("first", "quiet"):
+                before = len(server.faults.log)
+                t = time.perf_counter()
+                result = apply_google(sheet, SETTINGS, Path(tmp))
+                out[name] = time.perf_counter() - t
+                out[f"{name}_requests"] = len(server.faults.log) - before
+                out[f"{name}_written"] = result.written
+        return out
+    finally:
+        server.stop()
+
+
+def _cell(value):
+    if isinstance(value, dt.date):
+        return (value - dt.date(1899, 12, 30)).days
+    return "" if value is None else value
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.gsheets", description=__doc__)
+    parser.add_argument("--sizes", default="10000,100000")
+    args = parser.parse_args()
+    results = [measure(int(n)) for n in args.sizes.split(",")]
+    header = (f"{'rows':>8} {'first cycle s':>14} {'requests':>9} {'cells written':>14} "
+              f"{'quiet cycle s':>14} {'requests':>9}")
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        print(f"{r['rows']:>8,} {r['first']:>14.2f} {r['first_requests']:>9} "
+              f"{r['first_written']:>14,} {r['quiet']:>14.2f} {r['quiet_requests']:>9}")
+    print("\ntarget: ≤ 4 requests per cycle with changes, whatever the number of rows "
+          f"({'met' if all(r['first_requests'] <= 4 for r in results) else 'MISSED'})")
+
+
+if __name__ == "__main__":
+    main()
