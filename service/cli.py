@@ -39,9 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     install.add_argument("--to", required=True, metavar="PATH.xlsx|gsheet:KEY",
                          help="the new workbook to write, or an existing Google Sheet (gsheet:KEY "
                               "or its URL) to add the template's tabs to")
-    install.add_argument("--credentials", type=Path, metavar="KEY.json",
-                         help="for a Google Sheet: the service account's JSON key file (share "
-                              "the sheet with the account's email first)")
+    _google_options(install)
     install.add_argument("--lang", choices=LANGS, default="en",
                          help="language of headers, dropdown values and help (default: en)")
     install.add_argument("--with-samples", action="store_true",
@@ -69,7 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "in the audit log. A workbook open in Excel or LibreOffice is left alone; "
                     "one that changes meanwhile is read again. Exit status as for check; "
                     "--dry-run is check.")
-    apply.add_argument("path", type=Path, help="the .xlsx workbook")
+    apply.add_argument("path", metavar="PATH|gsheet:KEY",
+                       help="the .xlsx workbook, or a Google Sheet (gsheet:KEY or its URL)")
+    _google_options(apply)
     apply.add_argument("--dry-run", action="store_true", help="change nothing (same as check)")
     report_options(apply)
     apply.add_argument("--data", type=Path, help=DATA_HELP)
@@ -112,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _install(args: argparse.Namespace) -> int:
     template = builtin(args.template)
-    if args.to.startswith(("gsheet:", "https://docs.google.com/")):
+    if _is_google(args.to):
         return _install_google(args, template)
     args.to = Path(args.to)
     if args.upgrade:
@@ -141,17 +141,12 @@ def _table_options(args: argparse.Namespace) -> tuple[list | None, str | None]:
 
 
 def _install_google(args: argparse.Namespace, template) -> int:
-    from sync.gsheets import GoogleSheet, GoogleSheetsError, service_account_client
+    from sync.gsheets import GoogleSheetsError
     from sync.gsheets_install import install_into
     if args.upgrade or args.with_samples:
         raise GoogleSheetsError("--upgrade and --with-samples are not there yet for Google "
                                 "Sheets; install into a spreadsheet without the template's tabs")
-    if args.credentials is None:
-        raise GoogleSheetsError("a Google Sheet needs --credentials KEY.json: a service "
-                                "account's key file (Google Cloud → IAM & Admin → Service "
-                                "accounts → Keys), with the sheet shared with its email")
-    client, account = service_account_client(args.credentials)
-    done = install_into(GoogleSheet.open(client, args.to, account), template, args.lang)
+    done = install_into(_google_sheet(args, args.to), template, args.lang)
     print(f"Installed the {template.name} template ({args.lang}) in {args.to}: added "
           + ", ".join(done.added_tabs))
     return EXIT_CLEAN
@@ -171,7 +166,51 @@ def _print_plan(plan, args: argparse.Namespace, batch: str | None = None) -> Non
         sys.stdout.write(report.as_text(plan, args.limit, batch))
 
 
+def _google_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--credentials", type=Path, metavar="KEY.json",
+                        help="for a Google Sheet: the service account's JSON key file (share "
+                             "the sheet with the account's email first)")
+    parser.add_argument("--api-endpoint", metavar="URL",
+                        help="for a Google Sheet: a local emulator of Google's APIs instead of "
+                             "Google (python -m tests.fakesheets); no credentials needed")
+
+
+def _is_google(target: str) -> bool:
+    return target.startswith(("gsheet:", "https://docs.google.com/"))
+
+
+def _google_sheet(args: argparse.Namespace, target: str):
+    from sync.gsheets import GoogleSheet, GoogleSheetsError, endpoint_client, \
+        service_account_client
+    if args.api_endpoint:
+        return GoogleSheet.open(endpoint_client(args.api_endpoint), target)
+    if args.credentials is None:
+        raise GoogleSheetsError("a Google Sheet needs --credentials KEY.json: a service "
+                                "account's key file (Google Cloud → IAM & Admin → Service "
+                                "accounts → Keys), with the sheet shared with its email")
+    client, account = service_account_client(args.credentials)
+    return GoogleSheet.open(client, target, account)
+
+
+def _apply_google(args: argparse.Namespace) -> int:
+    from sync.gsheets_cycle import apply_google
+    if args.dry_run:
+        raise SheetkeeperError("--dry-run is not there yet for Google Sheets")
+    data = args.data or config_of(args).data
+    data.mkdir(parents=True, exist_ok=True, mode=0o700)
+    templates = [builtin(args.template)] if args.template else None
+    result = apply_google(_google_sheet(args, args.path), settings(args, None), data, templates)
+    for cell in result.moved:
+        print(f"note: {cell} changed while sheetkeeper worked; left for the next cycle")
+    print(f"({result.requests} API requests)")
+    _print_plan(result.plan, args, result.batch)
+    return EXIT_CLEAN if result.plan.clean else EXIT_FOUND
+
+
 def _apply(args: argparse.Namespace) -> int:
+    if _is_google(args.path):
+        return _apply_google(args)
+    args.path = Path(args.path)
     templates, sheet = _table_options(args)
     result = apply_workbook(args.path, settings(args, args.path), data_folder(args, args.path),
                             args.dry_run, templates, sheet,

@@ -35,6 +35,7 @@ from .xlsx_package import column_letter
 from .xlsx_write import CellWrite
 
 RETRYABLE = frozenset({429, 500, 502, 503, 504})
+GOOGLE_HOSTS = ("https://sheets.googleapis.com", "https://www.googleapis.com")
 SERIAL_EPOCH = dt.date(1899, 12, 30)
 MAX_GUARD_RANGES = 400   # beyond this, the guard re-reads whole tabs (still one request)
 
@@ -91,6 +92,36 @@ def _describe(e: BaseException) -> str:
     if isinstance(e, gspread.exceptions.APIError):
         return f"{e.response.status_code} {e.error.get('status', '')}".strip()
     return type(e).__name__
+
+
+class OtherHost:
+    """Mixed into a gspread HTTP client: Google's two hosts rewritten to `base`, a local
+    emulator of the Sheets and Drive APIs (`python -m tests.fakesheets`). Every gspread call
+    goes through `request`, so nothing else needs to change."""
+
+    base = ""
+
+    def request(self, method: str, endpoint: str, *args: Any, **kwargs: Any):
+        for host in GOOGLE_HOSTS:
+            if endpoint.startswith(host):
+                endpoint = self.base.rstrip("/") + endpoint[len(host):]
+                break
+        return super().request(method, endpoint, *args, **kwargs)
+
+
+class EndpointHTTPClient(OtherHost, RetryingHTTPClient):
+    """The retrying client, at a local emulator."""
+
+
+def endpoint_client(url: str) -> gspread.Client:
+    """A client for an emulator at `url`; it needs no Google account (a fixed token)."""
+    from google.oauth2.credentials import Credentials
+    if not url.startswith(("http://127.", "http://localhost", "http://[::1]")):
+        raise GoogleSheetsError(f"--api-endpoint {url}: only a local emulator on this machine "
+                                "(http://127.0.0.1:PORT) is accepted; for Google itself use "
+                                "--credentials")
+    cls = type("LocalEndpointHTTPClient", (EndpointHTTPClient,), {"base": url})
+    return gspread.Client(Credentials(token="local-emulator"), http_client=cls)
 
 
 # -- opening -----------------------------------------------------------------------------------

@@ -209,3 +209,21 @@ def test_dates_written_as_serials_are_read_back_as_dates_not_rewritten(server, s
         {dt.date(2024, 3, 5)}
     quiet = apply_google(sheet, SETTINGS, tmp_path)
     assert quiet.batch is None and quiet.requests == 2        # nothing rewritten, ever
+
+
+def test_the_cli_applies_to_a_google_sheet_end_to_end(server, sheet, tmp_path):
+    """The real `sheetkeeper` command in a subprocess, over HTTP to the emulator."""
+    import json as json_
+    from .conftest import run_cli
+    data = tmp_path / "data"
+    first = run_cli("apply", f"gsheet:{sheet.key}", "--api-endpoint", server.url,
+                    "--data", str(data), "--report", "json", "--region", "CN",
+                    "--today", "2026-11-23")
+    assert first.returncode == 1, first.stderr
+    report = json_.loads(first.stdout[first.stdout.index("{"):])
+    assert report["batch"] and any(c["after"] == "+8613800138000" for c in report["changes"])
+    assert cell(server, sheet, 2, 4) == "+8613800138000"
+    audit = run_cli("audit", "--data", str(data), "--id", "C-000001", "--column", "Phone")
+    assert "+8613800138000" in audit.stdout
+    elsewhere = run_cli("apply", f"gsheet:{sheet.key}", "--api-endpoint", "http://10.0.0.1:9")
+    assert elsewhere.returncode == 2 and "only a local emulator" in elsewhere.stderr

@@ -11,29 +11,17 @@ tests/test_fakesheets_replay.py.
 """
 from __future__ import annotations
 
-from typing import Any
-
 import gspread
 from google.oauth2.credentials import Credentials
 from gspread.http_client import HTTPClient
 
+from sync.gsheets import OtherHost
+
 from .server import FakeSheetsServer
 
-GOOGLE_HOSTS = ("https://sheets.googleapis.com", "https://www.googleapis.com")
-
-
-class EmulatorHTTPClient(HTTPClient):
-    """gspread's own HTTP client, with Google's two hosts rewritten to the emulator's address.
-    Every gspread call goes through `request`, so nothing else needs to change."""
-
-    base = ""
-
-    def request(self, method: str, endpoint: str, *args: Any, **kwargs: Any):
-        for host in GOOGLE_HOSTS:
-            if endpoint.startswith(host):
-                endpoint = self.base + endpoint[len(host):]
-                break
-        return super().request(method, endpoint, *args, **kwargs)
+class EmulatorHTTPClient(OtherHost, HTTPClient):
+    """gspread's own HTTP client, plain (no retries: tests see every answer as it comes), at
+    the emulator's address."""
 
 
 def http_client_for(server: FakeSheetsServer) -> type[EmulatorHTTPClient]:
