@@ -135,9 +135,8 @@ def _install(args: argparse.Namespace) -> int:
 def _table_options(args: argparse.Namespace) -> tuple[list | None, str | None]:
     """The template and sheet: named on the command line, else by the config's [[watch]]."""
     watch = config_of(args).watch_for(args.path)
-    template = args.template or (watch.template if watch else None)
-    return ([builtin(template)] if template else None,
-            args.sheet or (watch.sheet if watch else None))
+    templates = [builtin(args.template)] if args.template else watch and watch.templates
+    return templates, args.sheet or (watch.sheet if watch else None)
 
 
 def _install_google(args: argparse.Namespace, template) -> int:

@@ -63,9 +63,7 @@ def _snapshot(args: argparse.Namespace) -> int:
     if args.path is not None:
         paths = [args.path]
     else:
-        from .watch import workbooks_in
-        paths = [p for w in config.watches
-                 for p in (workbooks_in(w.path) if w.path.is_dir() else [w.path])]
+        paths = [p for w in config.watches for p in w.workbooks()]
         if not paths:
             raise SheetkeeperError("no workbooks to snapshot: name one, or put some where the "
                                    "config watches")

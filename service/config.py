@@ -47,8 +47,11 @@ import phonenumbers
 from audit.retention import Retention
 from rules.dates import DATE_ORDERS
 from rules.status import StatusThresholds
-from sheet_templates import BUILTIN
+from sheet_templates import BUILTIN, Template, builtin
 from sync.errors import SheetkeeperError
+from sync.plan import RuleSettings
+
+from .watch import workbooks_in
 
 CONFIG_NAME = "sheetkeeper.toml"
 DATA_FOLDER = ".sheetkeeper"
@@ -74,6 +77,16 @@ class Watch:
         workbook = workbook.resolve()
         return workbook == self.path or workbook.parent == self.path
 
+    @property
+    def templates(self) -> list[Template] | None:
+        """The template named here, or None: recognise it from the headers."""
+        return [builtin(self.template)] if self.template else None
+
+    def workbooks(self) -> list[Path]:
+        """The workbooks this watch covers: a folder's, or the one it names (which may not
+        exist yet)."""
+        return workbooks_in(self.path) if self.path.is_dir() else [self.path]
+
 
 @dataclass(frozen=True)
 class ServiceConfig:
@@ -92,6 +105,14 @@ class ServiceConfig:
 
     def watch_for(self, workbook: Path) -> Watch | None:
         return next((w for w in self.watches if w.covers(workbook)), None)
+
+    def rule_settings(self, workbook: Path | None, today: dt.date) -> RuleSettings:
+        """How `workbook` is judged: its [[watch]] entry, then [rules]. The service and the
+        commands run by hand both start here, so they judge alike."""
+        watch = (self.watch_for(workbook) if workbook is not None else None) or Watch(Path("."))
+        return RuleSettings(today=today, phone_region=watch.region or self.region,
+                            date_order=watch.date_order or self.date_order,
+                            thresholds=self.thresholds)
 
 
 def embedded(cwd: Path | None = None) -> ServiceConfig:

@@ -32,17 +32,15 @@ from pathlib import Path
 from typing import IO, Callable
 
 from audit.snapshots import SnapshotStore
-from sheet_templates import builtin
 from sync.backup import file_identity, take_snapshot
 from sync.cycle import ApplyResult, apply_workbook
 from sync.errors import SheetkeeperError
-from sync.plan import RuleSettings
 from sync.xlsx_write import WorkbookBusy, WorkbookChanged, lock_files
 
 from .config import ServiceConfig, Watch
 from .schedule import LOCKED_RECHECK, Schedule, WorkbookState, next_nightly, snapshot_overdue
 from .status import hold_lock, utc_now, write_status
-from .watch import WorkbookEvents, is_workbook_name, start_observer, workbooks_in
+from .watch import WorkbookEvents, is_workbook_name, start_observer
 
 CONVERGE = 3   # cycles in a row on one workbook before leaving the rest to the next event
 
@@ -167,11 +165,8 @@ class Service:
     def _discover(self) -> list[Path]:
         found = []
         for w in self.config.watches:
-            if w.path.is_dir():
-                found += workbooks_in(w.path)
-            elif w.path.is_file():
-                found.append(w.path)
-            else:
+            found += [p for p in w.workbooks() if p.is_file()]
+            if not w.path.exists():
                 self.log("warning", watch=w.path,
                          problem="no such workbook yet; it is picked up when it appears")
         return found
@@ -288,13 +283,10 @@ class Service:
 
     def _converge(self, path: Path, watch: Watch) -> list[ApplyResult]:
         c = self.config
-        settings = RuleSettings(today=self.now().date(), phone_region=watch.region or c.region,
-                                date_order=watch.date_order or c.date_order,
-                                thresholds=c.thresholds)
-        templates = [builtin(watch.template)] if watch.template else None
+        settings = c.rule_settings(path, self.now().date())
         results: list[ApplyResult] = []
         for _ in range(CONVERGE):
-            result = apply_workbook(path, settings, c.data, templates=templates,
+            result = apply_workbook(path, settings, c.data, templates=watch.templates,
                                     sheet=watch.sheet, auto_merge=c.auto_merge)
             results.append(result)
             if not (result.merges or _gave_ids(result)):
@@ -306,8 +298,7 @@ class Service:
         watch = self.config.watch_for(state.path) or Watch(state.path)
         start = time.perf_counter()
         try:
-            snap = take_snapshot(state.path, self.config.data, reason,
-                                 [builtin(watch.template)] if watch.template else None)
+            snap = take_snapshot(state.path, self.config.data, reason, watch.templates)
             with SnapshotStore(self.config.data) as store:
                 gone = [s for s, kept in store.retention(state.path, self.config.retention)
                         if kept is None]

@@ -7,6 +7,7 @@ a watched workbook exactly as the running service does.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from sync.errors import SheetkeeperError
 from sync.plan import RuleSettings
 
 from . import config as service_config
-from .config import ServiceConfig, Watch
+from .config import ServiceConfig
 
 DATA_HELP = ("the data folder (audit log, state, snapshots); default: the config's, else "
              ".sheetkeeper beside the workbook")
@@ -83,20 +84,19 @@ def config_of(args: argparse.Namespace) -> ServiceConfig:
 
 
 def settings(args: argparse.Namespace, workbook: Path | None) -> RuleSettings:
-    config = config_of(args)
-    watch = (config.watch_for(workbook) if workbook else None) or Watch(Path("."))
-    base = config.thresholds
+    """The config's settings for `workbook`, with what the command line says on top."""
+    base = config_of(args).rule_settings(workbook, args.today or dt.date.today())
+    t = base.thresholds
     try:
         thresholds = StatusThresholds(
-            args.new_days if args.new_days is not None else base.new_days,
-            args.paused_days if args.paused_days is not None else base.paused_days,
-            args.churned_days if args.churned_days is not None else base.churned_days)
+            args.new_days if args.new_days is not None else t.new_days,
+            args.paused_days if args.paused_days is not None else t.paused_days,
+            args.churned_days if args.churned_days is not None else t.churned_days)
     except ValueError as e:
         raise SheetkeeperError(str(e)) from None
-    return RuleSettings(today=args.today or dt.date.today(),
-                        phone_region=args.region or watch.region or config.region,
-                        date_order=args.date_order or watch.date_order or config.date_order,
-                        thresholds=thresholds)
+    return dataclasses.replace(base, phone_region=args.region or base.phone_region,
+                               date_order=args.date_order or base.date_order,
+                               thresholds=thresholds)
 
 
 def data_folder(args: argparse.Namespace, workbook: Path | None) -> Path:
