@@ -183,6 +183,17 @@ class SnapshotStore:
         decided = prune((s.dated() for s in snaps), policy, tz)
         return [(s, decided[s.id]) for s in reversed(snaps)]
 
+    def prune(self, workbook: Path, policy: Retention, dry_run: bool = False,
+              tz: dt.tzinfo | None = None) -> list[tuple[Snapshot, Kept | None]]:
+        """Apply the retention rules: remove (unless `dry_run`) the snapshots no rule keeps.
+        Returns each, newest first, with why it is kept (None: it went, or would)."""
+        decided = self.retention(workbook, policy, tz)
+        if not dry_run:
+            for snap, kept in decided:
+                if kept is None:
+                    self.remove(snap)
+        return decided
+
     def remove(self, snap: Snapshot) -> None:
         """The manifest row first: a crash between the two leaves a stray file, never a
         manifest entry without its file."""

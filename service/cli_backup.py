@@ -126,12 +126,10 @@ def _prune(store: SnapshotStore, workbook: Path | None, args: argparse.Namespace
     gone = 0
     for book in books:
         print(book)
-        for snap, kept in store.retention(book, policy):
+        for snap, kept in store.prune(book, policy, dry_run=args.dry_run):
             if kept is None:
                 gone += 1
                 print(f"  {'Would prune' if args.dry_run else 'Pruned':12} {snap.id}")
-                if not args.dry_run:
-                    store.remove(snap)
             else:
                 print(f"  {'Keeping':12} {snap.id}  ({kept.rule} #{kept.index})")
     print(f"{gone} snapshot(s) {'would be' if args.dry_run else 'were'} pruned "

@@ -232,7 +232,8 @@ class _Reader:
             raise self.fail("snapshots", "keep_daily", str(e)) from None
         auto_merge = rules.get("auto_merge", "none")
         if auto_merge not in ("none", "certain"):
-            raise self.fail("rules", "auto_merge", f'must be "none" or "certain", not {auto_merge!r}')
+            raise self.fail("rules", "auto_merge",
+                            f'must be "none" or "certain", not {auto_merge!r}')
         return ServiceConfig(
             source=self.path,
             data=self.resolve(top["data"]) if "data" in top else self.base / DATA_FOLDER,

@@ -6,10 +6,10 @@ evaluator (which forks only in a single-threaded process) simply runs here.
 
 For each workbook: file events are debounced (a save is several events); a workbook open in
 Excel or LibreOffice is left until its lock file goes; a file still being written is given time;
-the bytes sheetkeeper itself left are recognised (inode, size, mtime) and not looked at again, so
-its own writes cause no cycle. A cycle that merged rows or gave out new IDs is followed at once
-by another (the new IDs' duplicate pairs can be listed only then); any other leaves nothing. Errors are per workbook:
-logged, retried with backoff, never stopping the others.
+the bytes sheetkeeper itself left are recognised (inode, size, mtime) and not looked at again,
+so its own writes cause no cycle. A cycle that merged rows or gave out new IDs is followed at
+once by another (the new IDs' duplicate pairs can be listed only then); any other leaves
+nothing. Errors are per workbook: logged, retried with backoff, never stopping the others.
 
 Nightly (and at start, if the newest snapshot is over a day old): a forced cycle, which moves
 statuses on with the date, then a snapshot and pruning by the retention rules.
@@ -300,10 +300,8 @@ class Service:
         try:
             snap = take_snapshot(state.path, self.config.data, reason, watch.templates)
             with SnapshotStore(self.config.data) as store:
-                gone = [s for s, kept in store.retention(state.path, self.config.retention)
+                gone = [s for s, kept in store.prune(state.path, self.config.retention)
                         if kept is None]
-                for s in gone:
-                    store.remove(s)
         except Exception as e:
             self.log("error", workbook=state.path, error=f"snapshot not taken: {e}")
             return

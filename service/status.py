@@ -48,8 +48,9 @@ def hold_lock(data: Path) -> IO:
 
 
 def is_running(data: Path) -> bool:
+    """Asking must not create anything: no lock file, no service ever ran here."""
     try:
-        handle = open(data / LOCK, "a+")
+        handle = open(data / LOCK, "r")
     except OSError:
         return False
     with handle:

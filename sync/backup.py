@@ -76,8 +76,8 @@ def take_snapshot(path: Path, data_folder: Path, reason: str = "manual",
     path = Path(path)
     payload, table = read_consistently(path, templates)
     with AuditLog(data_folder / AUDIT) as audit, SnapshotStore(data_folder) as store:
-        return store.add(path, payload, len(table.rows), audit.last_batch(workbook_key(path)), reason,
-                         now)
+        return store.add(path, payload, len(table.rows), audit.last_batch(workbook_key(path)),
+                         reason, now)
 
 
 # -- restore -----------------------------------------------------------------------------------
@@ -171,7 +171,22 @@ class TableDiff:
 
 def diff_tables(old: SheetTable, new: SheetTable) -> TableDiff:
     """Rows by Customer ID (a row without one by its row number), cell by cell by header."""
+    return _diff(_rows(old), _rows(new))
+
+
+def table_changes(old: SheetTable, new: SheetTable) -> list[tuple[str, str, Any, Any]]:
+    """The diff as audit-style cell changes; a whole row added or removed is one change of
+    the `(row)` pseudo-column holding the row's values."""
     before, after = _rows(old), _rows(new)
+    d = _diff(before, after)
+    whole = lambda rows, rid: "{" + ", ".join(  # noqa: E731
+        f"{h}: {encode_value(v)}" for h, v in rows[rid].items() if v is not None) + "}"
+    return ([(rid, "(row)", None, whole(after, rid)) for rid in d.added]
+            + [(rid, "(row)", whole(before, rid), None) for rid in d.removed]
+            + list(d.changed))
+
+
+def _diff(before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]) -> TableDiff:
     changed = []
     for rid, cells in after.items():
         if rid in before:
@@ -181,18 +196,6 @@ def diff_tables(old: SheetTable, new: SheetTable) -> TableDiff:
                     changed.append((rid, header, was.get(header), cells.get(header)))
     return TableDiff(tuple(r for r in after if r not in before),
                      tuple(r for r in before if r not in after), tuple(changed))
-
-
-def table_changes(old: SheetTable, new: SheetTable) -> list[tuple[str, str, Any, Any]]:
-    """The diff as audit-style cell changes; a whole row added or removed is one change of
-    the `(row)` pseudo-column holding the row's values."""
-    d = diff_tables(old, new)
-    whole = lambda rows, rid: "{" + ", ".join(  # noqa: E731
-        f"{h}: {encode_value(v)}" for h, v in rows[rid].items() if v is not None) + "}"
-    before, after = _rows(old), _rows(new)
-    return ([(rid, "(row)", None, whole(after, rid)) for rid in d.added]
-            + [(rid, "(row)", whole(before, rid), None) for rid in d.removed]
-            + list(d.changed))
 
 
 def _rows(table: SheetTable) -> dict[str, dict[str, Any]]:

@@ -153,7 +153,8 @@ def service_account_client(key_file: Path,
     except FileNotFoundError:
         raise GoogleSheetsError(
             f"{key_file}: no such key file. Create one in Google Cloud (IAM & Admin → Service "
-            "accounts → your account → Keys → Add key → JSON) and name it in the config") from None
+            "accounts → your account → Keys → Add key → JSON) and name it in the config"
+        ) from None
     except (OSError, UnicodeDecodeError, ValueError) as e:
         raise GoogleSheetsError(f"{key_file}: not a readable JSON key file ({e}); download the "
                                 "service account's key again") from None

@@ -95,7 +95,7 @@ def write_cells(path: Path | str, writes: Writes, expected_digest: str,
     new = patch_package(data, writes, restyled)
     new_digest = hashlib.sha256(new).hexdigest()
     replace_atomically(path, new, expected_digest,
-                        (lambda: before_replace(new_digest, restyled)) if before_replace else None)
+                       (lambda: before_replace(new_digest, restyled)) if before_replace else None)
     return new_digest
 
 
@@ -361,7 +361,7 @@ class _Styles:
 # -- the atomic replace ------------------------------------------------------------------------
 
 def replace_atomically(path: Path, data: bytes, expected_digest: str,
-                        before_replace: Callable[[], None] | None) -> None:
+                       before_replace: Callable[[], None] | None) -> None:
     info = os.stat(path)
     tmp = None
     try:
