@@ -8,6 +8,7 @@ import re
 from typing import Any, Iterator
 
 from . import state as st
+from .shape import colours, masked
 from .state import bad_request
 
 
@@ -21,8 +22,7 @@ def cells_of(sheet: st.Sheet, grid: dict) -> Iterator[tuple[int, int]]:
 
 def _styled(fmt: dict) -> dict:
     """A format as Google answers with it: every colour also as its `…Style` twin."""
-    from .server import _colours
-    out = _colours(fmt)
+    out = colours(fmt)
     for key in list(out):
         if key.endswith("Color") and isinstance(out[key], dict):
             out[f"{key}Style"] = {"rgbColor": out[key]}
@@ -179,7 +179,6 @@ def _typed(value: Any) -> dict:
 
 def grid_data(book: st.Spreadsheet, ranges: list[str], fields: str | None) -> dict:
     """`spreadsheets.get` with `ranges` and a field mask asking for `sheets.data`."""
-    from .server import masked
     by_sheet: dict[int, list[dict]] = {}
     for text in ranges:
         sheet, span = book.span(text)

@@ -18,6 +18,7 @@ from . import grid
 from . import state as st
 from .faults import Faults
 from .grid import grid_data
+from .shape import dig, fields, masked, set_field
 from .schema import problems as schema_problems
 from .state import ApiError, State, bad_request
 
@@ -82,28 +83,6 @@ def get_spreadsheet(s: State, q: dict, body: dict, key: str) -> tuple[int, Any]:
     return 200, masked(s.get(key).metadata(), q.get("fields", [None])[0])
 
 
-def masked(obj: Any, fields: str | None) -> Any:
-    """A partial response (`fields=sheets.properties.title,properties`): only those paths;
-    objects on the way are kept, even empty."""
-    if not fields:
-        return obj
-    paths = [f.split(".") for f in _fields(fields)]
-
-    def keep(node: Any, wanted: list[list[str]]) -> Any:
-        if any(not p for p in wanted):
-            return node
-        if isinstance(node, list):
-            return [keep(item, wanted) for item in node]
-        if not isinstance(node, dict):
-            return node
-        out = {}
-        for name in dict.fromkeys(p[0] for p in wanted):
-            if name in node:
-                out[name] = keep(node[name], [p[1:] for p in wanted if p[0] == name])
-        return out
-    return keep(obj, paths)
-
-
 @route("POST", rf"/v4/spreadsheets/{KEY}:batchUpdate", "BatchUpdateSpreadsheetRequest")
 def batch_update(s: State, q: dict, body: dict, key: str) -> tuple[int, Any]:
     book = s.get(key)
@@ -137,10 +116,10 @@ def _add_sheet(book: st.Spreadsheet, args: dict) -> dict:
                      grid.get("columnCount", 26))
     for name, value in grid.items():           # frozen rows, gridlines …: kept as given
         if name not in ("rowCount", "columnCount"):
-            _set(sheet.extra.setdefault("gridProperties", {}), name, value)
+            set_field(sheet.extra.setdefault("gridProperties", {}), name, value)
     for name, value in props.items():
         if name not in ("sheetId", "title", "index", "sheetType", "gridProperties"):
-            _set(sheet.extra, name, value)
+            set_field(sheet.extra, name, value)
     book.sheets.insert(index, sheet)
     _renumber(book)
     return {"addSheet": {"properties": sheet.properties()}}
@@ -156,64 +135,11 @@ def _delete_sheet(book: st.Spreadsheet, args: dict) -> dict:
     return {}
 
 
-def _fields(mask: str) -> list[str]:
-    """A field mask as dotted paths. Google takes `a.b` and `a/b` alike, and `a(b,c(d))` for
-    `a.b,a.c.d`."""
-    mask = mask.replace("/", ".").replace(" ", "")
-    out, depth, start = [], 0, 0
-    parts = []
-    for i, ch in enumerate(mask + ","):          # split on the commas outside parentheses
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            parts.append(mask[start:i])
-            start = i + 1
-    for part in filter(None, parts):
-        if "(" in part:
-            head, inner = part.split("(", 1)
-            out += [f"{head}.{sub}" for sub in _fields(inner[:-1])]
-        else:
-            out.append(part)
-    return out
-
-
-def _set(target: dict, name: str, value: Any) -> None:
-    """Set, or remove when the value is the default: Google leaves defaults out (proto3)."""
-    value = _colours(value)
-    if value in (None, False, 0, "", {}):
-        target.pop(name, None)
-    else:
-        target[name] = value
-
-
-def _colours(value: Any) -> Any:
-    """Colours as Google keeps them: 8 bits a channel (0.5 is kept as 127/255), as float32,
-    channels that are 0 left out."""
-    import math
-    import struct
-    if isinstance(value, dict):
-        out = {}
-        for k, v in value.items():
-            if k in ("red", "green", "blue", "alpha") and isinstance(v, (int, float)):
-                f32 = struct.unpack("f", struct.pack("f", math.ceil(v * 255 - 0.5) / 255))[0]
-                short = next(float(f"{f32:.{n}g}") for n in range(1, 10)
-                             if struct.unpack("f", struct.pack("f", float(f"{f32:.{n}g}")))[0]
-                             == f32)
-                if short:
-                    out[k] = int(short) if short.is_integer() else short
-            elif v is not None:
-                out[k] = _colours(v)
-        return out
-    return value
-
-
 def _update_sheet_properties(book: st.Spreadsheet, args: dict) -> dict:
     props = args["properties"]
     sheet = book.sheet_by_id(props.get("sheetId", 0))
-    for name in _fields(args["fields"]):
-        value = _dig(props, name)
+    for name in fields(args["fields"]):
+        value = dig(props, name)
         if name == "title":
             sheet.title = value
         elif name == "index":
@@ -225,19 +151,19 @@ def _update_sheet_properties(book: st.Spreadsheet, args: dict) -> dict:
         elif name == "gridProperties.columnCount":
             sheet.cols = value
         elif name.startswith("gridProperties."):
-            _set(sheet.extra.setdefault("gridProperties", {}), name.split(".", 1)[1], value)
+            set_field(sheet.extra.setdefault("gridProperties", {}), name.split(".", 1)[1], value)
         else:
             if name == "hidden" and value and not any(
                     not other.extra.get("hidden") for other in book.sheets if other is not sheet):
                 raise bad_request("Invalid requests[0].updateSheetProperties: You can't hide "
                                   "all the sheets in a document.")
-            _set(sheet.extra, name, value)
+            set_field(sheet.extra, name, value)
     return {}
 
 
 def _update_spreadsheet_properties(book: st.Spreadsheet, args: dict) -> dict:
-    for name in _fields(args["fields"]):
-        value = _dig(args["properties"], name)
+    for name in fields(args["fields"]):
+        value = dig(args["properties"], name)
         if name == "title":
             book.title = value
         else:
@@ -256,12 +182,6 @@ BATCH: dict[str, Callable[[st.Spreadsheet, dict], dict]] = {
 def _renumber(book: st.Spreadsheet) -> None:
     for i, sheet in enumerate(book.sheets):
         sheet.index = i
-
-
-def _dig(obj: dict, dotted: str) -> Any:
-    for part in dotted.split("."):
-        obj = obj.get(part) if isinstance(obj, dict) else None
-    return obj
 
 
 # -- Sheets v4: values -------------------------------------------------------------------------
