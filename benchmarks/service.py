@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,8 +25,12 @@ from sync.xlsx_write import CellWrite, write_cells
 from .__main__ import DATA, timed_subprocess
 from .generate import mostly_clean_rows, write_rows
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.daemon_harness import Daemon  # noqa: E402  (the tests' harness for the real service)
+
 TARGETS = {"latency_median": 2.0, "idle_cpu_pct": 1.0}
 CONFIG = '[rules]\nregion = "GB"\n[[watch]]\npath = "workbooks"\ntemplate = "crm"\n'
+LONG = 600   # seconds: a first cycle on 100k rows is slow on a slow machine
 
 
 def in_use(rows: int) -> Path:
@@ -39,45 +41,6 @@ def in_use(rows: int) -> Path:
     return source
 
 
-class Running:
-    """`sheetkeeper run` in `folder`, its JSON log read as it grows."""
-
-    def __init__(self, folder: Path):
-        (folder / "sheetkeeper.toml").write_text(CONFIG)
-        self.log = folder / "run.log"
-        self.handle = open(self.log, "wb")
-        self.proc = subprocess.Popen([sys.executable, "-m", "service", "run", "--log-format",
-                                      "json"], cwd=folder, stdout=self.handle,
-                                     stderr=self.handle,
-                                     env={**os.environ, "PYTHONPATH": str(Path.cwd())})
-
-    def events(self, kind: str) -> list[dict]:
-        out = []
-        for line in self.log.read_text().splitlines():
-            try:
-                e = json.loads(line)
-            except ValueError:
-                continue
-            if e.get("event") == kind:
-                out.append(e)
-        return out
-
-    def wait(self, check, timeout: float = 600, poll: float = 0.005):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if check():
-                return
-            if self.proc.poll() is not None:
-                raise SystemExit(f"the service exited:\n{self.log.read_text()}")
-            time.sleep(poll)
-        raise SystemExit(f"timed out:\n{self.log.read_text()[-3000:]}")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(120)
-        self.handle.close()
-
-
 def latency(rows: int, edits: int) -> dict:
     phone = [c.key for c in builtin("crm").columns].index("phone")
     with tempfile.TemporaryDirectory() as tmp:
@@ -85,9 +48,9 @@ def latency(rows: int, edits: int) -> dict:
         book = folder / "workbooks" / "customers.xlsx"
         book.parent.mkdir()
         shutil.copy(in_use(rows), book)
-        service = Running(folder)
+        service = Daemon(folder, CONFIG).start()
         try:
-            service.wait(lambda: service.events("snapshot"))      # first cycle and catch-up
+            service.wait_for(lambda: service.events("snapshot"), LONG)   # first cycle, catch-up
             waits = []
             for n in range(edits):
                 cycles = len(service.events("cycle"))
@@ -95,11 +58,12 @@ def latency(rows: int, edits: int) -> dict:
                 write_cells(book, {"Customers": [CellWrite(row, phone, f"020 7946 {n:04d}")]},
                             hashlib.sha256(book.read_bytes()).hexdigest())
                 saved = time.monotonic()
-                service.wait(lambda: len(service.events("cycle")) > cycles)
+                service.wait_for(lambda: len(service.events("cycle")) > cycles, LONG,
+                                 poll=0.005)
                 waits.append(time.monotonic() - saved)
                 assert service.events("cycle")[-1]["changes"] >= 1
         finally:
-            service.stop()
+            service.stop(timeout=120)
     waits.sort()
     return {"rows": rows, "edits": edits, "median": statistics.median(waits),
             "p95": waits[min(len(waits) - 1, int(round(0.95 * len(waits))) - 1)]}
@@ -111,15 +75,15 @@ def idle_cpu(workbooks: int, quiet: float) -> float:
         (folder / "workbooks").mkdir()
         for n in range(workbooks):
             shutil.copy(in_use(1000), folder / "workbooks" / f"list-{n:02d}.xlsx")
-        service = Running(folder)
+        service = Daemon(folder, CONFIG).start()
         try:
-            service.wait(lambda: len(service.events("snapshot")) >= workbooks)
+            service.wait_for(lambda: len(service.events("snapshot")) >= workbooks, LONG)
             time.sleep(2)
             before = _cpu_seconds(service.proc.pid)
             time.sleep(quiet)
             used = _cpu_seconds(service.proc.pid) - before
         finally:
-            service.stop()
+            service.stop(timeout=120)
     return 100 * used / quiet
 
 

@@ -42,7 +42,8 @@ class Daemon:
                 out.append(event)
         return out
 
-    def wait_for(self, check: Callable[[], object], timeout: float = 30, what: str = ""):
+    def wait_for(self, check: Callable[[], object], timeout: float = 30, what: str = "",
+                 poll: float = 0.05):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             result = check()
@@ -51,7 +52,7 @@ class Daemon:
             if self.proc and self.proc.poll() is not None:
                 raise AssertionError(f"the service exited ({self.proc.returncode}) waiting for "
                                      f"{what}:\n{self.log.read_text()}")
-            time.sleep(0.05)
+            time.sleep(poll)
         raise AssertionError(f"timed out waiting for {what}:\n{self.log.read_text()}")
 
     def signal(self, number: int = signal.SIGTERM) -> None:
