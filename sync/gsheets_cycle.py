@@ -25,7 +25,7 @@ from typing import Any, Sequence
 
 from audit.log import AuditLog, ChangeRecord
 from rules.ids import id_number
-from sheet_templates import BUILTIN, Template, builtin, fold_label
+from sheet_templates import BUILTIN, Template, builtin
 
 from .cycle import _ids as row_ids, _own_columns
 from .errors import TableLayoutError
@@ -34,6 +34,7 @@ from .header import best_header, layout_for
 from .plan import Plan, RuleSettings, plan_table
 from .seen import Seen, SeenStore, person_edits, rows_by_id
 from .table import SheetTable
+from .xlsx_read import list_values
 from .xlsx_write import CellWrite
 
 
@@ -138,7 +139,7 @@ def table_from_values(source: str, tab: str, values: list[list[Any]],
     digest = hashlib.sha256(json.dumps(values, default=str).encode()).hexdigest()
     return SheetTable(source=source, sheet=tab, layout=layout, rows=tuple(rows),
                       row_numbers=tuple(numbers), formulas=frozenset(formulas),
-                      list_values=_list_values(lists, layout), digest=digest)
+                      list_values=list_values(lists, layout), digest=digest)
 
 
 def as_date(value: Any) -> Any:
@@ -152,20 +153,6 @@ def as_date(value: Any) -> Any:
         return day if not fraction else dt.datetime.combine(day, dt.time()) + dt.timedelta(
             seconds=round(fraction * 86400))
     return value
-
-
-def _list_values(lists: list[list[Any]], layout) -> dict[str, tuple[str, ...]]:
-    if not lists:
-        return {}
-    by_header = {fold_label(h): c.list for c in layout.template.columns if c.list
-                 for h in c.headers.values()}
-    out = {}
-    for j, head in enumerate(lists[0]):
-        list_key = by_header.get(fold_label(str(head))) if head else None
-        if list_key:
-            out[list_key] = tuple(str(r[j]).strip() for r in lists[1:]
-                                  if j < len(r) and r[j] not in (None, ""))
-    return out
 
 
 def _ids(table: SheetTable, rows: list[list[Any]] | None = None) -> list[str | None]:

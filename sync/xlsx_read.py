@@ -120,6 +120,12 @@ def _list_tab_values(book, layout: Layout) -> dict[str, tuple[str, ...]]:
         rows = book.get_sheet_by_name(tab).to_python(skip_empty_area=False)
     except (calamine.CalamineError, calamine.XmlError, ValueError):
         return {}
+    return list_values(rows, layout)
+
+
+def list_values(rows: Sequence[Sequence[Any]], layout: Layout) -> dict[str, tuple[str, ...]]:
+    """The Lists tab's values (`rows`, header first) per template list key, found by header.
+    Shared by every backend: a team's own additions count wherever the list lives."""
     if not rows:
         return {}
     by_header = {}
@@ -131,8 +137,8 @@ def _list_tab_values(book, layout: Layout) -> dict[str, tuple[str, ...]]:
     for j, head in enumerate(rows[0]):
         key = by_header.get(fold_label(str(head))) if head else None
         if key:
-            out[key] = tuple(str(r[j]).strip() for r in rows[1:]
-                             if j < len(r) and str(r[j]).strip())
+            texts = ("" if j >= len(r) or r[j] is None else str(r[j]).strip() for r in rows[1:])
+            out[key] = tuple(t for t in texts if t)
     return out
 
 

@@ -227,3 +227,20 @@ def test_the_cli_applies_to_a_google_sheet_end_to_end(server, sheet, tmp_path):
     assert "+8613800138000" in audit.stdout
     elsewhere = run_cli("apply", f"gsheet:{sheet.key}", "--api-endpoint", "http://10.0.0.1:9")
     assert elsewhere.returncode == 2 and "only a local emulator" in elsewhere.stderr
+
+
+def test_a_value_the_team_added_on_the_lists_tab_is_accepted(server, sheet, tmp_path):
+    from sheet_templates.presentation import lists_tab
+    crm = builtin("crm")
+    tiers = next(i for i, c in enumerate(lists_tab(crm, "en")) if c.list_key == "tier")
+    lists = sheet.spreadsheet.worksheet("Lists")
+    column = chr(65 + tiers)
+    depth = len(lists.col_values(tiers + 1))
+    tier = [c.key for c in crm.columns].index("tier")
+    sheet.spreadsheet.worksheet("Customers").update([["Gold"]], f"{chr(65 + tier)}2")
+    flagged = apply_google(sheet, SETTINGS, tmp_path)
+    assert any("'Gold' is not one of" in f.message for f in flagged.plan.findings)
+    lists.update([["Gold"], ["   "]], f"{column}{depth + 1}:{column}{depth + 2}")
+    accepted = apply_google(sheet, SETTINGS, tmp_path)
+    assert not any("Tier" in f.message for f in accepted.plan.findings)
+    assert "" not in accepted.plan.table.list_values["tier"]      # a blank cell is no value
