@@ -69,11 +69,17 @@ def folder_name(workbook: Path) -> str:
 
 
 class SnapshotStore:
-    def __init__(self, data: Path):
+    def __init__(self, data: Path, create: bool = True):
+        """`create=False` for looking only: where there is no store yet, an empty one in
+        memory answers, and nothing is written (a mistyped --data leaves no folder behind)."""
         self.folder = Path(data) / "snapshots"
-        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         manifest = self.folder / "manifest.sqlite3"
         fresh = not manifest.exists()
+        if fresh and not create:
+            self.db = sqlite3.connect(":memory:", isolation_level=None)
+            self.db.executescript(SCHEMA)
+            return
+        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         try:
             self.db = sqlite3.connect(manifest, timeout=10, isolation_level=None)
             if fresh:

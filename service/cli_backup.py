@@ -91,7 +91,7 @@ def _snapshots(args: argparse.Namespace) -> int:
                                   "diff": "two snapshot ids", "pin": "one snapshot id",
                                   "unpin": "one snapshot id"}[action])
     workbook = Path(words[0]) if action in ("list", "prune") and words else None
-    with SnapshotStore(data_folder(args, workbook)) as store:
+    with SnapshotStore(data_folder(args, workbook), create=False) as store:
         if action == "list":
             return _list(store, workbook, args.format)
         if action == "prune":

@@ -78,13 +78,12 @@ def read_status(data: Path) -> dict[str, Any]:
         raise SheetkeeperError(f"{data / STATUS} cannot be read ({e}); it is rewritten on the "
                                "service's next cycle") from None
     status["running"] = is_running(data)
-    if (data / "snapshots" / "manifest.sqlite3").exists():
-        with SnapshotStore(data) as store:
-            for workbook in store.workbooks():
-                last = store.last(workbook)
-                entry = status["workbooks"].setdefault(str(workbook), {})
-                entry["last_snapshot"] = {"id": last.id, "taken": last.taken.isoformat(),
-                                          "reason": last.reason}
+    with SnapshotStore(data, create=False) as store:
+        for workbook in store.workbooks():
+            last = store.last(workbook)
+            entry = status["workbooks"].setdefault(str(workbook), {})
+            entry["last_snapshot"] = {"id": last.id, "taken": last.taken.isoformat(),
+                                      "reason": last.reason}
     return status
 
 

@@ -93,7 +93,7 @@ class RestoreResult:
 
 def restore(ref: str, data_folder: Path, to: Path | None = None,
             templates: Sequence[Template] | None = None) -> RestoreResult:
-    with SnapshotStore(data_folder) as store:
+    with SnapshotStore(data_folder, create=False) as store:
         snap = store.get(ref)
         payload = store.verified(snap)
         target = Path(to) if to is not None else snap.workbook

@@ -163,3 +163,12 @@ def test_the_cli_lists_prunes_with_reasons_diffs_and_pins(book):
     assert same.returncode == 0 and "0 rows added, 0 removed, 0 cells changed" in same.stdout
     missing = run_cli("restore", "nope", "--data", data)
     assert missing.returncode == 2 and "no snapshot 'nope'" in missing.stderr
+
+
+def test_looking_in_a_data_folder_that_is_not_there_creates_nothing(tmp_path):
+    missing = tmp_path / "typo"
+    assert "no snapshots yet" in run_cli("snapshots", "--data", str(missing)).stdout
+    restore = run_cli("restore", "nope", "--data", str(missing))
+    assert restore.returncode == 2 and "no snapshot 'nope'" in restore.stderr
+    assert "no sheetkeeper service has run" in run_cli("status", "--data", str(missing)).stdout
+    assert not missing.exists()
