@@ -256,6 +256,12 @@ class AuditLog:
             settled.append((batch, status))
         return settled
 
+    def pending(self, workbook: str) -> list[str]:
+        """Batches of `workbook` recorded as about to be written and never settled."""
+        return [b for (b,) in self.db.execute(
+            "SELECT id FROM batches WHERE workbook = ? AND status = 'pending' ORDER BY rowid",
+            (workbook,))]
+
     def _last_hash(self) -> str:
         row = self.db.execute("SELECT hash FROM changes ORDER BY seq DESC LIMIT 1").fetchone()
         return row[0] if row else GENESIS

@@ -135,3 +135,12 @@ def _from_number(value: int | float) -> Outcome:
             return None  # a date-time serial: leave times of day alone
         return Normalised(day, f"Excel date number {whole} written as a date")
     return Problem("invalid_date", f"the number {value!r} is not a date")
+
+
+def serial_number(value: dt.date) -> int | float:
+    """A date (or date and time) as the spreadsheet serial number that shows it: what Google
+    takes in RAW and gives back UNFORMATTED."""
+    if isinstance(value, dt.datetime):
+        delta = value - dt.datetime.combine(EXCEL_EPOCH, dt.time())
+        return delta.days + delta.seconds / 86400
+    return (value - EXCEL_EPOCH).days

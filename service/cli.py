@@ -11,7 +11,8 @@ from typing import Callable, Sequence
 from sheet_templates import BUILTIN, LANGS, TemplateError, builtin, sample_rows
 from audit.log import AuditLog
 from sync.check import check_workbook
-from sync.cycle import apply_workbook, undo_batch, workbook_key
+from sync.cycle import apply_workbook, undo_batch
+from sync.xlsx_target import workbook_key
 from sync.errors import SheetkeeperError
 from sync.xlsx_install import install_new
 from sync.xlsx_upgrade import upgrade_workbook

@@ -26,7 +26,7 @@ from audit.log import AuditLog, ChangeRecord, encode_value
 from audit.snapshots import Snapshot, SnapshotError, SnapshotStore
 from sheet_templates import Template
 
-from .cycle import workbook_key
+from .xlsx_target import workbook_key
 from .errors import WorkbookDamaged, WorkbookError
 from .seen import SeenStore, plain
 from .table import SheetTable

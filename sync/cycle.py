@@ -16,9 +16,10 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from audit.log import AuditLog, ChangeRecord, encode_value
+from rules.dates import serial_number
 from rules.ids import id_number
 from sheet_templates import Template
 
@@ -27,8 +28,9 @@ from . import review
 from .plan import CellChange, DuplicateMatch, Finding, Plan, RuleSettings, plan_table
 from .seen import Seen, SeenStore, person_edits, plain, rows_by_id
 from .table import SheetTable
-from .xlsx_read import read_table
-from .xlsx_write import CellWrite, WorkbookBusy, WorkbookChanged, WriteFailed, write_cells
+from .targets import Batch, Target
+from .xlsx_target import WorkbookTarget
+from .xlsx_write import CellWrite, WorkbookChanged
 
 DATA_FOLDER = ".sheetkeeper"
 ATTEMPTS = 3
@@ -43,23 +45,32 @@ class ApplyResult:
     attempts: int
     merges: tuple[str, ...] = ()   # batches that carried out review decisions first
     notes: tuple[str, ...] = ()    # decisions that could not be carried out, and why
+    moved: tuple[str, ...] = ()    # cells left for the next cycle: a person changed their row
+    requests: int | None = None    # API requests the cycle used (a remote target)
 
 
 def default_data_folder(workbook: Path) -> Path:
     return workbook.resolve().parent / DATA_FOLDER
 
 
-def workbook_key(path: Path) -> str:
-    return str(Path(path).resolve())
-
-
 def apply_workbook(path: Path | str, settings: RuleSettings, data: Path | None = None,
                    dry_run: bool = False, templates: Sequence[Template] | None = None,
                    sheet: str | None = None, auto_merge: str = "none") -> ApplyResult:
     path = Path(path)
-    data = data or default_data_folder(path)
-    key = workbook_key(path)
+    return run_cycle(WorkbookTarget(path, templates, sheet), settings,
+                     data or default_data_folder(path), dry_run, auto_merge)
+
+
+def run_cycle(target: Target, settings: RuleSettings, data: Path, dry_run: bool = False,
+              auto_merge: str = "none") -> ApplyResult:
+    key = target.key
+    first_request = target.requests
     merge_batches: list[str] = []
+
+    def result(plan: Plan, *args: Any, **kwargs: Any) -> ApplyResult:
+        used = None if first_request is None else target.requests - first_request
+        return ApplyResult(plan, *args, merges=tuple(merge_batches), requests=used, **kwargs)
+
     with AuditLog(data / "audit.sqlite3") as audit:
         seen = SeenStore(data)
         # What this cycle has seen but not saved yet: saved once, at the end, or by `finally`
@@ -69,58 +80,59 @@ def apply_workbook(path: Path | str, settings: RuleSettings, data: Path | None =
             attempt = 0
             while attempt < ATTEMPTS:
                 attempt += 1
-                table = read_table(path, templates, sheet)
-                audit.settle_pending(key, table.digest)
+                table = target.read()
+                target.settle(audit, table)
                 effective = dataclasses.replace(
                     settings, kept_pairs=audit.kept_pairs(key),
                     ids_issued=max(settings.ids_issued, audit.counter(key, "ids_issued")))
-                last = unsaved or seen.load(path)
+                last = unsaved or seen.load(key)
                 judged_by = _fingerprint(table, effective, auto_merge)
                 if (last and not dry_run and last.digest == table.digest
                         and last.judged_by == judged_by and last.day == settings.today.isoformat()):
-                    # The very bytes the last cycle left, judged the same way on the same day:
+                    # The very values the last cycle left, judged the same way on the same day:
                     # its findings stand and there is nothing to do.
-                    return ApplyResult(_unchanged_plan(table, effective, last), None, None, 0,
-                                       attempt)
+                    return result(_unchanged_plan(table, effective, last), None, None, 0,
+                                  attempt)
                 ids = _ids(table, table.rows)
                 as_read = rows_by_id(table, [list(r) for r in table.rows], ids)
                 judged, recheck = _already_judged(table, ids, as_read, last, judged_by)
                 plan = _without_held(plan_table(table, effective, judged, recheck),
                                      audit.holds(key))
                 if dry_run:
-                    return ApplyResult(plan, None, None, 0, attempt)
+                    return result(plan, None, None, 0, attempt)
                 edits = person_edits(last.rows if last else None, as_read,
                                      _own_columns(table))
                 person_batch = audit.record(key, table.sheet, edits, "person",
                                             actor="person") if edits else None
                 if edits or last is None or last.judged_by != judged_by or not plan.changes:
-                    # Only a cycle with nothing to do marks the bytes settled (its digest);
+                    # Only a cycle with nothing to do marks the values settled (their digest);
                     # one that writes may leave work for the next (pairs of new IDs).
                     settled = "" if plan.changes or _review_pending(table, plan, auto_merge) \
                         else table.digest
                     unsaved = _seen(as_read, plan, judged_by, settled, settings)
                 chosen = review.decisions(table, plan, auto_merge)
                 merges, problems = review.merge_batch(table, chosen, settings.today) \
-                    if chosen else (review.Batch.empty(), [])
+                    if chosen else (Batch.empty(), [])
                 notes = tuple(problems)
                 if merges.records:
                     # Decisions first, as a batch of their own (undone as one); then read again.
-                    batch = _write(path, key, table, merges, audit, "merge")
-                    if batch is None:
+                    written = target.write(table, merges, audit, "merge")
+                    if written is None:
                         continue
                     audit.keep_pairs(key, [d.ids for d in chosen if d.action == "keep_both"])
-                    merge_batches.append(batch)
+                    merge_batches.append(written.batch)
                     # Our own writes are not a person's edits; the digest is a new read's.
                     unsaved = _seen(_with_records(as_read, merges.records), plan, judged_by, "",
                                     settings)
+                    if not target.reread_after_merge:
+                        return result(plan, None, person_batch, 0, attempt, notes=notes)
                     attempt -= 1   # acting on decisions is progress, not a failed try
                     continue
                 listing = review.listing_batch(table, plan)
                 if not plan.changes and not listing.records:
-                    return ApplyResult(plan, None, person_batch, 0, attempt,
-                                       tuple(merge_batches), notes)
+                    return result(plan, None, person_batch, 0, attempt, notes=notes)
                 layout = table.layout
-                work = review.Batch(
+                work = Batch(
                     [(table.sheet, CellWrite(c.row_number,
                                              layout.first_column + layout.columns[c.key],
                                              c.after)) for c in plan.changes],
@@ -129,50 +141,22 @@ def apply_workbook(path: Path | str, settings: RuleSettings, data: Path | None =
                 work.extend(listing)
                 numbers = [n for c in plan.changes
                            if c.rule == "id" and (n := id_number(c.after, layout.template.id))]
-                batch = _write(path, key, table, work, audit, "apply",
-                               {"ids_issued": max(numbers)} if numbers else None)
-                if batch is None:
-                    continue   # changed on disk meanwhile: read again and re-plan
-                after = plan.values_after()
+                written = target.write(table, work, audit, "apply",
+                                       {"ids_issued": max(numbers)} if numbers else None,
+                                       whole=False)
+                if written is None:
+                    continue   # changed meanwhile: read again and re-plan
+                done = set(written.done)
+                after = plan.values_after([c for k, c in enumerate(plan.changes) if k in done])
                 unsaved = _seen(rows_by_id(table, after, _ids(table, after)), plan, judged_by,
                                 "", settings)
-                return ApplyResult(plan, batch, person_batch, len(work.records), attempt,
-                                   tuple(merge_batches), notes)
+                return result(plan, written.batch, person_batch, len(done), attempt,
+                              notes=notes, moved=written.moved)
         finally:
             if unsaved is not None:
-                seen.save(path, unsaved)
-    raise WorkbookChanged(f"{path}: kept changing while sheetkeeper worked ({ATTEMPTS} tries); "
-                          "nothing was written. It will try again on the next cycle")
-
-
-def _write(path: Path, key: str, table: SheetTable, work: "review.Batch", audit: AuditLog,
-           kind: str, counters: dict[str, int] | None = None, note: str = "") -> str | None:
-    """Write one batch: recorded pending just before the replace, then settled. None when the
-    workbook changed on disk meanwhile (nothing written)."""
-    batch: str | None = None
-    writes: dict[str, list[CellWrite]] = {}
-    for sheet, cell in work.cells:
-        writes.setdefault(sheet, []).append(cell)
-
-    def record_pending(digest: str, restyled: dict) -> None:
-        nonlocal batch
-        styled = [dataclasses.replace(r, style_before=restyled.get((sheet, w.row, w.column)))
-                  for (sheet, w), r in zip(work.cells, work.records)]
-        batch = audit.record(key, table.sheet, styled, kind, status="pending",
-                             digest_after=digest, counters=counters, note=note)
-
-    try:
-        write_cells(path, writes, table.digest, before_replace=record_pending)
-    except WorkbookChanged:
-        if batch:
-            audit.settle(batch, "abandoned")
-        return None
-    except (WorkbookBusy, WriteFailed):
-        if batch:
-            audit.settle(batch, "abandoned")
-        raise
-    audit.settle(batch, "written")
-    return batch
+                seen.save(key, unsaved)
+    raise WorkbookChanged(f"{target.key}: kept changing while sheetkeeper worked ({ATTEMPTS} "
+                          "tries); nothing was written. It will try again on the next cycle")
 
 
 def _ids(table: SheetTable, rows: Sequence[Sequence[Any]]) -> list[str | None]:
@@ -291,7 +275,10 @@ class UndoError(SheetkeeperError):
     pass
 
 
-def undo_batch(batch: str, data: Path) -> UndoResult:
+def undo_batch(batch: str, data: Path,
+               open_target: Callable[[str, str], Target] | None = None) -> UndoResult:
+    """Restore the before-values of `batch` where its after-values still stand. `open_target`
+    (key, sheet) opens what the batch was written to; by default the workbook of that path."""
     with AuditLog(data / "audit.sqlite3") as audit:
         info = audit.batch_info(batch)
         if info is None:
@@ -302,10 +289,10 @@ def undo_batch(batch: str, data: Path) -> UndoResult:
             raise UndoError(f"batch {batch} was never written to the workbook ({status}); "
                             "there is nothing to undo")
         entries = [e for e in audit.entries(batch=batch) if e.actor == "sheetkeeper"]
-        path = Path(workbook)
+        target = (open_target or _workbook_target)(workbook, sheet)
         for _ in range(ATTEMPTS):
-            table = read_table(path, sheet=sheet)
-            work, skipped, held = review.Batch.empty(), [], []
+            table = target.read()
+            work, skipped, held = Batch.empty(), [], []
             # Rows whose ID this batch assigned lose it again; their cells are held by value.
             unassigned = {e.row_id for e in entries if e.rule == "id"}
             for e in reversed(entries):
@@ -331,12 +318,16 @@ def undo_batch(batch: str, data: Path) -> UndoResult:
                 _requeue(table, entries, work)
             if not work.records:
                 return UndoResult(None, batch, 0, tuple(skipped))
-            undo = _write(path, workbook, table, work, audit, "undo", note=f"undo of {batch}")
+            undo = target.write(table, work, audit, "undo", note=f"undo of {batch}")
             if undo is None:
                 continue
             audit.hold(workbook, held)
-            return UndoResult(undo, batch, len(work.records), tuple(skipped))
+            return UndoResult(undo.batch, batch, len(work.records), tuple(skipped))
     raise WorkbookChanged(f"{workbook}: kept changing; the undo was not written. Try again")
+
+
+def _workbook_target(key: str, sheet: str) -> WorkbookTarget:
+    return WorkbookTarget(Path(key), sheet=sheet)
 
 
 def _locate(table: SheetTable, e) -> tuple[str, int, int, Any] | None:
@@ -365,7 +356,7 @@ def _locate(table: SheetTable, e) -> tuple[str, int, int, Any] | None:
     return None
 
 
-def _requeue(table: SheetTable, entries, work: "review.Batch") -> None:
+def _requeue(table: SheetTable, entries, work: Batch) -> None:
     """Undoing a merge puts the pair back in the review queue undecided; otherwise the next
     cycle would act on the same decision and merge it again."""
     tab = table.review
@@ -386,12 +377,18 @@ def _requeue(table: SheetTable, entries, work: "review.Batch") -> None:
 
 
 def _same(current: Any, recorded: Any) -> bool:
-    """Equal as cell values: calamine reads numbers as floats and dates with a time part."""
-    if isinstance(current, float) and isinstance(recorded, (int, float)) \
-            and not isinstance(recorded, bool):
-        return current == recorded
+    """Equal as cell values: calamine reads numbers as floats and dates with a time part;
+    Google gives a date outside a date column as its serial number."""
+    if _number(current) and _number(recorded):
+        return float(current) == float(recorded)
     if isinstance(current, dt.datetime) and type(recorded) is dt.date:
         return current == dt.datetime.combine(recorded, dt.time())
+    if _number(current) and isinstance(recorded, dt.date):
+        return float(current) == serial_number(recorded)
     if current in ("", None) and recorded in ("", None):
         return True
     return current == recorded
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)

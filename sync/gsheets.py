@@ -1,5 +1,5 @@
 """Google Sheets through gspread: the one module that imports it, and where its errors become
-sheetkeeper's own. (In progress: the sync cycle does not use it yet; see the README.)
+sheetkeeper's own.
 
 - Requests are retried by tenacity on 429, 5xx and dropped connections, with exponential
   backoff and jitter, never sooner than Google's Retry-After, and bounded in attempts and time.
@@ -30,13 +30,15 @@ import tenacity
 from gspread.http_client import HTTPClient
 from gspread.utils import ValueInputOption, ValueRenderOption, extract_id_from_url
 
+from rules.dates import EXCEL_EPOCH, serial_number
+
 from .errors import SheetkeeperError
 from .xlsx_package import column_letter
 from .xlsx_write import CellWrite
 
 RETRYABLE = frozenset({429, 500, 502, 503, 504})
 GOOGLE_HOSTS = ("https://sheets.googleapis.com", "https://www.googleapis.com")
-SERIAL_EPOCH = dt.date(1899, 12, 30)
+SERIAL_EPOCH = EXCEL_EPOCH
 MAX_GUARD_RANGES = 400   # beyond this, the guard re-reads whole tabs (still one request)
 
 
@@ -228,43 +230,56 @@ class GoogleSheet:
 
     def write(self, writes: Mapping[str, Sequence[CellWrite]],
               rows_as_read: Mapping[tuple[str, int], Sequence[Any]],
-              first_column: int = 0) -> "WriteOutcome":
+              first_column: int | Mapping[str, int] = 0) -> "WriteOutcome":
         """Write `writes` (per tab) into the rows that are still exactly as the cycle read them
-        (`rows_as_read[(tab, row)]`, the row's cells from `first_column` on). A row a person
-        changed, or that insertion, deletion or sorting put another row's data into, is left
-        whole, and its cells returned as moved: a write can only land on the row it was
-        planned for."""
-        cells = [(tab, w) for tab, ws in writes.items() for w in ws]
+        (`rows_as_read[(tab, row)]`, the row's cells from `first_column` on, per tab or for
+        all). A row a person changed, or that insertion, deletion or sorting put another row's
+        data into, is left whole, and its cells returned as moved: a write can only land on
+        the row it was planned for."""
+        outcome = self.guard([(tab, w) for tab, ws in writes.items() for w in ws],
+                             rows_as_read, first_column)
+        self.put(outcome.written)
+        return outcome
+
+    def guard(self, cells: Sequence[tuple[str, CellWrite]],
+              rows_as_read: Mapping[tuple[str, int], Sequence[Any]],
+              first_column: int | Mapping[str, int] = 0) -> "WriteOutcome":
+        """Which of `cells` may be written (their row is still as read) and which moved; one
+        request, nothing written."""
         if not cells:
             return WriteOutcome((), ())
+        firsts = (first_column if isinstance(first_column, Mapping)
+                  else {tab: first_column for tab, _ in cells})
         rows = sorted({(tab, w.row) for tab, w in cells})
-        current = self._rows_now(rows, first_column,
-                                 {key: len(v) for key, v in rows_as_read.items()})
+        current = self._rows_now(rows, firsts, {key: len(v) for key, v in rows_as_read.items()})
         same = {key for key in rows
                 if _row_same(current.get(key, ()), rows_as_read.get(key, ()))}
-        fresh = [(tab, w) for tab, w in cells if (tab, w.row) in same]
-        moved = [(tab, w) for tab, w in cells if (tab, w.row) not in same]
-        if fresh:
+        return WriteOutcome(tuple((tab, w) for tab, w in cells if (tab, w.row) in same),
+                            tuple((tab, w) for tab, w in cells if (tab, w.row) not in same))
+
+    def put(self, cells: Sequence[tuple[str, CellWrite]]) -> None:
+        """Write `cells` in one values:batchUpdate, RAW: text stays text ("+86…" is not a
+        number, "=…" from a person's cell copied into Notes is not a formula)."""
+        if cells:
             self.spreadsheet.values_batch_update({
                 "valueInputOption": ValueInputOption.raw,
                 "data": [{"range": f"{quoted_tab(tab)}!{column_letter(w.column)}{w.row}",
-                          "values": [[_raw(w.value)]]} for tab, w in fresh]})
-        return WriteOutcome(tuple(fresh), tuple(moved))
+                          "values": [[_raw(w.value)]]} for tab, w in cells]})
 
-    def _rows_now(self, rows: list[tuple[str, int]], first_column: int,
+    def _rows_now(self, rows: list[tuple[str, int]], firsts: Mapping[str, int],
                   widths: Mapping[tuple[str, int], int]) -> dict[tuple[str, int], list[Any]]:
         """The rows as they are now: one batchGet of those rows or, when they are too many
         for one request's address, of their whole tabs."""
         if len(rows) <= MAX_GUARD_RANGES:
-            ranges = [f"{quoted_tab(tab)}!{column_letter(first_column)}{row}:"
-                      f"{column_letter(first_column + max(widths.get((tab, row), 1), 1) - 1)}"
+            ranges = [f"{quoted_tab(tab)}!{column_letter(firsts[tab])}{row}:"
+                      f"{column_letter(firsts[tab] + max(widths.get((tab, row), 1), 1) - 1)}"
                       f"{row}" for tab, row in rows]
             answer = self.spreadsheet.values_batch_get(
                 ranges, params={"valueRenderOption": ValueRenderOption.formula,
                                 "dateTimeRenderOption": "SERIAL_NUMBER"})
             return {key: _only_row(vr) for key, vr in zip(rows, answer.get("valueRanges", []))}
         whole = self.read(sorted({tab for tab, _ in rows}), formulas=True)
-        return {(tab, row): (whole[tab][row - 1][first_column:]
+        return {(tab, row): (whole[tab][row - 1][firsts[tab]:]
                              if row - 1 < len(whole[tab]) else [])
                 for tab, row in rows}
 
@@ -303,10 +318,6 @@ def _same(now: Any, before: Any) -> bool:
 def _raw(value: Any) -> Any:
     """A value as it goes in RAW: dates as serial numbers (the column's date format shows
     them), everything else as is; text stays text."""
-    if isinstance(value, dt.datetime):
-        delta = value - dt.datetime.combine(SERIAL_EPOCH, dt.time())
-        return delta.days + delta.seconds / 86400
     if isinstance(value, dt.date):
-        return (value - SERIAL_EPOCH).days
+        return serial_number(value)
     return "" if value is None else value
-

@@ -1,17 +1,23 @@
-"""One sync cycle on a Google Sheet: the same rules and the same audit log as for a workbook, at
-most four API requests whatever the number of rows:
+"""A Google Sheet as a sync cycle's target: the same cycle, rules, review queue, merges, undo
+and audit log as for a workbook (sync.cycle), in at most four API requests a cycle whatever the
+number of rows:
 
-    1. the tab list (which tab holds the list, and the Lists tab)
-    2. one values:batchGet of both, formulas as formulas (so they are never normalised)
-    3. the guard: one batchGet of exactly the cells about to change   } only when there is
+    1. the tab list (which tab holds the list; the Lists, Review and Merged tabs)
+    2. one values:batchGet of them all, formulas as formulas (so they are never normalised)
+    3. the guard: one batchGet of exactly the rows about to change   } only when there is
     4. one RAW values:batchUpdate of those still as the cycle read them } something to write
 
 A write goes only into rows still exactly as this cycle read them, so a person editing,
 inserting, deleting or sorting rows meanwhile cannot be overwritten nor make a write land on
-another row: those rows are left for the next cycle, which reads the sheet anew.
+another row: those cells are left for the next cycle, which reads the sheet anew. Review
+decisions (a merge touches two rows and two tabs) are carried out whole or not at all, and a
+cycle that carries them out ends there: its own write sets off the next cycle, which does the
+rest, so no cycle uses more than four requests.
 
-Not yet here (see the README): the Review tab and merges, holds after undo, and incremental
-judging; every cycle judges every row.
+The batch is recorded pending before the batchUpdate is sent and settled once Google answers.
+If the answer never comes (Google gave up, or the connection dropped after Google applied it),
+the next cycle settles it from the cells themselves: a values:batchUpdate is applied whole or
+not at all, so the batch was written exactly when its cells hold what it wrote.
 """
 from __future__ import annotations
 
@@ -23,93 +29,127 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from audit.log import AuditLog, ChangeRecord
-from rules.ids import id_number
+from audit.log import AuditLog
 from sheet_templates import BUILTIN, Template, builtin
 
-from .cycle import _ids as row_ids, _own_columns
+from .cycle import ApplyResult, _locate, _same, run_cycle
 from .errors import TableLayoutError
 from .gsheets import SERIAL_EPOCH, GoogleSheet
 from .header import best_header, layout_for
-from .plan import Plan, RuleSettings, plan_table
-from .seen import Seen, SeenStore, person_edits, rows_by_id
-from .table import SheetTable
+from .plan import RuleSettings
+from .table import SheetTable, SideTab
+from .targets import Batch, Written
 from .xlsx_read import list_values
-from .xlsx_write import CellWrite
-
 
 MAX_SERIAL = 2_958_465       # 9999-12-31
-
-
-@dataclass(frozen=True)
-class GoogleCycle:
-    plan: Plan
-    batch: str | None              # what was written (None: nothing)
-    person_batch: str | None
-    written: int
-    moved: tuple[str, ...]         # cells a person changed meanwhile: left for the next cycle
-    requests: int                  # API requests this cycle used
 
 
 def sheet_key(sheet: GoogleSheet) -> str:
     return f"gsheet:{sheet.key}"
 
 
+@dataclass
+class GoogleTarget:
+    sheet: GoogleSheet
+    templates: Sequence[Template] | None = None
+    tab: str | None = None            # the list's tab, when named (else found by its header)
+    requests: int = 0
+    reread_after_merge = False
+
+    @property
+    def key(self) -> str:
+        return sheet_key(self.sheet)
+
+    def read(self) -> SheetTable:
+        templates = list(self.templates) if self.templates else [builtin(n) for n in BUILTIN]
+        titles = self.sheet.tabs()
+        self.requests += 1
+        tab = self.tab or next((t for t in titles for tpl in templates
+                                if t in tpl.sheet_names.values()), titles[0])
+        if tab not in titles:
+            raise TableLayoutError(f"{self.key}: there is no tab called {tab!r}; the tabs are: "
+                                   f"{', '.join(titles)}")
+        side = {role: next((t for t in titles if t in {
+                    n for tpl in templates for n in tpl.words["tabs"][role].values()}), None)
+                for role in ("lists", "review", "merged")}
+        wanted = [tab, *(t for t in side.values() if t)]
+        values = self.sheet.read(wanted, formulas=True)
+        self.requests += 1
+        table = table_from_values(self.key, tab, values[tab], values.get(side["lists"]) or [],
+                                  templates)
+        # The digest covers every tab read: a decision on the Review tab is a change too.
+        digest = hashlib.sha256(json.dumps([values[t] for t in wanted],
+                                           default=str).encode()).hexdigest()
+        review, merged = (SideTab.from_rows(side[r], values[side[r]]) if side[r] else None
+                          for r in ("review", "merged"))
+        return dataclasses.replace(table, digest=digest, review=review, merged=merged)
+
+    def settle(self, audit: AuditLog, table: SheetTable) -> None:
+        """A batch left pending was written exactly when its cells hold what it wrote (a
+        values:batchUpdate is applied whole or not at all)."""
+        for batch in audit.pending(self.key):
+            changed = [e for e in audit.entries(batch=batch) if not _same(e.before, e.after)]
+            landed = [e for e in changed
+                      if (place := _locate(table, e)) is not None and _same(place[3], e.after)]
+            audit.settle(batch, "written" if changed and len(landed) * 2 >= len(changed)
+                         else "abandoned")
+
+    def write(self, table: SheetTable, work: Batch, audit: AuditLog, kind: str,
+              counters: dict[str, int] | None = None, note: str = "",
+              whole: bool = True) -> Written | None:
+        outcome = self.sheet.guard(work.cells, self._rows_as_read(table, work),
+                                   self._first_columns(table))
+        self.requests += 1
+        fresh = {(tab, w.row, w.column) for tab, w in outcome.written}
+        done = tuple(k for k, (tab, w) in enumerate(work.cells)
+                     if (tab, w.row, w.column) in fresh)
+        left = set(range(len(work.cells))) - set(done)
+        moved = tuple(f"{work.records[k].row_id} {work.records[k].column}" for k in sorted(left))
+        if whole and moved:
+            return None
+        if not done:
+            return Written(None, (), moved)
+        batch = audit.record(self.key, table.sheet, [work.records[k] for k in done], kind,
+                             status="pending", counters=counters, note=note)
+        self.requests += 1
+        self.sheet.put([work.cells[k] for k in done])
+        audit.settle(batch, "written")
+        return Written(batch, done, moved)
+
+    @staticmethod
+    def _first_columns(table: SheetTable) -> dict[str, int]:
+        out = {table.sheet: table.layout.first_column}
+        for tab in (table.review, table.merged):
+            if tab:
+                out[tab.name] = 0
+        return out
+
+    @staticmethod
+    def _rows_as_read(table: SheetTable, work: Batch) -> dict[tuple[str, int], list[Any]]:
+        """Each row about to be written as the cycle read it: the guard's reference for
+        whether it is still the row the batch was planned for. A line about to be added to a
+        side tab must still be empty."""
+        out: dict[tuple[str, int], list[Any]] = {}
+        table_rows = dict(zip(table.row_numbers, table.rows))
+        width = len(table.layout.headers)
+        sides = {t.name: (t, dict(t.rows)) for t in (table.review, table.merged) if t}
+        for tab, w in work.cells:
+            if (tab, w.row) in out:
+                continue
+            if tab == table.sheet:
+                out[(tab, w.row)] = list(table_rows.get(w.row, [None] * width))
+            else:
+                side, lines = sides[tab]
+                row = lines.get(w.row, ())
+                span = max(len(side.headers), len(row), w.column + 1)
+                out[(tab, w.row)] = list(row) + [None] * (span - len(row))
+        return out
+
+
 def apply_google(sheet: GoogleSheet, settings: RuleSettings, data: Path,
-                 templates: Sequence[Template] | None = None) -> GoogleCycle:
-    templates = list(templates) if templates else [builtin(n) for n in BUILTIN]
-    key = sheet_key(sheet)
-    titles = sheet.tabs()
-    tab = next((t for t in titles for tpl in templates if t in tpl.sheet_names.values()), None)
-    lists_names = {n for tpl in templates for n in tpl.words["tabs"]["lists"].values()}
-    lists = next((t for t in titles if t in lists_names), None)
-    read = sheet.read([t for t in (tab or titles[0], lists) if t], formulas=True)
-    table = table_from_values(key, tab or titles[0], read[tab or titles[0]],
-                              read.get(lists, []), templates)
-    with AuditLog(data / "audit.sqlite3") as audit:
-        effective = dataclasses.replace(
-            settings, kept_pairs=audit.kept_pairs(key),
-            ids_issued=max(settings.ids_issued, audit.counter(key, "ids_issued")))
-        plan = plan_table(table, effective)
-        seen = SeenStore(data)
-        last = seen.load(key)
-        ids = _ids(table)
-        as_read = rows_by_id(table, [list(r) for r in table.rows], ids)
-        edits = person_edits(last.rows if last else None, as_read, _own_columns(table))
-        person_batch = audit.record(key, table.sheet, edits, "person", actor="person") \
-            if edits else None
-        layout = table.layout
-        writes = [CellWrite(c.row_number, layout.first_column + layout.columns[c.key], c.after)
-                  for c in plan.changes]
-        batch, written, moved, requests = None, 0, (), 2
-        if writes:
-            by_cell = {(w.row, w.column): c for w, c in zip(writes, plan.changes)}
-            outcome = sheet.write({table.sheet: writes}, read_rows(table), layout.first_column)
-            requests += 2 if outcome.written else 1
-            done = [by_cell[(w.row, w.column)] for _, w in outcome.written]
-            moved = tuple(f"{by_cell[(w.row, w.column)].row_id} {by_cell[(w.row, w.column)].column}"
-                          for _, w in outcome.moved)
-            numbers = [n for c in done if c.rule == "id"
-                       and (n := id_number(c.after, layout.template.id))]
-            if done:
-                batch = audit.record(key, table.sheet, [
-                    ChangeRecord(c.row_id, c.column, c.before, c.after, c.rule, c.reason)
-                    for c in done], "apply",
-                    counters={"ids_issued": max(numbers)} if numbers else None)
-            written = len(done)
-            after = [list(r) for r in table.rows]
-            index = {n: i for i, n in enumerate(table.row_numbers)}
-            for c in done:
-                after[index[c.row_number]][layout.columns[c.key]] = c.after
-            as_read = rows_by_id(table, after, _ids(table, after))
-        seen.save(key, Seen(as_read, {}, "", "", settings.today.isoformat()))
-    return GoogleCycle(plan, batch, person_batch, written, moved, requests)
-
-
-def read_rows(table: SheetTable) -> dict[tuple[str, int], list[Any]]:
-    """Each data row as the cycle read it (formulas as their "=…" text): the guard's
-    reference for whether a row is still the one the plan was made for."""
-    return {(table.sheet, n): list(row) for n, row in zip(table.row_numbers, table.rows)}
+                 templates: Sequence[Template] | None = None, tab: str | None = None,
+                 auto_merge: str = "none", dry_run: bool = False) -> ApplyResult:
+    return run_cycle(GoogleTarget(sheet, templates, tab), settings, data, dry_run, auto_merge)
 
 
 def table_from_values(source: str, tab: str, values: list[list[Any]],
@@ -153,7 +193,3 @@ def as_date(value: Any) -> Any:
         return day if not fraction else dt.datetime.combine(day, dt.time()) + dt.timedelta(
             seconds=round(fraction * 86400))
     return value
-
-
-def _ids(table: SheetTable, rows: list[list[Any]] | None = None) -> list[str | None]:
-    return row_ids(table, rows if rows is not None else table.rows)   # one rule, both backends

@@ -18,14 +18,13 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from audit.log import ChangeRecord
 from rules.ids import id_number
 from sheet_templates import fold_label
 from sheet_templates.presentation import REVIEW_KEYS
 
 from .plan import Plan
 from .table import SheetTable, SideTab
-from .xlsx_write import CellWrite
+from .targets import Batch
 
 DETAIL_KEYS = ("phone", "email", "company")
 SKIP_ON_MERGE = ("id", "findings", "status")   # sheetkeeper's own columns
@@ -37,28 +36,6 @@ class Decision:
     ids: tuple[str, str]           # (kept, merged away) for a merge: lower ID first
     action: str                    # merge | keep_both
     review_row: int | None         # where it was decided (None: decided by auto_merge)
-
-
-@dataclass
-class Batch:
-    """Cells to write and their audit records, built up together: cells[k] is records[k]."""
-
-    cells: list[tuple[str, CellWrite]]
-    records: list[ChangeRecord]
-
-    @classmethod
-    def empty(cls) -> "Batch":
-        return cls([], [])
-
-    def add(self, sheet: str, row: int, column: int, before: Any, after: Any, row_id: str | None,
-            header: str, rule: str, reason: str, table_sheet: str) -> None:
-        self.cells.append((sheet, CellWrite(row, column, after)))
-        self.records.append(ChangeRecord(row_id, header, before, after, rule, reason,
-                                         sheet=None if sheet == table_sheet else sheet))
-
-    def extend(self, other: "Batch") -> None:
-        self.cells += other.cells
-        self.records += other.records
 
 
 def pair_key(table: SheetTable, a: str, b: str) -> tuple[str, str, str]:

@@ -6,10 +6,9 @@ everything else on the row's ID, never on its position.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from sheet_templates import Template
-
 
 
 @dataclass(frozen=True)
@@ -35,6 +34,18 @@ class SideTab:
     name: str
     headers: tuple[str, ...]
     rows: tuple[tuple[int, tuple[Any, ...]], ...]   # (1-based row number, values)
+
+    @classmethod
+    def from_rows(cls, name: str, rows: Sequence[Sequence[Any]]) -> "SideTab":
+        """From the tab's grid (header first; "" or None for an empty cell): blank lines are
+        dropped, every other keeps its row number."""
+        if not rows:
+            return cls(name, (), ())
+        headers = tuple("" if h is None else str(h).strip() for h in rows[0])
+        body = tuple((r + 1, tuple(None if v == "" else v for v in row))
+                     for r, row in enumerate(rows[1:], start=1)
+                     if any(v not in ("", None) for v in row))
+        return cls(name, headers, body)
 
     @property
     def next_row(self) -> int:

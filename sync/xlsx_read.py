@@ -48,12 +48,7 @@ def _side_tab(book, names) -> SideTab | None:
         rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
     except (calamine.CalamineError, calamine.XmlError, ValueError):
         return None
-    if not rows:
-        return SideTab(name, (), ())
-    headers = tuple(str(h).strip() for h in rows[0])
-    body = tuple((r + 1, tuple(None if v == "" else v for v in row))
-                 for r, row in enumerate(rows[1:], start=1) if any(v != "" for v in row))
-    return SideTab(name, headers, body)
+    return SideTab.from_rows(name, rows)
 
 
 def _open(path: Path, data: bytes) -> "calamine.CalamineWorkbook":

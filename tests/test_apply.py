@@ -9,11 +9,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 import sync.cycle as cycle
+import sync.xlsx_target as xlsx_target
 from audit.log import AuditLog
 from service.cli import main
-from sync.cycle import apply_workbook, undo_batch, workbook_key
+from sync.cycle import apply_workbook, undo_batch
 from sync.plan import RuleSettings
 from sync.xlsx_read import read_table
+from sync.xlsx_target import workbook_key
 from sync.xlsx_write import WorkbookBusy
 from tests.conftest import CRM_EN, TODAY, crm_row, fingerprint, run_cli, write_table
 
@@ -82,7 +84,7 @@ def test_person_edits_are_logged_as_theirs(tmp_path):
 
 def test_a_person_saving_mid_cycle_is_never_overwritten(tmp_path, monkeypatch):
     path = messy(tmp_path)
-    real = cycle.write_cells
+    real = xlsx_target.write_cells
     calls = []
 
     def person_saves_first(*args, **kwargs):
@@ -93,7 +95,7 @@ def test_a_person_saving_mid_cycle_is_never_overwritten(tmp_path, monkeypatch):
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(cycle, "write_cells", person_saves_first)
+    monkeypatch.setattr(xlsx_target, "write_cells", person_saves_first)
     result = apply_workbook(path, SETTINGS)
     assert result.attempts == 2
     rows = values(path)

@@ -1,0 +1,64 @@
+"""What a sync cycle needs of the place a customer list lives (a workbook on disk, a Google
+Sheet): read it, settle what a broken-off cycle left pending, and write a batch of cells
+without overwriting a person. The cycle itself (sync.cycle) is the same for every target."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from audit.log import AuditLog, ChangeRecord
+
+from .table import SheetTable
+from .xlsx_write import CellWrite
+
+
+@dataclass
+class Batch:
+    """Cells to write and their audit records, built up together: cells[k] is records[k]."""
+
+    cells: list[tuple[str, CellWrite]]
+    records: list[ChangeRecord]
+
+    @classmethod
+    def empty(cls) -> "Batch":
+        return cls([], [])
+
+    def add(self, sheet: str, row: int, column: int, before: Any, after: Any, row_id: str | None,
+            header: str, rule: str, reason: str, table_sheet: str) -> None:
+        self.cells.append((sheet, CellWrite(row, column, after)))
+        self.records.append(ChangeRecord(row_id, header, before, after, rule, reason,
+                                         sheet=None if sheet == table_sheet else sheet))
+
+    def extend(self, other: "Batch") -> None:
+        self.cells += other.cells
+        self.records += other.records
+
+
+@dataclass(frozen=True)
+class Written:
+    batch: str | None            # the audit batch of what reached the sheet (None: nothing)
+    done: tuple[int, ...]        # indices into the Batch's cells that were written
+    moved: tuple[str, ...] = ()  # cells left because a person changed their row meanwhile
+
+
+class Target(Protocol):
+    # After carrying out review decisions: read again within the cycle (a workbook), or leave
+    # the rest to the next cycle, which the write itself sets off (a Google Sheet, where every
+    # read is a request counted against a quota).
+    reread_after_merge: bool
+    requests: int | None         # API requests so far (None: not a remote target)
+
+    @property
+    def key(self) -> str:
+        """The target's name in the audit log and the data folder."""
+
+    def read(self) -> SheetTable: ...
+
+    def settle(self, audit: AuditLog, table: SheetTable) -> None: ...
+
+    def write(self, table: SheetTable, work: Batch, audit: AuditLog, kind: str,
+              counters: dict[str, int] | None = None, note: str = "",
+              whole: bool = True) -> Written | None:
+        """Write `work` into the rows still as `table` read them; recorded in `audit` as one
+        batch of what was written. `whole`: all or nothing. None: nothing was written because
+        the sheet changed since it was read (read it again)."""

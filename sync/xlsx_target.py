@@ -1,0 +1,75 @@
+"""A workbook on disk as a sync cycle's target: read with calamine, written by patching only the
+changed cells into a new package that atomically replaces the old one, and only while the file
+still holds the bytes the cycle read."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from audit.log import AuditLog
+from sheet_templates import Template
+
+from .table import SheetTable
+from .targets import Batch, Written
+from .xlsx_read import read_table
+from .xlsx_write import CellWrite, WorkbookBusy, WorkbookChanged, WriteFailed, write_cells
+
+
+def workbook_key(path: Path | str) -> str:
+    return str(Path(path).resolve())
+
+
+@dataclass
+class WorkbookTarget:
+    path: Path
+    templates: Sequence[Template] | None = None
+    sheet: str | None = None
+    # A workbook is replaced whole, so a cycle can read and plan again when someone saved
+    # meanwhile; nothing is ever half-written.
+    reread_after_merge = True
+    requests = None
+
+    @property
+    def key(self) -> str:
+        return workbook_key(self.path)
+
+    def read(self) -> SheetTable:
+        return read_table(self.path, self.templates, self.sheet)
+
+    def settle(self, audit: AuditLog, table: SheetTable) -> None:
+        """A batch left pending by a crash was written exactly when the workbook now has the
+        digest it was to have."""
+        audit.settle_pending(self.key, table.digest)
+
+    def write(self, table: SheetTable, work: Batch, audit: AuditLog, kind: str,
+              counters: dict[str, int] | None = None, note: str = "",
+              whole: bool = True) -> Written | None:
+        """All of `work` or nothing (`whole` makes no difference: a package is replaced whole):
+        recorded pending just before the replace, then settled. None when the workbook changed
+        on disk meanwhile (nothing written)."""
+        batch: str | None = None
+        writes: dict[str, list[CellWrite]] = {}
+        for sheet, cell in work.cells:
+            writes.setdefault(sheet, []).append(cell)
+
+        def record_pending(digest: str, restyled: dict) -> None:
+            nonlocal batch
+            styled = [dataclasses.replace(r, style_before=restyled.get((sheet, w.row, w.column)))
+                      for (sheet, w), r in zip(work.cells, work.records)]
+            batch = audit.record(self.key, table.sheet, styled, kind, status="pending",
+                                 digest_after=digest, counters=counters, note=note)
+
+        try:
+            write_cells(self.path, writes, table.digest, before_replace=record_pending)
+        except WorkbookChanged:
+            if batch:
+                audit.settle(batch, "abandoned")
+            return None
+        except (WorkbookBusy, WriteFailed):
+            if batch:
+                audit.settle(batch, "abandoned")
+            raise
+        audit.settle(batch, "written")
+        return Written(batch, tuple(range(len(work.cells))))
