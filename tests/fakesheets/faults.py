@@ -5,7 +5,9 @@
     server.faults.before = person_edits       # called before each request is handled
 
 A 429 carries Google's RESOURCE_EXHAUSTED body and a Retry-After header; "drop" closes the
-connection without an answer; "slow" answers after `slow_seconds`. `server.faults.log` lists
+connection without an answer; "lost" carries the request out and then closes the connection
+without an answer (the reply lost on its way back); "slow" answers after `slow_seconds`; "ok"
+is no fault (`next("ok", "ok", "lost")` loses the third request's answer). `server.faults.log` lists
 (method, path) of every request, so a test can count the API requests a cycle used.
 """
 from __future__ import annotations
@@ -15,7 +17,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Callable
 
-KINDS = ("429", "500", "503", "drop", "slow")
+KINDS = ("429", "500", "503", "drop", "lost", "slow", "ok")
 
 QUOTA = ("Quota exceeded for quota metric 'Write requests' and limit 'Write requests per minute "
          "per user' of service 'sheets.googleapis.com' for consumer 'project_number:000000000000'.")
@@ -54,7 +56,8 @@ class Faults:
         with self.lock:
             self.log.append((method, path))
             if self.queue:
-                return self.queue.pop(0)
+                kind = self.queue.pop(0)
+                return None if kind == "ok" else kind
             if self.probability and self.rng.random() < self.probability:
                 return self.rng.choice(self.kinds)
         return None

@@ -4,6 +4,8 @@ Errors have Google's JSON shape: {"error": {"code", "message", "status"}}."""
 from __future__ import annotations
 
 import copy
+import csv
+import io
 import json
 import random
 import re
@@ -11,10 +13,11 @@ import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from typing import Any, Callable
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from . import grid
+from . import a1, grid
 from . import state as st
 from .faults import Faults
 from .grid import grid_data
@@ -66,6 +69,62 @@ def drive_get(s: State, q: dict, body: dict, key: str) -> tuple[int, Any]:
 def drive_delete(s: State, q: dict, body: dict, key: str) -> tuple[int, Any]:
     s.delete(key)
     return 204, None
+
+
+@dataclass(frozen=True)
+class Raw:
+    """A response that is not JSON: an exported file."""
+    data: bytes
+    content_type: str
+
+
+def _whole(sheet: st.Sheet) -> "a1.Span":
+    return a1.Span(sheet.title, None, None, None, None, anchor=True)
+
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@route("GET", rf"/drive/v3/files/{KEY}/export")
+def drive_export(s: State, q: dict, body: dict, key: str) -> tuple[int, Any]:
+    """Drive's export of a spreadsheet: CSV (the first tab, as shown) or xlsx (every tab's
+    values, formulas as formulas)."""
+    book = s.get(key)
+    mime = q.get("mimeType", [""])[0]
+    if mime == "text/csv":
+        _, rows = st.read(book.sheets[0], _whole(book.sheets[0]), "FORMATTED_VALUE")
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\r\n").writerows(rows)
+        return 200, Raw(out.getvalue().rstrip("\r\n").encode("utf-8"), "text/csv")
+    if mime == XLSX_MIME:
+        import openpyxl
+        workbook = openpyxl.Workbook()
+        workbook.remove(workbook.active)
+        for sheet in book.sheets:
+            ws = workbook.create_sheet(sheet.title)
+            _, rows = st.read(sheet, _whole(sheet), "FORMULA")
+            for row in rows:
+                ws.append([None if v == "" else v for v in row])
+        out = io.BytesIO()
+        workbook.save(out)
+        return 200, Raw(out.getvalue(), XLSX_MIME)
+    raise ApiError(501, "UNIMPLEMENTED", f"the emulator exports only text/csv and xlsx, "
+                   f"not {mime!r}")
+
+
+# -- OAuth -------------------------------------------------------------------------------------
+
+def oauth_token(s: State, raw: bytes) -> tuple[int, Any]:
+    """Google's token endpoint, for the OAuth user flow's refresh (an authorized-user file
+    whose token_uri is this emulator): a form-encoded refresh_token grant in, a bearer token
+    out. The tokens issued are kept, so a test can see the refresh happened."""
+    form = parse_qs(raw.decode("utf-8"))
+    if form.get("grant_type") != ["refresh_token"] or not form.get("refresh_token"):
+        return 400, {"error": "invalid_grant", "error_description": "Bad Request"}
+    token = f"emulator-token-{len(s.tokens) + 1}"
+    s.tokens.append(token)
+    return 200, {"access_token": token, "expires_in": 3599, "token_type": "Bearer",
+                 "scope": " ".join(form.get("scope", [""])[0].split())}
 
 
 # -- Sheets v4: spreadsheets -------------------------------------------------------------------
@@ -293,6 +352,12 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args: Any) -> None:   # quiet: tests read responses, not logs
         pass
 
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in two writes; without this, Nagle's algorithm holds the
+        # body back for the client's delayed ACK, 40 ms a request (Google's servers don't).
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def _handle(self) -> None:
         parts = urlsplit(self.path)
         query = parse_qs(parts.query, keep_blank_values=True)
@@ -308,9 +373,11 @@ class Handler(BaseHTTPRequestHandler):
             return
         if fault == "slow":
             time.sleep(self.faults.slow_seconds)
-        elif fault is not None:
+        elif fault is not None and fault != "lost":
             code, payload, headers = self.faults.answer(fault)
             return self._send(code, payload, headers)
+        if parts.path == "/token" and self.command == "POST":
+            return self._send(*oauth_token(self.state, raw))
         try:
             body = json.loads(raw) if raw else {}
         except ValueError:
@@ -329,15 +396,23 @@ class Handler(BaseHTTPRequestHandler):
                     code, payload = e.code, e.body()
                 except (KeyError, TypeError, ValueError) as e:
                     code, payload = 400, bad_request(f"Invalid request: {e}").body()
+                if fault == "lost":       # done, but the answer never reaches the client
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
                 return self._send(code, payload)
         self._send(501, ApiError(501, "UNIMPLEMENTED", f"the emulator does not implement "
                                  f"{self.command} {parts.path}").body())
 
     def _send(self, code: int, payload: Any, headers: dict | None = None) -> None:
-        data = b"" if payload is None else json.dumps(payload, indent=2).encode()
+        if isinstance(payload, Raw):
+            data, kind = payload.data, payload.content_type
+        else:
+            data = b"" if payload is None else json.dumps(payload, indent=2).encode()
+            kind = "application/json; charset=UTF-8"
         self.send_response(code)
         if payload is not None:
-            self.send_header("Content-Type", "application/json; charset=UTF-8")
+            self.send_header("Content-Type", kind)
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(data)))

@@ -133,6 +133,7 @@ class State:
         self.lock = threading.RLock()
         self.books: dict[str, Spreadsheet] = {}
         self.user = user                     # the one account every request comes from
+        self.tokens: list[str] = []          # OAuth access tokens issued by /token
 
     def create(self, title: str) -> Spreadsheet:
         stamp = now()
@@ -233,8 +234,12 @@ def rendered(cell: Cell | None, option: str) -> Any:
 
 def read(sheet: Sheet, span: a1.Span, option: str, major: str = "ROWS") -> tuple[str, list]:
     r0, c0, r1, c1 = span.clamp(sheet.rows, sheet.cols)
-    grid = [[rendered(sheet.cells.get((r, c)), option) for c in range(c0, c1)]
-            for r in range(r0, r1)]
+    # Beyond the last cell with something in it everything is trimmed below anyway: a sparse
+    # 1000 × 26 grid need not be rendered cell by cell.
+    last_r = min(r1, max((r for r, _ in sheet.cells), default=-1) + 1)
+    last_c = min(c1, max((c for _, c in sheet.cells), default=-1) + 1)
+    grid = [[rendered(sheet.cells.get((r, c)), option) for c in range(c0, last_c)]
+            for r in range(r0, last_r)]
     if major == "COLUMNS":
         grid = [list(col) for col in zip(*grid)] if grid else []
     # Google trims trailing empty cells of each row and trailing empty rows.
@@ -279,8 +284,7 @@ def write(sheet: Sheet, span: a1.Span, values: list[list[Any]], option: str,
                 sheet.cells[(r0 + i, c0 + j)] = cell
     if not height or not width:
         return {}
-    r1 = r0 + height if span.anchor or span.row1 is None else span.row1
-    c1 = c0 + width if span.anchor or span.col1 is None else span.col1
+    r1, c1 = r0 + height, c0 + width
     return {"updatedRange": a1.format_range(sheet.title, r0, c0, r1, c1),
             "updatedRows": len(rows), "updatedColumns": len(cols), "updatedCells": cells}
 
