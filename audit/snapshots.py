@@ -1,6 +1,9 @@
 """The snapshot store: copies of workbooks on disk, and a manifest that can vouch for them.
 
     <data>/snapshots/<workbook>-<key>/<UTC time>.xlsx     the copy, 0600 (personal data)
+    <data>/snapshots/gsheet-<key>/<UTC time>.json         a Google Sheet's values (and beside
+    <data>/snapshots/gsheet-<key>/<UTC time>.xlsx         it Drive's export, which the JSON
+                                                          vouches for by its checksum)
     <data>/snapshots/manifest.sqlite3                     one row per snapshot
 
 The manifest row holds the SHA-256, size and row count of the copy, the audit batch it follows,
@@ -17,7 +20,7 @@ import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Mapping
 
 from sync.errors import SheetkeeperError
 from sync.private_file import write_private
@@ -27,7 +30,7 @@ from .retention import Dated, Kept, Retention, prune
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS snapshots (
     id TEXT PRIMARY KEY,          -- <folder>/<UTC time>, what the CLI names
-    workbook TEXT NOT NULL,       -- the workbook's resolved path
+    workbook TEXT NOT NULL,       -- the workbook's resolved path, or gsheet:KEY
     file TEXT NOT NULL,           -- relative to the snapshots folder
     taken TEXT NOT NULL,          -- ISO UTC
     sha256 TEXT NOT NULL,
@@ -45,10 +48,23 @@ class SnapshotError(SheetkeeperError):
     """A snapshot that cannot be found, verified or stored."""
 
 
+Source = Path | str     # a workbook, or a Google Sheet as gsheet:KEY
+
+
+def source_name(workbook: Source) -> str:
+    """How the manifest names what a snapshot is of."""
+    text = str(workbook)
+    return text if text.startswith("gsheet:") else str(Path(workbook).resolve())
+
+
+def _source(text: str) -> Source:
+    return text if text.startswith("gsheet:") else Path(text)
+
+
 @dataclass(frozen=True)
 class Snapshot:
     id: str
-    workbook: Path
+    workbook: Source
     path: Path
     taken: dt.datetime
     sha256: str
@@ -62,10 +78,14 @@ class Snapshot:
         return Dated(self.id, self.taken, self.pinned)
 
 
-def folder_name(workbook: Path) -> str:
-    """`customers-1a2b3c`: readable, and distinct for same-named workbooks in other folders."""
-    key = hashlib.sha256(str(workbook.resolve()).encode()).hexdigest()[:6]
-    return f"{workbook.stem}-{key}"
+def folder_name(workbook: Source) -> str:
+    """`customers-1a2b3c`: readable, and distinct for same-named workbooks in other folders;
+    `gsheet-1AbCdEfGhIjK-4d5e6f` for a Google Sheet."""
+    name = source_name(workbook)
+    key = hashlib.sha256(name.encode()).hexdigest()[:6]
+    stem = f"gsheet-{name[len('gsheet:'):][:12]}" if name.startswith("gsheet:") \
+        else Path(name).stem
+    return f"{stem}-{key}"
 
 
 class SnapshotStore:
@@ -100,18 +120,23 @@ class SnapshotStore:
 
     # -- adding ----------------------------------------------------------------------------
 
-    def add(self, workbook: Path, data: bytes, rows: int | None, after_batch: str | None,
-            reason: str, now: dt.datetime | None = None) -> Snapshot:
-        workbook = Path(workbook).resolve()
+    def add(self, workbook: Source, data: bytes, rows: int | None, after_batch: str | None,
+            reason: str, now: dt.datetime | None = None, suffix: str = ".xlsx",
+            beside: Mapping[str, bytes] | None = None) -> Snapshot:
+        """Store `data` as the snapshot (the file restore reads, checksummed in the manifest)
+        and `beside` (suffix -> bytes) as files of the same name next to it."""
+        workbook = _source(source_name(workbook))
         taken = (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
         folder = self.folder / folder_name(workbook)
         folder.mkdir(exist_ok=True, mode=0o700)
         stamp = taken.strftime("%Y%m%dT%H%M%SZ")
         name, n = stamp, 1
-        while (folder / f"{name}.xlsx").exists():   # two in one second: keep both
+        while any(folder.glob(f"{name}.*")):   # two in one second: keep both
             n += 1
             name = f"{stamp}-{n}"
-        target = folder / f"{name}.xlsx"
+        target = folder / f"{name}{suffix}"
+        for extra, payload in (beside or {}).items():
+            _write_private(folder / f"{name}{extra}", payload)
         _write_private(target, data)
         snap = Snapshot(f"{folder.name}/{name}", workbook, target, taken,
                         hashlib.sha256(data).hexdigest(), len(data), rows, after_batch,
@@ -122,23 +147,24 @@ class SnapshotStore:
                              taken.isoformat(timespec="microseconds"), snap.sha256, snap.size, rows,
                              after_batch, reason, 0))
         except sqlite3.Error as e:
-            target.unlink(missing_ok=True)
+            for f in folder.glob(f"{name}.*"):
+                f.unlink(missing_ok=True)
             raise SnapshotError(f"could not record the snapshot in the manifest ({e}); "
                                 "nothing was kept") from None
         return snap
 
     # -- finding ---------------------------------------------------------------------------
 
-    def list(self, workbook: Path | None = None) -> list[Snapshot]:
+    def list(self, workbook: Source | None = None) -> list[Snapshot]:
         """Oldest first."""
         if workbook is None:
             rows = self.db.execute("SELECT * FROM snapshots ORDER BY taken, rowid")
         else:
             rows = self.db.execute("SELECT * FROM snapshots WHERE workbook = ? "
-                                   "ORDER BY taken, rowid", (str(Path(workbook).resolve()),))
+                                   "ORDER BY taken, rowid", (source_name(workbook),))
         return [self._snapshot(r) for r in rows.fetchall()]
 
-    def last(self, workbook: Path) -> Snapshot | None:
+    def last(self, workbook: Source) -> Snapshot | None:
         found = self.list(workbook)
         return found[-1] if found else None
 
@@ -147,7 +173,7 @@ class SnapshotStore:
         alone when only one workbook has a snapshot then."""
         ref = ref.strip()
         as_path = Path(ref)
-        if as_path.suffix == ".xlsx" and as_path.exists():
+        if as_path.suffix in (".xlsx", ".json") and as_path.exists():
             try:
                 ref = str(as_path.resolve().relative_to(self.folder.resolve()).with_suffix(""))
             except ValueError:
@@ -182,14 +208,14 @@ class SnapshotStore:
     def pin(self, snap: Snapshot, pinned: bool = True) -> None:
         self.db.execute("UPDATE snapshots SET pinned = ? WHERE id = ?", (int(pinned), snap.id))
 
-    def retention(self, workbook: Path, policy: Retention,
+    def retention(self, workbook: Source, policy: Retention,
                   tz: dt.tzinfo | None = None) -> list[tuple[Snapshot, Kept | None]]:
         """Each snapshot of `workbook`, newest first, with why it is kept (None: would go)."""
         snaps = self.list(workbook)
         decided = prune((s.dated() for s in snaps), policy, tz)
         return [(s, decided[s.id]) for s in reversed(snaps)]
 
-    def prune(self, workbook: Path, policy: Retention, dry_run: bool = False,
+    def prune(self, workbook: Source, policy: Retention, dry_run: bool = False,
               tz: dt.tzinfo | None = None) -> list[tuple[Snapshot, Kept | None]]:
         """Apply the retention rules: remove (unless `dry_run`) the snapshots no rule keeps.
         Returns each, newest first, with why it is kept (None: it went, or would)."""
@@ -206,15 +232,16 @@ class SnapshotStore:
         if snap.pinned:
             raise SnapshotError(f"snapshot {snap.id} is pinned; unpin it first")
         self.db.execute("DELETE FROM snapshots WHERE id = ?", (snap.id,))
-        snap.path.unlink(missing_ok=True)
+        for f in snap.path.parent.glob(f"{snap.path.stem}.*"):   # with the files beside it
+            f.unlink(missing_ok=True)
 
-    def workbooks(self) -> list[Path]:
-        return [Path(w) for (w,) in
+    def workbooks(self) -> list[Source]:
+        return [_source(w) for (w,) in
                 self.db.execute("SELECT DISTINCT workbook FROM snapshots ORDER BY workbook")]
 
     def _snapshot(self, row: tuple) -> Snapshot:
         sid, workbook, file, taken, sha, size, rows, after, reason, pinned = row
-        return Snapshot(sid, Path(workbook), self.folder / file,
+        return Snapshot(sid, _source(workbook), self.folder / file,
                         dt.datetime.fromisoformat(taken), sha, size, rows, after, reason,
                         bool(pinned))
 

@@ -12,14 +12,15 @@ from sheet_templates import BUILTIN, LANGS, TemplateError, builtin, sample_rows
 from audit.log import AuditLog
 from sync.check import check_workbook
 from sync.cycle import apply_workbook, undo_batch
-from sync.xlsx_target import workbook_key
+from sync.xlsx_target import WorkbookTarget, workbook_key
 from sync.errors import SheetkeeperError
 from sync.xlsx_install import install_new
 from sync.xlsx_upgrade import upgrade_workbook
 
 from . import cli_backup, cli_service, report
 from .options import (DATA_HELP, config_of, config_option, data_folder, date_arg,
-                      report_options, rule_options, settings)
+                      google_options, google_sheet, is_google, report_options, rule_options,
+                      settings)
 
 EXIT_CLEAN, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
 
@@ -40,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     install.add_argument("--to", required=True, metavar="PATH.xlsx|gsheet:KEY",
                          help="the new workbook to write, or an existing Google Sheet (gsheet:KEY "
                               "or its URL) to add the template's tabs to")
-    _google_options(install)
+    google_options(install)
     install.add_argument("--lang", choices=LANGS, default="en",
                          help="language of headers, dropdown values and help (default: en)")
     install.add_argument("--with-samples", action="store_true",
@@ -70,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "--dry-run is check.")
     apply.add_argument("path", metavar="PATH|gsheet:KEY",
                        help="the .xlsx workbook, or a Google Sheet (gsheet:KEY or its URL)")
-    _google_options(apply)
+    google_options(apply)
     apply.add_argument("--dry-run", action="store_true", help="change nothing (same as check)")
     report_options(apply)
     apply.add_argument("--data", type=Path, help=DATA_HELP)
@@ -86,8 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Every change sheetkeeper wrote and every edit it saw people make. "
                     "`sheetkeeper audit verify` checks the log's hash chain and names the first "
                     "bad row.")
-    audit.add_argument("target", nargs="?", metavar="PATH|verify",
-                       help="a workbook to show the changes of, or `verify`")
+    audit.add_argument("target", nargs="?", metavar="PATH|gsheet:KEY|verify",
+                       help="a workbook or Google Sheet to show the changes of, or `verify`")
     audit.add_argument("--since", type=date_arg, help="only from this date (UTC)")
     audit.add_argument("--id", help="only this row ID (C-000012)")
     audit.add_argument("--column", help="only this column (as its header says)")
@@ -104,8 +105,21 @@ def build_parser() -> argparse.ArgumentParser:
                     "audited batch itself, and sheetkeeper will not re-apply the undone values.")
     undo.add_argument("batch", help="the batch id (from apply's output or `sheetkeeper audit`)")
     undo.add_argument("--data", type=Path, help=DATA_HELP)
+    google_options(undo)
     config_option(undo)
     undo.set_defaults(run=_undo)
+
+    login = commands.add_parser(
+        "google-login", help="sign in to Google as a person (OAuth), once",
+        description="Run Google's sign-in for an OAuth client (a Desktop app's client file "
+                    "from Google Cloud → APIs & Services → Credentials): it prints an address "
+                    "to open in a browser, and keeps the token in --to (0600) for "
+                    "[google] authorized_user. A service account needs none of this.")
+    login.add_argument("--client-secret", type=Path, required=True, metavar="CLIENT.json")
+    login.add_argument("--to", type=Path, required=True, metavar="TOKEN.json")
+    login.add_argument("--port", type=int, default=0,
+                       help="the local port Google's sign-in returns to (default: any free one)")
+    login.set_defaults(run=_google_login)
     cli_service.add_commands(commands)
     cli_backup.add_commands(commands)
     return parser
@@ -113,18 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _install(args: argparse.Namespace) -> int:
     template = builtin(args.template)
-    if _is_google(args.to):
+    if is_google(args.to):
         return _install_google(args, template)
     args.to = Path(args.to)
     if args.upgrade:
-        done = upgrade_workbook(args.to, template)
-        print(f"Upgraded {args.to} to the {template.name} template: "
-              f"{len(done.added_columns)} columns added"
-              + (f" ({', '.join(done.added_columns)})" if done.added_columns else "")
-              + f", {len(done.added_tabs)} tabs added"
-              + (f" ({', '.join(done.added_tabs)})" if done.added_tabs else "")
-              + f", {done.dropdowns} dropdowns and {done.colour_rules} colour rules applied "
-                "to whole columns")
+        _print_upgrade(args.to, template, upgrade_workbook(args.to, template))
         return EXIT_CLEAN
     rows = sample_rows(args.template, args.lang) if args.with_samples else []
     path = install_new(template, args.to, args.lang, rows)
@@ -143,13 +150,29 @@ def _table_options(args: argparse.Namespace) -> tuple[list | None, str | None]:
 def _install_google(args: argparse.Namespace, template) -> int:
     from sync.gsheets import GoogleSheetsError
     from sync.gsheets_install import install_into
-    if args.upgrade or args.with_samples:
-        raise GoogleSheetsError("--upgrade and --with-samples are not there yet for Google "
-                                "Sheets; install into a spreadsheet without the template's tabs")
-    done = install_into(_google_sheet(args, args.to), template, args.lang)
+    from sync.gsheets_upgrade import upgrade_google
+    if args.with_samples:
+        raise GoogleSheetsError("--with-samples is for a new workbook; a Google Sheet is the "
+                                "team's own, and sheetkeeper adds no made-up rows to it")
+    sheet = google_sheet(args, args.to)
+    if args.upgrade:
+        done = upgrade_google(sheet, template)
+        _print_upgrade(args.to, template, done)
+        return EXIT_CLEAN
+    added = install_into(sheet, template, args.lang)
     print(f"Installed the {template.name} template ({args.lang}) in {args.to}: added "
-          + ", ".join(done.added_tabs))
+          + ", ".join(added.added_tabs))
     return EXIT_CLEAN
+
+
+def _print_upgrade(target, template, done) -> None:
+    print(f"Upgraded {target} to the {template.name} template: "
+          f"{len(done.added_columns)} columns added"
+          + (f" ({', '.join(done.added_columns)})" if done.added_columns else "")
+          + f", {len(done.added_tabs)} tabs added"
+          + (f" ({', '.join(done.added_tabs)})" if done.added_tabs else "")
+          + f", {done.dropdowns} dropdowns and {done.colour_rules} colour rules applied "
+            "to whole columns")
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -166,68 +189,49 @@ def _print_plan(plan, args: argparse.Namespace, batch: str | None = None) -> Non
         sys.stdout.write(report.as_text(plan, args.limit, batch))
 
 
-def _google_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--credentials", type=Path, metavar="KEY.json",
-                        help="for a Google Sheet: the service account's JSON key file (share "
-                             "the sheet with the account's email first)")
-    parser.add_argument("--api-endpoint", metavar="URL",
-                        help="for a Google Sheet: a local emulator of Google's APIs instead of "
-                             "Google (python -m tests.fakesheets); no credentials needed")
-
-
-def _is_google(target: str) -> bool:
-    return target.startswith(("gsheet:", "https://docs.google.com/"))
-
-
-def _google_sheet(args: argparse.Namespace, target: str):
-    from sync.gsheets import GoogleSheet, GoogleSheetsError, endpoint_client, \
-        service_account_client
-    if args.api_endpoint:
-        return GoogleSheet.open(endpoint_client(args.api_endpoint), target)
-    if args.credentials is None:
-        raise GoogleSheetsError("a Google Sheet needs --credentials KEY.json: a service "
-                                "account's key file (Google Cloud → IAM & Admin → Service "
-                                "accounts → Keys), with the sheet shared with its email")
-    client, account = service_account_client(args.credentials)
-    return GoogleSheet.open(client, target, account)
-
-
-def _apply_google(args: argparse.Namespace) -> int:
-    from sync.gsheets_cycle import apply_google
-    if args.dry_run:
-        raise SheetkeeperError("--dry-run is not there yet for Google Sheets")
-    data = args.data or config_of(args).data
-    data.mkdir(parents=True, exist_ok=True, mode=0o700)
-    templates = [builtin(args.template)] if args.template else None
-    result = apply_google(_google_sheet(args, args.path), settings(args, None), data, templates)
-    for cell in result.moved:
-        print(f"note: {cell} changed while sheetkeeper worked; left for the next cycle")
-    print(f"({result.requests} API requests)")
-    _print_plan(result.plan, args, result.batch)
-    return EXIT_CLEAN if result.plan.clean else EXIT_FOUND
-
-
 def _apply(args: argparse.Namespace) -> int:
-    if _is_google(args.path):
-        return _apply_google(args)
-    args.path = Path(args.path)
-    templates, sheet = _table_options(args)
-    result = apply_workbook(args.path, settings(args, args.path), data_folder(args, args.path),
-                            args.dry_run, templates, sheet,
-                            args.auto_merge or config_of(args).auto_merge)
+    auto_merge = args.auto_merge or config_of(args).auto_merge
+    if is_google(args.path):
+        from sync.gsheets import spreadsheet_key
+        from sync.gsheets_cycle import apply_google
+        key = f"gsheet:{spreadsheet_key(args.path)}"
+        watch = config_of(args).sheet_watch(key)
+        templates = [builtin(args.template)] if args.template else watch and watch.templates
+        data = args.data or config_of(args).data
+        data.mkdir(parents=True, exist_ok=True, mode=0o700)
+        result = apply_google(google_sheet(args, args.path), settings(args, key), data,
+                              templates, args.sheet or (watch.sheet if watch else None),
+                              auto_merge, args.dry_run)
+    else:
+        args.path = Path(args.path)
+        templates, sheet = _table_options(args)
+        result = apply_workbook(args.path, settings(args, args.path),
+                                data_folder(args, args.path), args.dry_run, templates, sheet,
+                                auto_merge)
     for batch in result.merges:
         print(f"Carried out the decisions on the Review tab as batch {batch} "
               f"(`sheetkeeper undo {batch}` reverts it).")
     for note in result.notes:
         print(f"note: {note}")
+    for cell in result.moved:
+        print(f"note: {cell}: its row changed while sheetkeeper worked; left for the next cycle")
+    if result.requests is not None:
+        print(f"({result.requests} API requests)")
     _print_plan(result.plan, args, result.batch or ("dry run" if args.dry_run else None))
     return EXIT_CLEAN if result.plan.clean else EXIT_FOUND
 
 
 def _audit(args: argparse.Namespace) -> int:
     verify = args.target == "verify"
-    workbook = None if verify or args.target is None else Path(args.target)
-    with AuditLog(data_folder(args, workbook) / "audit.sqlite3") as log:
+    workbook = None if verify or args.target is None else args.target
+    if workbook is not None and is_google(workbook):
+        from sync.gsheets import spreadsheet_key
+        key, folder = f"gsheet:{spreadsheet_key(workbook)}", data_folder(args, None)
+    elif workbook is not None:
+        key, folder = workbook_key(Path(workbook)), data_folder(args, Path(workbook))
+    else:
+        key, folder = None, data_folder(args, None)
+    with AuditLog(folder / "audit.sqlite3") as log:
         if verify:
             bad = log.verify()
             if bad is None:
@@ -236,7 +240,7 @@ def _audit(args: argparse.Namespace) -> int:
             print(f"{log.path}: the hash chain breaks at row {bad}: that row or one after it was "
                   "altered, removed or inserted after it was written", file=sys.stderr)
             return EXIT_FOUND
-        entries = log.entries(workbook=workbook_key(workbook) if workbook else None,
+        entries = log.entries(workbook=key,
                               since=args.since.isoformat() if args.since else None,
                               row_id=args.id, column=args.column, batch=args.batch)
         report.write_audit(entries, args.format, sys.stdout)
@@ -244,12 +248,26 @@ def _audit(args: argparse.Namespace) -> int:
 
 
 def _undo(args: argparse.Namespace) -> int:
-    result = undo_batch(args.batch, data_folder(args, None))
+    def open_target(key: str, sheet: str):
+        if not key.startswith("gsheet:"):
+            return WorkbookTarget(Path(key), sheet=sheet)
+        from sync.gsheets_cycle import GoogleTarget
+        return GoogleTarget(google_sheet(args, key), tab=sheet)
+
+    result = undo_batch(args.batch, data_folder(args, None), open_target)
     print(f"Undid batch {result.undone}: restored {result.restored} cells"
           + (f" (as batch {result.batch})" if result.batch else ""))
     for line in result.skipped:
         print(f"  not restored: {line}")
     return EXIT_CLEAN if not result.skipped else EXIT_FOUND
+
+
+def _google_login(args: argparse.Namespace) -> int:
+    from sync.gsheets import google_login
+    path = google_login(args.client_secret, args.to, args.port)
+    print(f"Signed in; the token is in {path}. Name it in sheetkeeper.toml: [google] "
+          f'authorized_user = "{path}"')
+    return EXIT_CLEAN
 
 
 def main(argv: Sequence[str] | None = None) -> int:

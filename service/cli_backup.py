@@ -6,12 +6,13 @@ import json
 import sys
 from pathlib import Path
 
-from audit.snapshots import SnapshotStore
+from audit.snapshots import Snapshot, SnapshotStore, Source
 from sync.backup import describe, diff_tables, restore, take_snapshot
 from sync.errors import SheetkeeperError
 from sync.xlsx_read import read_table
 
-from .options import DATA_HELP, config_of, config_option, data_folder
+from .options import (DATA_HELP, config_of, config_option, data_folder, google_options,
+                      google_sheet, is_google)
 
 ACTIONS = ("list", "prune", "diff", "pin", "unpin")
 
@@ -22,8 +23,10 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         description="Copy the workbook, read consistently (never mid-save), into the data "
                     "folder's snapshots, with a manifest entry (SHA-256, size, rows, the audit "
                     "batch it follows). Without PATH: every workbook the config watches.")
-    snap.add_argument("path", nargs="?", type=Path, help="the workbook (default: all watched)")
+    snap.add_argument("path", nargs="?", metavar="PATH|gsheet:KEY",
+                      help="the workbook or Google Sheet (default: all watched)")
     _common(snap)
+    google_options(snap)
     snap.set_defaults(run=_snapshot)
 
     snaps = commands.add_parser(
@@ -50,6 +53,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     rest.add_argument("--to", type=Path, metavar="NEW_PATH",
                       help="write to this new file instead of over the workbook")
     _common(rest)
+    google_options(rest)
     rest.set_defaults(run=_restore)
 
 
@@ -61,16 +65,22 @@ def _common(parser: argparse.ArgumentParser) -> None:
 def _snapshot(args: argparse.Namespace) -> int:
     config = config_of(args)
     if args.path is not None:
-        paths = [args.path]
+        paths = [args.path if is_google(args.path) else Path(args.path)]
     else:
-        paths = [p for w in config.watches for p in w.workbooks()]
+        paths = [p for w in config.watches for p in w.workbooks()] + \
+            [w.key for w in config.sheets]
         if not paths:
             raise SheetkeeperError("no workbooks to snapshot: name one, or put some where the "
                                    "config watches")
     failed = 0
     for path in paths:
         try:
-            snap = take_snapshot(path, data_folder(args, path), "manual")
+            if isinstance(path, str):
+                from sync.gsheets_backup import take_google_snapshot
+                snap = take_google_snapshot(google_sheet(args, path), data_folder(args, None),
+                                            "manual")
+            else:
+                snap = take_snapshot(path, data_folder(args, path), "manual")
         except SheetkeeperError as e:
             print(f"sheetkeeper snapshot: {e}", file=sys.stderr)
             failed += 1
@@ -90,8 +100,9 @@ def _snapshots(args: argparse.Namespace) -> int:
                                + {"list": "an optional workbook", "prune": "an optional workbook",
                                   "diff": "two snapshot ids", "pin": "one snapshot id",
                                   "unpin": "one snapshot id"}[action])
-    workbook = Path(words[0]) if action in ("list", "prune") and words else None
-    with SnapshotStore(data_folder(args, workbook), create=False) as store:
+    workbook = _source(words[0]) if action in ("list", "prune") and words else None
+    folder = data_folder(args, workbook if isinstance(workbook, Path) else None)
+    with SnapshotStore(folder, create=False) as store:
         if action == "list":
             return _list(store, workbook, args.format)
         if action == "prune":
@@ -104,7 +115,7 @@ def _snapshots(args: argparse.Namespace) -> int:
         return 0
 
 
-def _list(store: SnapshotStore, workbook: Path | None, fmt: str) -> int:
+def _list(store: SnapshotStore, workbook: Source | None, fmt: str) -> int:
     snaps = store.list(workbook)
     if fmt == "json":
         json.dump([describe(s) for s in snaps], sys.stdout, ensure_ascii=False, indent=1)
@@ -120,9 +131,9 @@ def _list(store: SnapshotStore, workbook: Path | None, fmt: str) -> int:
     return 0
 
 
-def _prune(store: SnapshotStore, workbook: Path | None, args: argparse.Namespace) -> int:
+def _prune(store: SnapshotStore, workbook: Source | None, args: argparse.Namespace) -> int:
     policy = config_of(args).retention
-    books = [workbook.resolve()] if workbook else store.workbooks()
+    books = [workbook] if workbook else store.workbooks()
     gone = 0
     for book in books:
         print(book)
@@ -142,8 +153,7 @@ def _diff(store: SnapshotStore, first: str, second: str, fmt: str) -> int:
     a, b = store.get(first), store.get(second)
     if b.taken < a.taken:
         a, b = b, a
-    d = diff_tables(read_table(a.path, data=store.verified(a)),
-                    read_table(b.path, data=store.verified(b)))
+    d = diff_tables(_table(store, a), _table(store, b))
     if fmt == "json":
         json.dump({"from": a.id, "to": b.id, "added": d.added, "removed": d.removed,
                    "changed": [{"id": r, "column": c, "before": x, "after": y}
@@ -162,8 +172,42 @@ def _diff(store: SnapshotStore, first: str, second: str, fmt: str) -> int:
     return 0 if d.empty else 1
 
 
+def _table(store: SnapshotStore, snap: Snapshot):
+    """A snapshot's customer table: a workbook's copy, or a Google Sheet's values."""
+    data = store.verified(snap)
+    if isinstance(snap.workbook, str):
+        from sync.gsheets_backup import load, snapshot_table
+        table = snapshot_table(snap.workbook, load(snap, data))
+        if table is None:
+            raise SheetkeeperError(f"snapshot {snap.id} holds no customer table to compare")
+        return table
+    return read_table(snap.path, data=data)
+
+
+def _source(text: str) -> Source:
+    if is_google(text):
+        from sync.gsheets import spreadsheet_key
+        return f"gsheet:{spreadsheet_key(text)}"
+    return Path(text).resolve()
+
+
 def _restore(args: argparse.Namespace) -> int:
-    result = restore(args.snapshot, data_folder(args, None), args.to)
+    folder = data_folder(args, None)
+    with SnapshotStore(folder, create=False) as store:
+        source = store.get(args.snapshot).workbook
+    if isinstance(source, str):
+        from sync.gsheets_backup import restore_google
+        if args.to is not None:
+            raise SheetkeeperError("--to is for workbooks; a Google Sheet's snapshot is "
+                                   "restored onto its own spreadsheet (its .xlsx export beside "
+                                   "the snapshot opens anywhere)")
+        done = restore_google(args.snapshot, folder, google_sheet(args, source))
+        print(f"Restored snapshot {done.snapshot.id} over {source} ({done.changed} cells "
+              f"changed, audit batch {done.batch}, {done.requests} API requests). The sheet "
+              f"as it was is snapshot {done.saved_first.id}: `sheetkeeper restore "
+              f"{done.saved_first.id}` undoes this.")
+        return 0
+    result = restore(args.snapshot, folder, args.to)
     if result.saved_first:
         print(f"Restored snapshot {result.snapshot.id} over {result.target} "
               f"({result.changed} cells changed, audit batch {result.batch}). The workbook as "

@@ -29,6 +29,17 @@
     region = "CN"                      # optional: overrides [rules] for this path
     date_order = "dmy"
 
+    [[watch]]                          # a Google Sheet, by its key or its address
+    spreadsheet = "https://docs.google.com/spreadsheets/d/1AbC…/edit"
+    template = "crm"                   # sheet, region, date_order as above
+
+    [google]                           # how to reach Google (only with a spreadsheet watch)
+    credentials = "service-account.json"   # a service account's key file; share the sheet
+                                           # with its email (or: authorized_user, below)
+    authorized_user = "google-user.json"   # OAuth: written by `sheetkeeper google-login`
+    poll = 15                          # seconds between Drive change checks (one request)
+    api_endpoint = "http://127.0.0.1:8765"  # a local emulator instead of Google (tests)
+
 Relative paths are relative to the file. Unknown keys and wrong types are errors that name the
 key and its line. With no file, `EMBEDDED` applies: watch `workbooks/`, template crm, data in
 `workbooks/.sheetkeeper` (beside the workbooks, where `sheetkeeper apply` also looks).
@@ -89,6 +100,32 @@ class Watch:
 
 
 @dataclass(frozen=True)
+class SheetWatch:
+    """A Google Sheet to watch: by its key (an address is reduced to its key)."""
+    spreadsheet: str
+    template: str | None = None
+    sheet: str | None = None        # the tab of the list; recognised from the headers if None
+    region: str | None = None
+    date_order: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"gsheet:{self.spreadsheet}"
+
+    @property
+    def templates(self) -> list[Template] | None:
+        return [builtin(self.template)] if self.template else None
+
+
+@dataclass(frozen=True)
+class GoogleConfig:
+    credentials: Path | None = None       # service-account key file
+    authorized_user: Path | None = None   # OAuth user token file
+    api_endpoint: str | None = None       # a local emulator (python -m tests.fakesheets)
+    poll: float = 15.0
+
+
+@dataclass(frozen=True)
 class ServiceConfig:
     source: Path | None             # the file read, or None for the embedded default
     data: Path
@@ -102,14 +139,24 @@ class ServiceConfig:
     retry_max: float = 300.0
     snapshot_at: dt.time = dt.time(2, 0)
     retention: Retention = field(default_factory=Retention)
+    sheets: tuple[SheetWatch, ...] = ()
+    google: GoogleConfig = GoogleConfig()
 
     def watch_for(self, workbook: Path) -> Watch | None:
         return next((w for w in self.watches if w.covers(workbook)), None)
 
-    def rule_settings(self, workbook: Path | None, today: dt.date) -> RuleSettings:
-        """How `workbook` is judged: its [[watch]] entry, then [rules]. The service and the
-        commands run by hand both start here, so they judge alike."""
-        watch = (self.watch_for(workbook) if workbook is not None else None) or Watch(Path("."))
+    def sheet_watch(self, key: str) -> SheetWatch | None:
+        return next((w for w in self.sheets if w.key == key), None)
+
+    def rule_settings(self, workbook: Path | str | None, today: dt.date) -> RuleSettings:
+        """How `workbook` (a path, or a Google Sheet's gsheet:KEY) is judged: its [[watch]]
+        entry, then [rules]. The service and the commands run by hand both start here, so
+        they judge alike."""
+        if isinstance(workbook, str) and workbook.startswith("gsheet:"):
+            watch: Watch | SheetWatch = self.sheet_watch(workbook) or Watch(Path("."))
+        else:
+            watch = (self.watch_for(Path(workbook)) if workbook is not None else None) \
+                or Watch(Path("."))
         return RuleSettings(today=today, phone_region=watch.region or self.region,
                             date_order=watch.date_order or self.date_order,
                             thresholds=self.thresholds)
@@ -132,14 +179,16 @@ def find(explicit: Path | None = None, cwd: Path | None = None) -> ServiceConfig
 
 _TYPES: dict[str, dict[str, tuple[type, ...]]] = {
     "": {"data": (str,), "rules": (dict,), "service": (dict,), "snapshots": (dict,),
-         "watch": (list,)},
+         "watch": (list,), "google": (dict,)},
+    "google": {"credentials": (str,), "authorized_user": (str,), "api_endpoint": (str,),
+               "poll": (int, float)},
     "rules": {"region": (str,), "date_order": (str,), "new_days": (int,),
               "paused_days": (int,), "churned_days": (int,), "auto_merge": (str,)},
     "service": {"debounce": (int, float), "poll": (int, float), "retry_max": (int, float)},
     "snapshots": {"at": (str, dt.time), "keep_daily": (int,), "keep_weekly": (int,),
                   "keep_monthly": (int,)},
-    "watch": {"path": (str,), "template": (str,), "sheet": (str,), "region": (str,),
-              "date_order": (str,)},
+    "watch": {"path": (str,), "spreadsheet": (str,), "template": (str,), "sheet": (str,),
+              "region": (str,), "date_order": (str,)},
 }
 
 
@@ -211,8 +260,11 @@ class _Reader:
         rules = self.checked("rules", top.get("rules", {}))
         service = self.checked("service", top.get("service", {}))
         snaps = self.checked("snapshots", top.get("snapshots", {}))
-        watches = tuple(self.watch(i, w) for i, w in enumerate(top.get("watch", [])))
-        if not watches:
+        both = [self.watch(i, w) for i, w in enumerate(top.get("watch", []))]
+        watches = tuple(w for w in both if isinstance(w, Watch))
+        sheets = tuple(w for w in both if isinstance(w, SheetWatch))
+        google = self.google(top.get("google"), bool(sheets))
+        if not both:
             raise self.fail("", "watch", "nothing to watch; add a [[watch]] table with "
                             'path = "workbooks" (a folder) or the path of a workbook')
         for key in ("debounce", "poll", "retry_max"):
@@ -243,23 +295,66 @@ class _Reader:
             thresholds=thresholds, auto_merge=auto_merge,
             debounce=float(service.get("debounce", 0.3)), poll=float(service.get("poll", 0)),
             retry_max=float(service.get("retry_max", 300)),
-            snapshot_at=self.time(snaps.get("at", dt.time(2, 0))), retention=retention)
+            snapshot_at=self.time(snaps.get("at", dt.time(2, 0))), retention=retention,
+            sheets=sheets, google=google)
 
-    def watch(self, index: int, table: Any) -> Watch:
+    def google(self, table: Any, needed: bool) -> GoogleConfig:
+        if table is None:
+            if needed:
+                raise self.fail("", "google", "a [[watch]] names a spreadsheet, so sheetkeeper "
+                                "needs a [google] table saying how to reach it: credentials = "
+                                '"service-account.json" (or authorized_user, or api_endpoint)')
+            return GoogleConfig()
+        self.checked("google", table)
+        ways = [k for k in ("credentials", "authorized_user", "api_endpoint") if k in table]
+        if needed and not ways:
+            raise self.fail("google", "credentials", "is missing: name a service account's key "
+                            'file (credentials = "key.json"), an OAuth token file '
+                            "(authorized_user), or a local emulator (api_endpoint)")
+        if len(ways) > 1:
+            raise self.fail("google", ways[1], f"give one way to reach Google, not both "
+                            f"{ways[0]} and {ways[1]}")
+        endpoint = table.get("api_endpoint")
+        if endpoint is not None and not endpoint.startswith(
+                ("http://127.", "http://localhost", "http://[::1]")):
+            raise self.fail("google", "api_endpoint", "only a local emulator on this machine "
+                            "(http://127.0.0.1:PORT) is accepted; for Google itself use "
+                            "credentials")
+        poll = table.get("poll", 15)
+        if poll <= 0:
+            raise self.fail("google", "poll", "must be a number of seconds above 0")
+        return GoogleConfig(
+            credentials=self.resolve(table["credentials"]) if "credentials" in table else None,
+            authorized_user=self.resolve(table["authorized_user"])
+            if "authorized_user" in table else None,
+            api_endpoint=endpoint, poll=float(poll))
+
+    def watch(self, index: int, table: Any) -> Watch | SheetWatch:
         if not isinstance(table, dict):
             raise self.fail("", "watch", "must be an array of tables: [[watch]] then path = …")
         self.checked("watch", table, index)
-        if "path" not in table:
-            raise self.fail("watch", "path", "is missing: the folder or workbook to watch", index)
+        if "path" not in table and "spreadsheet" not in table:
+            raise self.fail("watch", "path", "is missing: the folder or workbook to watch (or "
+                            "spreadsheet = a Google Sheet's key or address)", index)
+        if "path" in table and "spreadsheet" in table:
+            raise self.fail("watch", "spreadsheet", "a [[watch]] is a path or a spreadsheet, "
+                            "not both; give each its own [[watch]]", index)
         template = table.get("template")
         if template is not None and template not in BUILTIN:
             raise self.fail("watch", "template", f"{template!r} is not a template; use one of "
                             + ", ".join(BUILTIN), index)
         region = table.get("region")
-        return Watch(self.resolve(table["path"]), template, table.get("sheet"),
-                     self.region("watch", region, index) if region else None,
-                     self.date_order("watch", table["date_order"], index)
-                     if "date_order" in table else None)
+        rules = (table.get("sheet"), self.region("watch", region, index) if region else None,
+                 self.date_order("watch", table["date_order"], index)
+                 if "date_order" in table else None)
+        if "spreadsheet" in table:
+            from sync.gsheets import GoogleSheetsError, spreadsheet_key
+            try:
+                key = spreadsheet_key(table["spreadsheet"])
+            except GoogleSheetsError as e:
+                raise self.fail("watch", "spreadsheet", str(e), index) from None
+            return SheetWatch(key, template, *rules)
+        return Watch(self.resolve(table["path"]), template, *rules)
 
     def resolve(self, text: str) -> Path:
         return (self.base / Path(text).expanduser()).resolve()

@@ -38,6 +38,7 @@ from sync.errors import SheetkeeperError
 from sync.xlsx_write import WorkbookBusy, WorkbookChanged, lock_files
 
 from .config import ServiceConfig, Watch
+from .google_watch import GoogleWatches
 from .schedule import LOCKED_RECHECK, Schedule, WorkbookState, next_nightly, snapshot_overdue
 from .status import hold_lock, utc_now, write_status
 from .watch import WorkbookEvents, is_workbook_name, start_observer
@@ -86,6 +87,7 @@ class Service:
         self.stopping = threading.Event()
         self.started = utc_now()
         self.next_night: dt.datetime | None = None
+        self.google = GoogleWatches(config, self.log, monotonic, lambda: self.now().date())
 
     # -- control ---------------------------------------------------------------------------
 
@@ -109,8 +111,11 @@ class Service:
             try:
                 self.next_night = next_nightly(self.now(), self.config.snapshot_at)
                 self.log("start", pid=os.getpid(), data=self.config.data,
-                         watching=",".join(str(w.path) for w in self.config.watches),
-                         workbooks=len(self.schedule.books), nightly=self.next_night.isoformat(),
+                         watching=",".join([*(str(w.path) for w in self.config.watches),
+                                            *(w.key for w in self.config.sheets)]),
+                         workbooks=len(self.schedule.books),
+                         sheets=len(self.config.sheets) or None,
+                         nightly=self.next_night.isoformat(),
                          config=self.config.source or "embedded default")
                 self._write_status()
                 self._loop()
@@ -130,6 +135,9 @@ class Service:
             if self.next_night and self.now() >= self.next_night:
                 self._nightly("nightly")
                 self.next_night = next_nightly(self.now(), self.config.snapshot_at)
+            self.google.run_due(self.stopping.is_set, self._snapshot)
+            if self.google.states:
+                self._write_status()
             for state in self.schedule.due(self.monotonic()):
                 if self.stopping.is_set():
                     break
@@ -147,9 +155,9 @@ class Service:
 
     def _timeout(self) -> float:
         waits = [3600.0]
-        due = self.schedule.next_due()
-        if due is not None:
-            waits.append(due - self.monotonic())
+        for due in (self.schedule.next_due(), self.google.next_due()):
+            if due is not None:
+                waits.append(due - self.monotonic())
         if self.next_night is not None:
             waits.append((self.next_night - self.now()).total_seconds())
         return max(0.0, min(waits))
@@ -198,16 +206,18 @@ class Service:
     def _catch_up(self) -> None:
         now = self.now()
         with SnapshotStore(self.config.data) as store:
-            for state in self.schedule.books.values():
+            for state in [*self.schedule.books.values(), *self.google.states.values()]:
                 last = store.last(state.path)
                 if snapshot_overdue(last.taken if last else None, now):
                     state.snapshot = "catch-up"
 
     def _nightly(self, reason: str) -> None:
-        self.log("nightly", workbooks=len(self.schedule.books))
+        self.log("nightly", workbooks=len(self.schedule.books),
+                 sheets=len(self.google.states) or None)
         for state in self.schedule.books.values():
             state.snapshot = reason
             self.schedule.touched(state.path, self.monotonic(), force=True)
+        self.google.nightly(reason)
 
     # -- one workbook ----------------------------------------------------------------------
 
@@ -293,12 +303,19 @@ class Service:
                 break
         return results
 
-    def _snapshot(self, state: WorkbookState) -> None:
+    def _snapshot(self, state: WorkbookState, sheet=None) -> None:
+        """Snapshot a workbook, or (with `sheet`, opened) a Google Sheet; then prune."""
         reason, state.snapshot = state.snapshot, None
-        watch = self.config.watch_for(state.path) or Watch(state.path)
         start = time.perf_counter()
         try:
-            snap = take_snapshot(state.path, self.config.data, reason, watch.templates)
+            if sheet is None:
+                watch = self.config.watch_for(state.path) or Watch(state.path)
+                snap = take_snapshot(state.path, self.config.data, reason, watch.templates)
+            else:
+                from sync.gsheets_backup import take_google_snapshot
+                watch = self.config.sheet_watch(state.path)
+                snap = take_google_snapshot(sheet, self.config.data, reason,
+                                            watch.templates if watch else None)
             with SnapshotStore(self.config.data) as store:
                 gone = [s for s, kept in store.prune(state.path, self.config.retention)
                         if kept is None]
@@ -314,7 +331,8 @@ class Service:
                 "pid": os.getpid(), "started": self.started, "updated": utc_now(),
                 "config": str(self.config.source or "embedded default"),
                 "next_nightly": self.next_night.isoformat() if self.next_night else None,
-                "workbooks": {str(p): s.report for p, s in self.schedule.books.items()}})
+                "workbooks": {str(p): s.report for p, s in [*self.schedule.books.items(),
+                                                             *self.google.states.items()]}})
         except OSError as e:
             self.log("warning", problem=f"status file not written: {e}")
 

@@ -112,3 +112,30 @@ def data_folder(args: argparse.Namespace, workbook: Path | None) -> Path:
     raise SheetkeeperError("no data folder here (.sheetkeeper or workbooks/.sheetkeeper); name "
                            "the workbook, pass --data, or run from the folder with "
                            "sheetkeeper.toml")
+
+
+def google_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--credentials", type=Path, metavar="KEY.json",
+                        help="for a Google Sheet: the service account's JSON key file (share "
+                             "the sheet with the account's email first); default: the config's "
+                             "[google]")
+    parser.add_argument("--api-endpoint", metavar="URL",
+                        help="for a Google Sheet: a local emulator of Google's APIs instead of "
+                             "Google (python -m tests.fakesheets); no credentials needed")
+
+
+def is_google(target: str) -> bool:
+    return target.startswith(("gsheet:", "https://docs.google.com/"))
+
+
+def google_sheet(args: argparse.Namespace, target: str):
+    """The Google Sheet `target`, reached the way the command line says, else the config's
+    [google] table says."""
+    from sync.gsheets import GoogleSheet, connect
+    google = config_of(args).google
+    if args.api_endpoint or args.credentials:
+        client, account = connect(args.credentials, None, args.api_endpoint)
+    else:
+        client, account = connect(google.credentials, google.authorized_user,
+                                  google.api_endpoint)
+    return GoogleSheet.open(client, target, account)

@@ -81,7 +81,7 @@ def run_cycle(target: Target, settings: RuleSettings, data: Path, dry_run: bool 
             while attempt < ATTEMPTS:
                 attempt += 1
                 table = target.read()
-                target.settle(audit, table)
+                landed = target.settle(audit, table)
                 effective = dataclasses.replace(
                     settings, kept_pairs=audit.kept_pairs(key),
                     ids_issued=max(settings.ids_issued, audit.counter(key, "ids_issued")))
@@ -95,6 +95,8 @@ def run_cycle(target: Target, settings: RuleSettings, data: Path, dry_run: bool 
                                   attempt)
                 ids = _ids(table, table.rows)
                 as_read = rows_by_id(table, [list(r) for r in table.rows], ids)
+                if landed and last is not None and not unsaved:
+                    last = _with_landed(last, audit, landed, table.sheet, as_read)
                 judged, recheck = _already_judged(table, ids, as_read, last, judged_by)
                 plan = _without_held(plan_table(table, effective, judged, recheck),
                                      audit.holds(key))
@@ -117,14 +119,16 @@ def run_cycle(target: Target, settings: RuleSettings, data: Path, dry_run: bool 
                 if merges.records:
                     # Decisions first, as a batch of their own (undone as one); then read again.
                     written = target.write(table, merges, audit, "merge")
-                    if written is None:
-                        continue
+                    if written is None:     # a person changed a row meanwhile: look again
+                        if target.reads_again:
+                            continue
+                        return result(plan, None, person_batch, 0, attempt, notes=notes)
                     audit.keep_pairs(key, [d.ids for d in chosen if d.action == "keep_both"])
                     merge_batches.append(written.batch)
                     # Our own writes are not a person's edits; the digest is a new read's.
                     unsaved = _seen(_with_records(as_read, merges.records), plan, judged_by, "",
                                     settings)
-                    if not target.reread_after_merge:
+                    if not target.reads_again:
                         return result(plan, None, person_batch, 0, attempt, notes=notes)
                     attempt -= 1   # acting on decisions is progress, not a failed try
                     continue
@@ -230,6 +234,24 @@ def _with_records(rows: dict, records: list[ChangeRecord]) -> dict:
         if r.sheet is None and r.row_id in out:
             out[r.row_id][r.column] = plain(r.after)
     return out
+
+
+def _with_landed(last: Seen, audit: AuditLog, batches: list[str], sheet: str,
+                 as_read: dict) -> Seen:
+    """The last state seen, with what batches left pending by a broken-off cycle wrote, now
+    that they are known to have landed: sheetkeeper's own writes are not a person's edits.
+    A row that batch gave its ID is taken as it reads now (any edit a person made to it in
+    that moment goes unrecorded as theirs; it is still in the sheet and in later diffs)."""
+    rows = {rid: dict(cells) for rid, cells in last.rows.items()}
+    for batch in batches:
+        for e in audit.entries(batch=batch):
+            if e.sheet != sheet:
+                continue
+            if e.row_id in rows:
+                rows[e.row_id][e.column] = plain(e.after)
+            elif e.rule == "id" and e.row_id in as_read:
+                rows[e.row_id] = dict(as_read[e.row_id])
+    return dataclasses.replace(last, rows=rows)
 
 
 def _flagged(plan: Plan) -> dict[str, list[str]]:

@@ -28,7 +28,7 @@ import gspread
 import requests
 import tenacity
 from gspread.http_client import HTTPClient
-from gspread.utils import ValueInputOption, ValueRenderOption, extract_id_from_url
+from gspread.utils import ExportFormat, ValueInputOption, ValueRenderOption, extract_id_from_url
 
 from rules.dates import EXCEL_EPOCH, serial_number
 
@@ -40,6 +40,7 @@ RETRYABLE = frozenset({429, 500, 502, 503, 504})
 GOOGLE_HOSTS = ("https://sheets.googleapis.com", "https://www.googleapis.com")
 SERIAL_EPOCH = EXCEL_EPOCH
 MAX_GUARD_RANGES = 400   # beyond this, the guard re-reads whole tabs (still one request)
+SCOPES = ["https://www.googleapis.com/auth/spreadsheets", "https://www.googleapis.com/auth/drive"]
 
 
 class GoogleSheetsError(SheetkeeperError):
@@ -168,6 +169,63 @@ def service_account_client(key_file: Path,
         info["client_email"]
 
 
+def authorized_user_client(token_file: Path,
+                           http_client: type[HTTPClient] = RetryingHTTPClient,
+                           token_uri: str | None = None) -> tuple[gspread.Client, str | None]:
+    """A client authorised as a person, by the OAuth token file `sheetkeeper google-login`
+    wrote (gspread's user flow); google-auth refreshes its access token as it expires, at
+    Google's token endpoint (`token_uri`: an emulator's instead). The account's email is not
+    in the file."""
+    from google.oauth2.credentials import Credentials
+    token_file = Path(token_file)
+    try:
+        info = json.loads(token_file.read_text(encoding="utf-8"))
+        credentials = Credentials.from_authorized_user_info(info, SCOPES)
+        if token_uri:
+            credentials = credentials.with_token_uri(token_uri)
+    except FileNotFoundError:
+        raise GoogleSheetsError(f"{token_file}: no such token file; run `sheetkeeper "
+                                f"google-login --client-secret CLIENT.json --to {token_file}` "
+                                "once, on a machine with a browser") from None
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise GoogleSheetsError(f"{token_file}: not an OAuth token file ({e}); run "
+                                "`sheetkeeper google-login` again") from None
+    return gspread.Client(credentials, http_client=http_client), None
+
+
+def connect(credentials: Path | None = None, authorized_user: Path | None = None,
+            api_endpoint: str | None = None) -> tuple[gspread.Client, str | None]:
+    """A client by whichever one way is given, and the account's email where known."""
+    if api_endpoint:
+        return endpoint_client(api_endpoint), None
+    if credentials is not None:
+        return service_account_client(credentials)
+    if authorized_user is not None:
+        return authorized_user_client(authorized_user)
+    raise GoogleSheetsError("a Google Sheet needs a way in: --credentials KEY.json (a service "
+                            "account's key file, Google Cloud → IAM & Admin → Service accounts "
+                            "→ Keys, with the sheet shared with its email), or [google] in "
+                            "sheetkeeper.toml")
+
+
+def google_login(client_secret: Path, token_file: Path, port: int = 0) -> Path:
+    """gspread's OAuth user flow (a browser signs in once); the token is kept in
+    `token_file`, 0600, for the service to use without a browser from then on."""
+    from google_auth_oauthlib.flow import InstalledAppFlow
+    from .private_file import write_private
+    try:
+        flow = InstalledAppFlow.from_client_secrets_file(str(client_secret), SCOPES)
+    except FileNotFoundError:
+        raise GoogleSheetsError(f"{client_secret}: no such file; download the OAuth client "
+                                "(Desktop app) from Google Cloud → APIs & Services → "
+                                "Credentials") from None
+    except ValueError as e:
+        raise GoogleSheetsError(f"{client_secret}: not an OAuth client file ({e})") from None
+    credentials = flow.run_local_server(port=port, open_browser=False)
+    write_private(Path(token_file), credentials.to_json().encode("utf-8"))
+    return Path(token_file)
+
+
 @dataclass
 class GoogleSheet:
     """One spreadsheet, opened."""
@@ -226,6 +284,14 @@ class GoogleSheet:
                         for row in rows]
         return out
 
+    def read_top(self, tabs: Sequence[str], rows: int) -> dict[str, list[list[Any]]]:
+        """The first `rows` rows of every tab (where a header is looked for), one request."""
+        answer = self.spreadsheet.values_batch_get(
+            [f"{quoted_tab(t)}!1:{rows}" for t in tabs],
+            params={"valueRenderOption": ValueRenderOption.formula, "majorDimension": "ROWS"})
+        return {t: [list(r) for r in vr.get("values", [])]
+                for t, vr in zip(tabs, answer.get("valueRanges", []))}
+
     # -- writing -----------------------------------------------------------------------------
 
     def write(self, writes: Mapping[str, Sequence[CellWrite]],
@@ -265,6 +331,31 @@ class GoogleSheet:
                 "valueInputOption": ValueInputOption.raw,
                 "data": [{"range": f"{quoted_tab(tab)}!{column_letter(w.column)}{w.row}",
                           "values": [[_raw(w.value)]]} for tab, w in cells]})
+
+    def put_grids(self, grids: Sequence[tuple[str, list[list[Any]]]],
+                  formulas: Sequence[tuple[str, int, int, str]] = ()) -> None:
+        """Whole tabs of values from A1 (None: leave the cell as it is) in one RAW
+        values:batchUpdate; then `formulas` (tab, row, column, "=…"), 0-based, in one
+        USER_ENTERED one, so they are formulas again."""
+        if grids:
+            self.spreadsheet.values_batch_update({
+                "valueInputOption": ValueInputOption.raw,
+                "data": [{"range": f"{quoted_tab(tab)}!A1", "values": rows}
+                         for tab, rows in grids]})
+        if formulas:
+            self.spreadsheet.values_batch_update({
+                "valueInputOption": ValueInputOption.user_entered,
+                "data": [{"range": f"{quoted_tab(tab)}!{column_letter(c)}{r + 1}",
+                          "values": [[text]]} for tab, r, c, text in formulas]})
+
+    def add_tabs(self, titles: Sequence[str]) -> None:
+        """Add tabs (a restore of a tab someone deleted): one spreadsheets:batchUpdate."""
+        self.spreadsheet.batch_update({"requests": [
+            {"addSheet": {"properties": {"title": t}}} for t in titles]})
+
+    def export_xlsx(self) -> bytes:
+        """Drive's export of the whole spreadsheet as an .xlsx workbook: one request."""
+        return self.spreadsheet.export(ExportFormat.EXCEL)
 
     def _rows_now(self, rows: list[tuple[str, int]], firsts: Mapping[str, int],
                   widths: Mapping[tuple[str, int], int]) -> dict[tuple[str, int], list[Any]]:

@@ -54,7 +54,7 @@ class GoogleTarget:
     templates: Sequence[Template] | None = None
     tab: str | None = None            # the list's tab, when named (else found by its header)
     requests: int = 0
-    reread_after_merge = False
+    reads_again = False
 
     @property
     def key(self) -> str:
@@ -84,15 +84,19 @@ class GoogleTarget:
                           for r in ("review", "merged"))
         return dataclasses.replace(table, digest=digest, review=review, merged=merged)
 
-    def settle(self, audit: AuditLog, table: SheetTable) -> None:
+    def settle(self, audit: AuditLog, table: SheetTable) -> list[str]:
         """A batch left pending was written exactly when its cells hold what it wrote (a
-        values:batchUpdate is applied whole or not at all)."""
+        values:batchUpdate is applied whole or not at all; a majority allows for cells a
+        person has changed since). Returns those found written."""
+        written = []
         for batch in audit.pending(self.key):
             changed = [e for e in audit.entries(batch=batch) if not _same(e.before, e.after)]
             landed = [e for e in changed
                       if (place := _locate(table, e)) is not None and _same(place[3], e.after)]
-            audit.settle(batch, "written" if changed and len(landed) * 2 >= len(changed)
-                         else "abandoned")
+            if changed and len(landed) * 2 >= len(changed):
+                written.append(batch)
+            audit.settle(batch, "written" if batch in written else "abandoned")
+        return written
 
     def write(self, table: SheetTable, work: Batch, audit: AuditLog, kind: str,
               counters: dict[str, int] | None = None, note: str = "",

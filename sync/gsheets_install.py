@@ -28,6 +28,7 @@ from .xlsx_package import column_index
 
 GOOGLE_NUMBER_TYPES = {"date": "DATE", "money": "NUMBER", "phone": "TEXT", "id": "TEXT"}
 COMPUTED = ("id", "status", "findings")
+PROTECTION_SUFFIX = "is kept by sheetkeeper"     # how upgrade knows its own protections
 
 
 @dataclass(frozen=True)
@@ -70,38 +71,7 @@ def install_into(sheet: GoogleSheet, template: Template, lang: str) -> GoogleIns
                            "frozenRowCount": 1}}}} for i, r in enumerate(added)]
     table = ids["table"]
     requests.append(_header_format(table, len(headers)))
-    for c in columns:
-        fmt = NUMBER_FORMATS.get(c.type)
-        if fmt:
-            requests.append({"repeatCell": {
-                "range": _columns(table, positions[c.key], 1),
-                "cell": {"userEnteredFormat": {"numberFormat": {
-                    "type": GOOGLE_NUMBER_TYPES[c.type], "pattern": fmt}}},
-                "fields": "userEnteredFormat.numberFormat"}})
-    for d in dropdowns(template, lang, positions, names["lists"], lists):
-        requests.append({"setDataValidation": {
-            "range": _columns(table, positions[d.column_key], 1),
-            "rule": {"condition": {"type": "ONE_OF_RANGE",
-                                   "values": [{"userEnteredValue": "=" + d.source}]},
-                     "strict": False, "showCustomUi": True}}})
-    for index, rule in enumerate(colour_rules(template, lang, positions)):
-        fmt: dict[str, Any] = {}
-        if rule.fill:
-            fmt["backgroundColor"] = _rgb(rule.fill)
-        if rule.font or rule.bold:
-            fmt["textFormat"] = {**({"foregroundColor": _rgb(rule.font)} if rule.font else {}),
-                                 **({"bold": True} if rule.bold else {})}
-        requests.append({"addConditionalFormatRule": {"index": index, "rule": {
-            "ranges": [_a1(table, rule.cells)],
-            "booleanRule": {"condition": {"type": "CUSTOM_FORMULA",
-                                          "values": [{"userEnteredValue": "=" + rule.formula}]},
-                            "format": fmt}}}})
-    for c in columns:
-        if c.type in COMPUTED:
-            requests.append({"addProtectedRange": {"protectedRange": {
-                "range": _columns(table, positions[c.key], 1),
-                "description": f"{c.header(lang)} is kept by sheetkeeper",
-                "warningOnly": True}}})
+    requests += formatting(table, template, lang, positions, 1, names["lists"], lists)
     for role in ("review", "dictionary", "merged"):
         if role in added:
             requests.append(_header_format(ids[role], 12))
@@ -121,6 +91,51 @@ def install_into(sheet: GoogleSheet, template: Template, lang: str) -> GoogleIns
                        "values": [merged_headers(template, lang)]})
     sheet.spreadsheet.values_batch_update({"valueInputOption": "RAW", "data": values})
     return GoogleInstall(tuple(names[r] for r in added), 3)
+
+
+def formatting(table: int, template: Template, lang: str, positions: dict[str, int],
+               header_row: int, lists_name: str, lists) -> list[dict]:
+    """The table tab's number formats, dropdowns, colour rules and protection of the computed
+    columns, each over whole columns below the header (`header_row`, 1-based) so rows added
+    later are covered: what install lays down and upgrade lays down again."""
+    requests: list[dict] = []
+    for c in template.columns:
+        fmt = NUMBER_FORMATS.get(c.type)
+        if fmt and c.key in positions:
+            requests.append({"repeatCell": {
+                "range": _columns(table, positions[c.key], header_row),
+                "cell": {"userEnteredFormat": {"numberFormat": {
+                    "type": GOOGLE_NUMBER_TYPES[c.type], "pattern": fmt}}},
+                "fields": "userEnteredFormat.numberFormat"}})
+    for d in dropdowns(template, lang, positions, lists_name, lists, header_row + 1):
+        requests.append({"setDataValidation": {
+            "range": _columns(table, positions[d.column_key], header_row),
+            "rule": {"condition": {"type": "ONE_OF_RANGE",
+                                   "values": [{"userEnteredValue": "=" + d.source}]},
+                     "strict": False, "showCustomUi": True}}})
+    for index, rule in enumerate(colour_rules(template, lang, positions, header_row + 1)):
+        fmt: dict[str, Any] = {}
+        if rule.fill:
+            fmt["backgroundColor"] = _rgb(rule.fill)
+        if rule.font or rule.bold:
+            fmt["textFormat"] = {**({"foregroundColor": _rgb(rule.font)} if rule.font else {}),
+                                 **({"bold": True} if rule.bold else {})}
+        requests.append({"addConditionalFormatRule": {"index": index, "rule": {
+            "ranges": [_a1(table, rule.cells)],
+            "booleanRule": {"condition": {"type": "CUSTOM_FORMULA",
+                                          "values": [{"userEnteredValue": "=" + rule.formula}]},
+                            "format": fmt}}}})
+    for c in template.columns:
+        if c.type in COMPUTED and c.key in positions:
+            requests.append({"addProtectedRange": {"protectedRange": {
+                "range": _columns(table, positions[c.key], header_row),
+                "description": protection_note(c.header(lang)),
+                "warningOnly": True}}})
+    return requests
+
+
+def protection_note(header: str) -> str:
+    return f"{header} {PROTECTION_SUFFIX}"
 
 
 def _lists_grid(lists) -> list[list[str]]:

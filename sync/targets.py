@@ -42,10 +42,10 @@ class Written:
 
 
 class Target(Protocol):
-    # After carrying out review decisions: read again within the cycle (a workbook), or leave
-    # the rest to the next cycle, which the write itself sets off (a Google Sheet, where every
-    # read is a request counted against a quota).
-    reread_after_merge: bool
+    # After carrying out review decisions, or finding the sheet changed under a write: read
+    # again within the cycle (a workbook), or leave the rest to the next cycle, which the
+    # change itself sets off (a Google Sheet, where every read is a request against a quota).
+    reads_again: bool
     requests: int | None         # API requests so far (None: not a remote target)
 
     @property
@@ -54,7 +54,9 @@ class Target(Protocol):
 
     def read(self) -> SheetTable: ...
 
-    def settle(self, audit: AuditLog, table: SheetTable) -> None: ...
+    def settle(self, audit: AuditLog, table: SheetTable) -> list[str]:
+        """Settle the batches a broken-off cycle left pending, from what `table` holds;
+        the batches found written."""
 
     def write(self, table: SheetTable, work: Batch, audit: AuditLog, kind: str,
               counters: dict[str, int] | None = None, note: str = "",

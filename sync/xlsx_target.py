@@ -28,7 +28,7 @@ class WorkbookTarget:
     sheet: str | None = None
     # A workbook is replaced whole, so a cycle can read and plan again when someone saved
     # meanwhile; nothing is ever half-written.
-    reread_after_merge = True
+    reads_again = True
     requests = None
 
     @property
@@ -38,10 +38,11 @@ class WorkbookTarget:
     def read(self) -> SheetTable:
         return read_table(self.path, self.templates, self.sheet)
 
-    def settle(self, audit: AuditLog, table: SheetTable) -> None:
+    def settle(self, audit: AuditLog, table: SheetTable) -> list[str]:
         """A batch left pending by a crash was written exactly when the workbook now has the
-        digest it was to have."""
-        audit.settle_pending(self.key, table.digest)
+        digest it was to have. Returns those found written."""
+        return [batch for batch, status in audit.settle_pending(self.key, table.digest)
+                if status == "written"]
 
     def write(self, table: SheetTable, work: Batch, audit: AuditLog, kind: str,
               counters: dict[str, int] | None = None, note: str = "",

@@ -75,6 +75,19 @@ def test_a_full_file(tmp_path):
     ("[rules]\nregion = 'GB'\n", "watch:", "nothing to watch"),
     ("[[watch]]\npath = 'w'\n[rules\n", ":3: (syntax)", ""),
     ("[[watch]]\ntemplate = 'crm'\n", "watch[1].path", "is missing"),
+    ("[[watch]]\nspreadsheet = '1AbC'\n", "google:", "needs a [google] table"),
+    ("[[watch]]\nspreadsheet = '1AbC'\n[google]\npoll = 5\n", ":3: google.credentials:",
+     "is missing"),
+    ("[[watch]]\nspreadsheet = '1AbC'\npath = 'w'\n[google]\ncredentials = 'k.json'\n",
+     ":2: watch[1].spreadsheet:", "not both"),
+    ("[[watch]]\nspreadsheet = 'https://example.com/x'\n[google]\ncredentials = 'k.json'\n",
+     ":2: watch[1].spreadsheet:", "not the address of a Google Sheet"),
+    ("[[watch]]\nspreadsheet = '1AbC'\n[google]\napi_endpoint = 'http://10.1.1.1:80'\n",
+     ":4: google.api_endpoint:", "only a local emulator"),
+    ("[[watch]]\nspreadsheet = '1AbC'\n[google]\ncredentials = 'k.json'\n"
+     "authorized_user = 'u.json'\n", ":5: google.authorized_user:", "not both"),
+    ("[[watch]]\nspreadsheet = '1AbC'\n[google]\ncredentials = 'k.json'\npoll = 0\n",
+     ":5: google.poll:", "above 0"),
 ])
 def test_mistakes_name_the_key_and_its_line(tmp_path, text, where, words):
     path = write(tmp_path, text)
@@ -82,6 +95,29 @@ def test_mistakes_name_the_key_and_its_line(tmp_path, text, where, words):
         config.load(path)
     assert where in str(e.value) and words in str(e.value)
     assert str(e.value).startswith(str(path))
+
+
+def test_a_google_sheet_to_watch(tmp_path):
+    c = config.load(write(tmp_path, """\
+[google]
+credentials = "keys/sa.json"
+poll = 30
+
+[[watch]]
+path = "books"
+
+[[watch]]
+spreadsheet = "https://docs.google.com/spreadsheets/d/1AbCdEf_gh-IJ/edit#gid=0"
+template = "crm"
+sheet = "Kunden"
+region = "de"
+"""))
+    (sheet,) = c.sheets
+    assert sheet.key == "gsheet:1AbCdEf_gh-IJ" and sheet.sheet == "Kunden"
+    assert c.google.credentials == tmp_path.resolve() / "keys" / "sa.json"
+    assert c.google.poll == 30.0 and len(c.watches) == 1
+    assert c.rule_settings("gsheet:1AbCdEf_gh-IJ", dt.date(2026, 11, 23)).phone_region == "DE"
+    assert c.rule_settings("gsheet:other", dt.date(2026, 11, 23)).phone_region is None
 
 
 def test_the_cli_takes_its_defaults_from_the_config(tmp_path, monkeypatch):

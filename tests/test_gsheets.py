@@ -15,7 +15,7 @@ from sync.gsheets import (GoogleSheet, GoogleSheetsError, GoogleUnavailable, Ret
                           service_account_client, spreadsheet_key)
 from sync.xlsx_write import CellWrite
 
-from .fakesheets import EmulatorHTTPClient
+from .fakesheets import EmulatorHTTPClient, client
 from .fakesheets import state as fake_state
 
 
@@ -131,3 +131,32 @@ def test_key_file_problems_are_explained(tmp_path):
     (tmp_path / "user.json").write_text(json.dumps({"type": "authorized_user"}))
     with pytest.raises(GoogleSheetsError, match="not a service-account key"):
         service_account_client(tmp_path / "user.json")
+
+
+def test_the_oauth_user_flow_token_file_is_used_and_refreshed(server, tmp_path):
+    """An authorized-user file as `sheetkeeper google-login` writes it: google-auth refreshes
+    its access token at the token endpoint (here the emulator's), then gspread reads."""
+    from sync.gsheets import EndpointHTTPClient, authorized_user_client
+    gc = client(server)
+    key = gc.create("Members").id
+    token = tmp_path / "google-user.json"
+    token.write_text(json.dumps({
+        "type": "authorized_user", "client_id": "1234.apps.googleusercontent.com",
+        "client_secret": "not-a-secret", "refresh_token": "1//refresh",
+        "token_uri": "https://oauth2.googleapis.com/token"}))
+    http = type("Local", (EndpointHTTPClient,), {"base": server.url})
+    oauth, account = authorized_user_client(token, http, token_uri=f"{server.url}/token")
+    sheet = GoogleSheet.open(oauth, key)
+    assert sheet.tabs() == ["Sheet1"] and server.state.tokens == ["emulator-token-1"]
+    with pytest.raises(GoogleSheetsError, match="google-login"):
+        authorized_user_client(tmp_path / "missing.json")
+
+
+def test_google_login_explains_a_missing_or_wrong_client_file(tmp_path):
+    from sync.gsheets import google_login
+    with pytest.raises(GoogleSheetsError, match="no such file; download the OAuth client"):
+        google_login(tmp_path / "client.json", tmp_path / "token.json")
+    (tmp_path / "client.json").write_text(json.dumps({"web": {}}))
+    with pytest.raises(GoogleSheetsError, match="not an OAuth client file"):
+        google_login(tmp_path / "client.json", tmp_path / "token.json")
+    assert not (tmp_path / "token.json").exists()

@@ -16,7 +16,7 @@ from sync.seen import SeenStore
 from sync.gsheets_install import install_into
 from sync.plan import RuleSettings
 
-from .fakesheets import client
+from .fakesheets import installed_sheet
 from .fakesheets import state as fake
 
 SETTINGS = RuleSettings(today=dt.date(2026, 11, 23), phone_region="CN")
@@ -24,14 +24,9 @@ SETTINGS = RuleSettings(today=dt.date(2026, 11, 23), phone_region="CN")
 
 @pytest.fixture
 def sheet(server):
-    gc = client(server)
-    sh = gc.create("Customers")
-    google = GoogleSheet.open(gc, sh.id)
-    install_into(google, builtin("crm"), "en")
-    ws = sh.worksheet("Customers")
-    ws.update([["", "JOHN MCDONALD", "Acme", "", "138 0013 8000", " John@ACME.com "],
-               ["", "mary smith", "", "", "13900139000"]], "A2:F3")
-    return google
+    return installed_sheet(server, [["", "JOHN MCDONALD", "Acme", "", "138 0013 8000",
+                                     " John@ACME.com "],
+                                    ["", "mary smith", "", "", "13900139000"]])
 
 
 def cell(server, sheet, row, col):

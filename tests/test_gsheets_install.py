@@ -82,7 +82,7 @@ def test_a_second_install_is_refused_and_changes_nothing(server, team_sheet):
 def test_the_cli_explains_what_a_google_install_needs(tmp_path):
     from .conftest import run_cli
     missing = run_cli("install", "crm", "--to", "gsheet:1AbC")
-    assert missing.returncode == 2 and "needs --credentials KEY.json" in missing.stderr
+    assert missing.returncode == 2 and "needs a way in: --credentials KEY.json" in missing.stderr
     no_file = run_cli("install", "crm", "--to",
                       "https://docs.google.com/spreadsheets/d/1AbC/edit",
                       "--credentials", str(tmp_path / "key.json"))

@@ -33,4 +33,21 @@ def client(server: FakeSheetsServer) -> gspread.Client:
     return gspread.Client(Credentials(token="test"), http_client=http_client_for(server))
 
 
-__all__ = ["FakeSheetsServer", "EmulatorHTTPClient", "client", "http_client_for"]
+def installed_sheet(server: FakeSheetsServer, rows: list[list], title: str = "Customers",
+                    raw: bool = True):
+    """A new spreadsheet with the crm template installed (English) and `rows` typed into the
+    Customers tab from A2: a sheetkeeper GoogleSheet on it."""
+    from sheet_templates import builtin
+    from sync.gsheets import GoogleSheet
+    from sync.gsheets_install import install_into
+    gc = client(server)
+    sh = gc.create(title)
+    google = GoogleSheet.open(gc, sh.id)
+    install_into(google, builtin("crm"), "en")
+    if rows:
+        sh.worksheet("Customers").update(rows, "A2", raw=raw)
+    return google
+
+
+__all__ = ["FakeSheetsServer", "EmulatorHTTPClient", "client", "http_client_for",
+           "installed_sheet"]

@@ -1,0 +1,140 @@
+"""The Google Sheets the service looks after: polled through Drive, cycled when they moved.
+
+Google tells nobody when a sheet changes, so each watched sheet is polled every `[google] poll`
+seconds (default 15) with Drive's files.get (fields modifiedTime and version): one cheap request,
+and nothing more while the sheet stays as it was. When it moved, a sync cycle runs (at most four
+requests, see sync.gsheets_cycle). A cycle that wrote moves the sheet itself, so the sheet is
+polled again at once; the cycle after that finds nothing left to do (the new IDs' duplicate
+pairs are listed there) and the sheet goes quiet. The change signal is read before the cycle
+reads the sheet, so a person's edit during a cycle is never taken as seen.
+
+Failures (Google unreachable, the sheet no longer shared) are per sheet, logged and retried with
+the same backoff as a workbook's, never stopping the other sheets or the workbooks.
+"""
+from __future__ import annotations
+
+import sys
+import time
+import traceback
+from typing import Callable
+
+from sync.cycle import ApplyResult, run_cycle
+from sync.errors import SheetkeeperError
+
+from .config import ServiceConfig, SheetWatch
+from .schedule import Schedule, WorkbookState
+from .status import utc_now
+
+SOON = 0.5   # seconds before polling again a sheet sheetkeeper has just written
+
+
+class GoogleWatches:
+    def __init__(self, config: ServiceConfig, log: Callable[..., None],
+                 monotonic: Callable[[], float], today: Callable[[], object]):
+        self.config, self.log, self.monotonic, self.today = config, log, monotonic, today
+        self.schedule = Schedule(0.0, config.retry_max)
+        self.signals: dict[str, tuple[str, str]] = {}
+        self.sheets: dict[str, object] = {}       # key -> GoogleSheet, opened once
+        self.client = None
+        for watch in config.sheets:
+            state = self.schedule.add(watch.key, monotonic())
+            state.forced = True                   # look at every sheet once at start
+
+    @property
+    def states(self) -> dict[str, WorkbookState]:
+        return self.schedule.books
+
+    def next_due(self) -> float | None:
+        return self.schedule.next_due()
+
+    def nightly(self, reason: str) -> None:
+        for state in self.states.values():
+            state.snapshot = reason
+            self.schedule.touched(state.path, self.monotonic(), force=True)
+
+    def run_due(self, stopping: Callable[[], bool],
+                snapshot: Callable[[WorkbookState, object], None]) -> None:
+        for state in self.schedule.due(self.monotonic()):
+            if stopping():
+                return
+            watch = self.config.sheet_watch(state.path)
+            try:
+                self._look_at(state, watch, snapshot)
+            except Exception as e:     # one sheet's trouble never stops the others
+                self._failed(state, e)
+
+    # -- one sheet -------------------------------------------------------------------------
+
+    # gspread is imported only here, when a Google Sheet is watched: a service that watches
+    # only workbooks does not pay for it.
+    def _open(self, watch: SheetWatch):
+        from sync.gsheets import GoogleSheet, connect
+        if self.client is None:
+            g = self.config.google
+            self.client = connect(g.credentials, g.authorized_user, g.api_endpoint)
+        sheet = self.sheets.get(watch.key)
+        if sheet is None:
+            client, account = self.client
+            sheet = self.sheets[watch.key] = GoogleSheet.open(client, watch.spreadsheet, account)
+        return sheet
+
+    def _look_at(self, state: WorkbookState, watch: SheetWatch,
+                 snapshot: Callable[[WorkbookState, object], None]) -> None:
+        from sync.gsheets_cycle import GoogleTarget
+        key = state.path
+        sheet = self._open(watch)
+        signal = sheet.change_signal()
+        if signal == self.signals.get(key) and not state.forced and not state.snapshot:
+            self._next_poll(state, self.config.google.poll)
+            return
+        start = time.perf_counter()
+        settings = self.config.rule_settings(key, self.today())
+        target = GoogleTarget(sheet, watch.templates, watch.sheet)
+        result = run_cycle(target, settings, self.config.data, auto_merge=self.config.auto_merge)
+        self.signals[key] = signal
+        self._report(state, result, time.perf_counter() - start)
+        if state.snapshot:
+            snapshot(state, sheet)
+        wrote = result.batch is not None or bool(result.merges)
+        self._next_poll(state, SOON if wrote else self.config.google.poll)
+
+    def _next_poll(self, state: WorkbookState, wait: float) -> None:
+        self.schedule.succeeded(state.path)
+        self.schedule.later(state.path, self.monotonic() + wait)
+
+    def _report(self, state: WorkbookState, result: ApplyResult, seconds: float) -> None:
+        batches = [b for b in (*result.merges, result.batch) if b]
+        plan = result.plan
+        state.report = {"last_cycle": utc_now(), "outcome": "wrote" if result.written
+                        or result.merges else "clean" if plan.clean else "nothing to write",
+                        "changes": result.written, "findings": len(plan.findings),
+                        "review_pairs": len(plan.duplicates), "batches": batches,
+                        "requests": result.requests}
+        self.log("cycle", workbook=state.path, changes=result.written,
+                 findings=len(plan.findings), duplicates=len(plan.duplicates),
+                 person_edits=1 if result.person_batch else None,
+                 batch=",".join(batches) or None, notes="; ".join(result.notes) or None,
+                 moved=len(result.moved) or None, requests=result.requests,
+                 ms=round(seconds * 1000))
+
+    def _failed(self, state: WorkbookState, e: Exception) -> None:
+        wait = self.schedule.failed(state.path, self.monotonic())
+        if isinstance(e, SheetkeeperError):
+            message = str(e)
+        else:
+            message = f"{type(e).__name__}: {e}"
+            if not _is_network(e):
+                traceback.print_exc(file=sys.stderr)
+                message += " (a bug in sheetkeeper; please report it)"
+        if "not shared" in message or "not found" in message:
+            self.sheets.pop(state.path, None)      # open it anew once it is shared
+        state.report.update(last_cycle=utc_now(), outcome="error", error=message,
+                            failures=state.failures)
+        self.log("error", workbook=state.path, error=message, retry_in_s=round(wait, 1),
+                 failures=state.failures)
+
+
+def _is_network(e: Exception) -> bool:
+    import gspread
+    import requests
+    return isinstance(e, (requests.RequestException, gspread.exceptions.APIError))

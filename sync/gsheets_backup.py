@@ -1,0 +1,166 @@
+"""Snapshots of a Google Sheet, and restoring one.
+
+A snapshot is two files in the snapshot store:
+- `<time>.json`: every tab's values as the Sheets API gives them (unformatted; dates as serial
+  numbers; formulas as their "=…" text), what restore writes back. The manifest vouches for it
+  by its SHA-256.
+- `<time>.xlsx`: Drive's own export of the spreadsheet, for opening in any spreadsheet program
+  without sheetkeeper (the JSON names its SHA-256).
+
+Three requests: the tab list, one values:batchGet of every tab, the export. The values are read
+in one request, so they are one consistent moment of the sheet.
+
+Restore first snapshots the sheet as it is (so a restore can itself be undone by restoring
+that), then writes each tab's values back in two values:batchUpdate requests: RAW for values
+(text stays text, "+86…" is no number) with a formula cell left out, then USER_ENTERED for the
+formula cells alone (so they are formulas again). Cells beyond what the snapshot held are
+cleared; a tab someone deleted is added back. Then the template's dropdowns, colour rules and
+protections are laid down again over whole columns (`install --upgrade`, the same code). The
+changed cells go to the audit log as one batch.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from audit.log import AuditLog, ChangeRecord
+from audit.snapshots import Snapshot, SnapshotError, SnapshotStore
+from sheet_templates import BUILTIN, Template, builtin
+
+from .backup import table_changes
+from .errors import SheetkeeperError
+from .gsheets import GoogleSheet
+from .gsheets_cycle import sheet_key, table_from_values
+from .gsheets_upgrade import upgrade_google
+from .seen import SeenStore
+
+FORMAT = "sheetkeeper-gsheet-snapshot/1"
+AUDIT = "audit.sqlite3"
+
+
+def take_google_snapshot(sheet: GoogleSheet, data: Path, reason: str = "manual",
+                         templates: Sequence[Template] | None = None,
+                         now: dt.datetime | None = None) -> Snapshot:
+    tabs = sheet.tabs()
+    values = sheet.read(tabs, formulas=True)
+    export = sheet.export_xlsx()
+    payload = {"format": FORMAT, "spreadsheet": sheet.key, "title": sheet.spreadsheet.title,
+               "tabs": [{"title": t, "values": _json_values(values[t])} for t in tabs],
+               "export": {"suffix": ".xlsx", "sha256": hashlib.sha256(export).hexdigest(),
+                          "size": len(export)}}
+    key = sheet_key(sheet)
+    with AuditLog(data / AUDIT) as audit, SnapshotStore(data) as store:
+        return store.add(key, json.dumps(payload, ensure_ascii=False).encode("utf-8"),
+                         _rows(key, payload, templates), audit.last_batch(key), reason, now,
+                         suffix=".json", beside={".xlsx": export})
+
+
+@dataclass(frozen=True)
+class GoogleRestore:
+    snapshot: Snapshot
+    saved_first: Snapshot
+    batch: str | None
+    changed: int
+    requests: int
+
+
+def restore_google(ref: str, data: Path, sheet: GoogleSheet,
+                   templates: Sequence[Template] | None = None) -> GoogleRestore:
+    with SnapshotStore(data, create=False) as store:
+        snap = store.get(ref)
+        payload = load(snap, store.verified(snap))
+    key = sheet_key(sheet)
+    if payload["spreadsheet"] != sheet.key:
+        raise SheetkeeperError(f"snapshot {snap.id} is of {snap.workbook}, not {key}; restore "
+                               "it to its own spreadsheet")
+    saved = take_google_snapshot(sheet, data, "before-restore", templates)
+    with SnapshotStore(data) as store:
+        current = load(saved, store.verified(saved))
+    requests = 3
+    tabs_now = sheet.tabs()
+    requests += 1
+    missing = [t["title"] for t in payload["tabs"] if t["title"] not in tabs_now]
+    if missing:
+        sheet.add_tabs(missing)
+        requests += 1
+    before = {t["title"]: t["values"] for t in current["tabs"]}
+    raw, formulas = [], []
+    for tab in payload["tabs"]:
+        grid = tab["values"]
+        old = before.get(tab["title"], [])
+        height = max(len(grid), len(old))
+        width = max([len(r) for r in grid] + [len(r) for r in old] + [1])
+        rows = [[None] * width for _ in range(height)]
+        for r in range(height):
+            for c in range(width):
+                value = grid[r][c] if r < len(grid) and c < len(grid[r]) else None
+                if isinstance(value, str) and value.startswith("="):
+                    formulas.append((tab["title"], r, c, value))   # left out of the RAW write
+                else:
+                    rows[r][c] = "" if value is None else value
+        if height:
+            raw.append((tab["title"], rows))
+    changes = _changes(key, current, payload, templates)
+    reason = f"restored from snapshot {snap.id}"
+    with AuditLog(data / AUDIT) as audit:
+        table = snapshot_table(key, payload, templates)
+        batch = audit.record(key, table.sheet if table else "", [
+            ChangeRecord(rid, col, b, a, "restore", reason) for rid, col, b, a in changes],
+            "restore", status="pending",
+            note=f"{reason}; the sheet as it was is snapshot {saved.id}")
+        sheet.put_grids(raw, formulas)
+        requests += 1 + bool(formulas)
+        audit.settle(batch, "written")
+    if table is not None:   # dropdowns, colours and protections back over whole columns
+        requests += upgrade_google(sheet, table.layout.template).requests
+    SeenStore(data).forget(key)
+    return GoogleRestore(snap, saved, batch, len(changes), requests)
+
+
+def load(snap: Snapshot, data: bytes) -> dict[str, Any]:
+    try:
+        payload = json.loads(data)
+    except ValueError:
+        payload = None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise SnapshotError(f"snapshot {snap.id} is not a Google Sheet snapshot; restore a "
+                            "workbook's snapshot with `sheetkeeper restore` onto the workbook")
+    return payload
+
+
+def _json_values(rows: list[list[Any]]) -> list[list[Any]]:
+    out = [[None if v in ("", None) else v for v in row] for row in rows]
+    while out and all(v is None for v in out[-1]):
+        out.pop()
+    return out
+
+
+def snapshot_table(key: str, payload: dict, templates: Sequence[Template] | None = None):
+    """The customer table in a Google snapshot's values (None: no tab holds one)."""
+    templates = list(templates) if templates else [builtin(n) for n in BUILTIN]
+    names = {n for t in templates for n in t.sheet_names.values()}
+    tabs = {t["title"]: t["values"] for t in payload["tabs"]}
+    lists = {n for t in templates for n in t.words["tabs"]["lists"].values()}
+    for title in sorted(tabs, key=lambda t: t not in names):
+        try:
+            return table_from_values(key, title, tabs[title],
+                                     next((tabs[t] for t in tabs if t in lists), []), templates)
+        except SheetkeeperError:
+            continue
+    return None
+
+
+def _rows(key: str, payload: dict, templates: Sequence[Template] | None) -> int | None:
+    table = snapshot_table(key, payload, templates)
+    return len(table.rows) if table else None
+
+
+def _changes(key: str, old: dict, new: dict, templates: Sequence[Template] | None) -> list:
+    before, after = snapshot_table(key, old, templates), snapshot_table(key, new, templates)
+    if before is None or after is None:
+        return []
+    return table_changes(before, after)

@@ -1,0 +1,93 @@
+"""Snapshots of a Google Sheet (values as JSON plus Drive's xlsx export) and restoring one,
+against the emulator through the real gspread client."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import stat
+
+import openpyxl
+import pytest
+
+from audit.log import AuditLog
+from audit.snapshots import SnapshotError, SnapshotStore
+from sync.gsheets_backup import restore_google, take_google_snapshot
+from sync.gsheets_cycle import apply_google, sheet_key
+from sync.plan import RuleSettings
+
+from .fakesheets import installed_sheet
+
+SETTINGS = RuleSettings(today=dt.date(2026, 11, 23), phone_region="CN")
+
+
+@pytest.fixture
+def sheet(server):
+    google = installed_sheet(server, [["", "Anna Berg", "Acme", "", "13800138000"],
+                                      ["", "Li Wei", "", "", "13900139000"]])
+    google.spreadsheet.worksheet("Sheet1").update([["total", "=1+2"]], "A1", raw=False)
+    return google
+
+
+def every_tab(sheet):
+    tabs = sheet.tabs()
+    return {t: [[v for v in row] for row in sheet.read([t], formulas=True)[t]] for t in tabs}
+
+
+def test_a_snapshot_holds_every_tab_and_drives_export(server, sheet, tmp_path):
+    apply_google(sheet, SETTINGS, tmp_path)
+    snap = take_google_snapshot(sheet, tmp_path, "manual")
+    assert snap.workbook == sheet_key(sheet) and snap.rows == 2
+    payload = json.loads(snap.path.read_bytes())
+    export = snap.path.with_suffix(".xlsx").read_bytes()
+    assert payload["export"]["sha256"] == hashlib.sha256(export).hexdigest()
+    for f in (snap.path, snap.path.with_suffix(".xlsx")):
+        assert stat.S_IMODE(f.stat().st_mode) == 0o600          # personal data
+    book = openpyxl.load_workbook(io.BytesIO(export))
+    assert book["Customers"]["A2"].value == "C-000001"
+    assert book["Sheet1"]["B1"].value == "=1+2"
+    tabs = {t["title"]: t["values"] for t in payload["tabs"]}
+    assert tabs["Customers"][1][4] == "+8613800138000" and tabs["Sheet1"][0][1] == "=1+2"
+    with SnapshotStore(tmp_path) as store:
+        assert store.last(sheet_key(sheet)).id == snap.id
+
+
+def test_restore_puts_back_every_value_and_formula_and_is_audited(server, sheet, tmp_path):
+    apply_google(sheet, SETTINGS, tmp_path)
+    before = every_tab(sheet)
+    snap = take_google_snapshot(sheet, tmp_path)
+    ws = sheet.spreadsheet.worksheet("Customers")
+    ws.update([["Anna Smith"]], "B2")                        # a person's edits …
+    ws.update([["C-000009", "Extra Row"]], "A5")
+    sheet.spreadsheet.worksheet("Sheet1").update([["gone"]], "B1")
+    done = restore_google(snap.id, tmp_path, sheet)
+    assert every_tab(sheet) == before                       # … and back, formula included
+    assert done.saved_first.reason == "before-restore"
+    with AuditLog(tmp_path / "audit.sqlite3") as log:
+        entries = list(log.entries(batch=done.batch))
+        assert ("C-000001", "Name", "Anna Smith", "Anna Berg") in {
+            (e.row_id, e.column, e.before, e.after) for e in entries}
+        assert log.batch_info(done.batch)[4] == "written" and log.verify() is None
+    again = restore_google(done.saved_first.id, tmp_path, sheet)   # the restore undone
+    assert every_tab(sheet)["Customers"][1][1] == "Anna Smith"
+    assert again.changed
+
+
+def test_a_deleted_tab_and_cleared_colours_come_back(server, sheet, tmp_path):
+    snap = take_google_snapshot(sheet, tmp_path)
+    before = every_tab(sheet)
+    table = server.state.get(sheet.key).sheet("Customers")
+    installed = len(table.conditional)
+    sheet.spreadsheet.del_worksheet(sheet.spreadsheet.worksheet("Sheet1"))
+    table.conditional.clear()                          # someone cleared the formatting
+    restore_google(snap.id, tmp_path, sheet)
+    assert every_tab(sheet)["Sheet1"] == before["Sheet1"]
+    assert len(table.conditional) == installed > 0
+
+
+def test_a_workbook_snapshot_is_not_restored_onto_a_google_sheet(server, sheet, tmp_path):
+    with SnapshotStore(tmp_path) as store:
+        snap = store.add(tmp_path / "customers.xlsx", b"PK\x03\x04 not really", 1, None, "manual")
+    with pytest.raises(SnapshotError, match="not a Google Sheet snapshot"):
+        restore_google(snap.id, tmp_path, sheet)
