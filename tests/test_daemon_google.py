@@ -10,10 +10,11 @@ import pytest
 
 from sheet_templates import builtin
 from sheet_templates.presentation import review_headers
+from sync.gsheets import GoogleSheet
 
 from .conftest import run_cli
 from .daemon_harness import Daemon
-from .fakesheets import installed_sheet
+from .fakesheets import client
 
 KEYS = [c.key for c in builtin("crm").columns]
 POLL = 0.3
@@ -32,10 +33,17 @@ def col(key):
 
 @pytest.fixture
 def sheet(server):
-    return installed_sheet(server, [
+    """A team's spreadsheet, the template installed by the real command."""
+    gc = client(server)
+    key = gc.create("Shop customers").id
+    done = run_cli("install", "crm", "--to", f"gsheet:{key}", "--api-endpoint", server.url)
+    assert done.returncode == 0, done.stderr
+    sheet = GoogleSheet.open(gc, key)
+    sheet.spreadsheet.worksheet("Customers").update([
         row(name="ANNA BERG", company="Acme", phone="138 0013 8000", email="anna@acme.com"),
         row(name="li wei", phone="13900139000", email=" LI@Example.com "),
-    ], "Shop customers")
+    ], "A2", raw=True)
+    return sheet
 
 
 @pytest.fixture
