@@ -284,13 +284,18 @@ class GoogleSheet:
                         for row in rows]
         return out
 
-    def read_top(self, tabs: Sequence[str], rows: int) -> dict[str, list[list[Any]]]:
-        """The first `rows` rows of every tab (where a header is looked for), one request."""
+    def read_top(self, tabs: Sequence[str], rows: int,
+                 whole: Sequence[str] = ()) -> dict[str, list[list[Any]]]:
+        """The first `rows` rows of every tab (where a header is looked for), and all of the
+        `whole` tabs, in one request."""
+        wanted = [f"{quoted_tab(t)}!1:{rows}" for t in tabs if t not in whole] + \
+            [quoted_tab(t) for t in whole]
         answer = self.spreadsheet.values_batch_get(
-            [f"{quoted_tab(t)}!1:{rows}" for t in tabs],
-            params={"valueRenderOption": ValueRenderOption.formula, "majorDimension": "ROWS"})
+            wanted, params={"valueRenderOption": ValueRenderOption.formula,
+                            "majorDimension": "ROWS"})
+        order = [t for t in tabs if t not in whole] + list(whole)
         return {t: [list(r) for r in vr.get("values", [])]
-                for t, vr in zip(tabs, answer.get("valueRanges", []))}
+                for t, vr in zip(order, answer.get("valueRanges", []))}
 
     # -- writing -----------------------------------------------------------------------------
 

@@ -1,7 +1,9 @@
 """Installing a template into an existing Google Sheet, from the same presentation specs the
 xlsx installer uses (`sheet_templates.presentation`), as Sheets API requests.
 
-Three requests whatever the template: the spreadsheet's tab list; one spreadsheets:batchUpdate
+Three requests whatever the template (four where the team has its own Lists tab, which is read
+so each dropdown is fed from where the team keeps that list, and a list it lacks is added at its
+end): the spreadsheet's tab list; one spreadsheets:batchUpdate
 that adds the tabs (with sheet ids chosen here, so the same batch can format them), freezes and
 styles the header, sets number formats (phones and IDs as text, so "+86…" is never a number),
 dropdowns fed from the Lists tab by range (ONE_OF_RANGE, warning rather than refusing, so an
@@ -18,13 +20,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from sheet_templates import Template
-from sheet_templates.presentation import (HEADER_FILL, HEADER_FONT, LAST_ROW, colour_rules,
-                                          dictionary_rows, dropdowns, lists_tab,
-                                          merged_headers, review_headers)
+from sheet_templates.presentation import (HEADER_FILL, HEADER_FONT, LAST_ROW, REVIEW_KEYS,
+                                          colour_rules, dictionary_rows, dropdowns, list_range,
+                                          lists_tab, merged_headers, review_headers)
 
 from .gsheets import GoogleSheet, GoogleSheetsError, quoted_tab
 from .xlsx_install import NUMBER_FORMATS
-from .xlsx_package import column_index
+from .xlsx_package import column_index, column_letter
 
 GOOGLE_NUMBER_TYPES = {"date": "DATE", "money": "NUMBER", "phone": "TEXT", "id": "TEXT"}
 COMPUTED = ("id", "status", "findings")
@@ -71,13 +73,21 @@ def install_into(sheet: GoogleSheet, template: Template, lang: str) -> GoogleIns
                            "frozenRowCount": 1}}}} for i, r in enumerate(added)]
     table = ids["table"]
     requests.append(_header_format(table, len(headers)))
-    requests += formatting(table, template, lang, positions, 1, names["lists"], lists)
+    found = ListsAsFound({}, {})
+    if "lists" not in added:      # the team's own Lists tab: their lists where they keep them
+        found = lists_as_found(names["lists"], sheet.read([names["lists"]])[names["lists"]],
+                               lists)
+    requests += formatting(table, template, lang, positions, 1, names["lists"], lists,
+                           found.sources)
     for role in ("review", "dictionary", "merged"):
         if role in added:
             requests.append(_header_format(ids[role], 12))
+    if "review" in added:
+        requests.append(decision_dropdown(ids["review"], names["lists"], lists, found.sources))
     sheet.spreadsheet.batch_update({"requests": requests})
 
     values = [{"range": f"{quoted_tab(names['table'])}!A1", "values": [headers]}]
+    values += [{"range": where, "values": rows} for where, rows in found.additions.items()]
     if "lists" in added:
         values.append({"range": f"{quoted_tab(names['lists'])}!A1", "values": _lists_grid(lists)})
     if "review" in added:
@@ -90,15 +100,18 @@ def install_into(sheet: GoogleSheet, template: Template, lang: str) -> GoogleIns
         values.append({"range": f"{quoted_tab(names['merged'])}!A1",
                        "values": [merged_headers(template, lang)]})
     sheet.spreadsheet.values_batch_update({"valueInputOption": "RAW", "data": values})
-    return GoogleInstall(tuple(names[r] for r in added), 3)
+    return GoogleInstall(tuple(names[r] for r in added), 3 + ("lists" not in added))
 
 
 def formatting(table: int, template: Template, lang: str, positions: dict[str, int],
-               header_row: int, lists_name: str, lists) -> list[dict]:
+               header_row: int, lists_name: str, lists,
+               sources: dict[str, str] | None = None) -> list[dict]:
     """The table tab's number formats, dropdowns, colour rules and protection of the computed
     columns, each over whole columns below the header (`header_row`, 1-based) so rows added
-    later are covered: what install lays down and upgrade lays down again."""
+    later are covered: what install lays down and upgrade lays down again. `sources`: list
+    key -> the Lists range feeding it, where a team's own Lists tab keeps it elsewhere."""
     requests: list[dict] = []
+    sources = sources or {}
     for c in template.columns:
         fmt = NUMBER_FORMATS.get(c.type)
         if fmt and c.key in positions:
@@ -108,11 +121,8 @@ def formatting(table: int, template: Template, lang: str, positions: dict[str, i
                     "type": GOOGLE_NUMBER_TYPES[c.type], "pattern": fmt}}},
                 "fields": "userEnteredFormat.numberFormat"}})
     for d in dropdowns(template, lang, positions, lists_name, lists, header_row + 1):
-        requests.append({"setDataValidation": {
-            "range": _columns(table, positions[d.column_key], header_row),
-            "rule": {"condition": {"type": "ONE_OF_RANGE",
-                                   "values": [{"userEnteredValue": "=" + d.source}]},
-                     "strict": False, "showCustomUi": True}}})
+        source = sources.get(template.column(d.column_key).list, d.source)
+        requests.append(_dropdown(_columns(table, positions[d.column_key], header_row), source))
     for index, rule in enumerate(colour_rules(template, lang, positions, header_row + 1)):
         fmt: dict[str, Any] = {}
         if rule.fill:
@@ -134,8 +144,51 @@ def formatting(table: int, template: Template, lang: str, positions: dict[str, i
     return requests
 
 
+def decision_dropdown(review: int, lists_name: str, lists,
+                      sources: dict[str, str] | None = None) -> dict:
+    """The Review tab's Decision column: Merge / Keep both, from the Lists tab."""
+    source = (sources or {}).get("decision") or list_range(lists_name, lists, "decision")
+    return _dropdown(_columns(review, REVIEW_KEYS.index("decision"), 1), source)
+
+
+def _dropdown(cells: dict, source: str) -> dict:
+    # Warning, not refusal: an alias a person types is kept, and canonicalised by the rules.
+    return {"setDataValidation": {"range": cells, "rule": {
+        "condition": {"type": "ONE_OF_RANGE", "values": [{"userEnteredValue": "=" + source}]},
+        "strict": False, "showCustomUi": True}}}
+
+
 def protection_note(header: str) -> str:
     return f"{header} {PROTECTION_SUFFIX}"
+
+
+@dataclass(frozen=True)
+class ListsAsFound:
+    """A team's own Lists tab: where each list stands (list key -> range feeding its dropdowns),
+    and the lists it lacks, to be added in new columns at its end (A1 range -> values)."""
+    sources: dict[str, str]
+    additions: dict[str, list[list[str]]]
+
+
+def lists_as_found(tab: str, grid: list[list[Any]], lists) -> ListsAsFound:
+    """Each list found under its header on `grid` (the tab's values, header first), with the
+    values the team added; a missing one goes into the next free column."""
+    header = [str(h).strip() if h not in (None, "") else "" for h in (grid[0] if grid else [])]
+    sources, additions = {}, {}
+    next_col = len(header)
+    for c in lists:
+        if c.header in header:
+            col = header.index(c.header)
+            depth = max((r for r, row in enumerate(grid) if r and col < len(row)
+                         and row[col] not in (None, "")), default=1)
+        else:
+            col, next_col = next_col, next_col + 1
+            additions[f"{quoted_tab(tab)}!{column_letter(col)}1"] = \
+                [[c.header]] + [[v] for v in c.values]
+            depth = len(c.values)
+        letter = column_letter(col)
+        sources[c.list_key] = f"{quoted_tab(tab)}!${letter}$2:${letter}${max(depth, 1) + 1}"
+    return ListsAsFound(sources, additions)
 
 
 def _lists_grid(lists) -> list[list[str]]:

@@ -2,8 +2,9 @@
 
 The template's missing columns are added at the end of the table (found by its header, never by
 position); missing Lists, Review, Data dictionary and Merged tabs are added; the dropdowns,
-colour rules, number formats and warning-only protections are laid down again over whole
-columns, which repairs ranges that pasting, inserting and deleting rows have broken. Never
+colour rules, number formats and warning-only protections (and the Review tab's Decision
+dropdown) are laid down again over whole columns, each dropdown fed from where the team's own
+Lists tab keeps its list (a list it lacks is added at its end), which repairs ranges that pasting, inserting and deleting rows have broken. Never
 removes, reorders or rewrites user data or user columns, and never touches another tab.
 
 sheetkeeper's own colour rules and protections are told from a team's own by what they are:
@@ -12,7 +13,7 @@ installed), a protected range whose description ends "is kept by sheetkeeper". O
 replaced.
 
 Four requests: the spreadsheet's metadata, one values:batchGet of the top of every tab (to find
-the table's header), one spreadsheets:batchUpdate (applied by Google whole or not at all), and
+the table's header) and of the whole Lists tab, one spreadsheets:batchUpdate (applied by Google whole or not at all), and
 one RAW values:batchUpdate for the new headers and the new tabs' contents.
 """
 from __future__ import annotations
@@ -26,7 +27,8 @@ from sheet_templates.presentation import (colour_rules, dictionary_rows, lists_t
 
 from .errors import TableLayoutError
 from .gsheets import GoogleSheet, quoted_tab
-from .gsheets_install import (PROTECTION_SUFFIX, _header_format, _lists_grid, formatting)
+from .gsheets_install import (PROTECTION_SUFFIX, ListsAsFound, _header_format, _lists_grid,
+                              decision_dropdown, formatting, lists_as_found)
 from .header import HEADER_SEARCH_ROWS, best_header, layout_for
 from .xlsx_package import column_letter
 
@@ -45,7 +47,9 @@ def upgrade_google(sheet: GoogleSheet, template: Template) -> GoogleUpgrade:
     sheets = {s["properties"]["title"]: s for s in meta["sheets"]}
     preferred = set(template.sheet_names.values())
     titles = sorted(sheets, key=lambda t: t not in preferred)
-    tops = sheet.read_top(titles, HEADER_SEARCH_ROWS)
+    lists_title = next((t for t in sheets if t in template.words["tabs"]["lists"].values()),
+                       None)
+    tops = sheet.read_top(titles, HEADER_SEARCH_ROWS, whole=[lists_title] if lists_title else [])
     found = next(((t, m) for t in titles if (m := best_header(tops[t], [template]))), None)
     if found is None:
         raise TableLayoutError(f"gsheet:{sheet.key}: no tab has a header row of the "
@@ -73,13 +77,16 @@ def upgrade_google(sheet: GoogleSheet, template: Template) -> GoogleUpgrade:
             taken.add(n)
             added[role] = n
     lists = lists_tab(template, lang)
+    found = (lists_as_found(lists_title, tops[lists_title], lists) if lists_title
+             else ListsAsFound({}, {}))
 
     requests: list[dict] = [{"addSheet": {"properties": {
         "sheetId": n, "title": names[role],
         "gridProperties": {"rowCount": 1000, "columnCount": 26, "frozenRowCount": 1}}}}
         for role, n in added.items()]
     requests += _without_own(sheets[title], table, template, lang, layout, positions)
-    laid = formatting(table, template, lang, positions, layout.header_row, names["lists"], lists)
+    laid = formatting(table, template, lang, positions, layout.header_row, names["lists"], lists,
+                      found.sources)
     requests += laid
     if missing:
         requests.append({"repeatCell": {**_header_format(table, 0)["repeatCell"], "range": {
@@ -94,6 +101,9 @@ def upgrade_google(sheet: GoogleSheet, template: Template) -> GoogleUpgrade:
             "fields": "gridProperties.columnCount"}})
     for role, n in added.items():
         requests.append(_header_format(n, 12))
+    review = sheets[names["review"]]["properties"]["sheetId"] if "review" not in added \
+        else added["review"]
+    requests.append(decision_dropdown(review, names["lists"], lists, found.sources))
     sheet.spreadsheet.batch_update({"requests": requests})
 
     values = []
@@ -105,6 +115,7 @@ def upgrade_google(sheet: GoogleSheet, template: Template) -> GoogleUpgrade:
                 "merged": [merged_headers(template, lang)]}
     for role in added:
         values.append({"range": f"{quoted_tab(names[role])}!A1", "values": contents[role]})
+    values += [{"range": where, "values": rows} for where, rows in found.additions.items()]
     if values:
         sheet.spreadsheet.values_batch_update({"valueInputOption": "RAW", "data": values})
     kinds = [next(iter(r)) for r in laid]

@@ -88,3 +88,31 @@ def test_the_cli_explains_what_a_google_install_needs(tmp_path):
                       "--credentials", str(tmp_path / "key.json"))
     assert no_file.returncode == 2 and "no such key file" in no_file.stderr
     assert "Traceback" not in missing.stderr + no_file.stderr
+
+
+def validation_source(server, sheet_id, title, row, col):
+    v = server.state.get(sheet_id).sheet(title).validations.get((row, col))
+    return v["condition"]["values"][0]["userEnteredValue"] if v else None
+
+
+def test_a_teams_own_lists_tab_feeds_the_dropdowns_where_it_keeps_them(server, team_sheet):
+    """Their Lists tab has Tier first, with a value they added, and no Source list: each
+    dropdown reads the team's column, and the missing list is added at the end."""
+    gc, sh = team_sheet
+    lists = sh.add_worksheet("Lists", 50, 10)
+    lists.update([["Tier", "Customer type"], ["VIP", "Existing"], ["Normal", "Potential"],
+                  ["Prospect", "Partner"], ["Gold", ""]], "A1")
+    crm = builtin("crm")
+    done = install_into(GoogleSheet.open(gc, sh.id), crm, "en")
+    assert done.requests == 4 and "Lists" not in done.added_tabs
+    keys = [c.key for c in crm.columns]
+    assert validation_source(server, sh.id, "Customers", 1, keys.index("tier")) == \
+        "='Lists'!$A$2:$A$5"                          # Gold included
+    assert validation_source(server, sh.id, "Customers", 1, keys.index("customer_type")) == \
+        "='Lists'!$B$2:$B$4"
+    header = lists.row_values(1)
+    assert header[:2] == ["Tier", "Customer type"] and "Source" in header
+    assert lists.col_values(header.index("Source") + 1)[1:] == \
+        list(next(c.values for c in lists_tab(crm, "en") if c.list_key == "source"))
+    decision = validation_source(server, sh.id, "Review", 1, 10)
+    assert decision and decision.startswith("='Lists'!$") and "Decision" in header

@@ -67,6 +67,8 @@ def test_upgrade_adds_what_is_missing_and_keeps_the_teams_own(server, in_use, tm
                           if c.header("en") not in ("Phone", "Name", "Email")]
     assert set(done.added_tabs) == {"Lists", "Review", "Data dictionary", "Merged"}
     assert grid(in_use, "Notes") == notes
+    review = server.state.get(in_use.key).sheet("Review")
+    assert review.validations.get((1, 10))                 # the Decision dropdown
     own = [f for f in formulas(server, in_use) if f != TEAM]
     assert TEAM in formulas(server, in_use) and len(own) == done.colour_rules > 0
 
