@@ -84,6 +84,8 @@ def install_into(sheet: GoogleSheet, template: Template, lang: str) -> GoogleIns
             requests.append(_header_format(ids[role], 12))
     if "review" in added:
         requests.append(decision_dropdown(ids["review"], names["lists"], lists, found.sources))
+    if "merged" in added:
+        requests += merged_formats(ids["merged"], template)
     sheet.spreadsheet.batch_update({"requests": requests})
 
     values = [{"range": f"{quoted_tab(names['table'])}!A1", "values": [headers]}]
@@ -110,16 +112,9 @@ def formatting(table: int, template: Template, lang: str, positions: dict[str, i
     columns, each over whole columns below the header (`header_row`, 1-based) so rows added
     later are covered: what install lays down and upgrade lays down again. `sources`: list
     key -> the Lists range feeding it, where a team's own Lists tab keeps it elsewhere."""
-    requests: list[dict] = []
     sources = sources or {}
-    for c in template.columns:
-        fmt = NUMBER_FORMATS.get(c.type)
-        if fmt and c.key in positions:
-            requests.append({"repeatCell": {
-                "range": _columns(table, positions[c.key], header_row),
-                "cell": {"userEnteredFormat": {"numberFormat": {
-                    "type": GOOGLE_NUMBER_TYPES[c.type], "pattern": fmt}}},
-                "fields": "userEnteredFormat.numberFormat"}})
+    requests = number_formats(table, {c.key: c.type for c in template.columns}, positions,
+                              header_row)
     for d in dropdowns(template, lang, positions, lists_name, lists, header_row + 1):
         source = sources.get(template.column(d.column_key).list, d.source)
         requests.append(_dropdown(_columns(table, positions[d.column_key], header_row), source))
@@ -142,6 +137,30 @@ def formatting(table: int, template: Template, lang: str, positions: dict[str, i
                 "description": protection_note(c.header(lang)),
                 "warningOnly": True}}})
     return requests
+
+
+def number_formats(sheet_id: int, types: dict[str, str], positions: dict[str, int],
+                   header_row: int) -> list[dict]:
+    """Phones and IDs as text (so "+86…" is never a number), dates as dates, amounts as
+    amounts, over whole columns."""
+    out = []
+    for key, kind in types.items():
+        fmt = NUMBER_FORMATS.get(kind)
+        if fmt and key in positions:
+            out.append({"repeatCell": {
+                "range": _columns(sheet_id, positions[key], header_row),
+                "cell": {"userEnteredFormat": {"numberFormat": {
+                    "type": GOOGLE_NUMBER_TYPES[kind], "pattern": fmt}}},
+                "fields": "userEnteredFormat.numberFormat"}})
+    return out
+
+
+def merged_formats(merged: int, template: Template) -> list[dict]:
+    """The Merged tab keeps whole rows: the table's formats, and a date for when."""
+    types = {c.key: c.type for c in template.columns} | {"merged_at": "date"}
+    positions = {c.key: i for i, c in enumerate(template.columns)}
+    positions["merged_at"] = len(template.columns) + 1
+    return number_formats(merged, types, positions, 1)
 
 
 def decision_dropdown(review: int, lists_name: str, lists,

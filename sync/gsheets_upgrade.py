@@ -28,7 +28,7 @@ from sheet_templates.presentation import (colour_rules, dictionary_rows, lists_t
 from .errors import TableLayoutError
 from .gsheets import GoogleSheet, quoted_tab
 from .gsheets_install import (PROTECTION_SUFFIX, ListsAsFound, _header_format, _lists_grid,
-                              decision_dropdown, formatting, lists_as_found)
+                              decision_dropdown, formatting, lists_as_found, merged_formats)
 from .header import HEADER_SEARCH_ROWS, best_header, layout_for
 from .xlsx_package import column_letter
 
@@ -104,6 +104,8 @@ def upgrade_google(sheet: GoogleSheet, template: Template) -> GoogleUpgrade:
     review = sheets[names["review"]]["properties"]["sheetId"] if "review" not in added \
         else added["review"]
     requests.append(decision_dropdown(review, names["lists"], lists, found.sources))
+    if "merged" in added:
+        requests += merged_formats(added["merged"], template)
     sheet.spreadsheet.batch_update({"requests": requests})
 
     values = []

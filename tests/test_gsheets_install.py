@@ -116,3 +116,15 @@ def test_a_teams_own_lists_tab_feeds_the_dropdowns_where_it_keeps_them(server, t
         list(next(c.values for c in lists_tab(crm, "en") if c.list_key == "source"))
     decision = validation_source(server, sh.id, "Review", 1, 10)
     assert decision and decision.startswith("='Lists'!$") and "Decision" in header
+
+
+def test_the_merged_tab_shows_dates_as_dates_and_phones_as_text(server, team_sheet):
+    gc, sh = team_sheet
+    crm = builtin("crm")
+    install_into(GoogleSheet.open(gc, sh.id), crm, "en")
+    merged = server.state.get(sh.id).sheet("Merged")
+    keys = [c.key for c in crm.columns]
+    kinds = {c: merged.formats.get((1, c), {}).get("numberFormat", {}).get("type")
+             for c in (keys.index("phone"), keys.index("member_since"), len(keys) + 1)}
+    assert kinds == {keys.index("phone"): "TEXT", keys.index("member_since"): "DATE",
+                     len(keys) + 1: "DATE"}
