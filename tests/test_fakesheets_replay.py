@@ -69,6 +69,18 @@ def test_a_batch_is_applied_whole_or_not_at_all(server):
     assert [w.title for w in sheet.worksheets()] == ["Sheet1"]
 
 
+def test_a_values_batch_update_is_applied_whole_or_not_at_all(server):
+    sheet = client(server).create("atomic values")
+    sheet.sheet1.update([["kept"]], "A1")
+    bad = {"valueInputOption": "RAW", "data": [
+        {"range": "Sheet1!A1", "values": [["overwritten"]]},
+        {"range": "Sheet1!A1:A2", "values": [["x"], ["y"], ["one row too many"]]}]}
+    answer = requests.post(f"{server.url}/v4/spreadsheets/{sheet.id}/values:batchUpdate",
+                           json=bad)
+    assert answer.status_code == 400
+    assert sheet.sheet1.get_all_values() == [["kept"]]
+
+
 def test_it_can_be_started_on_its_own():
     import subprocess
     import sys

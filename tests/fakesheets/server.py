@@ -294,7 +294,10 @@ def values_update(s: State, q: dict, body: dict, key: str, rng: str) -> tuple[in
 def values_batch_update(s: State, q: dict, body: dict, key: str) -> tuple[int, Any]:
     book = s.get(key)
     option = _input_option(body.get("valueInputOption"))
-    saved = copy.deepcopy(book)
+    # All or nothing, as Google applies it. A values write only puts new Cell objects into the
+    # cell maps, so a shallow copy of each map is enough to undo it (a deep copy of a 100k-row
+    # book took seconds a request, which is not Google's latency to imitate).
+    saved = {sheet.sheet_id: dict(sheet.cells) for sheet in book.sheets}
     responses = []
     try:
         for data in body.get("data", []):
@@ -302,7 +305,8 @@ def values_batch_update(s: State, q: dict, body: dict, key: str) -> tuple[int, A
             responses.append({"spreadsheetId": key, **st.write(
                 sheet, span, data.get("values", []), option, data.get("majorDimension", "ROWS"))})
     except BaseException:
-        s.books[key] = saved
+        for sheet in book.sheets:
+            sheet.cells = saved[sheet.sheet_id]
         raise
     s.touched(book)
     rows, cols = set(), set()
