@@ -152,8 +152,14 @@ def run_cycle(target: Target, settings: RuleSettings, data: Path, dry_run: bool 
                     continue   # changed meanwhile: read again and re-plan
                 done = set(written.done)
                 after = plan.values_after([c for k, c in enumerate(plan.changes) if k in done])
+                # All written, and nothing left for a next pass (new IDs may make new pairs to
+                # list; a merge changed the rows): the bytes just written are settled, and the
+                # next cycle on them finds at once that there is nothing to do. (The rules are
+                # idempotent, so planning those bytes again would change nothing.)
+                settled = written.digest if (len(done) == len(work.cells) and not numbers
+                                             and not merge_batches) else ""
                 unsaved = _seen(rows_by_id(table, after, _ids(table, after)), plan, judged_by,
-                                "", settings)
+                                settled, settings)
                 return result(plan, written.batch, person_batch, len(done), attempt,
                               notes=notes, moved=written.moved)
         finally:

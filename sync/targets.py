@@ -39,6 +39,7 @@ class Written:
     batch: str | None            # the audit batch of what reached the sheet (None: nothing)
     done: tuple[int, ...]        # indices into the Batch's cells that were written
     moved: tuple[str, ...] = ()  # cells left because a person changed their row meanwhile
+    digest: str = ""             # the sheet's digest after the write, where it is known
 
 
 class Target(Protocol):

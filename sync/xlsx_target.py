@@ -51,12 +51,14 @@ class WorkbookTarget:
         recorded pending just before the replace, then settled. None when the workbook changed
         on disk meanwhile (nothing written)."""
         batch: str | None = None
+        new_digest = ""
         writes: dict[str, list[CellWrite]] = {}
         for sheet, cell in work.cells:
             writes.setdefault(sheet, []).append(cell)
 
         def record_pending(digest: str, restyled: dict) -> None:
-            nonlocal batch
+            nonlocal batch, new_digest
+            new_digest = digest
             styled = [dataclasses.replace(r, style_before=restyled.get((sheet, w.row, w.column)))
                       for (sheet, w), r in zip(work.cells, work.records)]
             batch = audit.record(self.key, table.sheet, styled, kind, status="pending",
@@ -73,4 +75,4 @@ class WorkbookTarget:
                 audit.settle(batch, "abandoned")
             raise
         audit.settle(batch, "written")
-        return Written(batch, tuple(range(len(work.cells))))
+        return Written(batch, tuple(range(len(work.cells))), digest=new_digest)

@@ -270,6 +270,25 @@ def test_unchanged_rows_are_not_judged_again(tmp_path, monkeypatch):
     assert (2, 5) in rechecked                           # Cy's invalid email, to flag again
 
 
+def test_a_write_that_leaves_nothing_to_do_settles_the_bytes_it_wrote(tmp_path, monkeypatch):
+    """Rows with IDs already: the cycle's write leaves nothing for a next pass, so the next
+    apply on those bytes is not planned again, and says what a full plan would say."""
+    path = messy(tmp_path, [
+        crm_row(customer_id="C-000001", name="ANN LEE", phone="138 0013 8000",
+                email=" Ann@Example.COM"),
+        crm_row(customer_id="C-000002", name="Cy", email="not an email"),
+        crm_row(customer_id="C-000003", name="Ann Lee", email="ann@example.com")])
+    first = apply_workbook(path, SETTINGS)
+    assert first.batch and not any(c.rule == "id" for c in first.plan.changes)
+    monkeypatch.setattr(cycle, "plan_table", lambda *a, **k: pytest.fail("planned again"))
+    again = apply_workbook(path, SETTINGS)
+    monkeypatch.undo()
+    full = cycle.plan_table(read_table(path), SETTINGS)
+    assert full.changes == ()                             # truly nothing left to do
+    assert again.batch is None and again.plan.findings == full.findings
+    assert again.plan.duplicates == full.duplicates and full.duplicates
+
+
 def test_an_untouched_workbook_is_not_planned_again(tmp_path, monkeypatch):
     path = messy(tmp_path)
     apply_workbook(path, SETTINGS)          # writes: not settled yet
