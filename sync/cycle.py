@@ -26,7 +26,7 @@ from sheet_templates import Template
 from .errors import SheetkeeperError
 from . import review
 from .plan import CellChange, DuplicateMatch, Finding, Plan, RuleSettings, plan_table
-from .seen import Seen, SeenStore, person_edits, plain, rows_by_id
+from .seen import Seen, SeenStore, person_edits, plain, rows_by_id, with_changes
 from .table import SheetTable
 from .targets import Batch, Target
 from .xlsx_target import WorkbookTarget
@@ -151,15 +151,15 @@ def run_cycle(target: Target, settings: RuleSettings, data: Path, dry_run: bool 
                 if written is None:
                     continue   # changed meanwhile: read again and re-plan
                 done = set(written.done)
-                after = plan.values_after([c for k, c in enumerate(plan.changes) if k in done])
+                landed = [c for k, c in enumerate(plan.changes) if k in done]
                 # All written, and nothing left for a next pass (new IDs may make new pairs to
                 # list; a merge changed the rows): the bytes just written are settled, and the
                 # next cycle on them finds at once that there is nothing to do. (The rules are
                 # idempotent, so planning those bytes again would change nothing.)
                 settled = written.digest if (len(done) == len(work.cells) and not numbers
                                              and not merge_batches) else ""
-                unsaved = _seen(rows_by_id(table, after, _ids(table, after)), plan, judged_by,
-                                settled, settings)
+                unsaved = _seen(with_changes(table, as_read, landed), plan, judged_by, settled,
+                                settings)
                 return result(plan, written.batch, person_batch, len(done), attempt,
                               notes=notes, moved=written.moved)
         finally:

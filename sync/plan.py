@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from functools import partial
 from operator import attrgetter
-from typing import Any, Callable, NamedTuple, Sequence
+from typing import Any, Callable, NamedTuple
 
 from rules.choices import ChoiceMatcher, normalise_choice
 from rules.dates import normalise_date
@@ -82,12 +82,11 @@ class Plan:
     def clean(self) -> bool:
         return not (self.changes or self.findings or self.duplicates)
 
-    def values_after(self, changes: Sequence[CellChange] | None = None) -> list[list[Any]]:
-        """The table's rows as they will be once every change of the plan (or `changes`, those
-        of them that were written) is written."""
+    def values_after(self) -> list[list[Any]]:
+        """The table's rows as they will be once every change of the plan is written."""
         rows = [list(r) for r in self.table.rows]
         index = {n: i for i, n in enumerate(self.table.row_numbers)}
-        for c in self.changes if changes is None else changes:
+        for c in self.changes:
             rows[index[c.row_number]][self.table.layout.columns[c.key]] = c.after
         return rows
 

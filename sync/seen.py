@@ -83,6 +83,29 @@ def rows_by_id(table: SheetTable, values: list[list[Any]], ids: list[str | None]
             for rid, row in zip(ids, values) if rid}
 
 
+def with_changes(table: SheetTable, rows: Rows, changes) -> Rows:
+    """`rows` (as read, by ID) with written cell changes in, copying only the rows they touch:
+    the state a write leaves, without rebuilding every row. A row the changes gave its ID is
+    taken whole from the table."""
+    out = dict(rows)
+    named = [(j, h) for j, h in enumerate(table.layout.headers) if h]
+    index = {n: i for i, n in enumerate(table.row_numbers)}
+    touched: set[str] = set()
+    for c in changes:
+        rid = c.row_id
+        if rid is None:
+            continue
+        if rid not in touched:
+            if rid in out:
+                out[rid] = dict(out[rid])
+            else:
+                row = table.rows[index[c.row_number]]
+                out[rid] = {h: plain(row[j]) for j, h in named}
+            touched.add(rid)
+        out[rid][c.column] = plain(c.after)
+    return out
+
+
 def plain(value: Any) -> Any:
     # calamine reads a date cell as a date, a number cell as float: compare them as such.
     if isinstance(value, float) and value.is_integer():
