@@ -175,10 +175,19 @@ def _ids(table: SheetTable, rows: Sequence[Sequence[Any]]) -> list[str | None]:
     if j is None:
         return [None] * len(rows)
     out = []
+    prefix, width = fmt.prefix, len(fmt.prefix) + fmt.digits
+    zero = "0" * fmt.digits
     for row in rows:
-        number = id_number(row[j], fmt)
+        value = row[j]
+        # Most IDs are already written the template's way: known at a glance, no regex.
+        if type(value) is str and len(value) == width and value.startswith(prefix) \
+                and (digits := value[len(prefix):]).isascii() and digits.isdigit() \
+                and digits != zero:
+            out.append(value)
+            continue
+        number = id_number(value, fmt)
         out.append(fmt.format(number) if number is not None else
-                   (None if row[j] in (None, "") else str(row[j])))
+                   (None if value in (None, "") else str(value)))
     return out
 
 

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from rules.choices import ChoiceMatcher, normalise_choice
 from rules.dates import normalise_date
 from rules.email import normalise_email, plain_address
-from rules.ids import normalise_id
+from rules.ids import id_number, normalise_id
 from rules.money import normalise_money
 from rules.outcome import Normalised
 from rules.phone import normalise_phone
@@ -100,3 +100,29 @@ def test_choice_idempotent(key, lang, value):
     spellings = [s for c in CRM.lists[key].choices for s in (*c.labels.values(), *c.aliases)]
     for spelling in spellings:
         twice_is_once(lambda v: normalise_choice(v, matcher), spelling)
+
+
+_ID = CRM.id
+
+
+class _IdTable:
+    """Just what the cycle's ID reader looks at: the template and where the ID column is."""
+    class layout:
+        template = CRM
+
+        @staticmethod
+        def index(key):
+            return 0
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.none(), st.integers(-5, 10**7), st.text(max_size=10),
+                 st.builds(_ID.format, st.integers(0, 999_999)),
+                 st.builds("C-{}".format, st.text(alphabet="0123456789١２", min_size=6,
+                                                  max_size=6))))
+def test_the_cycles_quick_id_reading_agrees_with_the_id_rule(value):
+    from sync.cycle import _ids
+    number = id_number(value, _ID)
+    expected = _ID.format(number) if number is not None else \
+        (None if value in (None, "") else str(value))
+    assert _ids(_IdTable, [[value]]) == [expected]
