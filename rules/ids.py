@@ -27,6 +27,10 @@ def id_number(value: object, fmt: IdFormat) -> int | None:
         return int(value) if value > 0 else None
     if not isinstance(value, str):
         return None
+    digits = value[len(fmt.prefix):]
+    if len(digits) == fmt.digits and value.startswith(fmt.prefix) and digits.isascii() \
+            and digits.isdigit():
+        return int(digits) or None   # written the template's way: the common case, no regex
     m = _pattern(fmt.prefix).fullmatch(value)
     if not m or int(m[1]) == 0:
         return None

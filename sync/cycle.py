@@ -175,19 +175,10 @@ def _ids(table: SheetTable, rows: Sequence[Sequence[Any]]) -> list[str | None]:
     if j is None:
         return [None] * len(rows)
     out = []
-    prefix, width = fmt.prefix, len(fmt.prefix) + fmt.digits
-    zero = "0" * fmt.digits
     for row in rows:
-        value = row[j]
-        # Most IDs are already written the template's way: known at a glance, no regex.
-        if type(value) is str and len(value) == width and value.startswith(prefix) \
-                and (digits := value[len(prefix):]).isascii() and digits.isdigit() \
-                and digits != zero:
-            out.append(value)
-            continue
-        number = id_number(value, fmt)
+        number = id_number(row[j], fmt)
         out.append(fmt.format(number) if number is not None else
-                   (None if value in (None, "") else str(value)))
+                   (None if row[j] in (None, "") else str(row[j])))
     return out
 
 
