@@ -118,3 +118,12 @@ def test_reading_an_id_at_a_glance_agrees_with_reading_it_the_long_way(value):
     if isinstance(value, str):
         m = _pattern(_ID.prefix).fullmatch(value)
         assert got == (int(m[1]) if m and int(m[1]) else None)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.none(), st.text(), st.integers(), st.booleans(),
+                 st.floats(allow_nan=False, allow_infinity=False), st.dates()))
+def test_a_cell_value_is_encoded_for_the_audit_log_as_json_would(value):
+    from audit.log import decode_value, dump_values, encode_value
+    assert encode_value(value) == dump_values(value)
+    assert decode_value(encode_value(value)) == value
