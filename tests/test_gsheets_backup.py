@@ -91,3 +91,22 @@ def test_a_workbook_snapshot_is_not_restored_onto_a_google_sheet(server, sheet, 
         snap = store.add(tmp_path / "customers.xlsx", b"PK\x03\x04 not really", 1, None, "manual")
     with pytest.raises(SnapshotError, match="not a Google Sheet snapshot"):
         restore_google(snap.id, tmp_path, sheet)
+
+
+def test_the_snapshot_commands_list_and_diff_a_google_sheets_snapshots(server, sheet, tmp_path):
+    from .conftest import run_cli
+    data = tmp_path / "data"
+    apply_google(sheet, SETTINGS, data)
+    first = run_cli("snapshot", f"gsheet:{sheet.key}", "--api-endpoint", server.url,
+                    "--data", str(data))
+    assert first.returncode == 0, first.stderr
+    sheet.spreadsheet.worksheet("Customers").update([["Anna Smith"]], "B2")
+    second = run_cli("snapshot", f"gsheet:{sheet.key}", "--api-endpoint", server.url,
+                     "--data", str(data))
+    a, b = first.stdout.split()[2], second.stdout.split()[2]
+    listed = run_cli("snapshots", f"gsheet:{sheet.key}", "--data", str(data))
+    assert a in listed.stdout and b in listed.stdout
+    diff = run_cli("snapshots", "diff", a, b, "--data", str(data), "--format", "json")
+    assert diff.returncode == 1, diff.stderr
+    assert json.loads(diff.stdout)["changed"] == [
+        {"id": "C-000001", "column": "Name", "before": "Anna Berg", "after": "Anna Smith"}]
