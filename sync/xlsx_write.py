@@ -150,20 +150,32 @@ def patch_sheet_xml(xml: bytes, writes: Sequence[CellWrite], styles: "_Styles",
         head_end = xml.find(b">", data_start) + 1
         xml = xml[:head_end - 2] + b"></sheetData>" + xml[head_end:]
         data_end = head_end - 2 + len(b">")
-    rows = {int(m[1]): m for m in _ROW.finditer(xml, data_start, data_end)}
+    index: dict[int, re.Match] | None = None     # every row, scanned only when needed
+
+    def row_element(number: int, after: int) -> re.Match | None:
+        # A quick look for `<row r="N"` first (a cycle after one edit patches one row of a
+        # 100k-row sheet); the full scan only where a row is missing or written otherwise.
+        nonlocal index
+        pos = xml.find(b'<row r="%d"' % number, max(after, data_start), data_end)
+        if pos != -1 and (m := _ROW.match(xml, pos)) and int(m[1]) == number:
+            return m
+        if index is None:
+            index = {int(m[1]): m for m in _ROW.finditer(xml, data_start, data_end)}
+        return index.get(number)
+
     pieces, cursor = [], 0
     for number in sorted(by_row):   # rows stand in number order in the XML
         cells = by_row[number]
-        if number in rows:
-            m = rows[number]
+        m = row_element(number, cursor)
+        if m is not None:
             start, open_end, self_closing = m.start(), m.end(), m[2] == b"/"
             end = open_end if self_closing else xml.index(b"</row>", open_end) + len(b"</row>")
             open_tag = _SPANS.sub(b"", m[0][:-2] + b">" if self_closing else m[0])
             body = b"" if self_closing else xml[open_end:end - len(b"</row>")]
         else:
             # A row that has no element yet goes before the first row numbered after it.
-            after = [r for r in rows if r > number]
-            start = end = rows[min(after)].start() if after else data_end
+            after = [r for r in index if r > number]
+            start = end = index[min(after)].start() if after else data_end
             open_tag, body = f'<row r="{number}">'.encode(), b""
         pieces.append(xml[cursor:start])
         pieces.append(open_tag + _patch_row(body, number, cells, styles, column_styles, restyled)

@@ -184,6 +184,10 @@ def test_whatever_is_written_reads_back(tmp_path, writes):
                          {"S": [CellWrite(r, c, v) for (r, c), v in expected.items()]})
     path.write_bytes(data)
     ws = openpyxl.load_workbook(path)["S"]
+    for r in range(1, 12):                               # every other cell as it was
+        for c in range(6):
+            if (r, c) not in expected:
+                assert ws.cell(row=r, column=c + 1).value == f"r{r}c{c}"
     for (row, col), value in expected.items():
         got = ws.cell(row=row, column=col + 1).value
         if isinstance(value, dt.date):
