@@ -108,9 +108,10 @@ def install_into(sheet: GoogleSheet, template: Template, lang: str) -> GoogleIns
 def formatting(table: int, template: Template, lang: str, positions: dict[str, int],
                header_row: int, lists_name: str, lists,
                sources: dict[str, str] | None = None) -> list[dict]:
-    """The table tab's number formats, dropdowns, colour rules and protection of the computed
-    columns, each over whole columns below the header (`header_row`, 1-based) so rows added
-    later are covered: what install lays down and upgrade lays down again. `sources`: list
+    """The table tab's number formats, dropdowns, colour rules, a note on each header saying
+    what the column is for, and protection of the computed columns, each over whole columns
+    below the header (`header_row`, 1-based) so rows added later are covered: what install
+    lays down and upgrade lays down again. `sources`: list
     key -> the Lists range feeding it, where a team's own Lists tab keeps it elsewhere."""
     sources = sources or {}
     requests = number_formats(table, {c.key: c.type for c in template.columns}, positions,
@@ -130,6 +131,13 @@ def formatting(table: int, template: Template, lang: str, positions: dict[str, i
             "booleanRule": {"condition": {"type": "CUSTOM_FORMULA",
                                           "values": [{"userEnteredValue": "=" + rule.formula}]},
                             "format": fmt}}}})
+    for c in template.columns:      # the data dictionary's help, as a note on each header
+        if c.key in positions and c.help.get(lang):
+            requests.append({"updateCells": {
+                "range": {"sheetId": table, "startRowIndex": header_row - 1,
+                          "endRowIndex": header_row, "startColumnIndex": positions[c.key],
+                          "endColumnIndex": positions[c.key] + 1},
+                "rows": [{"values": [{"note": c.help[lang]}]}], "fields": "note"}})
     for c in template.columns:
         if c.type in COMPUTED and c.key in positions:
             requests.append({"addProtectedRange": {"protectedRange": {

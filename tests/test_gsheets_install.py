@@ -128,3 +128,12 @@ def test_the_merged_tab_shows_dates_as_dates_and_phones_as_text(server, team_she
              for c in (keys.index("phone"), keys.index("member_since"), len(keys) + 1)}
     assert kinds == {keys.index("phone"): "TEXT", keys.index("member_since"): "DATE",
                      len(keys) + 1: "DATE"}
+
+
+def test_each_header_carries_its_columns_help_as_a_note(server, team_sheet):
+    gc, sh = team_sheet
+    crm = builtin("crm")
+    install_into(GoogleSheet.open(gc, sh.id), crm, "zh-CN")
+    notes = server.state.get(sh.id).sheet(crm.sheet_names["zh-CN"]).notes
+    assert {c: notes.get((0, c)) for c in range(len(crm.columns))} == \
+        {i: c.help["zh-CN"] for i, c in enumerate(crm.columns)}
