@@ -39,7 +39,10 @@ from .xlsx_write import CellWrite
 RETRYABLE = frozenset({429, 500, 502, 503, 504})
 GOOGLE_HOSTS = ("https://sheets.googleapis.com", "https://www.googleapis.com")
 SERIAL_EPOCH = EXCEL_EPOCH
-MAX_GUARD_RANGES = 400   # beyond this, the guard re-reads whole tabs (still one request)
+# The guard's ranges travel in a GET's address (~35 characters each once encoded); past this
+# many it re-reads the whole tabs instead (still one request), well before the address grows
+# beyond the ~8 KB a URL can safely be.
+MAX_GUARD_RANGES = 200
 SCOPES = ["https://www.googleapis.com/auth/spreadsheets", "https://www.googleapis.com/auth/drive"]
 
 

@@ -160,3 +160,23 @@ def test_google_login_explains_a_missing_or_wrong_client_file(tmp_path):
     with pytest.raises(GoogleSheetsError, match="not an OAuth client file"):
         google_login(tmp_path / "client.json", tmp_path / "token.json")
     assert not (tmp_path / "token.json").exists()
+
+
+def test_past_the_range_limit_the_guard_reads_whole_tabs_in_one_request(server):
+    """More rows to write than MAX_GUARD_RANGES: the guard reads their tabs whole (so its
+    address does not grow with the rows), still one request, and every row still checked."""
+    from sync.gsheets import MAX_GUARD_RANGES
+    gc = client(server)
+    sh = gc.create("Many")
+    sheet = GoogleSheet.open(gc, sh.id)
+    rows = MAX_GUARD_RANGES + 50
+    sh.sheet1.update([[f"r{r}"] for r in range(1, rows + 1)], "A1")
+    as_read = {("Sheet1", r): [f"r{r}"] for r in range(1, rows + 1)}
+    writes = {"Sheet1": [CellWrite(r, 1, "x") for r in range(1, rows + 1)]}
+    seen = []
+    server.faults.before = lambda method, path: seen.append(path)
+    out = sheet.write(writes, as_read)
+    server.faults.before = None
+    assert len(out.written) == rows and not out.moved
+    assert sh.sheet1.acell(f"B{rows}").value == "x"
+    assert len(seen) == 2                                  # one guard read, one write
