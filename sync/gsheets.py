@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
@@ -234,6 +234,7 @@ class GoogleSheet:
     """One spreadsheet, opened."""
     spreadsheet: gspread.Spreadsheet
     account: str | None = None
+    grids: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # title: id, rows, cols
 
     @property
     def key(self) -> str:
@@ -268,8 +269,38 @@ class GoogleSheet:
     # -- reading -----------------------------------------------------------------------------
 
     def tabs(self) -> list[str]:
-        return [s["properties"]["title"]
-                for s in self.spreadsheet.fetch_sheet_metadata()["sheets"]]
+        """The tabs' titles; their ids and grid sizes are kept from the same request, for
+        `grow`."""
+        sheets = self.spreadsheet.fetch_sheet_metadata()["sheets"]
+        self.grids = {s["properties"]["title"]: (
+            s["properties"]["sheetId"],
+            s["properties"].get("gridProperties", {}).get("rowCount", 1000),
+            s["properties"].get("gridProperties", {}).get("columnCount", 26)) for s in sheets}
+        return list(self.grids)
+
+    def grow(self, cells: Sequence[tuple[str, CellWrite]]) -> bool:
+        """Make each tab's grid big enough for `cells` (Google refuses a write past it: a
+        Review tab with more pairs than its 1,000 rows). One spreadsheets:batchUpdate, only
+        when a tab must grow; True if it was sent. `tabs()` must have been read first."""
+        need: dict[str, tuple[int, int]] = {}
+        for tab, w in cells:
+            rows, cols = need.get(tab, (0, 0))
+            need[tab] = (max(rows, w.row), max(cols, w.column + 1))
+        requests = []
+        for tab, (rows, cols) in need.items():
+            sheet_id, have_rows, have_cols = self.grids[tab]
+            if rows > have_rows or cols > have_cols:
+                # Room for well more than this write (at least double), so growing stays rare.
+                size = {"rowCount": max(have_rows, rows + 1000, 2 * have_rows)
+                        if rows > have_rows else have_rows,
+                        "columnCount": max(have_cols, cols)}
+                requests.append({"updateSheetProperties": {
+                    "properties": {"sheetId": sheet_id, "gridProperties": size},
+                    "fields": "gridProperties.rowCount,gridProperties.columnCount"}})
+                self.grids[tab] = (sheet_id, size["rowCount"], size["columnCount"])
+        if requests:
+            self.spreadsheet.batch_update({"requests": requests})
+        return bool(requests)
 
     def read(self, tabs: Sequence[str], formulas: bool = False) -> dict[str, list[list[Any]]]:
         """Every tab's values in one request, rectangular (Google's trimming undone). With
@@ -325,7 +356,10 @@ class GoogleSheet:
         firsts = (first_column if isinstance(first_column, Mapping)
                   else {tab: first_column for tab, _ in cells})
         rows = sorted({(tab, w.row) for tab, w in cells})
-        current = self._rows_now(rows, firsts, {key: len(v) for key, v in rows_as_read.items()})
+        # A row past a tab's grid holds nothing, and Google refuses to read past the grid.
+        inside = [(tab, r) for tab, r in rows if tab not in self.grids or r <= self.grids[tab][1]]
+        current = self._rows_now(inside, firsts,
+                                 {key: len(v) for key, v in rows_as_read.items()}) if inside else {}
         same = {key for key in rows
                 if _row_same(current.get(key, ()), rows_as_read.get(key, ()))}
         return WriteOutcome(tuple((tab, w) for tab, w in cells if (tab, w.row) in same),

@@ -37,6 +37,7 @@ from .gsheets import GoogleSheet
 from .gsheets_cycle import sheet_key, table_from_values
 from .gsheets_upgrade import upgrade_google
 from .seen import SeenStore
+from .xlsx_write import CellWrite
 
 FORMAT = "sheetkeeper-gsheet-snapshot/1"
 AUDIT = "audit.sqlite3"
@@ -86,7 +87,8 @@ def restore_google(ref: str, data: Path, sheet: GoogleSheet,
     missing = [t["title"] for t in payload["tabs"] if t["title"] not in tabs_now]
     if missing:
         sheet.add_tabs(missing)
-        requests += 1
+        sheet.tabs()                      # their ids and sizes, for growing them below
+        requests += 2
     before = {t["title"]: t["values"] for t in current["tabs"]}
     raw, formulas = [], []
     for tab in payload["tabs"]:
@@ -104,6 +106,10 @@ def restore_google(ref: str, data: Path, sheet: GoogleSheet,
                     rows[r][c] = "" if value is None else value
         if height:
             raw.append((tab["title"], rows))
+    corners = [(tab, CellWrite(len(rows), max(len(r) for r in rows) - 1, None))
+               for tab, rows in raw if rows]
+    if sheet.grow(corners):              # a tab that has shrunk since, or was added anew
+        requests += 1
     changes = _changes(key, current, payload, templates)
     reason = f"restored from snapshot {snap.id}"
     with AuditLog(data / AUDIT) as audit:

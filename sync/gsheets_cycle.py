@@ -115,6 +115,8 @@ class GoogleTarget:
             return Written(None, (), moved)
         batch = audit.record(self.key, table.sheet, [work.records[k] for k in done], kind,
                              status="pending", counters=counters, note=note)
+        if self.sheet.grow([work.cells[k] for k in done]):
+            self.requests += 1     # a tab outgrew its grid: rare, and then one request more
         self.requests += 1
         self.sheet.put([work.cells[k] for k in done])
         audit.settle(batch, "written")

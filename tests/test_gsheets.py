@@ -180,3 +180,17 @@ def test_past_the_range_limit_the_guard_reads_whole_tabs_in_one_request(server):
     assert len(out.written) == rows and not out.moved
     assert sh.sheet1.acell(f"B{rows}").value == "x"
     assert len(seen) == 2                                  # one guard read, one write
+
+
+def test_the_guard_never_reads_past_a_tabs_grid(server, monkeypatch):
+    """Google refuses to read past a tab's grid; a row past it is empty by definition."""
+    gc = client(server)
+    sheet = GoogleSheet.open(gc, gc.create("Grid").id)
+    sheet.tabs()                                           # Sheet1: 1,000 rows
+    asked = []
+    real = GoogleSheet._rows_now
+    monkeypatch.setattr(GoogleSheet, "_rows_now",
+                        lambda self, rows, *a: asked.extend(rows) or real(self, rows, *a))
+    out = sheet.guard([("Sheet1", CellWrite(5, 0, "a")), ("Sheet1", CellWrite(1200, 0, "b"))],
+                      {("Sheet1", 5): [], ("Sheet1", 1200): []})
+    assert asked == [("Sheet1", 5)] and len(out.written) == 2

@@ -173,3 +173,23 @@ def test_a_batch_google_refused_is_settled_abandoned_and_done_again(server, shee
     with AuditLog(tmp_path / "audit.sqlite3") as log:
         assert log.batch_info(pending)[4] == "abandoned"
         assert log.verify() is None
+
+
+def test_a_review_listing_longer_than_the_tabs_grid_grows_it(server, tmp_path):
+    """1,001 pairs need 1,002 Review rows; a new tab has 1,000 and Google refuses a write
+    past its grid, so the tab grows first (one request more, in that cycle only)."""
+    rows = []
+    for n in range(1, 1002):
+        rows.append(row(customer_id=f"C-{2 * n - 1:06d}", name=f"Person {n}",
+                        email=f"p{n}@example.com"))
+        rows.append(row(customer_id=f"C-{2 * n:06d}", name=f"Person {n}",
+                        email=f"p{n}@example.com"))
+    sheet = installed_sheet(server, rows)
+    start = len(server.faults.log)
+    first = apply_google(sheet, SETTINGS, tmp_path)
+    assert first.batch and first.requests == len(server.faults.log) - start == 5
+    review = server.state.get(sheet.key).sheet("Review")
+    assert review.rows >= 1002
+    assert review.cells[(1001, 0)].value == "C-002001 + C-002002"
+    again = apply_google(sheet, SETTINGS, tmp_path)
+    assert again.batch is None and again.requests == 2

@@ -45,7 +45,10 @@ def installed_sheet(server: FakeSheetsServer, rows: list[list], title: str = "Cu
     google = GoogleSheet.open(gc, sh.id)
     install_into(google, builtin("crm"), "en")
     if rows:
-        sh.worksheet("Customers").update(rows, "A2", raw=raw)
+        table = sh.worksheet("Customers")
+        if len(rows) + 1 > table.row_count:
+            table.resize(rows=len(rows) + 1)
+        table.update(rows, "A2", raw=raw)
     return google
 
 
