@@ -23,6 +23,7 @@ from sync.plan import RuleSettings, plan_table
 from sync.xlsx_read import read_table
 
 from .generate import write_workbook
+from .table import print_table
 
 DATA = Path(__file__).parent / "data"
 TARGETS = {"check": 4.0, "dedupe": 2.0, "memory_mib": 1024}
@@ -97,15 +98,12 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     results = [measure(n, args.repeats, not args.no_openpyxl) for n in sizes]
-    header = (f"{'rows':>8} {'check s':>8} {'peak MiB':>9} {'dedupe s':>9} {'calamine s':>11} "
-              f"{'openpyxl s':>11} {'changes':>8} {'findings':>9} {'dup pairs':>9}")
-    print(header)
-    print("-" * len(header))
-    for r in results:
-        print(f"{r['rows']:>8,} {r['check_median']:>8.2f} {r['check_peak_mib']:>9.0f} "
-              f"{r['dedupe_median']:>9.2f} {r['calamine_read']:>11.2f} "
-              f"{r.get('openpyxl_load', float('nan')):>11.2f} {r['changes']:>8,} "
-              f"{r['findings']:>9,} {r['duplicates']:>9,}")
+    print_table([("rows", "rows", ","), ("check s", "check_median", ".2f"),
+                 ("peak MiB", "check_peak_mib", ".0f"), ("dedupe s", "dedupe_median", ".2f"),
+                 ("calamine s", "calamine_read", ".2f"),
+                 ("openpyxl s", lambda r: r.get("openpyxl_load", float("nan")), ".2f"),
+                 ("changes", "changes", ","), ("findings", "findings", ","),
+                 ("dup pairs", "duplicates", ",")], results)
     big = results[-1]
     print(f"\ntargets at {big['rows']:,} rows: check ≤ {TARGETS['check']} s "
           f"({'met' if big['check_median'] <= TARGETS['check'] else 'MISSED'}), "

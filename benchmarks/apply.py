@@ -16,6 +16,7 @@ from sync.xlsx_write import CellWrite, write_cells
 
 from .__main__ import DATA, peak_of, timed_subprocess
 from .generate import mostly_clean_rows, write_rows
+from .table import print_table
 
 TARGETS = {"apply": 6.0, "noop": 3.0, "memory_mib": 1024, "ratio": 0.15}
 
@@ -75,16 +76,13 @@ def main() -> None:
     args = parser.parse_args()
     results = [measure(int(n), args.repeats, not args.no_openpyxl)
                for n in args.sizes.split(",")]
-    header = (f"{'rows':>8} {'cells edited':>13} {'apply s':>8} {'no-change s':>12} "
-              f"{'settled s':>10} {'first apply s':>14} {'peak MiB':>9} "
-              f"{'openpyxl load+save s':>21} {'apply/openpyxl':>15}")
-    print(header)
-    print("-" * len(header))
-    for r in results:
-        ratio = r["apply"] / r["openpyxl"] if r.get("openpyxl") else float("nan")
-        print(f"{r['rows']:>8,} {r['edits']:>13,} {r['apply']:>8.2f} {r['noop']:>12.2f} "
-              f"{r['settled']:>10.2f} {r['first']:>14.2f} {r['peak']:>9.0f} "
-              f"{r.get('openpyxl', float('nan')):>21.2f} {ratio:>15.2f}")
+    print_table([("rows", "rows", ","), ("cells edited", "edits", ","),
+                 ("apply s", "apply", ".2f"), ("no-change s", "noop", ".2f"),
+                 ("settled s", "settled", ".2f"), ("first apply s", "first", ".2f"),
+                 ("peak MiB", "peak", ".0f"),
+                 ("openpyxl load+save s", lambda r: r.get("openpyxl", float("nan")), ".2f"),
+                 ("apply/openpyxl", lambda r: r["apply"] / r["openpyxl"]
+                  if r.get("openpyxl") else float("nan"), ".2f")], results)
     big = results[-1]
     verdict = lambda ok: "met" if ok else "MISSED"  # noqa: E731
     print(f"\ntargets at {big['rows']:,} rows: apply ≤ {TARGETS['apply']} s "

@@ -21,6 +21,7 @@ from sync.gsheets_install import install_into
 from sync.plan import RuleSettings
 
 from .generate import mostly_clean_rows
+from .table import print_table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.fakesheets import FakeSheetsServer, client  # noqa: E402  (test infrastructure)
@@ -76,16 +77,13 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000")
     args = parser.parse_args()
     results = [measure(int(n)) for n in args.sizes.split(",")]
-    header = (f"{'rows':>8} {'first cycle s':>14} {'requests':>9} {'cells written':>14} "
-              f"{'listing s':>10} {'requests':>9} {'cells':>7} "
-              f"{'quiet cycle s':>14} {'requests':>9} {'idle poll ms':>13} {'requests':>9}")
-    print(header)
-    print("-" * len(header))
-    for r in results:
-        print(f"{r['rows']:>8,} {r['first']:>14.2f} {r['first_requests']:>9} "
-              f"{r['first_written']:>14,} {r['listing']:>10.2f} {r['listing_requests']:>9} "
-              f"{r['listing_written']:>7,} {r['quiet']:>14.2f} {r['quiet_requests']:>9} "
-              f"{r['poll'] * 1000:>13.1f} {r['poll_requests']:>9}")
+    print_table([("rows", "rows", ","), ("first cycle s", "first", ".2f"),
+                 ("requests", "first_requests", ""), ("cells written", "first_written", ","),
+                 ("listing s", "listing", ".2f"), ("requests", "listing_requests", ""),
+                 ("cells", "listing_written", ","), ("quiet cycle s", "quiet", ".2f"),
+                 ("requests", "quiet_requests", ""),
+                 ("idle poll ms", lambda r: r["poll"] * 1000, ".1f"),
+                 ("requests", "poll_requests", "")], results)
     most = max(r[f"{c}_requests"] for r in results for c in CYCLES)
     idle = all(r["poll_requests"] == 1 for r in results)
     print("\ntargets: ≤ 4 requests per cycle with changes, whatever the number of rows "

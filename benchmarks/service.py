@@ -24,6 +24,7 @@ from sync.xlsx_write import CellWrite, write_cells
 
 from .__main__ import DATA, timed_subprocess
 from .generate import mostly_clean_rows, write_rows
+from .table import print_table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.daemon_harness import Daemon  # noqa: E402  (the tests' harness for the real service)
@@ -116,11 +117,9 @@ def main() -> None:
     cpu = idle_cpu(20, args.quiet)
     snap_wall, snap_peak = snapshot_time(max(sizes))
 
-    header = f"{'rows':>8} {'edits':>6} {'edit → written back, median s':>30} {'p95 s':>7}"
-    print(header)
-    print("-" * len(header))
-    for r in rows:
-        print(f"{r['rows']:>8,} {r['edits']:>6} {r['median']:>30.2f} {r['p95']:>7.2f}")
+    print_table([("rows", "rows", ","), ("edits", "edits", ""),
+                 ("edit → written back, median s", "median", ".2f"), ("p95 s", "p95", ".2f")],
+                rows)
     print(f"\nidle CPU watching 20 workbooks over {args.quiet:.0f} s: {cpu:.2f}% of a core")
     print(f"snapshot of {max(sizes):,} rows (the command, start-up included): {snap_wall:.2f} s, "
           f"peak {snap_peak:.0f} MiB")
