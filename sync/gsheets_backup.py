@@ -82,9 +82,8 @@ def restore_google(ref: str, data: Path, sheet: GoogleSheet,
     with SnapshotStore(data) as store:
         current = load(saved, store.verified(saved))
     requests = 3
-    tabs_now = sheet.tabs()
-    requests += 1
-    missing = [t["title"] for t in payload["tabs"] if t["title"] not in tabs_now]
+    # The tabs as that snapshot just read them (sheet.grids): no need to ask again.
+    missing = [t["title"] for t in payload["tabs"] if t["title"] not in sheet.grids]
     if missing:
         sheet.add_tabs(missing)
         sheet.tabs()                      # their ids and sizes, for growing them below
@@ -110,10 +109,11 @@ def restore_google(ref: str, data: Path, sheet: GoogleSheet,
                for tab, rows in raw if rows]
     if sheet.grow(corners):              # a tab that has shrunk since, or was added anew
         requests += 1
-    changes = _changes(key, current, payload, templates)
+    table = snapshot_table(key, payload, templates)
+    before_table = snapshot_table(key, current, templates)
+    changes = table_changes(before_table, table) if table and before_table else []
     reason = f"restored from snapshot {snap.id}"
     with AuditLog(data / AUDIT) as audit:
-        table = snapshot_table(key, payload, templates)
         batch = audit.record(key, table.sheet if table else "", [
             ChangeRecord(rid, col, b, a, "restore", reason) for rid, col, b, a in changes],
             "restore", status="pending",
@@ -164,9 +164,3 @@ def _rows(key: str, payload: dict, templates: Sequence[Template] | None) -> int 
     table = snapshot_table(key, payload, templates)
     return len(table.rows) if table else None
 
-
-def _changes(key: str, old: dict, new: dict, templates: Sequence[Template] | None) -> list:
-    before, after = snapshot_table(key, old, templates), snapshot_table(key, new, templates)
-    if before is None or after is None:
-        return []
-    return table_changes(before, after)

@@ -160,7 +160,8 @@ def apply_google(sheet: GoogleSheet, settings: RuleSettings, data: Path,
 
 def table_from_values(source: str, tab: str, values: list[list[Any]],
                       lists: list[list[Any]], templates: Sequence[Template]) -> SheetTable:
-    """A SheetTable from a tab's value grid (formula cells as "=…" text)."""
+    """A SheetTable from a tab's value grid (formula cells as "=…" text). Its digest is left
+    to the caller, who knows which tabs a change anywhere in should count."""
     match = best_header(values, templates)
     if match is None:
         raise TableLayoutError(f"{source}: no header row found on tab {tab!r}; install the "
@@ -182,10 +183,9 @@ def table_from_values(source: str, tab: str, values: list[list[Any]],
             continue
         rows.append(tuple(None if v == "" else v for v in cells))
         numbers.append(r + 1)
-    digest = hashlib.sha256(json.dumps(values, default=str).encode()).hexdigest()
     return SheetTable(source=source, sheet=tab, layout=layout, rows=tuple(rows),
                       row_numbers=tuple(numbers), formulas=frozenset(formulas),
-                      list_values=list_values(lists, layout), digest=digest)
+                      list_values=list_values(lists, layout))
 
 
 def as_date(value: Any) -> Any:
