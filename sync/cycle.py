@@ -126,7 +126,8 @@ def run_cycle(target: Target, settings: RuleSettings, data: Path, dry_run: bool 
                     audit.keep_pairs(key, [d.ids for d in chosen if d.action == "keep_both"])
                     merge_batches.append(written.batch)
                     # Our own writes are not a person's edits; the digest is a new read's.
-                    unsaved = _seen(_with_records(as_read, merges.records), plan, judged_by, "",
+                    table_cells = [r for r in merges.records if r.sheet is None]
+                    unsaved = _seen(_with_records(as_read, table_cells), plan, judged_by, "",
                                     settings)
                     if not target.reads_again:
                         return result(plan, None, person_batch, 0, attempt, notes=notes)
@@ -233,12 +234,16 @@ def _unchanged_plan(table: SheetTable, settings: RuleSettings, last: Seen) -> Pl
                                  for r, i, k, s, why in last.duplicates))
 
 
-def _with_records(rows: dict, records: list[ChangeRecord]) -> dict:
-    """`rows` (by ID and header) with the table cells of `records` written in."""
+def _with_records(rows: dict, records, fresh: dict | None = None) -> dict:
+    """`rows` (by ID and header) with the after-values of `records` (table cells, recorded
+    or audited) written in. A row a record gave its ID is taken from `fresh`, the rows as
+    they read now, where given."""
     out = {rid: dict(cells) for rid, cells in rows.items()}
     for r in records:
-        if r.sheet is None and r.row_id in out:
+        if r.row_id in out:
             out[r.row_id][r.column] = plain(r.after)
+        elif fresh and r.rule == "id" and r.row_id in fresh:
+            out[r.row_id] = dict(fresh[r.row_id])
     return out
 
 
@@ -248,16 +253,8 @@ def _with_landed(last: Seen, audit: AuditLog, batches: list[str], sheet: str,
     that they are known to have landed: sheetkeeper's own writes are not a person's edits.
     A row that batch gave its ID is taken as it reads now (any edit a person made to it in
     that moment goes unrecorded as theirs; it is still in the sheet and in later diffs)."""
-    rows = {rid: dict(cells) for rid, cells in last.rows.items()}
-    for batch in batches:
-        for e in audit.entries(batch=batch):
-            if e.sheet != sheet:
-                continue
-            if e.row_id in rows:
-                rows[e.row_id][e.column] = plain(e.after)
-            elif e.rule == "id" and e.row_id in as_read:
-                rows[e.row_id] = dict(as_read[e.row_id])
-    return dataclasses.replace(last, rows=rows)
+    entries = [e for batch in batches for e in audit.entries(batch=batch) if e.sheet == sheet]
+    return dataclasses.replace(last, rows=_with_records(last.rows, entries, as_read))
 
 
 def _flagged(plan: Plan) -> dict[str, list[str]]:
