@@ -10,7 +10,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from audit.log import ChangeRecord, dump_values, encode_value, load_values
 
@@ -74,13 +74,18 @@ class SeenStore:
 
 def rows_by_id(table: SheetTable, values: list[list[Any]], ids: list[str | None]) -> Rows:
     """Table values by row ID and header, for rows that have an ID."""
-    headers = table.layout.headers
-    named = [(j, h) for j, h in enumerate(headers) if h]
+    named = _named(table)
+    return {rid: _cells(named, row) for rid, row in zip(ids, values) if rid}
+
+
+def _named(table: SheetTable) -> list[tuple[int, str]]:
+    return [(j, h) for j, h in enumerate(table.layout.headers) if h]
+
+
+def _cells(named: list[tuple[int, str]], row: Sequence[Any]) -> dict[str, Any]:
     # plain() only where it can change something: most cells are text or empty, and this
-    # runs over every cell of the table twice a cycle.
-    return {rid: {h: v if (v := row[j]) is None or type(v) is str else plain(v)
-                  for j, h in named}
-            for rid, row in zip(ids, values) if rid}
+    # runs over every cell of the table each cycle.
+    return {h: v if (v := row[j]) is None or type(v) is str else plain(v) for j, h in named}
 
 
 def with_changes(table: SheetTable, rows: Rows, changes) -> Rows:
@@ -88,7 +93,7 @@ def with_changes(table: SheetTable, rows: Rows, changes) -> Rows:
     the state a write leaves, without rebuilding every row. A row the changes gave its ID is
     taken whole from the table."""
     out = dict(rows)
-    named = [(j, h) for j, h in enumerate(table.layout.headers) if h]
+    named = _named(table)
     index = {n: i for i, n in enumerate(table.row_numbers)}
     touched: set[str] = set()
     for c in changes:
@@ -99,8 +104,7 @@ def with_changes(table: SheetTable, rows: Rows, changes) -> Rows:
             if rid in out:
                 out[rid] = dict(out[rid])
             else:
-                row = table.rows[index[c.row_number]]
-                out[rid] = {h: plain(row[j]) for j, h in named}
+                out[rid] = _cells(named, table.rows[index[c.row_number]])
             touched.add(rid)
         out[rid][c.column] = plain(c.after)
     return out
