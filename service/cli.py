@@ -19,8 +19,8 @@ from sync.xlsx_upgrade import upgrade_workbook
 
 from . import cli_backup, cli_service, report
 from .options import (DATA_HELP, config_of, config_option, data_folder, date_arg,
-                      google_options, google_sheet, is_google, report_options, rule_options,
-                      settings)
+                      google_options, google_sheet, google_source, is_google, report_options,
+                      rule_options, settings)
 
 EXIT_CLEAN, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
 
@@ -140,9 +140,12 @@ def _install(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
-def _table_options(args: argparse.Namespace) -> tuple[list | None, str | None]:
-    """The template and sheet: named on the command line, else by the config's [[watch]]."""
-    watch = config_of(args).watch_for(args.path)
+def _table_options(args: argparse.Namespace, key: str | None = None
+                   ) -> tuple[list | None, str | None]:
+    """The template and sheet (or tab): named on the command line, else by the config's
+    [[watch]] for the workbook, or for the Google Sheet `key`."""
+    config = config_of(args)
+    watch = config.sheet_watch(key) if key else config.watch_for(args.path)
     templates = [builtin(args.template)] if args.template else watch and watch.templates
     return templates, args.sheet or (watch.sheet if watch else None)
 
@@ -192,16 +195,13 @@ def _print_plan(plan, args: argparse.Namespace, batch: str | None = None) -> Non
 def _apply(args: argparse.Namespace) -> int:
     auto_merge = args.auto_merge or config_of(args).auto_merge
     if is_google(args.path):
-        from sync.gsheets import spreadsheet_key
         from sync.gsheets_cycle import apply_google
-        key = f"gsheet:{spreadsheet_key(args.path)}"
-        watch = config_of(args).sheet_watch(key)
-        templates = [builtin(args.template)] if args.template else watch and watch.templates
+        key = google_source(args.path)
+        templates, tab = _table_options(args, key)
         data = args.data or config_of(args).data
         data.mkdir(parents=True, exist_ok=True, mode=0o700)
         result = apply_google(google_sheet(args, args.path), settings(args, key), data,
-                              templates, args.sheet or (watch.sheet if watch else None),
-                              auto_merge, args.dry_run)
+                              templates, tab, auto_merge, args.dry_run)
     else:
         args.path = Path(args.path)
         templates, sheet = _table_options(args)
@@ -225,8 +225,7 @@ def _audit(args: argparse.Namespace) -> int:
     verify = args.target == "verify"
     workbook = None if verify or args.target is None else args.target
     if workbook is not None and is_google(workbook):
-        from sync.gsheets import spreadsheet_key
-        key, folder = f"gsheet:{spreadsheet_key(workbook)}", data_folder(args, None)
+        key, folder = google_source(workbook), data_folder(args, None)
     elif workbook is not None:
         key, folder = workbook_key(Path(workbook)), data_folder(args, Path(workbook))
     else:

@@ -12,7 +12,7 @@ from sync.errors import SheetkeeperError
 from sync.xlsx_read import read_table
 
 from .options import (DATA_HELP, config_of, config_option, data_folder, google_options,
-                      google_sheet, is_google)
+                      google_sheet, google_source, is_google)
 
 ACTIONS = ("list", "prune", "diff", "pin", "unpin")
 
@@ -186,8 +186,7 @@ def _table(store: SnapshotStore, snap: Snapshot):
 
 def _source(text: str) -> Source:
     if is_google(text):
-        from sync.gsheets import spreadsheet_key
-        return f"gsheet:{spreadsheet_key(text)}"
+        return google_source(text)
     return Path(text).resolve()
 
 

@@ -128,6 +128,13 @@ def is_google(target: str) -> bool:
     return target.startswith(("gsheet:", "https://docs.google.com/"))
 
 
+def google_source(ref: str) -> str:
+    """A Google Sheet named on the command line (gsheet:KEY, a key or its address) as the
+    audit log and the data folder name it: gsheet:KEY."""
+    from sync.gsheets import spreadsheet_key
+    return f"gsheet:{spreadsheet_key(ref)}"
+
+
 def google_sheet(args: argparse.Namespace, target: str):
     """The Google Sheet `target`, reached the way the command line says, else the config's
     [google] table says."""
