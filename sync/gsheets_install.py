@@ -52,15 +52,9 @@ def install_into(sheet: GoogleSheet, template: Template, lang: str) -> GoogleIns
             "a spreadsheet without one (nothing was changed). Rename that tab, or install into "
             "another spreadsheet")
     taken = set(existing.values())
-    ids: dict[str, int] = {}
-    for role, title in names.items():
-        if title in existing:
-            ids[role] = existing[title]          # a team's own Lists tab is kept as it is
-            continue
-        while (n := random.randrange(1, 2 ** 31 - 1)) in taken:
-            pass
-        taken.add(n)
-        ids[role] = n
+    # A team's own Lists tab is kept as it is; the others get ids chosen here.
+    ids = {role: existing[title] if title in existing else new_sheet_id(taken)
+           for role, title in names.items()}
     added = [r for r, t in names.items() if t not in existing]
 
     columns = template.columns
@@ -90,19 +84,26 @@ def install_into(sheet: GoogleSheet, template: Template, lang: str) -> GoogleIns
 
     values = [{"range": f"{quoted_tab(names['table'])}!A1", "values": [headers]}]
     values += [{"range": where, "values": rows} for where, rows in found.additions.items()]
-    if "lists" in added:
-        values.append({"range": f"{quoted_tab(names['lists'])}!A1", "values": _lists_grid(lists)})
-    if "review" in added:
-        values.append({"range": f"{quoted_tab(names['review'])}!A1",
-                       "values": [review_headers(template, lang)]})
-    if "dictionary" in added:
-        values.append({"range": f"{quoted_tab(names['dictionary'])}!A1",
-                       "values": dictionary_rows(template, lang)})
-    if "merged" in added:
-        values.append({"range": f"{quoted_tab(names['merged'])}!A1",
-                       "values": [merged_headers(template, lang)]})
+    contents = side_tab_rows(template, lang, lists)
+    values += [{"range": f"{quoted_tab(names[role])}!A1", "values": contents[role]}
+               for role in added if role in contents]
     sheet.spreadsheet.values_batch_update({"valueInputOption": "RAW", "data": values})
     return GoogleInstall(tuple(names[r] for r in added), 3 + ("lists" not in added))
+
+
+def new_sheet_id(taken: set[int]) -> int:
+    """An id for a tab to add, unused in the spreadsheet (and now taken)."""
+    while (n := random.randrange(1, 2 ** 31 - 1)) in taken:
+        pass
+    taken.add(n)
+    return n
+
+
+def side_tab_rows(template: Template, lang: str, lists) -> dict[str, list[list[Any]]]:
+    """What a new Lists, Review, Data dictionary and Merged tab starts with, from A1."""
+    return {"lists": _lists_grid(lists), "review": [review_headers(template, lang)],
+            "dictionary": dictionary_rows(template, lang),
+            "merged": [merged_headers(template, lang)]}
 
 
 def formatting(table: int, template: Template, lang: str, positions: dict[str, int],

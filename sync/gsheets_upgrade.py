@@ -18,17 +18,16 @@ one RAW values:batchUpdate for the new headers and the new tabs' contents.
 """
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 
 from sheet_templates import Template
-from sheet_templates.presentation import (colour_rules, dictionary_rows, lists_tab,
-                                          merged_headers, review_headers)
+from sheet_templates.presentation import colour_rules, lists_tab
 
 from .errors import TableLayoutError
 from .gsheets import GoogleSheet, quoted_tab
-from .gsheets_install import (PROTECTION_SUFFIX, ListsAsFound, _header_format, _lists_grid,
-                              decision_dropdown, formatting, lists_as_found, merged_formats)
+from .gsheets_install import (PROTECTION_SUFFIX, ListsAsFound, _header_format,
+                              decision_dropdown, formatting, lists_as_found, merged_formats,
+                              new_sheet_id, side_tab_rows)
 from .header import HEADER_SEARCH_ROWS, best_header, layout_for
 from .xlsx_package import column_letter
 
@@ -69,13 +68,7 @@ def upgrade_google(sheet: GoogleSheet, template: Template) -> GoogleUpgrade:
     names = {role: next((t for t in sheets if t in tabs[role].values()), tabs[role][lang])
              for role in ("lists", "review", "dictionary", "merged")}
     taken = {s["properties"]["sheetId"] for s in sheets.values()}
-    added: dict[str, int] = {}
-    for role, name in names.items():
-        if name not in sheets:
-            while (n := random.randrange(1, 2 ** 31 - 1)) in taken:
-                pass
-            taken.add(n)
-            added[role] = n
+    added = {role: new_sheet_id(taken) for role, name in names.items() if name not in sheets}
     lists = lists_tab(template, lang)
     found = (lists_as_found(lists_title, tops[lists_title], lists) if lists_title
              else ListsAsFound({}, {}))
@@ -112,9 +105,7 @@ def upgrade_google(sheet: GoogleSheet, template: Template) -> GoogleUpgrade:
     if missing:
         values.append({"range": f"{quoted_tab(title)}!{column_letter(end)}{layout.header_row}",
                        "values": [[c.header(lang) for c in missing]]})
-    contents = {"lists": _lists_grid(lists), "review": [review_headers(template, lang)],
-                "dictionary": dictionary_rows(template, lang),
-                "merged": [merged_headers(template, lang)]}
+    contents = side_tab_rows(template, lang, lists)
     for role in added:
         values.append({"range": f"{quoted_tab(names[role])}!A1", "values": contents[role]})
     values += [{"range": where, "values": rows} for where, rows in found.additions.items()]
