@@ -13,20 +13,18 @@ The order of the steps is what makes the promises hold:
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from audit.log import AuditLog, ChangeRecord, encode_value
-from rules.dates import serial_number
 from rules.ids import id_number
 from sheet_templates import Template
 
 from .errors import SheetkeeperError
 from . import review
 from .plan import CellChange, DuplicateMatch, Finding, Plan, RuleSettings, plan_table
-from .seen import Seen, SeenStore, person_edits, plain, rows_by_id, with_changes
+from .seen import Seen, SeenStore, person_edits, plain, rows_by_id, same_value, with_changes
 from .table import SheetTable
 from .targets import Batch, Target
 from .xlsx_target import WorkbookTarget
@@ -327,7 +325,7 @@ def undo_batch(batch: str, data: Path,
                                    "in the sheet")
                     continue
                 where, row, col, current = place
-                if not _same(current, e.after):
+                if not same_value(current, e.after):
                     skipped.append(f"{e.row_id} {e.column}: changed since to {current!r}; "
                                    "left as it is")
                     continue
@@ -373,7 +371,7 @@ def _locate(table: SheetTable, e) -> tuple[str, int, int, Any] | None:
     # Of the lines for this row, the one still holding what the batch wrote (a merged-away
     # row may have been merged, undone and merged again).
     for n, row in reversed(lines):
-        if _same(row[j] if j < len(row) else None, e.after):
+        if same_value(row[j] if j < len(row) else None, e.after):
             return tab.name, n, j, row[j] if j < len(row) else None
     if lines:
         n, row = lines[-1]
@@ -399,21 +397,3 @@ def _requeue(table: SheetTable, entries, work: Batch) -> None:
             work.records.append(ChangeRecord(str(row[0]), tab.headers[decision], row[decision],
                                              None, "undo", "the pair goes back to the review "
                                              "queue", sheet=tab.name))
-
-
-def _same(current: Any, recorded: Any) -> bool:
-    """Equal as cell values: calamine reads numbers as floats and dates with a time part;
-    Google gives a date outside a date column as its serial number."""
-    if _number(current) and _number(recorded):
-        return float(current) == float(recorded)
-    if isinstance(current, dt.datetime) and type(recorded) is dt.date:
-        return current == dt.datetime.combine(recorded, dt.time())
-    if _number(current) and isinstance(recorded, dt.date):
-        return float(current) == serial_number(recorded)
-    if current in ("", None) and recorded in ("", None):
-        return True
-    return current == recorded
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)

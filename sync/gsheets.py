@@ -33,6 +33,7 @@ from gspread.utils import ExportFormat, ValueInputOption, ValueRenderOption, ext
 from rules.dates import EXCEL_EPOCH, serial_number
 
 from .errors import SheetkeeperError
+from .seen import same_value
 from .xlsx_package import column_letter
 from .xlsx_write import CellWrite
 
@@ -434,18 +435,9 @@ def _only_row(value_range: Mapping[str, Any]) -> list[Any]:
 
 def _row_same(now: Sequence[Any], before: Sequence[Any]) -> bool:
     width = max(len(now), len(before))
-    return all(_same(now[j] if j < len(now) else None, before[j] if j < len(before) else None)
+    return all(same_value(now[j] if j < len(now) else None,
+                          before[j] if j < len(before) else None)
                for j in range(width))
-
-
-def _same(now: Any, before: Any) -> bool:
-    if now in ("", None) and before in ("", None):
-        return True
-    if isinstance(before, (dt.date, dt.datetime)):
-        return now == _raw(before)
-    if isinstance(now, (int, float)) and isinstance(before, (int, float)):
-        return float(now) == float(before)
-    return now == before
 
 
 def _raw(value: Any) -> Any:

@@ -32,11 +32,12 @@ from typing import Any, Sequence
 from audit.log import AuditLog
 from sheet_templates import BUILTIN, Template, builtin
 
-from .cycle import ApplyResult, _locate, _same, run_cycle
+from .cycle import ApplyResult, _locate, run_cycle
 from .errors import TableLayoutError
 from .gsheets import SERIAL_EPOCH, GoogleSheet
 from .header import best_header, layout_for
 from .plan import RuleSettings
+from .seen import same_value
 from .table import SheetTable, SideTab
 from .targets import Batch, Written
 from .xlsx_read import list_values
@@ -90,9 +91,9 @@ class GoogleTarget:
         person has changed since). Returns those found written."""
         written = []
         for batch in audit.pending(self.key):
-            changed = [e for e in audit.entries(batch=batch) if not _same(e.before, e.after)]
+            changed = [e for e in audit.entries(batch=batch) if not same_value(e.before, e.after)]
             landed = [e for e in changed
-                      if (place := _locate(table, e)) is not None and _same(place[3], e.after)]
+                      if (place := _locate(table, e)) is not None and same_value(place[3], e.after)]
             if changed and len(landed) * 2 >= len(changed):
                 written.append(batch)
             audit.settle(batch, "written" if batch in written else "abandoned")

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from audit.log import ChangeRecord, dump_values, encode_value, load_values
+from rules.dates import serial_number
 
 from .private_file import write_private
 from .table import SheetTable
@@ -117,6 +118,24 @@ def plain(value: Any) -> Any:
     if isinstance(value, dt.datetime) and value.time() == dt.time(0):
         return value.date()
     return value
+
+
+def same_value(current: Any, recorded: Any) -> bool:
+    """Equal as cell values: calamine reads numbers as floats and dates with a time part;
+    Google gives a date outside a date column as its serial number."""
+    if _number(current) and _number(recorded):
+        return float(current) == float(recorded)
+    if isinstance(current, dt.datetime) and type(recorded) is dt.date:
+        return current == dt.datetime.combine(recorded, dt.time())
+    if _number(current) and isinstance(recorded, dt.date):
+        return float(current) == serial_number(recorded)
+    if current in ("", None) and recorded in ("", None):
+        return True
+    return current == recorded
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def person_edits(before: Mapping[str, Mapping[str, Any]] | None, now: Rows,
