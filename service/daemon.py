@@ -38,6 +38,7 @@ from sync.errors import SheetkeeperError
 from sync.xlsx_write import WorkbookBusy, WorkbookChanged, lock_files
 
 from .config import ServiceConfig, Watch
+from . import reporting
 from .google_watch import GoogleWatches
 from .schedule import LOCKED_RECHECK, Schedule, WorkbookState, next_nightly, snapshot_overdue
 from .status import hold_lock, utc_now, write_status
@@ -266,30 +267,11 @@ class Service:
             self.schedule.touched(path, self.monotonic(), force=True)
             return
         except Exception as e:   # one workbook's trouble never stops the others
-            wait = self.schedule.failed(path, self.monotonic())
-            message = str(e) if isinstance(e, SheetkeeperError) else \
-                f"{type(e).__name__}: {e} (a bug in sheetkeeper; please report it)"
-            if not isinstance(e, SheetkeeperError):
-                traceback.print_exc(file=sys.stderr)
-            state.report.update(last_cycle=utc_now(), outcome="error", error=message,
-                                failures=state.failures)
-            self.log("error", workbook=path, error=message, retry_in_s=round(wait, 1),
-                     failures=state.failures)
+            reporting.failed(state, self.schedule.failed(path, self.monotonic()), e, self.log)
             return
-        last = results[-1]
         state.own = file_identity(path)
         self.schedule.succeeded(path)
-        written = sum(r.written for r in results)
-        batches = [b for r in results for b in (*r.merges, r.batch) if b]
-        state.report = {"last_cycle": utc_now(), "outcome": "wrote" if written else "clean"
-                        if last.plan.clean else "nothing to write",
-                        "changes": written, "findings": len(last.plan.findings),
-                        "review_pairs": len(last.plan.duplicates), "batches": batches}
-        self.log("cycle", workbook=path, changes=written, findings=len(last.plan.findings),
-                 duplicates=len(last.plan.duplicates),
-                 person_edits=sum(1 for r in results if r.person_batch) or None,
-                 batch=",".join(batches) or None, notes="; ".join(last.notes) or None,
-                 ms=round((time.perf_counter() - start) * 1000))
+        reporting.cycled(state, results, time.perf_counter() - start, self.log)
 
     def _converge(self, path: Path, watch: Watch) -> list[ApplyResult]:
         c = self.config

@@ -13,17 +13,14 @@ the same backoff as a workbook's, never stopping the other sheets or the workboo
 """
 from __future__ import annotations
 
-import sys
 import time
-import traceback
 from typing import Callable
 
-from sync.cycle import ApplyResult, run_cycle
-from sync.errors import SheetkeeperError
+from sync.cycle import run_cycle
 
+from . import reporting
 from .config import ServiceConfig, SheetWatch
 from .schedule import Schedule, WorkbookState
-from .status import utc_now
 
 SOON = 0.5   # seconds before polling again a sheet sheetkeeper has just written
 
@@ -92,7 +89,7 @@ class GoogleWatches:
         target = GoogleTarget(sheet, watch.templates, watch.sheet)
         result = run_cycle(target, settings, self.config.data, auto_merge=self.config.auto_merge)
         self.signals[key] = signal
-        self._report(state, result, time.perf_counter() - start)
+        reporting.cycled(state, [result], time.perf_counter() - start, self.log)
         if state.snapshot:
             snapshot(state, sheet)
         wrote = result.batch is not None or bool(result.merges)
@@ -102,36 +99,11 @@ class GoogleWatches:
         self.schedule.succeeded(state.path)
         self.schedule.later(state.path, self.monotonic() + wait)
 
-    def _report(self, state: WorkbookState, result: ApplyResult, seconds: float) -> None:
-        batches = [b for b in (*result.merges, result.batch) if b]
-        plan = result.plan
-        state.report = {"last_cycle": utc_now(), "outcome": "wrote" if result.written
-                        or result.merges else "clean" if plan.clean else "nothing to write",
-                        "changes": result.written, "findings": len(plan.findings),
-                        "review_pairs": len(plan.duplicates), "batches": batches,
-                        "requests": result.requests}
-        self.log("cycle", workbook=state.path, changes=result.written,
-                 findings=len(plan.findings), duplicates=len(plan.duplicates),
-                 person_edits=1 if result.person_batch else None,
-                 batch=",".join(batches) or None, notes="; ".join(result.notes) or None,
-                 moved=len(result.moved) or None, requests=result.requests,
-                 ms=round(seconds * 1000))
-
     def _failed(self, state: WorkbookState, e: Exception) -> None:
-        wait = self.schedule.failed(state.path, self.monotonic())
-        if isinstance(e, SheetkeeperError):
-            message = str(e)
-        else:
-            message = f"{type(e).__name__}: {e}"
-            if not _is_network(e):
-                traceback.print_exc(file=sys.stderr)
-                message += " (a bug in sheetkeeper; please report it)"
+        message = reporting.failed(state, self.schedule.failed(state.path, self.monotonic()),
+                                   e, self.log, _is_network)
         if "not shared" in message or "not found" in message:
             self.sheets.pop(state.path, None)      # open it anew once it is shared
-        state.report.update(last_cycle=utc_now(), outcome="error", error=message,
-                            failures=state.failures)
-        self.log("error", workbook=state.path, error=message, retry_in_s=round(wait, 1),
-                 failures=state.failures)
 
 
 def _is_network(e: Exception) -> bool:
