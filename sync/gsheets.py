@@ -30,7 +30,7 @@ import tenacity
 from gspread.http_client import HTTPClient
 from gspread.utils import ExportFormat, ValueInputOption, ValueRenderOption, extract_id_from_url
 
-from rules.dates import EXCEL_EPOCH, serial_number
+from rules.dates import serial_number
 
 from .errors import SheetkeeperError
 from .seen import same_value
@@ -39,7 +39,6 @@ from .xlsx_write import CellWrite
 
 RETRYABLE = frozenset({429, 500, 502, 503, 504})
 GOOGLE_HOSTS = ("https://sheets.googleapis.com", "https://www.googleapis.com")
-SERIAL_EPOCH = EXCEL_EPOCH
 # The guard's ranges travel in a GET's address (~35 characters each once encoded); past this
 # many it re-reads the whole tabs instead (still one request), well before the address grows
 # beyond the ~8 KB a URL can safely be.

@@ -30,11 +30,12 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from audit.log import AuditLog
+from rules.dates import EXCEL_EPOCH
 from sheet_templates import BUILTIN, Template, builtin
 
 from .cycle import ApplyResult, _locate, run_cycle
 from .errors import TableLayoutError
-from .gsheets import SERIAL_EPOCH, GoogleSheet
+from .gsheets import GoogleSheet
 from .header import best_header, layout_for
 from .plan import RuleSettings
 from .seen import same_value
@@ -195,7 +196,7 @@ def as_date(value: Any) -> Any:
     20240305 is beyond the last serial, 2958465, and stays a number for the date rule.)"""
     if isinstance(value, (int, float)) and not isinstance(value, bool) \
             and 1 <= value <= MAX_SERIAL:
-        day = SERIAL_EPOCH + dt.timedelta(days=int(value))
+        day = EXCEL_EPOCH + dt.timedelta(days=int(value))
         fraction = value - int(value)
         return day if not fraction else dt.datetime.combine(day, dt.time()) + dt.timedelta(
             seconds=round(fraction * 86400))
