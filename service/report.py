@@ -5,6 +5,8 @@ import datetime as dt
 import json
 from typing import Any, TextIO
 
+import orjson
+
 from sync.plan import Plan
 
 LANG_NAMES = {"en": "English", "zh-CN": "Chinese"}
@@ -47,23 +49,56 @@ def as_json(plan: Plan) -> dict:
 
 def write_json(plan: Plan, out: TextIO, batch: str | None = None) -> None:
     """The same object as `as_json`, streamed one item per line: a 100k-row report never
-    exists whole in memory, and json's C encoder (which `indent` would switch off) does the
-    work."""
-    encode = json.JSONEncoder(ensure_ascii=False).encode
+    exists whole in memory. orjson encodes the items (a million of them for a messy 100k-row
+    list, where json's encoder took ten seconds); dates come out as ISO text, as in as_json."""
     table = plan.table
     head = {"sheet": table.sheet, "rows": len(table.rows),
             "template": table.layout.template.name, "lang": table.layout.lang}
     if batch is not None:
         head["batch"] = batch
-    out.write(encode(head)[:-1])
-    for name, items, convert in (("changes", plan.changes, _change),
-                                 ("findings", plan.findings, _finding),
-                                 ("duplicates", plan.duplicates, _duplicate)):
-        out.write(f', "{name}": [')
-        for n, item in enumerate(items):
-            out.write(("\n  " if n == 0 else ",\n  ") + encode(convert(item)))
-        out.write("\n]" if items else "]")
-    out.write("}\n")
+    write = _byte_writer(out)
+    write(_encode(head)[:-1])
+    for name, items in (("changes", _change_items(plan.changes)),
+                        ("findings", (_finding(f) for f in plan.findings)),
+                        ("duplicates", (_duplicate(d) for d in plan.duplicates))):
+        write(b',"%s":[' % name.encode())
+        chunk, first = [], True
+        for item in items:
+            chunk.append(_encode(item))
+            if len(chunk) == 4096:
+                write((b"\n  " if first else b",\n  ") + b",\n  ".join(chunk))
+                chunk, first = [], False
+        if chunk:
+            write((b"\n  " if first else b",\n  ") + b",\n  ".join(chunk))
+        write(b"]" if first and not chunk else b"\n]")
+    write(b"}\n")
+
+
+def _change_items(changes):
+    # Inline rather than _change(): a function call per change costs a second at 100k rows.
+    return ({"row_number": c.row_number, "id": c.row_id, "column": c.column,
+             "before": c.before, "after": c.after, "rule": c.rule, "reason": c.reason}
+            for c in changes)
+
+
+def _encode(item: dict) -> bytes:
+    try:
+        return orjson.dumps(item)
+    except orjson.JSONEncodeError:
+        # What orjson refuses (an integer past 64 bits) json still writes.
+        return json.dumps(item, ensure_ascii=False,
+                          default=lambda v: v.isoformat() if isinstance(v, dt.date) else str(v)
+                          ).encode()
+
+
+def _byte_writer(out: TextIO):
+    """Write bytes to `out`: straight to the buffer under a text stream like stdout, decoded
+    for a stream that has none (io.StringIO)."""
+    buffer = getattr(out, "buffer", None)
+    if buffer is None:
+        return lambda data: out.write(data.decode())
+    out.flush()
+    return buffer.write
 
 
 def _show(value: Any, width: int = 36) -> str:

@@ -192,5 +192,5 @@ def test_output_piped_into_a_closed_reader_exits_quietly(tmp_path):
     pipeline = subprocess.run(
         f"{sys.executable} -m service check {path} --report json | head -1",
         shell=True, capture_output=True, text=True, cwd=str(ROOT))
-    assert pipeline.stdout.startswith('{"sheet": "Customers"')
+    assert pipeline.stdout.startswith('{"sheet":"Customers"')
     assert "Traceback" not in pipeline.stderr and "BrokenPipe" not in pipeline.stderr
