@@ -34,7 +34,10 @@ class WorkbookState:
 class Schedule:
     def __init__(self, debounce: float, retry_max: float):
         self.debounce = debounce
-        self.backoff = tenacity.wait_random_exponential(multiplier=1, max=max(retry_max, 1))
+        # Full jitter over an exponential bound, on top of a floor of a second: jitter alone
+        # sometimes drew a wait of nothing, a retry at once of what had just failed.
+        self.backoff = tenacity.wait_fixed(1) + tenacity.wait_random_exponential(
+            multiplier=1, max=max(retry_max - 1, 0))
         self.books: dict[Path, WorkbookState] = {}
 
     def add(self, path: Path, now: float) -> WorkbookState:

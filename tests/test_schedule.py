@@ -23,7 +23,7 @@ def test_failures_back_off_exponentially_up_to_the_cap_and_success_clears_them()
     s = Schedule(debounce=0.1, retry_max=30)
     s.add(BOOK, now=0.0)
     waits = [s.failed(BOOK, now=0.0) for _ in range(12)]
-    assert all(0 <= w <= 30 for w in waits)
+    assert all(1 <= w <= 30 for w in waits)     # never a retry at once
     assert max(waits[8:]) > max(waits[:2])   # grows (random jitter, exponential bound)
     s.touched(BOOK, now=1.0)                 # an edit does not cut a failing workbook's wait short
     assert s.books[BOOK].due != 1.1
