@@ -115,31 +115,41 @@ class ChangeRecord:
     sheet: str | None = None     # where it is, when not the batch's own sheet (Review, Merged)
 
 
-def _tagged(value: Any) -> Any:
+def tagged(value: Any) -> Any:
+    """A cell value JSON has no type for, as a one-key object that says what it was. Time and
+    duration cells are what a spreadsheet makes of "9:30" and "30:00"."""
     if isinstance(value, dt.datetime):
         return {"datetime": value.isoformat()}
     if isinstance(value, dt.date):
         return {"date": value.isoformat()}
+    if isinstance(value, dt.time):
+        return {"time": value.isoformat()}
+    if isinstance(value, dt.timedelta):
+        return {"duration": value.total_seconds()}
     raise TypeError(f"{type(value).__name__} is not a cell value")
 
 
-def _untagged(obj: dict) -> Any:
+def untagged(obj: dict) -> Any:
     if len(obj) == 1:
         if "date" in obj:
             return dt.date.fromisoformat(obj["date"])
         if "datetime" in obj:
             return dt.datetime.fromisoformat(obj["datetime"])
+        if "time" in obj:
+            return dt.time.fromisoformat(obj["time"])
+        if "duration" in obj:
+            return dt.timedelta(seconds=obj["duration"])
     return obj
 
 
 # Cell values as JSON that keeps their type: dates stay dates, numbers stay numbers. Whole
 # structures go through one encoder call (C speed), not one call per cell.
-dump_values = json.JSONEncoder(ensure_ascii=False, default=_tagged).encode
+dump_values = json.JSONEncoder(ensure_ascii=False, default=tagged).encode
 _json_string = json.encoder.encode_basestring     # what that encoder does with a str
 
 
 def load_values(text: str) -> Any:
-    return json.loads(text, object_hook=_untagged)
+    return json.loads(text, object_hook=untagged)
 
 
 def encode_value(value: Any) -> str:

@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from functools import lru_cache
 
-from .outcome import Normalised, Outcome, Problem
+from .outcome import Normalised, Outcome, Problem, shown
 from .text import fold_fullwidth
 
 DATE_ORDERS = ("auto", "dmy", "mdy")
@@ -77,11 +77,11 @@ def normalise_date(value: object, order: str = "auto") -> Outcome:
     if isinstance(value, dt.date):
         return None
     if isinstance(value, bool):
-        return Problem("invalid_date", f"{value!r} is not a date")
+        return Problem("invalid_date", f"{shown(value)} is not a date")
     if isinstance(value, (int, float)):
         return _from_number(value)
     if not isinstance(value, str):
-        return Problem("invalid_date", f"{value!r} is not a date")
+        return Problem("invalid_date", f"{shown(value)} is not a date")
     text = fold_fullwidth(value).strip()
     reason = "written as a date"
     if m := _YMD.fullmatch(text):
@@ -134,7 +134,7 @@ def _from_number(value: int | float) -> Outcome:
         if value != whole:
             return None  # a date-time serial: leave times of day alone
         return Normalised(day, f"Excel date number {whole} written as a date")
-    return Problem("invalid_date", f"the number {value!r} is not a date")
+    return Problem("invalid_date", f"the number {shown(value)} is not a date")
 
 
 def serial_number(value: dt.date) -> int | float:

@@ -12,7 +12,7 @@ from functools import lru_cache
 from email_validator import EmailNotValidError, validate_email
 from email_validator import SPECIAL_USE_DOMAIN_NAMES
 
-from .outcome import Normalised, Outcome, Problem
+from .outcome import Normalised, Outcome, Problem, shown
 from .text import fold_fullwidth
 
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
@@ -37,7 +37,7 @@ def plain_address(text: str) -> str | None:
 @lru_cache(maxsize=262_144)
 def normalise_email(value: object) -> Outcome:
     if not isinstance(value, str):
-        return Problem("invalid_email", f"{value!r} is not an email address")
+        return Problem("invalid_email", f"{shown(value)} is not an email address")
     text = fold_fullwidth(value).strip()
     if text.lower().startswith("mailto:"):
         text = text[len("mailto:"):]

@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from sheet_templates.model import IdFormat
 
-from .outcome import Normalised, Outcome, Problem
+from .outcome import Normalised, Outcome, Problem, shown
 
 
 @lru_cache(maxsize=8)
@@ -41,7 +41,7 @@ def normalise_id(value: object, fmt: IdFormat) -> Outcome:
     number = id_number(value, fmt)
     if number is None:
         return Problem("invalid_id",
-                       f"{value!r} is not an ID like {fmt.format(123)}; sheetkeeper leaves it "
+                       f"{shown(value)} is not an ID like {fmt.format(123)}; sheetkeeper leaves it "
                        "as it is (clear the cell to have a new ID assigned)")
     canonical = fmt.format(number)
     if canonical == value:

@@ -9,7 +9,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-from .outcome import Normalised, Outcome, Problem
+from .outcome import Normalised, Outcome, Problem, shown
 from .text import fold_fullwidth
 
 _CURRENCY = re.compile(
@@ -21,11 +21,11 @@ _NUMBER = re.compile(r"[-+]?\d[\d,.' ]*")
 @lru_cache(maxsize=262_144)
 def normalise_money(value: object) -> Outcome:
     if isinstance(value, bool):
-        return Problem("invalid_money", f"{value!r} is not an amount")
+        return Problem("invalid_money", f"{shown(value)} is not an amount")
     if isinstance(value, (int, float)):
         return None
     if not isinstance(value, str):
-        return Problem("invalid_money", f"{value!r} is not an amount")
+        return Problem("invalid_money", f"{shown(value)} is not an amount")
     text = fold_fullwidth(value).strip()
     negative = text.startswith("(") and text.endswith(")")
     text = text.strip("()").strip()

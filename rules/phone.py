@@ -14,7 +14,7 @@ from functools import lru_cache
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, ValidationResult
 
-from .outcome import Normalised, Outcome, Problem
+from .outcome import Normalised, Outcome, Problem, shown
 from .text import fold_fullwidth
 
 # Characters a phone number may be written with; anything else ("mobile", a second number,
@@ -45,11 +45,11 @@ def e164(number: phonenumbers.PhoneNumber) -> str:
 def normalise_phone(value: object, region: str | None) -> Outcome:
     """`region` is the ISO country (CN, GB) assumed for numbers typed without a country code."""
     if isinstance(value, bool):
-        return Problem("invalid_phone", f"{value!r} is not a phone number")
+        return Problem("invalid_phone", f"{shown(value)} is not a phone number")
     if isinstance(value, (int, float)):
         return _from_number_cell(value, region)
     if not isinstance(value, str):
-        return Problem("invalid_phone", f"{value!r} is not a phone number")
+        return Problem("invalid_phone", f"{shown(value)} is not a phone number")
     text = fold_fullwidth(value).strip()
     sci = _SCIENTIFIC.fullmatch(text)
     if sci:
@@ -66,7 +66,7 @@ def normalise_phone(value: object, region: str | None) -> Outcome:
 
 def _from_number_cell(value: int | float, region: str | None) -> Outcome:
     if isinstance(value, float) and not value.is_integer():
-        return Problem("invalid_phone", f"{value!r} is a number with decimals, not a phone number")
+        return Problem("invalid_phone", f"{shown(value)} is a number with decimals, not a phone number")
     digits = str(int(value))
     return _parse(value, digits, region, from_number_cell=True)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from .outcome import Normalised, Outcome, Problem
+from .outcome import Normalised, Outcome, Problem, shown
 
 _FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
@@ -54,7 +54,7 @@ def normalise_text(value: object) -> Outcome:
 @lru_cache(maxsize=262_144)
 def normalise_name(value: object) -> Outcome:
     if not isinstance(value, str):
-        return Problem("invalid_name", f"{value!r} is not a name; type the person's name")
+        return Problem("invalid_name", f"{shown(value)} is not a name; type the person's name")
     if len(value) > MAX_NAME_LENGTH:
         return Problem("invalid_name",
                        f"{len(value):,} characters is too long for a name; "

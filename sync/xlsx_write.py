@@ -233,6 +233,12 @@ def _cell_xml(write: CellWrite, current: int | None, styles: "_Styles",
         serial = (moment - EXCEL_EPOCH) / dt.timedelta(days=1)
         number = int(serial) if serial == int(serial) else serial
         return f'<c r="{ref}"{s}><v>{number}</v></c>'.encode()
+    if isinstance(value, (dt.time, dt.timedelta)):
+        # A time of day or a duration, as the fraction or number of days a spreadsheet keeps.
+        span = value if isinstance(value, dt.timedelta) else dt.timedelta(
+            hours=value.hour, minutes=value.minute, seconds=value.second,
+            microseconds=value.microsecond)
+        return f'<c r="{ref}"{s}><v>{span / dt.timedelta(days=1)!r}</v></c>'.encode()
     text = str(value)
     space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
     return (f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{escape(text)}</t></is></c>'

@@ -162,6 +162,21 @@ def test_new_cells_rows_and_empty_values(tmp_path):
     assert ws.max_row == 5
 
 
+def test_times_and_durations_are_written_as_the_numbers_a_spreadsheet_keeps(tmp_path):
+    """A merge or an undo can carry a time cell ("9:30") or a duration ("30:00") somewhere:
+    written as numbers in cells keeping their time style, they read back as they were."""
+    path = tmp_path / "t.xlsx"
+    book = openpyxl.Workbook()
+    book.active.title = "S"
+    book.active.append([dt.time(8, 0), dt.timedelta(hours=1)])   # openpyxl styles them
+    book.save(path)
+    write_cells(path, {"S": [CellWrite(1, 0, dt.time(9, 30, 15)),
+                            CellWrite(1, 1, dt.timedelta(hours=30, minutes=5))]}, digest(path))
+    ws = openpyxl.load_workbook(path)["S"]
+    assert ws["A1"].value == dt.time(9, 30, 15)
+    assert ws["B1"].value == dt.timedelta(hours=30, minutes=5)
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(st.integers(2, 30), st.integers(0, 5),
                           st.one_of(st.text(max_size=20).filter(
