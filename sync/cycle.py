@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, NamedTuple, Sequence
 
 from audit.log import AuditLog, ChangeRecord, encode_value
 from rules.ids import id_number
@@ -95,9 +95,8 @@ def run_cycle(target: Target, settings: RuleSettings, data: Path, dry_run: bool 
                 as_read = rows_by_id(table, [list(r) for r in table.rows], ids)
                 if landed and last is not None and not unsaved:
                     last = _with_landed(last, audit, landed, table.sheet, as_read)
-                judged, recheck = _already_judged(table, ids, as_read, last, judged_by)
-                plan = _without_held(plan_table(table, effective, judged, recheck),
-                                     audit.holds(key))
+                judged = _already_judged(table, ids, as_read, last, judged_by)
+                plan = _without_held(plan_table(table, effective, *judged), audit.holds(key))
                 if dry_run:
                     return result(plan, None, None, 0, attempt)
                 edits = person_edits(last.rows if last else None, as_read,
@@ -109,7 +108,7 @@ def run_cycle(target: Target, settings: RuleSettings, data: Path, dry_run: bool 
                     # one that writes may leave work for the next (pairs of new IDs).
                     settled = "" if plan.changes or _review_pending(table, plan, auto_merge) \
                         else table.digest
-                    unsaved = _seen(as_read, plan, judged_by, settled, settings)
+                    unsaved = _seen(as_read, plan, judged_by, settled, settings, plan.changes)
                 chosen = review.decisions(table, plan, auto_merge)
                 merges, problems = review.merge_batch(table, chosen, settings.today) \
                     if chosen else (Batch.empty(), [])
@@ -126,7 +125,7 @@ def run_cycle(target: Target, settings: RuleSettings, data: Path, dry_run: bool 
                     # Our own writes are not a person's edits; the digest is a new read's.
                     table_cells = [r for r in merges.records if r.sheet is None]
                     unsaved = _seen(_with_records(as_read, table_cells), plan, judged_by, "",
-                                    settings)
+                                    settings, plan.changes)
                     if not target.reads_again:
                         return result(plan, None, person_batch, 0, attempt, notes=notes)
                     attempt -= 1   # acting on decisions is progress, not a failed try
@@ -151,6 +150,7 @@ def run_cycle(target: Target, settings: RuleSettings, data: Path, dry_run: bool 
                     continue   # changed meanwhile: read again and re-plan
                 done = set(written.done)
                 landed = [c for k, c in enumerate(plan.changes) if k in done]
+                unwritten = [c for k, c in enumerate(plan.changes) if k not in done]
                 # All written, and nothing left for a next pass (new IDs may make new pairs to
                 # list; a merge changed the rows): the bytes just written are settled, and the
                 # next cycle on them finds at once that there is nothing to do. (The rules are
@@ -158,7 +158,7 @@ def run_cycle(target: Target, settings: RuleSettings, data: Path, dry_run: bool 
                 settled = written.digest if (len(done) == len(work.cells) and not numbers
                                              and not merge_batches) else ""
                 unsaved = _seen(with_changes(table, as_read, landed), plan, judged_by, settled,
-                                settings)
+                                settings, unwritten)
                 return result(plan, written.batch, person_batch, len(done), attempt,
                               notes=notes, moved=written.moved)
         finally:
@@ -194,21 +194,40 @@ def _fingerprint(table: SheetTable, settings: RuleSettings, auto_merge: str) -> 
 
 
 def _already_judged(table: SheetTable, ids: list[str | None], as_read: dict,
-                    last: Seen | None, judged_by: str
-                    ) -> tuple[frozenset[int], frozenset[tuple[int, int]]]:
-    """Rows exactly as the last cycle left them, under the same rules; and their flagged
-    cells, to be judged again so their findings are stated again."""
+                    last: Seen | None, judged_by: str) -> Judged:
+    """Rows the last cycle judged under the same rules; of those, the cells to judge again (the
+    ones a person changed since, and the ones with a change the last cycle did not write); and
+    the outcomes to state again (cells it left as typed, still holding the same value). The
+    rules are pure functions of one cell, so after 2% of the cells were edited, 2% are judged,
+    not every cell of the rows they are in, nor every flagged cell again."""
     if last is None or last.judged_by != judged_by:
-        return frozenset(), frozenset()
-    judged, recheck = set(), set()
-    headers = table.layout.headers
+        return Judged(frozenset(), frozenset(), {})
+    column = {h: j for j, h in enumerate(table.layout.headers) if h}
+    counts: dict[str, int] = {}
+    for rid in ids:
+        if rid:
+            counts[rid] = counts.get(rid, 0) + 1
+    judged, recheck, restate = set(), set(), {}
     for i, rid in enumerate(ids):
-        if rid and rid in last.rows and as_read.get(rid) == last.rows[rid]:
-            judged.add(i)
-            for header in last.flagged.get(rid, ()):
-                if header in headers:
-                    recheck.add((i, headers.index(header)))
-    return frozenset(judged), frozenset(recheck)
+        # A row sharing its ID with another cannot be told apart from it by ID: judged whole.
+        if not rid or counts[rid] > 1 or rid not in last.rows:
+            continue
+        before, now = last.rows[rid], as_read[rid]
+        judged.add(i)
+        again = set(last.flagged.get(rid, ()))
+        if now != before:
+            again.update(h for h, v in now.items() if h not in before or before[h] != v)
+        recheck.update((i, column[h]) for h in again if h in column)
+        for h, (kind, why) in last.problems.get(rid, {}).items():
+            if h in column and h not in again:
+                restate[(i, column[h])] = (kind, why)
+    return Judged(frozenset(judged), frozenset(recheck), restate)
+
+
+class Judged(NamedTuple):
+    rows: frozenset[int]
+    recheck: frozenset[tuple[int, int]]
+    restate: dict[tuple[int, int], tuple[str, str]]
 
 
 def _review_pending(table: SheetTable, plan: Plan, auto_merge: str) -> bool:
@@ -217,10 +236,21 @@ def _review_pending(table: SheetTable, plan: Plan, auto_merge: str) -> bool:
                 or review.listing_batch(table, plan).records)
 
 
-def _seen(rows: dict, plan: Plan, judged_by: str, digest: str, settings: RuleSettings) -> Seen:
-    return Seen(rows, _flagged(plan), judged_by, digest, settings.today.isoformat(),
+def _seen(rows: dict, plan: Plan, judged_by: str, digest: str, settings: RuleSettings,
+          unwritten: Sequence[CellChange]) -> Seen:
+    """The state to remember; `unwritten`: the plan's changes that did not reach the sheet
+    (all of them, before a write), whose cells the next cycle must judge again."""
+    again: dict[str, list[str]] = {}
+    for c in unwritten:
+        if c.row_id and c.column not in again.setdefault(c.row_id, []):
+            again[c.row_id].append(c.column)
+    problems: dict[str, dict[str, list[str]]] = {}
+    for rid, header, kind, why in plan.problems:
+        problems.setdefault(rid, {})[header] = [kind, why]
+    return Seen(rows, again, judged_by, digest, settings.today.isoformat(),
                 [list(f) for f in plan.findings],
-                [[list(d.rows), list(d.ids), d.kind, d.score, d.reason] for d in plan.duplicates])
+                [[list(d.rows), list(d.ids), d.kind, d.score, d.reason] for d in plan.duplicates],
+                problems)
 
 
 def _unchanged_plan(table: SheetTable, settings: RuleSettings, last: Seen) -> Plan:
@@ -253,14 +283,6 @@ def _with_landed(last: Seen, audit: AuditLog, batches: list[str], sheet: str,
     that moment goes unrecorded as theirs; it is still in the sheet and in later diffs)."""
     entries = [e for batch in batches for e in audit.entries(batch=batch) if e.sheet == sheet]
     return dataclasses.replace(last, rows=_with_records(last.rows, entries, as_read))
-
-
-def _flagged(plan: Plan) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for f in plan.findings:
-        if f.row_id and f.column:
-            out.setdefault(f.row_id, []).append(f.column)
-    return out
 
 
 def _own_columns(table: SheetTable) -> set[str]:

@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from functools import partial
 from operator import attrgetter
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, Mapping, NamedTuple
 
 from rules.choices import ChoiceMatcher, normalise_choice
 from rules.dates import normalise_date
@@ -26,7 +26,7 @@ from rules.status import StatusThresholds, classify_status
 from rules.text import normalise_name, normalise_tags, normalise_text
 from sheet_templates import Column
 
-from .evaluate import ColumnJob, evaluate
+from .evaluate import ColumnJob, Results, evaluate
 from .table import SheetTable
 
 # Columns sheetkeeper fills itself: they do not make a row "non-empty".
@@ -77,6 +77,9 @@ class Plan:
     changes: tuple[CellChange, ...] = ()
     findings: tuple[Finding, ...] = ()
     duplicates: tuple[DuplicateMatch, ...] = ()
+    # (row ID, header, kind, why) of each cell a cell rule left as typed: the outcome the next
+    # cycle can state again without judging the same value again.
+    problems: tuple[tuple[str, str, str, str], ...] = ()
 
     @property
     def clean(self) -> bool:
@@ -100,12 +103,13 @@ class Plan:
 
 def plan_table(table: SheetTable, settings: RuleSettings,
                judged: frozenset[int] = frozenset(),
-               recheck: frozenset[tuple[int, int]] = frozenset()) -> Plan:
-    """`judged`: rows (indices) the previous cycle already judged and nobody changed since;
-    their cells are not run through the cell rules again (pure rules: same value, same
-    settings, same outcome), except `recheck` cells (row index, column index), the ones left
-    flagged, whose findings must be stated again. Statuses, IDs and duplicates always look at
-    every row."""
+               recheck: frozenset[tuple[int, int]] = frozenset(),
+               restate: Mapping[tuple[int, int], tuple[str, str]] | None = None) -> Plan:
+    """`judged`: rows (indices) the previous cycle already judged; their cells are not run
+    through the cell rules again (pure rules: same value, same settings, same outcome), except
+    `recheck` cells (row index, column index). `restate`: cells of judged rows the previous
+    cycle left as typed, with the (kind, why) it found, stated again as they were. Statuses,
+    IDs and duplicates always look at every row."""
     layout, template = table.layout, table.layout.template
     region = settings.phone_region or template.default_phone_region(layout.lang)
     rows = table.rows
@@ -144,8 +148,15 @@ def plan_table(table: SheetTable, settings: RuleSettings,
     fresh = [i for i in live if i not in judged] if judged else live
     todo = sorted(set(fresh) | {i for i, _ in recheck}) if recheck else fresh
     cells = len(fresh) * len(jobs) + len(recheck)
+    known: dict[int, Results] = defaultdict(list)
+    for (i, j), (kind, why) in (restate or {}).items():
+        if i in judged and (i, j) not in recheck:
+            known[j].append((i, False, kind, why))
+    problems: list[tuple[str, str, str, str]] = []
     for (key, j), results in zip(where, evaluate(jobs, todo, cells)):
         header, type_ = layout.headers[j], template.column(key).type
+        # Rows differ between the two lists; the findings are sorted by row below.
+        results = results + known[j] if j in known else results
         for i, is_change, what, why in results:
             if is_change:
                 effective[i][j] = what
@@ -155,6 +166,8 @@ def plan_table(table: SheetTable, settings: RuleSettings,
                 invalid.add((i, key))
                 findings.append(Finding(table.row_numbers[i], ids[i], header, what,
                                         f"{header}: {why}"))
+                if ids[i]:
+                    problems.append((ids[i], header, what, why))
 
     findings += _duplicate_ids(table, live, ids, id_numbers)
     findings += _required(table, live, effective, ids, is_formula)
@@ -173,7 +186,7 @@ def plan_table(table: SheetTable, settings: RuleSettings,
     changes.sort(key=attrgetter("row_number"))
     findings.sort(key=attrgetter("row_number"))
     return Plan(table=table, region=region, changes=tuple(changes), findings=tuple(findings),
-                duplicates=tuple(duplicates))
+                duplicates=tuple(duplicates), problems=tuple(problems))
 
 
 def _message(header: str, outcome: Problem) -> str:

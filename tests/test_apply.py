@@ -251,9 +251,10 @@ def test_property_incremental_plan_equals_full_plan(tmp_path_factory, edits):
     assert incremental.changes == full.changes
     assert incremental.findings == full.findings
     assert incremental.duplicates == full.duplicates
+    assert set(incremental.problems) == set(full.problems)
 
 
-def test_unchanged_rows_are_not_judged_again(tmp_path, monkeypatch):
+def test_only_the_cells_a_person_changed_are_judged_again(tmp_path, monkeypatch):
     path = messy(tmp_path)
     apply_workbook(path, SETTINGS)
     book = openpyxl.load_workbook(path)
@@ -262,12 +263,16 @@ def test_unchanged_rows_are_not_judged_again(tmp_path, monkeypatch):
     judged = []
     real = cycle.plan_table
     monkeypatch.setattr(cycle, "plan_table",
-                        lambda t, s, j=frozenset(), r=frozenset(): judged.append((j, r))
-                        or real(t, s, j, r))
-    apply_workbook(path, SETTINGS)
-    rows_judged, rechecked = judged[-1]
-    assert rows_judged == {0, 2}                         # Ann and Cy, as the cycle left them
-    assert (2, 5) in rechecked                           # Cy's invalid email, to flag again
+                        lambda t, s, *judgement: judged.append(judgement)
+                        or real(t, s, *judgement))
+    result = apply_workbook(path, SETTINGS)
+    rows_judged, rechecked, restated = judged[-1]
+    assert rows_judged == {0, 1, 2}                      # every row the last cycle judged
+    assert rechecked == {(1, 2)}                         # but only Bob's new Company again
+    assert set(restated) == {(2, 5)}                     # Cy's invalid email: stated again
+    assert [f.message for f in result.plan.findings if f.column == "Email"] == [
+        f.message for f in cycle.plan_table(read_table(path), SETTINGS).findings
+        if f.column == "Email"]
 
 
 def test_a_write_that_leaves_nothing_to_do_settles_the_bytes_it_wrote(tmp_path, monkeypatch):
@@ -301,3 +306,27 @@ def test_an_untouched_workbook_is_not_planned_again(tmp_path, monkeypatch):
     assert again.plan.findings == full.findings and again.plan.duplicates == full.duplicates
     tomorrow = dataclasses.replace(SETTINGS, today=TODAY + dt.timedelta(days=1))
     assert apply_workbook(path, tomorrow).plan is not None    # a new day is judged anew
+
+
+def test_time_and_duration_cells_are_kept_logged_and_shown_as_a_person_typed_them(tmp_path):
+    """What a spreadsheet makes of "9:30" and "30:00" (a time, a duration) goes through the
+    seen state and the audit log and is shown as such; it crashed the seen state once."""
+    path = messy(tmp_path)
+    book = openpyxl.load_workbook(path)
+    book["Customers"]["R2"] = dt.time(9, 30)             # Ann's Notes
+    book["Customers"]["R3"] = dt.timedelta(hours=30)     # Bob's Notes
+    book.save(path)
+    apply_workbook(path, SETTINGS)
+    book = openpyxl.load_workbook(path)
+    book["Customers"]["R2"] = dt.time(10, 45)            # a person edits the time
+    book["Customers"]["F4"] = dt.time(8, 0)              # and types a time as Cy's Email
+    book.save(path)
+    result = apply_workbook(path, SETTINGS)
+    assert "Email: 08:00 is not an email address" in [f.message for f in result.plan.findings]
+    with AuditLog(tmp_path / ".sheetkeeper" / "audit.sqlite3") as log:
+        edits = {(e.column, e.before, e.after) for e in log.entries() if e.actor == "person"}
+        assert ("Notes", dt.time(9, 30), dt.time(10, 45)) in edits
+        assert log.verify() is None
+    ws = openpyxl.load_workbook(path)["Customers"]
+    assert ws["R2"].value == dt.time(10, 45) and ws["R3"].value == dt.timedelta(hours=30)
+    assert apply_workbook(path, SETTINGS).batch is None     # and the next cycle is quiet

@@ -2,6 +2,8 @@
 `audit verify` passes afterwards."""
 import sqlite3
 
+import openpyxl
+
 import pytest
 
 from audit.log import AuditError, AuditLog
@@ -97,3 +99,24 @@ def test_a_workbook_replaced_while_being_read_is_read_again(tmp_path, workbook, 
     ws = openpyxl.load_workbook(workbook)["Customers"]
     assert ws["C2"].value == "Acme" and ws["B2"].value == "Ann Lee"
     assert verify_ok(tmp_path) == 1
+
+
+def test_a_change_whose_write_failed_is_made_by_the_next_cycle(tmp_path, workbook):
+    """The failed cycle logs the person's edit and remembers the row as read; the change it
+    could not write must still be planned next time, though that cell has not changed since."""
+    apply_workbook(workbook, SETTINGS)
+    apply_workbook(workbook, SETTINGS)                       # settled: nothing left to do
+    book = openpyxl.load_workbook(workbook)
+    book["Customers"]["E2"] = "139 0013 9000"                # a person types a new number
+    book.save(workbook)
+    workbook.chmod(0o444)
+    with pytest.raises(WriteFailed):
+        apply_workbook(workbook, SETTINGS)
+    workbook.chmod(0o644)
+    result = apply_workbook(workbook, SETTINGS)
+    assert [(c.column, c.after) for c in result.plan.changes] == [("Phone", "+8613900139000")]
+    assert openpyxl.load_workbook(workbook)["Customers"]["E2"].value == "+8613900139000"
+    with AuditLog(tmp_path / ".sheetkeeper" / "audit.sqlite3") as log:
+        people = log.db.execute("SELECT count(*) FROM changes WHERE actor = 'person'").fetchone()
+        assert people == (1,)                                # the edit logged once, not twice
+        assert log.verify() is None

@@ -129,3 +129,16 @@ def test_a_merge_that_cannot_be_done_is_explained_not_retried_forever(workbook):
     assert result.merges == ()
     assert any("install --upgrade" in note for note in result.notes)
     assert table(workbook)[2][0] == "C-000003"            # nothing merged, nothing lost
+
+
+def test_a_merge_does_not_crowd_out_the_other_changes_of_its_cycle(workbook):
+    """One save holds a Merge decision and a new messy phone on another row: the cycle merges
+    first, reads again, and must still normalise that phone, though the row has not changed
+    since the merge's pass read it."""
+    decide(workbook, "C-000001 + C-000003", "Merge")
+    book = openpyxl.load_workbook(workbook)
+    book["Customers"]["E3"] = "139 0013 9001"            # Bob's phone, typed by a person
+    book.save(workbook)
+    result = apply_workbook(workbook, SETTINGS)
+    assert len(result.merges) == 1 and result.batch
+    assert table(workbook)[1][4] == "+8613900139001"
