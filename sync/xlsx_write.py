@@ -188,6 +188,9 @@ def patch_sheet_xml(xml: bytes, writes: Sequence[CellWrite], styles: "_Styles",
 
 def _patch_row(body: bytes, number: int, cells: dict[int, CellWrite], styles: "_Styles",
                column_styles: dict[int, int], restyled: dict[tuple[int, int], int]) -> bytes:
+    replaced = _replace_cells(body, number, cells, styles, column_styles, restyled)
+    if replaced is not None:
+        return replaced
     existing = [(column_index(m[1].decode()), m) for m in _CELL.finditer(body)]
     out, cursor, done = [], 0, set()
     for col, m in existing:
@@ -206,6 +209,32 @@ def _patch_row(body: bytes, number: int, cells: dict[int, CellWrite], styles: "_
     out.append(body[cursor:])
     for new_col in sorted(c for c in cells if c not in done):
         out.append(_cell_xml(cells[new_col], None, styles, column_styles, restyled))
+    return b"".join(out)
+
+
+def _replace_cells(body: bytes, number: int, cells: dict[int, CellWrite], styles: "_Styles",
+                   column_styles: dict[int, int],
+                   restyled: dict[tuple[int, int], int]) -> bytes | None:
+    """The row with `cells` written, when every one of them is already there: found by its
+    reference, not by parsing each cell of the row (a cycle after people's edits replaces tens
+    of thousands of values). None when a cell is missing: new cells need the full scan, to
+    stand in column order."""
+    found = []
+    for col in cells:
+        pos = body.find(b'<c r="%s%d"' % (column_letter(col).encode(), number))
+        m = _CELL.match(body, pos) if pos != -1 else None
+        if m is None:
+            return None
+        found.append((pos, col, m))
+    found.sort()
+    out, cursor = [], 0
+    for pos, col, m in found:
+        style = _STYLE_ATTR.search(m[0], 0, m[0].find(b">") + 1)
+        out.append(body[cursor:pos])
+        out.append(_cell_xml(cells[col], int(style[1]) if style else 0, styles, column_styles,
+                             restyled))
+        cursor = m.end()
+    out.append(body[cursor:])
     return b"".join(out)
 
 
