@@ -46,7 +46,11 @@ class DuplicatePair:
 
 
 _WORDS = re.compile(r"[^\W_]+")
+_NOT_WORDS = re.compile(r"[\W_]+")
 _NON_DIGITS = re.compile(r"\D+")
+# What those patterns drop from ASCII text: all but letters and digits; all but digits.
+_ASCII_NOT_WORDS = bytes(c for c in range(128) if not chr(c).isalnum())
+_ASCII_NON_DIGITS = bytes(c for c in range(128) if not chr(c).isdigit())
 
 
 def _fold(text: str) -> str:
@@ -63,11 +67,39 @@ def name_key(name: str) -> tuple[str, str]:
 def support_key(field_name: str, value: str) -> str:
     """The form in which supporting values must agree: for phones their last eight digits (the
     same number typed with and without a country code), otherwise alphanumerics, case-folded."""
-    folded = _fold(str(value))
+    text = str(value)
+    if text.isascii():
+        # Most values: bytes.translate drops the same characters as the patterns, in C.
+        raw = text.encode()
+        if field_name == "phone":
+            digits = raw.translate(None, _ASCII_NON_DIGITS).decode()
+            return digits[-8:] if len(digits) >= 7 else ""
+        return raw.translate(None, _ASCII_NOT_WORDS).lower().decode()
+    folded = _fold(text)
     if field_name == "phone":
         digits = _NON_DIGITS.sub("", folded)
         return digits[-8:] if len(digits) >= 7 else ""
-    return "".join(_WORDS.findall(folded))
+    return _NOT_WORDS.sub("", folded)
+
+
+def support_keys(records: Sequence[IdentityRecord]) -> list[dict[str, str]]:
+    """Each record's supporting values in the form they must agree in, field by field. A value
+    is keyed once however many rows share it (companies, birthdays, addresses repeat)."""
+    known: dict[str, dict[str, str]] = defaultdict(dict)
+    out = []
+    for r in records:
+        keys = {}
+        for f, v in r.supporting.items():
+            if not v:
+                continue
+            seen = known[f]
+            k = seen.get(v)
+            if k is None:
+                k = seen[v] = support_key(f, v)
+            if k:
+                keys[f] = k
+        out.append(keys)
+    return out
 
 
 def name_similarity(a: tuple[str, str], b: tuple[str, str], cutoff: float = 0.0) -> float:
@@ -121,18 +153,17 @@ def _possible_pairs(records: Sequence[IdentityRecord], ignored: set,
     if len(named) < 2:
         return []
     keys = [name_key(r.name) for r in named]
-    support = [{f: k for f, v in r.supporting.items() if v and (k := support_key(f, v))}
-               for r in named]
+    support = support_keys(named)
     first, second = _candidates(keys, support)
     if len(first) == 0:
         return []
     # Score every candidate in one call (C, all cores); only the few similar ones go on.
-    scores = [
-        process.cpdist([keys[i][k] for i in first.tolist()], [keys[j][k] for j in second.tolist()],
-                       scorer=Indel.normalized_similarity, score_cutoff=NAME_THRESHOLD,
-                       workers=-1)
-        for k in (0, 1)  # compact, and sorted tokens (swapped given/family name)
-    ]
+    scores = []
+    for k in (0, 1):  # compact, and sorted tokens (swapped given/family name)
+        spelled = np.array([key[k] for key in keys], dtype=object)
+        scores.append(process.cpdist(spelled[first].tolist(), spelled[second].tolist(),
+                                     scorer=Indel.normalized_similarity,
+                                     score_cutoff=NAME_THRESHOLD, workers=-1))
     best = np.maximum(scores[0], scores[1])
     pairs = []
     for n in best.nonzero()[0].tolist():
@@ -162,21 +193,18 @@ def _candidates(keys: Sequence[tuple[str, str]],
     by the name reversed (a typo at either end still lands near its twin) and by its sorted
     words (given and family name swapped). A block no bigger than the window is paired all
     against all."""
-    block_of: dict[tuple[str, str], int] = {}
-    members_block, members_row = [], []
-    for i, fields in enumerate(support):
-        for block in fields.items():
-            members_block.append(block_of.setdefault(block, len(block_of)))
-            members_row.append(i)
-    if not members_row:
+    # A block is one (field, value): numbered by numpy's sort, not a dict per member.
+    members = [f"{f}\x1f{k}" for fields in support for f, k in fields.items()]
+    if not members:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-    blocks = np.asarray(members_block, dtype=np.int64)
-    rows = np.asarray(members_row, dtype=np.int64)
+    blocks = np.unique(np.array(members), return_inverse=True)[1].astype(np.int64).ravel()
+    rows = np.repeat(np.arange(len(support), dtype=np.int64), [len(f) for f in support])
     found = []
-    for spelling in (lambda i: keys[i][0], lambda i: keys[i][0][::-1], lambda i: keys[i][1]):
-        # Rank names once (integers sort fast and stay small whatever the names' length).
+    for spelled in ([k[0] for k in keys], [k[0][::-1] for k in keys], [k[1] for k in keys]):
+        # Rank names once (integers sort fast and stay small whatever the names' length);
+        # numpy orders text by code point, as Python does, and its stable sort keeps ties.
         rank = np.empty(len(keys), dtype=np.int64)
-        rank[sorted(range(len(keys)), key=spelling)] = np.arange(len(keys))
+        rank[np.argsort(np.array(spelled), kind="stable")] = np.arange(len(keys))
         order = np.lexsort((rank[rows], blocks))
         b, r = blocks[order], rows[order]
         for step in range(1, WINDOW):

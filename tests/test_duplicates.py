@@ -1,9 +1,11 @@
 import random
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from rules import duplicates
-from rules.duplicates import IdentityRecord, find_duplicates, name_key, name_similarity
+from rules.duplicates import (IdentityRecord, find_duplicates, name_key, name_similarity,
+                              support_key)
 
 
 def rec(i, name, **fields):
@@ -98,3 +100,19 @@ def test_a_typo_at_the_start_is_found_in_a_large_block():
                                                               company="Acme")]
     pairs = find_duplicates(records)
     assert (500, 501) in {(p.a, p.b) for p in pairs}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["company", "address", "birthday", "phone"]), st.text(max_size=30))
+def test_support_keys_take_the_same_characters_whatever_the_text(field_name, value):
+    """The ASCII fast path (bytes.translate) keeps exactly what the Unicode patterns keep."""
+    import re
+    import unicodedata
+    folded = unicodedata.normalize("NFKC", value).casefold() if not value.isascii() \
+        else value.lower()
+    if field_name == "phone":
+        digits = re.sub(r"\D+", "", folded)
+        expected = digits[-8:] if len(digits) >= 7 else ""
+    else:
+        expected = re.sub(r"[\W_]+", "", folded)
+    assert support_key(field_name, value) == expected
