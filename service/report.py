@@ -35,12 +35,12 @@ def _duplicate(d) -> dict:
 
 
 def as_json(plan: Plan) -> dict:
-    table = plan.table
+    facts = plan.facts
     return {
-        "sheet": table.sheet,
-        "rows": len(table.rows),
-        "template": table.layout.template.name,
-        "lang": table.layout.lang,
+        "sheet": facts.sheet,
+        "rows": facts.rows,
+        "template": facts.template,
+        "lang": facts.lang,
         "changes": [_change(c) for c in plan.changes],
         "findings": [_finding(f) for f in plan.findings],
         "duplicates": [_duplicate(d) for d in plan.duplicates],
@@ -51,9 +51,9 @@ def write_json(plan: Plan, out: TextIO, batch: str | None = None) -> None:
     """The same object as `as_json`, streamed one item per line: a 100k-row report never
     exists whole in memory. orjson encodes the items (a million of them for a messy 100k-row
     list, where json's encoder took ten seconds); dates come out as ISO text, as in as_json."""
-    table = plan.table
-    head = {"sheet": table.sheet, "rows": len(table.rows),
-            "template": table.layout.template.name, "lang": table.layout.lang}
+    facts = plan.facts
+    head = {"sheet": facts.sheet, "rows": facts.rows, "template": facts.template,
+            "lang": facts.lang}
     if batch is not None:
         head["batch"] = batch
     write = _byte_writer(out)
@@ -115,15 +115,14 @@ def _count(n: int, one: str, many: str | None = None) -> str:
 
 
 def as_text(plan: Plan, limit: int = 50, batch: str | None = None) -> str:
-    table = plan.table
+    facts = plan.facts
     certain = sum(d.kind == "certain" for d in plan.duplicates)
     lines = [
-        f"{table.source} — sheet {table.sheet!r}: {_count(len(table.rows), 'row')} "
-        f"(template {table.layout.template.name}, "
-        f"{LANG_NAMES.get(table.layout.lang, table.layout.lang)} headers"
+        f"{facts.source} — sheet {facts.sheet!r}: {_count(facts.rows, 'row')} "
+        f"(template {facts.template}, {LANG_NAMES.get(facts.lang, facts.lang)} headers"
         f"{', phone region ' + plan.region if plan.region else ''})",
     ]
-    lines += [f"  note: {n}" for n in table.layout.notes]
+    lines += [f"  note: {n}" for n in facts.notes]
     if plan.clean:
         lines.append("Clean: nothing to change, nothing to look at.")
         return "\n".join(lines) + "\n"

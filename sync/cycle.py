@@ -25,7 +25,7 @@ from .errors import SheetkeeperError
 from . import review
 from .plan import CellChange, DuplicateMatch, Finding, Plan, RuleSettings, plan_table
 from .seen import Seen, SeenStore, person_edits, plain, rows_by_id, same_value, with_changes
-from .table import SheetTable
+from .table import SheetTable, TableFacts
 from .targets import Batch, Target
 from .xlsx_target import WorkbookTarget
 from .xlsx_write import CellWrite, WorkbookChanged
@@ -78,19 +78,26 @@ def run_cycle(target: Target, settings: RuleSettings, data: Path, dry_run: bool 
             attempt = 0
             while attempt < ATTEMPTS:
                 attempt += 1
-                table = target.read()
-                landed = target.settle(audit, table)
                 effective = dataclasses.replace(
                     settings, kept_pairs=audit.kept_pairs(key),
                     ids_issued=max(settings.ids_issued, audit.counter(key, "ids_issued")))
+                judged_with = _judged_with(effective, auto_merge, target.reading)
                 last = unsaved or seen.load(key)
-                judged_by = _fingerprint(table, effective, auto_merge)
+                quiet = (last is not None and not dry_run and last.facts
+                         and last.day == settings.today.isoformat()
+                         and last.judged_by == _judged_by(last.read_as, judged_with))
+                if quiet and not unsaved and last.digest == target.digest_now() \
+                        and not audit.pending(key):
+                    # The very bytes a quiet cycle left, judged the same way on the same day:
+                    # its findings stand, and there is nothing to do, nor to read.
+                    return result(_unchanged_plan(last), None, None, 0, attempt)
+                table = target.read()
+                landed = target.settle(audit, table)
+                judged_by = _judged_by(_read_as(table), judged_with)
                 if (last and not dry_run and last.digest == table.digest
                         and last.judged_by == judged_by and last.day == settings.today.isoformat()):
-                    # The very values the last cycle left, judged the same way on the same day:
-                    # its findings stand and there is nothing to do.
-                    return result(_unchanged_plan(table, effective, last), None, None, 0,
-                                  attempt)
+                    # The same, for a target that cannot tell without reading (a Google Sheet).
+                    return result(_unchanged_plan(last, table), None, None, 0, attempt)
                 ids = _ids(table, table.rows)
                 as_read = rows_by_id(table, [list(r) for r in table.rows], ids)
                 if landed and last is not None and not unsaved:
@@ -181,16 +188,25 @@ def _ids(table: SheetTable, rows: Sequence[Sequence[Any]]) -> list[str | None]:
     return out
 
 
-def _fingerprint(table: SheetTable, settings: RuleSettings, auto_merge: str) -> str:
-    """What a judgement depends on besides the value: the rules' settings and the template.
-    (Dates matter to statuses, which are recomputed every cycle anyway.)"""
-    from importlib.metadata import version
+def _read_as(table: SheetTable) -> str:
+    """What a judgement depends on in the table besides the values: template, headers, lists."""
     layout = table.layout
-    return "|".join(map(str, (version("sheetkeeper"), layout.template.name, layout.lang,
-                              layout.headers, settings.phone_region, settings.date_order,
-                              settings.thresholds, sorted(map(sorted, settings.kept_pairs)),
-                              auto_merge,
+    return "|".join(map(str, (layout.template.name, layout.lang, layout.headers,
                               sorted(table.list_values.items()))))
+
+
+def _judged_with(settings: RuleSettings, auto_merge: str, reading: str) -> str:
+    """What it depends on besides the table: sheetkeeper's version, the rules' settings and how
+    the target is read (which templates, which sheet). (Dates matter to statuses, which are
+    recomputed every cycle anyway.)"""
+    from importlib.metadata import version
+    return "|".join(map(str, (version("sheetkeeper"), settings.phone_region, settings.date_order,
+                              settings.thresholds, sorted(map(sorted, settings.kept_pairs)),
+                              auto_merge, reading)))
+
+
+def _judged_by(read_as: str, judged_with: str) -> str:
+    return f"{read_as}#{judged_with}"
 
 
 def _already_judged(table: SheetTable, ids: list[str | None], as_read: dict,
@@ -247,19 +263,24 @@ def _seen(rows: dict, plan: Plan, judged_by: str, digest: str, settings: RuleSet
     problems: dict[str, dict[str, list[str]]] = {}
     for rid, header, kind, why in plan.problems:
         problems.setdefault(rid, {})[header] = [kind, why]
+    facts = {**plan.facts._asdict(), "notes": list(plan.facts.notes), "region": plan.region}
     return Seen(rows, again, judged_by, digest, settings.today.isoformat(),
                 [list(f) for f in plan.findings],
                 [[list(d.rows), list(d.ids), d.kind, d.score, d.reason] for d in plan.duplicates],
-                problems)
+                problems, _read_as(plan.table), facts)
 
 
-def _unchanged_plan(table: SheetTable, settings: RuleSettings, last: Seen) -> Plan:
-    layout = table.layout
-    region = settings.phone_region or layout.template.default_phone_region(layout.lang)
+def _unchanged_plan(last: Seen, table: SheetTable | None = None) -> Plan:
+    """The plan of a cycle on what the last one left: its findings and pairs, nothing to do.
+    Without `table`, the sheet was not read: the report says what the last cycle saw."""
+    facts = dict(last.facts)
+    region = facts.pop("region", None)
     return Plan(table=table, region=region,
                 findings=tuple(Finding(*f) for f in last.findings),
                 duplicates=tuple(DuplicateMatch(tuple(r), tuple(i), k, s, why)
-                                 for r, i, k, s, why in last.duplicates))
+                                 for r, i, k, s, why in last.duplicates),
+                remembered=None if table else TableFacts(**{**facts,
+                                                            "notes": tuple(facts["notes"])}))
 
 
 def _with_records(rows: dict, records, fresh: dict | None = None) -> dict:

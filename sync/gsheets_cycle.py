@@ -42,6 +42,7 @@ from .seen import same_value
 from .table import SheetTable, SideTab
 from .targets import Batch, Written
 from .xlsx_read import list_values
+from .xlsx_target import template_names
 
 MAX_SERIAL = 2_958_465       # 9999-12-31
 
@@ -61,6 +62,13 @@ class GoogleTarget:
     @property
     def key(self) -> str:
         return sheet_key(self.sheet)
+
+    @property
+    def reading(self) -> str:
+        return f"{template_names(self.templates)}|{self.tab or ''}"
+
+    def digest_now(self) -> None:
+        return None      # only a read (two requests) tells
 
     def read(self) -> SheetTable:
         templates = list(self.templates) if self.templates else [builtin(n) for n in BUILTIN]

@@ -27,7 +27,7 @@ from rules.text import normalise_name, normalise_tags, normalise_text
 from sheet_templates import Column
 
 from .evaluate import ColumnJob, Results, evaluate
-from .table import SheetTable
+from .table import SheetTable, TableFacts
 
 # Columns sheetkeeper fills itself: they do not make a row "non-empty".
 _OWN_TYPES = ("id", "status", "findings")
@@ -72,7 +72,7 @@ class DuplicateMatch(NamedTuple):
 
 @dataclass(frozen=True)
 class Plan:
-    table: SheetTable
+    table: SheetTable | None     # None: a quiet cycle that knew the bytes and did not read them
     region: str | None
     changes: tuple[CellChange, ...] = ()
     findings: tuple[Finding, ...] = ()
@@ -80,6 +80,11 @@ class Plan:
     # (row ID, header, kind, why) of each cell a cell rule left as typed: the outcome the next
     # cycle can state again without judging the same value again.
     problems: tuple[tuple[str, str, str, str], ...] = ()
+    remembered: TableFacts | None = None     # the table's facts, where it was not read
+
+    @property
+    def facts(self) -> TableFacts:
+        return self.remembered or self.table.facts
 
     @property
     def clean(self) -> bool:

@@ -41,6 +41,11 @@ class Seen:
     # Row ID -> header -> [kind, why] of each cell a cell rule left as typed: stated again
     # while the cell holds the same value, rather than judged again.
     problems: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    # What judged_by took from the table (template, headers, lists), and what a report says of
+    # it (TableFacts fields and the phone region): enough to report on bytes a quiet cycle left
+    # without reading them again.
+    read_as: str = ""
+    facts: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -65,7 +70,8 @@ class SeenStore:
             data = _load(self._file(workbook).read_bytes())
             return Seen(data["rows"], data.get("flagged", {}), data.get("judged_by", ""),
                         data.get("digest", ""), data.get("day", ""), data.get("findings", []),
-                        data.get("duplicates", []), data.get("problems", {}))
+                        data.get("duplicates", []), data.get("problems", {}),
+                        data.get("read_as", ""), data.get("facts", {}))
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -78,7 +84,8 @@ class SeenStore:
                                "flagged": seen.flagged, "judged_by": seen.judged_by,
                                "digest": seen.digest, "day": seen.day,
                                "findings": seen.findings, "duplicates": seen.duplicates,
-                               "problems": seen.problems})
+                               "problems": seen.problems, "read_as": seen.read_as,
+                               "facts": seen.facts})
         write_private(path, payload)
 
 

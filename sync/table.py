@@ -6,7 +6,7 @@ everything else on the row's ID, never on its position.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, NamedTuple, Sequence
 
 from sheet_templates import Template
 
@@ -55,6 +55,18 @@ class SideTab:
         return self.headers.index(header) if header in self.headers else None
 
 
+class TableFacts(NamedTuple):
+    """What a report says about the table it looked at: all a quiet cycle needs to remember of
+    it to report without reading it again."""
+
+    source: str
+    sheet: str
+    rows: int
+    template: str
+    lang: str
+    notes: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class SheetTable:
     """Header + data rows of one sheet, values as read (None for an empty cell)."""
@@ -69,3 +81,8 @@ class SheetTable:
     digest: str = ""                  # SHA-256 of the bytes read: what a write checks first
     review: SideTab | None = None
     merged: SideTab | None = None
+
+    @property
+    def facts(self) -> TableFacts:
+        return TableFacts(self.source, self.sheet, len(self.rows), self.layout.template.name,
+                          self.layout.lang, tuple(self.layout.notes))

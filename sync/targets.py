@@ -53,6 +53,14 @@ class Target(Protocol):
     def key(self) -> str:
         """The target's name in the audit log and the data folder."""
 
+    @property
+    def reading(self) -> str:
+        """How the target is read (which templates, which sheet): a judgement depends on it."""
+
+    def digest_now(self) -> str | None:
+        """The digest a read would give, where it costs much less than a read (a file's
+        SHA-256); None where only a read can tell."""
+
     def read(self) -> SheetTable: ...
 
     def settle(self, audit: AuditLog, table: SheetTable) -> list[str]:

@@ -4,6 +4,7 @@ still holds the bytes the cycle read."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -21,6 +22,10 @@ def workbook_key(path: Path | str) -> str:
     return str(Path(path).resolve())
 
 
+def template_names(templates: Sequence[Template] | None) -> str:
+    return ",".join(t.name for t in templates) if templates else "built-in"
+
+
 @dataclass
 class WorkbookTarget:
     path: Path
@@ -34,6 +39,16 @@ class WorkbookTarget:
     @property
     def key(self) -> str:
         return workbook_key(self.path)
+
+    @property
+    def reading(self) -> str:
+        return f"{template_names(self.templates)}|{self.sheet or ''}"
+
+    def digest_now(self) -> str | None:
+        try:
+            return hashlib.sha256(self.path.read_bytes()).hexdigest()
+        except OSError:
+            return None     # the read says what is wrong
 
     def read(self) -> SheetTable:
         return read_table(self.path, self.templates, self.sheet)

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 import sync.cycle as cycle
 import sync.xlsx_target as xlsx_target
 from audit.log import AuditLog
+from service import report
 from service.cli import main
 from sync.cycle import apply_workbook, undo_batch
 from sync.plan import RuleSettings
@@ -306,6 +307,37 @@ def test_an_untouched_workbook_is_not_planned_again(tmp_path, monkeypatch):
     assert again.plan.findings == full.findings and again.plan.duplicates == full.duplicates
     tomorrow = dataclasses.replace(SETTINGS, today=TODAY + dt.timedelta(days=1))
     assert apply_workbook(path, tomorrow).plan is not None    # a new day is judged anew
+
+
+def test_the_bytes_a_quiet_cycle_left_are_not_even_read_again(tmp_path, monkeypatch):
+    """A no-change apply on the bytes a quiet cycle left reports from memory (the read is most
+    of its cost on a big list), and says what a full read and plan would say."""
+    import sync.xlsx_target
+    path = messy(tmp_path)
+    apply_workbook(path, SETTINGS)
+    apply_workbook(path, SETTINGS)                       # quiet: settled
+    reads = []
+    real = sync.xlsx_target.read_table
+    monkeypatch.setattr(sync.xlsx_target, "read_table",
+                        lambda *a, **k: reads.append(a) or real(*a, **k))
+    again = apply_workbook(path, SETTINGS)
+    assert reads == [] and again.plan.table is None and again.batch is None
+    table = real(path)
+    full = cycle.plan_table(table, SETTINGS)
+    assert again.plan.facts == table.facts and again.plan.region == full.region
+    assert again.plan.findings == full.findings and again.plan.duplicates == full.duplicates
+    text = report.as_text(again.plan)
+    assert text == report.as_text(dataclasses.replace(full, changes=()))
+    # Anything that could change the judgement reads again: other settings, other bytes.
+    apply_workbook(path, dataclasses.replace(SETTINGS, phone_region="GB"), dry_run=True)
+    assert len(reads) == 1
+    apply_workbook(path, dataclasses.replace(SETTINGS, date_order="dmy"))
+    assert len(reads) == 2
+    book = openpyxl.load_workbook(path)
+    book["Customers"]["R2"] = "a person's note"
+    book.save(path)
+    apply_workbook(path, SETTINGS)
+    assert len(reads) == 3
 
 
 def test_time_and_duration_cells_are_kept_logged_and_shown_as_a_person_typed_them(tmp_path):
