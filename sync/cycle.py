@@ -13,6 +13,7 @@ The order of the steps is what makes the promises hold:
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, NamedTuple, Sequence
@@ -196,13 +197,20 @@ def _read_as(table: SheetTable) -> str:
 
 
 def _judged_with(settings: RuleSettings, auto_merge: str, reading: str) -> str:
-    """What it depends on besides the table: sheetkeeper's version, the rules' settings and how
-    the target is read (which templates, which sheet). (Dates matter to statuses, which are
-    recomputed every cycle anyway.)"""
-    from importlib.metadata import version
-    return "|".join(map(str, (version("sheetkeeper"), settings.phone_region, settings.date_order,
+    """What it depends on besides the table: the versions of sheetkeeper and of the libraries
+    its rules trust, the rules' settings and how the target is read (which templates, which
+    sheet). (Dates matter to statuses, which are recomputed every cycle anyway.)"""
+    return "|".join(map(str, (rule_versions(), settings.phone_region, settings.date_order,
                               settings.thresholds, sorted(map(sorted, settings.kept_pairs)),
                               auto_merge, reading)))
+
+
+@functools.cache
+def rule_versions() -> str:
+    # A new phonenumbers knows new number ranges: what it said of a number may change.
+    from importlib.metadata import version
+    return ",".join(f"{name} {version(name)}"
+                    for name in ("sheetkeeper", "phonenumbers", "email-validator"))
 
 
 def _judged_by(read_as: str, judged_with: str) -> str:

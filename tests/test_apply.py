@@ -338,6 +338,16 @@ def test_the_bytes_a_quiet_cycle_left_are_not_even_read_again(tmp_path, monkeypa
     book.save(path)
     apply_workbook(path, SETTINGS)
     assert len(reads) == 3
+    apply_workbook(path, SETTINGS)                       # quiet again: not read
+    assert len(reads) == 3
+    # A new phonenumbers may know new ranges: what it said of every number is judged again.
+    monkeypatch.setattr(cycle, "rule_versions", lambda: "phonenumbers 99.0")
+    judged = []
+    real_plan = cycle.plan_table
+    monkeypatch.setattr(cycle, "plan_table",
+                        lambda t, s, *j: judged.append(j) or real_plan(t, s, *j))
+    apply_workbook(path, SETTINGS)
+    assert len(reads) == 4 and judged[-1][0] == frozenset()     # no row taken as judged
 
 
 def test_time_and_duration_cells_are_kept_logged_and_shown_as_a_person_typed_them(tmp_path):
