@@ -94,11 +94,10 @@ def run_cycle(target: Target, settings: RuleSettings, data: Path, dry_run: bool 
                     return result(_unchanged_plan(last), None, None, 0, attempt)
                 table = target.read()
                 landed = target.settle(audit, table)
-                judged_by = _judged_by(_read_as(table), judged_with)
-                if (last and not dry_run and last.digest == table.digest
-                        and last.judged_by == judged_by and last.day == settings.today.isoformat()):
+                if quiet and last.digest == table.digest:
                     # The same, for a target that cannot tell without reading (a Google Sheet).
                     return result(_unchanged_plan(last, table), None, None, 0, attempt)
+                judged_by = _judged_by(_read_as(table), judged_with)
                 ids = _ids(table, table.rows)
                 as_read = rows_by_id(table, [list(r) for r in table.rows], ids)
                 if landed and last is not None and not unsaved:
