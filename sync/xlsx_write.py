@@ -200,10 +200,8 @@ def _patch_row(body: bytes, number: int, cells: dict[int, CellWrite], styles: "_
             out.append(_cell_xml(cells[new_col], None, styles, column_styles, restyled))
             done.add(new_col)
         if col in cells:
-            style = _STYLE_ATTR.search(m[0][:m[0].find(b">") + 1])
             out.append(body[cursor:m.start()])
-            out.append(_cell_xml(cells[col], int(style[1]) if style else 0, styles,
-                                 column_styles, restyled))
+            out.append(_cell_xml(cells[col], _style_of(m[0]), styles, column_styles, restyled))
             cursor = m.end()
             done.add(col)
     out.append(body[cursor:])
@@ -229,13 +227,17 @@ def _replace_cells(body: bytes, number: int, cells: dict[int, CellWrite], styles
     found.sort()
     out, cursor = [], 0
     for pos, col, m in found:
-        style = _STYLE_ATTR.search(m[0], 0, m[0].find(b">") + 1)
         out.append(body[cursor:pos])
-        out.append(_cell_xml(cells[col], int(style[1]) if style else 0, styles, column_styles,
-                             restyled))
+        out.append(_cell_xml(cells[col], _style_of(m[0]), styles, column_styles, restyled))
         cursor = m.end()
     out.append(body[cursor:])
     return b"".join(out)
+
+
+def _style_of(cell: bytes) -> int:
+    """The style of an existing cell element (0 when it has none), from its opening tag only."""
+    style = _STYLE_ATTR.search(cell, 0, cell.find(b">") + 1)
+    return int(style[1]) if style else 0
 
 
 def _cell_xml(write: CellWrite, current: int | None, styles: "_Styles",
