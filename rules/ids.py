@@ -41,8 +41,8 @@ def normalise_id(value: object, fmt: IdFormat) -> Outcome:
     number = id_number(value, fmt)
     if number is None:
         return Problem("invalid_id",
-                       f"{shown(value)} is not an ID like {fmt.format(123)}; sheetkeeper leaves it "
-                       "as it is (clear the cell to have a new ID assigned)")
+                       f"{shown(value)} is not an ID like {fmt.format(123)}; sheetkeeper "
+                       "leaves it as it is (clear the cell to have a new ID assigned)")
     canonical = fmt.format(number)
     if canonical == value:
         return None

@@ -66,7 +66,8 @@ def normalise_phone(value: object, region: str | None) -> Outcome:
 
 def _from_number_cell(value: int | float, region: str | None) -> Outcome:
     if isinstance(value, float) and not value.is_integer():
-        return Problem("invalid_phone", f"{shown(value)} is a number with decimals, not a phone number")
+        return Problem("invalid_phone",
+                       f"{shown(value)} is a number with decimals, not a phone number")
     digits = str(int(value))
     return _parse(value, digits, region, from_number_cell=True)
 
