@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, NamedTuple, Sequence
@@ -25,7 +26,8 @@ from sheet_templates import Template
 from .errors import SheetkeeperError
 from . import review
 from .plan import CellChange, DuplicateMatch, Finding, Plan, RuleSettings, plan_table
-from .seen import Seen, SeenStore, person_edits, plain, rows_by_id, same_value, with_changes
+from .seen import (Seen, SeenStore, differs, person_edits, rows_by_id, same_value,
+                   with_changes, with_values)
 from .table import SheetTable, TableFacts
 from .targets import Batch, Target
 from .xlsx_target import WorkbookTarget
@@ -99,15 +101,17 @@ def run_cycle(target: Target, settings: RuleSettings, data: Path, dry_run: bool 
                     return result(_unchanged_plan(last, table), None, None, 0, attempt)
                 judged_by = _judged_by(_read_as(table), judged_with)
                 ids = _ids(table, table.rows)
-                as_read = rows_by_id(table, [list(r) for r in table.rows], ids)
+                as_read = rows_by_id(table, ids)
+                if last is not None:
+                    last = last.aligned(table.layout.headers)
                 if landed and last is not None and not unsaved:
-                    last = _with_landed(last, audit, landed, table.sheet, as_read)
+                    last = _with_landed(last, audit, landed, table, as_read)
                 judged = _already_judged(table, ids, as_read, last, judged_by)
                 plan = _without_held(plan_table(table, effective, *judged), audit.holds(key))
                 if dry_run:
                     return result(plan, None, None, 0, attempt)
                 edits = person_edits(last.rows if last else None, as_read,
-                                     _own_columns(table))
+                                     table.layout.headers, _own_columns(table))
                 person_batch = audit.record(key, table.sheet, edits, "person",
                                             actor="person") if edits else None
                 if edits or last is None or last.judged_by != judged_by or not plan.changes:
@@ -131,8 +135,8 @@ def run_cycle(target: Target, settings: RuleSettings, data: Path, dry_run: bool 
                     merge_batches.append(written.batch)
                     # Our own writes are not a person's edits; the digest is a new read's.
                     table_cells = [r for r in merges.records if r.sheet is None]
-                    unsaved = _seen(_with_records(as_read, table_cells), plan, judged_by, "",
-                                    settings, plan.changes)
+                    unsaved = _seen(_with_records(as_read, table, table_cells), plan,
+                                    judged_by, "", settings, plan.changes)
                     if not target.reads_again:
                         return result(plan, None, person_batch, 0, attempt, notes=notes)
                     attempt -= 1   # acting on decisions is progress, not a failed try
@@ -222,28 +226,28 @@ def _already_judged(table: SheetTable, ids: list[str | None], as_read: dict,
     ones a person changed since, and the ones with a change the last cycle did not write); and
     the outcomes to state again (cells it left as typed, still holding the same value). The
     rules are pure functions of one cell, so after 2% of the cells were edited, 2% are judged,
-    not every cell of the rows they are in, nor every flagged cell again."""
+    not every cell of the rows they are in, nor every flagged cell again. `last` is aligned to
+    the table's headers."""
     if last is None or last.judged_by != judged_by:
         return Judged(frozenset(), frozenset(), {})
-    column = {h: j for j, h in enumerate(table.layout.headers) if h}
-    counts: dict[str, int] = {}
-    for rid in ids:
-        if rid:
-            counts[rid] = counts.get(rid, 0) + 1
-    judged, recheck, restate = set(), set(), {}
-    for i, rid in enumerate(ids):
-        # A row sharing its ID with another cannot be told apart from it by ID: judged whole.
-        if not rid or counts[rid] > 1 or rid not in last.rows:
+    headers = table.layout.headers
+    column = {h: j for j, h in enumerate(headers) if h}
+    # A row sharing its ID with another cannot be told apart from it by ID: judged whole.
+    shared = {rid for rid, n in Counter(ids).items() if n > 1}
+    before_rows, flagged, problems = last.rows, last.flagged, last.problems
+    judged, recheck, restate = [], set(), {}
+    for i, (rid, now) in enumerate(zip(ids, table.rows)):
+        before = before_rows.get(rid) if rid else None
+        if before is None or rid in shared:
             continue
-        before, now = last.rows[rid], as_read[rid]
-        judged.add(i)
-        again = set(last.flagged.get(rid, ()))
+        judged.append(i)
+        again = {column[h] for h in flagged.get(rid, ()) if h in column}
         if now != before:
-            again.update(h for h, v in now.items() if h not in before or before[h] != v)
-        recheck.update((i, column[h]) for h in again if h in column)
-        for h, (kind, why) in last.problems.get(rid, {}).items():
-            if h in column and h not in again:
-                restate[(i, column[h])] = (kind, why)
+            again.update(j for j, h in enumerate(headers) if h and differs(before[j], now[j]))
+        recheck.update((i, j) for j in again)
+        for h, (kind, why) in problems.get(rid, {}).items():
+            if (j := column.get(h)) is not None and j not in again:
+                restate[(i, j)] = (kind, why)
     return Judged(frozenset(judged), frozenset(recheck), restate)
 
 
@@ -274,7 +278,7 @@ def _seen(rows: dict, plan: Plan, judged_by: str, digest: str, settings: RuleSet
     return Seen(rows, again, judged_by, digest, settings.today.isoformat(),
                 [list(f) for f in plan.findings],
                 [[list(d.rows), list(d.ids), d.kind, d.score, d.reason] for d in plan.duplicates],
-                problems, _read_as(plan.table), facts)
+                problems, _read_as(plan.table), facts, plan.table.layout.headers)
 
 
 def _unchanged_plan(last: Seen, table: SheetTable | None = None) -> Plan:
@@ -290,27 +294,25 @@ def _unchanged_plan(last: Seen, table: SheetTable | None = None) -> Plan:
                                                             "notes": tuple(facts["notes"])}))
 
 
-def _with_records(rows: dict, records, fresh: dict | None = None) -> dict:
-    """`rows` (by ID and header) with the after-values of `records` (table cells, recorded
-    or audited) written in. A row a record gave its ID is taken from `fresh`, the rows as
-    they read now, where given."""
-    out = {rid: dict(cells) for rid, cells in rows.items()}
-    for r in records:
-        if r.row_id in out:
-            out[r.row_id][r.column] = plain(r.after)
-        elif fresh and r.rule == "id" and r.row_id in fresh:
-            out[r.row_id] = dict(fresh[r.row_id])
-    return out
+def _with_records(rows: dict, table: SheetTable, records, fresh: dict | None = None) -> dict:
+    """`rows` (by ID, in the table's header order) with the after-values of `records` (table
+    cells, recorded or audited) written in. A row a record gave its ID is taken from `fresh`,
+    the rows as they read now, where given."""
+    fresh = fresh or {}
+    return with_values(rows, table.layout.headers,
+                       ((r.row_id, r.column, r.after) for r in records
+                        if r.row_id in rows or r.rule == "id"), fresh.get)
 
 
-def _with_landed(last: Seen, audit: AuditLog, batches: list[str], sheet: str,
+def _with_landed(last: Seen, audit: AuditLog, batches: list[str], table: SheetTable,
                  as_read: dict) -> Seen:
     """The last state seen, with what batches left pending by a broken-off cycle wrote, now
     that they are known to have landed: sheetkeeper's own writes are not a person's edits.
     A row that batch gave its ID is taken as it reads now (any edit a person made to it in
     that moment goes unrecorded as theirs; it is still in the sheet and in later diffs)."""
-    entries = [e for batch in batches for e in audit.entries(batch=batch) if e.sheet == sheet]
-    return dataclasses.replace(last, rows=_with_records(last.rows, entries, as_read))
+    entries = [e for batch in batches for e in audit.entries(batch=batch)
+               if e.sheet == table.sheet]
+    return dataclasses.replace(last, rows=_with_records(last.rows, table, entries, as_read))
 
 
 def _own_columns(table: SheetTable) -> set[str]:

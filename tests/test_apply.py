@@ -372,3 +372,44 @@ def test_time_and_duration_cells_are_kept_logged_and_shown_as_a_person_typed_the
     ws = openpyxl.load_workbook(path)["Customers"]
     assert ws["R2"].value == dt.time(10, 45) and ws["R3"].value == dt.timedelta(hours=30)
     assert apply_workbook(path, SETTINGS).batch is None     # and the next cycle is quiet
+
+
+def test_a_seen_state_kept_by_header_is_still_understood(tmp_path):
+    """The seen state of an earlier version kept each row as a dict by header. Read after an
+    upgrade, a person's edit since is still logged as theirs, and nothing else is."""
+    path = messy(tmp_path)
+    apply_workbook(path, SETTINGS)
+    [state] = (tmp_path / ".sheetkeeper" / "seen").iterdir()
+    data = json.loads(state.read_text())
+    headers = data.pop("headers")
+    data["rows"] = {rid: {h: v for h, v in zip(headers, row) if h}
+                    for rid, row in data["rows"].items()}
+    state.write_text(json.dumps(data))
+    book = openpyxl.load_workbook(path)
+    book["Customers"]["C2"] = "Acme"
+    book.save(path)
+    result = apply_workbook(path, SETTINGS)
+    with AuditLog(tmp_path / ".sheetkeeper" / "audit.sqlite3") as log:
+        edits = list(log.entries(batch=result.person_batch))
+    assert [(e.row_id, e.column, e.before, e.after) for e in edits] == \
+        [("C-000001", "Company", None, "Acme")]
+
+
+def test_a_column_a_person_adds_is_diffed_by_header(tmp_path):
+    """Rows are remembered by position; when a person adds a column between cycles, the last
+    state is lined up with the new headers by name, so edits are told apart exactly."""
+    path = messy(tmp_path)
+    apply_workbook(path, SETTINGS)
+    book = openpyxl.load_workbook(path)
+    sheet = book["Customers"]
+    sheet.insert_cols(3)                              # a new column before Company
+    sheet["C1"], sheet["C2"] = "Locker", "12"
+    sheet["D3"] = "Stone & Co"                        # and Bob's Company, now in D
+    book.save(path)
+    result = apply_workbook(path, SETTINGS)
+    with AuditLog(tmp_path / ".sheetkeeper" / "audit.sqlite3") as log:
+        edits = {(e.row_id, e.column, e.before, e.after)
+                 for e in log.entries(batch=result.person_batch)}
+    assert edits == {("C-000001", "Locker", None, "12"),
+                     ("C-000002", "Company", None, "Stone & Co")}
+    assert apply_workbook(path, SETTINGS).person_batch is None
