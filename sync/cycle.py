@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, NamedTuple, Sequence
@@ -94,7 +95,7 @@ def run_cycle(target: Target, settings: RuleSettings, data: Path, dry_run: bool 
                     # The very bytes a quiet cycle left, judged the same way on the same day:
                     # its findings stand, and there is nothing to do, nor to read.
                     return result(_unchanged_plan(last), None, None, 0, attempt)
-                table = target.read()
+                table, last = _read(target, seen, last)
                 landed = target.settle(audit, table)
                 if quiet and last.digest == table.digest:
                     # The same, for a target that cannot tell without reading (a Google Sheet).
@@ -177,6 +178,16 @@ def run_cycle(target: Target, settings: RuleSettings, data: Path, dry_run: bool 
                 seen.save(key, unsaved)
     raise WorkbookChanged(f"{target.key}: kept changing while sheetkeeper worked ({ATTEMPTS} "
                           "tries); nothing was written. It will try again on the next cycle")
+
+
+def _read(target: Target, seen: SeenStore, last: Seen | None) -> tuple[SheetTable, Seen | None]:
+    """The table as it stands, and the last state seen with all of it parsed. Both at once:
+    the reader (calamine's Rust, or the network) does not hold the GIL, and parsing the rows
+    of a 100k-row list's seen state takes a second."""
+    with ThreadPoolExecutor(1, thread_name_prefix="read") as pool:
+        reading = pool.submit(target.read)
+        last = seen.complete(last) if last is not None else None
+        return reading.result(), last
 
 
 def _ids(table: SheetTable, rows: Sequence[Sequence[Any]]) -> list[str | None]:

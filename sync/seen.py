@@ -42,9 +42,13 @@ ABSENT = _Absent()
 @dataclass(frozen=True)
 class Seen:
     """The last cycle's end state: rows, the cells it left flagged, and what it judged them by
-    (a settings fingerprint: a row is only 'already judged' under the same rules)."""
+    (a settings fingerprint: a row is only 'already judged' under the same rules).
 
-    rows: Rows
+    As loaded, only the head is parsed (what a quiet cycle needs to tell it has nothing to do);
+    `rows`, `flagged` and `problems` stay in `body` until `SeenStore.complete`, which a cycle
+    calls while the workbook is being read (the reader does not hold the GIL)."""
+
+    rows: Rows | None
     # Row ID -> headers of cells to judge again though unchanged: a change that was not
     # written. (Stored as "flagged": a seen state from before `problems` lists its flagged
     # cells here, so that they are judged again.)
@@ -63,6 +67,7 @@ class Seen:
     read_as: str = ""
     facts: dict = field(default_factory=dict)
     headers: tuple[str, ...] = ()      # what each position of a row is ("" for no header)
+    body: bytes = field(default=b"", repr=False)     # rows, flagged, problems: not parsed yet
 
     def aligned(self, headers: Sequence[str]) -> "Seen":
         """This state with its rows in the order of `headers` (a table's, now): a column
@@ -96,28 +101,47 @@ class SeenStore:
         self._file(workbook).unlink(missing_ok=True)
 
     def load(self, workbook: Path) -> Seen | None:
+        """The head of the last state seen; `complete` parses the rest."""
         try:
-            data = _load(self._file(workbook).read_bytes())
-            return Seen(data["rows"], data.get("flagged", {}), data.get("judged_by", ""),
+            head, newline, body = self._file(workbook).read_bytes().partition(b"\n")
+            data = orjson.loads(head)
+            if not newline:       # a state from before the head had a line of its own
+                data.update(_body(head))
+            return Seen(data.get("rows"), data.get("flagged", {}), data.get("judged_by", ""),
                         data.get("digest", ""), data.get("day", ""), data.get("findings", []),
                         data.get("duplicates", []), data.get("problems", {}),
                         data.get("read_as", ""), data.get("facts", {}),
-                        tuple(data["headers"]))
+                        tuple(data.get("headers", ())), body)
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None   # unreadable memory: the next cycle just starts a new one
 
+    @staticmethod
+    def complete(seen: Seen) -> Seen | None:
+        """`seen` with its rows, flagged and problems parsed; None if they cannot be."""
+        if seen.rows is not None:
+            return seen
+        try:
+            data = _body(seen.body)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+        return dataclasses.replace(seen, rows=data["rows"], flagged=data.get("flagged", {}),
+                                   problems=data.get("problems", {}),
+                                   headers=tuple(data["headers"]), body=b"")
+
     def save(self, workbook: Path, seen: Seen) -> None:
         path = self._file(workbook)
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        payload = _dump({"workbook": str(workbook), "rows": seen.rows,
-                               "flagged": seen.flagged, "judged_by": seen.judged_by,
-                               "digest": seen.digest, "day": seen.day,
-                               "findings": seen.findings, "duplicates": seen.duplicates,
-                               "problems": seen.problems, "read_as": seen.read_as,
-                               "facts": seen.facts, "headers": seen.headers})
-        write_private(path, payload)
+        # The head on a line of its own (JSON never has a raw newline), then the rows: one
+        # file, replaced whole, of which a quiet cycle parses only the first line.
+        head = _dump({"workbook": str(workbook), "judged_by": seen.judged_by,
+                      "digest": seen.digest, "day": seen.day, "findings": seen.findings,
+                      "duplicates": seen.duplicates, "read_as": seen.read_as,
+                      "facts": seen.facts})
+        body = _dump({"headers": seen.headers, "rows": seen.rows, "flagged": seen.flagged,
+                      "problems": seen.problems})
+        write_private(path, head + b"\n" + body)
 
 
 # The seen state of a 100k-row list is tens of MB of JSON, written and read every cycle: orjson
@@ -131,14 +155,14 @@ def _dump(payload: dict) -> bytes:
         return dump_values(payload).encode("utf-8")
 
 
-def _load(data: bytes) -> dict:
+def _body(data: bytes) -> dict:
     payload = orjson.loads(data)
     rows = payload["rows"]
-    if "headers" not in payload:
+    if "headers" not in payload:       # from before rows were kept by position
         payload["headers"], payload["rows"] = _by_position(rows)
         return payload
     for rid, row in rows.items():
-        # Only cells hold tagged values (dates): most rows have none, and are just made tuples.
+        # Only cells hold tagged values (dates): a row without one is just made a tuple.
         if dict in set(map(type, row)):
             row = [untagged(v) if type(v) is dict else v for v in row]
         rows[rid] = tuple(row)
