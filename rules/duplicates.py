@@ -14,8 +14,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Iterable, Mapping, NamedTuple, Sequence
 
 import numpy as np
 from rapidfuzz import process
@@ -25,14 +26,14 @@ NAME_THRESHOLD = 0.85
 WINDOW = 8          # a row is compared with the next WINDOW-1 rows of its block, in name order
 
 
-@dataclass(frozen=True)
-class IdentityRecord:
-    """What dedupe needs of one row, already normalised by the cell rules."""
+class IdentityRecord(NamedTuple):
+    """What dedupe needs of one row, already normalised by the cell rules. (A named tuple: a
+    100k-row list makes 100k of these every cycle, and a frozen dataclass is slow to make.)"""
 
     index: int                                  # position in the caller's list
     name: str = ""
-    certain: Mapping[str, str] = field(default_factory=dict)     # field -> value
-    supporting: Mapping[str, str] = field(default_factory=dict)  # field -> value
+    certain: Mapping[str, str] = MappingProxyType({})      # field -> value
+    supporting: Mapping[str, str] = MappingProxyType({})   # field -> value
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import partial
+from itertools import chain
 from operator import attrgetter
 from typing import Any, Callable, Mapping, NamedTuple
 
@@ -121,7 +122,7 @@ def plan_table(table: SheetTable, settings: RuleSettings,
     own = {layout.index(c.key) for c in template.columns if c.type in _OWN_TYPES}
     live = [i for i, row in enumerate(rows)
             if any(v is not None for j, v in enumerate(row) if j not in own)]
-    effective = [list(row) for row in rows]
+    effective: list[Any] = list(rows)      # the table's tuples, each copied on its first change
     invalid: set[tuple[int, str]] = set()   # (row index, column key) left as typed, flagged
     changes: list[CellChange] = []
     findings: list[Finding] = []
@@ -137,20 +138,25 @@ def plan_table(table: SheetTable, settings: RuleSettings,
 
     # IDs first, so every change on a new row carries the ID the row is about to get.
     changes += _assign_ids(table, live, effective, ids, id_numbers, settings, is_formula)
+    # Only rows with something to judge: a cycle after one edit runs the rules on one row
+    # (and the flagged cells), not on the whole table.
+    fresh = [i for i in live if i not in judged] if judged else live
+    again: dict[int, list[int]] = defaultdict(list)     # column -> rows of cells to recheck
+    for i, j in recheck:
+        again[j].append(i)
     jobs, where = [], []
     for key, j in layout.columns.items():
         column = template.column(key)
         rule = _cell_rule(column, table, region, settings)
         if rule is not None:
-            values = [row[j] for row in rows]
-            for i in judged:
-                if (i, j) not in recheck:
-                    values[i] = None
+            if judged:       # only the cells to judge; the rest stay None (not judged)
+                values: list[Any] = [None] * len(rows)
+                for i in chain(fresh, again.get(j, ())):
+                    values[i] = rows[i][j]
+            else:
+                values = [row[j] for row in rows]
             jobs.append(ColumnJob(column.type, rule, values, frozenset(formula_rows.get(j, ()))))
             where.append((key, j))
-    # Only rows with something to judge: a cycle after one edit runs the rules on one row
-    # (and the flagged cells), not on the whole table.
-    fresh = [i for i in live if i not in judged] if judged else live
     todo = sorted(set(fresh) | {i for i, _ in recheck}) if recheck else fresh
     cells = len(fresh) * len(jobs) + len(recheck)
     known: dict[int, Results] = defaultdict(list)
@@ -164,7 +170,7 @@ def plan_table(table: SheetTable, settings: RuleSettings,
         results = results + known[j] if j in known else results
         for i, is_change, what, why in results:
             if is_change:
-                effective[i][j] = what
+                _put(effective, i, j, what)
                 changes.append(CellChange(table.row_numbers[i], ids[i], header, key, rows[i][j],
                                           what, type_, why))
             else:
@@ -192,6 +198,13 @@ def plan_table(table: SheetTable, settings: RuleSettings,
     findings.sort(key=attrgetter("row_number"))
     return Plan(table=table, region=region, changes=tuple(changes), findings=tuple(findings),
                 duplicates=tuple(duplicates), problems=tuple(problems))
+
+
+def _put(effective: list[Any], i: int, j: int, value: Any) -> None:
+    row = effective[i]
+    if type(row) is tuple:
+        row = effective[i] = list(row)
+    row[j] = value
 
 
 def _message(header: str, outcome: Problem) -> str:
@@ -250,7 +263,7 @@ def _assign_ids(table, live, effective, ids, numbers, settings, is_formula) -> l
             changes.append(CellChange(table.row_numbers[i], new_id, table.layout.headers[j],
                                       fmt.column, table.rows[i][j], new_id, "id",
                                       "a new row gets the next free ID"))
-            effective[i][j] = new_id
+            _put(effective, i, j, new_id)
             ids[i], numbers[i] = new_id, number - 1
     return changes
 
@@ -343,7 +356,7 @@ def _statuses(table, live, effective, ids, invalid, settings, is_formula):
         if target != current:
             changes.append(CellChange(table.row_numbers[i], ids[i], header, spec.column,
                                       table.rows[i][j], target, rule, reason))
-            effective[i][j] = target
+            _put(effective, i, j, target)
     return changes, findings
 
 
@@ -400,9 +413,6 @@ def identity_records(table: SheetTable, live: list[int], effective: list[list[An
     names = column(spec.name, True)
     certain = {k: column(k, True) for k in spec.certain}
     supporting = {k: column(k, False) for k in spec.supporting}
-    return [IdentityRecord(
-        index=i,
-        name=names.get(i, ""),
-        certain={k: c[i] for k, c in certain.items() if i in c},
-        supporting={k: c[i] for k, c in supporting.items() if i in c},
-    ) for i in live]
+    return [IdentityRecord(i, names.get(i, ""),
+                           {k: c[i] for k, c in certain.items() if i in c},
+                           {k: c[i] for k, c in supporting.items() if i in c}) for i in live]
