@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import sys
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from sheet_templates import Template
 from .errors import SheetkeeperError
 from . import review
 from .plan import CellChange, DuplicateMatch, Finding, Plan, RuleSettings, plan_table
-from .seen import (Seen, SeenStore, differs, person_edits, rows_by_id, same_value,
+from .seen import (Seen, SeenStateError, SeenStore, differs, person_edits, rows_by_id, same_value,
                    with_changes, with_values)
 from .table import SheetTable, TableFacts
 from .targets import Batch, Target
@@ -175,7 +176,13 @@ def run_cycle(target: Target, settings: RuleSettings, data: Path, dry_run: bool 
                               notes=notes, moved=written.moved)
         finally:
             if unsaved is not None:
-                seen.save(key, unsaved)
+                try:
+                    seen.save(key, unsaved)
+                except SeenStateError:
+                    if sys.exc_info()[1] is None:
+                        raise
+                    # The cycle failed already, most likely of the same cause (a full disk):
+                    # that error is the one to tell.
     raise WorkbookChanged(f"{target.key}: kept changing while sheetkeeper worked ({ATTEMPTS} "
                           "tries); nothing was written. It will try again on the next cycle")
 

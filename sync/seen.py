@@ -23,6 +23,7 @@ import orjson
 from audit.log import ChangeRecord, dump_values, encode_value, tagged, untagged
 from rules.dates import serial_number
 
+from .errors import SheetkeeperError
 from .private_file import write_private
 from .table import SheetTable
 
@@ -141,7 +142,17 @@ class SeenStore:
                       "facts": seen.facts})
         body = _dump({"headers": seen.headers, "rows": seen.rows, "flagged": seen.flagged,
                       "problems": seen.problems})
-        write_private(path, head + b"\n" + body)
+        try:
+            write_private(path, head + b"\n" + body)
+        except OSError as e:
+            raise SeenStateError(
+                f"{path}: could not save what this cycle saw ({e.strerror}); the person edits "
+                "it logged may be logged again by the next cycle. Free some space or fix the "
+                "data folder's permissions") from None
+
+
+class SeenStateError(SheetkeeperError):
+    """The seen state could not be saved (full disk, permissions)."""
 
 
 # The seen state of a 100k-row list is tens of MB of JSON, written and read every cycle: orjson

@@ -7,7 +7,7 @@ import dataclasses
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 from audit.log import AuditLog
 from sheet_templates import Template
@@ -66,21 +66,20 @@ class WorkbookTarget:
         recorded pending just before the replace, then settled. None when the workbook changed
         on disk meanwhile (nothing written)."""
         batch: str | None = None
-        new_digest = ""
         writes: dict[str, list[CellWrite]] = {}
         for sheet, cell in work.cells:
             writes.setdefault(sheet, []).append(cell)
 
-        def record_pending(digest: str, restyled: dict) -> None:
-            nonlocal batch, new_digest
-            new_digest = digest
+        def record_pending(digest: Callable[[], str], restyled: dict) -> None:
+            nonlocal batch
             styled = [dataclasses.replace(r, style_before=restyled.get((sheet, w.row, w.column)))
                       for (sheet, w), r in zip(work.cells, work.records)]
             batch = audit.record(self.key, table.sheet, styled, kind, status="pending",
                                  digest_after=digest, counters=counters, note=note)
 
         try:
-            write_cells(self.path, writes, table.digest, before_replace=record_pending)
+            new_digest = write_cells(self.path, writes, table.digest,
+                                     before_replace=record_pending)
         except WorkbookChanged:
             if batch:
                 audit.settle(batch, "abandoned")

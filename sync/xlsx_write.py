@@ -25,6 +25,7 @@ import re
 import tempfile
 import zipfile
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -72,12 +73,13 @@ def lock_files(path: Path) -> list[Path]:
 
 
 def write_cells(path: Path | str, writes: Writes, expected_digest: str,
-                before_replace: Callable[[str, Restyled], None] | None = None) -> str:
+                before_replace: Callable[[Callable[[], str], Restyled], None] | None = None
+                ) -> str:
     """Write `writes` (per sheet) into the workbook at `path`, which must still be the bytes whose
     SHA-256 is `expected_digest`. Returns the new file's digest. `before_replace(new_digest,
-    restyled)` runs once the new file is ready and just before it replaces the old one (the
-    audit log records the batch as pending there, with the styles it changed); if it raises,
-    nothing is replaced."""
+    restyled)` runs just before the new file replaces the old one (the audit log records the
+    batch as pending there, with the styles it changed); `new_digest()` waits for the new file
+    to be ready and gives its digest. If it raises, nothing is replaced."""
     path = Path(path)
     busy = lock_files(path)
     if busy:
@@ -92,16 +94,33 @@ def write_cells(path: Path | str, writes: Writes, expected_digest: str,
     if hashlib.sha256(data).hexdigest() != expected_digest:
         raise WorkbookChanged(f"{path}: changed since it was read; not written")
     restyled: Restyled = {}
-    new = patch_package(data, writes, restyled)
-    new_digest = hashlib.sha256(new).hexdigest()
-    replace_atomically(path, new, expected_digest,
-                       (lambda: before_replace(new_digest, restyled)) if before_replace else None)
-    return new_digest
+    infos, contents = _patched(data, writes, restyled)
+    # Packing (zlib does not hold the GIL), hashing and writing out the new file run in a
+    # thread while the audit log records the batch: on a big sheet each takes about a second.
+    with ThreadPoolExecutor(1, thread_name_prefix="package") as pool:
+        staged = pool.submit(_stage, path, infos, contents)
+        try:
+            if before_replace:
+                before_replace(lambda: staged.result()[1], restyled)
+            tmp, new_digest = staged.result()
+            _last_look(path, expected_digest)
+            _swap(path, tmp)
+            return new_digest
+        except BaseException:
+            if staged.exception() is None:       # waits for it: the new file is not wanted
+                Path(staged.result()[0]).unlink(missing_ok=True)
+            raise
 
 
 def patch_package(data: bytes, writes: Writes, restyled: Restyled | None = None) -> bytes:
     """The package `data` with `writes` applied: a new .xlsx, as bytes. Cells whose style had
     to change (a date needs a date style) are noted in `restyled`."""
+    return _packed(*_patched(data, writes, {} if restyled is None else restyled))
+
+
+def _patched(data: bytes, writes: Writes, restyled: Restyled
+             ) -> tuple[list[zipfile.ZipInfo], dict[str, bytes]]:
+    """The package's parts (in order) and their contents, with `writes` applied."""
     source = zipfile.ZipFile(io.BytesIO(data))
     parts = sheet_parts(source)
     contents = {info.filename: source.read(info) for info in source.infolist()}
@@ -112,13 +131,16 @@ def patch_package(data: bytes, writes: Writes, restyled: Restyled | None = None)
             raise WorkbookChanged(f"sheet {sheet!r} is no longer in the workbook; not written")
         changed_styles: dict[tuple[int, int], int] = {}
         contents[part] = patch_sheet_xml(contents[part], sheet_writes, styles, changed_styles)
-        if restyled is not None:
-            restyled.update({(sheet, r, c): s for (r, c), s in changed_styles.items()})
+        restyled.update({(sheet, r, c): s for (r, c), s in changed_styles.items()})
     if styles.changed:
         contents["xl/styles.xml"] = styles.xml
+    return source.infolist(), contents
+
+
+def _packed(infos: list[zipfile.ZipInfo], contents: dict[str, bytes]) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as target:
-        for info in source.infolist():
+        for info in infos:
             # Level 1: several times faster on a large sheet, a little bigger; Excel and
             # LibreOffice recompress on their next save anyway.
             target.writestr(info, contents[info.filename], compress_type=info.compress_type,
@@ -409,38 +431,62 @@ class _Styles:
 
 # -- the atomic replace ------------------------------------------------------------------------
 
+def _stage(path: Path, infos: list[zipfile.ZipInfo], contents: dict[str, bytes]
+           ) -> tuple[str, str]:
+    """The new package, packed and written to a temporary file: (its path, its digest)."""
+    data = _packed(infos, contents)
+    return _write_temporary(path, data), hashlib.sha256(data).hexdigest()
+
+
 def replace_atomically(path: Path, data: bytes, expected_digest: str,
                        before_replace: Callable[[], None] | None) -> None:
+    """Replace `path` by a file holding `data`, if `path` still holds the bytes whose digest is
+    `expected_digest`; `before_replace` runs just before (if it raises, nothing is replaced)."""
+    tmp = _write_temporary(path, data)
+    try:
+        _last_look(path, expected_digest)
+        if before_replace:
+            before_replace()
+        _swap(path, tmp)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _write_temporary(path: Path, data: bytes) -> str:
+    """`data` in a temporary file beside `path`, with its mode (and owner), synced."""
     info = os.stat(path)
     tmp = None
     try:
-        try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".sheetkeeper",
-                                       dir=path.parent)
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fchmod(f.fileno(), info.st_mode & 0o7777)
-                if os.geteuid() == 0:
-                    os.fchown(f.fileno(), info.st_uid, info.st_gid)
-                os.fsync(f.fileno())
-        except OSError as e:
-            raise WriteFailed(f"{path}: could not write the new workbook ({e.strerror}); "
-                              "the workbook is unchanged") from None
-        # Last look: a person may have saved while the new file was being written.
-        if hashlib.sha256(read_bytes(path)).hexdigest() != expected_digest:
-            raise WorkbookChanged(f"{path}: changed while writing; not written")
-        if lock_files(path):
-            raise WorkbookBusy(f"{path}: opened in a spreadsheet program meanwhile; not written")
-        if before_replace:
-            before_replace()
-        os.replace(tmp, path)
-        tmp = None
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".sheetkeeper",
+                                   dir=path.parent)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fchmod(f.fileno(), info.st_mode & 0o7777)
+            if os.geteuid() == 0:
+                os.fchown(f.fileno(), info.st_uid, info.st_gid)
+            os.fsync(f.fileno())
+    except OSError as e:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        raise WriteFailed(f"{path}: could not write the new workbook ({e.strerror}); "
+                          "the workbook is unchanged") from None
+    return tmp
+
+
+def _last_look(path: Path, expected_digest: str) -> None:
+    # A person may have saved while the new file was being written.
+    if hashlib.sha256(read_bytes(path)).hexdigest() != expected_digest:
+        raise WorkbookChanged(f"{path}: changed while writing; not written")
+    if lock_files(path):
+        raise WorkbookBusy(f"{path}: opened in a spreadsheet program meanwhile; not written")
+
+
+def _swap(path: Path, tmp: str) -> None:
+    os.replace(tmp, path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
     finally:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
+        os.close(dir_fd)

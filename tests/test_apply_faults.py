@@ -7,6 +7,7 @@ import openpyxl
 import pytest
 
 from audit.log import AuditError, AuditLog
+from service.cli import main
 from sync.cycle import apply_workbook
 from sync.plan import RuleSettings
 from sync.xlsx_write import WriteFailed
@@ -120,3 +121,37 @@ def test_a_change_whose_write_failed_is_made_by_the_next_cycle(tmp_path, workboo
         people = log.db.execute("SELECT count(*) FROM changes WHERE actor = 'person'").fetchone()
         assert people == (1,)                                # the edit logged once, not twice
         assert log.verify() is None
+
+
+def test_a_full_disk_while_the_batch_is_recorded_leaves_no_trace(tmp_path, workbook,
+                                                                 monkeypatch, capsys):
+    """The new workbook is made while its batch is recorded; when the disk fills up making
+    it, the batch is rolled back: no pending batch, nothing replaced, no file left over, a
+    one-line error (not the seen state's failure to save, a consequence). The person's edit,
+    logged before, stays logged; once there is room, the next cycle makes the change."""
+    import errno
+    import os
+    import sync.xlsx_write as xlsx_write
+    apply_workbook(workbook, SETTINGS)
+    book = openpyxl.load_workbook(workbook)
+    book["Customers"]["E2"] = "139 0013 9000"
+    book.save(workbook)
+    before = fingerprint(workbook)
+    real_fsync = os.fsync
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(xlsx_write.os, "fsync", full)
+    code = main(["apply", str(workbook), "--region", "CN", "--today", TODAY.isoformat()])
+    monkeypatch.setattr(xlsx_write.os, "fsync", real_fsync)
+    assert code == 2 and "No space left" in capsys.readouterr().err
+    assert fingerprint(workbook) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".sheetkeeper", "c.xlsx"]
+    with AuditLog(tmp_path / ".sheetkeeper" / "audit.sqlite3") as log:
+        kinds = log.db.execute("SELECT kind, status FROM batches ORDER BY rowid").fetchall()
+        assert log.verify() is None
+    assert kinds[-1] == ("person", "written") and ("apply", "pending") not in kinds
+    result = apply_workbook(workbook, SETTINGS)
+    assert [(c.column, c.after) for c in result.plan.changes] == [("Phone", "+8613900139000")]
+    assert verify_ok(tmp_path) >= 1
