@@ -79,7 +79,8 @@ def write_cells(path: Path | str, writes: Writes, expected_digest: str,
     SHA-256 is `expected_digest`. Returns the new file's digest. `before_replace(new_digest,
     restyled)` runs just before the new file replaces the old one (the audit log records the
     batch as pending there, with the styles it changed); `new_digest()` waits for the new file
-    to be ready and gives its digest. If it raises, nothing is replaced."""
+    to be ready, makes sure the old one has not changed meanwhile, and gives the new one's
+    digest. If either raises, nothing is replaced."""
     path = Path(path)
     busy = lock_files(path)
     if busy:
@@ -99,12 +100,23 @@ def write_cells(path: Path | str, writes: Writes, expected_digest: str,
     # thread while the audit log records the batch: on a big sheet each takes about a second.
     with ThreadPoolExecutor(1, thread_name_prefix="package") as pool:
         staged = pool.submit(_stage, path, infos, contents)
+        looked = False
+
+        def ready() -> str:
+            # The new file is ready, and the old one still what the write was made from: the
+            # last look comes before the batch is committed, so a person who saved meanwhile
+            # leaves no batch behind, only a cycle that reads again.
+            nonlocal looked
+            digest = staged.result()[1]
+            _last_look(path, expected_digest)
+            looked = True
+            return digest
+
         try:
             if before_replace:
-                before_replace(lambda: staged.result()[1], restyled)
-            tmp, new_digest = staged.result()
-            _last_look(path, expected_digest)
-            _swap(path, tmp)
+                before_replace(ready, restyled)
+            new_digest = ready() if not looked else staged.result()[1]
+            _swap(path, staged.result()[0])
             return new_digest
         except BaseException:
             if staged.exception() is None:       # waits for it: the new file is not wanted

@@ -418,3 +418,33 @@ def test_a_column_a_person_adds_is_diffed_by_header(tmp_path):
     assert edits == {("C-000001", "Locker", None, "12"),
                      ("C-000002", "Company", None, "Stone & Co")}
     assert apply_workbook(path, SETTINGS).person_batch is None
+
+
+def test_a_person_saving_while_the_new_workbook_is_made_leaves_no_batch_behind(tmp_path,
+                                                                               monkeypatch):
+    """The new workbook is made while its batch is recorded; the last look at the old one
+    comes before the batch is committed. A person who saves in that moment wins, the cycle
+    reads again, and the log has no batch that was never written."""
+    import sync.xlsx_write as xlsx_write
+    path = messy(tmp_path)
+    real = xlsx_write._stage
+    calls = []
+
+    def person_saves_meanwhile(*args):
+        staged = real(*args)
+        if not calls:
+            book = openpyxl.load_workbook(path)
+            book["Customers"]["C3"] = "Stone & Co"
+            book.save(path)
+        calls.append(1)
+        return staged
+
+    monkeypatch.setattr(xlsx_write, "_stage", person_saves_meanwhile)
+    result = apply_workbook(path, SETTINGS)
+    assert result.attempts == 2 and len(calls) == 2
+    assert values(path)[1][2] == "Stone & Co"
+    with AuditLog(tmp_path / ".sheetkeeper" / "audit.sqlite3") as log:
+        batches = log.db.execute("SELECT kind, status FROM batches").fetchall()
+        assert {status for _, status in batches} == {"written"} and log.verify() is None
+    assert ("apply", "written") in batches
+    assert [p.name for p in tmp_path.iterdir() if p.suffix == ".sheetkeeper"] == []
