@@ -341,8 +341,12 @@ class AuditLog:
 
     def entries(self, workbook: str | None = None, since: str | None = None,
                 row_id: str | None = None, column: str | None = None,
-                batch: str | None = None) -> Iterator[AuditEntry]:
+                batch: str | None = None, abandoned: bool = True) -> Iterator[AuditEntry]:
+        """The log's rows, oldest first. `abandoned=False` leaves out batches that never
+        reached the workbook (a crash or a refused write between recording and replacing)."""
         where, args = [], []
+        if not abandoned:
+            where.append("batch NOT IN (SELECT id FROM batches WHERE status = 'abandoned')")
         for clause, value in (("workbook = ?", workbook), ("at >= ?", since),
                               ("row_id = ?", row_id), ("column = ?", column),
                               ("batch = ?", batch)):

@@ -93,6 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--id", help="only this row ID (C-000012)")
     audit.add_argument("--column", help="only this column (as its header says)")
     audit.add_argument("--batch", help="only this batch")
+    audit.add_argument("--all", action="store_true",
+                       help="also batches that never reached the workbook (abandoned after a "
+                            "crash or a refused write); left out otherwise")
     audit.add_argument("--format", choices=("table", "csv", "json"), default="table")
     audit.add_argument("--data", type=Path, help=DATA_HELP)
     config_option(audit)
@@ -241,7 +244,8 @@ def _audit(args: argparse.Namespace) -> int:
             return EXIT_FOUND
         entries = log.entries(workbook=key,
                               since=args.since.isoformat() if args.since else None,
-                              row_id=args.id, column=args.column, batch=args.batch)
+                              row_id=args.id, column=args.column, batch=args.batch,
+                              abandoned=args.all)
         report.write_audit(entries, args.format, sys.stdout)
     return EXIT_CLEAN
 

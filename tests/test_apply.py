@@ -448,3 +448,22 @@ def test_a_person_saving_while_the_new_workbook_is_made_leaves_no_batch_behind(t
         assert {status for _, status in batches} == {"written"} and log.verify() is None
     assert ("apply", "written") in batches
     assert [p.name for p in tmp_path.iterdir() if p.suffix == ".sheetkeeper"] == []
+
+
+def test_audit_leaves_out_batches_that_never_reached_the_workbook(tmp_path):
+    """A batch recorded pending and then found not written (the crash came before the
+    replace) is no change to the workbook: `audit` leaves it out unless asked for --all."""
+    from audit.log import ChangeRecord
+    path = messy(tmp_path)
+    apply_workbook(path, SETTINGS)
+    key = workbook_key(path)
+    with AuditLog(tmp_path / ".sheetkeeper" / "audit.sqlite3") as log:
+        lost = log.record(key, "Customers", [ChangeRecord("C-000002", "Company", None, "Ghost",
+                                                          "text", "never written")],
+                          "apply", status="pending", digest_after="0" * 64)
+        assert log.settle_pending(key, "f" * 64) == [(lost, "abandoned")]
+    listed = run_cli("audit", str(path), "--format", "json").stdout
+    assert "Ghost" not in listed and "+8613800138000" in listed
+    everything = run_cli("audit", str(path), "--format", "json", "--all").stdout
+    assert [json.loads(line)["batch"] for line in everything.splitlines()
+            if "Ghost" in line] == [lost]
