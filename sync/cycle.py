@@ -96,9 +96,9 @@ def run_cycle(target: Target, settings: RuleSettings, data: Path, dry_run: bool 
                     # The very bytes a quiet cycle left, judged the same way on the same day:
                     # its findings stand, and there is nothing to do, nor to read.
                     return result(_unchanged_plan(last), None, None, 0, attempt)
-                table, last = _read(target, seen, last)
+                table, last = _read(target, seen, last)   # None if its rows are damaged
                 landed = target.settle(audit, table)
-                if quiet and last.digest == table.digest:
+                if quiet and last is not None and last.digest == table.digest:
                     # The same, for a target that cannot tell without reading (a Google Sheet).
                     return result(_unchanged_plan(last, table), None, None, 0, attempt)
                 judged_by = _judged_by(_read_as(table), judged_with)

@@ -467,3 +467,21 @@ def test_audit_leaves_out_batches_that_never_reached_the_workbook(tmp_path):
     everything = run_cli("audit", str(path), "--format", "json", "--all").stdout
     assert [json.loads(line)["batch"] for line in everything.splitlines()
             if "Ghost" in line] == [lost]
+
+
+def test_a_damaged_memory_of_the_rows_is_a_fresh_start(tmp_path):
+    """The seen state's head is read first, its rows later, while the workbook is read. When
+    the head is whole but the rows are damaged, the cycle starts afresh, as with no memory."""
+    path = messy(tmp_path)
+    apply_workbook(path, SETTINGS)
+    apply_workbook(path, SETTINGS)                       # quiet: settled
+    [state] = (tmp_path / ".sheetkeeper" / "seen").iterdir()
+    head = state.read_bytes().partition(b"\n")[0]
+    state.write_bytes(head + b"\n{\"rows\": [")
+    book = openpyxl.load_workbook(path)
+    book["Customers"]["C2"] = "Acme"                     # so the workbook must be read
+    book.save(path)
+    result = apply_workbook(path, SETTINGS)
+    assert result.person_batch is None                   # nothing to tell an edit from
+    assert result.plan.findings == cycle.plan_table(read_table(path), SETTINGS).findings
+    assert apply_workbook(path, SETTINGS).batch is None
