@@ -107,7 +107,7 @@ class SeenStore:
             head, newline, body = self._file(workbook).read_bytes().partition(b"\n")
             data = orjson.loads(head)
             if not newline:       # a state from before the head had a line of its own
-                data.update(_body(head))
+                data = _body(data)
             return Seen(data.get("rows"), data.get("flagged", {}), data.get("judged_by", ""),
                         data.get("digest", ""), data.get("day", ""), data.get("findings", []),
                         data.get("duplicates", []), data.get("problems", {}),
@@ -124,7 +124,7 @@ class SeenStore:
         if seen.rows is not None:
             return seen
         try:
-            data = _body(seen.body)
+            data = _body(orjson.loads(seen.body))
         except (ValueError, KeyError, TypeError, AttributeError):
             return None
         return dataclasses.replace(seen, rows=data["rows"], flagged=data.get("flagged", {}),
@@ -166,8 +166,8 @@ def _dump(payload: dict) -> bytes:
         return dump_values(payload).encode("utf-8")
 
 
-def _body(data: bytes) -> dict:
-    payload = orjson.loads(data)
+def _body(payload: dict) -> dict:
+    """The parsed rows part (`payload`, changed in place) with rows as tuples of cell values."""
     rows = payload["rows"]
     if "headers" not in payload:       # from before rows were kept by position
         payload["headers"], payload["rows"] = _by_position(rows)
