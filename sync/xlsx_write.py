@@ -18,6 +18,7 @@ seconds. Instead the sheet's XML is edited in place, cell by cell:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import io
 import os
@@ -100,22 +101,20 @@ def write_cells(path: Path | str, writes: Writes, expected_digest: str,
     # thread while the audit log records the batch: on a big sheet each takes about a second.
     with ThreadPoolExecutor(1, thread_name_prefix="package") as pool:
         staged = pool.submit(_stage, path, infos, contents)
-        looked = False
 
+        @functools.cache     # once, whether before_replace asked for it or not
         def ready() -> str:
             # The new file is ready, and the old one still what the write was made from: the
             # last look comes before the batch is committed, so a person who saved meanwhile
             # leaves no batch behind, only a cycle that reads again.
-            nonlocal looked
             digest = staged.result()[1]
             _last_look(path, expected_digest)
-            looked = True
             return digest
 
         try:
             if before_replace:
                 before_replace(ready, restyled)
-            new_digest = ready() if not looked else staged.result()[1]
+            new_digest = ready()
             _swap(path, staged.result()[0])
             return new_digest
         except BaseException:
