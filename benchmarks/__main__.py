@@ -72,8 +72,8 @@ def measure(rows: int, repeats: int, with_openpyxl: bool) -> dict:
     plan = plan_table(table, RuleSettings(today=dt.date(2026, 11, 23)))
     result["changes"], result["findings"] = len(plan.changes), len(plan.findings)
     result["duplicates"] = len(plan.duplicates)
-    from sync.plan import identity_records
-    records = identity_records(table, list(range(len(table.rows))), plan.values_after(),
+    from sync.plan import identity_columns
+    records = identity_columns(table, list(range(len(table.rows))), plan.values_after(),
                                plan.flagged_cells())
     dedupe = []
     for _ in range(repeats):

@@ -12,28 +12,50 @@ are compared (sorted neighbourhood). Work grows with rows × a fixed window, not
 from __future__ import annotations
 
 import re
+from itertools import compress
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Iterable, Mapping, NamedTuple, Sequence
+from typing import Any, Callable, Iterable, Mapping, NamedTuple, Sequence, TypeVar
 
 import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import Indel
 
+T = TypeVar("T")
 NAME_THRESHOLD = 0.85
+RANK_PREFIX = 64    # characters of a name that place it in name order
 WINDOW = 8          # a row is compared with the next WINDOW-1 rows of its block, in name order
 
 
 class IdentityRecord(NamedTuple):
-    """What dedupe needs of one row, already normalised by the cell rules. (A named tuple: a
-    100k-row list makes 100k of these every cycle, and a frozen dataclass is slow to make.)"""
+    """What dedupe needs of one row, already normalised by the cell rules: the row-shaped form,
+    handy for a few rows (IdentityColumns is the form for a whole sheet)."""
 
     index: int                                  # position in the caller's list
     name: str = ""
     certain: Mapping[str, str] = MappingProxyType({})      # field -> value
     supporting: Mapping[str, str] = MappingProxyType({})   # field -> value
+
+
+class IdentityColumns(NamedTuple):
+    """What dedupe needs of every row, a column per field: "" where a row has no value. (A sheet
+    is read by column, and a column is keyed and blocked in a few passes over one list, where a
+    record per row costs a dict per row each cycle.)"""
+
+    index: Sequence[int]                        # each row's position in the caller's list
+    names: Sequence[str]
+    certain: Mapping[str, Sequence[str]]        # field -> value per row
+    supporting: Mapping[str, Sequence[str]]
+
+    @classmethod
+    def of(cls, records: Sequence[IdentityRecord]) -> IdentityColumns:
+        def column(which: str) -> dict[str, list[str]]:
+            fields = dict.fromkeys(f for r in records for f in getattr(r, which))
+            return {f: [getattr(r, which).get(f) or "" for r in records] for f in fields}
+        return cls([r.index for r in records], [r.name for r in records], column("certain"),
+                   column("supporting"))
 
 
 @dataclass(frozen=True)
@@ -49,58 +71,100 @@ class DuplicatePair:
 _WORDS = re.compile(r"[^\W_]+")
 _NOT_WORDS = re.compile(r"[\W_]+")
 _NON_DIGITS = re.compile(r"\D+")
-# What those patterns drop from ASCII text: all but letters and digits; all but digits.
-_ASCII_NOT_WORDS = bytes(c for c in range(128) if not chr(c).isalnum())
-_ASCII_NON_DIGITS = bytes(c for c in range(128) if not chr(c).isdigit())
+# ASCII text goes through bytes.translate in C, many values joined by NUL at a time: these
+# drop (or make spaces of) what the patterns drop, all ASCII but letters and digits, or all but
+# digits, and keep the NUL.
+_ASCII_NOT_WORDS = bytes(c for c in range(1, 128) if not chr(c).isalnum())
+_ASCII_NON_DIGITS = bytes(c for c in range(1, 128) if not chr(c).isdigit())
+_ASCII_NOT_WORDS_TO_SPACE = bytes.maketrans(_ASCII_NOT_WORDS, b" " * len(_ASCII_NOT_WORDS))
 
 
 def _fold(text: str) -> str:
-    # NFKC only where it can matter: most names and companies are plain ASCII.
-    return text.lower() if text.isascii() else unicodedata.normalize("NFKC", text).casefold()
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+class NameKeys(NamedTuple):
+    """Names in the forms they are compared in, one list entry per name."""
+
+    compact: list[str]      # 'Zhang  Wei' -> 'zhangwei': full-width and case folded
+    words: list[str]        # its words sorted: 'weizhang' (given and family name swapped)
 
 
 def name_key(name: str) -> tuple[str, str]:
     """(compact, sorted): 'Zhang  Wei' -> ('zhangwei', 'weizhang'); full-width and case folded."""
-    tokens = _WORDS.findall(_fold(name))
-    return "".join(tokens), "".join(sorted(tokens))
+    keys = name_keys([name])
+    return keys.compact[0], keys.words[0]
+
+
+def name_keys(names: Sequence[str]) -> NameKeys:
+    def one(name: str) -> str:
+        return " ".join(_WORDS.findall(_fold(name)))
+
+    def plain(joined: bytes) -> list[str]:
+        return joined.translate(_ASCII_NOT_WORDS_TO_SPACE).lower().decode().split("\0")
+
+    # Each name's words apart by white space, then put together both ways. (Strings, not a list
+    # of words per name: 100k lists kept alive at once make the garbage collector walk them.)
+    spaced = _keyed(names, one, plain)
+    compact = "\0".join(spaced).replace(" ", "").split("\0") if spaced else []
+    return NameKeys(compact, ["".join(sorted(s.split())) for s in spaced])
 
 
 def support_key(field_name: str, value: str) -> str:
     """The form in which supporting values must agree: for phones their last eight digits (the
     same number typed with and without a country code), otherwise alphanumerics, case-folded."""
-    text = str(value)
-    if text.isascii():
-        # Most values: bytes.translate drops the same characters as the patterns, in C.
-        raw = text.encode()
-        if field_name == "phone":
-            digits = raw.translate(None, _ASCII_NON_DIGITS).decode()
-            return digits[-8:] if len(digits) >= 7 else ""
-        return raw.translate(None, _ASCII_NOT_WORDS).lower().decode()
-    folded = _fold(text)
+    return support_keys(field_name, [value])[0]
+
+
+def support_keys(field_name: str, values: Sequence[str]) -> list[str]:
+    """support_key of each value ("" where there is nothing to agree on)."""
     if field_name == "phone":
-        digits = _NON_DIGITS.sub("", folded)
-        return digits[-8:] if len(digits) >= 7 else ""
-    return _NOT_WORDS.sub("", folded)
+        def one(text: str) -> str:
+            digits = _NON_DIGITS.sub("", _fold(text))
+            return digits[-8:] if len(digits) >= 7 else ""
+
+        def plain(joined: bytes) -> list[str]:
+            return [d[-8:] if len(d) >= 7 else ""
+                    for d in joined.translate(None, _ASCII_NON_DIGITS).decode().split("\0")]
+    else:
+        def one(text: str) -> str:
+            return _NOT_WORDS.sub("", _fold(text))
+
+        def plain(joined: bytes) -> list[str]:
+            return joined.translate(None, _ASCII_NOT_WORDS).lower().decode().split("\0")
+
+    return _keyed(values, one, plain)
 
 
-def support_keys(records: Sequence[IdentityRecord]) -> list[dict[str, str]]:
-    """Each record's supporting values in the form they must agree in, field by field. A value
-    is keyed once however many rows share it (companies, birthdays, addresses repeat)."""
-    known: dict[str, dict[str, str]] = defaultdict(dict)
-    out = []
-    for r in records:
-        keys = {}
-        for f, v in r.supporting.items():
-            if not v:
-                continue
-            seen = known[f]
-            k = seen.get(v)
-            if k is None:
-                k = seen[v] = support_key(f, v)
-            if k:
-                keys[f] = k
-        out.append(keys)
+def support_blocks(supporting: Mapping[str, Sequence[str]]) -> dict[str, np.ndarray]:
+    """Each supporting field's block of each row: two rows agree on a field when they hold the
+    same block number there; -1 where a row has nothing to agree on. A block is one (field,
+    agreeing form), so numbers are unique across fields."""
+    out, numbered = {}, 0
+    for field_name, values in supporting.items():
+        # Keyed value by value, not once per distinct value: looking values up costs as much.
+        keys = support_keys(field_name, values)
+        number = {k: n for n, k in enumerate(dict.fromkeys(keys), start=numbered)}
+        numbered += len(number)
+        number[""] = -1
+        out[field_name] = np.fromiter(map(number.__getitem__, keys), dtype=np.int64,
+                                      count=len(keys))
     return out
+
+
+def _keyed(texts: Sequence[str], one: Callable[[str], T],
+           plain: Callable[[bytes], list[T]]) -> list[T]:
+    """[one(t) for t in texts], with the ASCII texts (most names, companies and addresses) done
+    by `plain` all at once, joined by NUL."""
+    if not texts:
+        return []
+    ascii_ = list(map(str.isascii, texts))
+    simple = list(compress(texts, ascii_))
+    joined = "\0".join(simple)
+    if joined.count("\0") != len(simple) - 1:     # some text holds a NUL itself
+        return [one(t) for t in texts]
+    keys = iter(plain(joined.encode()) if simple else ())
+    return [next(keys) if is_ascii else one(t) for t, is_ascii in zip(texts, ascii_)]
 
 
 def name_similarity(a: tuple[str, str], b: tuple[str, str], cutoff: float = 0.0) -> float:
@@ -114,31 +178,35 @@ def name_similarity(a: tuple[str, str], b: tuple[str, str], cutoff: float = 0.0)
     return compact if compact > swapped else swapped
 
 
-def find_duplicates(records: Sequence[IdentityRecord], ignore: Iterable[frozenset[int]] = (),
+def find_duplicates(identities: IdentityColumns | Sequence[IdentityRecord],
+                    ignore: Iterable[frozenset[int]] = (),
                     labels: Mapping[str, str] | None = None) -> list[DuplicatePair]:
-    """Every duplicate pair once, certain ones first. `ignore`: pairs a person said to keep;
-    `labels`: how to name each field in the reason (the sheet's header)."""
+    """Every duplicate pair once, certain ones first, as the callers' indexes. `ignore`: pairs a
+    person said to keep; `labels`: how to name each field in the reason (the sheet's header)."""
+    if not isinstance(identities, IdentityColumns):
+        identities = IdentityColumns.of(identities)
     ignored = set(ignore)
     labels = dict(labels or {})
-    certain = _certain_pairs(records, ignored, labels)
-    possible = _possible_pairs(records, ignored | {frozenset((p.a, p.b)) for p in certain},
+    certain = _certain_pairs(identities, ignored, labels)
+    possible = _possible_pairs(identities, ignored | {frozenset((p.a, p.b)) for p in certain},
                                labels)
     return certain + possible
 
 
-def _certain_pairs(records: Sequence[IdentityRecord], ignored: set,
+def _certain_pairs(identities: IdentityColumns, ignored: set,
                    labels: Mapping[str, str]) -> list[DuplicatePair]:
+    index = identities.index
     agreeing: dict[tuple[int, int], list[str]] = defaultdict(list)
-    for field_name in _fields(records, "certain"):
-        first_with: dict[str, int] = {}
-        for r in records:
-            value = r.certain.get(field_name)
-            if not value:
-                continue
-            # Each later row pairs with the first: the row a merge would keep.
-            first = first_with.setdefault(value.lower(), r.index)
-            if first != r.index:
-                agreeing[(first, r.index)].append(field_name)
+    for field_name, values in identities.certain.items():
+        folded = [v.lower() for v in values]
+        # Each later row pairs with the first: the row a merge would keep. (Filled backwards,
+        # the dict ends up holding each value's first row.)
+        first_with = dict(zip(reversed(folded), range(len(folded) - 1, -1, -1)))
+        if len(first_with) == len(folded):
+            continue                                # no value twice (IDs, as a rule)
+        for n, first in enumerate(map(first_with.__getitem__, folded)):
+            if first != n and folded[n]:
+                agreeing[(index[first], index[n])].append(field_name)
     pairs = []
     for (a, b), fields in sorted(agreeing.items()):
         if frozenset((a, b)) in ignored:
@@ -148,31 +216,40 @@ def _certain_pairs(records: Sequence[IdentityRecord], ignored: set,
     return pairs
 
 
-def _possible_pairs(records: Sequence[IdentityRecord], ignored: set,
+def _possible_pairs(identities: IdentityColumns, ignored: set,
                     labels: Mapping[str, str]) -> list[DuplicatePair]:
-    named = [r for r in records if r.name]
+    named = [n for n, name in enumerate(identities.names) if name]
     if len(named) < 2:
         return []
-    keys = [name_key(r.name) for r in named]
-    support = support_keys(named)
-    first, second = _candidates(keys, support)
+    names = [identities.names[n] for n in named]
+    keys = name_keys(names)
+    blocks = {f: column[named] for f, column in support_blocks(identities.supporting).items()}
+    first, second = _candidates(keys, list(blocks.values()))
     if len(first) == 0:
         return []
     # Score every candidate in one call (C, all cores); only the few similar ones go on.
-    scores = []
-    for k in (0, 1):  # compact, and sorted tokens (swapped given/family name)
-        spelled = np.array([key[k] for key in keys], dtype=object)
-        scores.append(process.cpdist(spelled[first].tolist(), spelled[second].tolist(),
-                                     scorer=Indel.normalized_similarity,
-                                     score_cutoff=NAME_THRESHOLD, workers=-1))
-    best = np.maximum(scores[0], scores[1])
+    # Compact names first, then their sorted words (given and family name swapped), where that
+    # differs: for two names whose words are already in order it is the same comparison.
+    compact = np.array(keys.compact, dtype=object)
+    scores = process.cpdist(compact[first].tolist(), compact[second].tolist(),
+                            scorer=Indel.normalized_similarity, score_cutoff=NAME_THRESHOLD,
+                            workers=-1)
+    in_order = np.array(list(map(str.__eq__, keys.compact, keys.words)))
+    swap = np.flatnonzero(~(in_order[first] & in_order[second]))
+    words = np.array(keys.words, dtype=object)
+    swapped = process.cpdist(words[first[swap]].tolist(), words[second[swap]].tolist(),
+                             scorer=Indel.normalized_similarity, score_cutoff=NAME_THRESHOLD,
+                             workers=-1)
+    best = scores.copy()
+    best[swap] = np.maximum(scores[swap], swapped)
+    index = identities.index
     pairs = []
     for n in best.nonzero()[0].tolist():
         x, y = int(first[n]), int(second[n])
-        a, b = named[x], named[y]
-        if frozenset((a.index, b.index)) in ignored:
+        a, b = index[named[x]], index[named[y]]
+        if frozenset((a, b)) in ignored:
             continue
-        agree = [f for f, k in support[x].items() if support[y].get(f) == k]
+        agree = [f for f, column in blocks.items() if column[x] >= 0 and column[x] == column[y]]
         if not agree:
             continue
         similarity = float(best[n])
@@ -180,51 +257,53 @@ def _possible_pairs(records: Sequence[IdentityRecord], ignored: set,
         how = "same name" if similarity == 1.0 else f"similar names ({similarity:.0%})"
         # Supporting phones agree on their digits (see support_key), so say so.
         same = ", ".join(labels.get(f, f) + (" digits" if f == "phone" else "") for f in agree)
-        reason = f"{how}: {a.name!r} and {b.name!r}; same {same}"
-        pairs.append(DuplicatePair(a.index, b.index, "possible", score, reason, tuple(agree)))
+        reason = f"{how}: {names[x]!r} and {names[y]!r}; same {same}"
+        pairs.append(DuplicatePair(a, b, "possible", score, reason, tuple(agree)))
     pairs.sort(key=lambda p: (p.a, p.b))
     return pairs
 
 
-def _candidates(keys: Sequence[tuple[str, str]],
-                support: Sequence[Mapping[str, str]]) -> tuple[np.ndarray, np.ndarray]:
+def _name_order(spelled: list[str]) -> np.ndarray:
+    """Each name's place in name order (integers sort fast and stay small whatever the names'
+    length). numpy orders text by code point, as Python does, and its stable sort keeps ties.
+    Only the first RANK_PREFIX characters count: a numpy text array is as wide as its longest
+    entry, and one 30,000-character cell would make it gigabytes."""
+    if max(map(len, spelled), default=0) > RANK_PREFIX:
+        spelled = [s[:RANK_PREFIX] for s in spelled]
+    rank = np.empty(len(spelled), dtype=np.int64)
+    rank[np.argsort(np.array(spelled), kind="stable")] = np.arange(len(spelled))
+    return rank
+
+
+def _candidates(names: NameKeys,
+                blocks: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Pairs worth scoring, as two arrays of positions (first < second). A possible duplicate
     must share a supporting value, so rows are blocked by those; inside each block only near
     neighbours in name order are paired (sorted neighbourhood), in three orders: by the name,
     by the name reversed (a typo at either end still lands near its twin) and by its sorted
     words (given and family name swapped). A block no bigger than the window is paired all
     against all."""
-    # A block is one (field, value): numbered by numpy's sort, not a dict per member.
-    members = [f"{f}\x1f{k}" for fields in support for f, k in fields.items()]
-    if not members:
+    present = [column >= 0 for column in blocks]
+    rows = np.concatenate([np.flatnonzero(p) for p in present] or [np.empty(0, np.int64)])
+    if len(rows) == 0:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-    blocks = np.unique(np.array(members), return_inverse=True)[1].astype(np.int64).ravel()
-    rows = np.repeat(np.arange(len(support), dtype=np.int64), [len(f) for f in support])
+    block = np.concatenate([column[p] for column, p in zip(blocks, present)])
     found = []
-    for spelled in ([k[0] for k in keys], [k[0][::-1] for k in keys], [k[1] for k in keys]):
-        # Rank names once (integers sort fast and stay small whatever the names' length);
-        # numpy orders text by code point, as Python does, and its stable sort keeps ties.
-        rank = np.empty(len(keys), dtype=np.int64)
-        rank[np.argsort(np.array(spelled), kind="stable")] = np.arange(len(keys))
-        order = np.lexsort((rank[rows], blocks))
-        b, r = blocks[order], rows[order]
+    size = len(names.compact)
+    for spelled in (names.compact, [c[::-1] for c in names.compact], names.words):
+        rank = _name_order(spelled)
+        # By block, then by name; a row is in a block once, so no two keys are equal.
+        order = np.argsort(block * size + rank[rows])
+        b, r = block[order], rows[order]
         for step in range(1, WINDOW):
             same_block = b[:-step] == b[step:]
             found.append(np.stack((r[:-step][same_block], r[step:][same_block])))
     pairs = np.concatenate(found, axis=1)
     pairs = pairs[:, pairs[0] != pairs[1]]
     lo, hi = np.minimum(pairs[0], pairs[1]), np.maximum(pairs[0], pairs[1])
-    combined = lo * len(keys) + hi
+    combined = lo * size + hi
     if combined.size == 0:
         return lo, hi
     combined.sort()
     unique = combined[np.concatenate(([True], combined[1:] != combined[:-1]))]
-    return unique // len(keys), unique % len(keys)
-
-
-def _fields(records: Sequence[IdentityRecord], which: str) -> list[str]:
-    seen: dict[str, None] = {}
-    for r in records:
-        for f in getattr(r, which):
-            seen.setdefault(f)
-    return list(seen)
+    return unique // size, unique % size

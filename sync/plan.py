@@ -17,7 +17,7 @@ from typing import Any, Callable, Mapping, NamedTuple
 
 from rules.choices import ChoiceMatcher, normalise_choice
 from rules.dates import normalise_date
-from rules.duplicates import IdentityRecord, find_duplicates
+from rules.duplicates import IdentityColumns, find_duplicates
 from rules.email import normalise_email
 from rules.ids import id_number, next_free, normalise_id
 from rules.outcome import Outcome, Problem, is_blank
@@ -186,7 +186,7 @@ def plan_table(table: SheetTable, settings: RuleSettings,
                                                 is_formula)
     changes += status_changes
     findings += status_findings
-    pairs = find_duplicates(identity_records(table, live, effective, invalid),
+    pairs = find_duplicates(identity_columns(table, live, effective, invalid),
                             labels={k: layout.headers[j] for k, j in layout.columns.items()})
     duplicates = [DuplicateMatch(rows=(table.row_numbers[p.a], table.row_numbers[p.b]),
                                  ids=(ids[p.a], ids[p.b]), kind=p.kind, score=p.score,
@@ -391,28 +391,28 @@ def _findings_column(table, live, ids, findings, duplicates) -> list[CellChange]
     return changes
 
 
-def identity_records(table: SheetTable, live: list[int], effective: list[list[Any]],
-                     invalid: set[tuple[int, str]]) -> list[IdentityRecord]:
-    """What dedupe needs of each live row, from the values as the plan leaves them."""
+def identity_columns(table: SheetTable, live: list[int], effective: list[list[Any]],
+                     invalid: set[tuple[int, str]]) -> IdentityColumns:
+    """What dedupe needs of the live rows, from the values as the plan leaves them."""
     layout, spec = table.layout, table.layout.template.duplicates
 
-    def column(key: str, trusted: bool) -> dict[int, str]:
+    def column(key: str, trusted: bool) -> list[str]:
         # Identity (certain) values must have passed their rule; supporting values only need to
         # agree, so even an invalid phone's digits can back a similar name.
         j = layout.index(key)
         if j is None:
-            return {}
-        out = {}
-        for i in live:
-            v = effective[i][j]
-            if v is None or (trusted and (i, key) in invalid):
-                continue
-            out[i] = v.isoformat() if isinstance(v, dt.date) else str(v)
-        return out
+            return [""] * len(live)
+        bad = {i for i, k in invalid if k == key} if trusted else set()
+        return [_identity_text(effective[i][j]) if i not in bad else "" for i in live]
 
-    names = column(spec.name, True)
-    certain = {k: column(k, True) for k in spec.certain}
-    supporting = {k: column(k, False) for k in spec.supporting}
-    return [IdentityRecord(i, names.get(i, ""),
-                           {k: c[i] for k, c in certain.items() if i in c},
-                           {k: c[i] for k, c in supporting.items() if i in c}) for i in live]
+    return IdentityColumns(live, column(spec.name, True),
+                           {k: column(k, True) for k in spec.certain},
+                           {k: column(k, False) for k in spec.supporting})
+
+
+def _identity_text(value: Any) -> str:
+    if type(value) is str:
+        return value
+    if value is None:
+        return ""
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
