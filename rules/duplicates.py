@@ -225,6 +225,12 @@ def _possible_pairs(identities: IdentityColumns, ignored: set,
     keys = name_keys(names)
     blocks = {f: column[named] for f, column in support_blocks(identities.supporting).items()}
     first, second = _candidates(keys, list(blocks.values()))
+    # Names this far apart in length cannot reach the threshold: Indel similarity is at most
+    # 1 - |la - lb| / (la + lb). (A name's sorted words are as long as the name.)
+    length = np.fromiter(map(len, keys.compact), dtype=np.int64, count=len(keys.compact))
+    la, lb = length[first], length[second]
+    near = np.abs(la - lb) <= (1 - NAME_THRESHOLD) * (la + lb) + 1e-9
+    first, second = first[near], second[near]
     if len(first) == 0:
         return []
     # Score every candidate in one call (C, all cores); only the few similar ones go on.
