@@ -19,10 +19,12 @@ from .text import fold_fullwidth
 
 # Characters a phone number may be written with; anything else ("mobile", a second number,
 # a name) means the cell holds more than a number and must not be rewritten.
+# Possessive runs (++) and a search that only starts where a run of digits does: a 30,000-character
+# cell must not make the engine backtrack through every split of it (that took minutes).
 _PHONE_CHARS = re.compile(
-    r"\+?[\d\s().\-/\u2010-\u2015]+(\s*(ext\.?|extension|x|#|转|分机)\s*\d{1,7})?", re.IGNORECASE)
+    r"\+?[\d\s().\-/\u2010-\u2015]++(\s*(ext\.?|extension|x|#|转|分机)\s*\d{1,7})?", re.IGNORECASE)
 _SCIENTIFIC = re.compile(r"[+]?(\d)(?:\.(\d+))?[eE]\+?(\d{1,2})")
-_TWO_NUMBERS = re.compile(r"\d{6,}\D{1,3}\+?\d{6,}")
+_TWO_NUMBERS = re.compile(r"(?<!\d)\d{6,}+\D{1,3}\+?\d{6}")
 
 _POSSIBLE_REASONS = {
     ValidationResult.TOO_SHORT: "has too few digits",

@@ -1,6 +1,9 @@
 """Bad input: a one-line message that says what is wrong and what to do, exit 2 for errors (1 for
 findings), never a traceback, and never a change to the file."""
+import signal
 import zipfile
+
+import pytest
 
 import openpyxl
 from msoffcrypto.format.ooxml import OOXMLFile
@@ -121,3 +124,30 @@ def test_huge_cells_emoji_and_right_to_left_text_are_findings_not_crashes(tmp_pa
     assert (3, "Phone", "invalid_phone") in kinds
     assert not any(f["row_number"] == 4 for f in report["findings"])
     assert not any(c["column"] in ("Notes", "Company") for c in report["changes"])
+
+
+@pytest.mark.parametrize("rule, value, kind", [
+    # Each took from seconds to minutes: a pattern backtracked through every split of the run.
+    ("phone", "1" * 30_000 + "x", "invalid_phone"),
+    ("phone", "1" + " " * 30_000 + "1x", "invalid_phone"),
+    ("money", "1" * 8 + " " * 30_000 + "1" * 6 + "x", "invalid_money"),
+    ("money", "1" * 8 + "\n \n" * 10_000 + "1x", "invalid_money"),
+])
+def test_a_30000_character_cell_is_judged_at_once(rule, value, kind):
+    """A long cell gets its finding in linear time. The alarm only turns a hang (the old
+    patterns took 22 s and more on these) into a failure; it is not a speed target."""
+    from rules.money import normalise_money
+    from rules.phone import normalise_phone
+    judge = {"phone": lambda v: normalise_phone(v, "CN"), "money": normalise_money}[rule]
+
+    def hung(signum, frame):
+        raise TimeoutError(f"the {rule} rule is still matching a {len(value):,}-character cell")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(5)
+    try:
+        outcome = judge(value)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert outcome.kind == kind
