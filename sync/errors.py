@@ -7,7 +7,7 @@
     │   ├── WorkbookDamaged     an .xlsx that cannot be read (truncated, corrupt)
     │   ├── SheetNotFound       no such sheet / no sheet that looks like the template
     │   └── TableLayoutError    the table's shape is unusable (no header, repeated header,
-    │                           merged cells inside the table)
+    │                           merged cells inside the table, a value far outside it)
     └── TemplateInstallError    the template cannot be installed there (file exists, …)
 
 Template files that are themselves broken raise `sheet_templates.TemplateError`.

@@ -90,14 +90,34 @@ def sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     return parts
 
 
-def formula_cells(data: bytes, sheet: str) -> set[tuple[int, int]]:
-    """(row, column), both 0-based, of every cell in `sheet` that holds a formula."""
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        part = sheet_parts(archive).get(sheet)
-        if part is None:
-            return set()
-        xml = archive.read(part)
+class SheetParts:
+    """The XML of a workbook's sheets, each decompressed once (and only when asked for)."""
+
+    def __init__(self, data: bytes):
+        self._data = data
+        self._xml: dict[str, bytes | None] = {}
+        self._parts: dict[str, str] | None = None
+
+    def xml(self, sheet: str) -> bytes | None:
+        if sheet not in self._xml:
+            with zipfile.ZipFile(io.BytesIO(self._data)) as archive:
+                if self._parts is None:
+                    self._parts = sheet_parts(archive)
+                part = self._parts.get(sheet)
+                try:
+                    self._xml[sheet] = archive.read(part) if part else None
+                except (KeyError, zipfile.BadZipFile, OSError, EOFError) as e:
+                    raise WorkbookDamaged(f"sheet {sheet!r} cannot be read ({e}); let Excel "
+                                          "repair the workbook or restore it from a backup"
+                                          ) from None
+        return self._xml[sheet]
+
+
+def formula_cells(xml: bytes | None) -> set[tuple[int, int]]:
+    """(row, column), both 0-based, of every cell of a sheet's XML that holds a formula."""
     found: set[tuple[int, int]] = set()
+    if xml is None:
+        return found
     pos = xml.find(b"<f")
     while pos != -1:
         if xml[pos + 2:pos + 3] in (b">", b" ", b"/"):
@@ -107,6 +127,74 @@ def formula_cells(data: bytes, sheet: str) -> set[tuple[int, int]]:
                 found.add((int(m[2]) - 1, column_index(m[1].decode())))
         pos = xml.find(b"<f", pos + 2)
     return found
+
+
+# How many cells a sheet may span: python-calamine reads a sheet as one rectangle, from its
+# first cell with a value to its last row and column with one, and holds every cell of it. A
+# single stray value at XFD1048576 makes that 17 billion cells: the process is killed (Rust
+# aborts on the allocation), with no message. 20M cells is a 1M-row list of 19 columns, or
+# 100k rows of 200; about a gigabyte.
+MAX_SHEET_CELLS = 20_000_000
+_ROW_NUMBER = re.compile(rb'<row\b[^>]*?\br="(\d+)"')
+
+
+def far_cell(xml: bytes | None, limit: int = MAX_SHEET_CELLS) -> tuple[str, int] | None:
+    """(reference, last row) of a cell holding a value so far out that the rectangle from A1
+    to the last row with a value and that cell's column is more than `limit` cells; None if no
+    cell is. (Cells that are only formatted hold no value: calamine skips them, and so does
+    this.)"""
+    if xml is None:
+        return None
+    span = _dimension(xml)
+    if span is not None and span[0] * span[1] <= limit:
+        return None          # what the sheet says it spans (formatting included) is small
+    last_value = max(xml.rfind(b"</v>"), xml.rfind(b"</is>"))
+    if last_value == -1:
+        return None
+    row_start = xml.rfind(b"<row", 0, last_value)
+    m = _ROW_NUMBER.match(xml, row_start) if row_start != -1 else None
+    last_row = int(m[1]) if m else xml.count(b"<row", 0, last_value)
+    widest = limit // max(last_row, 1)          # columns the rectangle may have
+    if widest >= 16_384:                        # Excel's last column is XFD, the 16,384th
+        return None
+    # A literal start lets the pattern skip through the XML in C (a pattern that starts at
+    # every "<c" takes a second at 100k rows); each hit is then made sure of.
+    beyond = re.compile(rb' r="(' + _columns_after(widest) + rb')(\d+)"')
+    for ref in beyond.finditer(xml):
+        start = xml.rfind(b"<", 0, ref.start())
+        end = xml.find(b">", ref.end())
+        if xml[start:start + 3] not in (b"<c ", b"<c\t", b"<c\n") or xml[end - 1:end] == b"/":
+            continue                            # not a cell, or <c .../>: no value
+        inner = xml[end:xml.find(b"</c>", end)]
+        if b"<v" in inner or b"<is" in inner:
+            return (ref[1] + ref[2]).decode(), last_row
+    return None
+
+
+_DIMENSION = re.compile(
+    rb'<dimension\s+ref="\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?"')
+
+
+def _dimension(xml: bytes) -> tuple[int, int] | None:
+    """(rows, columns) from A1 to the end of the range the sheet says it uses, if it says."""
+    head_end = xml.find(b"<sheetData")
+    m = _DIMENSION.search(xml, 0, head_end if head_end != -1 else 4096)
+    if m is None:
+        return None
+    letters, row = (m[3], m[4]) if m[3] else (m[1], m[2])
+    return int(row), column_index(letters.decode()) + 1
+
+
+def _columns_after(n: int) -> bytes:
+    """A pattern for the letters of every column after the n-th: longer letters, or as long and
+    greater at the first letter that differs (letters of one length sort like numbers)."""
+    bound = column_letter(n - 1)
+    options = [f"[A-Z]{{{len(bound) + 1},3}}"] if len(bound) < 3 else []
+    for i, letter in enumerate(bound):
+        if letter != "Z":
+            rest = len(bound) - i - 1
+            options.append(f"{bound[:i]}[{chr(ord(letter) + 1)}-Z]" + (f"[A-Z]{{{rest}}}" if rest else ""))
+    return "|".join(options).encode()
 
 
 def column_index(letters: str) -> int:

@@ -14,7 +14,8 @@ from sheet_templates import BUILTIN, Template, builtin, fold_label
 from .errors import SheetNotFound, TableLayoutError, WorkbookDamaged, WorkbookEncrypted
 from .header import HEADER_SEARCH_ROWS, best_header, layout_for
 from .table import Layout, SheetTable, SideTab
-from .xlsx_package import column_letter, formula_cells, read_bytes, sniff
+from .xlsx_package import (MAX_SHEET_CELLS, SheetParts, column_letter, far_cell,
+                           formula_cells, read_bytes, sniff)
 
 
 def read_table(path: Path | str, templates: Sequence[Template] | None = None,
@@ -27,7 +28,7 @@ def read_table(path: Path | str, templates: Sequence[Template] | None = None,
     if data is None:
         data = read_bytes(path)
     sniff(path, data)
-    book = _open(path, data)
+    book = _Book(path, _open(path, data), SheetParts(data))
     try:
         name, layout, rows, merged = _choose_sheet(path, book, templates, sheet)
         list_values = _list_tab_values(book, layout)
@@ -36,8 +37,34 @@ def read_table(path: Path | str, templates: Sequence[Template] | None = None,
     finally:
         book.close()
     _refuse_merged_cells(path, name, layout, merged)
-    table = _build_table(path, data, name, layout, rows, list_values)
+    table = _build_table(path, data, name, layout, rows, list_values,
+                         formula_cells(book.parts.xml(name)))
     return dataclasses.replace(table, review=review, merged=merged_tab)
+
+
+class _Book:
+    """The calamine workbook, and the sheets' XML for what calamine does not tell."""
+
+    def __init__(self, path: Path, calamine_book, parts: SheetParts):
+        self.path, self._book, self.parts = path, calamine_book, parts
+        self.sheet_names, self.sheets_metadata = calamine_book.sheet_names, \
+            calamine_book.sheets_metadata
+
+    def get_sheet_by_name(self, name: str):
+        # Refused before calamine sees it: calamine would make one rectangle of the whole
+        # span, and a far stray value makes that too big to allocate (the process aborts).
+        far = far_cell(self.parts.xml(name))
+        if far is not None:
+            cell, last_row = far
+            raise TableLayoutError(
+                f"{self.path}: sheet {name!r} reaches too far: it has values down to row "
+                f"{last_row:,} and out to cell {cell}, and reading it means reading every cell "
+                f"of that rectangle from A1 (over {MAX_SHEET_CELLS:,}). Delete the stray values "
+                "far from the table (Ctrl+End goes to the last one), then run again")
+        return self._book.get_sheet_by_name(name)
+
+    def close(self) -> None:
+        self._book.close()
 
 
 def _side_tab(book, names) -> SideTab | None:
@@ -85,14 +112,22 @@ def _choose_sheet(path: Path, book, templates: Sequence[Template],
     candidates = [sheet] if sheet else names
     preferred = {n for t in templates for n in t.sheet_names.values()}
     candidates.sort(key=lambda n: n not in preferred)
-    best = None
+    best, too_far = None, None
     for name in candidates:
-        rows, merged = _sheet_rows(path, book, name)
+        try:
+            rows, merged = _sheet_rows(path, book, name)
+        except TableLayoutError as e:
+            # A sheet that reaches too far to read is only the table's problem if no other
+            # sheet holds the table.
+            too_far = too_far or e
+            continue
         match = best_header(rows, templates)
         if match and (best is None or match.matched > best[1].matched):
             best = (name, match, rows, merged)
             if name in preferred:
                 break
+    if best is None and too_far is not None:
+        raise too_far
     if best is None:
         where = f"sheet {sheet!r}" if sheet else "any sheet"
         expected = ", ".join(c.header("en") for c in templates[0].columns[1:5])
@@ -151,7 +186,8 @@ def _refuse_merged_cells(path: Path, name: str, layout: Layout, merged: list) ->
 
 
 def _build_table(path: Path, raw: bytes, name: str, layout: Layout, data: list[list[Any]],
-                 list_values: dict[str, tuple[str, ...]]) -> SheetTable:
+                 list_values: dict[str, tuple[str, ...]],
+                 formula_cells: set[tuple[int, int]]) -> SheetTable:
     first, width = layout.first_column, len(layout.headers)
     end = first + width
     rows, numbers = [], []
@@ -165,7 +201,7 @@ def _build_table(path: Path, raw: bytes, name: str, layout: Layout, data: list[l
         rows.append(tuple(cells))
         numbers.append(r + 1)
     formulas = frozenset(
-        (r + 1, c - first) for r, c in formula_cells(raw, name)
+        (r + 1, c - first) for r, c in formula_cells
         if r >= layout.header_row and first <= c < end)
     return SheetTable(source=str(path), sheet=name, layout=layout, rows=tuple(rows),
                       row_numbers=tuple(numbers), formulas=formulas, list_values=list_values,

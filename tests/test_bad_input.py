@@ -1,9 +1,12 @@
 """Bad input: a one-line message that says what is wrong and what to do, exit 2 for errors (1 for
 findings), never a traceback, and never a change to the file."""
+import json
+import re
 import signal
 import zipfile
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import openpyxl
 from msoffcrypto.format.ooxml import OOXMLFile
@@ -151,3 +154,86 @@ def test_a_30000_character_cell_is_judged_at_once(rule, value, kind):
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
     assert outcome.kind == kind
+
+
+def _list_with(path, table_sheet="Customers", **cells):
+    """A small crm list, then `cells` (reference -> value, or a fill only where value is
+    None) set in the list's sheet unless the reference names another ('Notes_A1')."""
+    from openpyxl.styles import PatternFill
+    write_table(path, CRM_EN, [crm_row(customer_id=f"C-{i:06d}", name=f"Ann {i}",
+                                       email=f"ann{i}@example.com") for i in range(1, 4)],
+                sheet=table_sheet)
+    book = openpyxl.load_workbook(path)
+    for ref, value in cells.items():
+        sheet_name, _, cell = ref.rpartition("_")
+        ws = book[sheet_name] if sheet_name in book.sheetnames else \
+            book.create_sheet(sheet_name) if sheet_name else book[table_sheet]
+        if value is None:
+            ws[cell].fill = PatternFill("solid", fgColor="FFFF00")
+        else:
+            ws[cell] = value
+    book.save(path)
+    return path
+
+
+def test_a_stray_value_far_from_the_table_is_refused_not_a_crash(tmp_path):
+    """calamine reads a sheet as one rectangle from A1 to its farthest value: one stray value
+    at XFD1048576 asked for 512 GB and the process was killed (Rust abort, no message)."""
+    path = _list_with(tmp_path / "list.xlsx", XFD1048576="oops")
+    line = assert_refused(path, "XFD1048576", "row 1,048,576", "Delete the stray values")
+    assert line.startswith(f"sheetkeeper check: {path}: sheet 'Customers' reaches too far")
+    before = fingerprint(path)
+    result = run_cli("apply", str(path))
+    assert result.returncode == 2 and "reaches too far" in result.stderr
+    assert fingerprint(path) == before
+
+
+def test_far_formatting_or_a_far_value_on_another_tab_is_no_problem(tmp_path):
+    # Formatted-only cells hold no value; calamine skips them, and so does the check.
+    formatted = _list_with(tmp_path / "formatted.xlsx", XFD1048576=None)
+    assert run_cli("check", str(formatted)).returncode in (0, 1)
+    # A far value on a tab that is not the table does not stop the table being found (the
+    # table's sheet has a name of its own, so every sheet is looked at).
+    other = _list_with(tmp_path / "other.xlsx", "Clients 2024", Notes_XFD1048576="a note")
+    result = run_cli("check", str(other), "--report", "json")
+    assert result.returncode in (0, 1), result.stderr
+    assert json.loads(result.stdout)["sheet"] == "Clients 2024"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 16_383), st.integers(0, 16_383))
+def test_the_far_column_pattern_matches_exactly_the_columns_after_the_bound(bound, column):
+    from sync.xlsx_package import _columns_after, column_letter
+    pattern = re.compile(b"(?:" + _columns_after(bound) + b")")
+    assert bool(pattern.fullmatch(column_letter(column).encode())) == (column + 1 > bound)
+
+
+def test_far_cell_weighs_the_last_row_with_a_value_against_the_columns():
+    from sync.xlsx_package import far_cell
+
+    def sheet(*cells):
+        rows = {}
+        for ref, body in cells:
+            rows.setdefault(int(re.sub(r"\D", "", ref)), []).append(f'<c r="{ref}"{body}')
+        return ("<worksheet><sheetData>" + "".join(
+            f'<row r="{r}">{"".join(c)}</row>' for r, c in sorted(rows.items()))
+            + "</sheetData></worksheet>").encode()
+
+    value, formatted = "><v>1</v></c>", ' s="3"/>'
+    assert far_cell(sheet(("A1", value), ("Z1", value)), limit=100) is None
+    assert far_cell(sheet(("A1", value), ("AA1", value)), limit=26) == ("AA1", 1)
+    # Ten rows down, the same limit allows two columns.
+    assert far_cell(sheet(("A1", value), ("C1", value), ("A10", value)), limit=26) == ("C1", 10)
+    assert far_cell(sheet(("A1", value), ("C1", formatted), ("A10", value)), limit=26) is None
+    assert far_cell(sheet(("A1", value), ("XFD900", formatted)), limit=26) is None
+    assert far_cell(sheet(("A1", "><is><t>x</t></is></c>"), ("B1", value)), limit=1) == ("B1", 1)
+
+
+@pytest.mark.parametrize("ref, span", [("A1:S100001", (100001, 19)), ("C5", (5, 3)),
+                                       ("$A$1:$XFD$1048576", (1048576, 16384)), (None, None)])
+def test_the_range_a_sheet_says_it_uses(ref, span):
+    """Excel, LibreOffice and openpyxl state it (formatted cells included): where it is small,
+    the sheet is not scanned for far values."""
+    from sync.xlsx_package import _dimension
+    head = f'<dimension ref="{ref}"/>' if ref else ""
+    assert _dimension(f"<worksheet>{head}<sheetData></sheetData></worksheet>".encode()) == span
