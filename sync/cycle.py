@@ -12,6 +12,7 @@ The order of the steps is what makes the promises hold:
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import sys
@@ -27,6 +28,7 @@ from sheet_templates import Template
 
 from .errors import SheetkeeperError
 from . import review
+from .cycle_lock import one_at_a_time
 from .plan import CellChange, DuplicateMatch, Finding, Plan, RuleSettings, plan_table
 from .seen import (Seen, SeenStateError, SeenStore, differs, person_edits, rows_by_id, same_value,
                    with_changes, with_values)
@@ -74,7 +76,7 @@ def run_cycle(target: Target, settings: RuleSettings, data: Path, dry_run: bool 
         used = None if first_request is None else target.requests - first_request
         return ApplyResult(plan, *args, merges=tuple(merge_batches), requests=used, **kwargs)
 
-    with AuditLog(data / "audit.sqlite3") as audit:
+    with AuditLog(data / "audit.sqlite3") as audit, one_at_a_time(data, key):
         seen = SeenStore(data)
         # What this cycle has seen but not saved yet: saved once, at the end, or by `finally`
         # if the cycle stops early, so person edits once logged are never logged twice.
@@ -372,7 +374,7 @@ def undo_batch(batch: str, data: Path,
                open_target: Callable[[str, str], Target] | None = None) -> UndoResult:
     """Restore the before-values of `batch` where its after-values still stand. `open_target`
     (key, sheet) opens what the batch was written to; by default the workbook of that path."""
-    with AuditLog(data / "audit.sqlite3") as audit:
+    with AuditLog(data / "audit.sqlite3") as audit, contextlib.ExitStack() as locked:
         info = audit.batch_info(batch)
         if info is None:
             raise UndoError(f"there is no batch {batch!r} in {data}; `sheetkeeper audit` "
@@ -383,6 +385,7 @@ def undo_batch(batch: str, data: Path,
                             "there is nothing to undo")
         entries = [e for e in audit.entries(batch=batch) if e.actor == "sheetkeeper"]
         target = (open_target or _workbook_target)(workbook, sheet)
+        locked.enter_context(one_at_a_time(data, workbook))
         for _ in range(ATTEMPTS):
             table = target.read()
             work, skipped, held = Batch.empty(), [], []

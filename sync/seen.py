@@ -84,17 +84,20 @@ class Seen:
         return dataclasses.replace(self, rows=rows, headers=headers)
 
 
+def state_name(workbook: Path | str) -> str:
+    """What files the data folder keeps for a workbook or Google Sheet are named after."""
+    if str(workbook).startswith("gsheet:"):        # a Google Sheet, by its key
+        return f"gsheet-{hashlib.sha256(str(workbook).encode()).hexdigest()[:16]}"
+    workbook = Path(workbook)
+    return f"{workbook.stem}-{hashlib.sha256(str(workbook.resolve()).encode()).hexdigest()[:16]}"
+
+
 @dataclass(frozen=True)
 class SeenStore:
     folder: Path
 
     def _file(self, workbook: Path | str) -> Path:
-        if str(workbook).startswith("gsheet:"):        # a Google Sheet, by its key
-            key = hashlib.sha256(str(workbook).encode()).hexdigest()[:16]
-            return self.folder / "seen" / f"gsheet-{key}.json"
-        workbook = Path(workbook)
-        key = hashlib.sha256(str(workbook.resolve()).encode()).hexdigest()[:16]
-        return self.folder / "seen" / f"{workbook.stem}-{key}.json"
+        return self.folder / "seen" / f"{state_name(workbook)}.json"
 
     def forget(self, workbook: Path) -> None:
         """After a restore: the next cycle starts afresh rather than logging the restored

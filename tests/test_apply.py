@@ -485,3 +485,50 @@ def test_a_damaged_memory_of_the_rows_is_a_fresh_start(tmp_path):
     assert result.person_batch is None                   # nothing to tell an edit from
     assert result.plan.findings == cycle.plan_table(read_table(path), SETTINGS).findings
     assert apply_workbook(path, SETTINGS).batch is None
+
+
+def test_two_sheetkeepers_on_one_workbook_take_turns(tmp_path):
+    """The service's cycle and an `apply` typed meanwhile: without turns, both diffed the same
+    edits against the same last state and logged each person edit two or three times. (Two
+    processes race here as they would in use, so the old way failed only now and then; the
+    next test holds the lock itself, and fails every time without it.)"""
+    import subprocess
+    import sys
+    rows = [crm_row(name=f"Person {n}", phone=f"1380013{n:04d}", email=f"p{n}@example.com")
+            for n in range(600)]
+    path = write_table(tmp_path / "c.xlsx", CRM_EN, rows)
+    apply_workbook(path, SETTINGS)
+    book = openpyxl.load_workbook(path)
+    for n in range(2, 602, 3):
+        book["Customers"][f"C{n}"] = f"Company {n}"         # people at work
+    book.save(path)
+    cli = [sys.executable, "-m", "service", "apply", str(path), "--region", "CN",
+           "--today", TODAY.isoformat()]
+    both = [subprocess.Popen(cli, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)]
+    assert all(p.wait(timeout=120) in (0, 1) for p in both), [p.stderr.read() for p in both]
+    with AuditLog(tmp_path / ".sheetkeeper" / "audit.sqlite3") as log:
+        edits = [(e.row_id, e.column, e.after) for e in log.entries() if e.actor == "person"]
+        assert log.verify() is None
+    assert len(edits) == len(set(edits)) == 200
+
+
+def test_a_cycle_waits_for_the_one_before_it_and_says_so_if_it_waits_too_long(
+        tmp_path, monkeypatch):
+    import subprocess
+    import sys
+    import time
+    from sync import cycle_lock
+    path = messy(tmp_path)
+    data = tmp_path / ".sheetkeeper"
+    with cycle_lock.one_at_a_time(data, str(path)):
+        apply = subprocess.Popen([sys.executable, "-m", "service", "apply", str(path)],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        before = fingerprint(path)
+        time.sleep(3)                          # an apply of three rows takes about a second
+        assert apply.poll() is None and fingerprint(path) == before
+        monkeypatch.setattr(cycle_lock, "WAIT", 0.2)
+        with pytest.raises(WorkbookBusy, match=rf"another sheetkeeper \(pid {os.getpid()}\)"):
+            apply_workbook(path, SETTINGS)     # in this process: the lock is per open file
+    assert apply.wait(timeout=60) == 1, apply.stderr.read()
+    assert values(path)[0][1] == "Ann Lee"
