@@ -13,6 +13,7 @@ The cells the restore changes go to the audit log as one batch, like any other w
 from __future__ import annotations
 
 import datetime as dt
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -32,6 +33,7 @@ from .seen import SeenStore, plain
 from .table import SheetTable
 from .xlsx_package import read_bytes
 from .xlsx_read import read_table
+from .cycle_lock import one_at_a_time
 from .xlsx_write import WorkbookBusy, lock_files, replace_atomically
 
 AUDIT = "audit.sqlite3"
@@ -93,45 +95,50 @@ class RestoreResult:
 
 def restore(ref: str, data_folder: Path, to: Path | None = None,
             templates: Sequence[Template] | None = None) -> RestoreResult:
-    with SnapshotStore(data_folder, create=False) as store:
-        snap = store.get(ref)
-        payload = store.verified(snap)
-        target = Path(to) if to is not None else snap.workbook
-        if to is not None or not target.exists():
-            if to is not None and target.exists():
-                raise SnapshotError(f"{target} already exists; name a new file with --to, or "
-                                    "leave --to out to restore over the workbook itself")
-            _write_new(target, payload)
-            return RestoreResult(snap, target, None, None, 0)
-        if lock_files(target):
-            raise WorkbookBusy(f"{target} is open in a spreadsheet program; close it there, "
-                               "then restore again (nothing was changed)")
-        current = read_bytes(target)
-        try:
-            before_table = read_table(target, templates, data=current)
-        except WorkbookError:
-            before_table = None   # damaged: kept whole in the snapshot below, not diffed
-        saved = store.add(target, current,
-                          len(before_table.rows) if before_table else None,
-                          None, "before-restore")
-    restored_table = read_table(target, templates, data=payload)
-    changes = table_changes(before_table, restored_table) if before_table else []
-    reason = f"restored from snapshot {snap.id}"
-    with AuditLog(data_folder / AUDIT) as audit:
-        batch: str | None = None
+    with contextlib.ExitStack() as turn:
+        with SnapshotStore(data_folder, create=False) as store:
+            snap = store.get(ref)
+            payload = store.verified(snap)
+            target = Path(to) if to is not None else snap.workbook
+            if to is not None or not target.exists():
+                if to is not None and target.exists():
+                    raise SnapshotError(f"{target} already exists; name a new file with --to, or "
+                                        "leave --to out to restore over the workbook itself")
+                _write_new(target, payload)
+                return RestoreResult(snap, target, None, None, 0)
+            # One at a time with the service's cycles on it: a cycle in flight would take the
+            # restored cells for a person's edits.
+            turn.enter_context(one_at_a_time(data_folder, workbook_key(target)))
+            if lock_files(target):
+                raise WorkbookBusy(f"{target} is open in a spreadsheet program; close it there, "
+                                   "then restore again (nothing was changed)")
+            current = read_bytes(target)
+            try:
+                before_table = read_table(target, templates, data=current)
+            except WorkbookError:
+                before_table = None   # damaged: kept whole in the snapshot below, not diffed
+            saved = store.add(target, current,
+                              len(before_table.rows) if before_table else None,
+                              None, "before-restore")
+        restored_table = read_table(target, templates, data=payload)
+        changes = table_changes(before_table, restored_table) if before_table else []
+        reason = f"restored from snapshot {snap.id}"
+        with AuditLog(data_folder / AUDIT) as audit:
+            batch: str | None = None
 
-        def record() -> None:
-            nonlocal batch
-            batch = audit.record(workbook_key(target), restored_table.sheet,
-                                 [ChangeRecord(rid, col, b, a, "restore", reason)
-                                  for rid, col, b, a in changes], "restore",
-                                 note=f"{reason}; the workbook as it was is snapshot {saved.id}",
-                                 status="pending", digest_after=snap.sha256)
+            def record() -> None:
+                nonlocal batch
+                batch = audit.record(workbook_key(target), restored_table.sheet,
+                                     [ChangeRecord(rid, col, b, a, "restore", reason)
+                                      for rid, col, b, a in changes], "restore",
+                                     note=f"{reason}; the workbook as it was is snapshot "
+                                          f"{saved.id}",
+                                     status="pending", digest_after=snap.sha256)
 
-        replace_atomically(target, payload, hashlib.sha256(current).hexdigest(), record)
-        audit.settle(batch, "written")
-    SeenStore(data_folder).forget(target)
-    return RestoreResult(snap, target, saved, batch, len(changes))
+            replace_atomically(target, payload, hashlib.sha256(current).hexdigest(), record)
+            audit.settle(batch, "written")
+        SeenStore(data_folder).forget(target)
+        return RestoreResult(snap, target, saved, batch, len(changes))
 
 
 def _write_new(target: Path, payload: bytes) -> None:

@@ -32,6 +32,7 @@ from audit.snapshots import Snapshot, SnapshotError, SnapshotStore
 from sheet_templates import BUILTIN, Template, builtin
 
 from .backup import table_changes
+from .cycle_lock import one_at_a_time
 from .errors import SheetkeeperError
 from .gsheets import GoogleSheet
 from .gsheets_cycle import sheet_key, table_from_values
@@ -71,60 +72,63 @@ class GoogleRestore:
 
 def restore_google(ref: str, data: Path, sheet: GoogleSheet,
                    templates: Sequence[Template] | None = None) -> GoogleRestore:
-    with SnapshotStore(data, create=False) as store:
-        snap = store.get(ref)
-        payload = load(snap, store.verified(snap))
-    key = sheet_key(sheet)
-    if payload["spreadsheet"] != sheet.key:
-        raise SheetkeeperError(f"snapshot {snap.id} is of {snap.workbook}, not {key}; restore "
-                               "it to its own spreadsheet")
-    saved = take_google_snapshot(sheet, data, "before-restore", templates)
-    with SnapshotStore(data) as store:
-        current = load(saved, store.verified(saved))
-    requests = 3
-    # The tabs as that snapshot just read them (sheet.grids): no need to ask again.
-    missing = [t["title"] for t in payload["tabs"] if t["title"] not in sheet.grids]
-    if missing:
-        sheet.add_tabs(missing)
-        sheet.tabs()                      # their ids and sizes, for growing them below
-        requests += 2
-    before = {t["title"]: t["values"] for t in current["tabs"]}
-    raw, formulas = [], []
-    for tab in payload["tabs"]:
-        grid = tab["values"]
-        old = before.get(tab["title"], [])
-        height = max(len(grid), len(old))
-        width = max([len(r) for r in grid] + [len(r) for r in old] + [1])
-        rows = [[None] * width for _ in range(height)]
-        for r in range(height):
-            for c in range(width):
-                value = grid[r][c] if r < len(grid) and c < len(grid[r]) else None
-                if isinstance(value, str) and value.startswith("="):
-                    formulas.append((tab["title"], r, c, value))   # left out of the RAW write
-                else:
-                    rows[r][c] = "" if value is None else value
-        if height:
-            raw.append((tab["title"], rows))
-    corners = [(tab, CellWrite(len(rows), max(len(r) for r in rows) - 1, None))
-               for tab, rows in raw if rows]
-    if sheet.grow(corners):              # a tab that has shrunk since, or was added anew
-        requests += 1
-    table = snapshot_table(key, payload, templates)
-    before_table = snapshot_table(key, current, templates)
-    changes = table_changes(before_table, table) if table and before_table else []
-    reason = f"restored from snapshot {snap.id}"
-    with AuditLog(data / AUDIT) as audit:
-        batch = audit.record(key, table.sheet if table else "", [
-            ChangeRecord(rid, col, b, a, "restore", reason) for rid, col, b, a in changes],
-            "restore", status="pending",
-            note=f"{reason}; the sheet as it was is snapshot {saved.id}")
-        sheet.put_grids(raw, formulas)
-        requests += 1 + bool(formulas)
-        audit.settle(batch, "written")
-    if table is not None:   # dropdowns, colours and protections back over whole columns
-        requests += upgrade_google(sheet, table.layout.template).requests
-    SeenStore(data).forget(key)
-    return GoogleRestore(snap, saved, batch, len(changes), requests)
+    # One at a time with the service's cycles on it: a cycle in flight would take the restored
+    # cells for a person's edits.
+    with one_at_a_time(data, sheet_key(sheet)):
+        with SnapshotStore(data, create=False) as store:
+            snap = store.get(ref)
+            payload = load(snap, store.verified(snap))
+        key = sheet_key(sheet)
+        if payload["spreadsheet"] != sheet.key:
+            raise SheetkeeperError(f"snapshot {snap.id} is of {snap.workbook}, not {key}; restore "
+                                   "it to its own spreadsheet")
+        saved = take_google_snapshot(sheet, data, "before-restore", templates)
+        with SnapshotStore(data) as store:
+            current = load(saved, store.verified(saved))
+        requests = 3
+        # The tabs as that snapshot just read them (sheet.grids): no need to ask again.
+        missing = [t["title"] for t in payload["tabs"] if t["title"] not in sheet.grids]
+        if missing:
+            sheet.add_tabs(missing)
+            sheet.tabs()                      # their ids and sizes, for growing them below
+            requests += 2
+        before = {t["title"]: t["values"] for t in current["tabs"]}
+        raw, formulas = [], []
+        for tab in payload["tabs"]:
+            grid = tab["values"]
+            old = before.get(tab["title"], [])
+            height = max(len(grid), len(old))
+            width = max([len(r) for r in grid] + [len(r) for r in old] + [1])
+            rows = [[None] * width for _ in range(height)]
+            for r in range(height):
+                for c in range(width):
+                    value = grid[r][c] if r < len(grid) and c < len(grid[r]) else None
+                    if isinstance(value, str) and value.startswith("="):
+                        formulas.append((tab["title"], r, c, value))   # left out of the RAW write
+                    else:
+                        rows[r][c] = "" if value is None else value
+            if height:
+                raw.append((tab["title"], rows))
+        corners = [(tab, CellWrite(len(rows), max(len(r) for r in rows) - 1, None))
+                   for tab, rows in raw if rows]
+        if sheet.grow(corners):              # a tab that has shrunk since, or was added anew
+            requests += 1
+        table = snapshot_table(key, payload, templates)
+        before_table = snapshot_table(key, current, templates)
+        changes = table_changes(before_table, table) if table and before_table else []
+        reason = f"restored from snapshot {snap.id}"
+        with AuditLog(data / AUDIT) as audit:
+            batch = audit.record(key, table.sheet if table else "", [
+                ChangeRecord(rid, col, b, a, "restore", reason) for rid, col, b, a in changes],
+                "restore", status="pending",
+                note=f"{reason}; the sheet as it was is snapshot {saved.id}")
+            sheet.put_grids(raw, formulas)
+            requests += 1 + bool(formulas)
+            audit.settle(batch, "written")
+        if table is not None:   # dropdowns, colours and protections back over whole columns
+            requests += upgrade_google(sheet, table.layout.template).requests
+        SeenStore(data).forget(key)
+        return GoogleRestore(snap, saved, batch, len(changes), requests)
 
 
 def load(snap: Snapshot, data: bytes) -> dict[str, Any]:

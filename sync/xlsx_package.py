@@ -193,7 +193,8 @@ def _columns_after(n: int) -> bytes:
     for i, letter in enumerate(bound):
         if letter != "Z":
             rest = len(bound) - i - 1
-            options.append(f"{bound[:i]}[{chr(ord(letter) + 1)}-Z]" + (f"[A-Z]{{{rest}}}" if rest else ""))
+            tail = f"[A-Z]{{{rest}}}" if rest else ""
+            options.append(f"{bound[:i]}[{chr(ord(letter) + 1)}-Z]{tail}")
     return "|".join(options).encode()
 
 

@@ -172,3 +172,20 @@ def test_looking_in_a_data_folder_that_is_not_there_creates_nothing(tmp_path):
     assert restore.returncode == 2 and "no snapshot 'nope'" in restore.stderr
     assert "no sheetkeeper service has run" in run_cli("status", "--data", str(missing)).stdout
     assert not missing.exists()
+
+
+def test_restore_takes_its_turn_with_the_cycles(book, monkeypatch):
+    """A cycle in flight during a restore would take the restored cells for a person's edits:
+    restore waits while a cycle holds the workbook, and says so if that lasts too long."""
+    import os
+    from sync import cycle_lock
+    snap = backup.take_snapshot(book, data_of(book))
+    edit(book, "B2", "Someone Else")
+    before = book.read_bytes()
+    monkeypatch.setattr(cycle_lock, "WAIT", 0.2)
+    with cycle_lock.one_at_a_time(data_of(book), str(book)):
+        with pytest.raises(WorkbookBusy, match=rf"another sheetkeeper \(pid {os.getpid()}\)"):
+            backup.restore(snap.id, data_of(book))
+    assert book.read_bytes() == before
+    backup.restore(snap.id, data_of(book))
+    assert book.read_bytes() == snap.path.read_bytes()
