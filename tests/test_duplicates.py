@@ -140,3 +140,40 @@ def test_one_very_long_name_does_not_blow_up_memory(tmp_path):
                           cwd=str(__import__("pathlib").Path(__file__).parents[1]))
     assert done.returncode == 0, done.stderr[-500:]
     assert done.stdout.strip() == "(20000, 20001)"
+
+
+_TEXT = st.text(st.sampled_from(list("aZ09 _-.,'\x00\u0301\u00e9\u00c9ＡＺａ０９　张伟贸易٣ßİ") + ["x"]),
+                max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["company", "phone"]), st.lists(_TEXT, max_size=8))
+def test_many_values_are_keyed_as_each_would_be_alone(field_name, values):
+    """Values are keyed many at a time, joined by NUL (ASCII and the rest apart): each must
+    come out as the per-value patterns make it, whatever NULs, combining marks or full-width
+    forms the values hold themselves."""
+    import re
+    import unicodedata
+
+    def alone(value):
+        folded = unicodedata.normalize("NFKC", value).casefold()
+        if field_name == "phone":
+            digits = re.sub(r"\D+", "", folded)
+            return digits[-8:] if len(digits) >= 7 else ""
+        return re.sub(r"[\W_]+", "", folded)
+
+    assert duplicates.support_keys(field_name, values) == [alone(v) for v in values]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_TEXT, max_size=8))
+def test_many_names_are_keyed_as_each_would_be_alone(names):
+    import re
+    import unicodedata
+
+    def alone(name):
+        words = re.findall(r"[^\W_]+", unicodedata.normalize("NFKC", name).casefold())
+        return "".join(words), "".join(sorted(words))
+
+    keys = duplicates.name_keys(names)
+    assert list(zip(keys.compact, keys.words)) == [alone(n) for n in names]
