@@ -10,6 +10,7 @@ import io
 import posixpath
 import re
 import zipfile
+import zlib
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -76,7 +77,7 @@ def sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     try:
         workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
         rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-    except (KeyError, ElementTree.ParseError, zipfile.BadZipFile) as e:
+    except (KeyError, ElementTree.ParseError, zipfile.BadZipFile, zlib.error) as e:
         raise WorkbookDamaged(f"the workbook's structure is damaged ({e}); let Excel repair it "
                               "or restore it from a backup") from None
     targets = {r.get("Id"): r.get("Target") for r in rels.findall("pkg:Relationship", NS)}
@@ -106,7 +107,7 @@ class SheetParts:
                 part = self._parts.get(sheet)
                 try:
                     self._xml[sheet] = archive.read(part) if part else None
-                except (KeyError, zipfile.BadZipFile, OSError, EOFError) as e:
+                except (KeyError, zipfile.BadZipFile, zlib.error, OSError, EOFError) as e:
                     raise WorkbookDamaged(f"sheet {sheet!r} cannot be read ({e}); let Excel "
                                           "repair the workbook or restore it from a backup"
                                           ) from None

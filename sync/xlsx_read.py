@@ -53,7 +53,10 @@ class _Book:
     def get_sheet_by_name(self, name: str):
         # Refused before calamine sees it: calamine would make one rectangle of the whole
         # span, and a far stray value makes that too big to allocate (the process aborts).
-        far = far_cell(self.parts.xml(name))
+        try:
+            far = far_cell(self.parts.xml(name))
+        except WorkbookDamaged as e:
+            raise WorkbookDamaged(f"{self.path}: {e}") from None
         if far is not None:
             cell, last_row = far
             raise TableLayoutError(

@@ -57,6 +57,16 @@ def test_corrupt_workbook(tmp_path):
                 data = data[: len(data) // 2]
             dst.writestr(item, data)
     assert_refused(mangled, "cannot be read", "repair")
+    # The sheet's compressed bytes damaged in place: the zip's checksum no longer matches.
+    raw = bytearray(good.read_bytes())
+    with zipfile.ZipFile(good) as src:
+        info = src.getinfo("xl/worksheets/sheet1.xml")
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    raw[start + info.compress_size // 2] ^= 0xFF
+    flipped = tmp_path / "flipped.xlsx"
+    flipped.write_bytes(bytes(raw))
+    line = assert_refused(flipped, "cannot be read", "repair")
+    assert str(flipped) in line
 
 
 def test_legacy_xls_container(tmp_path):
