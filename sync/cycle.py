@@ -391,8 +391,9 @@ def undo_batch(batch: str, data: Path,
             work, skipped, held = Batch.empty(), [], []
             # Rows whose ID this batch assigned lose it again; their cells are held by value.
             unassigned = {e.row_id for e in entries if e.rule == "id"}
+            places = CellPlaces(table)
             for e in reversed(entries):
-                place = _locate(table, e)
+                place = places.locate(e)
                 if place is None:
                     skipped.append(f"{e.row_id} {e.column}: the row or column is no longer "
                                    "in the sheet")
@@ -426,30 +427,49 @@ def _workbook_target(key: str, sheet: str) -> WorkbookTarget:
     return WorkbookTarget(Path(key), sheet=sheet)
 
 
-def _locate(table: SheetTable, e) -> tuple[str, int, int, Any] | None:
-    """(sheet, row number, 0-based column, current value) of an audited cell: a table cell by
-    its row's ID; a Review or Merged cell by its line's first column (pair, or ID)."""
-    if e.sheet == table.sheet:
-        layout = table.layout
-        ids = _ids(table, table.rows)
-        if e.row_id not in ids or e.column not in layout.headers:
+class CellPlaces:
+    """Where each audited cell of a table is now. Built once per read of the table: an undo
+    looks up every cell of its batch, and finding a row by reading every row's ID each time
+    made undoing 3,595 cells of a 10k-row list take two minutes."""
+
+    def __init__(self, table: SheetTable):
+        self.table = table
+        self.rows: dict[str | None, int] = {}
+        for i, rid in enumerate(_ids(table, table.rows)):
+            self.rows.setdefault(rid, i)                   # the first row with that ID
+        self.lines: dict[str, dict[str, list[tuple[int, list[Any]]]]] = {}
+        for tab in (table.review, table.merged):
+            if tab is not None and tab.name not in self.lines:
+                by_first = self.lines[tab.name] = {}
+                for n, row in tab.rows:
+                    if row:
+                        by_first.setdefault(str(row[0]), []).append((n, row))
+
+    def locate(self, e) -> tuple[str, int, int, Any] | None:
+        """(sheet, row number, 0-based column, current value) of an audited cell: a table
+        cell by its row's ID; a Review or Merged cell by its line's first column (pair, or
+        ID)."""
+        table = self.table
+        if e.sheet == table.sheet:
+            layout = table.layout
+            if e.row_id not in self.rows or e.column not in layout.headers:
+                return None
+            i, j = self.rows[e.row_id], layout.headers.index(e.column)
+            return table.sheet, table.row_numbers[i], layout.first_column + j, table.rows[i][j]
+        tab = next((t for t in (table.review, table.merged) if t and t.name == e.sheet), None)
+        if tab is None or e.column not in tab.headers:
             return None
-        i, j = ids.index(e.row_id), layout.headers.index(e.column)
-        return table.sheet, table.row_numbers[i], layout.first_column + j, table.rows[i][j]
-    tab = next((t for t in (table.review, table.merged) if t and t.name == e.sheet), None)
-    if tab is None or e.column not in tab.headers:
-        return None
-    j = tab.headers.index(e.column)
-    lines = [(n, row) for n, row in tab.rows if row and str(row[0]) == e.row_id]
-    # Of the lines for this row, the one still holding what the batch wrote (a merged-away
-    # row may have been merged, undone and merged again).
-    for n, row in reversed(lines):
-        if same_value(row[j] if j < len(row) else None, e.after):
+        j = tab.headers.index(e.column)
+        lines = self.lines[tab.name].get(e.row_id, [])
+        # Of the lines for this row, the one still holding what the batch wrote (a merged-away
+        # row may have been merged, undone and merged again).
+        for n, row in reversed(lines):
+            if same_value(row[j] if j < len(row) else None, e.after):
+                return tab.name, n, j, row[j] if j < len(row) else None
+        if lines:
+            n, row = lines[-1]
             return tab.name, n, j, row[j] if j < len(row) else None
-    if lines:
-        n, row = lines[-1]
-        return tab.name, n, j, row[j] if j < len(row) else None
-    return None
+        return None
 
 
 def _requeue(table: SheetTable, entries, work: Batch) -> None:

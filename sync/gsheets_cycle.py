@@ -33,7 +33,7 @@ from audit.log import AuditLog
 from rules.dates import EXCEL_EPOCH
 from sheet_templates import BUILTIN, Template, builtin
 
-from .cycle import ApplyResult, _locate, run_cycle
+from .cycle import ApplyResult, CellPlaces, run_cycle
 from .errors import TableLayoutError
 from .gsheets import GoogleSheet
 from .header import best_header, layout_for
@@ -98,11 +98,11 @@ class GoogleTarget:
         """A batch left pending was written exactly when its cells hold what it wrote (a
         values:batchUpdate is applied whole or not at all; a majority allows for cells a
         person has changed since). Returns those found written."""
-        written = []
+        written, places = [], CellPlaces(table)
         for batch in audit.pending(self.key):
             changed = [e for e in audit.entries(batch=batch) if not same_value(e.before, e.after)]
-            landed = [e for e in changed
-                      if (place := _locate(table, e)) is not None and same_value(place[3], e.after)]
+            landed = [e for e in changed if (place := places.locate(e)) is not None
+                      and same_value(place[3], e.after)]
             if changed and len(landed) * 2 >= len(changed):
                 written.append(batch)
             audit.settle(batch, "written" if batch in written else "abandoned")

@@ -532,3 +532,19 @@ def test_a_cycle_waits_for_the_one_before_it_and_says_so_if_it_waits_too_long(
             apply_workbook(path, SETTINGS)     # in this process: the lock is per open file
     assert apply.wait(timeout=60) == 1, apply.stderr.read()
     assert values(path)[0][1] == "Ann Lee"
+
+
+def test_undo_reads_the_rows_ids_once_per_read_not_once_per_cell(tmp_path, monkeypatch):
+    """Finding each cell's row by reading every row's ID made an undo grow with cells × rows:
+    3,595 cells of a 10k-row list took two minutes (now three seconds)."""
+    rows = [crm_row(name=f"PERSON {n}", phone=f"138 0013 {n:04d}", email=f"P{n}@Example.com")
+            for n in range(60)]
+    path = write_table(tmp_path / "c.xlsx", CRM_EN, rows)
+    batch = apply_workbook(path, SETTINGS).batch
+    reads = []
+    real = cycle._ids
+    monkeypatch.setattr(cycle, "_ids", lambda table, rows: reads.append(1) or real(table, rows))
+    result = undo_batch(batch, tmp_path / ".sheetkeeper")
+    assert result.restored >= 3 * 60 and not result.skipped
+    assert len(reads) == 1
+    assert [r[1] for r in values(path)] == [f"PERSON {n}" for n in range(60)]
