@@ -202,15 +202,19 @@ def find_duplicates(identities: IdentityColumns | Sequence[IdentityRecord],
         identities = IdentityColumns.of(identities)
     ignored = set(ignore)
     labels = dict(labels or {})
-    certain = _certain_pairs(identities, ignored, labels)
-    possible = _possible_pairs(identities, ignored | {frozenset((p.a, p.b)) for p in certain},
-                               labels)
-    return certain + possible
+    certain, shared = _certain_pairs(identities, ignored, labels)
+    possible = _possible_pairs(identities, ignored | {frozenset((p.a, p.b))
+                                                      for p in certain + shared}, labels)
+    return certain + sorted(shared + possible, key=lambda p: (p.a, p.b))
 
 
-def _certain_pairs(identities: IdentityColumns, ignored: set,
-                   labels: Mapping[str, str]) -> list[DuplicatePair]:
-    index = identities.index
+def _certain_pairs(identities: IdentityColumns, ignored: set, labels: Mapping[str, str]
+                   ) -> tuple[list[DuplicatePair], list[DuplicatePair]]:
+    """Pairs sharing an identity value: (certain, shared). A pair whose names clearly differ
+    is not certain but shared: a family's one email, a company's switchboard, a placeholder
+    (none@none.com) typed for everyone. It goes to a person as a possible pair, never to an
+    automatic merge."""
+    index, names = identities.index, identities.names
     agreeing: dict[tuple[int, int], list[str]] = defaultdict(list)
     for field_name, values in identities.certain.items():
         folded = [v.lower() for v in values]
@@ -221,14 +225,24 @@ def _certain_pairs(identities: IdentityColumns, ignored: set,
             continue                                # no value twice (IDs, as a rule)
         for n, first in enumerate(map(first_with.__getitem__, folded)):
             if first != n and folded[n]:
-                agreeing[(index[first], index[n])].append(field_name)
-    pairs = []
-    for (a, b), fields in sorted(agreeing.items()):
+                agreeing[(first, n)].append(field_name)
+    certain, shared = [], []
+    for (x, y), fields in sorted(agreeing.items(), key=lambda kv: (index[kv[0][0]],
+                                                                   index[kv[0][1]])):
+        a, b = index[x], index[y]
         if frozenset((a, b)) in ignored:
             continue
         same = " and ".join(labels.get(f, f) for f in fields)
-        pairs.append(DuplicatePair(a, b, "certain", 1.0, f"same {same}", tuple(fields)))
-    return pairs
+        similarity = name_similarity(name_key(names[x]), name_key(names[y])) \
+            if names[x] and names[y] else 1.0
+        if similarity >= NAME_THRESHOLD:
+            certain.append(DuplicatePair(a, b, "certain", 1.0, f"same {same}", tuple(fields)))
+        else:
+            score = round(0.8 * similarity + 0.1 * min(len(fields), 2), 2)
+            shared.append(DuplicatePair(
+                a, b, "possible", score, f"same {same}, but different names: {names[x]!r} and "
+                f"{names[y]!r} (one {same.lower()} for two people?)", tuple(fields)))
+    return certain, shared
 
 
 def _possible_pairs(identities: IdentityColumns, ignored: set,

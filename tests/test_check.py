@@ -102,8 +102,11 @@ def test_required_values_and_duplicate_ids(tmp_path, capsys):
     _, report, _ = check_json(capsys, path)
     kinds = {(f["row_number"], f["kind"]) for f in report["findings"]}
     assert {(3, "duplicate_id"), (4, "missing_value"), (5, "missing_contact")} <= kinds
-    dup = next(d for d in report["duplicates"] if d["kind"] == "certain")
-    assert dup["rows"] == [2, 3] and dup["ids"] == ["C-000005", "C-000005"]
+    # One ID on two people with other names: a copied ID, for a person to sort out, not a
+    # duplicate for an automatic merge.
+    dup = next(d for d in report["duplicates"] if d["ids"] == ["C-000005", "C-000005"])
+    assert dup["rows"] == [2, 3] and dup["kind"] == "possible"
+    assert "same Customer ID, but different names: 'Ann Lee' and 'Bob Stone'" in dup["reason"]
 
 
 def test_duplicates_certain_and_possible(tmp_path, capsys):
@@ -112,7 +115,7 @@ def test_duplicates_certain_and_possible(tmp_path, capsys):
                 email="john@northwind.com"),
         crm_row(customer_id="C-000002", name="Jon McDonald", company="NORTHWIND",
                 email="jmcd@northwind.com"),
-        crm_row(customer_id="C-000003", name="Ann Lee", email="JOHN@northwind.com"),
+        crm_row(customer_id="C-000003", name="John MacDonald", email="JOHN@northwind.com"),
     ])
     _, report, _ = check_json(capsys, path)
     pairs = {(tuple(d["ids"]), d["kind"]) for d in report["duplicates"]}

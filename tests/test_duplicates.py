@@ -17,11 +17,26 @@ def test_certain_duplicates_share_an_identity_value():
     pairs = find_duplicates([
         rec(0, "Ann Lee", email="ann@x.com", phone_e164="+8613800138000"),
         rec(1, "Annie Lee", email="ANN@x.com"),
-        rec(2, "Bob", phone_e164="+8613800138000"),
+        rec(2, "Ann  LEE", phone_e164="+8613800138000"),
         rec(3, "Carl", email="carl@x.com"),
+        rec(4, "", phone_e164="+8613800138000"),       # no name to tell them apart
     ])
-    assert [(p.a, p.b, p.kind) for p in pairs] == [(0, 1, "certain"), (0, 2, "certain")]
+    assert [(p.a, p.b, p.kind) for p in pairs] == [(0, 1, "certain"), (0, 2, "certain"),
+                                                   (0, 4, "certain")]
     assert pairs[0].reason == "same email"
+
+
+def test_one_email_or_phone_for_people_with_other_names_is_for_a_person_to_judge():
+    """A family's one email, a switchboard, a placeholder typed for everyone: the pair goes to
+    the review queue as possible, and so is never merged automatically."""
+    pairs = find_duplicates([rec(i, name, email="none@none.com") for i, name in
+                             enumerate(["Ann Lee", "Bob Stone", "Ann Lee"])],
+                            labels={"email": "Email"})
+    assert [(p.a, p.b, p.kind) for p in pairs] == [(0, 2, "certain"), (0, 1, "possible")]
+    shared = pairs[1]
+    assert shared.score < 0.85 and shared.fields == ("email",)
+    assert shared.reason == ("same Email, but different names: 'Ann Lee' and 'Bob Stone' "
+                             "(one email for two people?)")
 
 
 def test_a_group_pairs_every_row_with_the_first():
