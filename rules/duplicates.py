@@ -226,6 +226,11 @@ def _certain_pairs(identities: IdentityColumns, ignored: set, labels: Mapping[st
         for n, first in enumerate(map(first_with.__getitem__, folded)):
             if first != n and folded[n]:
                 agreeing[(first, n)].append(field_name)
+    # Each row's name keyed once, however many rows share its value (a group pairs every row
+    # with its first).
+    named = sorted({x for pair in agreeing for x in pair if names[x]})
+    keys = name_keys([names[x] for x in named])
+    key_of = dict(zip(named, zip(keys.compact, keys.words)))
     certain, shared = [], []
     for (x, y), fields in sorted(agreeing.items(), key=lambda kv: (index[kv[0][0]],
                                                                    index[kv[0][1]])):
@@ -233,7 +238,7 @@ def _certain_pairs(identities: IdentityColumns, ignored: set, labels: Mapping[st
         if frozenset((a, b)) in ignored:
             continue
         same = " and ".join(labels.get(f, f) for f in fields)
-        similarity = name_similarity(name_key(names[x]), name_key(names[y])) \
+        similarity = name_similarity(key_of[x], key_of[y]) \
             if names[x] and names[y] else 1.0
         if similarity >= NAME_THRESHOLD:
             certain.append(DuplicatePair(a, b, "certain", 1.0, f"same {same}", tuple(fields)))
