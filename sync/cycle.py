@@ -104,7 +104,7 @@ def run_cycle(target: Target, settings: RuleSettings, data: Path, dry_run: bool 
                     # The same, for a target that cannot tell without reading (a Google Sheet).
                     return result(_unchanged_plan(last, table), None, None, 0, attempt)
                 judged_by = _judged_by(_read_as(table), judged_with)
-                ids = _ids(table, table.rows)
+                ids = table.row_ids[0]
                 as_read = rows_by_id(table, ids)
                 if last is not None:
                     last = last.aligned(table.layout.headers)
@@ -199,19 +199,6 @@ def _read(target: Target, seen: SeenStore, last: Seen | None) -> tuple[SheetTabl
         return reading.result(), last
 
 
-def _ids(table: SheetTable, rows: Sequence[Sequence[Any]]) -> list[str | None]:
-    fmt = table.layout.template.id
-    j = table.layout.index(fmt.column)
-    if j is None:
-        return [None] * len(rows)
-    out = []
-    for row in rows:
-        number = id_number(row[j], fmt)
-        out.append(fmt.format(number) if number is not None else
-                   (None if row[j] in (None, "") else str(row[j])))
-    return out
-
-
 def _read_as(table: SheetTable) -> str:
     """What a judgement depends on in the table besides the values: template, headers, lists."""
     layout = table.layout
@@ -240,7 +227,7 @@ def _judged_by(read_as: str, judged_with: str) -> str:
     return f"{read_as}#{judged_with}"
 
 
-def _already_judged(table: SheetTable, ids: list[str | None], as_read: dict,
+def _already_judged(table: SheetTable, ids: Sequence[str | None], as_read: dict,
                     last: Seen | None, judged_by: str) -> Judged:
     """Rows the last cycle judged under the same rules; of those, the cells to judge again (the
     ones a person changed since, and the ones with a change the last cycle did not write); and
@@ -435,7 +422,7 @@ class CellPlaces:
     def __init__(self, table: SheetTable):
         self.table = table
         self.rows: dict[str | None, int] = {}
-        for i, rid in enumerate(_ids(table, table.rows)):
+        for i, rid in enumerate(table.row_ids[0]):
             self.rows.setdefault(rid, i)                   # the first row with that ID
         self.lines: dict[str, dict[str, list[tuple[int, list[Any]]]]] = {}
         for tab in (table.review, table.merged):

@@ -19,7 +19,7 @@ from rules.choices import ChoiceMatcher, normalise_choice
 from rules.dates import normalise_date
 from rules.duplicates import IdentityColumns, find_duplicates
 from rules.email import normalise_email
-from rules.ids import id_number, next_free, normalise_id
+from rules.ids import next_free, normalise_id
 from rules.outcome import Outcome, Problem, is_blank
 from rules.phone import normalise_phone
 from rules.money import normalise_money
@@ -233,19 +233,12 @@ def _cell_rule(column: Column, table: SheetTable, region: str | None,
 
 
 def _row_ids(table: SheetTable, live: list[int]) -> tuple[list[str | None], list[int | None]]:
-    """Each row's ID as it stands, written the template's way where it is recognisable, and
-    its number (None where there is no recognisable ID)."""
+    """Each live row's ID and its number (see SheetTable.row_ids); None for the other rows."""
     ids: list[str | None] = [None] * len(table.rows)
     numbers: list[int | None] = [None] * len(table.rows)
-    j = table.layout.index(table.layout.template.id.column)
-    if j is None:
-        return ids, numbers
-    fmt = table.layout.template.id
+    all_ids, all_numbers = table.row_ids
     for i in live:
-        value = table.rows[i][j]
-        number = numbers[i] = id_number(value, fmt)
-        ids[i] = fmt.format(number) if number is not None else (
-            None if value is None else str(value))
+        ids[i], numbers[i] = all_ids[i], all_numbers[i]
     return ids, numbers
 
 

@@ -191,7 +191,7 @@ def _by_position(rows: dict[str, dict[str, Any]]) -> tuple[list[str], Rows]:
                      for rid, cells in rows.items()}
 
 
-def rows_by_id(table: SheetTable, ids: list[str | None]) -> Rows:
+def rows_by_id(table: SheetTable, ids: Sequence[str | None]) -> Rows:
     """The table's rows by ID (in its header order), for rows that have an ID."""
     return {rid: row for rid, row in zip(ids, table.rows) if rid}
 

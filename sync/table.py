@@ -5,9 +5,11 @@ everything else on the row's ID, never on its position.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Mapping, NamedTuple, Sequence
 
+from rules.ids import id_number
 from sheet_templates import Template
 
 
@@ -86,3 +88,21 @@ class SheetTable:
     def facts(self) -> TableFacts:
         return TableFacts(self.source, self.sheet, len(self.rows), self.layout.template.name,
                           self.layout.lang, tuple(self.layout.notes))
+
+    @functools.cached_property
+    def row_ids(self) -> tuple[tuple[str | None, ...], tuple[int | None, ...]]:
+        """Each row's ID as it stands, written the template's way where it is recognisable
+        (else as typed; None where empty), and its number (None where not recognisable).
+        Parsed once per read: the cycle and the plan both key every row on it."""
+        fmt = self.layout.template.id
+        j = self.layout.index(fmt.column)
+        if j is None:
+            return (None,) * len(self.rows), (None,) * len(self.rows)
+        ids, numbers = [], []
+        for row in self.rows:
+            value = row[j]
+            number = id_number(value, fmt)
+            numbers.append(number)
+            ids.append(fmt.format(number) if number is not None else
+                       (None if value in (None, "") else str(value)))
+        return tuple(ids), tuple(numbers)

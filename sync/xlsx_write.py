@@ -253,16 +253,25 @@ def _replace_cells(body: bytes, number: int, cells: dict[int, CellWrite], styles
     found = []
     for col in cells:
         pos = body.find(b'<c r="%s%d"' % (column_letter(col).encode(), number))
-        m = _CELL.match(body, pos) if pos != -1 else None
-        if m is None:
+        if pos == -1:
             return None
-        found.append((pos, col, m))
+        # The element's end, as _CELL would find it: the first ">" closes the opening tag
+        # (no attribute of a cell holds one); "/>" ends an empty cell, else the first "</c>".
+        tag_end = body.find(b">", pos) + 1
+        if tag_end == 0:
+            return None
+        end = tag_end if body[tag_end - 2:tag_end - 1] == b"/" \
+            else body.find(b"</c>", tag_end) + len(b"</c>")
+        if end < tag_end:
+            return None
+        style = _STYLE_ATTR.search(body, pos, tag_end)
+        found.append((pos, end, col, int(style[1]) if style else 0))
     found.sort()
     out, cursor = [], 0
-    for pos, col, m in found:
+    for pos, end, col, style in found:
         out.append(body[cursor:pos])
-        out.append(_cell_xml(cells[col], _style_of(m[0]), styles, column_styles, restyled))
-        cursor = m.end()
+        out.append(_cell_xml(cells[col], style, styles, column_styles, restyled))
+        cursor = end
     out.append(body[cursor:])
     return b"".join(out)
 
@@ -312,7 +321,8 @@ def _cell_xml(write: CellWrite, current: int | None, styles: "_Styles",
 def _column_styles(xml: bytes) -> dict[int, int]:
     """0-based column -> the style a column definition gives its empty cells."""
     out = {}
-    for m in _COLS.finditer(xml):
+    head_end = xml.find(b"<sheetData")   # column definitions stand before the cells
+    for m in _COLS.finditer(xml, 0, head_end if head_end != -1 else len(xml)):
         attrs = dict(re.findall(rb'(\w+)="([^"]*)"', m[0]))
         if b"style" in attrs:
             for col in range(int(attrs[b"min"]) - 1, min(int(attrs[b"max"]), 16384)):
@@ -348,6 +358,7 @@ class _Styles:
     def __init__(self, xml: bytes):
         self.xml, self.changed = xml, False
         self._clones: dict[int, int] = {}
+        self._date_styles: dict[int, bool] = {}
         m = self._XFS.search(xml)
         self._xfs = [x[0] for x in self._XF.finditer(m[1])] if m else []
         custom = {int(i): code.decode("utf-8") for i, code in self._NUMFMT.findall(xml)}
@@ -356,9 +367,12 @@ class _Styles:
     def _is_date(self, style: int | None) -> bool:
         if style is None or style >= len(self._xfs):
             return False
-        fmt = re.search(rb'numFmtId="(\d+)"', self._xfs[style])
-        code = self._formats.get(int(fmt[1])) if fmt else None
-        return bool(code) and is_date_format(code)
+        known = self._date_styles.get(style)
+        if known is None:   # asked once per date cell written: thousands of times a batch
+            fmt = re.search(rb'numFmtId="(\d+)"', self._xfs[style])
+            code = self._formats.get(int(fmt[1])) if fmt else None
+            known = self._date_styles[style] = bool(code) and is_date_format(code)
+        return known
 
     def date_style(self, style: int | None, column_style: int | None) -> int | None:
         if self._is_date(style):

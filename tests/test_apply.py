@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 
 import sync.cycle as cycle
 import sync.xlsx_target as xlsx_target
+import sync.table as table_module
 from audit.log import AuditLog
 from service import report
 from service.cli import main
@@ -541,10 +542,11 @@ def test_undo_reads_the_rows_ids_once_per_read_not_once_per_cell(tmp_path, monke
             for n in range(60)]
     path = write_table(tmp_path / "c.xlsx", CRM_EN, rows)
     batch = apply_workbook(path, SETTINGS).batch
-    reads = []
-    real = cycle._ids
-    monkeypatch.setattr(cycle, "_ids", lambda table, rows: reads.append(1) or real(table, rows))
+    parsed = []
+    real = table_module.id_number
+    monkeypatch.setattr(table_module, "id_number",
+                        lambda value, fmt: parsed.append(value) or real(value, fmt))
     result = undo_batch(batch, tmp_path / ".sheetkeeper")
     assert result.restored >= 3 * 60 and not result.skipped
-    assert len(reads) == 1
+    assert len(parsed) == 60        # each row's ID once; not once per cell (180 × 60)
     assert [r[1] for r in values(path)] == [f"PERSON {n}" for n in range(60)]
