@@ -28,6 +28,7 @@ from rules.text import normalise_name, normalise_tags, normalise_text
 from sheet_templates import Column
 
 from .evaluate import ColumnJob, Results, evaluate
+from .forked import Beside
 from .table import SheetTable, TableFacts
 
 # Columns sheetkeeper fills itself: they do not make a row "non-empty".
@@ -164,15 +165,22 @@ def plan_table(table: SheetTable, settings: RuleSettings,
         if i in judged and (i, j) not in recheck:
             known[j].append((i, False, kind, why))
     problems: list[tuple[str, str, str, str]] = []
+    numbers = table.row_numbers
     for (key, j), results in zip(where, evaluate(jobs, todo, cells)):
         header, type_ = layout.headers[j], template.column(key).type
         # Rows differ between the two lists; the findings are sorted by row below.
         results = results + known[j] if j in known else results
         for i, is_change, what, why in results:
             if is_change:
-                _put(effective, i, j, what)
-                changes.append(CellChange(table.row_numbers[i], ids[i], header, key, rows[i][j],
-                                          what, type_, why))
+                # A first check's list changes about a million cells: this loop is kept lean
+                # (the row copied in place of _put; the tuple made without NamedTuple's
+                # keyword-handling constructor, same fields in the same order).
+                row = effective[i]
+                if type(row) is tuple:
+                    row = effective[i] = list(row)
+                row[j] = what
+                changes.append(_new(CellChange, (numbers[i], ids[i], header, key, rows[i][j],
+                                                 what, type_, why)))
             else:
                 invalid.add((i, key))
                 findings.append(Finding(table.row_numbers[i], ids[i], header, what,
@@ -180,14 +188,17 @@ def plan_table(table: SheetTable, settings: RuleSettings,
                 if ids[i]:
                     problems.append((ids[i], header, what, why))
 
-    findings += _duplicate_ids(table, live, ids, id_numbers)
-    findings += _required(table, live, effective, ids, is_formula)
-    status_changes, status_findings = _statuses(table, live, effective, ids, invalid, settings,
-                                                is_formula)
-    changes += status_changes
-    findings += status_findings
-    pairs = find_duplicates(identity_columns(table, live, effective, invalid),
-                            labels={k: layout.headers[j] for k, j in layout.columns.items()})
+    identity = identity_columns(table, live, effective, invalid)
+    labels = {k: layout.headers[j] for k, j in layout.columns.items()}
+    # Finding duplicates takes a second at 100k rows: a forked child does it meanwhile.
+    with Beside(find_duplicates, identity, labels=labels, rows=len(live)) as later:
+        findings += _duplicate_ids(table, live, ids, id_numbers)
+        findings += _required(table, live, effective, ids, is_formula)
+        status_changes, status_findings = _statuses(table, live, effective, ids, invalid,
+                                                    settings, is_formula)
+        changes += status_changes
+        findings += status_findings
+        pairs = later.result()
     duplicates = [DuplicateMatch(rows=(table.row_numbers[p.a], table.row_numbers[p.b]),
                                  ids=(ids[p.a], ids[p.b]), kind=p.kind, score=p.score,
                                  reason=p.reason) for p in pairs
@@ -198,6 +209,9 @@ def plan_table(table: SheetTable, settings: RuleSettings,
     findings.sort(key=attrgetter("row_number"))
     return Plan(table=table, region=region, changes=tuple(changes), findings=tuple(findings),
                 duplicates=tuple(duplicates), problems=tuple(problems))
+
+
+_new = tuple.__new__
 
 
 def _put(effective: list[Any], i: int, j: int, value: Any) -> None:

@@ -5,7 +5,7 @@ from rules.dates import normalise_date
 from rules.email import normalise_email
 from rules.phone import normalise_phone
 from rules.text import normalise_name
-from sync import evaluate
+from sync import evaluate, forked
 from sync.evaluate import ColumnJob
 
 VALUES = {
@@ -24,10 +24,10 @@ def jobs():
 
 def test_parallel_equals_sequential(monkeypatch):
     rows = list(range(300))
-    monkeypatch.setattr(evaluate, "PARALLEL_FROM_ROWS", 10**9)
+    monkeypatch.setattr(forked, "PARALLEL_FROM_ROWS", 10**9)
     sequential = evaluate.evaluate(jobs(), rows)
-    monkeypatch.setattr(evaluate, "PARALLEL_FROM_ROWS", 10)
-    assert evaluate._parallel_pays(len(rows))
+    monkeypatch.setattr(forked, "PARALLEL_FROM_ROWS", 10)
+    assert forked.fork_pays(len(rows))
     parallel = evaluate.evaluate(jobs(), rows)
     assert parallel == sequential
     assert any(r for r in sequential)                        # there was work to compare
@@ -35,12 +35,12 @@ def test_parallel_equals_sequential(monkeypatch):
 
 
 def test_no_fork_while_other_threads_run(monkeypatch):
-    monkeypatch.setattr(evaluate, "PARALLEL_FROM_ROWS", 10)
+    monkeypatch.setattr(forked, "PARALLEL_FROM_ROWS", 10)
     stop = threading.Event()
     thread = threading.Thread(target=stop.wait)
     thread.start()
     try:
-        assert not evaluate._parallel_pays(300)
+        assert not forked.fork_pays(300)
     finally:
         stop.set()
         thread.join()

@@ -1,0 +1,80 @@
+"""Pure work done by a forked child while this process does the rest: the second core.
+
+Python runs one thread at a time, so planning a big table uses one core unless a second
+process takes part of the work. A forked child inherits the work and its inputs from memory
+(nothing big is pickled) and sends back only the result. Fork is used only where it is safe
+and pays: a big table, more than one core, and no other thread in this process (a forked copy
+of a threaded process can deadlock). Otherwise the work is done here, at once.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, Callable, Generic, TypeVar
+
+PARALLEL_FROM_ROWS = 20_000
+
+T = TypeVar("T")
+_UNSET = object()
+
+# The work handed to a child, by key: the child finds it in the memory it forked with.
+_HANDED: dict[int, tuple[Callable[..., Any], tuple, dict]] = {}
+
+
+def fork_pays(rows: int) -> bool:
+    return (rows >= PARALLEL_FROM_ROWS and (os.cpu_count() or 1) > 1
+            and threading.active_count() == 1
+            and "fork" in multiprocessing.get_all_start_methods())
+
+
+class Beside(Generic[T]):
+    """`fn(*args, **kwargs)`, computed by a forked child while the caller goes on, when the
+    work is `rows` big enough for that to pay; otherwise computed here and now. `fn` must be
+    pure (a child's changes stay in the child), and the caller must leave its inputs as they
+    are until `result()` (if the child dies, the work is done again here, from them). Use as a
+    context manager, so the child is waited for even if the caller fails first."""
+
+    def __init__(self, fn: Callable[..., T], *args: Any, rows: int, **kwargs: Any):
+        self._pool: ProcessPoolExecutor | None = None
+        self._call = (fn, args, kwargs)
+        self._value: Any = _UNSET
+        if not fork_pays(rows):
+            self._value = fn(*args, **kwargs)
+            return
+        self._key = id(self)
+        _HANDED[self._key] = self._call
+        # A fork-context pool forks its worker within submit, before it starts its own thread.
+        self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+        self._future = self._pool.submit(_handed, self._key)
+
+    def result(self) -> T:
+        if self._value is _UNSET:
+            try:
+                self._value = self._future.result()
+            except BrokenProcessPool:
+                # The child died (most likely killed for memory): the work is done here.
+                fn, args, kwargs = self._call
+                self._value = fn(*args, **kwargs)
+            finally:
+                self._close()
+        return self._value
+
+    def _close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+            _HANDED.pop(self._key, None)
+
+    def __enter__(self) -> "Beside[T]":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._close()
+
+
+def _handed(key: int) -> Any:
+    fn, args, kwargs = _HANDED[key]
+    return fn(*args, **kwargs)
