@@ -14,6 +14,9 @@ from rules.outcome import Normalised, Outcome
 
 from .forked import Beside, fork_pays
 
+# Cells worth a child: about half a second of rules (a 2,000-row list, or the edits of a day).
+PARALLEL_FROM_CELLS = 30_000
+
 @dataclass(frozen=True)
 class ColumnJob:
     type: str
@@ -33,13 +36,12 @@ def evaluate(jobs: Sequence[ColumnJob], rows: Sequence[int],
     """The outcomes of each job's rule over `rows` (row indices), in job order. `cells`: how
     many cells there really are to judge, when most of `rows` are blanked out (an incremental
     cycle rechecking a few flagged cells); forking pays only for real work."""
-    work = len(rows) if cells is None else cells // max(len(jobs), 1)
-    if not fork_pays(work):
+    if not fork_pays(len(rows) * len(jobs) if cells is None else cells, PARALLEL_FROM_CELLS):
         return [_run(job, rows) for job in jobs]
     # Half the rows each, not half the columns: one column (phones) costs as much as ten
     # others, and halves of the rows cost the same (measured) wherever they run.
     cut = len(rows) // 2
-    with Beside(_run_all, jobs, rows[:cut], rows=work) as theirs:
+    with Beside(_run_all, jobs, rows[:cut], pays=True) as theirs:
         mine = _run_all(jobs, rows[cut:])
         return [first + rest for first, rest in zip(theirs.result(), mine)]
 

@@ -24,24 +24,27 @@ _UNSET = object()
 _HANDED: dict[int, tuple[Callable[..., Any], tuple, dict]] = {}
 
 
-def fork_pays(rows: int) -> bool:
-    return (rows >= PARALLEL_FROM_ROWS and (os.cpu_count() or 1) > 1
+def fork_pays(amount: int, enough: int | None = None) -> bool:
+    """Whether work of `amount` (rows, or whatever `enough` counts) is worth a child, and a
+    fork is safe here."""
+    return (amount >= (PARALLEL_FROM_ROWS if enough is None else enough)
+            and (os.cpu_count() or 1) > 1
             and threading.active_count() == 1
             and "fork" in multiprocessing.get_all_start_methods())
 
 
 class Beside(Generic[T]):
-    """`fn(*args, **kwargs)`, computed by a forked child while the caller goes on, when the
-    work is `rows` big enough for that to pay; otherwise computed here and now. `fn` must be
+    """`fn(*args, **kwargs)`, computed by a forked child while the caller goes on where that
+    `pays` (see fork_pays); otherwise computed here and now. `fn` must be
     pure (a child's changes stay in the child), and the caller must leave its inputs as they
     are until `result()` (if the child dies, the work is done again here, from them). Use as a
     context manager, so the child is waited for even if the caller fails first."""
 
-    def __init__(self, fn: Callable[..., T], *args: Any, rows: int, **kwargs: Any):
+    def __init__(self, fn: Callable[..., T], *args: Any, pays: bool, **kwargs: Any):
         self._pool: ProcessPoolExecutor | None = None
         self._call = (fn, args, kwargs)
         self._value: Any = _UNSET
-        if not fork_pays(rows):
+        if not pays:
             self._value = fn(*args, **kwargs)
             return
         self._key = id(self)

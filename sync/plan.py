@@ -28,7 +28,7 @@ from rules.text import normalise_name, normalise_tags, normalise_text
 from sheet_templates import Column
 
 from .evaluate import ColumnJob, Results, evaluate
-from .forked import Beside
+from .forked import Beside, fork_pays
 from .table import SheetTable, TableFacts
 
 # Columns sheetkeeper fills itself: they do not make a row "non-empty".
@@ -191,7 +191,7 @@ def plan_table(table: SheetTable, settings: RuleSettings,
     identity = identity_columns(table, live, effective, invalid)
     labels = {k: layout.headers[j] for k, j in layout.columns.items()}
     # Finding duplicates takes a second at 100k rows: a forked child does it meanwhile.
-    with Beside(find_duplicates, identity, labels=labels, rows=len(live)) as later:
+    with Beside(find_duplicates, identity, labels=labels, pays=fork_pays(len(live))) as later:
         findings += _duplicate_ids(table, live, ids, id_numbers)
         findings += _required(table, live, effective, ids, is_formula)
         status_changes, status_findings = _statuses(table, live, effective, ids, invalid,

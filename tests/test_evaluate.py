@@ -24,10 +24,10 @@ def jobs():
 
 def test_parallel_equals_sequential(monkeypatch):
     rows = list(range(300))
-    monkeypatch.setattr(forked, "PARALLEL_FROM_ROWS", 10**9)
+    monkeypatch.setattr(evaluate, "PARALLEL_FROM_CELLS", 10**9)
     sequential = evaluate.evaluate(jobs(), rows)
-    monkeypatch.setattr(forked, "PARALLEL_FROM_ROWS", 10)
-    assert forked.fork_pays(len(rows))
+    monkeypatch.setattr(evaluate, "PARALLEL_FROM_CELLS", 10)
+    assert forked.fork_pays(len(rows) * len(jobs()), evaluate.PARALLEL_FROM_CELLS)
     parallel = evaluate.evaluate(jobs(), rows)
     assert parallel == sequential
     assert any(r for r in sequential)                        # there was work to compare

@@ -7,7 +7,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
-from sync import forked
+from sync import evaluate, forked
 from sync.forked import Beside
 from sync.plan import RuleSettings, plan_table
 from sync.xlsx_read import read_table
@@ -20,10 +20,10 @@ def where(tag):
 
 def test_work_is_done_by_a_child_when_it_pays(monkeypatch):
     monkeypatch.setattr(forked, "PARALLEL_FROM_ROWS", 10)
-    with Beside(where, "big", rows=10) as big:
+    with Beside(where, "big", pays=forked.fork_pays(10)) as big:
         here = where("here")
     assert big.result() == ("big", big.result()[1]) and big.result()[1] != os.getpid()
-    with Beside(where, "small", rows=9) as small:
+    with Beside(where, "small", pays=forked.fork_pays(9)) as small:
         pass
     assert small.result() == ("small", os.getpid())        # not worth a fork: done here
     assert here[1] == os.getpid()
@@ -36,26 +36,23 @@ def test_no_child_while_other_threads_run(monkeypatch):
     thread.start()
     try:
         assert not forked.fork_pays(300)
-        with Beside(where, "x", rows=300) as work:
+        with Beside(where, "x", pays=forked.fork_pays(300)) as work:
             assert work.result()[1] == os.getpid()
     finally:
         stop.set()
         thread.join()
 
 
-def test_an_error_in_the_child_is_raised_here(monkeypatch):
-    monkeypatch.setattr(forked, "PARALLEL_FROM_ROWS", 10)
-
+def test_an_error_in_the_child_is_raised_here():
     def fails():
         raise ValueError("bad value in row 7")
 
-    with Beside(fails, rows=10) as work:
+    with Beside(fails, pays=True) as work:
         with pytest.raises(ValueError, match="row 7"):
             work.result()
 
 
-def test_a_child_that_dies_leaves_the_work_to_be_done_here(monkeypatch):
-    monkeypatch.setattr(forked, "PARALLEL_FROM_ROWS", 10)
+def test_a_child_that_dies_leaves_the_work_to_be_done_here():
     parent = os.getpid()
 
     def killed_in_child(n):
@@ -63,7 +60,7 @@ def test_a_child_that_dies_leaves_the_work_to_be_done_here(monkeypatch):
             os._exit(9)          # as if the kernel killed it for memory
         return n * 2
 
-    with Beside(killed_in_child, 21, rows=10) as work:
+    with Beside(killed_in_child, 21, pays=True) as work:
         assert work.result() == 42
 
 
@@ -79,8 +76,10 @@ def test_a_plan_made_with_a_child_equals_one_made_alone(tmp_path, monkeypatch):
     path = write_table(tmp_path / "c.xlsx", CRM_EN, rows)
     settings = RuleSettings(today=dt.date(2026, 11, 23), phone_region="CN")
     monkeypatch.setattr(forked, "PARALLEL_FROM_ROWS", 10**9)
+    monkeypatch.setattr(evaluate, "PARALLEL_FROM_CELLS", 10**9)
     alone = plan_table(read_table(path), settings)
     monkeypatch.setattr(forked, "PARALLEL_FROM_ROWS", 10)
+    monkeypatch.setattr(evaluate, "PARALLEL_FROM_CELLS", 10)
     monkeypatch.setattr(forked, "ProcessPoolExecutor", CountedPool)
     CountedPool.made = 0
     shared = plan_table(read_table(path), settings)
