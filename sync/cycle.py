@@ -248,11 +248,15 @@ def _already_judged(table: SheetTable, ids: Sequence[str | None], as_read: dict,
         if before is None or rid in shared:
             continue
         judged.append(i)
-        again = {column[h] for h in flagged.get(rid, ()) if h in column}
+        flags, found = flagged.get(rid), problems.get(rid)
+        if not flags and not found and now == before:
+            continue             # most rows: untouched, nothing flagged
+        again = {column[h] for h in flags or () if h in column}
         if now != before:
-            again.update(j for j, h in enumerate(headers) if h and differs(before[j], now[j]))
+            again.update(j for j, h in enumerate(headers)
+                         if h and before[j] != now[j] and differs(before[j], now[j]))
         recheck.update((i, j) for j in again)
-        for h, (kind, why) in problems.get(rid, {}).items():
+        for h, (kind, why) in (found or {}).items():
             if (j := column.get(h)) is not None and j not in again:
                 restate[(i, j)] = (kind, why)
     return Judged(frozenset(judged), frozenset(recheck), restate)

@@ -278,7 +278,7 @@ def person_edits(before: Rows | None, now: Rows, headers: Sequence[str],
         for j, header in named:
             # A column the last cycle did not have was empty then, as far as edits go.
             was = None if old[j] is ABSENT else old[j]
-            if differs(was, cells[j]):
+            if was != cells[j] and differs(was, cells[j]):     # the call only where it may
                 edits.append(ChangeRecord(rid, header, plain(was), plain(cells[j]), "edit",
                                           "changed in the workbook"))
     for rid in before.keys() - now.keys():
