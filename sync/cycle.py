@@ -16,6 +16,7 @@ import contextlib
 import dataclasses
 import functools
 import sys
+import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -192,9 +193,19 @@ def run_cycle(target: Target, settings: RuleSettings, data: Path, dry_run: bool 
 def _read(target: Target, seen: SeenStore, last: Seen | None) -> tuple[SheetTable, Seen | None]:
     """The table as it stands, and the last state seen with all of it parsed. Both at once:
     the reader (calamine's Rust, or the network) does not hold the GIL, and parsing the rows
-    of a 100k-row list's seen state takes a second."""
+    of a 100k-row list's seen state takes a second. The parse waits until the reader is
+    there: before, both would need the interpreter, and calamine would start later."""
+    parsing = threading.Event()
+
+    def read() -> SheetTable:
+        try:
+            return target.read(parsing)
+        finally:
+            parsing.set()
+
     with ThreadPoolExecutor(1, thread_name_prefix="read") as pool:
-        reading = pool.submit(target.read)
+        reading = pool.submit(read)
+        parsing.wait()
         last = seen.complete(last) if last is not None else None
         return reading.result(), last
 

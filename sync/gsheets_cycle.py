@@ -25,6 +25,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -70,7 +71,9 @@ class GoogleTarget:
     def digest_now(self) -> None:
         return None      # only a read (two requests) tells
 
-    def read(self) -> SheetTable:
+    def read(self, parsing: threading.Event | None = None) -> SheetTable:
+        if parsing is not None:
+            parsing.set()        # the read is requests: it waits on the network, not Python
         templates = list(self.templates) if self.templates else [builtin(n) for n in BUILTIN]
         titles = self.sheet.tabs()
         self.requests += 1

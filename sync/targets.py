@@ -3,6 +3,7 @@ Sheet): read it, settle what a broken-off cycle left pending, and write a batch 
 without overwriting a person. The cycle itself (sync.cycle) is the same for every target."""
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -61,7 +62,9 @@ class Target(Protocol):
         """The digest a read would give, where it costs much less than a read (a file's
         SHA-256); None where only a read can tell."""
 
-    def read(self) -> SheetTable: ...
+    def read(self, parsing: threading.Event | None = None) -> SheetTable:
+        """The table as it stands. `parsing`, where given, is set once the rest of the read
+        leaves Python's interpreter free (calamine parsing, a request on the network)."""
 
     def settle(self, audit: AuditLog, table: SheetTable) -> list[str]:
         """Settle the batches a broken-off cycle left pending, from what `table` holds;

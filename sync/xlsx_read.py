@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
+import threading
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -19,16 +20,19 @@ from .xlsx_package import (MAX_SHEET_CELLS, SheetParts, column_letter, far_cell,
 
 
 def read_table(path: Path | str, templates: Sequence[Template] | None = None,
-               sheet: str | None = None, data: bytes | None = None) -> SheetTable:
+               sheet: str | None = None, data: bytes | None = None,
+               parsing: threading.Event | None = None) -> SheetTable:
     """The customer table of the workbook at `path`: the sheet that looks most like one of
     `templates` (all built-in ones by default), or `sheet` if named. `data`: the workbook's
-    bytes, when the caller already holds them (a snapshot), named by `path` in messages."""
+    bytes, when the caller already holds them (a snapshot), named by `path` in messages.
+    `parsing` is set once calamine parses a sheet: seconds in which it leaves Python's
+    interpreter free for the caller's other threads."""
     path = Path(path)
     templates = list(templates) if templates else [builtin(n) for n in BUILTIN]
     if data is None:
         data = read_bytes(path)
     sniff(path, data)
-    book = _Book(path, _open(path, data), SheetParts(data))
+    book = _Book(path, _open(path, data), SheetParts(data), parsing)
     try:
         name, layout, rows, merged = _choose_sheet(path, book, templates, sheet)
         list_values = _list_tab_values(book, layout)
@@ -45,8 +49,9 @@ def read_table(path: Path | str, templates: Sequence[Template] | None = None,
 class _Book:
     """The calamine workbook, and the sheets' XML for what calamine does not tell."""
 
-    def __init__(self, path: Path, calamine_book, parts: SheetParts):
-        self.path, self._book, self.parts = path, calamine_book, parts
+    def __init__(self, path: Path, calamine_book, parts: SheetParts,
+                 parsing: threading.Event | None = None):
+        self.path, self._book, self.parts, self.parsing = path, calamine_book, parts, parsing
         self.sheet_names, self.sheets_metadata = calamine_book.sheet_names, \
             calamine_book.sheets_metadata
 
@@ -64,6 +69,8 @@ class _Book:
                 f"{last_row:,} and out to cell {cell}, and reading it means reading every cell "
                 f"of that rectangle from A1 (over {MAX_SHEET_CELLS:,}). Delete the stray values "
                 "far from the table (Ctrl+End goes to the last one), then run again")
+        if self.parsing is not None:
+            self.parsing.set()
         return self._book.get_sheet_by_name(name)
 
     def close(self) -> None:

@@ -247,3 +247,23 @@ def test_the_range_a_sheet_says_it_uses(ref, span):
     from sync.xlsx_package import _dimension
     head = f'<dimension ref="{ref}"/>' if ref else ""
     assert _dimension(f"<worksheet>{head}<sheetData></sheetData></worksheet>".encode()) == span
+
+
+def test_apply_on_a_damaged_workbook_fails_at_once(tmp_path):
+    """apply parses its last state seen while the workbook is read, waiting for the reader to
+    start parsing; a read that fails before then must still let it go on (and fail clearly)."""
+    good = write_table(tmp_path / "good.xlsx", CRM_EN, [crm_row(name="Ann")])
+    assert run_cli("apply", str(good)).returncode in (0, 1)       # a last state to parse
+    damaged = good.read_bytes()[:2000]
+    good.write_bytes(damaged)
+    result = run_cli("apply", str(good), timeout=60)
+    assert result.returncode == 2 and "damaged" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr and good.read_bytes() == damaged
+
+
+def test_reading_a_table_says_when_calamine_takes_over(tmp_path):
+    import threading
+    from sync.xlsx_read import read_table
+    path = write_table(tmp_path / "c.xlsx", CRM_EN, [crm_row(name="Ann")])
+    parsing = threading.Event()
+    assert read_table(path, parsing=parsing).rows and parsing.is_set()
