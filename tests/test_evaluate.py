@@ -1,6 +1,4 @@
 """The two-core path of rule evaluation must give exactly what one process gives."""
-import threading
-
 from rules.dates import normalise_date
 from rules.email import normalise_email
 from rules.phone import normalise_phone
@@ -32,15 +30,3 @@ def test_parallel_equals_sequential(monkeypatch):
     assert parallel == sequential
     assert any(r for r in sequential)                        # there was work to compare
     assert all(i not in (3, 9) for r in sequential for i, *_ in r)   # skipped cells stay skipped
-
-
-def test_no_fork_while_other_threads_run(monkeypatch):
-    monkeypatch.setattr(forked, "PARALLEL_FROM_ROWS", 10)
-    stop = threading.Event()
-    thread = threading.Thread(target=stop.wait)
-    thread.start()
-    try:
-        assert not forked.fork_pays(300)
-    finally:
-        stop.set()
-        thread.join()
