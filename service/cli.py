@@ -11,6 +11,7 @@ from typing import Callable, Sequence
 from sheet_templates import BUILTIN, LANGS, TemplateError, builtin, sample_rows
 from audit.log import AuditLog
 from sync.check import check_workbook
+from sync.cycle_lock import one_at_a_time
 from sync.cycle import apply_workbook, undo_batch
 from sync.xlsx_target import WorkbookTarget, workbook_key
 from sync.errors import SheetkeeperError
@@ -134,7 +135,11 @@ def _install(args: argparse.Namespace) -> int:
         return _install_google(args, template)
     args.to = Path(args.to)
     if args.upgrade:
-        _print_upgrade(args.to, template, upgrade_workbook(args.to, template))
+        # In turns with the service's cycles (and apply, undo, restore) on this workbook: each
+        # would refuse the other's changed bytes anyway, but then one of them has to try again.
+        with one_at_a_time(data_folder(args, args.to), workbook_key(args.to)):
+            report = upgrade_workbook(args.to, template)
+        _print_upgrade(args.to, template, report)
         return EXIT_CLEAN
     rows = sample_rows(args.template, args.lang) if args.with_samples else []
     path = install_new(template, args.to, args.lang, rows)

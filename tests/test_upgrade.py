@@ -104,6 +104,24 @@ def test_upgrade_cli_and_refusals(own_workbook, tmp_path):
     assert result.returncode == 2 and "open in a spreadsheet program" in result.stderr
 
 
+def test_upgrade_takes_its_turn_with_the_cycles_on_the_workbook(own_workbook, monkeypatch,
+                                                                  capsys):
+    """While a cycle (here: this test, holding the lock) works on the workbook, an upgrade
+    waits for it, and says who holds it if that takes too long; the file is left as it was."""
+    import os
+    from service.cli import main
+    from sync import cycle_lock
+    from sync.xlsx_target import workbook_key
+    before = own_workbook.read_bytes()
+    monkeypatch.setattr(cycle_lock, "WAIT", 0.2)
+    with cycle_lock.one_at_a_time(own_workbook.parent / ".sheetkeeper",
+                                  workbook_key(own_workbook)):
+        code = main(["install", "crm", "--to", str(own_workbook), "--upgrade"])
+    assert code == 2 and own_workbook.read_bytes() == before
+    assert f"another sheetkeeper (pid {os.getpid()})" in capsys.readouterr().err
+    assert main(["install", "crm", "--to", str(own_workbook), "--upgrade"]) == 0
+
+
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
 def test_an_upgraded_workbook_opens_in_libreoffice(own_workbook, tmp_path):
     import subprocess
