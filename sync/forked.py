@@ -35,10 +35,10 @@ def fork_pays(amount: int, enough: int | None = None) -> bool:
 
 class Beside(Generic[T]):
     """`fn(*args, **kwargs)`, computed by a forked child while the caller goes on where that
-    `pays` (see fork_pays); otherwise computed here and now. `fn` must be
-    pure (a child's changes stay in the child), and the caller must leave its inputs as they
-    are until `result()` (if the child dies, the work is done again here, from them). Use as a
-    context manager, so the child is waited for even if the caller fails first."""
+    `pays` (the caller asks fork_pays), otherwise computed here and now. `fn` must be pure (a
+    child's changes stay in the child), and the caller must leave its inputs as they are until
+    `result()` (if the child dies, the work is done again here, from them). Use as a context
+    manager, so the child is waited for even if the caller fails first."""
 
     def __init__(self, fn: Callable[..., T], *args: Any, pays: bool, **kwargs: Any):
         self._pool: ProcessPoolExecutor | None = None
