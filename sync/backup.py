@@ -12,8 +12,8 @@ The cells the restore changes go to the audit log as one batch, like any other w
 """
 from __future__ import annotations
 
-import datetime as dt
 import contextlib
+import datetime as dt
 import hashlib
 import os
 import tempfile
@@ -29,11 +29,11 @@ from sheet_templates import Template
 
 from .xlsx_target import workbook_key
 from .errors import WorkbookDamaged, WorkbookError
+from .cycle_lock import one_at_a_time
 from .seen import SeenStore, plain
 from .table import SheetTable
 from .xlsx_package import read_bytes
 from .xlsx_read import read_table
-from .cycle_lock import one_at_a_time
 from .xlsx_write import WorkbookBusy, lock_files, replace_atomically
 
 AUDIT = "audit.sqlite3"

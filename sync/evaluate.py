@@ -2,8 +2,7 @@
 
 Rules are pure, so cells can be evaluated anywhere. For a large table a forked child judges the
 first rows while this process judges the rest (see sync.forked); the outcomes come back by
-pickle. Otherwise everything runs here, and the rules' caches stay warm
-for the next cycle.
+pickle. Otherwise everything runs here, and the rules' caches stay warm for the next cycle.
 """
 from __future__ import annotations
 
@@ -16,6 +15,7 @@ from .forked import Beside, fork_pays
 
 # Cells worth a child: about half a second of rules (a 2,000-row list, or the edits of a day).
 PARALLEL_FROM_CELLS = 30_000
+
 
 @dataclass(frozen=True)
 class ColumnJob:
@@ -37,7 +37,7 @@ def evaluate(jobs: Sequence[ColumnJob], rows: Sequence[int],
     many cells there really are to judge, when most of `rows` are blanked out (an incremental
     cycle rechecking a few flagged cells); forking pays only for real work."""
     if not fork_pays(len(rows) * len(jobs) if cells is None else cells, PARALLEL_FROM_CELLS):
-        return [_run(job, rows) for job in jobs]
+        return _run_all(jobs, rows)
     # Half the rows each, not half the columns: one column (phones) costs as much as ten
     # others, and halves of the rows cost the same (measured) wherever they run.
     cut = len(rows) // 2

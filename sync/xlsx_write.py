@@ -264,8 +264,7 @@ def _replace_cells(body: bytes, number: int, cells: dict[int, CellWrite], styles
             else body.find(b"</c>", tag_end) + len(b"</c>")
         if end < tag_end:
             return None
-        style = _STYLE_ATTR.search(body, pos, tag_end)
-        found.append((pos, end, col, int(style[1]) if style else 0))
+        found.append((pos, end, col, _style_of(body, pos)))
     found.sort()
     out, cursor = [], 0
     for pos, end, col, style in found:
@@ -276,9 +275,10 @@ def _replace_cells(body: bytes, number: int, cells: dict[int, CellWrite], styles
     return b"".join(out)
 
 
-def _style_of(cell: bytes) -> int:
-    """The style of an existing cell element (0 when it has none), from its opening tag only."""
-    style = _STYLE_ATTR.search(cell, 0, cell.find(b">") + 1)
+def _style_of(xml: bytes, start: int = 0) -> int:
+    """The style of the cell element at `start` (0 when it has none), from its opening tag
+    only."""
+    style = _STYLE_ATTR.search(xml, start, xml.find(b">", start) + 1)
     return int(style[1]) if style else 0
 
 
