@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import glob
 import hashlib
 import io
 import os
 import re
 import tempfile
+import time
 import zipfile
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
@@ -39,6 +41,7 @@ from .xlsx_package import column_index, column_letter, read_bytes, sheet_parts
 
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 DATE_FORMAT_ID = 14   # built-in short date; shown in the reader's own locale
+TEMPORARY_SUFFIX = ".sheetkeeper"   # the new package, beside the workbook, until it replaces it
 
 
 class WorkbookBusy(WorkbookError):
@@ -478,12 +481,30 @@ def replace_atomically(path: Path, data: bytes, expected_digest: str,
         raise
 
 
+# A temporary file this old was left by a writer that was killed or lost power before its
+# replace: a write takes seconds, and each workbook has one writer at a time.
+STALE_TEMPORARY_S = 3600
+
+
+def _sweep_stale(path: Path) -> None:
+    """Remove the temporary files that writers of `path` left behind: each is a copy of the
+    workbook (personal data), hidden beside it."""
+    now = time.time()
+    for tmp in path.parent.glob(glob.escape(f".{path.name}.") + "*" + TEMPORARY_SUFFIX):
+        try:
+            if now - tmp.stat().st_mtime > STALE_TEMPORARY_S:
+                tmp.unlink()
+        except OSError:
+            pass     # gone already, or not ours to remove: a later write tries again
+
+
 def _write_temporary(path: Path, data: bytes) -> str:
     """`data` in a temporary file beside `path`, with its mode (and owner), synced."""
     info = os.stat(path)
+    _sweep_stale(path)
     tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".sheetkeeper",
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX,
                                    dir=path.parent)
         with os.fdopen(fd, "wb") as f:
             f.write(data)

@@ -6,6 +6,7 @@ import signal
 import stat
 import subprocess
 import sys
+import time
 import zipfile
 
 import openpyxl
@@ -20,7 +21,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from sheet_templates import builtin
 from sync.xlsx_install import install_new
 from sync.xlsx_write import (
-    CellWrite, WorkbookBusy, WorkbookChanged, WriteFailed, patch_package, write_cells,
+    STALE_TEMPORARY_S, CellWrite, WorkbookBusy, WorkbookChanged, WriteFailed, patch_package,
+    write_cells,
 )
 from tests.conftest import ROOT
 
@@ -240,8 +242,26 @@ def test_killed_mid_write_leaves_a_whole_workbook(rich_workbook):
             assert z.testzip() is None
         book = python_calamine.CalamineWorkbook.from_path(str(rich_workbook))
         assert book.get_sheet_by_name("Customers").to_python()[1][0].startswith("Ann")
-        for leftover in rich_workbook.parent.glob(".rich.xlsx.*"):
-            leftover.unlink()   # a killed writer's temp file; the next cycle's is its own
+    # Each killed writer may leave its temporary file; they are swept once stale (below).
+
+
+
+@pytest.mark.parametrize("name", ["rich.xlsx", "team [a]*.xlsx"])
+def test_a_killed_writers_temporary_file_is_swept_once_stale(rich_workbook, name):
+    path = rich_workbook.rename(rich_workbook.with_name(name))
+    hour_ago = time.time() - STALE_TEMPORARY_S - 60
+    stale = path.with_name(f".{name}.k1ll3d.sheetkeeper")
+    at_work = path.with_name(f".{name}.wr1t1n.sheetkeeper")   # another writer's, just made
+    others = path.with_name(".other.xlsx.k1ll3d.sheetkeeper")  # another workbook's
+    for leftover in (stale, at_work, others):
+        leftover.write_bytes(b"PK a copy of the workbook")
+    os.utime(stale, (hour_ago, hour_ago))
+    os.utime(others, (hour_ago, hour_ago))
+    write_cells(path, {"Customers": [CellWrite(2, 1, "Ann Lee")]}, digest(path))
+    assert not stale.exists()
+    assert at_work.exists() and others.exists()
+    assert sorted(p.name for p in path.parent.glob(".*")) == sorted(
+        [at_work.name, others.name])                       # and the write left none of its own
 
 
 DISK_FULL = """
