@@ -115,66 +115,67 @@ def run_cycle(target: Target, settings: RuleSettings, data: Path, dry_run: bool 
                 plan = _without_held(plan_table(table, effective, *judged), audit.holds(key))
                 if dry_run:
                     return result(plan, None, None, 0, attempt)
-                edits = person_edits(last.rows if last else None, as_read,
-                                     table.layout.headers, _own_columns(table))
-                person_batch = audit.record(key, table.sheet, edits, "person",
-                                            actor="person") if edits else None
-                if edits or last is None or last.judged_by != judged_by or not plan.changes:
-                    # Only a cycle with nothing to do marks the values settled (their digest);
-                    # one that writes may leave work for the next (pairs of new IDs).
-                    settled = "" if plan.changes or _review_pending(table, plan, auto_merge) \
-                        else table.digest
-                    unsaved = _seen(as_read, plan, judged_by, settled, settings, plan.changes)
                 chosen = review.decisions(table, plan, auto_merge)
                 merges, problems = review.merge_batch(table, chosen, settings.today) \
                     if chosen else (Batch.empty(), [])
                 notes = tuple(problems)
-                if merges.records:
-                    # Decisions first, as a batch of their own (undone as one); then read again.
-                    written = target.write(table, merges, audit, "merge")
-                    if written is None:     # a person changed a row meanwhile: look again
-                        if target.reads_again:
-                            continue
+                work = merges if merges.records else _work(table, plan)
+                # A big workbook's new package is made by a second process meanwhile.
+                with target.prepare(table, work) or contextlib.nullcontext() as prepared:
+                    edits = person_edits(last.rows if last else None, as_read,
+                                         table.layout.headers, _own_columns(table))
+                    person_batch = audit.record(key, table.sheet, edits, "person",
+                                                actor="person") if edits else None
+                    if edits or last is None or last.judged_by != judged_by \
+                            or not plan.changes:
+                        # Only a cycle with nothing to do marks the values settled (their
+                        # digest); one that writes may leave work for the next (pairs of new
+                        # IDs).
+                        settled = "" if plan.changes or _review_pending(table, plan, auto_merge) \
+                            else table.digest
+                        unsaved = _seen(as_read, plan, judged_by, settled, settings, plan.changes)
+                    if merges.records:
+                        # Decisions first, as a batch of their own (undone as one); then read
+                        # again.
+                        written = target.write(table, merges, audit, "merge", prepared=prepared)
+                        if written is None:   # a person changed a row meanwhile: look again
+                            if target.reads_again:
+                                continue
+                            return result(plan, None, person_batch, 0, attempt, notes=notes)
+                        audit.keep_pairs(key, [d.ids for d in chosen
+                                               if d.action == "keep_both"])
+                        merge_batches.append(written.batch)
+                        # Our own writes are not a person's edits; the digest is a new read's.
+                        table_cells = [r for r in merges.records if r.sheet is None]
+                        unsaved = _seen(_with_records(as_read, table, table_cells), plan,
+                                        judged_by, "", settings, plan.changes)
+                        if not target.reads_again:
+                            return result(plan, None, person_batch, 0, attempt, notes=notes)
+                        attempt -= 1   # acting on decisions is progress, not a failed try
+                        continue
+                    if not work.cells:
                         return result(plan, None, person_batch, 0, attempt, notes=notes)
-                    audit.keep_pairs(key, [d.ids for d in chosen if d.action == "keep_both"])
-                    merge_batches.append(written.batch)
-                    # Our own writes are not a person's edits; the digest is a new read's.
-                    table_cells = [r for r in merges.records if r.sheet is None]
-                    unsaved = _seen(_with_records(as_read, table, table_cells), plan,
-                                    judged_by, "", settings, plan.changes)
-                    if not target.reads_again:
-                        return result(plan, None, person_batch, 0, attempt, notes=notes)
-                    attempt -= 1   # acting on decisions is progress, not a failed try
-                    continue
-                listing = review.listing_batch(table, plan)
-                if not plan.changes and not listing.records:
-                    return result(plan, None, person_batch, 0, attempt, notes=notes)
-                layout = table.layout
-                work = Batch(
-                    [(table.sheet, CellWrite(c.row_number,
-                                             layout.first_column + layout.columns[c.key],
-                                             c.after)) for c in plan.changes],
-                    [ChangeRecord(c.row_id, c.column, c.before, c.after, c.rule, c.reason)
-                     for c in plan.changes])
-                work.extend(listing)
-                numbers = [n for c in plan.changes
-                           if c.rule == "id" and (n := id_number(c.after, layout.template.id))]
-                written = target.write(table, work, audit, "apply",
-                                       {"ids_issued": max(numbers)} if numbers else None,
-                                       whole=False)
+                    numbers = [n for c in plan.changes if c.rule == "id"
+                               and (n := id_number(c.after, table.layout.template.id))]
+                    # The rows as they will be once all of it is written: made here while a
+                    # second process makes a big workbook's new package, not after it.
+                    all_landed = with_changes(table, as_read, plan.changes)
+                    written = target.write(table, work, audit, "apply",
+                                           {"ids_issued": max(numbers)} if numbers else None,
+                                           whole=False, prepared=prepared)
                 if written is None:
                     continue   # changed meanwhile: read again and re-plan
                 done = set(written.done)
                 landed = [c for k, c in enumerate(plan.changes) if k in done]
                 unwritten = [c for k, c in enumerate(plan.changes) if k not in done]
+                rows = all_landed if not unwritten else with_changes(table, as_read, landed)
                 # All written, and nothing left for a next pass (new IDs may make new pairs to
                 # list; a merge changed the rows): the bytes just written are settled, and the
                 # next cycle on them finds at once that there is nothing to do. (The rules are
                 # idempotent, so planning those bytes again would change nothing.)
                 settled = written.digest if (len(done) == len(work.cells) and not numbers
                                              and not merge_batches) else ""
-                unsaved = _seen(with_changes(table, as_read, landed), plan, judged_by, settled,
-                                settings, unwritten)
+                unsaved = _seen(rows, plan, judged_by, settled, settings, unwritten)
                 return result(plan, written.batch, person_batch, len(done), attempt,
                               notes=notes, moved=written.moved)
         finally:
@@ -188,6 +189,19 @@ def run_cycle(target: Target, settings: RuleSettings, data: Path, dry_run: bool 
                     # that error is the one to tell.
     raise WorkbookChanged(f"{target.key}: kept changing while sheetkeeper worked ({ATTEMPTS} "
                           "tries); nothing was written. It will try again on the next cycle")
+
+
+def _work(table: SheetTable, plan: Plan) -> Batch:
+    """The plan's changes as cells to write, with the Review tab's listing brought up to date.
+    A change is cells[k] and records[k] for its index k in the plan."""
+    layout = table.layout
+    work = Batch([(table.sheet, CellWrite(c.row_number, layout.first_column
+                                          + layout.columns[c.key], c.after))
+                  for c in plan.changes],
+                 [ChangeRecord(c.row_id, c.column, c.before, c.after, c.rule, c.reason)
+                  for c in plan.changes])
+    work.extend(review.listing_batch(table, plan))
+    return work
 
 
 def _read(target: Target, seen: SeenStore, last: Seen | None) -> tuple[SheetTable, Seen | None]:

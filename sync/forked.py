@@ -62,10 +62,10 @@ class Beside(Generic[T]):
                 fn, args, kwargs = self._call
                 self._value = fn(*args, **kwargs)
             finally:
-                self._close()
+                self.close()
         return self._value
 
-    def _close(self) -> None:
+    def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown()
             self._pool = None
@@ -75,7 +75,7 @@ class Beside(Generic[T]):
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        self._close()
+        self.close()
 
 
 def _handed(key: int) -> Any:

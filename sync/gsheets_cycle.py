@@ -111,9 +111,12 @@ class GoogleTarget:
             audit.settle(batch, "written" if batch in written else "abandoned")
         return written
 
+    def prepare(self, table: SheetTable, work: Batch) -> None:
+        return None     # the write is one request, made from the cells themselves
+
     def write(self, table: SheetTable, work: Batch, audit: AuditLog, kind: str,
               counters: dict[str, int] | None = None, note: str = "",
-              whole: bool = True) -> Written | None:
+              whole: bool = True, prepared: None = None) -> Written | None:
         outcome = self.sheet.guard(work.cells, self._rows_as_read(table, work),
                                    self._first_columns(table))
         self.requests += 1

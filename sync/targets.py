@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, ContextManager, Protocol
 
 from audit.log import AuditLog, ChangeRecord
 
@@ -70,9 +70,13 @@ class Target(Protocol):
         """Settle the batches a broken-off cycle left pending, from what `table` holds;
         the batches found written."""
 
+    def prepare(self, table: SheetTable, work: Batch) -> ContextManager[Any] | None:
+        """Begin making what writing `work` needs, while the cycle does other work (a big
+        workbook's new package); to be passed to `write`, and left as a context manager."""
+
     def write(self, table: SheetTable, work: Batch, audit: AuditLog, kind: str,
               counters: dict[str, int] | None = None, note: str = "",
-              whole: bool = True) -> Written | None:
+              whole: bool = True, prepared: Any = None) -> Written | None:
         """Write `work` into the rows still as `table` read them; recorded in `audit` as one
         batch of what was written. `whole`: all or nothing. None: nothing was written because
-        the sheet changed since it was read (read it again)."""
+        the sheet changed since it was read (read it again). `prepared`: what `prepare` gave."""

@@ -16,7 +16,9 @@ from sheet_templates import Template
 from .table import SheetTable
 from .targets import Batch, Written
 from .xlsx_read import read_table
-from .xlsx_write import CellWrite, WorkbookBusy, WorkbookChanged, WriteFailed, write_cells
+from .errors import WorkbookError
+from .forked import fork_pays
+from .xlsx_write import CellWrite, NewPackage, WorkbookBusy, WorkbookChanged, WriteFailed
 
 
 def workbook_key(path: Path | str) -> str:
@@ -60,16 +62,24 @@ class WorkbookTarget:
         return [batch for batch, status in audit.settle_pending(self.key, table.digest)
                 if status == "written"]
 
+    def prepare(self, table: SheetTable, work: Batch) -> NewPackage | None:
+        """The new workbook for `work`, begun by a second process while the cycle logs person
+        edits, where that pays (a big table). None where it does not, or where the write would
+        be refused: `write` makes it then, and says why it cannot."""
+        if not work.cells or not fork_pays(len(table.rows)):
+            return None
+        try:
+            return NewPackage(self.path, _by_sheet(work), table.digest, beside=True)
+        except (WorkbookError, WriteFailed, OSError):
+            return None
+
     def write(self, table: SheetTable, work: Batch, audit: AuditLog, kind: str,
               counters: dict[str, int] | None = None, note: str = "",
-              whole: bool = True) -> Written | None:
+              whole: bool = True, prepared: NewPackage | None = None) -> Written | None:
         """All of `work` or nothing (`whole` makes no difference: a package is replaced whole):
         recorded pending just before the replace, then settled. None when the workbook changed
-        on disk meanwhile (nothing written)."""
+        on disk meanwhile (nothing written). `prepared`: what `prepare` began for this work."""
         batch: str | None = None
-        writes: dict[str, list[CellWrite]] = {}
-        for sheet, cell in work.cells:
-            writes.setdefault(sheet, []).append(cell)
 
         def record_pending(digest: Callable[[], str], restyled: dict) -> None:
             nonlocal batch
@@ -82,8 +92,8 @@ class WorkbookTarget:
                                  digest_after=digest, counters=counters, note=note)
 
         try:
-            new_digest = write_cells(self.path, writes, table.digest,
-                                     before_replace=record_pending)
+            with prepared or NewPackage(self.path, _by_sheet(work), table.digest) as new:
+                new_digest = new.replace(record_pending)
         except WorkbookChanged:
             if batch:
                 audit.settle(batch, "abandoned")
@@ -94,3 +104,10 @@ class WorkbookTarget:
             raise
         audit.settle(batch, "written")
         return Written(batch, tuple(range(len(work.cells))), digest=new_digest)
+
+
+def _by_sheet(work: Batch) -> dict[str, list[CellWrite]]:
+    writes: dict[str, list[CellWrite]] = {}
+    for sheet, cell in work.cells:
+        writes.setdefault(sheet, []).append(cell)
+    return writes

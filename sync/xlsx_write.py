@@ -37,6 +37,7 @@ from xml.sax.saxutils import escape
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
 
 from .errors import SheetkeeperError, WorkbookError
+from .forked import Beside
 from .xlsx_package import column_index, column_letter, read_bytes, sheet_parts
 
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
@@ -85,7 +86,82 @@ def write_cells(path: Path | str, writes: Writes, expected_digest: str,
     batch as pending there, with the styles it changed); `new_digest()` waits for the new file
     to be ready, makes sure the old one has not changed meanwhile, and gives the new one's
     digest. If either raises, nothing is replaced."""
-    path = Path(path)
+    with NewPackage(path, writes, expected_digest) as new:
+        return new.replace(before_replace)
+
+
+class NewPackage:
+    """The workbook at `path` with `writes` applied, being made: patched, packed, written to a
+    temporary file beside it, synced and hashed, ready to replace it. Made by a forked child
+    where `beside` (the caller goes on with other work: the patching holds the interpreter for
+    a second on a big sheet), else patched here, with the packing in a thread (zlib does not
+    hold the interpreter) while the caller records the batch. The checks come first, here:
+    they raise at once. Use as a context manager: a package not used is removed."""
+
+    def __init__(self, path: Path | str, writes: Writes, expected_digest: str,
+                 beside: bool = False):
+        self.path = path = Path(path)
+        self.expected_digest = expected_digest
+        _check_writable(path)
+        data = read_bytes(path)
+        if hashlib.sha256(data).hexdigest() != expected_digest:
+            raise WorkbookChanged(f"{path}: changed since it was read; not written")
+        self._pool: ThreadPoolExecutor | None = None
+        self._child: Beside | None = None
+        self._restyled: Restyled = {}
+        self._replaced = False
+        if beside:
+            self._child = Beside(_made, path, data, writes, pays=True)
+        else:
+            infos, contents = _patched(data, writes, self._restyled)
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="package")
+            self._staged = self._pool.submit(_stage, path, infos, contents)
+
+    def restyled(self) -> Restyled:
+        """The cells whose style had to change, by (sheet, row, column): their style before."""
+        return self._child.result()[0] if self._child else self._restyled
+
+    def staged(self) -> tuple[str, str]:
+        """The new file (waiting for it): its temporary path and its digest."""
+        return self._child.result()[1] if self._child else self._staged.result()
+
+    def replace(self, before_replace: Callable[[Callable[[], str], Restyled], None] | None
+                ) -> str:
+        """Replace the workbook with the new file, as `write_cells` says; its digest."""
+        @functools.cache     # once, whether before_replace asked for it or not
+        def ready() -> str:
+            # The new file is ready, and the old one still what the write was made from: the
+            # last look comes before the batch is committed, so a person who saved meanwhile
+            # leaves no batch behind, only a cycle that reads again.
+            digest = self.staged()[1]
+            _last_look(self.path, self.expected_digest)
+            return digest
+
+        if before_replace:
+            before_replace(ready, self.restyled())
+        new_digest = ready()
+        _swap(self.path, self.staged()[0])
+        self._replaced = True
+        return new_digest
+
+    def __enter__(self) -> "NewPackage":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        try:
+            if not self._replaced:
+                # Waits for it, as it must: the new file is not wanted.
+                Path(self.staged()[0]).unlink(missing_ok=True)
+        except Exception:
+            pass        # it failed to be made: there is nothing to remove
+        finally:
+            if self._pool:
+                self._pool.shutdown()
+            if self._child:
+                self._child.close()
+
+
+def _check_writable(path: Path) -> None:
     busy = lock_files(path)
     if busy:
         raise WorkbookBusy(f"{path}: open in a spreadsheet program ({busy[0].name} is present); "
@@ -95,35 +171,12 @@ def write_cells(path: Path | str, writes: Writes, expected_digest: str,
         # someone marked read-only is not sheetkeeper's to change.
         raise WriteFailed(f"{path}: the workbook is read-only; make it writable "
                           "(chmod u+w, or uncheck Read-only in its properties) and run again")
-    data = read_bytes(path)
-    if hashlib.sha256(data).hexdigest() != expected_digest:
-        raise WorkbookChanged(f"{path}: changed since it was read; not written")
+
+
+def _made(path: Path, data: bytes, writes: Writes) -> tuple[Restyled, tuple[str, str]]:
+    """A forked child's part of a NewPackage: everything but the checks."""
     restyled: Restyled = {}
-    infos, contents = _patched(data, writes, restyled)
-    # Packing (zlib does not hold the GIL), hashing and writing out the new file run in a
-    # thread while the audit log records the batch: on a big sheet each takes about a second.
-    with ThreadPoolExecutor(1, thread_name_prefix="package") as pool:
-        staged = pool.submit(_stage, path, infos, contents)
-
-        @functools.cache     # once, whether before_replace asked for it or not
-        def ready() -> str:
-            # The new file is ready, and the old one still what the write was made from: the
-            # last look comes before the batch is committed, so a person who saved meanwhile
-            # leaves no batch behind, only a cycle that reads again.
-            digest = staged.result()[1]
-            _last_look(path, expected_digest)
-            return digest
-
-        try:
-            if before_replace:
-                before_replace(ready, restyled)
-            new_digest = ready()
-            _swap(path, staged.result()[0])
-            return new_digest
-        except BaseException:
-            if staged.exception() is None:       # waits for it: the new file is not wanted
-                Path(staged.result()[0]).unlink(missing_ok=True)
-            raise
+    return restyled, _stage(path, *_patched(data, writes, restyled))
 
 
 def patch_package(data: bytes, writes: Writes, restyled: Restyled | None = None) -> bytes:

@@ -86,7 +86,7 @@ def test_person_edits_are_logged_as_theirs(tmp_path):
 
 def test_a_person_saving_mid_cycle_is_never_overwritten(tmp_path, monkeypatch):
     path = messy(tmp_path)
-    real = xlsx_target.write_cells
+    real = xlsx_target.NewPackage
     calls = []
 
     def person_saves_first(*args, **kwargs):
@@ -97,7 +97,7 @@ def test_a_person_saving_mid_cycle_is_never_overwritten(tmp_path, monkeypatch):
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(xlsx_target, "write_cells", person_saves_first)
+    monkeypatch.setattr(xlsx_target, "NewPackage", person_saves_first)
     result = apply_workbook(path, SETTINGS)
     assert result.attempts == 2
     rows = values(path)

@@ -7,7 +7,9 @@ from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
+from audit.log import AuditLog
 from sync import evaluate, forked
+from sync.cycle import apply_workbook
 from sync.forked import Beside
 from sync.plan import RuleSettings, plan_table
 from sync.xlsx_read import read_table
@@ -64,16 +66,17 @@ def test_a_child_that_dies_leaves_the_work_to_be_done_here():
         assert work.result() == 42
 
 
+MESSY = [crm_row(name=name, phone=phone, email=email, company=company, member_since=since)
+         for n in range(40)
+         for name, phone, email, company, since in [
+             (f"ANN LEE{n}", f"138 0013 {n:04d}", f"ann{n}@Example.com", "Acme", "2024/3/5"),
+             (f"Ann Lee{n}", f"+86 138 0013 {n:04d}", None, "ACME", "5.3.2024"),
+             (f"bob stone{n}", "123", f"bob{n}@", None, "soon")]]
+
+
 def test_a_plan_made_with_a_child_equals_one_made_alone(tmp_path, monkeypatch):
     """Both halves of the cell rules and the duplicate search run in children here."""
-    rows = [crm_row(name=name, phone=phone, email=email, company=company,
-                    member_since=since)
-            for n in range(40)
-            for name, phone, email, company, since in [
-                (f"ANN LEE{n}", f"138 0013 {n:04d}", f"ann{n}@Example.com", "Acme", "2024/3/5"),
-                (f"Ann Lee{n}", f"+86 138 0013 {n:04d}", None, "ACME", "5.3.2024"),
-                (f"bob stone{n}", "123", f"bob{n}@", None, "soon")]]
-    path = write_table(tmp_path / "c.xlsx", CRM_EN, rows)
+    path = write_table(tmp_path / "c.xlsx", CRM_EN, MESSY)
     settings = RuleSettings(today=dt.date(2026, 11, 23), phone_region="CN")
     monkeypatch.setattr(forked, "PARALLEL_FROM_ROWS", 10**9)
     monkeypatch.setattr(evaluate, "PARALLEL_FROM_CELLS", 10**9)
@@ -87,6 +90,33 @@ def test_a_plan_made_with_a_child_equals_one_made_alone(tmp_path, monkeypatch):
     assert (shared.changes, shared.findings, shared.duplicates) == \
         (alone.changes, alone.findings, alone.duplicates)
     assert alone.changes and alone.findings and alone.duplicates
+
+
+def test_a_new_workbook_made_by_a_child_is_the_one_made_alone(tmp_path, monkeypatch):
+    """The cycle hands the new package to a child while it logs the person edits."""
+    books = []
+    for name in ("alone", "shared"):
+        (tmp_path / name).mkdir()
+        books.append(write_table(tmp_path / name / "c.xlsx", CRM_EN, MESSY))
+    settings = RuleSettings(today=dt.date(2026, 11, 23), phone_region="CN")
+    monkeypatch.setattr(evaluate, "PARALLEL_FROM_CELLS", 10**9)
+    monkeypatch.setattr(forked, "PARALLEL_FROM_ROWS", 10**9)
+    alone = apply_workbook(books[0], settings)
+    monkeypatch.setattr(forked, "PARALLEL_FROM_ROWS", 10)
+    monkeypatch.setattr(forked, "ProcessPoolExecutor", CountedPool)
+    CountedPool.made = 0
+    shared = apply_workbook(books[1], settings)
+    assert CountedPool.made == 2                       # the duplicate search and the package
+    assert alone.written > 100 and shared.written == alone.written
+    assert books[0].read_bytes() == books[1].read_bytes()
+    logged = []
+    for book in books:
+        with AuditLog(book.parent / ".sheetkeeper" / "audit.sqlite3") as log:
+            logged.append([(e.row_id, e.column, e.before, e.after, e.rule, e.style_before)
+                           for e in log.entries()])
+            assert log.db.execute("SELECT status FROM batches").fetchall() == [("written",)]
+    assert logged[0] == logged[1]
+    assert sorted(p.name for p in books[1].parent.iterdir()) == [".sheetkeeper", "c.xlsx"]
 
 
 class CountedPool(ProcessPoolExecutor):

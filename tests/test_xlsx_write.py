@@ -2,12 +2,14 @@
 import datetime as dt
 import hashlib
 import os
+import shutil
 import signal
 import stat
 import subprocess
 import sys
 import time
 import zipfile
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -21,8 +23,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from sheet_templates import builtin
 from sync.xlsx_install import install_new
 from sync.xlsx_write import (
-    STALE_TEMPORARY_S, CellWrite, WorkbookBusy, WorkbookChanged, WriteFailed, patch_package,
-    write_cells,
+    STALE_TEMPORARY_S, CellWrite, NewPackage, WorkbookBusy, WorkbookChanged, WriteFailed,
+    patch_package, write_cells,
 )
 from tests.conftest import ROOT
 
@@ -264,25 +266,54 @@ def test_a_killed_writers_temporary_file_is_swept_once_stale(rich_workbook, name
         [at_work.name, others.name])                       # and the write left none of its own
 
 
+@pytest.mark.parametrize("beside", [False, True], ids=["here", "by a child"])
+def test_a_new_package_not_used_leaves_nothing_behind(rich_workbook, beside):
+    before = rich_workbook.read_bytes()
+    with NewPackage(rich_workbook, {"Customers": [CellWrite(2, 0, "Ann")]}, digest(rich_workbook),
+                    beside=beside) as new:
+        assert Path(new.staged()[0]).exists()              # made, then not wanted
+    assert sorted(p.name for p in rich_workbook.parent.iterdir()) == ["dot.png", "rich.xlsx"]
+    assert rich_workbook.read_bytes() == before
+
+
+def test_a_new_package_made_by_a_child_is_the_one_made_here(rich_workbook, tmp_path):
+    twin = tmp_path / "twin" / "rich.xlsx"
+    twin.parent.mkdir()
+    shutil.copy(rich_workbook, twin)
+    writes = {"Customers": [CellWrite(2, 1, "Ann Lee"), CellWrite(3, 11, dt.date(2024, 3, 5)),
+                            CellWrite(40, 2, "a new row")]}
+    digests = []
+    for path, beside in [(rich_workbook, True), (twin, False)]:
+        with NewPackage(path, writes, digest(path), beside=beside) as new:
+            restyled = new.restyled()
+            digests.append(new.replace(None))
+    assert rich_workbook.read_bytes() == twin.read_bytes()
+    assert digests == [digest(twin)] * 2
+    assert restyled                                        # the date needed a date style
+
+
 DISK_FULL = """
 import hashlib, resource, signal, sys
 from pathlib import Path
-from sync.xlsx_write import CellWrite, WriteFailed, write_cells
+from sync.xlsx_write import CellWrite, NewPackage, WriteFailed
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 path = Path(sys.argv[1])
 digest = hashlib.sha256(path.read_bytes()).hexdigest()
 resource.setrlimit(resource.RLIMIT_FSIZE, (2000, 2000))
 try:
-    write_cells(path, {"Customers": [CellWrite(2, 0, "x" * 5000)]}, digest)
+    with NewPackage(path, {"Customers": [CellWrite(2, 0, "x" * 5000)]}, digest,
+                    beside=sys.argv[2] == "beside") as new:
+        new.replace(None)
 except WriteFailed as e:
     print("refused:", e)
 """
 
 
-def test_a_full_disk_leaves_the_workbook_unchanged(rich_workbook):
+@pytest.mark.parametrize("where", ["here", "beside"])
+def test_a_full_disk_leaves_the_workbook_unchanged(rich_workbook, where):
     before = rich_workbook.read_bytes()
-    result = subprocess.run([sys.executable, "-c", DISK_FULL, str(rich_workbook)], cwd=ROOT,
-                            capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-c", DISK_FULL, str(rich_workbook), where],
+                            cwd=ROOT, capture_output=True, text=True)
     assert "refused:" in result.stdout and "unchanged" in result.stdout, result.stderr
     assert rich_workbook.read_bytes() == before
     assert sorted(p.name for p in rich_workbook.parent.iterdir()) == ["dot.png", "rich.xlsx"]
