@@ -15,8 +15,6 @@ from sync.cycle_lock import one_at_a_time
 from sync.cycle import apply_workbook, undo_batch
 from sync.xlsx_target import WorkbookTarget, workbook_key
 from sync.errors import SheetkeeperError
-from sync.xlsx_install import install_new
-from sync.xlsx_upgrade import upgrade_workbook
 
 from . import cli_backup, cli_service, report
 from .options import (DATA_HELP, config_of, config_option, data_folder, date_arg,
@@ -130,6 +128,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _install(args: argparse.Namespace) -> int:
+    # Imported here: they build workbooks with openpyxl, which takes a quarter of a second to
+    # load, and no other command needs it.
+    from sync.xlsx_install import install_new
+    from sync.xlsx_upgrade import upgrade_workbook
+
     template = builtin(args.template)
     if is_google(args.to):
         return _install_google(args, template)

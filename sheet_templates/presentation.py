@@ -10,9 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
-from openpyxl.utils import get_column_letter, quote_sheetname
-
 from .model import Template
+from .references import column_letter, quote_sheetname
 
 STATUS_FILLS = {"new": "BDD7EE", "active": "C6EFCE", "paused": "FFEB9C", "churned": "D9D9D9"}
 FINDING_FILL = "F8CBAD"      # a cell with a finding: red tint
@@ -68,7 +67,7 @@ def lists_tab(template: Template, lang: str,
 
 def list_range(tab: str, lists: list[ListColumn], list_key: str) -> str:
     index = next(i for i, c in enumerate(lists) if c.list_key == list_key)
-    letter = get_column_letter(index + 1)
+    letter = column_letter(index)
     return f"{quote_sheetname(tab)}!${letter}$2:${letter}${len(lists[index].values) + 1}"
 
 
@@ -78,7 +77,7 @@ def dropdowns(template: Template, lang: str, positions: Mapping[str, int], lists
     out = []
     for c in template.columns:
         if c.list and c.key in positions:
-            letter = get_column_letter(positions[c.key] + 1)
+            letter = column_letter(positions[c.key])
             out.append(Dropdown(c.key, f"{letter}{first_row}:{letter}{LAST_ROW}",
                                 list_range(lists_tab_name, lists, c.list)))
     return out
@@ -87,8 +86,8 @@ def dropdowns(template: Template, lang: str, positions: Mapping[str, int], lists
 def colour_rules(template: Template, lang: str, positions: Mapping[str, int],
                  first_row: int = 2) -> list[ColourRule]:
     """In priority order: a finding's red beats a duplicate's orange beats status colours."""
-    letter = {k: get_column_letter(i + 1) for k, i in positions.items()}
-    last = get_column_letter(max(positions.values()) + 1)
+    letter = {k: column_letter(i) for k, i in positions.items()}
+    last = column_letter(max(positions.values()))
     header_row = first_row - 1
     row_cells = f"A{first_row}:{last}{LAST_ROW}"
     rules = []

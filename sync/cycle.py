@@ -36,7 +36,7 @@ from .seen import (Seen, SeenStateError, SeenStore, differs, person_edits, rows_
 from .table import SheetTable, TableFacts
 from .targets import Batch, Target
 from .xlsx_target import WorkbookTarget
-from .xlsx_write import CellWrite, WorkbookChanged
+from .xlsx_write import CellWrite, WorkbookChanged, date_formats
 
 DATA_FOLDER = ".sheetkeeper"
 ATTEMPTS = 3
@@ -221,6 +221,9 @@ def _read(target: Target, seen: SeenStore, last: Seen | None) -> tuple[SheetTabl
         reading = pool.submit(read)
         parsing.wait()
         last = seen.complete(last) if last is not None else None
+        if not reading.done():
+            # Still reading (a big sheet): meanwhile, load what writing it will need.
+            date_formats()
         return reading.result(), last
 
 

@@ -14,7 +14,7 @@ import zlib
 from pathlib import Path
 from xml.etree import ElementTree
 
-from openpyxl.utils import column_index_from_string, get_column_letter
+from sheet_templates.references import column_index, column_letter
 
 from .errors import NotAWorkbook, WorkbookDamaged, WorkbookEncrypted
 
@@ -197,13 +197,3 @@ def _columns_after(n: int) -> bytes:
             tail = f"[A-Z]{{{rest}}}" if rest else ""
             options.append(f"{bound[:i]}[{chr(ord(letter) + 1)}-Z]{tail}")
     return "|".join(options).encode()
-
-
-def column_index(letters: str) -> int:
-    """'A' -> 0, 'AA' -> 26."""
-    return column_index_from_string(letters) - 1
-
-
-def column_letter(index: int) -> str:
-    """0 -> 'A', 26 -> 'AA'."""
-    return get_column_letter(index + 1)

@@ -30,11 +30,9 @@ import zipfile
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from html import escape   # &, < and > as xml.sax.saxutils does, without loading urllib
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
-from xml.sax.saxutils import escape
-
-from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
 
 from .errors import SheetkeeperError, WorkbookError
 from .forked import Beside
@@ -370,8 +368,8 @@ def _cell_xml(write: CellWrite, current: int | None, styles: "_Styles",
         return f'<c r="{ref}"{s}><v>{span / dt.timedelta(days=1)!r}</v></c>'.encode()
     text = str(value)
     space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
-    return (f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{escape(text)}</t></is></c>'
-            .encode("utf-8"))
+    text = escape(text, quote=False)
+    return f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{text}</t></is></c>'.encode("utf-8")
 
 
 def _column_styles(xml: bytes) -> dict[int, int]:
@@ -404,6 +402,16 @@ def _grow_dimension(xml: bytes, writes: Sequence[CellWrite]) -> bytes:
 
 # -- styles.xml: date formats ------------------------------------------------------------------
 
+@functools.cache
+def date_formats() -> tuple[Mapping[int, str], Callable[[str], bool]]:
+    """Excel's built-in number formats, and whether a format shows a date (openpyxl's).
+    Imported when first needed: openpyxl loads whole, numpy included, in a quarter of a
+    second, and reading a workbook does not need it. A cycle asks for it while calamine
+    reads, when this process has nothing else to do."""
+    from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
+    return BUILTIN_FORMATS, is_date_format
+
+
 class _Styles:
     """Finds (or appends, once) a cell style that shows a date."""
 
@@ -418,7 +426,8 @@ class _Styles:
         m = self._XFS.search(xml)
         self._xfs = [x[0] for x in self._XF.finditer(m[1])] if m else []
         custom = {int(i): code.decode("utf-8") for i, code in self._NUMFMT.findall(xml)}
-        self._formats = {**BUILTIN_FORMATS, **custom}
+        builtin_formats, self._is_date_format = date_formats()
+        self._formats = {**builtin_formats, **custom}
 
     def _is_date(self, style: int | None) -> bool:
         if style is None or style >= len(self._xfs):
@@ -427,7 +436,7 @@ class _Styles:
         if known is None:   # asked once per date cell written: thousands of times a batch
             fmt = re.search(rb'numFmtId="(\d+)"', self._xfs[style])
             code = self._formats.get(int(fmt[1])) if fmt else None
-            known = self._date_styles[style] = bool(code) and is_date_format(code)
+            known = self._date_styles[style] = bool(code) and self._is_date_format(code)
         return known
 
     def date_style(self, style: int | None, column_style: int | None) -> int | None:
