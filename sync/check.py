@@ -6,6 +6,7 @@ from typing import Sequence
 
 from sheet_templates import Template
 
+from . import collector
 from .plan import Plan, RuleSettings, plan_table
 from .xlsx_read import read_table
 
@@ -13,4 +14,5 @@ from .xlsx_read import read_table
 def check_workbook(path: Path | str, settings: RuleSettings,
                    templates: Sequence[Template] | None = None,
                    sheet: str | None = None) -> Plan:
-    return plan_table(read_table(path, templates, sheet), settings)
+    with collector.paused():
+        return plan_table(read_table(path, templates, sheet), settings)

@@ -28,7 +28,7 @@ from rules.ids import id_number
 from sheet_templates import Template
 
 from .errors import SheetkeeperError
-from . import review
+from . import collector, review
 from .cycle_lock import one_at_a_time
 from .plan import CellChange, DuplicateMatch, Finding, Plan, RuleSettings, plan_table
 from .seen import (Seen, SeenStateError, SeenStore, differs, person_edits, rows_by_id, same_value,
@@ -77,7 +77,7 @@ def run_cycle(target: Target, settings: RuleSettings, data: Path, dry_run: bool 
         used = None if first_request is None else target.requests - first_request
         return ApplyResult(plan, *args, merges=tuple(merge_batches), requests=used, **kwargs)
 
-    with AuditLog(data / "audit.sqlite3") as audit, one_at_a_time(data, key):
+    with AuditLog(data / "audit.sqlite3") as audit, one_at_a_time(data, key), collector.paused():
         seen = SeenStore(data)
         # What this cycle has seen but not saved yet: saved once, at the end, or by `finally`
         # if the cycle stops early, so person edits once logged are never logged twice.
