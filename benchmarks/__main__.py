@@ -68,7 +68,12 @@ def measure(rows: int, repeats: int, with_openpyxl: bool) -> dict:
         reads.append(time.perf_counter() - start)
         book.close()
     result["calamine_read"] = statistics.median(reads)
-    table = read_table(path)
+    reads = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        table = read_table(path)
+        reads.append(time.perf_counter() - start)
+    result["read_table"] = statistics.median(reads)
     plan = plan_table(table, RuleSettings(today=dt.date(2026, 11, 23)))
     result["changes"], result["findings"] = len(plan.changes), len(plan.findings)
     result["duplicates"] = len(plan.duplicates)
@@ -100,7 +105,7 @@ def main() -> None:
     results = [measure(n, args.repeats, not args.no_openpyxl) for n in sizes]
     print_table([("rows", "rows", ","), ("check s", "check_median", ".2f"),
                  ("peak MiB", "check_peak_mib", ".0f"), ("dedupe s", "dedupe_median", ".2f"),
-                 ("calamine s", "calamine_read", ".2f"),
+                 ("calamine s", "calamine_read", ".2f"), ("read s", "read_table", ".2f"),
                  ("openpyxl s", lambda r: r.get("openpyxl_load", float("nan")), ".2f"),
                  ("changes", "changes", ","), ("findings", "findings", ","),
                  ("dup pairs", "duplicates", ",")], results)

@@ -95,16 +95,21 @@ class SheetParts:
     """The XML of a workbook's sheets, each decompressed once (and only when asked for)."""
 
     def __init__(self, data: bytes):
-        self._data = data
+        self.data = data
         self._xml: dict[str, bytes | None] = {}
         self._parts: dict[str, str] | None = None
 
+    def part(self, sheet: str) -> str | None:
+        """The zip member holding the sheet's XML."""
+        if self._parts is None:
+            with zipfile.ZipFile(io.BytesIO(self.data)) as archive:
+                self._parts = sheet_parts(archive)
+        return self._parts.get(sheet)
+
     def xml(self, sheet: str) -> bytes | None:
         if sheet not in self._xml:
-            with zipfile.ZipFile(io.BytesIO(self._data)) as archive:
-                if self._parts is None:
-                    self._parts = sheet_parts(archive)
-                part = self._parts.get(sheet)
+            part = self.part(sheet)
+            with zipfile.ZipFile(io.BytesIO(self.data)) as archive:
                 try:
                     self._xml[sheet] = archive.read(part) if part else None
                 except (KeyError, zipfile.BadZipFile, zlib.error, OSError, EOFError) as e:
@@ -136,7 +141,7 @@ def formula_cells(xml: bytes | None) -> set[tuple[int, int]]:
 # aborts on the allocation), with no message. 20M cells is a 1M-row list of 19 columns, or
 # 100k rows of 200; about a gigabyte.
 MAX_SHEET_CELLS = 20_000_000
-_ROW_NUMBER = re.compile(rb'<row\b[^>]*?\br="(\d+)"')
+ROW_NUMBER = re.compile(rb'<row\b[^>]*?\br="(\d+)"')
 
 
 def far_cell(xml: bytes | None, limit: int = MAX_SHEET_CELLS) -> tuple[str, int] | None:
@@ -153,7 +158,7 @@ def far_cell(xml: bytes | None, limit: int = MAX_SHEET_CELLS) -> tuple[str, int]
     if last_value == -1:
         return None
     row_start = xml.rfind(b"<row", 0, last_value)
-    m = _ROW_NUMBER.match(xml, row_start) if row_start != -1 else None
+    m = ROW_NUMBER.match(xml, row_start) if row_start != -1 else None
     last_row = int(m[1]) if m else xml.count(b"<row", 0, last_value)
     widest = limit // max(last_row, 1)          # columns the rectangle may have
     if widest >= 16_384:                        # Excel's last column is XFD, the 16,384th

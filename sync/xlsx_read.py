@@ -15,6 +15,7 @@ from sheet_templates import BUILTIN, Template, builtin, fold_label
 from .errors import SheetNotFound, TableLayoutError, WorkbookDamaged, WorkbookEncrypted
 from .header import HEADER_SEARCH_ROWS, best_header, layout_for
 from .table import Layout, SheetTable, SideTab
+from .xlsx_halves import read_in_halves
 from .xlsx_package import (MAX_SHEET_CELLS, SheetParts, column_letter, far_cell,
                            formula_cells, read_bytes, sniff)
 
@@ -54,10 +55,26 @@ class _Book:
         self.path, self._book, self.parts, self.parsing = path, calamine_book, parts, parsing
         self.sheet_names, self.sheets_metadata = calamine_book.sheet_names, \
             calamine_book.sheets_metadata
+        self._near: set[str] = set()      # sheets found to hold no far value
 
     def get_sheet_by_name(self, name: str):
+        self._refuse_far(name)
+        self._parsing()
+        return self._book.get_sheet_by_name(name)
+
+    def in_halves(self, name: str) -> tuple[list[list[Any]], list] | None:
+        """A big sheet's rows and merged ranges, read on two cores (sync.xlsx_halves); None
+        where it is better read whole."""
+        self._refuse_far(name)
+        part = self.parts.part(name)
+        return read_in_halves(self.parts.data, part, name, self.parts.xml(name),
+                              self._parsing) if part else None
+
+    def _refuse_far(self, name: str) -> None:
         # Refused before calamine sees it: calamine would make one rectangle of the whole
         # span, and a far stray value makes that too big to allocate (the process aborts).
+        if name in self._near:
+            return
         try:
             far = far_cell(self.parts.xml(name))
         except WorkbookDamaged as e:
@@ -69,9 +86,11 @@ class _Book:
                 f"{last_row:,} and out to cell {cell}, and reading it means reading every cell "
                 f"of that rectangle from A1 (over {MAX_SHEET_CELLS:,}). Delete the stray values "
                 "far from the table (Ctrl+End goes to the last one), then run again")
+        self._near.add(name)
+
+    def _parsing(self) -> None:
         if self.parsing is not None:
             self.parsing.set()
-        return self._book.get_sheet_by_name(name)
 
     def close(self) -> None:
         self._book.close()
@@ -99,10 +118,13 @@ def _open(path: Path, data: bytes) -> "calamine.CalamineWorkbook":
                               "or restore it from a backup, then run again") from None
 
 
-def _sheet_rows(path: Path, book, name: str) -> tuple[list[list[Any]], list]:
+def _sheet_rows(path: Path, book: "_Book", name: str) -> tuple[list[list[Any]], list]:
     """All rows of a sheet and its merged ranges (calamine parses the whole sheet on each
-    get_sheet_by_name, so both come from one call)."""
+    get_sheet_by_name, so both come from one call). A big sheet is read in halves, at once."""
     try:
+        halves = book.in_halves(name)
+        if halves is not None:
+            return halves
         sheet = book.get_sheet_by_name(name)
         return sheet.to_python(skip_empty_area=False), sheet.merged_cell_ranges or []
     except (calamine.CalamineError, calamine.XmlError, calamine.ZipError, ValueError) as e:
