@@ -83,6 +83,10 @@ class SheetTable:
     digest: str = ""                  # SHA-256 of the bytes read: what a write checks first
     review: SideTab | None = None
     merged: SideTab | None = None
+    # The sheet's XML as read, where the reader was asked to keep it: a write patches it
+    # without decompressing it again (a quarter of a second at 100k rows). Not part of what
+    # the table is.
+    sheet_xml: bytes | None = field(default=None, compare=False, repr=False)
 
     @property
     def facts(self) -> TableFacts:

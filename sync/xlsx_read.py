@@ -22,12 +22,13 @@ from .xlsx_package import (MAX_SHEET_CELLS, SheetParts, column_letter, far_cell,
 
 def read_table(path: Path | str, templates: Sequence[Template] | None = None,
                sheet: str | None = None, data: bytes | None = None,
-               parsing: threading.Event | None = None) -> SheetTable:
+               parsing: threading.Event | None = None, keep_xml: bool = False) -> SheetTable:
     """The customer table of the workbook at `path`: the sheet that looks most like one of
     `templates` (all built-in ones by default), or `sheet` if named. `data`: the workbook's
     bytes, when the caller already holds them (a snapshot), named by `path` in messages.
     `parsing` is set once calamine parses a sheet: seconds in which it leaves Python's
-    interpreter free for the caller's other threads."""
+    interpreter free for the caller's other threads. `keep_xml`: the table keeps its sheet's
+    XML (for a write to patch)."""
     path = Path(path)
     templates = list(templates) if templates else [builtin(n) for n in BUILTIN]
     if data is None:
@@ -44,7 +45,8 @@ def read_table(path: Path | str, templates: Sequence[Template] | None = None,
     _refuse_merged_cells(path, name, layout, merged)
     table = _build_table(path, data, name, layout, rows, list_values,
                          formula_cells(book.parts.xml(name)))
-    return dataclasses.replace(table, review=review, merged=merged_tab)
+    return dataclasses.replace(table, review=review, merged=merged_tab,
+                               sheet_xml=book.parts.xml(name) if keep_xml else None)
 
 
 class _Book:

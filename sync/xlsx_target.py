@@ -54,7 +54,8 @@ class WorkbookTarget:
             return None     # the read says what is wrong
 
     def read(self, parsing: threading.Event | None = None) -> SheetTable:
-        return read_table(self.path, self.templates, self.sheet, parsing=parsing)
+        return read_table(self.path, self.templates, self.sheet, parsing=parsing,
+                          keep_xml=True)
 
     def settle(self, audit: AuditLog, table: SheetTable) -> list[str]:
         """A batch left pending by a crash was written exactly when the workbook now has the
@@ -69,7 +70,8 @@ class WorkbookTarget:
         if not work.cells or not fork_pays(len(table.rows)):
             return None
         try:
-            return NewPackage(self.path, _by_sheet(work), table.digest, beside=True)
+            return NewPackage(self.path, _by_sheet(work), table.digest, beside=True,
+                              known=_known(table))
         except (WorkbookError, WriteFailed, OSError):
             return None
 
@@ -92,7 +94,8 @@ class WorkbookTarget:
                                  digest_after=digest, counters=counters, note=note)
 
         try:
-            with prepared or NewPackage(self.path, _by_sheet(work), table.digest) as new:
+            with prepared or NewPackage(self.path, _by_sheet(work), table.digest,
+                                        known=_known(table)) as new:
                 new_digest = new.replace(record_pending)
         except WorkbookChanged:
             if batch:
@@ -111,3 +114,8 @@ def _by_sheet(work: Batch) -> dict[str, list[CellWrite]]:
     for sheet, cell in work.cells:
         writes.setdefault(sheet, []).append(cell)
     return writes
+
+
+def _known(table: SheetTable) -> dict[str, bytes] | None:
+    """The table's sheet XML as read, for the write to patch without decompressing it again."""
+    return {table.sheet: table.sheet_xml} if table.sheet_xml else None

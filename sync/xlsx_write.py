@@ -97,7 +97,7 @@ class NewPackage:
     they raise at once. Use as a context manager: a package not used is removed."""
 
     def __init__(self, path: Path | str, writes: Writes, expected_digest: str,
-                 beside: bool = False):
+                 beside: bool = False, known: Mapping[str, bytes] | None = None):
         self.path = path = Path(path)
         self.expected_digest = expected_digest
         _check_writable(path)
@@ -109,9 +109,9 @@ class NewPackage:
         self._restyled: Restyled = {}
         self._replaced = False
         if beside:
-            self._child = Beside(_made, path, data, writes, pays=True)
+            self._child = Beside(_made, path, data, writes, known, pays=True)
         else:
-            infos, contents = _patched(data, writes, self._restyled)
+            infos, contents = _patched(data, writes, self._restyled, known)
             self._pool = ThreadPoolExecutor(1, thread_name_prefix="package")
             self._staged = self._pool.submit(_stage, path, infos, contents)
 
@@ -171,10 +171,11 @@ def _check_writable(path: Path) -> None:
                           "(chmod u+w, or uncheck Read-only in its properties) and run again")
 
 
-def _made(path: Path, data: bytes, writes: Writes) -> tuple[Restyled, tuple[str, str]]:
+def _made(path: Path, data: bytes, writes: Writes, known: Mapping[str, bytes] | None
+          ) -> tuple[Restyled, tuple[str, str]]:
     """A forked child's part of a NewPackage: everything but the checks."""
     restyled: Restyled = {}
-    return restyled, _stage(path, *_patched(data, writes, restyled))
+    return restyled, _stage(path, *_patched(data, writes, restyled, known))
 
 
 def patch_package(data: bytes, writes: Writes, restyled: Restyled | None = None) -> bytes:
@@ -183,12 +184,16 @@ def patch_package(data: bytes, writes: Writes, restyled: Restyled | None = None)
     return _packed(*_patched(data, writes, {} if restyled is None else restyled))
 
 
-def _patched(data: bytes, writes: Writes, restyled: Restyled
+def _patched(data: bytes, writes: Writes, restyled: Restyled,
+             known: Mapping[str, bytes] | None = None
              ) -> tuple[list[zipfile.ZipInfo], dict[str, bytes]]:
-    """The package's parts (in order) and their contents, with `writes` applied."""
+    """The package's parts (in order) and their contents, with `writes` applied. `known`:
+    sheets' XML (by sheet name) as decompressed from these very bytes already."""
     source = zipfile.ZipFile(io.BytesIO(data))
     parts = sheet_parts(source)
-    contents = {info.filename: source.read(info) for info in source.infolist()}
+    given = {parts[name]: xml for name, xml in (known or {}).items() if name in parts}
+    contents = {info.filename: given.get(info.filename) or source.read(info)
+                for info in source.infolist()}
     styles = _Styles(contents.get("xl/styles.xml", b""))
     for sheet, sheet_writes in writes.items():
         part = parts.get(sheet)

@@ -22,6 +22,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from sheet_templates import builtin
 from sync.xlsx_install import install_new
+from sync.xlsx_read import read_table
 from sync.xlsx_write import (
     STALE_TEMPORARY_S, CellWrite, NewPackage, WorkbookBusy, WorkbookChanged, WriteFailed,
     patch_package, write_cells,
@@ -283,8 +284,12 @@ def test_a_new_package_made_by_a_child_is_the_one_made_here(rich_workbook, tmp_p
     writes = {"Customers": [CellWrite(2, 1, "Ann Lee"), CellWrite(3, 11, dt.date(2024, 3, 5)),
                             CellWrite(40, 2, "a new row")]}
     digests = []
-    for path, beside in [(rich_workbook, True), (twin, False)]:
-        with NewPackage(path, writes, digest(path), beside=beside) as new:
+    # The child is given the sheet's XML as the read kept it (read_table(keep_xml=True)).
+    kept = read_table(rich_workbook, keep_xml=True)
+    assert kept.sheet_xml and read_table(rich_workbook).sheet_xml is None
+    for path, beside, known in [(rich_workbook, True, {"Customers": kept.sheet_xml}),
+                                (twin, False, None)]:
+        with NewPackage(path, writes, digest(path), beside=beside, known=known) as new:
             restyled = new.restyled()
             digests.append(new.replace(None))
     assert rich_workbook.read_bytes() == twin.read_bytes()
