@@ -6,6 +6,7 @@ without contact, Churned after `churned_days`. Without either date the status is
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 
@@ -36,16 +37,24 @@ def classify_status(start: dt.date | None, last_contact: dt.date | None, today: 
     if start is None and last_contact is None:
         return None
     if start is not None and (today - start).days < thresholds.new_days:
-        age = max(0, (today - start).days)
-        return StatusDecision("new", f"started {_days(age)} ago "
-                                     f"(new for the first {thresholds.new_days} days)")
+        return _decision(True, max(0, (today - start).days), True, thresholds)
     latest = max(d for d in (start, last_contact) if d is not None)
-    quiet = (today - latest).days
-    what = "no contact" if last_contact is not None else "no contact recorded since the start"
-    if quiet >= thresholds.churned_days:
-        return StatusDecision("churned", f"{what} for {_days(quiet)} "
+    return _decision(False, (today - latest).days, last_contact is not None, thresholds)
+
+
+# A list's rows share a few thousand day counts: each decision (and its reason, in words) is
+# made once, not once per row (a fifth of the time statuses took at 100k rows).
+@functools.lru_cache(maxsize=8192)
+def _decision(new: bool, days: int, contact: bool, thresholds: StatusThresholds
+              ) -> StatusDecision:
+    if new:
+        return StatusDecision("new", f"started {_days(days)} ago "
+                                     f"(new for the first {thresholds.new_days} days)")
+    what = "no contact" if contact else "no contact recorded since the start"
+    if days >= thresholds.churned_days:
+        return StatusDecision("churned", f"{what} for {_days(days)} "
                                          f"(churned after {thresholds.churned_days})")
-    if quiet >= thresholds.paused_days:
-        return StatusDecision("paused", f"{what} for {_days(quiet)} "
+    if days >= thresholds.paused_days:
+        return StatusDecision("paused", f"{what} for {_days(days)} "
                                         f"(paused after {thresholds.paused_days})")
-    return StatusDecision("active", f"last contact {_days(max(0, quiet))} ago")
+    return StatusDecision("active", f"last contact {_days(max(0, days))} ago")
