@@ -13,11 +13,11 @@ from typing import Callable, Sequence
 from audit.log import AuditLog
 from sheet_templates import Template
 
+from .errors import WorkbookError
+from .forked import fork_pays
 from .table import SheetTable
 from .targets import Batch, Written
 from .xlsx_read import read_table
-from .errors import WorkbookError
-from .forked import fork_pays
 from .xlsx_write import CellWrite, NewPackage, WorkbookBusy, WorkbookChanged, WriteFailed
 
 
