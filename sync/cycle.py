@@ -130,8 +130,9 @@ def run_cycle(target: Target, settings: RuleSettings, data: Path, dry_run: bool 
                             or not plan.changes:
                         # Only a cycle with nothing to do marks the values settled (their
                         # digest); one that writes may leave work for the next (pairs of new
-                        # IDs).
-                        settled = "" if plan.changes or _review_pending(table, plan, auto_merge) \
+                        # IDs). Without changes, `work` is the review work pending: decisions
+                        # to act on, or a listing to bring up to date.
+                        settled = "" if plan.changes or chosen or work.records \
                             else table.digest
                         unsaved = _seen(as_read, plan, judged_by, settled, settings, plan.changes)
                     if merges.records:
@@ -294,12 +295,6 @@ class Judged(NamedTuple):
     rows: frozenset[int]
     recheck: frozenset[tuple[int, int]]
     restate: dict[tuple[int, int], tuple[str, str]]
-
-
-def _review_pending(table: SheetTable, plan: Plan, auto_merge: str) -> bool:
-    """Review work pending: decisions to act on, or a listing to bring up to date."""
-    return bool(review.decisions(table, plan, auto_merge)
-                or review.listing_batch(table, plan).records)
 
 
 def _seen(rows: dict, plan: Plan, judged_by: str, digest: str, settings: RuleSettings,

@@ -53,7 +53,8 @@ def read_in_halves(data: bytes, part: str, name: str, xml: bytes,
                    ) -> tuple[Rows, list] | None:
     """All rows of sheet `name` (its XML `xml`, in zip member `part` of the package `data`)
     and its merged ranges, as calamine reads the whole sheet; None where it is better read
-    whole. `before_parse` is called just before calamine starts."""
+    whole. `before_parse` is called once the sheet is cut, before the halves are packaged
+    and parsed (in threads that leave the interpreter free most of the time)."""
     if (os.cpu_count() or 1) < 2:
         return None
     split = split_rows(xml)
