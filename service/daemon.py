@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import IO, Callable
 
 from audit.snapshots import SnapshotStore
+from sync import collector
 from sync.backup import file_identity, take_snapshot
 from sync.cycle import ApplyResult, apply_workbook
 from sync.errors import SheetkeeperError
@@ -130,6 +131,7 @@ class Service:
 
     def _loop(self) -> None:
         while not self.stopping.is_set():
+            collector.tidy()       # idle: what the last cycles left, back to the collector
             self.wake.wait(self._timeout())
             self.wake.clear()
             self._take_events()

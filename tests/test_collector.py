@@ -53,3 +53,27 @@ def test_the_collector_is_back_when_a_cycle_fails(tmp_path):
     with pytest.raises(SheetkeeperError):
         cycle.apply_workbook(path, SETTINGS)
     assert gc.isenabled()
+
+
+class _Node:
+    pass
+
+
+def test_what_a_pause_leaves_is_not_walked_at_once_yet_its_garbage_is_collected_later():
+    import weakref
+    with collector.paused():
+        survivors = [[k] for k in range(50_000)]      # a cycle's results, alive after it
+        garbage = _Node()
+        garbage.itself = garbage                      # a reference cycle, dropped inside
+        gone = weakref.ref(garbage)
+        del garbage
+    # The survivors are out of the young generation: the next allocations do not make the
+    # collector walk them.
+    assert gc.get_count()[0] < 1_000
+    assert gc.get_freeze_count() >= len(survivors)
+    gc.collect()
+    assert gone() is not None           # frozen with the rest, so far
+    collector.tidy()
+    assert gone() is None               # handed back to the collector, and collected
+    assert gc.get_freeze_count() == 0
+    del survivors

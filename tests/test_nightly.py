@@ -4,6 +4,7 @@ clock is injected); file events and cycles are real."""
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import io
 import threading
 
@@ -52,6 +53,8 @@ def test_nightly_moves_statuses_on_and_takes_snapshots(tmp_path):
         wait_until(lambda: '"reason": "nightly"' in log.getvalue())
         assert status_of(book) == "Paused"
         assert service.next_night == dt.datetime(2027, 1, 2, 2, 0, tzinfo=LONDON)
+        # Idle again: what its cycles froze (see sync.collector) is the collector's again.
+        wait_until(lambda: gc.get_freeze_count() == 0)
     finally:
         service.stop()
         thread.join(30)
