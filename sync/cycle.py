@@ -17,11 +17,10 @@ import dataclasses
 import functools
 import sys
 import threading
-from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, NamedTuple, Sequence
+from typing import Any, Callable, Sequence
 
 from audit.log import AuditLog, ChangeRecord, encode_value
 from rules.ids import id_number
@@ -31,8 +30,9 @@ from .errors import SheetkeeperError
 from . import collector, review
 from .cycle_lock import one_at_a_time
 from .plan import CellChange, DuplicateMatch, Finding, Plan, RuleSettings, plan_table
-from .seen import (Seen, SeenStateError, SeenStore, differs, person_edits, rows_by_id, same_value,
-                   with_changes, with_values)
+from .seen import (Seen, SeenBody, SeenStateError, SeenStore, encode_body, rows_by_id,
+                   same_value, with_changes, with_values)
+from .since import since_last
 from .table import SheetTable, TableFacts
 from .targets import Batch, Target
 from .xlsx_target import WorkbookTarget
@@ -82,6 +82,7 @@ def run_cycle(target: Target, settings: RuleSettings, data: Path, dry_run: bool 
         # What this cycle has seen but not saved yet: saved once, at the end, or by `finally`
         # if the cycle stops early, so person edits once logged are never logged twice.
         unsaved: Seen | None = None
+        ahead: SeenBody | None = None      # its rows part, if encoded already
         try:
             attempt = 0
             while attempt < ATTEMPTS:
@@ -111,7 +112,8 @@ def run_cycle(target: Target, settings: RuleSettings, data: Path, dry_run: bool 
                     last = last.aligned(table.layout.headers)
                 if landed and last is not None and not unsaved:
                     last = _with_landed(last, audit, landed, table, as_read)
-                judged = _already_judged(table, ids, as_read, last, judged_by)
+                judged, edits = since_last(table, ids, as_read, last, judged_by,
+                                           _own_columns(table))
                 plan = _without_held(plan_table(table, effective, *judged), audit.holds(key))
                 if dry_run:
                     return result(plan, None, None, 0, attempt)
@@ -122,8 +124,6 @@ def run_cycle(target: Target, settings: RuleSettings, data: Path, dry_run: bool 
                 work = merges if merges.records else _work(table, plan)
                 # A big workbook's new package is made by a second process meanwhile.
                 with target.prepare(table, work) or contextlib.nullcontext() as prepared:
-                    edits = person_edits(last.rows if last else None, as_read,
-                                         table.layout.headers, _own_columns(table))
                     person_batch = audit.record(key, table.sheet, edits, "person",
                                                 actor="person") if edits else None
                     if edits or last is None or last.judged_by != judged_by \
@@ -158,9 +158,11 @@ def run_cycle(target: Target, settings: RuleSettings, data: Path, dry_run: bool 
                         return result(plan, None, person_batch, 0, attempt, notes=notes)
                     numbers = [n for c in plan.changes if c.rule == "id"
                                and (n := id_number(c.after, table.layout.template.id))]
-                    # The rows as they will be once all of it is written: made here while a
+                    # The state to save once all of it is written, encoded here while a
                     # second process makes a big workbook's new package, not after it.
-                    all_landed = with_changes(table, as_read, plan.changes)
+                    landed_all = _seen(with_changes(table, as_read, plan.changes), plan,
+                                       judged_by, "", settings, ())
+                    ahead = encode_body(landed_all)
                     written = target.write(table, work, audit, "apply",
                                            {"ids_issued": max(numbers)} if numbers else None,
                                            whole=False, prepared=prepared)
@@ -169,20 +171,21 @@ def run_cycle(target: Target, settings: RuleSettings, data: Path, dry_run: bool 
                 done = set(written.done)
                 landed = [c for k, c in enumerate(plan.changes) if k in done]
                 unwritten = [c for k, c in enumerate(plan.changes) if k not in done]
-                rows = all_landed if not unwritten else with_changes(table, as_read, landed)
                 # All written, and nothing left for a next pass (new IDs may make new pairs to
                 # list; a merge changed the rows): the bytes just written are settled, and the
                 # next cycle on them finds at once that there is nothing to do. (The rules are
                 # idempotent, so planning those bytes again would change nothing.)
                 settled = written.digest if (len(done) == len(work.cells) and not numbers
                                              and not merge_batches) else ""
-                unsaved = _seen(rows, plan, judged_by, settled, settings, unwritten)
+                unsaved = _seen(with_changes(table, as_read, landed), plan, judged_by, settled,
+                                settings, unwritten) if unwritten \
+                    else dataclasses.replace(landed_all, digest=settled)
                 return result(plan, written.batch, person_batch, len(done), attempt,
                               notes=notes, moved=written.moved)
         finally:
             if unsaved is not None:
                 try:
-                    seen.save(key, unsaved)
+                    seen.save(key, unsaved, ahead)
                 except SeenStateError:
                     if sys.exc_info()[1] is None:
                         raise
@@ -254,47 +257,6 @@ def rule_versions() -> str:
 
 def _judged_by(read_as: str, judged_with: str) -> str:
     return f"{read_as}#{judged_with}"
-
-
-def _already_judged(table: SheetTable, ids: Sequence[str | None], as_read: dict,
-                    last: Seen | None, judged_by: str) -> Judged:
-    """Rows the last cycle judged under the same rules; of those, the cells to judge again (the
-    ones a person changed since, and the ones with a change the last cycle did not write); and
-    the outcomes to state again (cells it left as typed, still holding the same value). The
-    rules are pure functions of one cell, so after 2% of the cells were edited, 2% are judged,
-    not every cell of the rows they are in, nor every flagged cell again. `last` is aligned to
-    the table's headers."""
-    if last is None or last.judged_by != judged_by:
-        return Judged(frozenset(), frozenset(), {})
-    headers = table.layout.headers
-    column = {h: j for j, h in enumerate(headers) if h}
-    # A row sharing its ID with another cannot be told apart from it by ID: judged whole.
-    shared = {rid for rid, n in Counter(ids).items() if n > 1}
-    before_rows, flagged, problems = last.rows, last.flagged, last.problems
-    judged, recheck, restate = [], set(), {}
-    for i, (rid, now) in enumerate(zip(ids, table.rows)):
-        before = before_rows.get(rid) if rid else None
-        if before is None or rid in shared:
-            continue
-        judged.append(i)
-        flags, found = flagged.get(rid), problems.get(rid)
-        if not flags and not found and now == before:
-            continue             # most rows: untouched, nothing flagged
-        again = {column[h] for h in flags or () if h in column}
-        if now != before:
-            again.update(j for j, h in enumerate(headers)
-                         if h and before[j] != now[j] and differs(before[j], now[j]))
-        recheck.update((i, j) for j in again)
-        for h, (kind, why) in (found or {}).items():
-            if (j := column.get(h)) is not None and j not in again:
-                restate[(i, j)] = (kind, why)
-    return Judged(frozenset(judged), frozenset(recheck), restate)
-
-
-class Judged(NamedTuple):
-    rows: frozenset[int]
-    recheck: frozenset[tuple[int, int]]
-    restate: dict[tuple[int, int], tuple[str, str]]
 
 
 def _seen(rows: dict, plan: Plan, judged_by: str, digest: str, settings: RuleSettings,

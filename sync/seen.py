@@ -2,7 +2,7 @@
 
 Kept per workbook in the data folder as JSON (0600: it is personal data): the headers once, and
 each row by ID as its values in header order, as read. Diffing the new read against it gives the
-person edits the audit log records.
+person edits the audit log records (see `sync.since`).
 
 Rows are kept as the reader gives them, not as one dict per row: a cycle on a 100k-row list
 compares every row with the last one, and a row that did not change is then settled by one
@@ -13,14 +13,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, NamedTuple, Sequence
 
 import orjson
 
-from audit.log import ChangeRecord, dump_values, encode_value, tagged, untagged
+from audit.log import dump_values, tagged, untagged
 from rules.dates import serial_number
 
 from .errors import SheetkeeperError
@@ -134,7 +133,9 @@ class SeenStore:
                                    problems=data.get("problems", {}),
                                    headers=tuple(data["headers"]), body=b"")
 
-    def save(self, workbook: Path, seen: Seen) -> None:
+    def save(self, workbook: Path, seen: Seen, ahead: "SeenBody | None" = None) -> None:
+        """`ahead`: the rows part encoded already (`encode_body`); used only if it is this
+        state's."""
         path = self._file(workbook)
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         # The head on a line of its own (JSON never has a raw newline), then the rows: one
@@ -143,8 +144,8 @@ class SeenStore:
                       "digest": seen.digest, "day": seen.day, "findings": seen.findings,
                       "duplicates": seen.duplicates, "read_as": seen.read_as,
                       "facts": seen.facts})
-        body = _dump({"headers": seen.headers, "rows": seen.rows, "flagged": seen.flagged,
-                      "problems": seen.problems})
+        body = ahead.data if ahead is not None and ahead.encodes(seen) \
+            else encode_body(seen).data
         try:
             write_private(path, head + b"\n" + body)
         except OSError as e:
@@ -152,6 +153,28 @@ class SeenStore:
                 f"{path}: could not save what this cycle saw ({e.strerror}); the person edits "
                 "it logged may be logged again by the next cycle. Free some space or fix the "
                 "data folder's permissions") from None
+
+
+class SeenBody(NamedTuple):
+    """A seen state's rows part (headers, rows, flagged, problems), encoded ahead of its save:
+    a cycle does that while a second process makes the new workbook, rather than after the
+    workbook is replaced. It holds the very objects it encoded, which nothing changes after,
+    and stands for no other state, even an equal one."""
+
+    parts: tuple[Any, ...]
+    data: bytes
+
+    def encodes(self, seen: Seen) -> bool:
+        return all(a is b for a, b in zip(self.parts, _body_parts(seen), strict=True))
+
+
+def encode_body(seen: Seen) -> SeenBody:
+    parts = _body_parts(seen)
+    return SeenBody(parts, _dump(dict(zip(("headers", "rows", "flagged", "problems"), parts))))
+
+
+def _body_parts(seen: Seen) -> tuple[Any, ...]:
+    return seen.headers, seen.rows, seen.flagged, seen.problems
 
 
 class SeenStateError(SheetkeeperError):
@@ -258,32 +281,3 @@ def same_value(current: Any, recorded: Any) -> bool:
 def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
-
-def person_edits(before: Rows | None, now: Rows, headers: Sequence[str],
-                 skip_columns: set[str]) -> list[ChangeRecord]:
-    """What people changed since the last cycle: cells, rows added (with an ID) and removed.
-    Both `before` and `now` are in the order of `headers`."""
-    if before is None:
-        return []
-    edits = []
-    named = [(j, h) for j, h in enumerate(headers) if h and h not in skip_columns]
-    for rid, cells in now.items():
-        old = before.get(rid)
-        if old == cells:
-            continue          # the common case, settled by one comparison
-        if old is None:
-            edits.append(ChangeRecord(rid, "(row)", None, "added", "edit",
-                                      "row added in the workbook"))
-            continue
-        for j, header in named:
-            # A column the last cycle did not have was empty then, as far as edits go.
-            was = None if old[j] is ABSENT else old[j]
-            if was != cells[j] and differs(was, cells[j]):     # the call only where it may
-                edits.append(ChangeRecord(rid, header, plain(was), plain(cells[j]), "edit",
-                                          "changed in the workbook"))
-    for rid in before.keys() - now.keys():
-        edits.append(ChangeRecord(rid, "(row)", json.dumps(
-            {h: encode_value(plain(v)) for h, v in zip(headers, before[rid])
-             if h and v is not ABSENT}, ensure_ascii=False),
-            None, "edit", "row removed from the workbook (its last values are in 'before')"))
-    return edits

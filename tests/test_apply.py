@@ -16,6 +16,7 @@ from service import report
 from service.cli import main
 from sync.cycle import apply_workbook, undo_batch
 from sync.plan import RuleSettings
+from sync.seen import Seen, SeenStore, encode_body
 from sync.xlsx_read import read_table
 from sync.xlsx_target import workbook_key
 from sync.xlsx_write import WorkbookBusy
@@ -399,6 +400,23 @@ def test_a_seen_state_kept_by_header_is_still_understood(tmp_path):
         edits = list(log.entries(batch=result.person_batch))
     assert [(e.row_id, e.column, e.before, e.after) for e in edits] == \
         [("C-000001", "Company", None, "Acme")]
+
+
+def test_a_body_encoded_ahead_is_saved_only_for_the_state_it_encodes(tmp_path):
+    """A cycle encodes the rows it expects to save while the new workbook is made. Saved with
+    another state (even an equal copy, as after a retry), that encoding is not used."""
+    store = SeenStore(tmp_path)
+    expected = Seen({"C-000001": ("C-000001", "Ann Lee")}, {}, "rules",
+                    headers=("Customer ID", "Name"))
+    ahead = encode_body(expected)
+    store.save(tmp_path / "c.xlsx", dataclasses.replace(expected, digest="abc"), ahead)
+    loaded = store.complete(store.load(tmp_path / "c.xlsx"))
+    assert loaded.rows == expected.rows and loaded.digest == "abc"
+    for other in ({"C-000001": ("C-000001", "Ann Lea")}, dict(expected.rows)):
+        store.save(tmp_path / "c.xlsx", dataclasses.replace(expected, rows=other), ahead)
+        assert store.complete(store.load(tmp_path / "c.xlsx")).rows == other
+    assert ahead.encodes(expected) and not ahead.encodes(
+        dataclasses.replace(expected, rows=dict(expected.rows)))
 
 
 def test_a_column_a_person_adds_is_diffed_by_header(tmp_path):

@@ -1,0 +1,97 @@
+"""What changed since the last state seen, in one pass: held to a plain cell-by-cell reading of
+what it promises (the person edits, and the rows and cells judged already), over random lists
+with blank and repeated IDs, added and removed rows, readings of one value as another type
+(5.0 and 5, a date and its midnight), columns the last cycle did not have, and flagged cells."""
+from __future__ import annotations
+
+import datetime as dt
+
+from hypothesis import given, strategies as st
+
+from sheet_templates import builtin
+from sync.seen import ABSENT, Seen, differs, plain
+from sync.since import since_last
+from sync.table import Layout, SheetTable
+
+HEADERS = ("Customer ID", "Name", "Phone", "", "Findings")   # "" : a column with no header
+OWN = {"Findings"}
+RULES = "rules#1"
+
+values = st.sampled_from([None, "", "Ann", "ann", 5, 5.0, 6.5,
+                          dt.date(2026, 1, 2), dt.datetime(2026, 1, 2), dt.datetime(2026, 1, 2, 9)])
+ids = st.sampled_from([None, "C-1", "C-2", "C-3", "C-4", "C-5"])
+
+
+@st.composite
+def cases(draw):
+    now_ids = draw(st.lists(ids, max_size=8))
+    rows = tuple((rid, *draw(st.lists(values, min_size=4, max_size=4))) for rid in now_ids)
+    # The last cycle's headers: maybe without Phone (a column added since).
+    last_headers = draw(st.sampled_from([HEADERS, ("Customer ID", "Name", "", "Findings")]))
+    before = {rid: tuple(rid if h == "Customer ID" else draw(values) for h in last_headers)
+              for rid in draw(st.sets(st.sampled_from(["C-1", "C-2", "C-3", "C-4", "C-6"])))}
+    # Some of the last reading's rows equal to this one's, as most are.
+    for rid, *cells in rows:
+        if rid in before and last_headers == HEADERS and draw(st.booleans()):
+            before[rid] = (rid, *cells)
+    named = [h for h in last_headers if h]
+    flagged = {rid: draw(st.lists(st.sampled_from(named), max_size=2, unique=True))
+               for rid in before if draw(st.booleans())}
+    problems = {rid: {h: ["invalid", "why"] for h in draw(st.sets(st.sampled_from(named)))}
+                for rid in before if draw(st.booleans())}
+    judged_by = draw(st.sampled_from([RULES, "other rules"]))
+    last = Seen(before, flagged, judged_by, problems=problems, headers=last_headers)
+    return rows, last
+
+
+def table_of(rows) -> SheetTable:
+    layout = Layout(builtin("crm"), "en", 1, HEADERS, 0, {"id": 0})
+    return SheetTable("test.xlsx", "Customers", layout, rows, tuple(range(2, 2 + len(rows))))
+
+
+@given(cases())
+def test_one_pass_says_what_a_cell_by_cell_reading_says(case):
+    rows, last = case
+    table = table_of(rows)
+    row_ids = [r[0] for r in rows]
+    as_read = {rid: row for rid, row in zip(row_ids, rows) if rid}
+    aligned = last.aligned(HEADERS)
+    judged, edits = since_last(table, row_ids, as_read, aligned, RULES, OWN)
+
+    # Person edits: per ID, as `as_read` holds it (the last row of a repeated ID), in the
+    # order IDs first appear; then the rows removed.
+    expected = []
+    for rid, now in as_read.items():
+        old = aligned.rows.get(rid)
+        if old is None:
+            expected.append((rid, "(row)", None, "added"))
+            continue
+        for j, h in enumerate(HEADERS):
+            if not h or h in OWN:
+                continue
+            was = None if old[j] is ABSENT else old[j]
+            if differs(was, now[j]):
+                expected.append((rid, h, plain(was), plain(now[j])))
+    removed = set(aligned.rows) - set(as_read)
+    got = [(e.row_id, e.column, e.before, e.after) for e in edits]
+    assert got[:len(expected)] == expected
+    assert {e.row_id for e in edits[len(expected):]} == removed
+    assert all(e.column == "(row)" and e.after is None for e in edits[len(expected):])
+
+    if last.judged_by != RULES:
+        assert judged == (frozenset(), frozenset(), {})
+        return
+    repeated = {rid for rid in row_ids if row_ids.count(rid) > 1}
+    assert judged.rows == {i for i, rid in enumerate(row_ids)
+                           if rid and rid in aligned.rows and rid not in repeated}
+    for i in judged.rows:
+        rid, old, now = row_ids[i], aligned.rows[row_ids[i]], rows[i]
+        again = {j for j, h in enumerate(HEADERS) if h and (
+            differs(old[j], now[j]) or h in aligned.flagged.get(rid, ()))}
+        assert {j for (k, j) in judged.recheck if k == i} == again
+        stated = {j: why for (k, j), why in judged.restate.items() if k == i}
+        assert stated == {HEADERS.index(h): tuple(why)
+                          for h, why in aligned.problems.get(rid, {}).items()
+                          if HEADERS.index(h) not in again}
+    assert {i for i, _ in judged.recheck} <= judged.rows
+    assert {i for i, _ in judged.restate} <= judged.rows
