@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import partial
 from itertools import chain
 from operator import attrgetter
-from typing import Any, Callable, Mapping, NamedTuple
+from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
 from rules.choices import ChoiceMatcher, normalise_choice
 from rules.dates import normalise_date
@@ -120,9 +120,8 @@ def plan_table(table: SheetTable, settings: RuleSettings,
     layout, template = table.layout, table.layout.template
     region = settings.phone_region or template.default_phone_region(layout.lang)
     rows = table.rows
-    own = {layout.index(c.key) for c in template.columns if c.type in _OWN_TYPES}
-    live = [i for i, row in enumerate(rows)
-            if any(v is not None for j, v in enumerate(row) if j not in own)]
+    live = _live(rows, {j for c in template.columns if c.type in _OWN_TYPES
+                        and (j := layout.index(c.key)) is not None})
     effective: list[Any] = list(rows)      # the table's tuples, each copied on its first change
     invalid: set[tuple[int, str]] = set()   # (row index, column key) left as typed, flagged
     changes: list[CellChange] = []
@@ -212,6 +211,19 @@ def plan_table(table: SheetTable, settings: RuleSettings,
 
 
 _new = tuple.__new__
+
+
+def _live(rows: Sequence[tuple[Any, ...]], own: set[int]) -> list[int]:
+    """Rows (indices) with a value in a column of their own: an ID, a status or findings
+    alone do not make a row."""
+    live = []
+    for i, row in enumerate(rows):
+        filled = len(row) - row.count(None)
+        # Counted in C: more values than sheetkeeper's own columns can hold settles most rows.
+        if filled > len(own) or (filled and any(
+                v is not None for j, v in enumerate(row) if j not in own)):
+            live.append(i)
+    return live
 
 
 def _put(effective: list[Any], i: int, j: int, value: Any) -> None:

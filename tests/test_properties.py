@@ -142,3 +142,12 @@ def test_the_audit_chain_hashes_the_bytes_json_would(row):
     from audit.log import _row_hash
     legacy = json.dumps(["prev", *row], ensure_ascii=False, separators=(",", ":"))
     assert _row_hash("prev", row) == hashlib.sha256(legacy.encode("utf-8")).hexdigest()
+
+
+@given(st.lists(st.lists(st.sampled_from([None, None, "x", 0, ""]), min_size=5, max_size=5)
+                .map(tuple), max_size=20),
+       st.sets(st.integers(0, 4), max_size=4))
+def test_a_row_is_live_when_a_column_not_sheetkeepers_own_holds_a_value(rows, own):
+    from sync.plan import _live
+    assert _live(rows, own) == [i for i, row in enumerate(rows)
+                                if any(v is not None for j, v in enumerate(row) if j not in own)]
