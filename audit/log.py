@@ -346,13 +346,22 @@ class AuditLog:
 
     def entries(self, workbook: str | None = None, since: str | None = None,
                 row_id: str | None = None, column: str | None = None,
-                batch: str | None = None, abandoned: bool = True) -> Iterator[AuditEntry]:
+                batch: str | None = None, abandoned: bool = True,
+                newer_than: int | None = None, written: bool = False) -> Iterator[AuditEntry]:
         """The log's rows, oldest first. `abandoned=False` leaves out batches that never
-        reached the workbook (a crash or a refused write between recording and replacing)."""
+        reached the workbook (a crash or a refused write between recording and replacing);
+        `written=True` keeps only batches known to have reached it (not pending either).
+        `newer_than`: only rows with a greater seq (see `head`)."""
         where, args = [], []
         if not abandoned:
             where.append("batch NOT IN (SELECT id FROM batches WHERE status = 'abandoned')")
-        for clause, value in (("workbook = ?", workbook), ("at >= ?", since),
+        # After a seq, the rows are the few newest: found by seq, not through an index of a
+        # workbook's or a batch's rows ("+" keeps SQLite from choosing one).
+        plus = "+" if newer_than is not None else ""
+        if written:
+            where.append(f"{plus}batch IN (SELECT id FROM batches WHERE status = 'written')")
+        for clause, value in (("seq > ?", newer_than), (f"{plus}workbook = ?", workbook),
+                              ("at >= ?", since),
                               ("row_id = ?", row_id), ("column = ?", column),
                               ("batch = ?", batch)):
             if value is not None:
@@ -366,6 +375,15 @@ class AuditLog:
                 seq, at, wb, sheet, rid, col, before, after, rule, reason, b, actor, style = row
                 yield AuditEntry(seq, at, wb, sheet, rid, col, decode_value(before),
                                  decode_value(after), rule, reason, b, actor, style)
+        except sqlite3.Error as e:
+            raise AuditError(self._explain(e)) from None
+
+    def head(self) -> int:
+        """The seq of the newest row (0 for an empty log): what a state that has taken in
+        everything logged so far remembers, so that `entries(newer_than=...)` gives what came
+        after it."""
+        try:
+            return self.db.execute("SELECT max(seq) FROM changes").fetchone()[0] or 0
         except sqlite3.Error as e:
             raise AuditError(self._explain(e)) from None
 

@@ -3,7 +3,9 @@ audit. And undo, which is a cycle of its own.
 
 The order of the steps is what makes the promises hold:
 - person edits are logged before anything is written, and the seen state moves on with them, so
-  a retried cycle never logs them twice;
+  a retried cycle never logs them twice; the seen state says how far into the audit log it
+  took in, and what was logged after that (an undo; the batches of a cycle killed before it
+  saved what it saw) is taken in before the next diff, so it is not logged as a person's;
 - the batch is recorded `pending` (with the digest the new workbook will have) just before the
   file is replaced, then `written`; a crash in between is settled by the next cycle from the
   digest, so the log always says exactly which changes reached the workbook;
@@ -30,8 +32,8 @@ from .errors import SheetkeeperError
 from . import collector, review
 from .cycle_lock import one_at_a_time
 from .plan import CellChange, DuplicateMatch, Finding, Plan, RuleSettings, plan_table
-from .seen import (Seen, SeenBody, SeenStateError, SeenStore, encode_body, rows_by_id,
-                   same_value, with_changes, with_values)
+from .seen import (Seen, SeenBody, SeenStateError, SeenStore, encode_body, folded,
+                   rows_by_id, same_value, with_changes, with_values)
 from .since import since_last
 from .table import SheetTable, TableFacts
 from .targets import Batch, Target
@@ -110,8 +112,8 @@ def run_cycle(target: Target, settings: RuleSettings, data: Path, dry_run: bool 
                 as_read = rows_by_id(table, ids)
                 if last is not None:
                     last = last.aligned(table.layout.headers)
-                if landed and last is not None and not unsaved:
-                    last = _with_landed(last, audit, landed, table, as_read)
+                if last is not None:
+                    last = _with_logged(last, audit, key, landed, table, as_read)
                 judged, edits = since_last(table, ids, as_read, last, judged_by,
                                            _own_columns(table))
                 plan = _without_held(plan_table(table, effective, *judged), audit.holds(key))
@@ -134,7 +136,8 @@ def run_cycle(target: Target, settings: RuleSettings, data: Path, dry_run: bool 
                         # to act on, or a listing to bring up to date.
                         settled = "" if plan.changes or chosen or work.records \
                             else table.digest
-                        unsaved = _seen(as_read, plan, judged_by, settled, settings, plan.changes)
+                        unsaved = _seen(as_read, plan, judged_by, settled, settings, plan.changes,
+                                        audit.head())
                     if merges.records:
                         # Decisions first, as a batch of their own (undone as one); then read
                         # again.
@@ -149,7 +152,7 @@ def run_cycle(target: Target, settings: RuleSettings, data: Path, dry_run: bool 
                         # Our own writes are not a person's edits; the digest is a new read's.
                         table_cells = [r for r in merges.records if r.sheet is None]
                         unsaved = _seen(_with_records(as_read, table, table_cells), plan,
-                                        judged_by, "", settings, plan.changes)
+                                        judged_by, "", settings, plan.changes, audit.head())
                         if not target.reads_again:
                             return result(plan, None, person_batch, 0, attempt, notes=notes)
                         attempt -= 1   # acting on decisions is progress, not a failed try
@@ -178,8 +181,8 @@ def run_cycle(target: Target, settings: RuleSettings, data: Path, dry_run: bool 
                 settled = written.digest if (len(done) == len(work.cells) and not numbers
                                              and not merge_batches) else ""
                 unsaved = _seen(with_changes(table, as_read, landed), plan, judged_by, settled,
-                                settings, unwritten) if unwritten \
-                    else dataclasses.replace(landed_all, digest=settled)
+                                settings, unwritten, audit.head()) if unwritten \
+                    else dataclasses.replace(landed_all, digest=settled, logged=audit.head())
                 return result(plan, written.batch, person_batch, len(done), attempt,
                               notes=notes, moved=written.moved)
         finally:
@@ -260,9 +263,10 @@ def _judged_by(read_as: str, judged_with: str) -> str:
 
 
 def _seen(rows: dict, plan: Plan, judged_by: str, digest: str, settings: RuleSettings,
-          unwritten: Sequence[CellChange]) -> Seen:
+          unwritten: Sequence[CellChange], logged: int | None = None) -> Seen:
     """The state to remember; `unwritten`: the plan's changes that did not reach the sheet
-    (all of them, before a write), whose cells the next cycle must judge again."""
+    (all of them, before a write), whose cells the next cycle must judge again; `logged`:
+    the audit log's head, all of which `rows` take in."""
     again: dict[str, list[str]] = {}
     for c in unwritten:
         if c.row_id and c.column not in again.setdefault(c.row_id, []):
@@ -274,7 +278,8 @@ def _seen(rows: dict, plan: Plan, judged_by: str, digest: str, settings: RuleSet
     return Seen(rows, again, judged_by, digest, settings.today.isoformat(),
                 [list(f) for f in plan.findings],
                 [[list(d.rows), list(d.ids), d.kind, d.score, d.reason] for d in plan.duplicates],
-                problems, _read_as(plan.table), facts, plan.table.layout.headers)
+                problems, _read_as(plan.table), facts, plan.table.layout.headers,
+                logged=logged)
 
 
 def _unchanged_plan(last: Seen, table: SheetTable | None = None) -> Plan:
@@ -300,15 +305,32 @@ def _with_records(rows: dict, table: SheetTable, records, fresh: dict | None = N
                         if r.row_id in rows or r.rule == "id"), fresh.get)
 
 
-def _with_landed(last: Seen, audit: AuditLog, batches: list[str], table: SheetTable,
+def _with_logged(last: Seen, audit: AuditLog, key: str, landed: list[str], table: SheetTable,
                  as_read: dict) -> Seen:
-    """The last state seen, with what batches left pending by a broken-off cycle wrote, now
-    that they are known to have landed: sheetkeeper's own writes are not a person's edits.
-    A row that batch gave its ID is taken as it reads now (any edit a person made to it in
-    that moment goes unrecorded as theirs; it is still in the sheet and in later diffs)."""
-    entries = [e for batch in batches for e in audit.entries(batch=batch)
-               if e.sheet == table.sheet]
-    return dataclasses.replace(last, rows=_with_records(last.rows, table, entries, as_read))
+    """The last state seen, with what was logged for the workbook after it was saved: none
+    of that is a person's edit (again). An undo writes without a cycle's seen state; a cycle
+    cut off after logging (person edits, or a write: `landed`, batches it left pending, now
+    known to have been written) never saved its own. A row such a batch gave its ID is taken
+    as it reads now (an edit a person made to it in that moment goes unrecorded as theirs;
+    it is still in the sheet and in later diffs)."""
+    if last.logged is None:      # a state from before it said how far into the log it took in
+        entries = [e for batch in landed for e in audit.entries(batch=batch)]
+    else:
+        entries = list(audit.entries(workbook=key, newer_than=last.logged, written=True))
+    entries = [e for e in entries if e.sheet == table.sheet]
+    if not entries:
+        return last
+    layout = table.layout
+    id_column = layout.index(layout.template.id.column)
+    rows, again = folded(last.rows, layout.headers,
+                         None if id_column is None else layout.headers[id_column],
+                         entries, as_read)
+    # What was folded in was never judged as it now is (the cycle that logged it did not
+    # save its judgement, or an undo put it back): judged again, like an unwritten change.
+    flagged = dict(last.flagged)
+    for rid, headers in again.items():
+        flagged[rid] = list(dict.fromkeys([*flagged.get(rid, ()), *headers]))
+    return dataclasses.replace(last, rows=rows, flagged=flagged)
 
 
 def _own_columns(table: SheetTable) -> set[str]:

@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterable, NamedTuple, Sequence
 
 import orjson
 
-from audit.log import dump_values, tagged, untagged
+from audit.log import AuditEntry, dump_values, tagged, untagged
 from rules.dates import serial_number
 
 from .errors import SheetkeeperError
@@ -68,6 +68,10 @@ class Seen:
     facts: dict = field(default_factory=dict)
     headers: tuple[str, ...] = ()      # what each position of a row is ("" for no header)
     body: bytes = field(default=b"", repr=False)     # rows, flagged, problems: not parsed yet
+    # How far into the audit log (a seq, AuditLog.head) the rows take in: what was logged for
+    # the workbook after that is folded in before the next diff (see `folded`). None: a state
+    # from before it said.
+    logged: int | None = None
 
     def aligned(self, headers: Sequence[str]) -> "Seen":
         """This state with its rows in the order of `headers` (a table's, now): a column
@@ -114,7 +118,7 @@ class SeenStore:
                         data.get("digest", ""), data.get("day", ""), data.get("findings", []),
                         data.get("duplicates", []), data.get("problems", {}),
                         data.get("read_as", ""), data.get("facts", {}),
-                        tuple(data.get("headers", ())), body)
+                        tuple(data.get("headers", ())), body, data.get("logged"))
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -143,7 +147,7 @@ class SeenStore:
         head = _dump({"workbook": str(workbook), "judged_by": seen.judged_by,
                       "digest": seen.digest, "day": seen.day, "findings": seen.findings,
                       "duplicates": seen.duplicates, "read_as": seen.read_as,
-                      "facts": seen.facts})
+                      "facts": seen.facts, "logged": seen.logged})
         body = ahead.data if ahead is not None and ahead.encodes(seen) \
             else encode_body(seen).data
         try:
@@ -253,6 +257,45 @@ def with_values(rows: Rows, headers: Sequence[str], cells: Iterable[tuple[str, s
             row[j] = plain(value)
     out.update((rid, tuple(row)) for rid, row in touched.items())
     return out
+
+
+def folded(rows: Rows, headers: Sequence[str], id_header: str | None,
+           entries: Iterable[AuditEntry], fresh: Rows) -> tuple[Rows, dict[str, list[str]]]:
+    """`rows` (by ID, in the order of `headers`) with logged changes to the table's cells
+    (oldest first) made to them as they were made to the workbook: after-values written in; a
+    row added, or given its ID, taken as it reads now (`fresh`) where it still has that ID; a
+    row removed, or whose ID was taken away (an undo of one given), gone. And the cells no
+    cycle judged as they now are (row ID -> headers): each one changed, and every cell of a
+    row taken as it reads now."""
+    out = dict(rows)
+    where = {h: j for j, h in enumerate(headers) if h}
+    touched: dict[str, list[Any]] = {}     # rows being changed, as lists until the end
+    again: dict[str, dict[str, None]] = {}
+    for e in entries:
+        rid = e.row_id
+        if not rid:
+            continue
+        if e.column == "(row)" or (e.column == id_header and e.after != rid):
+            touched.pop(rid, None)
+            out.pop(rid, None)
+            if e.column == "(row)" and e.after is not None and rid in fresh:
+                out[rid] = fresh[rid]           # added
+                again[rid] = dict.fromkeys(where)
+            continue
+        row = touched.get(rid)
+        if row is None:
+            base = out.get(rid)
+            if base is None:
+                if rid in fresh:                # given its ID
+                    out[rid] = fresh[rid]
+                    again[rid] = dict.fromkeys(where)
+                continue
+            row = touched[rid] = list(base)
+        if (j := where.get(e.column)) is not None:
+            row[j] = plain(e.after)
+            again.setdefault(rid, {})[e.column] = None
+    out.update((rid, tuple(row)) for rid, row in touched.items())
+    return out, {rid: list(cells) for rid, cells in again.items() if rid in out}
 
 
 def plain(value: Any) -> Any:

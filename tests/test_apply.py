@@ -155,6 +155,32 @@ def test_undo_restores_exactly_and_skips_what_a_person_changed(tmp_path):
     assert values(path)[0][1] == "ANN LEE"             # the undo stays undone
 
 
+def test_what_an_undo_puts_back_is_not_taken_for_a_persons_edits(tmp_path):
+    """An undo writes the workbook outside a cycle. The next cycle logs what people changed
+    meanwhile, and not what the undo put back; the cells it put back are judged again (an
+    invalid value it restored is flagged again). Undoing the batch that gave out IDs takes
+    them away again without a person's 'row removed'."""
+    path = messy(tmp_path)
+    first = apply_workbook(path, SETTINGS)
+    book = openpyxl.load_workbook(path)
+    book["Customers"]["E2"] = "1380013"                        # a person types a bad number
+    book.save(path)
+    second = apply_workbook(path, SETTINGS)
+    assert second.batch and any(c.column == "Findings" for c in second.plan.changes)
+    book = openpyxl.load_workbook(path)
+    book["Customers"]["C3"] = "Stone & Co"                     # an edit, then the undo
+    book.save(path)
+    assert undo_batch(second.batch, tmp_path / ".sheetkeeper").batch
+    third = apply_workbook(path, SETTINGS)
+    with AuditLog(tmp_path / ".sheetkeeper" / "audit.sqlite3") as log:
+        edits = [(e.row_id, e.column, e.before, e.after)
+                 for e in log.entries(batch=third.person_batch)]
+    assert edits == [("C-000002", "Company", None, "Stone & Co")]
+    assert any(f.row_number == 2 and f.column == "Phone" for f in third.plan.findings)
+    assert undo_batch(first.batch, tmp_path / ".sheetkeeper").batch
+    assert apply_workbook(path, SETTINGS).person_batch is None
+
+
 def test_a_pending_batch_is_settled_from_the_digest(tmp_path):
     path = messy(tmp_path)
     digest = read_table(path).digest

@@ -155,3 +155,64 @@ def test_a_full_disk_while_the_batch_is_recorded_leaves_no_trace(tmp_path, workb
     result = apply_workbook(workbook, SETTINGS)
     assert [(c.column, c.after) for c in result.plan.changes] == [("Phone", "+8613900139000")]
     assert verify_ok(tmp_path) >= 1
+
+
+KILLED_AFTER = """
+import os, signal, sys
+from audit.log import AuditLog
+from sync.cycle import apply_workbook
+from sync.plan import RuleSettings
+from tests.conftest import TODAY
+
+moment = sys.argv[2]
+record, settle = AuditLog.record, AuditLog.settle
+
+def recorded(self, *args, **kwargs):
+    batch = record(self, *args, **kwargs)
+    if moment == "person edits logged" and kwargs.get("actor") == "person":
+        os.kill(os.getpid(), signal.SIGKILL)
+    return batch
+
+def settled(self, batch, status):
+    settle(self, batch, status)
+    if moment == "write settled" and status == "written":
+        os.kill(os.getpid(), signal.SIGKILL)
+
+AuditLog.record, AuditLog.settle = recorded, settled
+apply_workbook(sys.argv[1], RuleSettings(today=TODAY, phone_region="CN"))
+"""
+
+
+@pytest.mark.parametrize("moment", ["person edits logged", "write settled"])
+def test_a_cycle_killed_before_saving_what_it_saw_logs_nothing_twice(tmp_path, workbook,
+                                                                      moment):
+    """Killed (SIGKILL) once it has logged a person's edits, or once its write is in and
+    settled, a cycle never saves what it saw. The next cycle takes in what the log says
+    happened since: the person's edit is logged once, sheetkeeper's own writes are not taken
+    for a person's, and the change the killed cycle did not make is made."""
+    import signal
+    import subprocess
+    import sys
+    from tests.conftest import ROOT
+    apply_workbook(workbook, SETTINGS)
+    book = openpyxl.load_workbook(workbook)
+    book["Customers"]["E2"] = "139 0013 9000"                # a person types a new number
+    book["Customers"]["C2"] = "Acme"
+    book.save(workbook)
+    killed = subprocess.run([sys.executable, "-c", KILLED_AFTER, str(workbook), moment],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    result = apply_workbook(workbook, SETTINGS)
+    assert result.person_batch is None
+    ws = openpyxl.load_workbook(workbook)["Customers"]
+    assert ws["E2"].value == "+8613900139000" and ws["C2"].value == "Acme"
+    if moment == "person edits logged":
+        assert [(c.column, c.after) for c in result.plan.changes] == \
+            [("Phone", "+8613900139000")]
+    else:
+        assert result.batch is None                          # nothing left to do
+    with AuditLog(tmp_path / ".sheetkeeper" / "audit.sqlite3") as log:
+        people = [(e.column, e.after) for e in log.entries() if e.actor == "person"]
+        assert log.verify() is None
+    assert sorted(people) == [("Company", "Acme"), ("Phone", "139 0013 9000")]
+    assert apply_workbook(workbook, SETTINGS).person_batch is None

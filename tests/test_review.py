@@ -90,8 +90,9 @@ def test_merge_then_undo(workbook):
     assert not any(c.value for r in sheet(workbook, "Merged").iter_rows(min_row=2) for c in r)
     line = review_lines(workbook)["C-000001 + C-000003"]
     assert line[10] is None and line[11] is None                  # back in the queue
-    apply_workbook(workbook, SETTINGS)
+    again = apply_workbook(workbook, SETTINGS)
     assert table(workbook)[2][0] == "C-000003"                    # not merged again
+    assert again.person_batch is None           # what the undo put back is not a person's
     with AuditLog(workbook.parent / ".sheetkeeper" / "audit.sqlite3") as log:
         assert log.verify() is None
 
