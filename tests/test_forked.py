@@ -2,6 +2,7 @@
 child cannot do it."""
 import datetime as dt
 import os
+import shutil
 import threading
 from concurrent.futures import ProcessPoolExecutor
 
@@ -94,10 +95,12 @@ def test_a_plan_made_with_a_child_equals_one_made_alone(tmp_path, monkeypatch):
 
 def test_a_new_workbook_made_by_a_child_is_the_one_made_alone(tmp_path, monkeypatch):
     """The cycle hands the new package to a child while it logs the person edits."""
-    books = []
-    for name in ("alone", "shared"):
-        (tmp_path / name).mkdir()
-        books.append(write_table(tmp_path / name / "c.xlsx", CRM_EN, MESSY))
+    (tmp_path / "alone").mkdir()
+    (tmp_path / "shared").mkdir()
+    # One workbook, copied: two written apart would differ in their zip entries' times.
+    books = [write_table(tmp_path / "alone" / "c.xlsx", CRM_EN, MESSY),
+             tmp_path / "shared" / "c.xlsx"]
+    shutil.copy(books[0], books[1])
     settings = RuleSettings(today=dt.date(2026, 11, 23), phone_region="CN")
     monkeypatch.setattr(evaluate, "PARALLEL_FROM_CELLS", 10**9)
     monkeypatch.setattr(forked, "PARALLEL_FROM_ROWS", 10**9)
