@@ -378,14 +378,28 @@ class AuditLog:
         except sqlite3.Error as e:
             raise AuditError(self._explain(e)) from None
 
-    def head(self) -> int:
-        """The seq of the newest row (0 for an empty log): what a state that has taken in
-        everything logged so far remembers, so that `entries(newer_than=...)` gives what came
-        after it."""
+    def head(self) -> tuple[int, str]:
+        """(seq, hash) of the newest row ((0, GENESIS) for an empty log): what a state that has
+        taken in everything logged so far remembers, so that `entries(newer_than=seq)` gives
+        what came after it, and `has` tells whether this is still the log it was taken from."""
         try:
-            return self.db.execute("SELECT max(seq) FROM changes").fetchone()[0] or 0
+            row = self.db.execute(
+                "SELECT seq, hash FROM changes ORDER BY seq DESC LIMIT 1").fetchone()
         except sqlite3.Error as e:
             raise AuditError(self._explain(e)) from None
+        return (row[0], row[1]) if row else (0, GENESIS)
+
+    def has(self, seq: int, hash_: str) -> bool:
+        """Whether row `seq` is in the log with that hash (seq 0: the start of any log). Each
+        hash is chained to every row before it, so a log set aside and started anew, even one
+        grown as long since, does not have it."""
+        if seq == 0:
+            return True
+        try:
+            row = self.db.execute("SELECT hash FROM changes WHERE seq = ?", (seq,)).fetchone()
+        except sqlite3.Error as e:
+            raise AuditError(self._explain(e)) from None
+        return row is not None and row[0] == hash_
 
     def last_batch(self, workbook: str) -> str | None:
         """The newest batch written to `workbook`: what a snapshot of it follows."""

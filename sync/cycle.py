@@ -263,7 +263,7 @@ def _judged_by(read_as: str, judged_with: str) -> str:
 
 
 def _seen(rows: dict, plan: Plan, judged_by: str, digest: str, settings: RuleSettings,
-          unwritten: Sequence[CellChange], logged: int | None = None) -> Seen:
+          unwritten: Sequence[CellChange], logged: tuple[int, str] | None = None) -> Seen:
     """The state to remember; `unwritten`: the plan's changes that did not reach the sheet
     (all of them, before a write), whose cells the next cycle must judge again; `logged`:
     the audit log's head, all of which `rows` take in."""
@@ -313,10 +313,12 @@ def _with_logged(last: Seen, audit: AuditLog, key: str, landed: list[str], table
     known to have been written) never saved its own. A row such a batch gave its ID is taken
     as it reads now (an edit a person made to it in that moment goes unrecorded as theirs;
     it is still in the sheet and in later diffs)."""
-    if last.logged is None:      # a state from before it said how far into the log it took in
+    if last.logged is None:   # a state from before it said how far into the log it took in
         entries = [e for batch in landed for e in audit.entries(batch=batch)]
     else:
-        entries = list(audit.entries(workbook=key, newer_than=last.logged, written=True))
+        # A log started anew since (a lost one set aside): all of it came after.
+        newer_than = last.logged[0] if audit.has(*last.logged) else 0
+        entries = list(audit.entries(workbook=key, newer_than=newer_than, written=True))
     entries = [e for e in entries if e.sheet == table.sheet]
     if not entries:
         return last

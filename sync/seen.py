@@ -68,10 +68,10 @@ class Seen:
     facts: dict = field(default_factory=dict)
     headers: tuple[str, ...] = ()      # what each position of a row is ("" for no header)
     body: bytes = field(default=b"", repr=False)     # rows, flagged, problems: not parsed yet
-    # How far into the audit log (a seq, AuditLog.head) the rows take in: what was logged for
-    # the workbook after that is folded in before the next diff (see `folded`). None: a state
-    # from before it said.
-    logged: int | None = None
+    # How far into the audit log the rows take in (AuditLog.head: seq and hash): what was
+    # logged for the workbook after that is folded in before the next diff (see `folded`).
+    # None: a state from before it said.
+    logged: tuple[int, str] | None = None
 
     def aligned(self, headers: Sequence[str]) -> "Seen":
         """This state with its rows in the order of `headers` (a table's, now): a column
@@ -118,7 +118,8 @@ class SeenStore:
                         data.get("digest", ""), data.get("day", ""), data.get("findings", []),
                         data.get("duplicates", []), data.get("problems", {}),
                         data.get("read_as", ""), data.get("facts", {}),
-                        tuple(data.get("headers", ())), body, data.get("logged"))
+                        tuple(data.get("headers", ())), body,
+                        tuple(data["logged"]) if data.get("logged") else None)
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, TypeError, AttributeError):

@@ -184,17 +184,22 @@ apply_workbook(sys.argv[1], RuleSettings(today=TODAY, phone_region="CN"))
 
 
 @pytest.mark.parametrize("moment", ["person edits logged", "write settled"])
+@pytest.mark.parametrize("log", ["same log", "log started anew"])
 def test_a_cycle_killed_before_saving_what_it_saw_logs_nothing_twice(tmp_path, workbook,
-                                                                      moment):
+                                                                      moment, log):
     """Killed (SIGKILL) once it has logged a person's edits, or once its write is in and
     settled, a cycle never saves what it saw. The next cycle takes in what the log says
     happened since: the person's edit is logged once, sheetkeeper's own writes are not taken
-    for a person's, and the change the killed cycle did not make is made."""
+    for a person's, and the change the killed cycle did not make is made. So too when the
+    audit log was set aside and started anew in between (all of the new one came after)."""
     import signal
     import subprocess
     import sys
     from tests.conftest import ROOT
     apply_workbook(workbook, SETTINGS)
+    if log == "log started anew":
+        for part in (tmp_path / ".sheetkeeper").glob("audit.sqlite3*"):
+            part.rename(part.with_name("old-" + part.name))
     book = openpyxl.load_workbook(workbook)
     book["Customers"]["E2"] = "139 0013 9000"                # a person types a new number
     book["Customers"]["C2"] = "Acme"
