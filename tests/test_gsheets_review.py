@@ -101,7 +101,8 @@ def test_a_pair_is_listed_merged_on_decision_and_undone_exactly(server, sheet, t
     target = GoogleTarget(sheet)
     undone = undo_batch(merged.merges[0], tmp_path, lambda key, tab: target)
     assert undone.restored and not undone.skipped
-    apply_google(sheet, SETTINGS, tmp_path)       # the computed Findings column catches up
+    caught_up = apply_google(sheet, SETTINGS, tmp_path)   # the Findings column catches up
+    assert caught_up.person_batch is None         # what the undo put back is not a person's
     assert {tab: grid(sheet, tab) for tab in ("Customers", "Merged")} == before
     _, line = review_line(sheet, "C-000001 + C-000002")
     assert not line.get("Decision")                               # back in the queue, undecided
