@@ -103,8 +103,17 @@ class SheetTable:
         if j is None:
             return (None,) * len(self.rows), (None,) * len(self.rows)
         ids, numbers = [], []
+        prefix, start = fmt.prefix, len(fmt.prefix)
+        width = start + fmt.digits
         for row in self.rows:
             value = row[j]
+            # Written the template's way already (nearly every row): it is its own ID.
+            if type(value) is str and len(value) == width and value.startswith(prefix):
+                digits = value[start:]
+                if digits.isascii() and digits.isdigit() and (number := int(digits)):
+                    ids.append(value)
+                    numbers.append(number)
+                    continue
             number = id_number(value, fmt)
             numbers.append(number)
             ids.append(fmt.format(number) if number is not None else

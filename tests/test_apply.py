@@ -1,5 +1,6 @@
 """`apply` and `undo` on real workbooks with a real audit log."""
 import dataclasses
+import functools
 import datetime as dt
 import json
 import os
@@ -587,10 +588,16 @@ def test_undo_reads_the_rows_ids_once_per_read_not_once_per_cell(tmp_path, monke
     path = write_table(tmp_path / "c.xlsx", CRM_EN, rows)
     batch = apply_workbook(path, SETTINGS).batch
     parsed = []
-    real = table_module.id_number
-    monkeypatch.setattr(table_module, "id_number",
-                        lambda value, fmt: parsed.append(value) or real(value, fmt))
+    real = table_module.SheetTable.row_ids.func
+
+    def row_ids(table):
+        parsed.append(len(table.rows))
+        return real(table)
+
+    counted = functools.cached_property(row_ids)
+    counted.__set_name__(table_module.SheetTable, "row_ids")
+    monkeypatch.setattr(table_module.SheetTable, "row_ids", counted)
     result = undo_batch(batch, tmp_path / ".sheetkeeper")
     assert result.restored >= 3 * 60 and not result.skipped
-    assert len(parsed) == 60        # each row's ID once; not once per cell (180 × 60)
+    assert parsed == [60]           # the rows' IDs once, for the one read; not once per cell
     assert [r[1] for r in values(path)] == [f"PERSON {n}" for n in range(60)]

@@ -151,3 +151,22 @@ def test_a_row_is_live_when_a_column_not_sheetkeepers_own_holds_a_value(rows, ow
     from sync.plan import _live
     assert _live(rows, own) == [i for i, row in enumerate(rows)
                                 if any(v is not None for j, v in enumerate(row) if j not in own)]
+
+
+@given(st.lists(st.one_of(
+    st.none(), st.just(""), st.integers(-3, 10**7), st.floats(allow_nan=False),
+    st.from_regex(r"[cC]?[- ]?[0-9０-９²]{0,8}", fullmatch=True),
+    st.integers(0, 10**7).map(lambda n: f"C-{n:06d}"),
+    st.text(alphabet="0123456789０１²", min_size=6, max_size=6).map(lambda d: "C-" + d)),
+    max_size=12))
+def test_a_rows_id_is_its_number_written_the_templates_way(values):
+    from sync.table import Layout, SheetTable
+    template = builtin("crm")
+    fmt = template.id
+    layout = Layout(template, "en", 1, ("Customer ID", "Name"), 0, {fmt.column: 0})
+    table = SheetTable("t.xlsx", "Customers", layout, tuple((v, "x") for v in values),
+                       tuple(range(2, 2 + len(values))))
+    numbers = [id_number(v, fmt) for v in values]
+    assert table.row_ids == (
+        tuple(fmt.format(n) if n is not None else None if v in (None, "") else str(v)
+              for v, n in zip(values, numbers)), tuple(numbers))

@@ -45,7 +45,7 @@ def cases(draw):
 
 
 def table_of(rows) -> SheetTable:
-    layout = Layout(builtin("crm"), "en", 1, HEADERS, 0, {"id": 0})
+    layout = Layout(builtin("crm"), "en", 1, HEADERS, 0, {"customer_id": 0})
     return SheetTable("test.xlsx", "Customers", layout, rows, tuple(range(2, 2 + len(rows))))
 
 
