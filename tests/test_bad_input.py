@@ -211,25 +211,45 @@ def test_far_formatting_or_a_far_value_on_another_tab_is_no_problem(tmp_path):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.integers(1, 16_383), st.integers(0, 16_383))
+@given(st.integers(0, 16_383), st.integers(0, 16_383))
 def test_the_far_column_pattern_matches_exactly_the_columns_after_the_bound(bound, column):
     from sync.xlsx_package import _columns_after, column_letter
     pattern = re.compile(b"(?:" + _columns_after(bound) + b")")
     assert bool(pattern.fullmatch(column_letter(column).encode())) == (column + 1 > bound)
 
 
+def _sheet(*cells):
+    rows = {}
+    for ref, body in cells:
+        rows.setdefault(int(re.sub(r"\D", "", ref)), []).append(f'<c r="{ref}"{body}')
+    return ("<worksheet><sheetData>" + "".join(
+        f'<row r="{r}">{"".join(sorted(c, key=len))}</row>' for r, c in sorted(rows.items()))
+        + "</sheetData></worksheet>").encode()
+
+
+_VALUE, _FORMATTED = "><v>1</v></c>", ' s="3"/>'
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 800), st.integers(1, 40), st.booleans()), min_size=1,
+                max_size=12, unique_by=lambda c: c[:2]),
+       st.integers(1, 40_000))
+def test_far_cell_finds_a_value_beyond_the_rectangle_exactly_when_there_is_one(cells, limit):
+    from sync.xlsx_package import column_letter, far_cell
+    xml = _sheet(*((f"{column_letter(c)}{r}", _VALUE if v else _FORMATTED) for c, r, v in cells))
+    with_value = [(c, r) for c, r, v in cells if v]
+    last_row = max((r for _, r in with_value), default=0)
+    widest = limit // max(last_row, 1)
+    beyond = {f"{column_letter(c)}{r}" for c, r in with_value if c + 1 > widest} \
+        if with_value and widest < 16_384 else set()
+    found = far_cell(xml, limit)
+    assert (found is not None) == bool(beyond)
+    assert found is None or (found[0] in beyond and found[1] == last_row)
+
+
 def test_far_cell_weighs_the_last_row_with_a_value_against_the_columns():
     from sync.xlsx_package import far_cell
-
-    def sheet(*cells):
-        rows = {}
-        for ref, body in cells:
-            rows.setdefault(int(re.sub(r"\D", "", ref)), []).append(f'<c r="{ref}"{body}')
-        return ("<worksheet><sheetData>" + "".join(
-            f'<row r="{r}">{"".join(c)}</row>' for r, c in sorted(rows.items()))
-            + "</sheetData></worksheet>").encode()
-
-    value, formatted = "><v>1</v></c>", ' s="3"/>'
+    sheet, value, formatted = _sheet, _VALUE, _FORMATTED
     assert far_cell(sheet(("A1", value), ("Z1", value)), limit=100) is None
     assert far_cell(sheet(("A1", value), ("AA1", value)), limit=26) == ("AA1", 1)
     # Ten rows down, the same limit allows two columns.
