@@ -276,7 +276,8 @@ def _assign_ids(table, live, effective, ids, numbers, settings, is_formula) -> l
     number = next_free([n for n in numbers if n is not None], settings.ids_issued)
     changes = []
     for i in live:
-        if is_blank(effective[i][j]) and not is_formula(i, j):
+        # A row with an ID's number is not blank there: only the others are looked at.
+        if numbers[i] is None and is_blank(effective[i][j]) and not is_formula(i, j):
             new_id = fmt.format(number)
             number += 1
             changes.append(CellChange(table.row_numbers[i], new_id, table.layout.headers[j],
