@@ -204,9 +204,11 @@ def _body(payload: dict) -> dict:
         payload["headers"], payload["rows"] = _by_position(rows)
         return payload
     for rid, row in rows.items():
-        # Only cells hold tagged values (dates): a row without one is just made a tuple.
-        if dict in set(map(type, row)):
-            row = [untagged(v) if type(v) is dict else v for v in row]
+        # Only cells hold tagged values (dates), put back in place: most rows have one, and
+        # one loop over the cells beat looking for them first and copying the row.
+        for j, v in enumerate(row):
+            if type(v) is dict:
+                row[j] = untagged(v)
         rows[rid] = tuple(row)
     return payload
 
