@@ -27,6 +27,8 @@ MAX_NAME_LENGTH = 200
 
 def fold_fullwidth(text: str) -> str:
     """Full-width ASCII to ASCII, ideographic space to space; zero-width characters removed."""
+    if text.isascii():      # none of those is ASCII; most cells are, and the check is free
+        return text
     return text.translate(_FULLWIDTH).translate(_INVISIBLE)
 
 

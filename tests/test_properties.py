@@ -170,3 +170,9 @@ def test_a_rows_id_is_its_number_written_the_templates_way(values):
     assert table.row_ids == (
         tuple(fmt.format(n) if n is not None else None if v in (None, "") else str(v)
               for v, n in zip(values, numbers)), tuple(numbers))
+
+
+@given(st.one_of(st.text(), st.text(alphabet="ab ０Ａ　\u200b\u3000.")))
+def test_full_width_folding_skips_ascii_text_without_changing_what_it_gives(text):
+    from rules.text import _FULLWIDTH, _INVISIBLE, fold_fullwidth
+    assert fold_fullwidth(text) == text.translate(_FULLWIDTH).translate(_INVISIBLE)
