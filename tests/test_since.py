@@ -95,3 +95,37 @@ def test_one_pass_says_what_a_cell_by_cell_reading_says(case):
                           if HEADERS.index(h) not in again}
     assert {i for i, _ in judged.recheck} <= judged.rows
     assert {i for i, _ in judged.restate} <= judged.rows
+
+
+def entry(seq, rid, column, after, rule="edit", sheet="Customers"):
+    from audit.log import AuditEntry
+    return AuditEntry(seq, "2026-11-23T10:00:00+00:00", "c.xlsx", sheet, rid, column, None,
+                      after, rule, "why", "b1", "person")
+
+
+def test_folding_in_what_was_logged_since_makes_the_rows_the_workbook_now_has():
+    """Each kind of logged change, folded into the last rows in order: what the workbook came
+    to hold through it, and the cells no cycle judged as they now are."""
+    from sync.seen import folded
+    headers = ("Customer ID", "Name", "Phone", "")
+    rows = {"C-1": ("C-1", "Ann", "1"), "C-2": ("C-2", "Bob", None), "C-3": ("C-3", "Cy", "3")}
+    fresh = {"C-1": ("C-1", "Ann Lee", "1"), "C-4": ("C-4", "Dee", None),
+             "C-5": ("C-5", "Eve", "5"), "C-9": ("C-9", "Nine", None)}
+    entries = [
+        entry(1, "C-1", "Name", "Ann Lee"),                    # a cell
+        entry(2, "C-2", "(row)", None),                        # a row removed
+        entry(3, "C-3", "Customer ID", None, rule="undo"),     # its ID taken away by an undo
+        entry(4, "C-4", "(row)", "added"),                     # a row added, still there
+        entry(5, "C-6", "(row)", "added"),                     # added, gone again since
+        entry(6, "C-5", "Customer ID", "C-5", rule="id"),      # given its ID
+        entry(7, "C-5", "Phone", "+445", rule="phone"),        # and a cell of it after
+        entry(8, "C-1", "Phone", 5.0),                         # a number read back as float
+        entry(9, None, "Name", "no ID"),                       # a row without an ID: nothing
+        entry(10, "C-7", "Name", "not there"),                 # a row neither had: nothing
+    ]
+    out, again = folded(rows, headers, "Customer ID", entries, fresh)
+    assert out == {"C-1": ("C-1", "Ann Lee", 5), "C-4": ("C-4", "Dee", None),
+                   "C-5": ("C-5", "Eve", "+445")}
+    assert again == {"C-1": ["Name", "Phone"], "C-4": ["Customer ID", "Name", "Phone"],
+                     "C-5": ["Customer ID", "Name", "Phone"]}
+    assert rows["C-1"] == ("C-1", "Ann", "1")                 # the last rows, left as they were
