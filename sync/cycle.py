@@ -33,7 +33,7 @@ from . import collector, review
 from .cycle_lock import one_at_a_time
 from .plan import CellChange, DuplicateMatch, Finding, Plan, RuleSettings, plan_table
 from .seen import (Seen, SeenBody, SeenStateError, SeenStore, encode_body, folded,
-                   rows_by_id, same_value, with_changes, with_values)
+                   rows_by_id, same_value, with_changes)
 from .since import since_last
 from .table import SheetTable, TableFacts
 from .targets import Batch, Target
@@ -151,8 +151,10 @@ def run_cycle(target: Target, settings: RuleSettings, data: Path, dry_run: bool 
                         merge_batches.append(written.batch)
                         # Our own writes are not a person's edits; the digest is a new read's.
                         table_cells = [r for r in merges.records if r.sheet is None]
-                        unsaved = _seen(_with_records(as_read, table, table_cells), plan,
-                                        judged_by, "", settings, plan.changes, audit.head())
+                        rows = folded(as_read, table.layout.headers, _id_header(table),
+                                      table_cells, {})[0]
+                        unsaved = _seen(rows, plan, judged_by, "", settings, plan.changes,
+                                        audit.head())
                         if not target.reads_again:
                             return result(plan, None, person_batch, 0, attempt, notes=notes)
                         attempt -= 1   # acting on decisions is progress, not a failed try
@@ -295,16 +297,6 @@ def _unchanged_plan(last: Seen, table: SheetTable | None = None) -> Plan:
                                                             "notes": tuple(facts["notes"])}))
 
 
-def _with_records(rows: dict, table: SheetTable, records, fresh: dict | None = None) -> dict:
-    """`rows` (by ID, in the table's header order) with the after-values of `records` (table
-    cells, recorded or audited) written in. A row a record gave its ID is taken from `fresh`,
-    the rows as they read now, where given."""
-    fresh = fresh or {}
-    return with_values(rows, table.layout.headers,
-                       ((r.row_id, r.column, r.after) for r in records
-                        if r.row_id in rows or r.rule == "id"), fresh.get)
-
-
 def _with_logged(last: Seen, audit: AuditLog, key: str, landed: list[str], table: SheetTable,
                  as_read: dict) -> Seen:
     """The last state seen, with what was logged for the workbook after it was saved: none
@@ -322,17 +314,19 @@ def _with_logged(last: Seen, audit: AuditLog, key: str, landed: list[str], table
     entries = [e for e in entries if e.sheet == table.sheet]
     if not entries:
         return last
-    layout = table.layout
-    id_column = layout.index(layout.template.id.column)
-    rows, again = folded(last.rows, layout.headers,
-                         None if id_column is None else layout.headers[id_column],
-                         entries, as_read)
+    rows, again = folded(last.rows, table.layout.headers, _id_header(table), entries, as_read)
     # What was folded in was never judged as it now is (the cycle that logged it did not
     # save its judgement, or an undo put it back): judged again, like an unwritten change.
     flagged = dict(last.flagged)
     for rid, headers in again.items():
         flagged[rid] = list(dict.fromkeys([*flagged.get(rid, ()), *headers]))
     return dataclasses.replace(last, rows=rows, flagged=flagged)
+
+
+def _id_header(table: SheetTable) -> str | None:
+    layout = table.layout
+    j = layout.index(layout.template.id.column)
+    return None if j is None else layout.headers[j]
 
 
 def _own_columns(table: SheetTable) -> set[str]:

@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterable, NamedTuple, Sequence
 
 import orjson
 
-from audit.log import AuditEntry, dump_values, tagged, untagged
+from audit.log import AuditEntry, ChangeRecord, dump_values, tagged, untagged
 from rules.dates import serial_number
 
 from .errors import SheetkeeperError
@@ -263,13 +263,14 @@ def with_values(rows: Rows, headers: Sequence[str], cells: Iterable[tuple[str, s
 
 
 def folded(rows: Rows, headers: Sequence[str], id_header: str | None,
-           entries: Iterable[AuditEntry], fresh: Rows) -> tuple[Rows, dict[str, list[str]]]:
-    """`rows` (by ID, in the order of `headers`) with logged changes to the table's cells
-    (oldest first) made to them as they were made to the workbook: after-values written in; a
-    row added, or given its ID, taken as it reads now (`fresh`) where it still has that ID; a
-    row removed, or whose ID was taken away (an undo of one given), gone. And the cells no
-    cycle judged as they now are (row ID -> headers): each one changed, and every cell of a
-    row taken as it reads now."""
+           entries: Iterable[AuditEntry | ChangeRecord], fresh: Rows
+           ) -> tuple[Rows, dict[str, list[str]]]:
+    """`rows` (by ID, in the order of `headers`) with changes to the table's cells (logged, or
+    just written), oldest first, made to them as they were made to the workbook: after-values
+    written in; a row added, or given its ID, taken as it reads now (`fresh`) where it still
+    has that ID; a row removed, or whose ID was taken away (an undo of one given), gone. And
+    the cells no cycle judged as they now are (row ID -> headers): each one changed, and every
+    cell of a row taken as it reads now."""
     out = dict(rows)
     where = {h: j for j, h in enumerate(headers) if h}
     touched: dict[str, list[Any]] = {}     # rows being changed, as lists until the end
