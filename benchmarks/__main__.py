@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import datetime as dt
 
@@ -29,20 +30,29 @@ DATA = Path(__file__).parent / "data"
 TARGETS = {"check": 4.0, "dedupe": 2.0, "memory_mib": 1024}
 
 
-def timed_subprocess(args: list[str]) -> tuple[float, float]:
-    """(wall seconds, peak RSS in MiB) of one run of `args`."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+class Run(NamedTuple):
+    wall: float     # seconds
+    peak: float     # MiB: the largest resident set of any process this benchmark ran so far
+    cpu: float      # seconds of CPU (user and system), the run's own forked children included
+
+
+def timed_subprocess(args: list[str]) -> Run:
+    """One run of `args`, measured."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     code = subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE).returncode
     wall = time.perf_counter() - start
     if code not in (0, 1):
         raise SystemExit(f"{' '.join(args)} failed with exit status {code}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return wall, max(peak, before) / 1024
+    # A child's usage counts once it is waited for, and so does that of the processes it
+    # forked and waited for (sheetkeeper's second-core workers).
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return Run(wall, max(after.ru_maxrss, before.ru_maxrss) / 1024, cpu)
 
 
-def peak_of(code: str) -> tuple[float, float]:
-    """Run python `code` in a fresh interpreter: (wall seconds, peak MiB)."""
+def peak_of(code: str) -> Run:
+    """Run python `code` in a fresh interpreter, measured."""
     return timed_subprocess([sys.executable, "-c", code])
 
 
@@ -56,8 +66,8 @@ def measure(rows: int, repeats: int, with_openpyxl: bool) -> dict:
     runs = [timed_subprocess(cli) for _ in range(repeats)]
     result = {
         "rows": rows,
-        "check_median": statistics.median(w for w, _ in runs),
-        "check_peak_mib": max(m for _, m in runs),
+        "check_median": statistics.median(r.wall for r in runs),
+        "check_peak_mib": max(r.peak for r in runs),
     }
 
     reads = []
@@ -88,8 +98,8 @@ def measure(rows: int, repeats: int, with_openpyxl: bool) -> dict:
         dedupe.append(time.perf_counter() - start)
     result["dedupe_median"] = statistics.median(dedupe)
     if with_openpyxl:
-        wall, peak = peak_of(f"import openpyxl; openpyxl.load_workbook({str(path)!r})")
-        result["openpyxl_load"], result["openpyxl_peak_mib"] = wall, peak
+        run = peak_of(f"import openpyxl; openpyxl.load_workbook({str(path)!r})")
+        result["openpyxl_load"], result["openpyxl_peak_mib"] = run.wall, run.peak
     return result
 
 
