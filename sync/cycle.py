@@ -150,11 +150,13 @@ def run_cycle(target: Target, settings: RuleSettings, data: Path, dry_run: bool 
                                                if d.action == "keep_both"])
                         merge_batches.append(written.batch)
                         # Our own writes are not a person's edits; the digest is a new read's.
+                        # The cells it changed are judged again as they are now: what the
+                        # plan found in them went with their values.
                         table_cells = [r for r in merges.records if r.sheet is None]
-                        rows = folded(as_read, table.layout.headers, _id_header(table),
-                                      table_cells, {})[0]
-                        unsaved = _seen(rows, plan, judged_by, "", settings, plan.changes,
-                                        audit.head())
+                        rows, again = folded(as_read, table.layout.headers, _id_header(table),
+                                             table_cells, {})
+                        unsaved = _judged_again(_seen(rows, plan, judged_by, "", settings,
+                                                      plan.changes, audit.head()), again)
                         if not target.reads_again:
                             return result(plan, None, person_batch, 0, attempt, notes=notes)
                         attempt -= 1   # acting on decisions is progress, not a failed try
@@ -316,11 +318,17 @@ def _with_logged(last: Seen, audit: AuditLog, key: str, landed: list[str], table
         return last
     rows, again = folded(last.rows, table.layout.headers, _id_header(table), entries, as_read)
     # What was folded in was never judged as it now is (the cycle that logged it did not
-    # save its judgement, or an undo put it back): judged again, like an unwritten change.
-    flagged = dict(last.flagged)
-    for rid, headers in again.items():
+    # save its judgement, or an undo put it back).
+    return _judged_again(dataclasses.replace(last, rows=rows), again)
+
+
+def _judged_again(seen: Seen, cells: dict[str, list[str]]) -> Seen:
+    """`seen` with `cells` (row ID -> headers) to judge again, like an unwritten change: what
+    was found in them is not stated again."""
+    flagged = dict(seen.flagged)
+    for rid, headers in cells.items():
         flagged[rid] = list(dict.fromkeys([*flagged.get(rid, ()), *headers]))
-    return dataclasses.replace(last, rows=rows, flagged=flagged)
+    return dataclasses.replace(seen, flagged=flagged)
 
 
 def _id_header(table: SheetTable) -> str | None:

@@ -111,6 +111,21 @@ def test_a_pair_is_listed_merged_on_decision_and_undone_exactly(server, sheet, t
         assert log.batch_info(undone.batch)[2] == "undo"
 
 
+def test_a_merged_away_row_is_judged_as_it_is_left(server, tmp_path):
+    """The next cycle judges the rows as the merge left them: the merged-away row's invalid
+    email went with the rest of the row, and no finding says it is still there."""
+    sheet = installed_sheet(server, [
+        row(name="Anna Berg", phone="+8613800138000", email="anna@acme.com"),
+        row(name="Anna Berg", phone="+8613800138000", email="anna@@acme")])
+    listed = settle_ids(sheet, tmp_path)
+    assert any(f.row_id == "C-000002" and f.column == "Email" for f in listed.plan.findings)
+    decide(sheet, "C-000001 + C-000002", "Merge")
+    assert apply_google(sheet, SETTINGS, tmp_path).merges
+    after = apply_google(sheet, SETTINGS, tmp_path)
+    assert [f for f in after.plan.findings if f.row_number == 3] == []
+    assert "anna@@acme" in grid(sheet, "Customers")[1][KEYS.index("notes")]
+
+
 def test_keep_both_is_remembered_after_edits(server, sheet, tmp_path):
     settle_ids(sheet, tmp_path)
     decide(sheet, "C-000001 + C-000002", "Keep both")

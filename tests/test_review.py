@@ -143,3 +143,22 @@ def test_a_merge_does_not_crowd_out_the_other_changes_of_its_cycle(workbook):
     result = apply_workbook(workbook, SETTINGS)
     assert len(result.merges) == 1 and result.batch
     assert table(workbook)[1][4] == "+8613900139001"
+
+
+def test_a_merged_away_row_is_judged_as_it_is_left(tmp_path):
+    """The rows a merge leaves are judged as they now are, not as the pass before it found
+    them: the merged-away row's email, left as typed and flagged then, is gone from the sheet
+    (kept on the Merged tab and in the kept row's notes), and no finding says it is still
+    there, in this cycle's report or a later one."""
+    path = install_new(builtin("crm"), tmp_path / "c.xlsx", "en", [
+        {"name": "Ann Lee", "phone": "+8613800138000", "email": "ann@example.com"},
+        {"name": "Ann Lee", "phone": "+8613800138000", "email": "ann@@example"}])
+    apply_workbook(path, SETTINGS)
+    listed = apply_workbook(path, SETTINGS)
+    assert any(f.row_id == "C-000002" and f.column == "Email" for f in listed.plan.findings)
+    decide(path, "C-000001 + C-000002", "Merge")
+    result = apply_workbook(path, SETTINGS)
+    assert len(result.merges) == 1 and all(v is None for v in table(path)[1][1:18])
+    assert [f for f in result.plan.findings if f.row_number == 3] == []
+    assert "ann@@example" in table(path)[0][17]                   # the kept row's notes
+    assert [f for f in apply_workbook(path, SETTINGS).plan.findings if f.row_number == 3] == []
