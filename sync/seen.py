@@ -304,6 +304,8 @@ def folded(rows: Rows, headers: Sequence[str], id_header: str | None,
 
 def plain(value: Any) -> Any:
     # calamine reads a date cell as a date, a number cell as float: compare them as such.
+    if type(value) is str:          # most cells, at once
+        return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, dt.datetime) and value.time() == dt.time(0):

@@ -87,10 +87,13 @@ def since_last(table: SheetTable, ids: Sequence[str | None], as_read: Rows, last
             for j in differing:
                 if j in theirs:
                     # A column the last cycle did not have was empty then, as far as edits go.
+                    # (Every cell in `differing` differs from what it was, but one of a
+                    # new column may differ from empty only as ABSENT does.)
                     was = None if before[j] is ABSENT else before[j]
-                    if was != now[j] and differs(was, now[j]):
-                        edits.append(ChangeRecord(rid, headers[j], plain(was), plain(now[j]),
-                                                  "edit", "changed in the workbook"))
+                    if before[j] is ABSENT and not differs(None, now[j]):
+                        continue
+                    edits.append(ChangeRecord(rid, headers[j], plain(was), plain(now[j]),
+                                              "edit", "changed in the workbook"))
         if judge:
             again = {column[h] for h in flags or () if h in column}
             again.update(differing)
