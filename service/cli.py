@@ -95,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--all", action="store_true",
                        help="also batches that never reached the workbook (abandoned after a "
                             "crash or a refused write); left out otherwise")
-    audit.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    audit.add_argument("--format", choices=("table", "csv", "json"), default="table",
+                       help="table for people (default); csv; json: one object per line")
     audit.add_argument("--data", type=Path, help=DATA_HELP)
     config_option(audit)
     audit.set_defaults(run=_audit)
