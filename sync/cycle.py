@@ -111,9 +111,8 @@ def run_cycle(target: Target, settings: RuleSettings, data: Path, dry_run: bool 
                 ids = table.row_ids[0]
                 as_read = rows_by_id(table, ids)
                 if last is not None:
-                    last = last.aligned(table.layout.headers)
-                if last is not None:
-                    last = _with_logged(last, audit, key, landed, table, as_read)
+                    last = _with_logged(last.aligned(table.layout.headers), audit, key, landed,
+                                        table, as_read)
                 judged, edits = since_last(table, ids, as_read, last, judged_by,
                                            _own_columns(table))
                 plan = _without_held(plan_table(table, effective, *judged), audit.holds(key))
