@@ -21,7 +21,7 @@ import python_calamine
 
 from rules.duplicates import find_duplicates
 from sync.plan import RuleSettings, plan_table
-from sync.xlsx_read import read_table
+from sync.xlsx.read import read_table
 
 from .generate import write_workbook
 from .table import print_table

@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 from sheet_templates import builtin
-from sync.xlsx_write import CellWrite, write_cells
+from sync.xlsx.write import CellWrite, write_cells
 
 from .__main__ import DATA, peak_of, timed_subprocess
 from .generate import mostly_clean_rows, write_rows

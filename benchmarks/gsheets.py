@@ -15,9 +15,9 @@ from pathlib import Path
 
 from rules.dates import serial_number
 from sheet_templates import builtin
-from sync.gsheets import GoogleSheet
-from sync.gsheets_cycle import apply_google
-from sync.gsheets_install import install_into
+from sync.gsheets.client import GoogleSheet
+from sync.gsheets.target import apply_google
+from sync.gsheets.install import install_into
 from sync.plan import RuleSettings
 
 from .generate import mostly_clean_rows

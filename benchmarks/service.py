@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from sheet_templates import builtin
-from sync.xlsx_write import CellWrite, write_cells
+from sync.xlsx.write import CellWrite, write_cells
 
 from .__main__ import DATA, timed_subprocess
 from .generate import mostly_clean_rows, write_rows

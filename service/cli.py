@@ -13,7 +13,7 @@ from audit.log import AuditLog
 from sync.check import check_workbook
 from sync.cycle_lock import one_at_a_time
 from sync.cycle import apply_workbook, undo_batch
-from sync.xlsx_target import WorkbookTarget, workbook_key
+from sync.xlsx.target import WorkbookTarget, workbook_key
 from sync.errors import SheetkeeperError
 
 from . import cli_backup, cli_service, report
@@ -131,8 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _install(args: argparse.Namespace) -> int:
     # Imported here: they build workbooks with openpyxl, which takes a quarter of a second to
     # load, and no other command needs it.
-    from sync.xlsx_install import install_new
-    from sync.xlsx_upgrade import upgrade_workbook
+    from sync.xlsx.install import install_new
+    from sync.xlsx.upgrade import upgrade_workbook
 
     template = builtin(args.template)
     if is_google(args.to):
@@ -163,9 +163,9 @@ def _table_options(args: argparse.Namespace, key: str | None = None
 
 
 def _install_google(args: argparse.Namespace, template) -> int:
-    from sync.gsheets import GoogleSheetsError
-    from sync.gsheets_install import install_into
-    from sync.gsheets_upgrade import upgrade_google
+    from sync.gsheets.client import GoogleSheetsError
+    from sync.gsheets.install import install_into
+    from sync.gsheets.upgrade import upgrade_google
     if args.with_samples:
         raise GoogleSheetsError("--with-samples is for a new workbook; a Google Sheet is the "
                                 "team's own, and sheetkeeper adds no made-up rows to it")
@@ -207,7 +207,7 @@ def _print_plan(plan, args: argparse.Namespace, batch: str | None = None) -> Non
 def _apply(args: argparse.Namespace) -> int:
     auto_merge = args.auto_merge or config_of(args).auto_merge
     if is_google(args.path):
-        from sync.gsheets_cycle import apply_google
+        from sync.gsheets.target import apply_google
         key = google_source(args.path)
         templates, tab = _table_options(args, key)
         data = args.data or config_of(args).data
@@ -263,7 +263,7 @@ def _undo(args: argparse.Namespace) -> int:
     def open_target(key: str, sheet: str):
         if not key.startswith("gsheet:"):
             return WorkbookTarget(Path(key), sheet=sheet)
-        from sync.gsheets_cycle import GoogleTarget
+        from sync.gsheets.target import GoogleTarget
         return GoogleTarget(google_sheet(args, key), tab=sheet)
 
     result = undo_batch(args.batch, data_folder(args, None), open_target)
@@ -275,7 +275,7 @@ def _undo(args: argparse.Namespace) -> int:
 
 
 def _google_login(args: argparse.Namespace) -> int:
-    from sync.gsheets import google_login
+    from sync.gsheets.client import google_login
     path = google_login(args.client_secret, args.to, args.port)
     print(f"Signed in; the token is in {path}. Name it in sheetkeeper.toml: [google] "
           f'authorized_user = "{path}"')

@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 from audit.snapshots import Snapshot, SnapshotStore, Source
-from sync.backup import describe, diff_tables, restore, take_snapshot
+from sync.xlsx.backup import describe, diff_tables, restore, take_snapshot
 from sync.errors import SheetkeeperError
-from sync.xlsx_read import read_table
+from sync.xlsx.read import read_table
 
 from .options import (DATA_HELP, config_of, config_option, data_folder, google_options,
                       google_sheet, google_source, is_google)
@@ -76,7 +76,7 @@ def _snapshot(args: argparse.Namespace) -> int:
     for path in paths:
         try:
             if isinstance(path, str):
-                from sync.gsheets_backup import take_google_snapshot
+                from sync.gsheets.backup import take_google_snapshot
                 snap = take_google_snapshot(google_sheet(args, path), data_folder(args, None),
                                             "manual")
             else:
@@ -176,7 +176,7 @@ def _table(store: SnapshotStore, snap: Snapshot):
     """A snapshot's customer table: a workbook's copy, or a Google Sheet's values."""
     data = store.verified(snap)
     if isinstance(snap.workbook, str):
-        from sync.gsheets_backup import load, snapshot_table
+        from sync.gsheets.backup import load, snapshot_table
         table = snapshot_table(snap.workbook, load(snap, data))
         if table is None:
             raise SheetkeeperError(f"snapshot {snap.id} holds no customer table to compare")
@@ -195,7 +195,7 @@ def _restore(args: argparse.Namespace) -> int:
     with SnapshotStore(folder, create=False) as store:
         source = store.get(args.snapshot).workbook
     if isinstance(source, str):
-        from sync.gsheets_backup import restore_google
+        from sync.gsheets.backup import restore_google
         if args.to is not None:
             raise SheetkeeperError("--to is for workbooks; a Google Sheet's snapshot is "
                                    "restored onto its own spreadsheet (its .xlsx export beside "

@@ -348,7 +348,7 @@ class _Reader:
                  self.date_order("watch", table["date_order"], index)
                  if "date_order" in table else None)
         if "spreadsheet" in table:
-            from sync.gsheets import GoogleSheetsError, spreadsheet_key
+            from sync.gsheets.client import GoogleSheetsError, spreadsheet_key
             try:
                 key = spreadsheet_key(table["spreadsheet"])
             except GoogleSheetsError as e:

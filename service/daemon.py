@@ -33,10 +33,10 @@ from typing import IO, Callable
 
 from audit.snapshots import SnapshotStore
 from sync import collector
-from sync.backup import file_identity, take_snapshot
+from sync.xlsx.backup import file_identity, take_snapshot
 from sync.cycle import ApplyResult, apply_workbook
 from sync.errors import SheetkeeperError
-from sync.xlsx_write import WorkbookBusy, WorkbookChanged, lock_files
+from sync.xlsx.write import WorkbookBusy, WorkbookChanged, lock_files
 
 from .config import ServiceConfig, Watch
 from . import reporting
@@ -296,7 +296,7 @@ class Service:
                 watch = self.config.watch_for(state.path) or Watch(state.path)
                 snap = take_snapshot(state.path, self.config.data, reason, watch.templates)
             else:
-                from sync.gsheets_backup import take_google_snapshot
+                from sync.gsheets.backup import take_google_snapshot
                 watch = self.config.sheet_watch(state.path)
                 snap = take_google_snapshot(sheet, self.config.data, reason,
                                             watch.templates if watch else None)

@@ -3,7 +3,7 @@
 Google tells nobody when a sheet changes, so each watched sheet is polled every `[google] poll`
 seconds (default 15) with Drive's files.get (fields modifiedTime and version): one cheap request,
 and nothing more while the sheet stays as it was. When it moved, a sync cycle runs (at most four
-requests, see sync.gsheets_cycle). A cycle that wrote moves the sheet itself, so the sheet is
+requests, see sync.gsheets.target). A cycle that wrote moves the sheet itself, so the sheet is
 polled again at once; the cycle after that finds nothing left to do (the new IDs' duplicate
 pairs are listed there) and the sheet goes quiet. The change signal is read before the cycle
 reads the sheet, so a person's edit during a cycle is never taken as seen.
@@ -65,7 +65,7 @@ class GoogleWatches:
     # gspread is imported only here, when a Google Sheet is watched: a service that watches
     # only workbooks does not pay for it.
     def _open(self, watch: SheetWatch):
-        from sync.gsheets import GoogleSheet, connect
+        from sync.gsheets.client import GoogleSheet, connect
         if self.client is None:
             g = self.config.google
             self.client = connect(g.credentials, g.authorized_user, g.api_endpoint)
@@ -77,7 +77,7 @@ class GoogleWatches:
 
     def _look_at(self, state: WorkbookState, watch: SheetWatch,
                  snapshot: Callable[[WorkbookState, object], None]) -> None:
-        from sync.gsheets_cycle import GoogleTarget
+        from sync.gsheets.target import GoogleTarget
         key = state.path
         sheet = self._open(watch)
         signal = sheet.change_signal()

@@ -131,14 +131,14 @@ def is_google(target: str) -> bool:
 def google_source(ref: str) -> str:
     """A Google Sheet named on the command line (gsheet:KEY, a key or its address) as the
     audit log and the data folder name it: gsheet:KEY."""
-    from sync.gsheets import spreadsheet_key
+    from sync.gsheets.client import spreadsheet_key
     return f"gsheet:{spreadsheet_key(ref)}"
 
 
 def google_sheet(args: argparse.Namespace, target: str):
     """The Google Sheet `target`, reached the way the command line says, else the config's
     [google] table says."""
-    from sync.gsheets import GoogleSheet, connect
+    from sync.gsheets.client import GoogleSheet, connect
     google = config_of(args).google
     if args.api_endpoint or args.credentials:
         client, account = connect(args.credentials, None, args.api_endpoint)

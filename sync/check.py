@@ -8,7 +8,7 @@ from sheet_templates import Template
 
 from . import collector
 from .plan import Plan, RuleSettings, plan_table
-from .xlsx_read import read_table
+from .xlsx.read import read_table
 
 
 def check_workbook(path: Path | str, settings: RuleSettings,

@@ -37,8 +37,8 @@ from .seen import (Seen, SeenBody, SeenStateError, SeenStore, encode_body, folde
 from .since import since_last
 from .table import SheetTable, TableFacts
 from .targets import Batch, Target
-from .xlsx_target import WorkbookTarget
-from .xlsx_write import CellWrite, WorkbookChanged, date_formats
+from .xlsx.target import WorkbookTarget
+from .xlsx.write import CellWrite, WorkbookChanged, date_formats
 
 DATA_FOLDER = ".sheetkeeper"
 ATTEMPTS = 3

@@ -18,7 +18,7 @@ from typing import Iterator
 
 from .errors import SheetkeeperError
 from .seen import state_name
-from .xlsx_write import WorkbookBusy
+from .xlsx.write import WorkbookBusy
 
 WAIT = 300.0          # seconds to wait for another sheetkeeper to finish with the workbook
 

@@ -10,7 +10,7 @@ from typing import Any, ContextManager, Protocol
 from audit.log import AuditLog, ChangeRecord
 
 from .table import SheetTable
-from .xlsx_write import CellWrite
+from .xlsx.write import CellWrite
 
 
 @dataclass

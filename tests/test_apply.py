@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 import sync.cycle as cycle
-import sync.xlsx_target as xlsx_target
+import sync.xlsx.target as xlsx_target
 import sync.table as table_module
 from audit.log import AuditLog
 from service import report
@@ -18,9 +18,9 @@ from service.cli import main
 from sync.cycle import apply_workbook, undo_batch
 from sync.plan import RuleSettings
 from sync.seen import Seen, SeenStore, encode_body
-from sync.xlsx_read import read_table
-from sync.xlsx_target import workbook_key
-from sync.xlsx_write import WorkbookBusy
+from sync.xlsx.read import read_table
+from sync.xlsx.target import workbook_key
+from sync.xlsx.write import WorkbookBusy
 from tests.conftest import CRM_EN, TODAY, crm_row, fingerprint, run_cli, write_table
 
 SETTINGS = RuleSettings(today=TODAY, phone_region="CN")
@@ -341,13 +341,13 @@ def test_an_untouched_workbook_is_not_planned_again(tmp_path, monkeypatch):
 def test_the_bytes_a_quiet_cycle_left_are_not_even_read_again(tmp_path, monkeypatch):
     """A no-change apply on the bytes a quiet cycle left reports from memory (the read is most
     of its cost on a big list), and says what a full read and plan would say."""
-    import sync.xlsx_target
+    import sync.xlsx.target as xlsx_target
     path = messy(tmp_path)
     apply_workbook(path, SETTINGS)
     apply_workbook(path, SETTINGS)                       # quiet: settled
     reads, parsed = [], []
-    real = sync.xlsx_target.read_table
-    monkeypatch.setattr(sync.xlsx_target, "read_table",
+    real = xlsx_target.read_table
+    monkeypatch.setattr(xlsx_target, "read_table",
                         lambda *a, **k: reads.append(a) or real(*a, **k))
     real_complete = cycle.SeenStore.complete
     monkeypatch.setattr(cycle.SeenStore, "complete",
@@ -471,7 +471,7 @@ def test_a_person_saving_while_the_new_workbook_is_made_leaves_no_batch_behind(t
     """The new workbook is made while its batch is recorded; the last look at the old one
     comes before the batch is committed. A person who saves in that moment wins, the cycle
     reads again, and the log has no batch that was never written."""
-    import sync.xlsx_write as xlsx_write
+    import sync.xlsx.write as xlsx_write
     path = messy(tmp_path)
     real = xlsx_write._stage
     calls = []

@@ -10,7 +10,7 @@ from audit.log import AuditError, AuditLog
 from service.cli import main
 from sync.cycle import apply_workbook
 from sync.plan import RuleSettings
-from sync.xlsx_write import WriteFailed
+from sync.xlsx.write import WriteFailed
 from tests.conftest import CRM_EN, TODAY, crm_row, fingerprint, run_cli, write_table
 
 SETTINGS = RuleSettings(today=TODAY, phone_region="CN")
@@ -81,7 +81,7 @@ def test_an_audit_failure_at_the_last_moment_replaces_nothing(tmp_path, workbook
 
 
 def test_a_workbook_replaced_while_being_read_is_read_again(tmp_path, workbook, monkeypatch):
-    import sync.xlsx_read as reader
+    import sync.xlsx.read as reader
     real = reader.read_bytes
     calls = []
 
@@ -131,7 +131,7 @@ def test_a_full_disk_while_the_batch_is_recorded_leaves_no_trace(tmp_path, workb
     logged before, stays logged; once there is room, the next cycle makes the change."""
     import errno
     import os
-    import sync.xlsx_write as xlsx_write
+    import sync.xlsx.write as xlsx_write
     apply_workbook(workbook, SETTINGS)
     book = openpyxl.load_workbook(workbook)
     book["Customers"]["E2"] = "139 0013 9000"

@@ -12,7 +12,7 @@ import openpyxl
 from msoffcrypto.format.ooxml import OOXMLFile
 
 from sheet_templates import builtin
-from sync.xlsx_install import install_new
+from sync.xlsx.install import install_new
 from tests.conftest import CRM_EN, crm_row, fingerprint, run_cli, write_table
 
 
@@ -213,7 +213,7 @@ def test_far_formatting_or_a_far_value_on_another_tab_is_no_problem(tmp_path):
 @settings(max_examples=300, deadline=None)
 @given(st.integers(0, 16_383), st.integers(0, 16_383))
 def test_the_far_column_pattern_matches_exactly_the_columns_after_the_bound(bound, column):
-    from sync.xlsx_package import _columns_after, column_letter
+    from sync.xlsx.package import _columns_after, column_letter
     pattern = re.compile(b"(?:" + _columns_after(bound) + b")")
     assert bool(pattern.fullmatch(column_letter(column).encode())) == (column + 1 > bound)
 
@@ -235,7 +235,7 @@ _VALUE, _FORMATTED = "><v>1</v></c>", ' s="3"/>'
                 max_size=12, unique_by=lambda c: c[:2]),
        st.integers(1, 40_000))
 def test_far_cell_finds_a_value_beyond_the_rectangle_exactly_when_there_is_one(cells, limit):
-    from sync.xlsx_package import column_letter, far_cell
+    from sync.xlsx.package import column_letter, far_cell
     xml = _sheet(*((f"{column_letter(c)}{r}", _VALUE if v else _FORMATTED) for c, r, v in cells))
     with_value = [(c, r) for c, r, v in cells if v]
     last_row = max((r for _, r in with_value), default=0)
@@ -248,7 +248,7 @@ def test_far_cell_finds_a_value_beyond_the_rectangle_exactly_when_there_is_one(c
 
 
 def test_far_cell_weighs_the_last_row_with_a_value_against_the_columns():
-    from sync.xlsx_package import far_cell
+    from sync.xlsx.package import far_cell
     sheet, value, formatted = _sheet, _VALUE, _FORMATTED
     assert far_cell(sheet(("A1", value), ("Z1", value)), limit=100) is None
     assert far_cell(sheet(("A1", value), ("AA1", value)), limit=26) == ("AA1", 1)
@@ -264,7 +264,7 @@ def test_far_cell_weighs_the_last_row_with_a_value_against_the_columns():
 def test_the_range_a_sheet_says_it_uses(ref, span):
     """Excel, LibreOffice and openpyxl state it (formatted cells included): where it is small,
     the sheet is not scanned for far values."""
-    from sync.xlsx_package import _dimension
+    from sync.xlsx.package import _dimension
     head = f'<dimension ref="{ref}"/>' if ref else ""
     assert _dimension(f"<worksheet>{head}<sheetData></sheetData></worksheet>".encode()) == span
 
@@ -283,7 +283,7 @@ def test_apply_on_a_damaged_workbook_fails_at_once(tmp_path):
 
 def test_reading_a_table_says_when_calamine_takes_over(tmp_path):
     import threading
-    from sync.xlsx_read import read_table
+    from sync.xlsx.read import read_table
     path = write_table(tmp_path / "c.xlsx", CRM_EN, [crm_row(name="Ann")])
     parsing = threading.Event()
     assert read_table(path, parsing=parsing).rows and parsing.is_set()

@@ -8,7 +8,7 @@ from service.cli import main
 from sheet_templates import builtin
 from sync.check import check_workbook
 from sync.plan import RuleSettings
-from sync.xlsx_install import install_new
+from sync.xlsx.install import install_new
 from tests.conftest import CRM_EN, ROOT, TODAY, crm_row, fingerprint, run_cli, write_table
 
 

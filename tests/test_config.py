@@ -123,7 +123,7 @@ region = "de"
 def test_the_cli_takes_its_defaults_from_the_config(tmp_path, monkeypatch):
     from service.cli import main
     from sheet_templates import builtin
-    from sync.xlsx_install import install_new
+    from sync.xlsx.install import install_new
     book = tmp_path / "workbooks" / "c.xlsx"
     book.parent.mkdir()
     install_new(builtin("crm"), book, "en", [{"name": "Ann Lee", "phone": "020 7946 0958"}])

@@ -12,8 +12,8 @@ import pytest
 
 from audit.log import AuditLog
 from sheet_templates import builtin, sample_rows
-from sync.xlsx_install import install_new
-from sync.xlsx_read import read_table
+from sync.xlsx.install import install_new
+from sync.xlsx.read import read_table
 
 from .conftest import run_cli
 from .daemon_harness import Daemon, cell, save_in_place, save_like_libreoffice

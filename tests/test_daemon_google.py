@@ -10,7 +10,7 @@ import pytest
 
 from sheet_templates import builtin
 from sheet_templates.presentation import review_headers
-from sync.gsheets import GoogleSheet
+from sync.gsheets.client import GoogleSheet
 
 from .conftest import run_cli
 from .daemon_harness import Daemon

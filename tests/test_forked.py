@@ -13,7 +13,7 @@ from sync import evaluate, forked
 from sync.cycle import apply_workbook
 from sync.forked import Beside
 from sync.plan import RuleSettings, plan_table
-from sync.xlsx_read import read_table
+from sync.xlsx.read import read_table
 from tests.conftest import CRM_EN, crm_row, write_table
 
 

@@ -1,4 +1,4 @@
-"""The Google Sheets client seam (sync/gsheets.py) against the emulator, through the real
+"""The Google Sheets client seam (sync/gsheets/client.py) against the emulator, through the real
 gspread client: one-request reads, RAW writes, the guard that never overwrites a person,
 bounded retries that honour Retry-After, and the messages for a sheet that cannot be opened."""
 from __future__ import annotations
@@ -11,9 +11,9 @@ import pytest
 import tenacity
 from google.oauth2.credentials import Credentials
 
-from sync.gsheets import (GoogleSheet, GoogleSheetsError, GoogleUnavailable, RetryingHTTPClient,
+from sync.gsheets.client import (GoogleSheet, GoogleSheetsError, GoogleUnavailable, RetryingHTTPClient,
                           service_account_client, spreadsheet_key)
-from sync.xlsx_write import CellWrite
+from sync.xlsx.write import CellWrite
 
 from .fakesheets import EmulatorHTTPClient, client
 from .fakesheets import state as fake_state
@@ -136,7 +136,7 @@ def test_key_file_problems_are_explained(tmp_path):
 def test_the_oauth_user_flow_token_file_is_used_and_refreshed(server, tmp_path):
     """An authorized-user file as `sheetkeeper google-login` writes it: google-auth refreshes
     its access token at the token endpoint (here the emulator's), then gspread reads."""
-    from sync.gsheets import EndpointHTTPClient, authorized_user_client
+    from sync.gsheets.client import EndpointHTTPClient, authorized_user_client
     gc = client(server)
     key = gc.create("Members").id
     token = tmp_path / "google-user.json"
@@ -153,7 +153,7 @@ def test_the_oauth_user_flow_token_file_is_used_and_refreshed(server, tmp_path):
 
 
 def test_google_login_explains_a_missing_or_wrong_client_file(tmp_path):
-    from sync.gsheets import google_login
+    from sync.gsheets.client import google_login
     with pytest.raises(GoogleSheetsError, match="no such file; download the OAuth client"):
         google_login(tmp_path / "client.json", tmp_path / "token.json")
     (tmp_path / "client.json").write_text(json.dumps({"web": {}}))
@@ -165,7 +165,7 @@ def test_google_login_explains_a_missing_or_wrong_client_file(tmp_path):
 def test_past_the_range_limit_the_guard_reads_whole_tabs_in_one_request(server):
     """More rows to write than MAX_GUARD_RANGES: the guard reads their tabs whole (so its
     address does not grow with the rows), still one request, and every row still checked."""
-    from sync.gsheets import MAX_GUARD_RANGES
+    from sync.gsheets.client import MAX_GUARD_RANGES
     gc = client(server)
     sh = gc.create("Many")
     sheet = GoogleSheet.open(gc, sh.id)

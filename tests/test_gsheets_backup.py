@@ -13,8 +13,8 @@ import pytest
 
 from audit.log import AuditLog
 from audit.snapshots import SnapshotError, SnapshotStore
-from sync.gsheets_backup import restore_google, take_google_snapshot
-from sync.gsheets_cycle import apply_google, sheet_key
+from sync.gsheets.backup import restore_google, take_google_snapshot
+from sync.gsheets.target import apply_google, sheet_key
 from sync.plan import RuleSettings
 
 from .fakesheets import installed_sheet

@@ -10,10 +10,10 @@ import pytest
 
 from audit.log import AuditLog
 from sheet_templates import builtin
-from sync.gsheets import GoogleSheet
-from sync.gsheets_cycle import apply_google, sheet_key
+from sync.gsheets.client import GoogleSheet
+from sync.gsheets.target import apply_google, sheet_key
 from sync.seen import SeenStore
-from sync.gsheets_install import install_into
+from sync.gsheets.install import install_into
 from sync.plan import RuleSettings
 
 from .fakesheets import installed_sheet
@@ -143,7 +143,7 @@ def test_with_a_fifth_of_requests_failing_cycles_converge_and_the_log_matches_th
     import gspread
     import tenacity
     from google.oauth2.credentials import Credentials
-    from sync.gsheets import GoogleUnavailable, RetryingHTTPClient
+    from sync.gsheets.client import GoogleUnavailable, RetryingHTTPClient
     from .fakesheets import EmulatorHTTPClient
 
     naps = []

@@ -6,8 +6,8 @@ import pytest
 
 from sheet_templates import builtin
 from sheet_templates.presentation import colour_rules, lists_tab
-from sync.gsheets import GoogleSheet, GoogleSheetsError
-from sync.gsheets_install import install_into
+from sync.gsheets.client import GoogleSheet, GoogleSheetsError
+from sync.gsheets.install import install_into
 
 from .fakesheets import client
 

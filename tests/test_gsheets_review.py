@@ -11,7 +11,7 @@ import requests
 from audit.log import AuditLog
 from sheet_templates import builtin
 from sync.cycle import undo_batch
-from sync.gsheets_cycle import GoogleTarget, apply_google, sheet_key
+from sync.gsheets.target import GoogleTarget, apply_google, sheet_key
 from sync.plan import RuleSettings
 
 from .fakesheets import installed_sheet

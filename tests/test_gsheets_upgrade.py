@@ -7,10 +7,10 @@ import datetime as dt
 import pytest
 
 from sheet_templates import builtin
-from sync.gsheets import GoogleSheet
-from sync.gsheets_cycle import apply_google
-from sync.gsheets_install import install_into
-from sync.gsheets_upgrade import upgrade_google
+from sync.gsheets.client import GoogleSheet
+from sync.gsheets.target import apply_google
+from sync.gsheets.install import install_into
+from sync.gsheets.upgrade import upgrade_google
 from sync.plan import RuleSettings
 
 from .conftest import run_cli

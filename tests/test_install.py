@@ -5,7 +5,7 @@ import pytest
 from sheet_templates import builtin
 from sheet_templates.presentation import STATUS_FILLS
 from sync.errors import TemplateInstallError
-from sync.xlsx_install import install_new
+from sync.xlsx.install import install_new
 from tests.conftest import CRM_EN, fingerprint, run_cli
 
 

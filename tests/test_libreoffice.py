@@ -12,7 +12,7 @@ import pytest
 
 from sheet_templates import builtin
 from sheet_templates.presentation import DUPLICATE_FILL, FINDING_FILL, STATUS_FILLS
-from sync.xlsx_install import install_new
+from sync.xlsx.install import install_new
 
 SOFFICE = shutil.which("soffice")
 pytestmark = [
@@ -94,7 +94,7 @@ def test_cells_written_into_a_libreoffice_saved_workbook_read_back(workbook, tmp
     import hashlib
     import zipfile
 
-    from sync.xlsx_write import CellWrite, write_cells
+    from sync.xlsx.write import CellWrite, write_cells
 
     saved = convert(workbook, "xlsx", tmp_path)
     shared_before = zipfile.ZipFile(saved).read("xl/sharedStrings.xml")

@@ -14,7 +14,7 @@ from audit.snapshots import SnapshotStore
 from service import config as service_config
 from service.daemon import EventLog, Service
 from sheet_templates import builtin
-from sync.xlsx_install import install_new
+from sync.xlsx.install import install_new
 
 LONDON = dt.timezone(dt.timedelta(0))
 

@@ -7,7 +7,7 @@ from audit.log import AuditLog
 from sheet_templates import builtin
 from sync.cycle import apply_workbook, undo_batch
 from sync.plan import RuleSettings
-from sync.xlsx_install import install_new
+from sync.xlsx.install import install_new
 from tests.conftest import TODAY
 
 SETTINGS = RuleSettings(today=TODAY, phone_region="CN")

@@ -10,11 +10,11 @@ import pytest
 from audit.log import AuditLog
 from audit.snapshots import SnapshotError, SnapshotStore
 from sheet_templates import builtin, sample_rows
-from sync import backup
+from sync.xlsx import backup as backup
 from sync.cycle import apply_workbook
 from sync.errors import WorkbookDamaged
-from sync.xlsx_install import install_new
-from sync.xlsx_write import WorkbookBusy
+from sync.xlsx.install import install_new
+from sync.xlsx.write import WorkbookBusy
 
 from .conftest import TODAY, run_cli
 from sync.plan import RuleSettings
@@ -137,7 +137,7 @@ def test_diff_by_customer_id(book):
     wb.save(book)
     second = backup.take_snapshot(book, data_of(book))
     with SnapshotStore(data_of(book)) as store:
-        from sync.xlsx_read import read_table
+        from sync.xlsx.read import read_table
         d = backup.diff_tables(read_table(first.path, data=store.verified(first)),
                                read_table(second.path, data=store.verified(second)))
     assert d.added == ("C-000099",) and d.removed == ("C-000004",)

@@ -10,8 +10,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from sheet_templates import builtin
 from sync.cycle import apply_workbook
 from sync.plan import RuleSettings
-from sync.xlsx_install import install_new
-from sync.xlsx_upgrade import upgrade_workbook
+from sync.xlsx.install import install_new
+from sync.xlsx.upgrade import upgrade_workbook
 from tests.conftest import TODAY, run_cli
 
 CRM = builtin("crm")
@@ -111,7 +111,7 @@ def test_upgrade_takes_its_turn_with_the_cycles_on_the_workbook(own_workbook, mo
     import os
     from service.cli import main
     from sync import cycle_lock
-    from sync.xlsx_target import workbook_key
+    from sync.xlsx.target import workbook_key
     before = own_workbook.read_bytes()
     monkeypatch.setattr(cycle_lock, "WAIT", 0.2)
     with cycle_lock.one_at_a_time(own_workbook.parent / ".sheetkeeper",

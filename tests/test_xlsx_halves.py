@@ -9,11 +9,11 @@ import python_calamine
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from sheet_templates import builtin, sample_rows
-from sync import xlsx_halves
-from sync.xlsx_halves import joined, read_in_halves, split_rows
-from sync.xlsx_install import install_new
-from sync.xlsx_package import SheetParts
-from sync.xlsx_read import read_table
+from sync.xlsx import halves as xlsx_halves
+from sync.xlsx.halves import joined, read_in_halves, split_rows
+from sync.xlsx.install import install_new
+from sync.xlsx.package import SheetParts
+from sync.xlsx.read import read_table
 
 SHEET = "xl/worksheets/sheet1.xml"
 

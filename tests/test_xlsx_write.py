@@ -21,9 +21,9 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from sheet_templates import builtin
-from sync.xlsx_install import install_new
-from sync.xlsx_read import read_table
-from sync.xlsx_write import (
+from sync.xlsx.install import install_new
+from sync.xlsx.read import read_table
+from sync.xlsx.write import (
     STALE_TEMPORARY_S, CellWrite, NewPackage, WorkbookBusy, WorkbookChanged, WriteFailed,
     patch_package, write_cells,
 )
@@ -221,7 +221,7 @@ def test_whatever_is_written_reads_back(tmp_path, writes):
 WRITER_LOOP = """
 import hashlib, sys
 from pathlib import Path
-from sync.xlsx_write import CellWrite, write_cells
+from sync.xlsx.write import CellWrite, write_cells
 path = Path(sys.argv[1])
 n = 0
 while True:
@@ -300,7 +300,7 @@ def test_a_new_package_made_by_a_child_is_the_one_made_here(rich_workbook, tmp_p
 DISK_FULL = """
 import hashlib, resource, signal, sys
 from pathlib import Path
-from sync.xlsx_write import CellWrite, NewPackage, WriteFailed
+from sync.xlsx.write import CellWrite, NewPackage, WriteFailed
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 path = Path(sys.argv[1])
 digest = hashlib.sha256(path.read_bytes()).hexdigest()

@@ -15,7 +15,7 @@ import gspread
 from google.oauth2.credentials import Credentials
 from gspread.http_client import HTTPClient
 
-from sync.gsheets import OtherHost
+from sync.gsheets.client import OtherHost
 
 from .server import FakeSheetsServer
 
@@ -38,8 +38,8 @@ def installed_sheet(server: FakeSheetsServer, rows: list[list], title: str = "Cu
     """A new spreadsheet with the crm template installed (English) and `rows` typed into the
     Customers tab from A2: a sheetkeeper GoogleSheet on it."""
     from sheet_templates import builtin
-    from sync.gsheets import GoogleSheet
-    from sync.gsheets_install import install_into
+    from sync.gsheets.client import GoogleSheet
+    from sync.gsheets.install import install_into
     gc = client(server)
     sh = gc.create(title)
     google = GoogleSheet.open(gc, sh.id)

@@ -16,7 +16,7 @@ from xml.etree import ElementTree
 
 from sheet_templates.references import column_index, column_letter
 
-from .errors import NotAWorkbook, WorkbookDamaged, WorkbookEncrypted
+from ..errors import NotAWorkbook, WorkbookDamaged, WorkbookEncrypted
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"

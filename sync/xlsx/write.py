@@ -34,9 +34,9 @@ from html import escape   # &, < and > as xml.sax.saxutils does, without loading
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from .errors import SheetkeeperError, WorkbookError
-from .forked import Beside
-from .xlsx_package import column_index, column_letter, read_bytes, sheet_parts
+from ..errors import SheetkeeperError, WorkbookError
+from ..forked import Beside
+from .package import column_index, column_letter, read_bytes, sheet_parts
 
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 DATE_FORMAT_ID = 14   # built-in short date; shown in the reader's own locale

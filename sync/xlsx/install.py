@@ -26,7 +26,7 @@ from sheet_templates.presentation import (
     review_headers,
 )
 
-from .errors import TemplateInstallError
+from ..errors import TemplateInstallError
 
 NUMBER_FORMATS = {"date": "yyyy-mm-dd", "money": "#,##0.00", "phone": "@", "id": "@"}
 _HEADER_FONT = Font(bold=True, color=HEADER_FONT)

@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 import python_calamine as calamine
 
-from .xlsx_package import ROW_NUMBER
+from .package import ROW_NUMBER
 
 # Of sheet XML (decompressed): about 20,000 rows of a customer list.
 SPLIT_FROM_BYTES = 16 * 2**20

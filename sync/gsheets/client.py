@@ -32,10 +32,10 @@ from gspread.utils import ExportFormat, ValueInputOption, ValueRenderOption, ext
 
 from rules.dates import serial_number
 
-from .errors import SheetkeeperError
-from .seen import same_value
-from .xlsx_package import column_letter
-from .xlsx_write import CellWrite
+from ..errors import SheetkeeperError
+from ..seen import same_value
+from ..xlsx.package import column_letter
+from ..xlsx.write import CellWrite
 
 RETRYABLE = frozenset({429, 500, 502, 503, 504})
 GOOGLE_HOSTS = ("https://sheets.googleapis.com", "https://www.googleapis.com")
@@ -215,7 +215,7 @@ def google_login(client_secret: Path, token_file: Path, port: int = 0) -> Path:
     """gspread's OAuth user flow (a browser signs in once); the token is kept in
     `token_file`, 0600, for the service to use without a browser from then on."""
     from google_auth_oauthlib.flow import InstalledAppFlow
-    from .private_file import write_private
+    from ..private_file import write_private
     try:
         flow = InstalledAppFlow.from_client_secrets_file(str(client_secret), SCOPES)
     except FileNotFoundError:

@@ -31,14 +31,14 @@ from audit.log import AuditLog, ChangeRecord
 from audit.snapshots import Snapshot, SnapshotError, SnapshotStore
 from sheet_templates import BUILTIN, Template, builtin
 
-from .backup import table_changes
-from .cycle_lock import one_at_a_time
-from .errors import SheetkeeperError
-from .gsheets import GoogleSheet
-from .gsheets_cycle import sheet_key, table_from_values
-from .gsheets_upgrade import upgrade_google
-from .seen import SeenStore
-from .xlsx_write import CellWrite
+from ..xlsx.backup import table_changes
+from ..cycle_lock import one_at_a_time
+from ..errors import SheetkeeperError
+from .client import GoogleSheet
+from .target import sheet_key, table_from_values
+from .upgrade import upgrade_google
+from ..seen import SeenStore
+from ..xlsx.write import CellWrite
 
 FORMAT = "sheetkeeper-gsheet-snapshot/1"
 AUDIT = "audit.sqlite3"

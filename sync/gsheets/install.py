@@ -24,9 +24,9 @@ from sheet_templates.presentation import (HEADER_FILL, HEADER_FONT, LAST_ROW, RE
                                           colour_rules, dictionary_rows, dropdowns, list_range,
                                           lists_tab, merged_headers, review_headers)
 
-from .gsheets import GoogleSheet, GoogleSheetsError, quoted_tab
-from .xlsx_install import NUMBER_FORMATS
-from .xlsx_package import column_index, column_letter
+from .client import GoogleSheet, GoogleSheetsError, quoted_tab
+from ..xlsx.install import NUMBER_FORMATS
+from ..xlsx.package import column_index, column_letter
 
 GOOGLE_NUMBER_TYPES = {"date": "DATE", "money": "NUMBER", "phone": "TEXT", "id": "TEXT"}
 COMPUTED = ("id", "status", "findings")

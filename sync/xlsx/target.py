@@ -13,12 +13,12 @@ from typing import Callable, Sequence
 from audit.log import AuditLog
 from sheet_templates import Template
 
-from .errors import WorkbookError
-from .forked import fork_pays
-from .table import SheetTable
-from .targets import Batch, Written
-from .xlsx_read import read_table
-from .xlsx_write import CellWrite, NewPackage, WorkbookBusy, WorkbookChanged, WriteFailed
+from ..errors import WorkbookError
+from ..forked import fork_pays
+from ..table import SheetTable
+from ..targets import Batch, Written
+from .read import read_table
+from .write import CellWrite, NewPackage, WorkbookBusy, WorkbookChanged, WriteFailed
 
 
 def workbook_key(path: Path | str) -> str:

@@ -23,13 +23,13 @@ from dataclasses import dataclass
 from sheet_templates import Template
 from sheet_templates.presentation import colour_rules, lists_tab
 
-from .errors import TableLayoutError
-from .gsheets import GoogleSheet, quoted_tab
-from .gsheets_install import (PROTECTION_SUFFIX, ListsAsFound, _header_format,
+from ..errors import TableLayoutError
+from .client import GoogleSheet, quoted_tab
+from .install import (PROTECTION_SUFFIX, ListsAsFound, _header_format,
                               decision_dropdown, formatting, lists_as_found, merged_formats,
                               new_sheet_id, side_tab_rows)
-from .header import HEADER_SEARCH_ROWS, best_header, layout_for
-from .xlsx_package import column_letter
+from ..header import HEADER_SEARCH_ROWS, best_header, layout_for
+from ..xlsx.package import column_letter
 
 
 @dataclass(frozen=True)

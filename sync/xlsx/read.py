@@ -12,11 +12,11 @@ import python_calamine as calamine
 
 from sheet_templates import BUILTIN, Template, builtin, fold_label
 
-from .errors import SheetNotFound, TableLayoutError, WorkbookDamaged, WorkbookEncrypted
-from .header import HEADER_SEARCH_ROWS, best_header, layout_for
-from .table import Layout, SheetTable, SideTab
-from .xlsx_halves import read_in_halves
-from .xlsx_package import (MAX_SHEET_CELLS, SheetParts, column_letter, far_cell,
+from ..errors import SheetNotFound, TableLayoutError, WorkbookDamaged, WorkbookEncrypted
+from ..header import HEADER_SEARCH_ROWS, best_header, layout_for
+from ..table import Layout, SheetTable, SideTab
+from .halves import read_in_halves
+from .package import (MAX_SHEET_CELLS, SheetParts, column_letter, far_cell,
                            formula_cells, read_bytes, sniff)
 
 
@@ -65,7 +65,7 @@ class _Book:
         return self._book.get_sheet_by_name(name)
 
     def in_halves(self, name: str) -> tuple[list[list[Any]], list] | None:
-        """A big sheet's rows and merged ranges, read on two cores (sync.xlsx_halves); None
+        """A big sheet's rows and merged ranges, read on two cores (sync.xlsx.halves); None
         where it is better read whole."""
         self._refuse_far(name)
         part = self.parts.part(name)

@@ -27,14 +27,14 @@ from audit.log import AuditLog, ChangeRecord, encode_value
 from audit.snapshots import Snapshot, SnapshotError, SnapshotStore
 from sheet_templates import Template
 
-from .xlsx_target import workbook_key
-from .errors import WorkbookDamaged, WorkbookError
-from .cycle_lock import one_at_a_time
-from .seen import SeenStore, plain
-from .table import SheetTable
-from .xlsx_package import read_bytes
-from .xlsx_read import read_table
-from .xlsx_write import WorkbookBusy, lock_files, replace_atomically
+from .target import workbook_key
+from ..errors import WorkbookDamaged, WorkbookError
+from ..cycle_lock import one_at_a_time
+from ..seen import SeenStore, plain
+from ..table import SheetTable
+from .package import read_bytes
+from .read import read_table
+from .write import WorkbookBusy, lock_files, replace_atomically
 
 AUDIT = "audit.sqlite3"
 

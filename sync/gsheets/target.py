@@ -34,16 +34,16 @@ from audit.log import AuditLog
 from rules.dates import EXCEL_EPOCH
 from sheet_templates import BUILTIN, Template, builtin
 
-from .cycle import ApplyResult, CellPlaces, run_cycle
-from .errors import TableLayoutError
-from .gsheets import GoogleSheet
-from .header import best_header, layout_for
-from .plan import RuleSettings
-from .seen import same_value
-from .table import SheetTable, SideTab
-from .targets import Batch, Written
-from .xlsx_read import list_values
-from .xlsx_target import template_names
+from ..cycle import ApplyResult, CellPlaces, run_cycle
+from ..errors import TableLayoutError
+from .client import GoogleSheet
+from ..header import best_header, layout_for
+from ..plan import RuleSettings
+from ..seen import same_value
+from ..table import SheetTable, SideTab
+from ..targets import Batch, Written
+from ..xlsx.read import list_values
+from ..xlsx.target import template_names
 
 MAX_SERIAL = 2_958_465       # 9999-12-31
 

@@ -26,10 +26,10 @@ from sheet_templates.presentation import (
     dictionary_rows, dropdowns, lists_tab, merged_headers, review_headers,
 )
 
-from .errors import TemplateInstallError
-from .xlsx_package import read_bytes, sheet_parts, sniff
-from .xlsx_read import read_table
-from .xlsx_write import (
+from ..errors import TemplateInstallError
+from .package import read_bytes, sheet_parts, sniff
+from .read import read_table
+from .write import (
     CellWrite, WorkbookBusy, replace_atomically, _Styles, lock_files, patch_sheet_xml,
 )
 
