@@ -420,6 +420,12 @@ class AuditLog:
                               "ORDER BY at DESC, rowid DESC LIMIT 1", (workbook,)).fetchone()
         return row[0] if row else None
 
+    def batch_digest(self, batch: str) -> str:
+        """The digest the target was to have once `batch` was written ("" where unknown)."""
+        row = self.db.execute("SELECT digest_after FROM batches WHERE id = ?",
+                              (batch,)).fetchone()
+        return row[0] if row else ""
+
     def batch_info(self, batch: str) -> tuple[str, str, str, str, str] | None:
         """(workbook, sheet, kind, at, status) of a batch, or None."""
         return self.db.execute(

@@ -10,15 +10,14 @@ from typing import Callable, Sequence
 
 from sheet_templates import BUILTIN, LANGS, TemplateError, builtin, sample_rows
 from audit.log import AuditLog
-from sync.check import check_workbook
+from sync.check import check_target
 from sync.cycle_lock import one_at_a_time
-from sync.cycle import apply_workbook, undo_batch
-from sync.xlsx.target import WorkbookTarget, workbook_key
 from sync.errors import SheetkeeperError
+from sync.opening import apply_to, open_target, target_key, undo_on
 
 from . import cli_backup, cli_service, report
 from .options import (DATA_HELP, config_of, config_option, data_folder, date_arg,
-                      google_options, google_sheet, google_source, is_google, report_options,
+                      google_access, google_options, google_sheet, google_source, is_google, report_options,
                       rule_options, settings)
 
 EXIT_CLEAN, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
@@ -56,7 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Read the workbook, run the rules and print the changes, findings and "
                     "duplicate pairs sheetkeeper would act on. The file is not changed. "
                     "Exit status: 0 clean, 1 something to change or look at, 2 error.")
-    check.add_argument("path", type=Path, help="the .xlsx workbook")
+    check.add_argument("path", metavar="PATH|gsheet:KEY",
+                       help="the .xlsx workbook, or a Google Sheet (gsheet:KEY or its URL)")
+    google_options(check)
     report_options(check)
     rule_options(check)
     check.set_defaults(run=_check)
@@ -141,7 +142,7 @@ def _install(args: argparse.Namespace) -> int:
     if args.upgrade:
         # In turns with the service's cycles (and apply, undo, restore) on this workbook: each
         # would refuse the other's changed bytes anyway, but then one of them has to try again.
-        with one_at_a_time(data_folder(args, args.to), workbook_key(args.to)):
+        with one_at_a_time(data_folder(args, args.to), target_key(args.to)):
             report = upgrade_workbook(args.to, template)
         _print_upgrade(args.to, template, report)
         return EXIT_CLEAN
@@ -191,10 +192,22 @@ def _print_upgrade(target, template, done) -> None:
 
 
 def _check(args: argparse.Namespace) -> int:
-    templates, sheet = _table_options(args)
-    plan = check_workbook(args.path, settings(args, args.path), templates, sheet)
+    target, key = _target(args)
+    plan = check_target(target, settings(args, key))
     _print_plan(plan, args)
     return EXIT_CLEAN if plan.clean else EXIT_FOUND
+
+
+def _target(args: argparse.Namespace):
+    """The workbook or Google Sheet `args.path` names, opened, with the key the config and
+    the audit log know it by."""
+    key = target_key(args.path)
+    google = is_google(args.path)
+    if not google:
+        args.path = Path(args.path)
+    templates, sheet = _table_options(args, key if google else None)
+    target = open_target(args.path, templates, sheet, google_access(args) if google else None)
+    return target, key if google else Path(args.path)
 
 
 def _print_plan(plan, args: argparse.Namespace, batch: str | None = None) -> None:
@@ -206,20 +219,13 @@ def _print_plan(plan, args: argparse.Namespace, batch: str | None = None) -> Non
 
 def _apply(args: argparse.Namespace) -> int:
     auto_merge = args.auto_merge or config_of(args).auto_merge
+    target, key = _target(args)
     if is_google(args.path):
-        from sync.gsheets.target import apply_google
-        key = google_source(args.path)
-        templates, tab = _table_options(args, key)
         data = args.data or config_of(args).data
         data.mkdir(parents=True, exist_ok=True, mode=0o700)
-        result = apply_google(google_sheet(args, args.path), settings(args, key), data,
-                              templates, tab, auto_merge, args.dry_run)
     else:
-        args.path = Path(args.path)
-        templates, sheet = _table_options(args)
-        result = apply_workbook(args.path, settings(args, args.path),
-                                data_folder(args, args.path), args.dry_run, templates, sheet,
-                                auto_merge)
+        data = data_folder(args, key)
+    result = apply_to(target, settings(args, key), data, args.dry_run, auto_merge)
     for batch in result.merges:
         print(f"Carried out the decisions on the Review tab as batch {batch} "
               f"(`sheetkeeper undo {batch}` reverts it).")
@@ -239,7 +245,7 @@ def _audit(args: argparse.Namespace) -> int:
     if workbook is not None and is_google(workbook):
         key, folder = google_source(workbook), data_folder(args, None)
     elif workbook is not None:
-        key, folder = workbook_key(Path(workbook)), data_folder(args, Path(workbook))
+        key, folder = target_key(workbook), data_folder(args, Path(workbook))
     else:
         key, folder = None, data_folder(args, None)
     with AuditLog(folder / "audit.sqlite3") as log:
@@ -260,13 +266,7 @@ def _audit(args: argparse.Namespace) -> int:
 
 
 def _undo(args: argparse.Namespace) -> int:
-    def open_target(key: str, sheet: str):
-        if not key.startswith("gsheet:"):
-            return WorkbookTarget(Path(key), sheet=sheet)
-        from sync.gsheets.target import GoogleTarget
-        return GoogleTarget(google_sheet(args, key), tab=sheet)
-
-    result = undo_batch(args.batch, data_folder(args, None), open_target)
+    result = undo_on(args.batch, data_folder(args, None), google_access(args))
     print(f"Undid batch {result.undone}: restored {result.restored} cells"
           + (f" (as batch {result.batch})" if result.batch else ""))
     for line in result.skipped:

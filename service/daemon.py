@@ -34,9 +34,11 @@ from typing import IO, Callable
 from audit.snapshots import SnapshotStore
 from sync import collector
 from sync.xlsx.backup import file_identity, take_snapshot
-from sync.cycle import ApplyResult, apply_workbook
+from sync.cycle import ApplyResult
 from sync.errors import SheetkeeperError
-from sync.xlsx.write import WorkbookBusy, WorkbookChanged, lock_files
+from sync.errors import WorkbookBusy, WorkbookChanged
+from sync.xlsx.replace import lock_files
+from sync.xlsx.target import apply_workbook
 
 from .config import ServiceConfig, Watch
 from . import reporting

@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-from sync.cycle import run_cycle
+from sync.opening import apply_to
 
 from . import reporting
 from .config import ServiceConfig, SheetWatch
@@ -87,7 +87,7 @@ class GoogleWatches:
         start = time.perf_counter()
         settings = self.config.rule_settings(key, self.today())
         target = GoogleTarget(sheet, watch.templates, watch.sheet)
-        result = run_cycle(target, settings, self.config.data, auto_merge=self.config.auto_merge)
+        result = apply_to(target, settings, self.config.data, auto_merge=self.config.auto_merge)
         self.signals[key] = signal
         reporting.cycled(state, [result], time.perf_counter() - start, self.log)
         if state.snapshot:

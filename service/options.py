@@ -124,15 +124,20 @@ def google_options(parser: argparse.ArgumentParser) -> None:
                              "Google (python -m tests.fakesheets); no credentials needed")
 
 
-def is_google(target: str) -> bool:
-    return target.startswith(("gsheet:", "https://docs.google.com/"))
-
-
 def google_source(ref: str) -> str:
     """A Google Sheet named on the command line (gsheet:KEY, a key or its address) as the
     audit log and the data folder name it: gsheet:KEY."""
     from sync.gsheets.client import spreadsheet_key
     return f"gsheet:{spreadsheet_key(ref)}"
+
+
+def google_access(args: argparse.Namespace):
+    """How to reach Google: as the command line says, else as the config's [google] says."""
+    from sync.opening import GoogleAccess
+    if getattr(args, "api_endpoint", None) or getattr(args, "credentials", None):
+        return GoogleAccess(args.credentials, None, args.api_endpoint)
+    google = config_of(args).google
+    return GoogleAccess(google.credentials, google.authorized_user, google.api_endpoint)
 
 
 def google_sheet(args: argparse.Namespace, target: str):

@@ -1,46 +1,46 @@
-"""One sync cycle on a workbook: read → diff against the last state seen → rules → safe write →
-audit. And undo, which is a cycle of its own.
+"""One sync cycle on any target (a workbook, a Google Sheet), as a sequence of named steps:
+
+    read → settle what a broken-off write left → take in what was logged since → diff (person
+    edits) → plan (the rules) → decide (review decisions) → log person edits → write → remember
 
 The order of the steps is what makes the promises hold:
 - person edits are logged before anything is written, and the seen state moves on with them, so
   a retried cycle never logs them twice; the seen state says how far into the audit log it
   took in, and what was logged after that (an undo; the batches of a cycle killed before it
   saved what it saw) is taken in before the next diff, so it is not logged as a person's;
-- the batch is recorded `pending` (with the digest the new workbook will have) just before the
-  file is replaced, then `written`; a crash in between is settled by the next cycle from the
-  digest, so the log always says exactly which changes reached the workbook;
-- a workbook that changed on disk since it was read is read and planned again (a person got
-  there first); one open in Excel or LibreOffice is left for the next cycle.
+- a write goes through sync.writing: prepared under the target's guard, recorded `pending`,
+  committed only if the target still holds what was read, then marked `written`; a batch left
+  pending by a crash is settled by the next read from the cells it wrote, so the log always says
+  exactly which changes reached the sheet;
+- a target that changed since it was read is read and planned again (a person got there
+  first), or left for the next cycle where a read costs a request (a Google Sheet); one open
+  in Excel or LibreOffice is left for the next cycle.
 """
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
 import sys
-import threading
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 from audit.log import AuditLog, ChangeRecord, encode_value
 from rules.ids import id_number
-from sheet_templates import Template
 
-from .errors import SheetkeeperError
 from . import collector, review
+from .cells import CellWrite
 from .cycle_lock import one_at_a_time
+from .errors import WorkbookChanged
 from .plan import CellChange, DuplicateMatch, Finding, Plan, RuleSettings, plan_table
-from .seen import (Seen, SeenBody, SeenStateError, SeenStore, encode_body, folded,
-                   rows_by_id, same_value, with_changes)
+from .seen import Seen, SeenStateError, SeenStore, folded, rows_by_id, with_changes
 from .since import since_last
 from .table import SheetTable, TableFacts
-from .targets import Batch, Target
-from .xlsx.target import WorkbookTarget
-from .xlsx.write import CellWrite, WorkbookChanged, date_formats
+from .targets import Batch, Step, Target
+from .writing import settle_pending, write_batch
 
 DATA_FOLDER = ".sheetkeeper"
+AUDIT = "audit.sqlite3"
 ATTEMPTS = 3
 
 
@@ -61,144 +61,207 @@ def default_data_folder(workbook: Path) -> Path:
     return workbook.resolve().parent / DATA_FOLDER
 
 
-def apply_workbook(path: Path | str, settings: RuleSettings, data: Path | None = None,
-                   dry_run: bool = False, templates: Sequence[Template] | None = None,
-                   sheet: str | None = None, auto_merge: str = "none") -> ApplyResult:
-    path = Path(path)
-    return run_cycle(WorkbookTarget(path, templates, sheet), settings,
-                     data or default_data_folder(path), dry_run, auto_merge)
+def _no_step(_: str) -> None:
+    pass
 
 
 def run_cycle(target: Target, settings: RuleSettings, data: Path, dry_run: bool = False,
-              auto_merge: str = "none") -> ApplyResult:
-    key = target.key
-    first_request = target.requests
-    merge_batches: list[str] = []
-
-    def result(plan: Plan, *args: Any, **kwargs: Any) -> ApplyResult:
-        used = None if first_request is None else target.requests - first_request
-        return ApplyResult(plan, *args, merges=tuple(merge_batches), requests=used, **kwargs)
-
-    with AuditLog(data / "audit.sqlite3") as audit, one_at_a_time(data, key), collector.paused():
-        seen = SeenStore(data)
-        # What this cycle has seen but not saved yet: saved once, at the end, or by `finally`
-        # if the cycle stops early, so person edits once logged are never logged twice.
-        unsaved: Seen | None = None
-        ahead: SeenBody | None = None      # its rows part, if encoded already
+              auto_merge: str = "none", between: Step = _no_step) -> ApplyResult:
+    """One cycle on `target`, tried again (up to ATTEMPTS) where the target changed under it.
+    `between(step)` is told each step by name: tests act there (a person's save, a kill)."""
+    with AuditLog(data / AUDIT) as audit, one_at_a_time(data, target.key), collector.paused():
+        cycle = Cycle(target, settings, audit, SeenStore(data), dry_run, auto_merge, between)
         try:
-            attempt = 0
-            while attempt < ATTEMPTS:
-                attempt += 1
-                effective = dataclasses.replace(
-                    settings, kept_pairs=audit.kept_pairs(key),
-                    ids_issued=max(settings.ids_issued, audit.counter(key, "ids_issued")))
-                judged_with = _judged_with(effective, auto_merge, target.reading)
-                last = unsaved or seen.load(key)
-                quiet = (last is not None and not dry_run and last.facts
-                         and last.day == settings.today.isoformat()
-                         and last.judged_by == _judged_by(last.read_as, judged_with))
-                if quiet and not unsaved and last.digest == target.digest_now() \
-                        and not audit.pending(key):
-                    # The very bytes a quiet cycle left, judged the same way on the same day:
-                    # its findings stand, and there is nothing to do, nor to read.
-                    return result(_unchanged_plan(last), None, None, 0, attempt)
-                table, last = _read(target, seen, last)   # None if its rows are damaged
-                landed = target.settle(audit, table)
-                if quiet and last is not None and last.digest == table.digest:
-                    # The same, for a target that cannot tell without reading (a Google Sheet).
-                    return result(_unchanged_plan(last, table), None, None, 0, attempt)
-                judged_by = _judged_by(_read_as(table), judged_with)
-                ids = table.row_ids[0]
-                as_read = rows_by_id(table, ids)
-                if last is not None:
-                    last = _with_logged(last.aligned(table.layout.headers), audit, key, landed,
-                                        table, as_read)
-                judged, edits = since_last(table, ids, as_read, last, judged_by,
-                                           _own_columns(table))
-                plan = _without_held(plan_table(table, effective, *judged), audit.holds(key))
-                if dry_run:
-                    return result(plan, None, None, 0, attempt)
-                chosen = review.decisions(table, plan, auto_merge)
-                merges, problems = review.merge_batch(table, chosen, settings.today) \
-                    if chosen else (Batch.empty(), [])
-                notes = tuple(problems)
-                work = merges if merges.records else _work(table, plan)
-                # A big workbook's new package is made by a second process meanwhile.
-                with target.prepare(table, work) or contextlib.nullcontext() as prepared:
-                    person_batch = audit.record(key, table.sheet, edits, "person",
-                                                actor="person") if edits else None
-                    if edits or last is None or last.judged_by != judged_by \
-                            or not plan.changes:
-                        # Only a cycle with nothing to do marks the values settled (their
-                        # digest); one that writes may leave work for the next (pairs of new
-                        # IDs). Without changes, `work` is the review work pending: decisions
-                        # to act on, or a listing to bring up to date.
-                        settled = "" if plan.changes or chosen or work.records \
-                            else table.digest
-                        unsaved = _seen(as_read, plan, judged_by, settled, settings, plan.changes,
-                                        audit.head())
-                    if merges.records:
-                        # Decisions first, as a batch of their own (undone as one); then read
-                        # again.
-                        written = target.write(table, merges, audit, "merge", prepared=prepared)
-                        if written is None:   # a person changed a row meanwhile: look again
-                            if target.reads_again:
-                                continue
-                            return result(plan, None, person_batch, 0, attempt, notes=notes)
-                        audit.keep_pairs(key, [d.ids for d in chosen
-                                               if d.action == "keep_both"])
-                        merge_batches.append(written.batch)
-                        # Our own writes are not a person's edits; the digest is a new read's.
-                        # The cells it changed are judged again as they are now: what the
-                        # plan found in them went with their values.
-                        table_cells = [r for r in merges.records if r.sheet is None]
-                        rows, again = folded(as_read, table.layout.headers, _id_header(table),
-                                             table_cells, {})
-                        unsaved = _judged_again(_seen(rows, plan, judged_by, "", settings,
-                                                      plan.changes, audit.head()), again)
-                        if not target.reads_again:
-                            return result(plan, None, person_batch, 0, attempt, notes=notes)
-                        attempt -= 1   # acting on decisions is progress, not a failed try
-                        continue
-                    if not work.cells:
-                        return result(plan, None, person_batch, 0, attempt, notes=notes)
-                    numbers = [n for c in plan.changes if c.rule == "id"
-                               and (n := id_number(c.after, table.layout.template.id))]
-                    # The state to save once all of it is written, encoded here while a
-                    # second process makes a big workbook's new package, not after it.
-                    landed_all = _seen(with_changes(table, as_read, plan.changes), plan,
-                                       judged_by, "", settings, ())
-                    ahead = encode_body(landed_all)
-                    written = target.write(table, work, audit, "apply",
-                                           {"ids_issued": max(numbers)} if numbers else None,
-                                           whole=False, prepared=prepared)
-                if written is None:
-                    continue   # changed meanwhile: read again and re-plan
-                done = set(written.done)
-                landed = [c for k, c in enumerate(plan.changes) if k in done]
-                unwritten = [c for k, c in enumerate(plan.changes) if k not in done]
-                # All written, and nothing left for a next pass (new IDs may make new pairs to
-                # list; a merge changed the rows): the bytes just written are settled, and the
-                # next cycle on them finds at once that there is nothing to do. (The rules are
-                # idempotent, so planning those bytes again would change nothing.)
-                settled = written.digest if (len(done) == len(work.cells) and not numbers
-                                             and not merge_batches) else ""
-                unsaved = _seen(with_changes(table, as_read, landed), plan, judged_by, settled,
-                                settings, unwritten, audit.head()) if unwritten \
-                    else dataclasses.replace(landed_all, digest=settled, logged=audit.head())
-                return result(plan, written.batch, person_batch, len(done), attempt,
-                              notes=notes, moved=written.moved)
+            return cycle.run()
         finally:
-            if unsaved is not None:
-                try:
-                    seen.save(key, unsaved, ahead)
-                except SeenStateError:
-                    if sys.exc_info()[1] is None:
-                        raise
-                    # The cycle failed already, most likely of the same cause (a full disk):
-                    # that error is the one to tell.
-    raise WorkbookChanged(f"{target.key}: kept changing while sheetkeeper worked ({ATTEMPTS} "
-                          "tries); nothing was written. It will try again on the next cycle")
+            cycle.remember()
+
+
+class _Again:
+    """An attempt that found the target changed under it: read again."""
+
+
+AGAIN = _Again()
+
+
+@dataclass
+class Reading:
+    """One attempt's read of the target and what the cycle made of it."""
+
+    table: SheetTable
+    as_read: dict                 # rows by ID, as read
+    judged_by: str
+    plan: Plan
+    person_batch: str | None = None
+    notes: tuple[str, ...] = ()
+
+
+@dataclass
+class Cycle:
+    target: Target
+    settings: RuleSettings
+    audit: AuditLog
+    seen: SeenStore
+    dry_run: bool = False
+    auto_merge: str = "none"
+    between: Step = _no_step
+    # What this cycle has seen but not saved yet: saved once, at the end (`remember`, even if
+    # the cycle stops early), so person edits once logged are never logged twice.
+    unsaved: Seen | None = None
+    merges: list[str] = field(default_factory=list)
+    tries: int = 0
+
+    def run(self) -> ApplyResult:
+        while self.tries < ATTEMPTS:
+            self.tries += 1
+            outcome = self.attempt()
+            if outcome is not AGAIN:
+                return outcome
+        raise WorkbookChanged(f"{self.target.key}: kept changing while sheetkeeper worked "
+                              f"({ATTEMPTS} tries); nothing was written. It will try again on "
+                              "the next cycle")
+
+    def remember(self) -> None:
+        if self.unsaved is None:
+            return
+        try:
+            self.seen.save(self.target.key, self.unsaved)
+        except SeenStateError:
+            if sys.exc_info()[1] is None:
+                raise
+            # The cycle failed already, most likely of the same cause (a full disk): that
+            # error is the one to tell.
+
+    def result(self, plan: Plan, batch: str | None = None, person_batch: str | None = None,
+               written: int = 0, **more: Any) -> ApplyResult:
+        return ApplyResult(plan, batch, person_batch, written, self.tries,
+                           merges=tuple(self.merges), **more)
+
+    # -- one attempt, step by step -----------------------------------------------------------
+
+    def attempt(self) -> ApplyResult | _Again:
+        key, audit = self.target.key, self.audit
+        effective = dataclasses.replace(
+            self.settings, kept_pairs=audit.kept_pairs(key),
+            ids_issued=max(self.settings.ids_issued, audit.counter(key, "ids_issued")))
+        judged_with = _judged_with(effective, self.auto_merge, self.target.reading)
+        last = self.unsaved or self.seen.load(key)
+        quiet = self._quiet(last, judged_with)
+        if quiet and not self.unsaved and last.digest == self.target.peek() \
+                and not audit.pending(key):
+            # The very bytes a quiet cycle left, judged the same way on the same day: its
+            # findings stand, and there is nothing to do, nor to read.
+            return self.result(_unchanged_plan(last))
+        table = self.target.read()
+        self.between("read")
+        last = self.seen.complete(last) if last is not None else None  # None: rows damaged
+        landed = settle_pending(audit, key, table)
+        if quiet and last is not None and last.digest == table.digest:
+            # The same, for a target that cannot tell without reading (a Google Sheet).
+            return self.result(_unchanged_plan(last, table))
+        reading, edits, last = self.diff_and_plan(table, last, landed, effective, judged_with)
+        if self.dry_run:
+            return self.result(reading.plan)
+        chosen = review.decisions(table, reading.plan, self.auto_merge)
+        merges, problems = review.merge_batch(table, chosen, self.settings.today) \
+            if chosen else (Batch.empty(), [])
+        reading.notes = tuple(problems)
+        work = merges if merges.records else _work(table, reading.plan)
+        self.log_person_edits(reading, edits, last, bool(chosen or work.records))
+        if merges.records:
+            return self.carry_out(reading, merges, chosen)
+        if not work.cells:
+            return self.result(reading.plan, None, reading.person_batch, notes=reading.notes)
+        return self.write_changes(reading, work)
+
+    def _quiet(self, last: Seen | None, judged_with: str) -> bool:
+        return bool(last is not None and not self.dry_run and last.facts
+                    and last.day == self.settings.today.isoformat()
+                    and last.judged_by == _judged_by(last.read_as, judged_with))
+
+    def diff_and_plan(self, table: SheetTable, last: Seen | None, landed: list[str],
+                      effective: RuleSettings, judged_with: str
+                      ) -> tuple[Reading, list[ChangeRecord], Seen | None]:
+        """Take in what was logged since the last state seen, find the person edits, and plan
+        what the rules would do."""
+        key = self.target.key
+        judged_by = _judged_by(_read_as(table), judged_with)
+        ids = table.row_ids[0]
+        as_read = rows_by_id(table, ids)
+        if last is not None:
+            last = _with_logged(last.aligned(table.layout.headers), self.audit, key, landed,
+                                table, as_read)
+        judged, edits = since_last(table, ids, as_read, last, judged_by, _own_columns(table))
+        plan = _without_held(plan_table(table, effective, *judged), self.audit.holds(key))
+        return Reading(table, as_read, judged_by, plan), edits, last
+
+    def log_person_edits(self, reading: Reading, edits: list[ChangeRecord], last: Seen | None,
+                         review_work: bool) -> None:
+        """The person edits go to the log before anything is written, and the state to
+        remember moves on with them."""
+        table, plan = reading.table, reading.plan
+        if edits:
+            reading.person_batch = self.audit.record(self.target.key, table.sheet, edits,
+                                                     "person", actor="person")
+        if edits or last is None or last.judged_by != reading.judged_by or not plan.changes:
+            # Only a cycle with nothing to do marks the values settled (their digest); one
+            # that writes may leave work for the next (pairs of new IDs), and so does review
+            # work pending (decisions to act on, or a listing to bring up to date).
+            settled = "" if plan.changes or review_work else table.digest
+            self.unsaved = _seen(reading.as_read, plan, reading.judged_by, settled,
+                                 self.settings, plan.changes, self.audit.head())
+
+    def carry_out(self, reading: Reading, merges: Batch, chosen) -> ApplyResult | _Again:
+        """Review decisions first, as a batch of their own (undone as one); then read again,
+        within this cycle or (a Google Sheet) in the next."""
+        table, plan = reading.table, reading.plan
+        written = write_batch(self.target, table, merges, self.audit, "merge",
+                              between=self.between)
+        if written is None:       # a person changed a row meanwhile: look again
+            if self.target.reads_again:
+                return AGAIN
+            return self.result(plan, None, reading.person_batch, notes=reading.notes)
+        self.audit.keep_pairs(self.target.key, [d.ids for d in chosen
+                                                if d.action == "keep_both"])
+        self.merges.append(written.batch)
+        # Our own writes are not a person's edits; the digest is a new read's. The cells it
+        # changed are judged again as they are now: what the plan found in them went with
+        # their values.
+        table_cells = [r for r in merges.records if r.sheet is None]
+        rows, again = folded(reading.as_read, table.layout.headers, _id_header(table),
+                             table_cells, {})
+        self.unsaved = _judged_again(_seen(rows, plan, reading.judged_by, "", self.settings,
+                                           plan.changes, self.audit.head()), again)
+        if not self.target.reads_again:
+            return self.result(plan, None, reading.person_batch, notes=reading.notes)
+        self.tries -= 1     # acting on decisions is progress, not a failed try
+        return AGAIN
+
+    def write_changes(self, reading: Reading, work: Batch) -> ApplyResult | _Again:
+        """The plan's changes (and the Review listing), in one batch; what did not reach the
+        sheet (a person's row moved meanwhile) is judged again next time."""
+        table, plan = reading.table, reading.plan
+        numbers = [n for c in plan.changes if c.rule == "id"
+                   and (n := id_number(c.after, table.layout.template.id))]
+        written = write_batch(self.target, table, work, self.audit, "apply",
+                              {"ids_issued": max(numbers)} if numbers else None,
+                              whole=False, between=self.between)
+        if written is None:
+            return AGAIN      # changed meanwhile: read again and re-plan
+        done = set(written.done)
+        landed = [c for k, c in enumerate(plan.changes) if k in done]
+        unwritten = [c for k, c in enumerate(plan.changes) if k not in done]
+        # All written, and nothing left for a next pass (new IDs may make new pairs to list; a
+        # merge changed the rows): the bytes just written are settled, and the next cycle on
+        # them finds at once that there is nothing to do. (The rules are idempotent, so
+        # planning those bytes again would change nothing.)
+        settled = written.digest if (len(done) == len(work.cells) and not numbers
+                                     and not self.merges) else ""
+        self.unsaved = _seen(with_changes(table, reading.as_read, landed), plan,
+                             reading.judged_by, settled, self.settings, unwritten,
+                             self.audit.head())
+        return self.result(plan, written.batch, reading.person_batch, len(done),
+                           notes=reading.notes, moved=written.moved)
 
 
 def _work(table: SheetTable, plan: Plan) -> Batch:
@@ -212,29 +275,6 @@ def _work(table: SheetTable, plan: Plan) -> Batch:
                   for c in plan.changes])
     work.extend(review.listing_batch(table, plan))
     return work
-
-
-def _read(target: Target, seen: SeenStore, last: Seen | None) -> tuple[SheetTable, Seen | None]:
-    """The table as it stands, and the last state seen with all of it parsed. Both at once:
-    the reader (calamine's Rust, or the network) does not hold the GIL, and parsing the rows
-    of a 100k-row list's seen state takes a second. The parse waits until the reader is
-    there: before, both would need the interpreter, and calamine would start later."""
-    parsing = threading.Event()
-
-    def read() -> SheetTable:
-        try:
-            return target.read(parsing)
-        finally:
-            parsing.set()
-
-    with ThreadPoolExecutor(1, thread_name_prefix="read") as pool:
-        reading = pool.submit(read)
-        parsing.wait()
-        last = seen.complete(last) if last is not None else None
-        if not reading.done():
-            # Still reading (a big sheet): meanwhile, load what writing it will need.
-            date_formats()
-        return reading.result(), last
 
 
 def _read_as(table: SheetTable) -> str:
@@ -355,139 +395,3 @@ def _without_held(plan: Plan, holds: set[tuple[str, str, str]]) -> Plan:
                 or (c.row_id in assigned and ("", c.column, value) in holds))
 
     return dataclasses.replace(plan, changes=tuple(c for c in plan.changes if not held(c)))
-
-
-# -- undo --------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class UndoResult:
-    batch: str                         # the undo's own batch (None if nothing to restore)
-    undone: str
-    restored: int
-    skipped: tuple[str, ...]           # what a person changed since: reported, not touched
-
-
-class UndoError(SheetkeeperError):
-    pass
-
-
-def undo_batch(batch: str, data: Path,
-               open_target: Callable[[str, str], Target] | None = None) -> UndoResult:
-    """Restore the before-values of `batch` where its after-values still stand. `open_target`
-    (key, sheet) opens what the batch was written to; by default the workbook of that path."""
-    with AuditLog(data / "audit.sqlite3") as audit, contextlib.ExitStack() as locked:
-        info = audit.batch_info(batch)
-        if info is None:
-            raise UndoError(f"there is no batch {batch!r} in {data}; `sheetkeeper audit` "
-                            "lists the batches")
-        workbook, sheet, kind, _, status = info
-        if status != "written":
-            raise UndoError(f"batch {batch} was never written to the workbook ({status}); "
-                            "there is nothing to undo")
-        entries = [e for e in audit.entries(batch=batch) if e.actor == "sheetkeeper"]
-        target = (open_target or _workbook_target)(workbook, sheet)
-        locked.enter_context(one_at_a_time(data, workbook))
-        for _ in range(ATTEMPTS):
-            table = target.read()
-            work, skipped, held = Batch.empty(), [], []
-            # Rows whose ID this batch assigned lose it again; their cells are held by value.
-            unassigned = {e.row_id for e in entries if e.rule == "id"}
-            places = CellPlaces(table)
-            for e in reversed(entries):
-                place = places.locate(e)
-                if place is None:
-                    skipped.append(f"{e.row_id} {e.column}: the row or column is no longer "
-                                   "in the sheet")
-                    continue
-                where, row, col, current = place
-                if not same_value(current, e.after):
-                    skipped.append(f"{e.row_id} {e.column}: changed since to {current!r}; "
-                                   "left as it is")
-                    continue
-                work.cells.append((where, CellWrite(row, col, e.before, style=e.style_before)))
-                work.records.append(ChangeRecord(e.row_id, e.column, current, e.before, "undo",
-                                                 f"undo of batch {batch} ({e.rule})",
-                                                 sheet=None if where == table.sheet else where))
-                if e.rule not in ("id", "findings", "status", "review", "merge") \
-                        and where == table.sheet:
-                    held.append((None if e.row_id in unassigned else e.row_id, e.column,
-                                 e.before))
-            if kind == "merge":
-                _requeue(table, entries, work)
-            if not work.records:
-                return UndoResult(None, batch, 0, tuple(skipped))
-            undo = target.write(table, work, audit, "undo", note=f"undo of {batch}")
-            if undo is None:
-                continue
-            audit.hold(workbook, held)
-            return UndoResult(undo.batch, batch, len(work.records), tuple(skipped))
-    raise WorkbookChanged(f"{workbook}: kept changing; the undo was not written. Try again")
-
-
-def _workbook_target(key: str, sheet: str) -> WorkbookTarget:
-    return WorkbookTarget(Path(key), sheet=sheet)
-
-
-class CellPlaces:
-    """Where each audited cell of a table is now. Built once per read of the table: an undo
-    looks up every cell of its batch, and finding a row by reading every row's ID each time
-    made undoing 3,595 cells of a 10k-row list take two minutes."""
-
-    def __init__(self, table: SheetTable):
-        self.table = table
-        self.rows: dict[str | None, int] = {}
-        for i, rid in enumerate(table.row_ids[0]):
-            self.rows.setdefault(rid, i)                   # the first row with that ID
-        self.lines: dict[str, dict[str, list[tuple[int, list[Any]]]]] = {}
-        for tab in (table.review, table.merged):
-            if tab is not None and tab.name not in self.lines:
-                by_first = self.lines[tab.name] = {}
-                for n, row in tab.rows:
-                    if row:
-                        by_first.setdefault(str(row[0]), []).append((n, row))
-
-    def locate(self, e) -> tuple[str, int, int, Any] | None:
-        """(sheet, row number, 0-based column, current value) of an audited cell: a table
-        cell by its row's ID; a Review or Merged cell by its line's first column (pair, or
-        ID)."""
-        table = self.table
-        if e.sheet == table.sheet:
-            layout = table.layout
-            if e.row_id not in self.rows or e.column not in layout.headers:
-                return None
-            i, j = self.rows[e.row_id], layout.headers.index(e.column)
-            return table.sheet, table.row_numbers[i], layout.first_column + j, table.rows[i][j]
-        tab = next((t for t in (table.review, table.merged) if t and t.name == e.sheet), None)
-        if tab is None or e.column not in tab.headers:
-            return None
-        j = tab.headers.index(e.column)
-        lines = self.lines[tab.name].get(e.row_id, [])
-        # Of the lines for this row, the one still holding what the batch wrote (a merged-away
-        # row may have been merged, undone and merged again).
-        for n, row in reversed(lines):
-            if same_value(row[j] if j < len(row) else None, e.after):
-                return tab.name, n, j, row[j] if j < len(row) else None
-        if lines:
-            n, row = lines[-1]
-            return tab.name, n, j, row[j] if j < len(row) else None
-        return None
-
-
-def _requeue(table: SheetTable, entries, work: Batch) -> None:
-    """Undoing a merge puts the pair back in the review queue undecided; otherwise the next
-    cycle would act on the same decision and merge it again."""
-    tab = table.review
-    if tab is None:
-        return
-    words = table.layout.template.words["review_headers"]
-    decision = next((tab.headers.index(t) for t in words["decision"].values()
-                     if t in tab.headers), None)
-    if decision is None:
-        return
-    pairs = {e.row_id for e in entries if e.sheet == tab.name}
-    for number, row in tab.rows:
-        if row and str(row[0]) in pairs and decision < len(row) and row[decision]:
-            work.cells.append((tab.name, CellWrite(number, decision, None)))
-            work.records.append(ChangeRecord(str(row[0]), tab.headers[decision], row[decision],
-                                             None, "undo", "the pair goes back to the review "
-                                             "queue", sheet=tab.name))

@@ -18,7 +18,7 @@ from typing import Iterator
 
 from .errors import SheetkeeperError
 from .seen import state_name
-from .xlsx.write import WorkbookBusy
+from .errors import WorkbookBusy
 
 WAIT = 300.0          # seconds to wait for another sheetkeeper to finish with the workbook
 

@@ -6,8 +6,14 @@
     │   ├── WorkbookEncrypted   password-protected
     │   ├── WorkbookDamaged     an .xlsx that cannot be read (truncated, corrupt)
     │   ├── SheetNotFound       no such sheet / no sheet that looks like the template
-    │   └── TableLayoutError    the table's shape is unusable (no header, repeated header,
-    │                           merged cells inside the table, a value far outside it)
+    │   ├── TableLayoutError    the table's shape is unusable (no header, repeated header,
+    │   │                       merged cells inside the table, a value far outside it)
+    │   ├── WorkbookBusy        open in a spreadsheet program: not written, tried again later
+    │   └── WorkbookChanged     changed since it was read: nothing written; read again
+    ├── WriteFailed             a write could not be made (disk full, permissions); the target
+    │                           is unchanged
+    ├── WriteUncertain          a write may or may not have reached the target: its batch stays
+    │                           pending, and the next read settles it from the cells
     └── TemplateInstallError    the template cannot be installed there (file exists, …)
 
 Template files that are themselves broken raise `sheet_templates.TemplateError`.
@@ -45,3 +51,20 @@ class TableLayoutError(WorkbookError):
 
 class TemplateInstallError(SheetkeeperError):
     pass
+
+
+class WorkbookBusy(WorkbookError):
+    """Open in Excel or LibreOffice: not written; the next cycle tries again."""
+
+
+class WorkbookChanged(WorkbookError):
+    """Changed since it was read: nothing was written; read again and re-plan."""
+
+
+class WriteFailed(SheetkeeperError):
+    """The write could not be completed (disk full, permissions); the target is unchanged."""
+
+
+class WriteUncertain(SheetkeeperError):
+    """The write may or may not have reached the target (a save landed just after it, an
+    answer that never came): its batch stays pending until a read settles it by the cells."""

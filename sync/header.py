@@ -11,7 +11,7 @@ from sheet_templates import Template, fold_label
 
 from .errors import TableLayoutError
 from .table import Layout
-from .xlsx.package import column_letter
+from sheet_templates.references import column_letter
 
 HEADER_SEARCH_ROWS = 10
 MIN_MATCHED_COLUMNS = 2

@@ -11,7 +11,6 @@ comparison of two tuples, in C, with no per-cell work to build, store or load it
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,8 +19,7 @@ from typing import Any, Callable, Iterable, NamedTuple, Sequence
 import orjson
 
 from audit.log import AuditEntry, ChangeRecord, dump_values, tagged, untagged
-from rules.dates import serial_number
-
+from .cells import plain
 from .errors import SheetkeeperError
 from .private_file import write_private
 from .table import SheetTable
@@ -226,11 +224,6 @@ def rows_by_id(table: SheetTable, ids: Sequence[str | None]) -> Rows:
     return {rid: row for rid, row in zip(ids, table.rows) if rid}
 
 
-def differs(before: Any, now: Any) -> bool:
-    """Two readings of a cell differ as values (5.0 and 5, a date and its midnight do not)."""
-    return before != now and plain(before) != plain(now)
-
-
 def with_changes(table: SheetTable, rows: Rows, changes) -> Rows:
     """`rows` (as read, by ID) with written cell changes in: the state a write leaves. A row
     the changes gave its ID is taken from the table."""
@@ -300,33 +293,3 @@ def folded(rows: Rows, headers: Sequence[str], id_header: str | None,
             again.setdefault(rid, {})[e.column] = None
     out.update((rid, tuple(row)) for rid, row in touched.items())
     return out, {rid: list(cells) for rid, cells in again.items() if rid in out}
-
-
-def plain(value: Any) -> Any:
-    # calamine reads a date cell as a date, a number cell as float: compare them as such.
-    if type(value) is str:          # most cells, at once
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dt.datetime) and value.time() == dt.time(0):
-        return value.date()
-    return value
-
-
-def same_value(current: Any, recorded: Any) -> bool:
-    """Equal as cell values: calamine reads numbers as floats and dates with a time part;
-    Google gives a date outside a date column as its serial number."""
-    if _number(current) and _number(recorded):
-        return float(current) == float(recorded)
-    if isinstance(current, dt.datetime) and type(recorded) is dt.date:
-        return current == dt.datetime.combine(recorded, dt.time())
-    if _number(current) and isinstance(recorded, dt.date):
-        return float(current) == serial_number(recorded)
-    if current in ("", None) and recorded in ("", None):
-        return True
-    return current == recorded
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-

@@ -15,7 +15,8 @@ from typing import NamedTuple, Sequence
 
 from audit.log import ChangeRecord, encode_value
 
-from .seen import ABSENT, Rows, Seen, differs, plain
+from .cells import differs, plain
+from .seen import ABSENT, Rows, Seen
 from .table import SheetTable
 
 

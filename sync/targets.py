@@ -1,16 +1,26 @@
-"""What a sync cycle needs of the place a customer list lives (a workbook on disk, a Google
-Sheet): read it, settle what a broken-off cycle left pending, and write a batch of cells
-without overwriting a person. The cycle itself (sync.cycle) is the same for every target."""
+"""The seam between the sync cycle and the places a customer list lives (a workbook on disk, a
+Google Sheet): what the cycle asks of each. The cycle itself (sync.cycle) and the bookkeeping of
+a write (sync.writing) are the same for every target; a target only reads, and writes a batch of
+cells under its guard. Nothing below this seam touches the audit log.
+
+    target.read()                  -> SheetTable (digest included)
+    target.prepare(table, batch)   -> PreparedWrite: the guard has looked (which cells are still
+                                      as read), and what the write needs is made
+    prepared.commit()              -> the cells are in the target, or an error says they are not
+                                      (WorkbookChanged, WorkbookBusy, WriteFailed), or that it
+                                      cannot tell (WriteUncertain)
+"""
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
-from typing import Any, ContextManager, Protocol
+from typing import Any, Callable, Mapping, Protocol
 
-from audit.log import AuditLog, ChangeRecord
+from audit.log import ChangeRecord
 
+from .cells import CellWrite
 from .table import SheetTable
-from .xlsx.write import CellWrite
+
+Step = Callable[[str], None]    # told each step of a write by name (tests act between them)
 
 
 @dataclass
@@ -43,12 +53,26 @@ class Written:
     digest: str = ""             # the sheet's digest after the write, where it is known
 
 
+class PreparedWrite(Protocol):
+    """A write made ready under the target's guard, not yet committed. A context manager:
+    leaving it uncommitted discards what was made."""
+
+    done: tuple[int, ...]          # indices into the batch's cells that `commit` writes
+    restyled: Mapping[int, int]    # index -> the cell's style before, where the write changes it
+    digest: str                    # the target's digest once committed ("" where not known)
+
+    def commit(self, between: Step | None = None) -> None: ...
+
+    def __enter__(self) -> "PreparedWrite": ...
+
+    def __exit__(self, *exc: Any) -> None: ...
+
+
 class Target(Protocol):
     # After carrying out review decisions, or finding the sheet changed under a write: read
     # again within the cycle (a workbook), or leave the rest to the next cycle, which the
     # change itself sets off (a Google Sheet, where every read is a request against a quota).
     reads_again: bool
-    requests: int | None         # API requests so far (None: not a remote target)
 
     @property
     def key(self) -> str:
@@ -58,25 +82,13 @@ class Target(Protocol):
     def reading(self) -> str:
         """How the target is read (which templates, which sheet): a judgement depends on it."""
 
-    def digest_now(self) -> str | None:
+    def peek(self) -> str | None:
         """The digest a read would give, where it costs much less than a read (a file's
         SHA-256); None where only a read can tell."""
 
-    def read(self, parsing: threading.Event | None = None) -> SheetTable:
-        """The table as it stands. `parsing`, where given, is set once the rest of the read
-        leaves Python's interpreter free (calamine parsing, a request on the network)."""
+    def read(self) -> SheetTable:
+        """The table as it stands."""
 
-    def settle(self, audit: AuditLog, table: SheetTable) -> list[str]:
-        """Settle the batches a broken-off cycle left pending, from what `table` holds;
-        the batches found written."""
-
-    def prepare(self, table: SheetTable, work: Batch) -> ContextManager[Any] | None:
-        """Begin making what writing `work` needs, while the cycle does other work (a big
-        workbook's new package); to be passed to `write`, and left as a context manager."""
-
-    def write(self, table: SheetTable, work: Batch, audit: AuditLog, kind: str,
-              counters: dict[str, int] | None = None, note: str = "",
-              whole: bool = True, prepared: Any = None) -> Written | None:
-        """Write `work` into the rows still as `table` read them; recorded in `audit` as one
-        batch of what was written. `whole`: all or nothing. None: nothing was written because
-        the sheet changed since it was read (read it again). `prepared`: what `prepare` gave."""
+    def prepare(self, table: SheetTable, batch: Batch) -> PreparedWrite:
+        """Ready to write `batch` into the rows still as `table` read them. Raises
+        WorkbookChanged when none can be (the target changed: read it again)."""

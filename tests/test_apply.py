@@ -15,7 +15,8 @@ import sync.table as table_module
 from audit.log import AuditLog
 from service import report
 from service.cli import main
-from sync.cycle import apply_workbook, undo_batch
+from sync.opening import undo_on as undo_batch
+from sync.xlsx.target import apply_workbook
 from sync.plan import RuleSettings
 from sync.seen import Seen, SeenStore, encode_body
 from sync.xlsx.read import read_table
@@ -84,31 +85,6 @@ def test_person_edits_are_logged_as_theirs(tmp_path):
         edits = list(log.entries(batch=result.person_batch))
     assert [(e.row_id, e.column, e.before, e.after, e.actor) for e in edits] == \
         [("C-000001", "Company", None, "Acme", "person")]
-
-
-def test_a_person_saving_mid_cycle_is_never_overwritten(tmp_path, monkeypatch):
-    path = messy(tmp_path)
-    real = xlsx_target.NewPackage
-    calls = []
-
-    def person_saves_first(*args, **kwargs):
-        if not calls:
-            book = openpyxl.load_workbook(path)
-            book["Customers"]["B3"] = "Robert Stone"   # the row sheetkeeper is about to re-case
-            book.save(path)
-        calls.append(1)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(xlsx_target, "NewPackage", person_saves_first)
-    result = apply_workbook(path, SETTINGS)
-    assert result.attempts == 2
-    rows = values(path)
-    assert rows[1][1] == "Robert Stone"                # the person's edit stands
-    assert rows[0][1] == "Ann Lee"                     # and sheetkeeper's work was done
-    with AuditLog(tmp_path / ".sheetkeeper" / "audit.sqlite3") as log:
-        statuses = log.db.execute("SELECT status FROM batches WHERE kind = 'apply'").fetchall()
-        assert statuses == [("abandoned",), ("written",)] or statuses == [("written",)]
-        assert log.verify() is None
 
 
 def test_an_open_workbook_is_left_for_the_next_cycle(tmp_path):
@@ -341,7 +317,6 @@ def test_an_untouched_workbook_is_not_planned_again(tmp_path, monkeypatch):
 def test_the_bytes_a_quiet_cycle_left_are_not_even_read_again(tmp_path, monkeypatch):
     """A no-change apply on the bytes a quiet cycle left reports from memory (the read is most
     of its cost on a big list), and says what a full read and plan would say."""
-    import sync.xlsx.target as xlsx_target
     path = messy(tmp_path)
     apply_workbook(path, SETTINGS)
     apply_workbook(path, SETTINGS)                       # quiet: settled
@@ -464,36 +439,6 @@ def test_a_column_a_person_adds_is_diffed_by_header(tmp_path):
     assert edits == {("C-000001", "Locker", None, "12"),
                      ("C-000002", "Company", None, "Stone & Co")}
     assert apply_workbook(path, SETTINGS).person_batch is None
-
-
-def test_a_person_saving_while_the_new_workbook_is_made_leaves_no_batch_behind(tmp_path,
-                                                                               monkeypatch):
-    """The new workbook is made while its batch is recorded; the last look at the old one
-    comes before the batch is committed. A person who saves in that moment wins, the cycle
-    reads again, and the log has no batch that was never written."""
-    import sync.xlsx.write as xlsx_write
-    path = messy(tmp_path)
-    real = xlsx_write._stage
-    calls = []
-
-    def person_saves_meanwhile(*args):
-        staged = real(*args)
-        if not calls:
-            book = openpyxl.load_workbook(path)
-            book["Customers"]["C3"] = "Stone & Co"
-            book.save(path)
-        calls.append(1)
-        return staged
-
-    monkeypatch.setattr(xlsx_write, "_stage", person_saves_meanwhile)
-    result = apply_workbook(path, SETTINGS)
-    assert result.attempts == 2 and len(calls) == 2
-    assert values(path)[1][2] == "Stone & Co"
-    with AuditLog(tmp_path / ".sheetkeeper" / "audit.sqlite3") as log:
-        batches = log.db.execute("SELECT kind, status FROM batches").fetchall()
-        assert {status for _, status in batches} == {"written"} and log.verify() is None
-    assert ("apply", "written") in batches
-    assert [p.name for p in tmp_path.iterdir() if p.suffix == ".sheetkeeper"] == []
 
 
 def test_audit_leaves_out_batches_that_never_reached_the_workbook(tmp_path):

@@ -8,7 +8,7 @@ import pytest
 
 from audit.log import AuditError, AuditLog
 from service.cli import main
-from sync.cycle import apply_workbook
+from sync.xlsx.target import apply_workbook
 from sync.plan import RuleSettings
 from sync.xlsx.write import WriteFailed
 from tests.conftest import CRM_EN, TODAY, crm_row, fingerprint, run_cli, write_table
@@ -160,7 +160,7 @@ def test_a_full_disk_while_the_batch_is_recorded_leaves_no_trace(tmp_path, workb
 KILLED_AFTER = """
 import os, signal, sys
 from audit.log import AuditLog
-from sync.cycle import apply_workbook
+from sync.xlsx.target import apply_workbook
 from sync.plan import RuleSettings
 from tests.conftest import TODAY
 

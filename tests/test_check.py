@@ -6,7 +6,8 @@ import openpyxl
 
 from service.cli import main
 from sheet_templates import builtin
-from sync.check import check_workbook
+from sync.check import check_target
+from sync.xlsx.target import WorkbookTarget
 from sync.plan import RuleSettings
 from sync.xlsx.install import install_new
 from tests.conftest import CRM_EN, ROOT, TODAY, crm_row, fingerprint, run_cli, write_table
@@ -154,7 +155,7 @@ def test_members_template_is_recognised(tmp_path):
     path = tmp_path / "m.xlsx"
     install_new(builtin("members"), path, "en", [{"name": "sam lee", "plan": "Year",
                                                   "phone": "+44 7911 123456"}])
-    plan = check_workbook(path, RuleSettings(today=TODAY))
+    plan = check_target(WorkbookTarget(path), RuleSettings(today=TODAY))
     assert plan.table.layout.template.name == "members"
     changed = {c.column: c.after for c in plan.changes}
     assert changed["Member number"] == "M-00001" and changed["Plan"] == "Annual"
@@ -177,13 +178,13 @@ def test_streamed_json_equals_the_report_object(tmp_path):
     path = write_table(tmp_path / "c.xlsx", CRM_EN, [
         crm_row(name="ANN LEE", email="a@x", phone="+8613800138000"),
         crm_row(name="Ann Lee", phone="+86 138 0013 8000")])
-    plan = check_workbook(path, RuleSettings(today=TODAY))
+    plan = check_target(WorkbookTarget(path), RuleSettings(today=TODAY))
     out = io.StringIO()
     write_json(plan, out)
     assert json.loads(out.getvalue()) == json.loads(json.dumps(as_json(plan), default=str))
     clean = write_table(tmp_path / "clean.xlsx", ["Name", "Email"], [])
     out = io.StringIO()
-    write_json(check_workbook(clean, RuleSettings(today=TODAY)), out)
+    write_json(check_target(WorkbookTarget(clean), RuleSettings(today=TODAY)), out)
     assert json.loads(out.getvalue())["changes"] == []
 
 

@@ -4,6 +4,7 @@ import gc
 import pytest
 
 from sync import check, collector, cycle
+from sync.xlsx.target import WorkbookTarget, apply_workbook
 from sync.errors import SheetkeeperError
 from sync.plan import RuleSettings
 from tests.conftest import CRM_EN, TODAY, crm_row, write_table
@@ -41,9 +42,9 @@ def test_a_cycle_plans_with_the_collector_paused_and_leaves_it_on(tmp_path, monk
 
     monkeypatch.setattr(module, "plan_table", planning)
     if run == "apply":
-        cycle.apply_workbook(path, SETTINGS)
+        apply_workbook(path, SETTINGS)
     else:
-        check.check_workbook(path, SETTINGS)
+        check.check_target(WorkbookTarget(path), SETTINGS)
     assert seen == [False] and gc.isenabled()
 
 
@@ -51,7 +52,7 @@ def test_the_collector_is_back_when_a_cycle_fails(tmp_path):
     path = tmp_path / "c.xlsx"
     path.write_bytes(b"PK\x03\x04 not a whole workbook")
     with pytest.raises(SheetkeeperError):
-        cycle.apply_workbook(path, SETTINGS)
+        apply_workbook(path, SETTINGS)
     assert gc.isenabled()
 
 

@@ -2,15 +2,12 @@
 child cannot do it."""
 import datetime as dt
 import os
-import shutil
 import threading
 from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
-from audit.log import AuditLog
 from sync import evaluate, forked
-from sync.cycle import apply_workbook
 from sync.forked import Beside
 from sync.plan import RuleSettings, plan_table
 from sync.xlsx.read import read_table
@@ -91,35 +88,6 @@ def test_a_plan_made_with_a_child_equals_one_made_alone(tmp_path, monkeypatch):
     assert (shared.changes, shared.findings, shared.duplicates) == \
         (alone.changes, alone.findings, alone.duplicates)
     assert alone.changes and alone.findings and alone.duplicates
-
-
-def test_a_new_workbook_made_by_a_child_is_the_one_made_alone(tmp_path, monkeypatch):
-    """The cycle hands the new package to a child while it logs the person edits."""
-    (tmp_path / "alone").mkdir()
-    (tmp_path / "shared").mkdir()
-    # One workbook, copied: two written apart would differ in their zip entries' times.
-    books = [write_table(tmp_path / "alone" / "c.xlsx", CRM_EN, MESSY),
-             tmp_path / "shared" / "c.xlsx"]
-    shutil.copy(books[0], books[1])
-    settings = RuleSettings(today=dt.date(2026, 11, 23), phone_region="CN")
-    monkeypatch.setattr(evaluate, "PARALLEL_FROM_CELLS", 10**9)
-    monkeypatch.setattr(forked, "PARALLEL_FROM_ROWS", 10**9)
-    alone = apply_workbook(books[0], settings)
-    monkeypatch.setattr(forked, "PARALLEL_FROM_ROWS", 10)
-    monkeypatch.setattr(forked, "ProcessPoolExecutor", CountedPool)
-    CountedPool.made = 0
-    shared = apply_workbook(books[1], settings)
-    assert CountedPool.made == 2                       # the duplicate search and the package
-    assert alone.written > 100 and shared.written == alone.written
-    assert books[0].read_bytes() == books[1].read_bytes()
-    logged = []
-    for book in books:
-        with AuditLog(book.parent / ".sheetkeeper" / "audit.sqlite3") as log:
-            logged.append([(e.row_id, e.column, e.before, e.after, e.rule, e.style_before)
-                           for e in log.entries()])
-            assert log.db.execute("SELECT status FROM batches").fetchall() == [("written",)]
-    assert logged[0] == logged[1]
-    assert sorted(p.name for p in books[1].parent.iterdir()) == [".sheetkeeper", "c.xlsx"]
 
 
 class CountedPool(ProcessPoolExecutor):

@@ -10,7 +10,7 @@ import requests
 
 from audit.log import AuditLog
 from sheet_templates import builtin
-from sync.cycle import undo_batch
+from sync.undo import undo_batch
 from sync.gsheets.target import GoogleTarget, apply_google, sheet_key
 from sync.plan import RuleSettings
 

@@ -5,7 +5,8 @@ import pytest
 
 from audit.log import AuditLog
 from sheet_templates import builtin
-from sync.cycle import apply_workbook, undo_batch
+from sync.opening import undo_on as undo_batch
+from sync.xlsx.target import apply_workbook
 from sync.plan import RuleSettings
 from sync.xlsx.install import install_new
 from tests.conftest import TODAY

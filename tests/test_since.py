@@ -9,7 +9,8 @@ import datetime as dt
 from hypothesis import given, strategies as st
 
 from sheet_templates import builtin
-from sync.seen import ABSENT, Seen, differs, plain
+from sync.cells import differs, plain
+from sync.seen import ABSENT, Seen
 from sync.since import since_last
 from sync.table import Layout, SheetTable
 

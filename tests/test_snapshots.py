@@ -11,7 +11,7 @@ from audit.log import AuditLog
 from audit.snapshots import SnapshotError, SnapshotStore
 from sheet_templates import builtin, sample_rows
 from sync.xlsx import backup as backup
-from sync.cycle import apply_workbook
+from sync.xlsx.target import apply_workbook
 from sync.errors import WorkbookDamaged
 from sync.xlsx.install import install_new
 from sync.xlsx.write import WorkbookBusy

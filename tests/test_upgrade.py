@@ -8,7 +8,7 @@ from openpyxl.comments import Comment
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from sheet_templates import builtin
-from sync.cycle import apply_workbook
+from sync.xlsx.target import apply_workbook
 from sync.plan import RuleSettings
 from sync.xlsx.install import install_new
 from sync.xlsx.upgrade import upgrade_workbook

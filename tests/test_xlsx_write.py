@@ -9,7 +9,6 @@ import subprocess
 import sys
 import time
 import zipfile
-from pathlib import Path
 
 import openpyxl
 import pytest
@@ -23,9 +22,10 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from sheet_templates import builtin
 from sync.xlsx.install import install_new
 from sync.xlsx.read import read_table
+from sync.xlsx.replace import STALE_TEMPORARY_S
 from sync.xlsx.write import (
-    STALE_TEMPORARY_S, CellWrite, NewPackage, WorkbookBusy, WorkbookChanged, WriteFailed,
-    patch_package, write_cells,
+    CellWrite, StagedPackage, WorkbookBusy, WorkbookChanged, WriteFailed, patch_package,
+    write_cells,
 )
 from tests.conftest import ROOT
 
@@ -267,31 +267,30 @@ def test_a_killed_writers_temporary_file_is_swept_once_stale(rich_workbook, name
         [at_work.name, others.name])                       # and the write left none of its own
 
 
-@pytest.mark.parametrize("beside", [False, True], ids=["here", "by a child"])
-def test_a_new_package_not_used_leaves_nothing_behind(rich_workbook, beside):
+def test_a_staged_package_not_committed_leaves_nothing_behind(rich_workbook):
     before = rich_workbook.read_bytes()
-    with NewPackage(rich_workbook, {"Customers": [CellWrite(2, 0, "Ann")]}, digest(rich_workbook),
-                    beside=beside) as new:
-        assert Path(new.staged()[0]).exists()              # made, then not wanted
+    with StagedPackage(rich_workbook, {"Customers": [CellWrite(2, 0, "Ann")]},
+                       digest(rich_workbook)):
+        assert len(list(rich_workbook.parent.glob(".rich.xlsx.*"))) == 1   # made, not wanted
     assert sorted(p.name for p in rich_workbook.parent.iterdir()) == ["dot.png", "rich.xlsx"]
     assert rich_workbook.read_bytes() == before
 
 
-def test_a_new_package_made_by_a_child_is_the_one_made_here(rich_workbook, tmp_path):
+def test_a_package_patched_from_the_kept_xml_is_the_one_patched_from_the_file(rich_workbook,
+                                                                             tmp_path):
     twin = tmp_path / "twin" / "rich.xlsx"
     twin.parent.mkdir()
     shutil.copy(rich_workbook, twin)
     writes = {"Customers": [CellWrite(2, 1, "Ann Lee"), CellWrite(3, 11, dt.date(2024, 3, 5)),
                             CellWrite(40, 2, "a new row")]}
     digests = []
-    # The child is given the sheet's XML as the read kept it (read_table(keep_xml=True)).
     kept = read_table(rich_workbook, keep_xml=True)
     assert kept.sheet_xml and read_table(rich_workbook).sheet_xml is None
-    for path, beside, known in [(rich_workbook, True, {"Customers": kept.sheet_xml}),
-                                (twin, False, None)]:
-        with NewPackage(path, writes, digest(path), beside=beside, known=known) as new:
-            restyled = new.restyled()
-            digests.append(new.replace(None))
+    for path, known in [(rich_workbook, {"Customers": kept.sheet_xml}), (twin, None)]:
+        with StagedPackage(path, writes, digest(path), known=known) as new:
+            restyled = new.restyled
+            new.commit()
+            digests.append(new.digest)
     assert rich_workbook.read_bytes() == twin.read_bytes()
     assert digests == [digest(twin)] * 2
     assert restyled                                        # the date needed a date style
@@ -300,24 +299,22 @@ def test_a_new_package_made_by_a_child_is_the_one_made_here(rich_workbook, tmp_p
 DISK_FULL = """
 import hashlib, resource, signal, sys
 from pathlib import Path
-from sync.xlsx.write import CellWrite, NewPackage, WriteFailed
+from sync.xlsx.write import CellWrite, StagedPackage, WriteFailed
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 path = Path(sys.argv[1])
 digest = hashlib.sha256(path.read_bytes()).hexdigest()
 resource.setrlimit(resource.RLIMIT_FSIZE, (2000, 2000))
 try:
-    with NewPackage(path, {"Customers": [CellWrite(2, 0, "x" * 5000)]}, digest,
-                    beside=sys.argv[2] == "beside") as new:
-        new.replace(None)
+    with StagedPackage(path, {"Customers": [CellWrite(2, 0, "x" * 5000)]}, digest) as new:
+        new.commit()
 except WriteFailed as e:
     print("refused:", e)
 """
 
 
-@pytest.mark.parametrize("where", ["here", "beside"])
-def test_a_full_disk_leaves_the_workbook_unchanged(rich_workbook, where):
+def test_a_full_disk_leaves_the_workbook_unchanged(rich_workbook):
     before = rich_workbook.read_bytes()
-    result = subprocess.run([sys.executable, "-c", DISK_FULL, str(rich_workbook), where],
+    result = subprocess.run([sys.executable, "-c", DISK_FULL, str(rich_workbook)],
                             cwd=ROOT, capture_output=True, text=True)
     assert "refused:" in result.stdout and "unchanged" in result.stdout, result.stderr
     assert rich_workbook.read_bytes() == before

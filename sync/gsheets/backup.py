@@ -38,7 +38,7 @@ from .client import GoogleSheet
 from .target import sheet_key, table_from_values
 from .upgrade import upgrade_google
 from ..seen import SeenStore
-from ..xlsx.write import CellWrite
+from ..cells import CellWrite
 
 FORMAT = "sheetkeeper-gsheet-snapshot/1"
 AUDIT = "audit.sqlite3"

@@ -33,9 +33,9 @@ from gspread.utils import ExportFormat, ValueInputOption, ValueRenderOption, ext
 from rules.dates import serial_number
 
 from ..errors import SheetkeeperError
-from ..seen import same_value
-from ..xlsx.package import column_letter
-from ..xlsx.write import CellWrite
+from ..cells import same_value
+from sheet_templates.references import column_letter
+from ..cells import CellWrite
 
 RETRYABLE = frozenset({429, 500, 502, 503, 504})
 GOOGLE_HOSTS = ("https://sheets.googleapis.com", "https://www.googleapis.com")

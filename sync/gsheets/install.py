@@ -26,7 +26,7 @@ from sheet_templates.presentation import (HEADER_FILL, HEADER_FONT, LAST_ROW, RE
 
 from .client import GoogleSheet, GoogleSheetsError, quoted_tab
 from ..xlsx.install import NUMBER_FORMATS
-from ..xlsx.package import column_index, column_letter
+from sheet_templates.references import column_index, column_letter
 
 GOOGLE_NUMBER_TYPES = {"date": "DATE", "money": "NUMBER", "phone": "TEXT", "id": "TEXT"}
 COMPUTED = ("id", "status", "findings")

@@ -25,23 +25,20 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from audit.log import AuditLog
 from rules.dates import EXCEL_EPOCH
 from sheet_templates import BUILTIN, Template, builtin
 
-from ..cycle import ApplyResult, CellPlaces, run_cycle
+from ..cycle import ApplyResult
 from ..errors import TableLayoutError
 from .client import GoogleSheet
 from ..header import best_header, layout_for
 from ..plan import RuleSettings
-from ..seen import same_value
 from ..table import SheetTable, SideTab
-from ..targets import Batch, Written
+from ..targets import Batch, Step
 from ..xlsx.read import list_values
 from ..xlsx.target import template_names
 
@@ -68,12 +65,10 @@ class GoogleTarget:
     def reading(self) -> str:
         return f"{template_names(self.templates)}|{self.tab or ''}"
 
-    def digest_now(self) -> None:
+    def peek(self) -> None:
         return None      # only a read (two requests) tells
 
-    def read(self, parsing: threading.Event | None = None) -> SheetTable:
-        if parsing is not None:
-            parsing.set()        # the read is requests: it waits on the network, not Python
+    def read(self) -> SheetTable:
         templates = list(self.templates) if self.templates else [builtin(n) for n in BUILTIN]
         titles = self.sheet.tabs()
         self.requests += 1
@@ -97,46 +92,16 @@ class GoogleTarget:
                           for r in ("review", "merged"))
         return dataclasses.replace(table, digest=digest, review=review, merged=merged)
 
-    def settle(self, audit: AuditLog, table: SheetTable) -> list[str]:
-        """A batch left pending was written exactly when its cells hold what it wrote (a
-        values:batchUpdate is applied whole or not at all; a majority allows for cells a
-        person has changed since). Returns those found written."""
-        written, places = [], CellPlaces(table)
-        for batch in audit.pending(self.key):
-            changed = [e for e in audit.entries(batch=batch) if not same_value(e.before, e.after)]
-            landed = [e for e in changed if (place := places.locate(e)) is not None
-                      and same_value(place[3], e.after)]
-            if changed and len(landed) * 2 >= len(changed):
-                written.append(batch)
-            audit.settle(batch, "written" if batch in written else "abandoned")
-        return written
-
-    def prepare(self, table: SheetTable, work: Batch) -> None:
-        return None     # the write is one request, made from the cells themselves
-
-    def write(self, table: SheetTable, work: Batch, audit: AuditLog, kind: str,
-              counters: dict[str, int] | None = None, note: str = "",
-              whole: bool = True, prepared: None = None) -> Written | None:
-        outcome = self.sheet.guard(work.cells, self._rows_as_read(table, work),
+    def prepare(self, table: SheetTable, batch: Batch) -> "GuardedWrite":
+        """The guard: one request reads the rows about to change again; only cells whose row
+        is still exactly as the cycle read it are written."""
+        outcome = self.sheet.guard(batch.cells, self._rows_as_read(table, batch),
                                    self._first_columns(table))
         self.requests += 1
         fresh = {(tab, w.row, w.column) for tab, w in outcome.written}
-        done = tuple(k for k, (tab, w) in enumerate(work.cells)
+        done = tuple(k for k, (tab, w) in enumerate(batch.cells)
                      if (tab, w.row, w.column) in fresh)
-        left = set(range(len(work.cells))) - set(done)
-        moved = tuple(f"{work.records[k].row_id} {work.records[k].column}" for k in sorted(left))
-        if whole and moved:
-            return None
-        if not done:
-            return Written(None, (), moved)
-        batch = audit.record(self.key, table.sheet, [work.records[k] for k in done], kind,
-                             status="pending", counters=counters, note=note)
-        if self.sheet.grow([work.cells[k] for k in done]):
-            self.requests += 1     # a tab outgrew its grid: rare, and then one request more
-        self.requests += 1
-        self.sheet.put([work.cells[k] for k in done])
-        audit.settle(batch, "written")
-        return Written(batch, done, moved)
+        return GuardedWrite(self, [batch.cells[k] for k in done], done)
 
     @staticmethod
     def _first_columns(table: SheetTable) -> dict[str, int]:
@@ -147,7 +112,7 @@ class GoogleTarget:
         return out
 
     @staticmethod
-    def _rows_as_read(table: SheetTable, work: Batch) -> dict[tuple[str, int], list[Any]]:
+    def _rows_as_read(table: SheetTable, batch: Batch) -> dict[tuple[str, int], list[Any]]:
         """Each row about to be written as the cycle read it: the guard's reference for
         whether it is still the row the batch was planned for. A line about to be added to a
         side tab must still be empty."""
@@ -155,7 +120,7 @@ class GoogleTarget:
         table_rows = dict(zip(table.row_numbers, table.rows))
         width = len(table.layout.headers)
         sides = {t.name: (t, dict(t.rows)) for t in (table.review, table.merged) if t}
-        for tab, w in work.cells:
+        for tab, w in batch.cells:
             if (tab, w.row) in out:
                 continue
             if tab == table.sheet:
@@ -168,10 +133,35 @@ class GoogleTarget:
         return out
 
 
+class GuardedWrite:
+    """Cells the guard let through, sent as one values:batchUpdate on commit (applied whole or
+    not at all by Google; a dropped answer leaves it for the next read to settle)."""
+
+    restyled: dict[int, int] = {}
+    digest = ""
+
+    def __init__(self, target: GoogleTarget, cells: list, done: tuple[int, ...]):
+        self.target, self.cells, self.done = target, cells, done
+
+    def commit(self, between: Step | None = None) -> None:
+        sheet = self.target.sheet
+        if sheet.grow(self.cells):
+            self.target.requests += 1     # a tab outgrew its grid: rare, then one request more
+        self.target.requests += 1
+        sheet.put(self.cells)
+
+    def __enter__(self) -> "GuardedWrite":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        pass
+
+
 def apply_google(sheet: GoogleSheet, settings: RuleSettings, data: Path,
                  templates: Sequence[Template] | None = None, tab: str | None = None,
                  auto_merge: str = "none", dry_run: bool = False) -> ApplyResult:
-    return run_cycle(GoogleTarget(sheet, templates, tab), settings, data, dry_run, auto_merge)
+    from ..opening import apply_to
+    return apply_to(GoogleTarget(sheet, templates, tab), settings, data, dry_run, auto_merge)
 
 
 def table_from_values(source: str, tab: str, values: list[list[Any]],

@@ -29,7 +29,7 @@ from .install import (PROTECTION_SUFFIX, ListsAsFound, _header_format,
                               decision_dropdown, formatting, lists_as_found, merged_formats,
                               new_sheet_id, side_tab_rows)
 from ..header import HEADER_SEARCH_ROWS, best_header, layout_for
-from ..xlsx.package import column_letter
+from sheet_templates.references import column_letter
 
 
 @dataclass(frozen=True)

@@ -30,11 +30,13 @@ from sheet_templates import Template
 from .target import workbook_key
 from ..errors import WorkbookDamaged, WorkbookError
 from ..cycle_lock import one_at_a_time
-from ..seen import SeenStore, plain
+from ..cells import plain
+from ..seen import SeenStore
 from ..table import SheetTable
 from .package import read_bytes
 from .read import read_table
-from .write import WorkbookBusy, lock_files, replace_atomically
+from ..errors import WorkbookBusy, WriteUncertain
+from .replace import lock_files, stage, swap_in
 
 AUDIT = "audit.sqlite3"
 
@@ -124,18 +126,26 @@ def restore(ref: str, data_folder: Path, to: Path | None = None,
         changes = table_changes(before_table, restored_table) if before_table else []
         reason = f"restored from snapshot {snap.id}"
         with AuditLog(data_folder / AUDIT) as audit:
-            batch: str | None = None
-
-            def record() -> None:
-                nonlocal batch
+            # prepare -> record pending -> commit -> mark written, as every write does
+            # (sync.writing): a crash in between is settled by the next cycle's read.
+            staged = stage(target, payload)
+            try:
                 batch = audit.record(workbook_key(target), restored_table.sheet,
                                      [ChangeRecord(rid, col, b, a, "restore", reason)
                                       for rid, col, b, a in changes], "restore",
                                      note=f"{reason}; the workbook as it was is snapshot "
                                           f"{saved.id}",
                                      status="pending", digest_after=snap.sha256)
-
-            replace_atomically(target, payload, hashlib.sha256(current).hexdigest(), record)
+            except BaseException:
+                Path(staged).unlink(missing_ok=True)
+                raise
+            try:
+                swap_in(target, staged, hashlib.sha256(current).hexdigest(), snap.sha256)
+            except WriteUncertain:
+                raise     # left pending: the next cycle settles it from the cells
+            except BaseException:
+                audit.settle(batch, "abandoned")
+                raise
             audit.settle(batch, "written")
         SeenStore(data_folder).forget(target)
         return RestoreResult(snap, target, saved, batch, len(changes))

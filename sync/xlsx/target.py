@@ -1,24 +1,23 @@
 """A workbook on disk as a sync cycle's target: read with calamine, written by patching only the
-changed cells into a new package that atomically replaces the old one, and only while the file
-still holds the bytes the cycle read."""
+changed cells into a new package that takes the old one's place only while the file still holds
+the bytes the cycle read (sync.xlsx.replace)."""
 from __future__ import annotations
 
-import dataclasses
 import hashlib
-import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Mapping, Sequence
 
-from audit.log import AuditLog
 from sheet_templates import Template
 
-from ..errors import WorkbookError
-from ..forked import fork_pays
+from ..cycle import ApplyResult, default_data_folder, run_cycle
+from ..plan import RuleSettings
+
+from ..cells import CellWrite
 from ..table import SheetTable
-from ..targets import Batch, Written
+from ..targets import Batch, Step
 from .read import read_table
-from .write import CellWrite, NewPackage, WorkbookBusy, WorkbookChanged, WriteFailed
+from .write import StagedPackage
 
 
 def workbook_key(path: Path | str) -> str:
@@ -29,6 +28,15 @@ def template_names(templates: Sequence[Template] | None) -> str:
     return ",".join(t.name for t in templates) if templates else "built-in"
 
 
+def apply_workbook(path: Path | str, settings: RuleSettings, data: Path | None = None,
+                   dry_run: bool = False, templates: Sequence[Template] | None = None,
+                   sheet: str | None = None, auto_merge: str = "none") -> ApplyResult:
+    """One cycle on the workbook at `path` (its data folder beside it, unless `data`)."""
+    path = Path(path)
+    return run_cycle(WorkbookTarget(path, templates, sheet), settings,
+                     data or default_data_folder(path), dry_run, auto_merge)
+
+
 @dataclass
 class WorkbookTarget:
     path: Path
@@ -37,7 +45,6 @@ class WorkbookTarget:
     # A workbook is replaced whole, so a cycle can read and plan again when someone saved
     # meanwhile; nothing is ever half-written.
     reads_again = True
-    requests = None
 
     @property
     def key(self) -> str:
@@ -47,71 +54,45 @@ class WorkbookTarget:
     def reading(self) -> str:
         return f"{template_names(self.templates)}|{self.sheet or ''}"
 
-    def digest_now(self) -> str | None:
+    def peek(self) -> str | None:
         try:
             return hashlib.sha256(self.path.read_bytes()).hexdigest()
         except OSError:
             return None     # the read says what is wrong
 
-    def read(self, parsing: threading.Event | None = None) -> SheetTable:
-        return read_table(self.path, self.templates, self.sheet, parsing=parsing,
-                          keep_xml=True)
+    def read(self) -> SheetTable:
+        return read_table(self.path, self.templates, self.sheet, keep_xml=True)
 
-    def settle(self, audit: AuditLog, table: SheetTable) -> list[str]:
-        """A batch left pending by a crash was written exactly when the workbook now has the
-        digest it was to have. Returns those found written."""
-        return [batch for batch, status in audit.settle_pending(self.key, table.digest)
-                if status == "written"]
-
-    def prepare(self, table: SheetTable, work: Batch) -> NewPackage | None:
-        """The new workbook for `work`, begun by a second process while the cycle logs person
-        edits, where that pays (a big table). None where it does not, or where the write would
-        be refused: `write` makes it then, and says why it cannot."""
-        if not work.cells or not fork_pays(len(table.rows)):
-            return None
-        try:
-            return NewPackage(self.path, _by_sheet(work), table.digest, beside=True,
-                              known=_known(table))
-        except (WorkbookError, WriteFailed, OSError):
-            return None
-
-    def write(self, table: SheetTable, work: Batch, audit: AuditLog, kind: str,
-              counters: dict[str, int] | None = None, note: str = "",
-              whole: bool = True, prepared: NewPackage | None = None) -> Written | None:
-        """All of `work` or nothing (`whole` makes no difference: a package is replaced whole):
-        recorded pending just before the replace, then settled. None when the workbook changed
-        on disk meanwhile (nothing written). `prepared`: what `prepare` began for this work."""
-        batch: str | None = None
-
-        def record_pending(digest: Callable[[], str], restyled: dict) -> None:
-            nonlocal batch
-            # Copied only where the style before differs: most writes keep their cell's style,
-            # and copying tens of thousands of records took a tenth of a second.
-            styled = [r if r.style_before == (style := restyled.get((sheet, w.row, w.column)))
-                      else dataclasses.replace(r, style_before=style)
-                      for (sheet, w), r in zip(work.cells, work.records)]
-            batch = audit.record(self.key, table.sheet, styled, kind, status="pending",
-                                 digest_after=digest, counters=counters, note=note)
-
-        try:
-            with prepared or NewPackage(self.path, _by_sheet(work), table.digest,
-                                        known=_known(table)) as new:
-                new_digest = new.replace(record_pending)
-        except WorkbookChanged:
-            if batch:
-                audit.settle(batch, "abandoned")
-            return None
-        except (WorkbookBusy, WriteFailed):
-            if batch:
-                audit.settle(batch, "abandoned")
-            raise
-        audit.settle(batch, "written")
-        return Written(batch, tuple(range(len(work.cells))), digest=new_digest)
+    def prepare(self, table: SheetTable, batch: Batch) -> "PackageWrite":
+        """All of `batch` or nothing: a package is replaced whole."""
+        return PackageWrite(batch, StagedPackage(self.path, _by_sheet(batch), table.digest,
+                                                 known=_known(table)))
 
 
-def _by_sheet(work: Batch) -> dict[str, list[CellWrite]]:
+class PackageWrite:
+    """A workbook's new package, staged beside it: the PreparedWrite of a workbook."""
+
+    def __init__(self, batch: Batch, staged: StagedPackage):
+        self.staged = staged
+        self.done = tuple(range(len(batch.cells)))
+        self.digest = staged.digest
+        where = {(sheet, w.row, w.column): k for k, (sheet, w) in enumerate(batch.cells)}
+        self.restyled: Mapping[int, int] = {where[cell]: style
+                                            for cell, style in staged.restyled.items()}
+
+    def commit(self, between: Step | None = None) -> None:
+        self.staged.commit(between)
+
+    def __enter__(self) -> "PackageWrite":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.staged.__exit__(*exc)
+
+
+def _by_sheet(batch: Batch) -> dict[str, list[CellWrite]]:
     writes: dict[str, list[CellWrite]] = {}
-    for sheet, cell in work.cells:
+    for sheet, cell in batch.cells:
         writes.setdefault(sheet, []).append(cell)
     return writes
 

@@ -29,9 +29,10 @@ from sheet_templates.presentation import (
 from ..errors import TemplateInstallError
 from .package import read_bytes, sheet_parts, sniff
 from .read import read_table
-from .write import (
-    CellWrite, WorkbookBusy, replace_atomically, _Styles, lock_files, patch_sheet_xml,
-)
+from ..cells import CellWrite
+from ..errors import WorkbookBusy
+from .replace import lock_files, replace_if_unchanged
+from .write import _Styles, patch_sheet_xml
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -138,7 +139,7 @@ def upgrade_workbook(path: Path | str, template: Template) -> UpgradeReport:
     with zipfile.ZipFile(out, "w") as target:
         for info in infos:
             target.writestr(info, contents[info.filename], compress_type=info.compress_type)
-    replace_atomically(path, out.getvalue(), hashlib.sha256(data).hexdigest(), None)
+    replace_if_unchanged(path, out.getvalue(), hashlib.sha256(data).hexdigest())
     return report
 
 

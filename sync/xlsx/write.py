@@ -9,9 +9,8 @@ seconds. Instead the sheet's XML is edited in place, cell by cell:
 - text goes in as inline strings, so the shared-strings part is left alone;
 - a date needs a date style: the cell's own if it already is one, else its column's, else one
   appended to styles.xml (the only other part that may change);
-- the new package is written to a temporary file beside the workbook, given the workbook's mode
-  (and owner), synced, and renamed over it: a crash leaves the old or the new workbook, never a
-  broken one;
+- the new package is staged in a temporary file beside the workbook and put in its place only if
+  the workbook still holds the bytes the plan was made from (sync.xlsx.replace);
 - it refuses, changing nothing, when the bytes on disk are no longer the ones the plan was made
   from, or when Excel or LibreOffice has the workbook open (their lock files).
 """
@@ -19,147 +18,77 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import glob
 import hashlib
 import io
 import os
 import re
-import tempfile
-import time
 import zipfile
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from html import escape   # &, < and > as xml.sax.saxutils does, without loading urllib
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from ..errors import SheetkeeperError, WorkbookError
-from ..forked import Beside
-from .package import column_index, column_letter, read_bytes, sheet_parts
+from rules.dates import serial_number
+from sheet_templates.references import column_index, column_letter
 
-EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+from ..cells import CellWrite
+from ..errors import WorkbookBusy, WorkbookChanged, WorkbookError, WriteFailed
+from .package import read_bytes, sheet_parts
+from .replace import Step, lock_files, stage, swap_in
+
+__all__ = ["CellWrite", "StagedPackage", "WorkbookBusy", "WorkbookChanged", "WriteFailed",
+           "lock_files", "patch_package", "patch_sheet_xml", "write_cells"]
+
 DATE_FORMAT_ID = 14   # built-in short date; shown in the reader's own locale
-TEMPORARY_SUFFIX = ".sheetkeeper"   # the new package, beside the workbook, until it replaces it
-
-
-class WorkbookBusy(WorkbookError):
-    """Open in Excel or LibreOffice: not written; the next cycle tries again."""
-
-
-class WorkbookChanged(WorkbookError):
-    """Changed on disk since it was read: not written; read again and re-plan."""
-
-
-class WriteFailed(SheetkeeperError):
-    """The write could not be completed (disk full, permissions); the workbook is unchanged."""
-
-
-@dataclass(frozen=True, slots=True)
-class CellWrite:
-    row: int          # 1-based sheet row
-    column: int       # 0-based sheet column
-    value: Any        # str, int, float, bool, date, datetime, or None for an empty cell
-    style: int | None = None   # force this cell style (undo puts the old one back)
-
 
 Restyled = dict[tuple[str, int, int], int]   # (sheet, row, column) -> its style before a write
 Writes = Mapping[str, Sequence[CellWrite]]    # sheet name -> the cells to write there
 
 
-def lock_files(path: Path) -> list[Path]:
-    """Lock files that say the workbook is open: Excel's ~$NAME, LibreOffice's .~lock.NAME#."""
-    candidates = [path.with_name(f"~${path.name}"), path.with_name(f".~lock.{path.name}#")]
-    if len(path.name) > 2:   # Excel shortens long names: ~$ replaces the first two characters
-        candidates.append(path.with_name(f"~${path.name[2:]}"))
-    return [p for p in candidates if p.exists()]
+def write_cells(path: Path | str, writes: Writes, expected_digest: str) -> str:
+    """Write `writes` (per sheet) into the workbook at `path`, which must still be the bytes
+    whose SHA-256 is `expected_digest`. Returns the new file's digest."""
+    with StagedPackage(Path(path), writes, expected_digest) as new:
+        new.commit()
+        return new.digest
 
 
-def write_cells(path: Path | str, writes: Writes, expected_digest: str,
-                before_replace: Callable[[Callable[[], str], Restyled], None] | None = None
-                ) -> str:
-    """Write `writes` (per sheet) into the workbook at `path`, which must still be the bytes whose
-    SHA-256 is `expected_digest`. Returns the new file's digest. `before_replace(new_digest,
-    restyled)` runs just before the new file replaces the old one (the audit log records the
-    batch as pending there, with the styles it changed); `new_digest()` waits for the new file
-    to be ready, makes sure the old one has not changed meanwhile, and gives the new one's
-    digest. If either raises, nothing is replaced."""
-    with NewPackage(path, writes, expected_digest) as new:
-        return new.replace(before_replace)
+class StagedPackage:
+    """The workbook at `path` with `writes` applied: checked, patched, packed and staged in a
+    temporary file beside it, ready to take its place (`commit`). Use as a context manager: a
+    package not committed is removed."""
 
-
-class NewPackage:
-    """The workbook at `path` with `writes` applied, being made: patched, packed, written to a
-    temporary file beside it, synced and hashed, ready to replace it. Made by a forked child
-    where `beside` (the caller goes on with other work: the patching holds the interpreter for
-    a second on a big sheet), else patched here, with the packing in a thread (zlib does not
-    hold the interpreter) while the caller records the batch. The checks come first, here:
-    they raise at once. Use as a context manager: a package not used is removed."""
-
-    def __init__(self, path: Path | str, writes: Writes, expected_digest: str,
-                 beside: bool = False, known: Mapping[str, bytes] | None = None):
-        self.path = path = Path(path)
-        self.expected_digest = expected_digest
-        _check_writable(path)
+    def __init__(self, path: Path, writes: Writes, expected_digest: str,
+                 known: Mapping[str, bytes] | None = None):
+        self.path, self.expected_digest = path, expected_digest
+        check_writable(path)
         data = read_bytes(path)
         if hashlib.sha256(data).hexdigest() != expected_digest:
             raise WorkbookChanged(f"{path}: changed since it was read; not written")
-        self._pool: ThreadPoolExecutor | None = None
-        self._child: Beside | None = None
-        self._restyled: Restyled = {}
-        self._replaced = False
-        if beside:
-            self._child = Beside(_made, path, data, writes, known, pays=True)
+        self.restyled: Restyled = {}
+        packed = _packed(*_patched(data, writes, self.restyled, known))
+        self.digest = hashlib.sha256(packed).hexdigest()
+        self._tmp: str | None = stage(path, packed)
+
+    def commit(self, between: Step | None = None) -> None:
+        """Put the new file in place, if the workbook is still what was read (see
+        sync.xlsx.replace for what each platform guarantees)."""
+        tmp, self._tmp = self._tmp, None
+        if between is None:
+            swap_in(self.path, tmp, self.expected_digest, self.digest)
         else:
-            infos, contents = _patched(data, writes, self._restyled, known)
-            self._pool = ThreadPoolExecutor(1, thread_name_prefix="package")
-            self._staged = self._pool.submit(_stage, path, infos, contents)
+            swap_in(self.path, tmp, self.expected_digest, self.digest, between)
 
-    def restyled(self) -> Restyled:
-        """The cells whose style had to change, by (sheet, row, column): their style before."""
-        return self._child.result()[0] if self._child else self._restyled
-
-    def staged(self) -> tuple[str, str]:
-        """The new file (waiting for it): its temporary path and its digest."""
-        return self._child.result()[1] if self._child else self._staged.result()
-
-    def replace(self, before_replace: Callable[[Callable[[], str], Restyled], None] | None
-                ) -> str:
-        """Replace the workbook with the new file, as `write_cells` says; its digest."""
-        @functools.cache     # once, whether before_replace asked for it or not
-        def ready() -> str:
-            # The new file is ready, and the old one still what the write was made from: the
-            # last look comes before the batch is committed, so a person who saved meanwhile
-            # leaves no batch behind, only a cycle that reads again.
-            digest = self.staged()[1]
-            _last_look(self.path, self.expected_digest)
-            return digest
-
-        if before_replace:
-            before_replace(ready, self.restyled())
-        new_digest = ready()
-        _swap(self.path, self.staged()[0])
-        self._replaced = True
-        return new_digest
-
-    def __enter__(self) -> "NewPackage":
+    def __enter__(self) -> "StagedPackage":
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        try:
-            if not self._replaced:
-                # Waits for it, as it must: the new file is not wanted.
-                Path(self.staged()[0]).unlink(missing_ok=True)
-        except Exception:
-            pass        # it failed to be made: there is nothing to remove
-        finally:
-            if self._pool:
-                self._pool.shutdown()
-            if self._child:
-                self._child.close()
+        if self._tmp is not None:
+            Path(self._tmp).unlink(missing_ok=True)
+            self._tmp = None
 
 
-def _check_writable(path: Path) -> None:
+def check_writable(path: Path) -> None:
     busy = lock_files(path)
     if busy:
         raise WorkbookBusy(f"{path}: open in a spreadsheet program ({busy[0].name} is present); "
@@ -169,13 +98,6 @@ def _check_writable(path: Path) -> None:
         # someone marked read-only is not sheetkeeper's to change.
         raise WriteFailed(f"{path}: the workbook is read-only; make it writable "
                           "(chmod u+w, or uncheck Read-only in its properties) and run again")
-
-
-def _made(path: Path, data: bytes, writes: Writes, known: Mapping[str, bytes] | None
-          ) -> tuple[Restyled, tuple[str, str]]:
-    """A forked child's part of a NewPackage: everything but the checks."""
-    restyled: Restyled = {}
-    return restyled, _stage(path, *_patched(data, writes, restyled, known))
 
 
 def patch_package(data: bytes, writes: Writes, restyled: Restyled | None = None) -> bytes:
@@ -361,8 +283,7 @@ def _cell_xml(write: CellWrite, current: int | None, styles: "_Styles",
     if isinstance(value, (int, float)):
         return f'<c r="{ref}"{s}><v>{value!r}</v></c>'.encode()
     if isinstance(value, (dt.date, dt.datetime)):
-        moment = value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time())
-        serial = (moment - EXCEL_EPOCH) / dt.timedelta(days=1)
+        serial = serial_number(value)
         number = int(serial) if serial == int(serial) else serial
         return f'<c r="{ref}"{s}><v>{number}</v></c>'.encode()
     if isinstance(value, (dt.time, dt.timedelta)):
@@ -522,84 +443,3 @@ class _Styles:
         xf = xf.replace(b"<xf", f'<xf numFmtId="{DATE_FORMAT_ID}" applyNumberFormat="1"'.encode(),
                         1)
         return self._append_xf(xf)
-
-
-# -- the atomic replace ------------------------------------------------------------------------
-
-def _stage(path: Path, infos: list[zipfile.ZipInfo], contents: dict[str, bytes]
-           ) -> tuple[str, str]:
-    """The new package, packed and written to a temporary file: (its path, its digest)."""
-    data = _packed(infos, contents)
-    return _write_temporary(path, data), hashlib.sha256(data).hexdigest()
-
-
-def replace_atomically(path: Path, data: bytes, expected_digest: str,
-                       before_replace: Callable[[], None] | None) -> None:
-    """Replace `path` by a file holding `data`, if `path` still holds the bytes whose digest is
-    `expected_digest`; `before_replace` runs just before (if it raises, nothing is replaced)."""
-    tmp = _write_temporary(path, data)
-    try:
-        _last_look(path, expected_digest)
-        if before_replace:
-            before_replace()
-        _swap(path, tmp)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-# A temporary file this old was left by a writer that was killed or lost power before its
-# replace: a write takes seconds, and each workbook has one writer at a time.
-STALE_TEMPORARY_S = 3600
-
-
-def _sweep_stale(path: Path) -> None:
-    """Remove the temporary files that writers of `path` left behind: each is a copy of the
-    workbook (personal data), hidden beside it."""
-    now = time.time()
-    for tmp in path.parent.glob(glob.escape(f".{path.name}.") + "*" + TEMPORARY_SUFFIX):
-        try:
-            if now - tmp.stat().st_mtime > STALE_TEMPORARY_S:
-                tmp.unlink()
-        except OSError:
-            pass     # gone already, or not ours to remove: a later write tries again
-
-
-def _write_temporary(path: Path, data: bytes) -> str:
-    """`data` in a temporary file beside `path`, with its mode (and owner), synced."""
-    info = os.stat(path)
-    _sweep_stale(path)
-    tmp = None
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX,
-                                   dir=path.parent)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fchmod(f.fileno(), info.st_mode & 0o7777)
-            if os.geteuid() == 0:
-                os.fchown(f.fileno(), info.st_uid, info.st_gid)
-            os.fsync(f.fileno())
-    except OSError as e:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
-        raise WriteFailed(f"{path}: could not write the new workbook ({e.strerror}); "
-                          "the workbook is unchanged") from None
-    return tmp
-
-
-def _last_look(path: Path, expected_digest: str) -> None:
-    # A person may have saved while the new file was being written.
-    if hashlib.sha256(read_bytes(path)).hexdigest() != expected_digest:
-        raise WorkbookChanged(f"{path}: changed while writing; not written")
-    if lock_files(path):
-        raise WorkbookBusy(f"{path}: opened in a spreadsheet program meanwhile; not written")
-
-
-def _swap(path: Path, tmp: str) -> None:
-    os.replace(tmp, path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)

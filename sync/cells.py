@@ -1,0 +1,99 @@
+"""A cell, the one definition: what is written into one (CellWrite), when two readings of one are
+the same value, and where an audited cell is in a table now. Every target and every step of the
+cycle uses these; none of them knows a file format."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from rules.dates import serial_number
+
+from .table import SheetTable
+
+
+@dataclass(frozen=True, slots=True)
+class CellWrite:
+    row: int          # 1-based sheet row
+    column: int       # 0-based sheet column
+    value: Any        # str, int, float, bool, date, datetime, or None for an empty cell
+    style: int | None = None   # force this cell style (undo puts the old one back)
+
+
+def plain(value: Any) -> Any:
+    # calamine reads a date cell as a date, a number cell as float: compare them as such.
+    if type(value) is str:          # most cells, at once
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dt.datetime) and value.time() == dt.time(0):
+        return value.date()
+    return value
+
+
+def same_value(current: Any, recorded: Any) -> bool:
+    """Equal as cell values: calamine reads numbers as floats and dates with a time part;
+    Google gives a date outside a date column as its serial number."""
+    if _number(current) and _number(recorded):
+        return float(current) == float(recorded)
+    if isinstance(current, dt.datetime) and type(recorded) is dt.date:
+        return current == dt.datetime.combine(recorded, dt.time())
+    if _number(current) and isinstance(recorded, dt.date):
+        return float(current) == serial_number(recorded)
+    if current in ("", None) and recorded in ("", None):
+        return True
+    return current == recorded
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def differs(before: Any, now: Any) -> bool:
+    """Two readings of a cell differ as values (5.0 and 5, a date and its midnight do not)."""
+    return before != now and plain(before) != plain(now)
+
+
+class CellPlaces:
+    """Where each audited cell of a table is now. Built once per read of the table: an undo
+    looks up every cell of its batch, and finding a row by reading every row's ID each time
+    made undoing 3,595 cells of a 10k-row list take two minutes."""
+
+    def __init__(self, table: SheetTable):
+        self.table = table
+        self.rows: dict[str | None, int] = {}
+        for i, rid in enumerate(table.row_ids[0]):
+            self.rows.setdefault(rid, i)                   # the first row with that ID
+        self.lines: dict[str, dict[str, list[tuple[int, list[Any]]]]] = {}
+        for tab in (table.review, table.merged):
+            if tab is not None and tab.name not in self.lines:
+                by_first = self.lines[tab.name] = {}
+                for n, row in tab.rows:
+                    if row:
+                        by_first.setdefault(str(row[0]), []).append((n, row))
+
+    def locate(self, e) -> tuple[str, int, int, Any] | None:
+        """(sheet, row number, 0-based column, current value) of an audited cell: a table
+        cell by its row's ID; a Review or Merged cell by its line's first column (pair, or
+        ID)."""
+        table = self.table
+        if e.sheet == table.sheet:
+            layout = table.layout
+            if e.row_id not in self.rows or e.column not in layout.headers:
+                return None
+            i, j = self.rows[e.row_id], layout.headers.index(e.column)
+            return table.sheet, table.row_numbers[i], layout.first_column + j, table.rows[i][j]
+        tab = next((t for t in (table.review, table.merged) if t and t.name == e.sheet), None)
+        if tab is None or e.column not in tab.headers:
+            return None
+        j = tab.headers.index(e.column)
+        lines = self.lines[tab.name].get(e.row_id, [])
+        # Of the lines for this row, the one still holding what the batch wrote (a merged-away
+        # row may have been merged, undone and merged again).
+        for n, row in reversed(lines):
+            if same_value(row[j] if j < len(row) else None, e.after):
+                return tab.name, n, j, row[j] if j < len(row) else None
+        if lines:
+            n, row = lines[-1]
+            return tab.name, n, j, row[j] if j < len(row) else None
+        return None

@@ -1,0 +1,72 @@
+"""The one place that tells a workbook path from a Google Sheet: a reference as a person gives it
+(`customers.xlsx`, `gsheet:KEY`, a sheet's address) opened as a sync target. Everything above
+(the CLI, the service) names targets this way; nothing below needs to know which it is."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from sheet_templates import Template
+
+from .cycle import ApplyResult, run_cycle
+from .plan import RuleSettings
+from .targets import Target
+from .undo import UndoResult, undo_batch
+
+GOOGLE_PREFIXES = ("gsheet:", "https://docs.google.com/")
+
+
+@dataclass(frozen=True)
+class GoogleAccess:
+    """How to reach Google: one of a service account's key, a signed-in user's token, or a
+    local emulator of the APIs."""
+
+    credentials: Path | None = None
+    authorized_user: Path | None = None
+    api_endpoint: str | None = None
+
+
+def is_google(reference: str | Path) -> bool:
+    return str(reference).startswith(GOOGLE_PREFIXES)
+
+
+def target_key(reference: str | Path) -> str:
+    """What the audit log and the data folder call the target, without opening it."""
+    if is_google(reference):
+        from .gsheets.client import spreadsheet_key
+        return f"gsheet:{spreadsheet_key(str(reference))}"
+    from .xlsx.target import workbook_key
+    return workbook_key(reference)
+
+
+def open_target(reference: str | Path, templates: Sequence[Template] | None = None,
+                sheet: str | None = None, google: GoogleAccess | None = None) -> Target:
+    """The target `reference` names; `sheet`: the list's sheet or tab, where not found by its
+    header. A Google Sheet is opened (one request) with `google`."""
+    if is_google(reference):
+        from .gsheets.client import GoogleSheet, connect
+        from .gsheets.target import GoogleTarget
+        access = google or GoogleAccess()
+        client, account = connect(access.credentials, access.authorized_user,
+                                  access.api_endpoint)
+        return GoogleTarget(GoogleSheet.open(client, str(reference), account), templates, sheet)
+    from .xlsx.target import WorkbookTarget
+    return WorkbookTarget(Path(reference), templates, sheet)
+
+
+def undo_on(batch: str, data: Path, google: GoogleAccess | None = None) -> UndoResult:
+    """Undo `batch`, on whatever it was written to."""
+    return undo_batch(batch, data, lambda key, sheet: open_target(key, sheet=sheet,
+                                                                  google=google))
+
+
+def apply_to(target: Target, settings: RuleSettings, data: Path, dry_run: bool = False,
+             auto_merge: str = "none") -> ApplyResult:
+    """One cycle on `target`, with the API requests it made where it makes any."""
+    first = getattr(target, "requests", None)
+    result = run_cycle(target, settings, data, dry_run, auto_merge)
+    if first is None:
+        return result
+    return dataclasses.replace(result, requests=target.requests - first)

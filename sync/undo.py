@@ -1,0 +1,104 @@
+"""Undo: a batch's before-values put back where its after-values still stand, as a batch of its
+own (so an undo can be undone). A cell a person changed since is reported and left alone; the
+values restored are held, so the rules do not normalise them again."""
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from audit.log import AuditLog, ChangeRecord
+
+from .cells import CellPlaces, CellWrite, same_value
+from .cycle import AUDIT, ATTEMPTS
+from .cycle_lock import one_at_a_time
+from .errors import SheetkeeperError, WorkbookChanged
+from .table import SheetTable
+from .targets import Batch, Target
+from .writing import write_batch
+
+
+@dataclass(frozen=True)
+class UndoResult:
+    batch: str                         # the undo's own batch (None if nothing to restore)
+    undone: str
+    restored: int
+    skipped: tuple[str, ...]           # what a person changed since: reported, not touched
+
+
+class UndoError(SheetkeeperError):
+    pass
+
+
+def undo_batch(batch: str, data: Path, open_target: Callable[[str, str], Target]
+               ) -> UndoResult:
+    """Restore the before-values of `batch` where its after-values still stand. `open_target`
+    (key, sheet) opens what the batch was written to."""
+    with AuditLog(data / AUDIT) as audit, contextlib.ExitStack() as locked:
+        info = audit.batch_info(batch)
+        if info is None:
+            raise UndoError(f"there is no batch {batch!r} in {data}; `sheetkeeper audit` "
+                            "lists the batches")
+        workbook, sheet, kind, _, status = info
+        if status != "written":
+            raise UndoError(f"batch {batch} was never written to the workbook ({status}); "
+                            "there is nothing to undo")
+        entries = [e for e in audit.entries(batch=batch) if e.actor == "sheetkeeper"]
+        target = open_target(workbook, sheet)
+        locked.enter_context(one_at_a_time(data, workbook))
+        for _ in range(ATTEMPTS):
+            table = target.read()
+            work, skipped, held = Batch.empty(), [], []
+            # Rows whose ID this batch assigned lose it again; their cells are held by value.
+            unassigned = {e.row_id for e in entries if e.rule == "id"}
+            places = CellPlaces(table)
+            for e in reversed(entries):
+                place = places.locate(e)
+                if place is None:
+                    skipped.append(f"{e.row_id} {e.column}: the row or column is no longer "
+                                   "in the sheet")
+                    continue
+                where, row, col, current = place
+                if not same_value(current, e.after):
+                    skipped.append(f"{e.row_id} {e.column}: changed since to {current!r}; "
+                                   "left as it is")
+                    continue
+                work.cells.append((where, CellWrite(row, col, e.before, style=e.style_before)))
+                work.records.append(ChangeRecord(e.row_id, e.column, current, e.before, "undo",
+                                                 f"undo of batch {batch} ({e.rule})",
+                                                 sheet=None if where == table.sheet else where))
+                if e.rule not in ("id", "findings", "status", "review", "merge") \
+                        and where == table.sheet:
+                    held.append((None if e.row_id in unassigned else e.row_id, e.column,
+                                 e.before))
+            if kind == "merge":
+                _requeue(table, entries, work)
+            if not work.records:
+                return UndoResult(None, batch, 0, tuple(skipped))
+            undo = write_batch(target, table, work, audit, "undo", note=f"undo of {batch}")
+            if undo is None:
+                continue
+            audit.hold(workbook, held)
+            return UndoResult(undo.batch, batch, len(work.records), tuple(skipped))
+    raise WorkbookChanged(f"{workbook}: kept changing; the undo was not written. Try again")
+
+
+def _requeue(table: SheetTable, entries, work: Batch) -> None:
+    """Undoing a merge puts the pair back in the review queue undecided; otherwise the next
+    cycle would act on the same decision and merge it again."""
+    tab = table.review
+    if tab is None:
+        return
+    words = table.layout.template.words["review_headers"]
+    decision = next((tab.headers.index(t) for t in words["decision"].values()
+                     if t in tab.headers), None)
+    if decision is None:
+        return
+    pairs = {e.row_id for e in entries if e.sheet == tab.name}
+    for number, row in tab.rows:
+        if row and str(row[0]) in pairs and decision < len(row) and row[decision]:
+            work.cells.append((tab.name, CellWrite(number, decision, None)))
+            work.records.append(ChangeRecord(str(row[0]), tab.headers[decision], row[decision],
+                                             None, "undo", "the pair goes back to the review "
+                                             "queue", sheet=tab.name))

@@ -1,0 +1,107 @@
+"""How a batch reaches a target, with the audit log saying exactly what did: the bookkeeping
+every write goes through (the cycle's, a merge's, an undo's), the same for every target.
+
+    prepare (under the target's guard) -> record the batch pending -> commit -> mark it written
+
+A batch the target refused is marked abandoned. One whose commit may or may not have landed (a
+crash, a save just after the replace, an answer that never came) stays pending, and the next
+read settles it by its cells (`settle_pending`): it was written if the cells it wrote hold its
+after-values rather than its before-values, or if the target is the very digest it recorded.
+Settling by the cells, not by the whole file, is what keeps a person's unrelated save after a
+crash from turning a written batch into an abandoned one.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Sequence
+
+from audit.log import AuditLog, ChangeRecord
+
+from .cells import CellPlaces, same_value
+from .errors import WorkbookBusy, WorkbookChanged, WriteFailed, WriteUncertain
+from .table import SheetTable
+from .targets import Batch, Step, Target, Written
+
+
+def _no_step(_: str) -> None:
+    pass
+
+
+def write_batch(target: Target, table: SheetTable, batch: Batch, audit: AuditLog, kind: str,
+                counters: dict[str, int] | None = None, note: str = "", whole: bool = True,
+                between: Step = _no_step) -> Written | None:
+    """Write `batch` into the rows of `target` still as `table` read them, recorded in `audit`
+    as one batch of what was written. `whole`: all of it or nothing. None when nothing was
+    written because the target changed since it was read (read it again)."""
+    try:
+        prepared = target.prepare(table, batch)
+    except WorkbookChanged:
+        return None
+    with prepared:
+        done = prepared.done
+        moved = tuple(f"{batch.records[k].row_id} {batch.records[k].column}"
+                      for k in sorted(set(range(len(batch.cells))) - set(done)))
+        if whole and moved:
+            return None
+        if not done:
+            return Written(None, (), moved)
+        between("prepared")
+        written = audit.record(target.key, table.sheet, _records(batch, done, prepared.restyled),
+                               kind, status="pending", digest_after=prepared.digest,
+                               counters=counters, note=note)
+        between("pending")
+        try:
+            prepared.commit(between)
+        except WorkbookChanged:
+            audit.settle(written, "abandoned")
+            return None
+        except (WorkbookBusy, WriteFailed):
+            audit.settle(written, "abandoned")
+            raise
+        except WriteUncertain:
+            return None      # left pending: the next read settles it by its cells
+        between("committed")
+        audit.settle(written, "written")
+        between("settled")
+    return Written(written, done, moved, prepared.digest)
+
+
+def _records(batch: Batch, done: Sequence[int], restyled) -> list[ChangeRecord]:
+    records = batch.records
+    if not restyled:
+        return [records[k] for k in done]
+    return [dataclasses.replace(records[k], style_before=restyled[k]) if k in restyled
+            else records[k] for k in done]
+
+
+def settle_pending(audit: AuditLog, key: str, table: SheetTable) -> list[str]:
+    """Settle the batches a broken-off write left pending, from what `table` holds now; the
+    batches found written, oldest first."""
+    written: list[str] = []
+    pending = audit.pending(key)
+    if not pending:
+        return written
+    places = CellPlaces(table)
+    for batch in pending:
+        landed = (table.digest and audit.batch_digest(batch) == table.digest) \
+            or _cells_say_written(audit.entries(batch=batch), places)
+        audit.settle(batch, "written" if landed else "abandoned")
+        if landed:
+            written.append(batch)
+    return written
+
+
+def _cells_say_written(entries, places: CellPlaces) -> bool:
+    """More of the batch's cells hold what it wrote than what they held before. A cell a
+    person has changed since holds neither and says nothing; a row the batch gave its ID is
+    found by that ID only if the batch was written."""
+    after = before = 0
+    for e in entries:
+        if same_value(e.before, e.after) or (place := places.locate(e)) is None:
+            continue
+        current = place[3]
+        if same_value(current, e.after):
+            after += 1
+        elif same_value(current, e.before):
+            before += 1
+    return after > before
