@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import orjson
 
-from sync.errors import SheetkeeperError
+from .errors import AuditError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS batches (
@@ -82,10 +82,6 @@ GENESIS = "0" * 64
 ROWS_PER_INSERT = 200
 FIELDS = ("at", "workbook", "sheet", "row_id", "column", "before", "after", "rule", "reason",
           "batch", "actor", "style_before")
-
-
-class AuditError(SheetkeeperError):
-    """The audit log cannot be used (locked, corrupt, unwritable); nothing was written."""
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ The manifest row holds the SHA-256, size and row count of the copy, the audit ba
 why it was taken (nightly, manual, catch-up, before-restore) and whether it is pinned. A copy is
 written to a temporary file, synced and renamed, and only then entered in the manifest, so the
 manifest never names a file that is not whole. This module stores bytes it is given; taking them
-consistently from a live workbook is `sync.backup`'s job.
+consistently from a live workbook is `sync.xlsx.backup`'s job.
 """
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Mapping
 
-from sync.errors import SheetkeeperError
-from sync.private_file import write_private
+from .errors import SnapshotError
+from .private_file import write_private
 
 from .retention import Dated, Kept, Retention, prune
 
@@ -42,10 +42,6 @@ CREATE TABLE IF NOT EXISTS snapshots (
 );
 CREATE INDEX IF NOT EXISTS snapshots_by_workbook ON snapshots(workbook, taken);
 """
-
-
-class SnapshotError(SheetkeeperError):
-    """A snapshot that cannot be found, verified or stored."""
 
 
 Source = Path | str     # a workbook, or a Google Sheet as gsheet:KEY

@@ -8,16 +8,16 @@ import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
-from sheet_templates import BUILTIN, LANGS, TemplateError, builtin, sample_rows
+from sheet_templates import BUILTIN, LANGS, builtin, sample_rows
 from audit.log import AuditLog
 from sync.check import check_target
 from sync.cycle_lock import one_at_a_time
-from sync.errors import SheetkeeperError
-from sync.opening import apply_to, open_target, target_key, undo_on
+from sync.errors import EXPLAINED
+from sync.opening import apply_to, is_google, open_target, target_key, undo_on
 
 from . import cli_backup, cli_service, report
 from .options import (DATA_HELP, config_of, config_option, data_folder, date_arg,
-                      google_access, google_options, google_sheet, google_source, is_google, report_options,
+                      google_access, google_options, google_sheet, google_source, report_options,
                       rule_options, settings)
 
 EXIT_CLEAN, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
@@ -287,7 +287,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     run: Callable[[argparse.Namespace], int] = args.run
     try:
         return run(args)
-    except (SheetkeeperError, TemplateError) as e:
+    except EXPLAINED as e:
         print(f"sheetkeeper {args.command}: {e}", file=sys.stderr)
         return EXIT_ERROR
     except BrokenPipeError:

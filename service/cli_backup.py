@@ -8,11 +8,12 @@ from pathlib import Path
 
 from audit.snapshots import Snapshot, SnapshotStore, Source
 from sync.xlsx.backup import describe, diff_tables, restore, take_snapshot
-from sync.errors import SheetkeeperError
+from sync.errors import EXPLAINED, SheetkeeperError
 from sync.xlsx.read import read_table
 
 from .options import (DATA_HELP, config_of, config_option, data_folder, google_options,
-                      google_sheet, google_source, is_google)
+                      google_sheet, google_source)
+from sync.opening import is_google
 
 ACTIONS = ("list", "prune", "diff", "pin", "unpin")
 
@@ -81,7 +82,7 @@ def _snapshot(args: argparse.Namespace) -> int:
                                             "manual")
             else:
                 snap = take_snapshot(path, data_folder(args, path), "manual")
-        except SheetkeeperError as e:
+        except EXPLAINED as e:
             print(f"sheetkeeper snapshot: {e}", file=sys.stderr)
             failed += 1
             continue

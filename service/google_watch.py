@@ -107,6 +107,5 @@ class GoogleWatches:
 
 
 def _is_network(e: Exception) -> bool:
-    import gspread
-    import requests
-    return isinstance(e, (requests.RequestException, gspread.exceptions.APIError))
+    from sync.gsheets.client import from_google
+    return from_google(e)

@@ -7,7 +7,7 @@ import traceback
 from typing import Callable, Sequence
 
 from sync.cycle import ApplyResult
-from sync.errors import SheetkeeperError
+from sync.errors import EXPLAINED
 
 from .schedule import WorkbookState
 from .status import utc_now
@@ -43,7 +43,7 @@ def failed(state: WorkbookState, wait: float, e: Exception, log: Callable[..., N
     """A look that failed and will be tried again in `wait` seconds. sheetkeeper's own errors
     say what to do; `expected` ones (the network) are told as they are; anything else is a bug,
     with its traceback on stderr."""
-    if isinstance(e, SheetkeeperError):
+    if isinstance(e, EXPLAINED):
         message = str(e)
     else:
         message = f"{type(e).__name__}: {e}"

@@ -17,7 +17,7 @@ from typing import IO, Any
 
 from audit.snapshots import SnapshotStore
 from sync.errors import SheetkeeperError
-from sync.private_file import write_private
+from audit.private_file import write_private
 
 STATUS = "service-status.json"
 LOCK = "service.lock"

@@ -141,9 +141,7 @@ class Cycle:
 
     def attempt(self) -> ApplyResult | _Again:
         key, audit = self.target.key, self.audit
-        effective = dataclasses.replace(
-            self.settings, kept_pairs=audit.kept_pairs(key),
-            ids_issued=max(self.settings.ids_issued, audit.counter(key, "ids_issued")))
+        effective = self.settings_now()
         judged_with = _judged_with(effective, self.auto_merge, self.target.reading)
         last = self.unsaved or self.seen.load(key)
         quiet = self._quiet(last, judged_with)
@@ -162,10 +160,7 @@ class Cycle:
         reading, edits, last = self.diff_and_plan(table, last, landed, effective, judged_with)
         if self.dry_run:
             return self.result(reading.plan)
-        chosen = review.decisions(table, reading.plan, self.auto_merge)
-        merges, problems = review.merge_batch(table, chosen, self.settings.today) \
-            if chosen else (Batch.empty(), [])
-        reading.notes = tuple(problems)
+        chosen, merges = self.decide(reading)
         work = merges if merges.records else _work(table, reading.plan)
         self.log_person_edits(reading, edits, last, bool(chosen or work.records))
         if merges.records:
@@ -173,6 +168,13 @@ class Cycle:
         if not work.cells:
             return self.result(reading.plan, None, reading.person_batch, notes=reading.notes)
         return self.write_changes(reading, work)
+
+    def settings_now(self) -> RuleSettings:
+        """The settings with what the log knows: pairs kept apart, IDs already given out."""
+        key = self.target.key
+        return dataclasses.replace(
+            self.settings, kept_pairs=self.audit.kept_pairs(key),
+            ids_issued=max(self.settings.ids_issued, self.audit.counter(key, "ids_issued")))
 
     def _quiet(self, last: Seen | None, judged_with: str) -> bool:
         return bool(last is not None and not self.dry_run and last.facts
@@ -194,6 +196,16 @@ class Cycle:
         judged, edits = since_last(table, ids, as_read, last, judged_by, _own_columns(table))
         plan = _without_held(plan_table(table, effective, *judged), self.audit.holds(key))
         return Reading(table, as_read, judged_by, plan), edits, last
+
+    def decide(self, reading: Reading) -> tuple[list, Batch]:
+        """The decisions on the Review tab to act on, and the merge batch they make (what
+        cannot be carried out goes to the result's notes)."""
+        chosen = review.decisions(reading.table, reading.plan, self.auto_merge)
+        if not chosen:
+            return chosen, Batch.empty()
+        merges, problems = review.merge_batch(reading.table, chosen, self.settings.today)
+        reading.notes = tuple(problems)
+        return chosen, merges
 
     def log_person_edits(self, reading: Reading, edits: list[ChangeRecord], last: Seen | None,
                          review_work: bool) -> None:

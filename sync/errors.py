@@ -16,9 +16,14 @@
     │                           pending, and the next read settles it from the cells
     └── TemplateInstallError    the template cannot be installed there (file exists, …)
 
-Template files that are themselves broken raise `sheet_templates.TemplateError`.
+Template files that are themselves broken raise `sheet_templates.TemplateError`; the audit log
+and the snapshot store, a layer below, raise `audit.errors.AuditError`. EXPLAINED is all of
+them: what the CLI and the service tell in one line rather than as a bug.
 """
 from __future__ import annotations
+
+from audit.errors import AuditError
+from sheet_templates import TemplateError
 
 
 class SheetkeeperError(Exception):
@@ -68,3 +73,6 @@ class WriteFailed(SheetkeeperError):
 class WriteUncertain(SheetkeeperError):
     """The write may or may not have reached the target (a save landed just after it, an
     answer that never came): its batch stays pending until a read settles it by the cells."""
+
+
+EXPLAINED = (SheetkeeperError, AuditError, TemplateError)

@@ -171,14 +171,9 @@ def plan_table(table: SheetTable, settings: RuleSettings,
         results = results + known[j] if j in known else results
         for i, is_change, what, why in results:
             if is_change:
-                # A first check's list changes about a million cells: this loop is kept lean
-                # (the row copied in place of _put; the tuple made without NamedTuple's
-                # keyword-handling constructor, same fields in the same order).
-                row = effective[i]
-                if type(row) is tuple:
-                    row = effective[i] = list(row)
-                row[j] = what
-                changes.append(_new(CellChange, (numbers[i], ids[i], header, key, rows[i][j],
+                _put(effective, i, j, what)
+                # _make checks the number of fields (a field added to CellChange fails loudly)
+                changes.append(CellChange._make((numbers[i], ids[i], header, key, rows[i][j],
                                                  what, type_, why)))
             else:
                 invalid.add((i, key))
@@ -208,9 +203,6 @@ def plan_table(table: SheetTable, settings: RuleSettings,
     findings.sort(key=attrgetter("row_number"))
     return Plan(table=table, region=region, changes=tuple(changes), findings=tuple(findings),
                 duplicates=tuple(duplicates), problems=tuple(problems))
-
-
-_new = tuple.__new__
 
 
 def _live(rows: Sequence[tuple[Any, ...]], own: set[int]) -> list[int]:

@@ -21,7 +21,7 @@ import orjson
 from audit.log import AuditEntry, ChangeRecord, dump_values, tagged, untagged
 from .cells import plain
 from .errors import SheetkeeperError
-from .private_file import write_private
+from audit.private_file import write_private
 from .table import SheetTable
 
 Rows = dict[str, tuple[Any, ...]]   # row ID -> its values, in the order of the headers

@@ -16,7 +16,7 @@ from .cycle_lock import one_at_a_time
 from .errors import SheetkeeperError, WorkbookChanged
 from .table import SheetTable
 from .targets import Batch, Target
-from .writing import write_batch
+from .writing import settle_pending, write_batch
 
 
 @dataclass(frozen=True)
@@ -40,38 +40,20 @@ def undo_batch(batch: str, data: Path, open_target: Callable[[str, str], Target]
         if info is None:
             raise UndoError(f"there is no batch {batch!r} in {data}; `sheetkeeper audit` "
                             "lists the batches")
-        workbook, sheet, kind, _, status = info
-        if status != "written":
-            raise UndoError(f"batch {batch} was never written to the workbook ({status}); "
-                            "there is nothing to undo")
-        entries = [e for e in audit.entries(batch=batch) if e.actor == "sheetkeeper"]
+        workbook, sheet, kind, _, _ = info
         target = open_target(workbook, sheet)
         locked.enter_context(one_at_a_time(data, workbook))
         for _ in range(ATTEMPTS):
             table = target.read()
-            work, skipped, held = Batch.empty(), [], []
-            # Rows whose ID this batch assigned lose it again; their cells are held by value.
-            unassigned = {e.row_id for e in entries if e.rule == "id"}
-            places = CellPlaces(table)
-            for e in reversed(entries):
-                place = places.locate(e)
-                if place is None:
-                    skipped.append(f"{e.row_id} {e.column}: the row or column is no longer "
-                                   "in the sheet")
-                    continue
-                where, row, col, current = place
-                if not same_value(current, e.after):
-                    skipped.append(f"{e.row_id} {e.column}: changed since to {current!r}; "
-                                   "left as it is")
-                    continue
-                work.cells.append((where, CellWrite(row, col, e.before, style=e.style_before)))
-                work.records.append(ChangeRecord(e.row_id, e.column, current, e.before, "undo",
-                                                 f"undo of batch {batch} ({e.rule})",
-                                                 sheet=None if where == table.sheet else where))
-                if e.rule not in ("id", "findings", "status", "review", "merge") \
-                        and where == table.sheet:
-                    held.append((None if e.row_id in unassigned else e.row_id, e.column,
-                                 e.before))
+            # A batch a crash left pending is settled from the cells first: it may well be
+            # written, and then it can be undone.
+            settle_pending(audit, workbook, table)
+            status = audit.batch_info(batch)[4]
+            if status != "written":
+                raise UndoError(f"batch {batch} was never written to the workbook ({status}); "
+                                "there is nothing to undo")
+            entries = [e for e in audit.entries(batch=batch) if e.actor == "sheetkeeper"]
+            work, skipped, held = _restoring(table, entries, batch)
             if kind == "merge":
                 _requeue(table, entries, work)
             if not work.records:
@@ -82,6 +64,33 @@ def undo_batch(batch: str, data: Path, open_target: Callable[[str, str], Target]
             audit.hold(workbook, held)
             return UndoResult(undo.batch, batch, len(work.records), tuple(skipped))
     raise WorkbookChanged(f"{workbook}: kept changing; the undo was not written. Try again")
+
+
+def _restoring(table: SheetTable, entries, batch: str
+               ) -> tuple[Batch, list[str], list[tuple[str | None, str, object]]]:
+    """The cells that put `entries` back (newest first), what is skipped and why, and the
+    values to hold against the rules afterwards."""
+    work, skipped, held = Batch.empty(), [], []
+    # Rows whose ID this batch assigned lose it again; their cells are held by value.
+    unassigned = {e.row_id for e in entries if e.rule == "id"}
+    places = CellPlaces(table)
+    for e in reversed(entries):
+        place = places.locate(e)
+        if place is None:
+            skipped.append(f"{e.row_id} {e.column}: the row or column is no longer in the sheet")
+            continue
+        where, row, col, current = place
+        if not same_value(current, e.after):
+            skipped.append(f"{e.row_id} {e.column}: changed since to {current!r}; left as it is")
+            continue
+        work.cells.append((where, CellWrite(row, col, e.before, style=e.style_before)))
+        work.records.append(ChangeRecord(e.row_id, e.column, current, e.before, "undo",
+                                         f"undo of batch {batch} ({e.rule})",
+                                         sheet=None if where == table.sheet else where))
+        if e.rule not in ("id", "findings", "status", "review", "merge") \
+                and where == table.sheet:
+            held.append((None if e.row_id in unassigned else e.row_id, e.column, e.before))
+    return work, skipped, held
 
 
 def _requeue(table: SheetTable, entries, work: Batch) -> None:

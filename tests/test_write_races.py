@@ -128,3 +128,17 @@ def test_a_cycle_killed_at_any_step_then_a_save_leaves_a_log_that_tells_the_trut
     person_saves(path, "rename", path.read_bytes())
     apply_workbook(path, SETTINGS)
     assert_log_tells_the_truth(path, tmp_path / ".sheetkeeper")
+
+
+def test_a_batch_a_kill_left_pending_after_its_commit_can_be_undone(tmp_path):
+    """undo settles a pending batch from the cells first: one that reached the workbook is
+    undone, not refused as 'never written'."""
+    from sync.opening import undo_on
+    path = in_use(tmp_path)
+    killed = subprocess.run([sys.executable, "-c", KILLED_AT, str(path), "committed"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    with AuditLog(tmp_path / ".sheetkeeper" / "audit.sqlite3") as log:
+        (pending,) = log.pending(str(path.resolve()))
+    result = undo_on(pending, tmp_path / ".sheetkeeper")
+    assert result.restored >= 1 and values(path)[1][1] == "BOB STONE"

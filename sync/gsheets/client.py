@@ -94,6 +94,11 @@ class RetryingHTTPClient(HTTPClient):
             raise
 
 
+def from_google(e: BaseException) -> bool:
+    """An error of Google's or of the network on the way (told as it is, not as a bug)."""
+    return isinstance(e, (requests.RequestException, gspread.exceptions.APIError))
+
+
 def _describe(e: BaseException) -> str:
     if isinstance(e, gspread.exceptions.APIError):
         return f"{e.response.status_code} {e.error.get('status', '')}".strip()
@@ -215,7 +220,7 @@ def google_login(client_secret: Path, token_file: Path, port: int = 0) -> Path:
     """gspread's OAuth user flow (a browser signs in once); the token is kept in
     `token_file`, 0600, for the service to use without a browser from then on."""
     from google_auth_oauthlib.flow import InstalledAppFlow
-    from ..private_file import write_private
+    from audit.private_file import write_private
     try:
         flow = InstalledAppFlow.from_client_secrets_file(str(client_secret), SCOPES)
     except FileNotFoundError:
