@@ -17,6 +17,7 @@ from .text import fold_fullwidth
 
 DATE_ORDERS = ("auto", "dmy", "mdy")
 EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 1 = 1900-01-01 after Excel's 1900 leap-year bug
+FIRST_SERIAL = (dt.date(1910, 1, 1) - EXCEL_EPOCH).days   # the earliest serial read as a date
 EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
 
 _MONTHS = {name: i for i, names in enumerate((
@@ -68,7 +69,7 @@ def _year(text: str) -> int:
     return year
 
 
-@lru_cache(maxsize=262_144)
+@lru_cache(maxsize=262_144, typed=True)
 def normalise_date(value: object, order: str = "auto") -> Outcome:
     if isinstance(value, dt.datetime):
         if value.time() == dt.time(0):
@@ -128,7 +129,12 @@ def _from_number(value: int | float) -> Outcome:
         digits = str(int(value))
         return _build(value, int(digits[:4]), int(digits[4:6]), int(digits[6:]),
                       "yyyymmdd written as a date")
-    if 1 <= value < (LATEST - EXCEL_EPOCH).days:
+    if float(value).is_integer() and 1000 <= value <= 2999:
+        return Problem("invalid_date", f"{shown(value)} looks like a year, not a date; type the "
+                                       "whole date as YYYY-MM-DD")
+    # A serial before 1910 is no date a customer list holds (and before March 1900 Excel's
+    # serials are a day off): a small number there is an age, a count or a typo.
+    if FIRST_SERIAL <= value < (LATEST - EXCEL_EPOCH).days:
         whole = int(value)
         day = EXCEL_EPOCH + dt.timedelta(days=whole)
         if value != whole:

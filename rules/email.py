@@ -34,7 +34,7 @@ def plain_address(text: str) -> str | None:
     return f"{m.group(1)}@{domain}"
 
 
-@lru_cache(maxsize=262_144)
+@lru_cache(maxsize=262_144, typed=True)
 def normalise_email(value: object) -> Outcome:
     if not isinstance(value, str):
         return Problem("invalid_email", f"{shown(value)} is not an email address")

@@ -21,7 +21,7 @@ _CURRENCY = re.compile(
 _NUMBER = re.compile(r"[-+]?\d[\d,.' ]*")
 
 
-@lru_cache(maxsize=262_144)
+@lru_cache(maxsize=262_144, typed=True)
 def normalise_money(value: object) -> Outcome:
     if isinstance(value, bool):
         return Problem("invalid_money", f"{shown(value)} is not an amount")

@@ -43,7 +43,7 @@ def e164(number: phonenumbers.PhoneNumber) -> str:
     return f"{out} ext. {number.extension}" if number.extension else out
 
 
-@lru_cache(maxsize=262_144)
+@lru_cache(maxsize=262_144, typed=True)
 def normalise_phone(value: object, region: str | None) -> Outcome:
     """`region` is the ISO country (CN, GB) assumed for numbers typed without a country code."""
     if isinstance(value, bool):
@@ -70,6 +70,14 @@ def _from_number_cell(value: int | float, region: str | None) -> Outcome:
     if isinstance(value, float) and not value.is_integer():
         return Problem("invalid_phone",
                        f"{shown(value)} is a number with decimals, not a phone number")
+    if region is None:
+        # Stored as a number, it lost its "+" or its leading 0, and without a region no
+        # reading is certain: 2015550117 is as valid in Egypt (+20) as in the US, 13123456789
+        # in China as in the US (+1). Read as a guess, numbers moved country.
+        return Problem("invalid_phone",
+                       "is stored as a number, so its + or leading 0 is lost; type it as "
+                       "+<country code> <number> (format the column as Text), or give "
+                       "sheetkeeper a default region for such numbers (--region US)")
     digits = str(int(value))
     return _parse(value, digits, region, from_number_cell=True)
 

@@ -44,7 +44,7 @@ def classify_status(start: dt.date | None, last_contact: dt.date | None, today: 
 
 # A list's rows share a few thousand day counts: each decision (and its reason, in words) is
 # made once, not once per row (a fifth of the time statuses took at 100k rows).
-@functools.lru_cache(maxsize=8192)
+@functools.lru_cache(maxsize=8192, typed=True)
 def _decision(new: bool, days: int, contact: bool, thresholds: StatusThresholds
               ) -> StatusDecision:
     if new:

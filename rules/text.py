@@ -46,14 +46,14 @@ def _changed(before: object, after: str, reason: str) -> Outcome:
     return None if after == before else Normalised(after, reason)
 
 
-@lru_cache(maxsize=262_144)
+@lru_cache(maxsize=262_144, typed=True)
 def normalise_text(value: object) -> Outcome:
     if not isinstance(value, str):
         return None
     return _changed(value, tidy_lines(value), "removed extra spaces and full-width forms")
 
 
-@lru_cache(maxsize=262_144)
+@lru_cache(maxsize=262_144, typed=True)
 def normalise_name(value: object) -> Outcome:
     if not isinstance(value, str):
         return Problem("invalid_name", f"{shown(value)} is not a name; type the person's name")
@@ -110,7 +110,7 @@ def _recase_part(part: str) -> str:
     return part.capitalize()
 
 
-@lru_cache(maxsize=262_144)
+@lru_cache(maxsize=262_144, typed=True)
 def normalise_tags(value: object) -> Outcome:
     if not isinstance(value, str):
         return None

@@ -125,8 +125,13 @@ def _merge(table, batch, a, b, decision, notes_key, today, merged_rows) -> None:
     notes_j = layout.index(notes_key) if notes_key else None
     set_aside = []
     reason = f"merge of {decision.pair}"
+    # A formula cell is never written by a merge, in either row: its value is computed, and
+    # writing it would replace the formula by a plain value for good.
+    formulas = table.formulas
+    kept_at, gone_at = table.row_numbers[a], table.row_numbers[b]
     for j, header in enumerate(layout.headers):
-        if j in own or j == notes_j or not header:
+        if j in own or j == notes_j or not header or (kept_at, j) in formulas \
+                or (gone_at, j) in formulas:
             continue
         mine, theirs = keep[j], gone[j]
         if theirs in (None, ""):
@@ -166,7 +171,7 @@ def _merge(table, batch, a, b, decision, notes_key, today, merged_rows) -> None:
     findings = template.column_of_type("findings")
     findings_j = layout.index(findings.key) if findings else None
     for j, header in enumerate(layout.headers):
-        if j == id_j:
+        if j == id_j or (gone_at, j) in formulas:
             continue
         after = (f"{_word(table, 'merged_headers', 'merged_into')} {keep_id} ({merged.name})"
                  if j == findings_j else None)

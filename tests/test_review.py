@@ -163,3 +163,27 @@ def test_a_merged_away_row_is_judged_as_it_is_left(tmp_path):
     assert [f for f in result.plan.findings if f.row_number == 3] == []
     assert "ann@@example" in table(path)[0][17]                   # the kept row's notes
     assert [f for f in apply_workbook(path, SETTINGS).plan.findings if f.row_number == 3] == []
+
+
+def test_a_merge_never_writes_a_formula_cell(workbook):
+    """A formula whose value was empty in the kept row was 'filled' from the other row, and the
+    merged-away row's formulas were cleared: gone for good, and undo put back cached values
+    (issue 24 #4). Formula cells are left as they are, and undo has nothing of theirs to undo."""
+    book = openpyxl.load_workbook(workbook)
+    ws = book["Customers"]
+    ws["P2"] = '=IF(1=1,"","")'          # the kept row: Total spend, computed, empty
+    ws["P4"] = 120                        # the other row: a plain value there
+    ws["Q4"] = "=UPPER(B4)"               # the other row: Tags, computed
+    book.save(workbook)
+    apply_workbook(workbook, SETTINGS)
+    decide(workbook, "C-000001 + C-000003", "Merge")
+    result = apply_workbook(workbook, SETTINGS)
+    assert len(result.merges) == 1
+    ws = sheet(workbook, "Customers")
+    assert ws["P2"].value == '=IF(1=1,"","")' and ws["Q4"].value == "=UPPER(B4)"
+    with AuditLog(workbook.parent / ".sheetkeeper" / "audit.sqlite3") as log:
+        written = {(e.row_id, e.column) for e in log.entries(batch=result.merges[0])}
+    assert ("C-000001", "Total spend") not in written and ("C-000003", "Tags") not in written
+    undo_batch(result.merges[0], workbook.parent / ".sheetkeeper")
+    ws = sheet(workbook, "Customers")
+    assert ws["P2"].value == '=IF(1=1,"","")' and ws["Q4"].value == "=UPPER(B4)"

@@ -62,3 +62,28 @@ def test_money_problems_and_numbers():
     assert isinstance(normalise_money("about fifty"), Problem)
     assert isinstance(normalise_money("1.234.5"), Problem)
     assert normalise_money(99.5) is None
+
+
+def test_a_cached_rule_tells_true_from_one():
+    """TRUE judged after a 1 in a date column became 1899-12-31: the rule's cache took True
+    for 1 (equal and hashing alike). Cached by type as well as value (issue 24 #7)."""
+    from rules.dates import normalise_date
+    from rules.money import normalise_money
+    for rule in (normalise_date, normalise_money):
+        rule.cache_clear()
+        alone = rule(True)
+        rule.cache_clear()
+        rule(1)
+        rule(1.0)
+        assert rule(True) == alone
+
+
+def test_a_bare_year_or_a_small_number_is_a_finding_not_a_date():
+    """1985 in Birthday became 1905-06-07 and 45 became 1900-02-13, unflagged (issue 24 #6)."""
+    from rules.dates import normalise_date
+    from rules.outcome import Problem
+    for number in (1985, 1985.0, 2026, 45, 1, 3652):
+        outcome = normalise_date(number)
+        assert isinstance(outcome, Problem), number
+    assert "year" in normalise_date(1985).message
+    assert normalise_date(45658).value == dt.date(2025, 1, 1)     # a real serial still is one

@@ -11,7 +11,6 @@ from rules.phone import normalise_phone
     ("１３８００１３８０００", "CN", "+8613800138000"),          # full-width digits
     (13800138000.0, "CN", "+8613800138000"),                  # stored as a number
     (13800138000, "CN", "+8613800138000"),
-    (8613800138000.0, None, "+8613800138000"),                # number cell lost its "+"
     ("1.3800138000E+10", "CN", "+8613800138000"),             # every digit still there
     ("020 7946 0958", "GB", "+442079460958"),
     (2079460958, "GB", "+442079460958"),                      # leading 0 gone, region certain
@@ -49,3 +48,18 @@ def test_invalid_phone_is_left_as_typed_with_a_reason(typed, region, words):
     assert isinstance(outcome, Problem), outcome
     assert outcome.kind == "invalid_phone"
     assert words in outcome.message
+
+
+@pytest.mark.parametrize("stored", [2015550117, 3215550121, 13123456789, 15123456789,
+                                    8613800138000.0])
+def test_a_number_cell_without_a_region_is_a_finding_not_a_guess(stored):
+    """With no region, a US number stored as a number became Egyptian (+20...), a Chinese
+    mobile a US number: about 11 % of sampled US numbers moved country (issue 24 #5)."""
+    outcome = normalise_phone(stored, None)
+    assert isinstance(outcome, Problem) and "--region" in outcome.message
+    assert normalise_phone(str(int(stored)), None).kind == outcome.kind   # as typed as text
+
+
+def test_a_number_cell_with_a_region_is_still_read():
+    assert normalise_phone(13800138000, "CN").value == "+8613800138000"
+    assert normalise_phone(2015550117, "US").value == "+12015550117"

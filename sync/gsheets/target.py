@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from rules.dates import EXCEL_EPOCH
+from rules.dates import EXCEL_EPOCH, FIRST_SERIAL
 from sheet_templates import BUILTIN, Template, builtin
 
 from ..cycle import ApplyResult
@@ -197,9 +197,10 @@ def table_from_values(source: str, tab: str, values: list[list[Any]],
 def as_date(value: Any) -> Any:
     """Google gives a date cell as its serial number; a workbook's date cell reads as a date.
     Read it as the date it shows, or every cycle would 'normalise' it again. (A typed
-    20240305 is beyond the last serial, 2958465, and stays a number for the date rule.)"""
+    20240305 is beyond the last serial, 2958465, and stays a number for the date rule, and so
+    does a number too small to be a date a list holds, such as a bare year.)"""
     if isinstance(value, (int, float)) and not isinstance(value, bool) \
-            and 1 <= value <= MAX_SERIAL:
+            and FIRST_SERIAL <= value <= MAX_SERIAL:
         day = EXCEL_EPOCH + dt.timedelta(days=int(value))
         fraction = value - int(value)
         return day if not fraction else dt.datetime.combine(day, dt.time()) + dt.timedelta(

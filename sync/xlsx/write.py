@@ -294,8 +294,26 @@ def _cell_xml(write: CellWrite, current: int | None, styles: "_Styles",
         return f'<c r="{ref}"{s}><v>{span / dt.timedelta(days=1)!r}</v></c>'.encode()
     text = str(value)
     space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
-    text = escape(text, quote=False)
+    text = escape(ooxml_text(text), quote=False)
     return f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{text}</t></is></c>'.encode("utf-8")
+
+
+# What XML 1.0 cannot carry (C0 controls but tab and line feed; CR, which a parser turns into
+# LF; lone surrogates; U+FFFE/U+FFFF), and a literal "_xHHHH_" that a reader would take for an
+# escape: written the way Excel writes them, as _xHHHH_ (the literal one as _x005F_xHHHH_).
+_NOT_XML = re.compile("_x[0-9A-Fa-f]{4}_|[^\t\n\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def ooxml_text(text: str) -> str:
+    """`text` as an OOXML string: valid in XML, and read back as exactly `text`."""
+    if text.isascii() and text.isprintable() and "_x" not in text:
+        return text           # nearly every cell, at once
+    return _NOT_XML.sub(_escaped, text)
+
+
+def _escaped(m: re.Match) -> str:
+    found = m[0]
+    return "_x005F" + found if len(found) > 1 else f"_x{ord(found):04X}_"
 
 
 def _column_styles(xml: bytes) -> dict[int, int]:
