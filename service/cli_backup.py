@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 from audit.snapshots import Snapshot, SnapshotStore, Source
-from sync.xlsx.backup import describe, diff_tables, restore, take_snapshot
+from sync.diff import diff_tables
+from sync.xlsx.backup import describe, restore, take_snapshot
 from sync.errors import EXPLAINED, SheetkeeperError
 from sync.xlsx.read import read_table
 

@@ -61,9 +61,7 @@ class CellPlaces:
 
     def __init__(self, table: SheetTable):
         self.table = table
-        self.rows: dict[str | None, int] = {}
-        for i, rid in enumerate(table.row_ids[0]):
-            self.rows.setdefault(rid, i)                   # the first row with that ID
+        self.rows = table.by_id                       # the first row with that ID
         self.lines: dict[str, dict[str, list[tuple[int, list[Any]]]]] = {}
         for tab in (table.review, table.merged):
             if tab is not None and tab.name not in self.lines:

@@ -87,15 +87,9 @@ def decisions(table: SheetTable, plan: Plan, auto_merge: str = "none") -> list[D
 
 def merge_batch(table: SheetTable, chosen: list[Decision], today: dt.date) -> tuple[Batch, list[str]]:
     """The writes and records that carry out `chosen`; and what could not be done, in words."""
-    layout, template = table.layout, table.layout.template
+    template = table.layout.template
     batch, problems = Batch.empty(), []
-    fmt = template.id
-    id_j = layout.index(fmt.column)
-    row_of = {}
-    for i, row in enumerate(table.rows):
-        number = id_number(row[id_j], fmt) if id_j is not None else None
-        if number is not None:
-            row_of[fmt.format(number)] = i
+    row_of = table.by_id
     notes_key = next((c.key for c in template.columns if c.type == "notes"), None)
     merged_rows = 0
     for decision in chosen:

@@ -9,13 +9,13 @@ is looked at cell by cell.
 """
 from __future__ import annotations
 
-import json
 from collections import Counter
 from typing import NamedTuple, Sequence
 
-from audit.log import ChangeRecord, encode_value
+from audit.log import ChangeRecord
 
 from .cells import differs, plain
+from .diff import ROW, row_text
 from .seen import ABSENT, Rows, Seen
 from .table import SheetTable
 
@@ -71,7 +71,7 @@ def since_last(table: SheetTable, ids: Sequence[str | None], as_read: Rows, last
             judge, now = False, as_read[rid]
         before = before_rows.get(rid)
         if before is None:
-            edits.append(ChangeRecord(rid, "(row)", None, "added", "edit",
+            edits.append(ChangeRecord(rid, ROW, None, row_text(headers, now), "edit",
                                       "row added in the workbook"))
             continue
         flags = found = None
@@ -103,9 +103,8 @@ def since_last(table: SheetTable, ids: Sequence[str | None], as_read: Rows, last
                 if (j := column.get(h)) is not None and j not in again:
                     restate[(i, j)] = (kind, why)
     for rid in before_rows.keys() - as_read.keys():
-        edits.append(ChangeRecord(rid, "(row)", json.dumps(
-            {h: encode_value(plain(v)) for h, v in zip(headers, before_rows[rid])
-             if h and v is not ABSENT}, ensure_ascii=False),
-            None, "edit", "row removed from the workbook (its last values are in 'before')"))
+        edits.append(ChangeRecord(rid, ROW, row_text(headers, before_rows[rid]), None, "edit",
+                                  "row removed from the workbook (its last values are in "
+                                  "'before')"))
     judgement = Judged(frozenset(judged), frozenset(recheck), restate) if judging else NOT_JUDGED
     return judgement, edits

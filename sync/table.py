@@ -119,3 +119,13 @@ class SheetTable:
             ids.append(fmt.format(number) if number is not None else
                        (None if value in (None, "") else str(value)))
         return tuple(ids), tuple(numbers)
+
+    @functools.cached_property
+    def by_id(self) -> dict[str, int]:
+        """Each ID's row (index), the first where an ID is repeated: where an audited cell of
+        that row is, for an undo, a merge or settling a batch."""
+        out: dict[str, int] = {}
+        for i, rid in enumerate(self.row_ids[0]):
+            if rid is not None:
+                out.setdefault(rid, i)
+        return out

@@ -73,3 +73,17 @@ def server():
     s = FakeSheetsServer().start()
     yield s
     s.stop()
+
+
+@pytest.fixture(autouse=True)
+def no_thread_left_behind():
+    """Every thread a test starts (the service's watchers, a server, a pool) is gone when it
+    ends: a leaked thread would run on into the next test, and in the service it is a leak.
+    Waited for by joining, not by sleeping: a thread still winding down gets a moment."""
+    import threading
+    before = set(threading.enumerate())
+    yield
+    for thread in set(threading.enumerate()) - before:
+        thread.join(timeout=5)
+    left = [t.name for t in set(threading.enumerate()) - before if t.is_alive()]
+    assert not left, f"threads left running after the test: {left}"

@@ -279,11 +279,3 @@ def test_apply_on_a_damaged_workbook_fails_at_once(tmp_path):
     result = run_cli("apply", str(good), timeout=60)
     assert result.returncode == 2 and "damaged" in result.stderr, result.stderr
     assert "Traceback" not in result.stderr and good.read_bytes() == damaged
-
-
-def test_reading_a_table_says_when_calamine_takes_over(tmp_path):
-    import threading
-    from sync.xlsx.read import read_table
-    path = write_table(tmp_path / "c.xlsx", CRM_EN, [crm_row(name="Ann")])
-    parsing = threading.Event()
-    assert read_table(path, parsing=parsing).rows and parsing.is_set()

@@ -10,6 +10,7 @@ from hypothesis import given, strategies as st
 
 from sheet_templates import builtin
 from sync.cells import differs, plain
+from sync.diff import row_text, table_changes
 from sync.seen import ABSENT, Seen
 from sync.since import since_last
 from sync.table import Layout, SheetTable
@@ -65,7 +66,7 @@ def test_one_pass_says_what_a_cell_by_cell_reading_says(case):
     for rid, now in as_read.items():
         old = aligned.rows.get(rid)
         if old is None:
-            expected.append((rid, "(row)", None, "added"))
+            expected.append((rid, "(row)", None, row_text(HEADERS, now)))
             continue
         for j, h in enumerate(HEADERS):
             if not h or h in OWN:
@@ -130,3 +131,21 @@ def test_folding_in_what_was_logged_since_makes_the_rows_the_workbook_now_has():
     assert again == {"C-1": ["Name", "Phone"], "C-4": ["Customer ID", "Name", "Phone"],
                      "C-5": ["Customer ID", "Name", "Phone"]}
     assert rows["C-1"] == ("C-1", "Ann", "1")                 # the last rows, left as they were
+
+
+def test_a_removed_row_is_logged_the_same_way_by_a_cycle_and_by_a_restore():
+    """One format for a whole row in the log (the cycle's JSON and the restore's own text
+    were two), readable back with its types: a date stays a date."""
+    import json
+    from audit.log import decode_value
+    rows = (("C-1", "Ann", "+441", None, None), ("C-2", "Bob", dt.date(2026, 1, 2), None, "x"))
+    old, new = table_of(rows), table_of(rows[:1])
+    last = Seen({r[0]: r for r in rows}, {}, RULES, headers=HEADERS)
+    _, edits = since_last(new, ["C-1"], {"C-1": rows[0]}, last, RULES, OWN)
+    (by_cycle,) = [e.before for e in edits if e.column == "(row)"]
+    (by_restore,) = [before for _, column, before, _ in table_changes(old, new)
+                     if column == "(row)"]
+    assert by_cycle == by_restore
+    cells = {h: decode_value(v) for h, v in json.loads(by_cycle).items()}
+    assert cells == {"Customer ID": "C-2", "Name": "Bob", "Phone": dt.date(2026, 1, 2),
+                     "Findings": "x"}

@@ -10,6 +10,7 @@ import pytest
 from audit.log import AuditLog
 from audit.snapshots import SnapshotError, SnapshotStore
 from sheet_templates import builtin, sample_rows
+from sync.diff import diff_tables
 from sync.xlsx import backup as backup
 from sync.xlsx.target import apply_workbook
 from sync.errors import WorkbookDamaged
@@ -138,7 +139,7 @@ def test_diff_by_customer_id(book):
     second = backup.take_snapshot(book, data_of(book))
     with SnapshotStore(data_of(book)) as store:
         from sync.xlsx.read import read_table
-        d = backup.diff_tables(read_table(first.path, data=store.verified(first)),
+        d = diff_tables(read_table(first.path, data=store.verified(first)),
                                read_table(second.path, data=store.verified(second)))
     assert d.added == ("C-000099",) and d.removed == ("C-000004",)
     assert [(r, c, a) for r, c, _, a in d.changed] == [("C-000002", "Name", "Mary Smith-Jones")]

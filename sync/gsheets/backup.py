@@ -31,7 +31,7 @@ from audit.log import AuditLog, ChangeRecord
 from audit.snapshots import Snapshot, SnapshotError, SnapshotStore
 from sheet_templates import BUILTIN, Template, builtin
 
-from ..xlsx.backup import table_changes
+from ..diff import table_changes
 from ..cycle_lock import one_at_a_time
 from ..errors import SheetkeeperError
 from .client import GoogleSheet

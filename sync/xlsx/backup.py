@@ -23,15 +23,15 @@ from typing import Any, Callable, Sequence
 
 import tenacity
 
-from audit.log import AuditLog, ChangeRecord, encode_value
+from audit.log import AuditLog, ChangeRecord
 from audit.snapshots import Snapshot, SnapshotError, SnapshotStore
 from sheet_templates import Template
 
 from .target import workbook_key
 from ..errors import WorkbookDamaged, WorkbookError
 from ..cycle_lock import one_at_a_time
-from ..cells import plain
 from ..seen import SeenStore
+from ..diff import table_changes
 from ..table import SheetTable
 from .package import read_bytes
 from .read import read_table
@@ -171,59 +171,6 @@ def _write_new(target: Path, payload: bytes) -> None:
                             ) from None
     finally:
         Path(tmp).unlink(missing_ok=True)
-
-
-# -- diff --------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class TableDiff:
-    added: tuple[str, ...]                          # row IDs only in the newer table
-    removed: tuple[str, ...]                        # row IDs only in the older one
-    changed: tuple[tuple[str, str, Any, Any], ...]  # (row ID, column, before, after)
-
-    @property
-    def empty(self) -> bool:
-        return not (self.added or self.removed or self.changed)
-
-
-def diff_tables(old: SheetTable, new: SheetTable) -> TableDiff:
-    """Rows by Customer ID (a row without one by its row number), cell by cell by header."""
-    return _diff(_rows(old), _rows(new))
-
-
-def table_changes(old: SheetTable, new: SheetTable) -> list[tuple[str, str, Any, Any]]:
-    """The diff as audit-style cell changes; a whole row added or removed is one change of
-    the `(row)` pseudo-column holding the row's values."""
-    before, after = _rows(old), _rows(new)
-    d = _diff(before, after)
-    whole = lambda rows, rid: "{" + ", ".join(  # noqa: E731
-        f"{h}: {encode_value(v)}" for h, v in rows[rid].items() if v is not None) + "}"
-    return ([(rid, "(row)", None, whole(after, rid)) for rid in d.added]
-            + [(rid, "(row)", whole(before, rid), None) for rid in d.removed]
-            + list(d.changed))
-
-
-def _diff(before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]) -> TableDiff:
-    changed = []
-    for rid, cells in after.items():
-        if rid in before:
-            was = before[rid]
-            for header in dict.fromkeys([*was, *cells]):
-                if was.get(header) != cells.get(header):
-                    changed.append((rid, header, was.get(header), cells.get(header)))
-    return TableDiff(tuple(r for r in after if r not in before),
-                     tuple(r for r in before if r not in after), tuple(changed))
-
-
-def _rows(table: SheetTable) -> dict[str, dict[str, Any]]:
-    layout = table.layout
-    j = layout.index(layout.template.id.column)
-    out: dict[str, dict[str, Any]] = {}
-    for number, row in zip(table.row_numbers, table.rows):
-        rid = row[j] if j is not None and row[j] not in (None, "") else f"(row {number})"
-        out[str(rid)] = {h: plain(v) for h, v in zip(layout.headers, row)
-                         if h and v not in (None, "")}
-    return out
 
 
 def describe(snap: Snapshot) -> dict[str, Any]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
-import threading
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -15,26 +14,23 @@ from sheet_templates import BUILTIN, Template, builtin, fold_label
 from ..errors import SheetNotFound, TableLayoutError, WorkbookDamaged, WorkbookEncrypted
 from ..header import HEADER_SEARCH_ROWS, best_header, layout_for
 from ..table import Layout, SheetTable, SideTab
-from .halves import read_in_halves
 from .package import (MAX_SHEET_CELLS, SheetParts, column_letter, far_cell,
                            formula_cells, read_bytes, sniff)
 
 
 def read_table(path: Path | str, templates: Sequence[Template] | None = None,
                sheet: str | None = None, data: bytes | None = None,
-               parsing: threading.Event | None = None, keep_xml: bool = False) -> SheetTable:
+               keep_xml: bool = False) -> SheetTable:
     """The customer table of the workbook at `path`: the sheet that looks most like one of
     `templates` (all built-in ones by default), or `sheet` if named. `data`: the workbook's
     bytes, when the caller already holds them (a snapshot), named by `path` in messages.
-    `parsing` is set once calamine parses a sheet: seconds in which it leaves Python's
-    interpreter free for the caller's other threads. `keep_xml`: the table keeps its sheet's
-    XML (for a write to patch)."""
+    `keep_xml`: the table keeps its sheet's XML (for a write to patch)."""
     path = Path(path)
     templates = list(templates) if templates else [builtin(n) for n in BUILTIN]
     if data is None:
         data = read_bytes(path)
     sniff(path, data)
-    book = _Book(path, _open(path, data), SheetParts(data), parsing)
+    book = _Book(path, _open(path, data), SheetParts(data))
     try:
         name, layout, rows, merged = _choose_sheet(path, book, templates, sheet)
         list_values = _list_tab_values(book, layout)
@@ -52,25 +48,15 @@ def read_table(path: Path | str, templates: Sequence[Template] | None = None,
 class _Book:
     """The calamine workbook, and the sheets' XML for what calamine does not tell."""
 
-    def __init__(self, path: Path, calamine_book, parts: SheetParts,
-                 parsing: threading.Event | None = None):
-        self.path, self._book, self.parts, self.parsing = path, calamine_book, parts, parsing
+    def __init__(self, path: Path, calamine_book, parts: SheetParts):
+        self.path, self._book, self.parts = path, calamine_book, parts
         self.sheet_names, self.sheets_metadata = calamine_book.sheet_names, \
             calamine_book.sheets_metadata
         self._near: set[str] = set()      # sheets found to hold no far value
 
     def get_sheet_by_name(self, name: str):
         self._refuse_far(name)
-        self._parsing()
         return self._book.get_sheet_by_name(name)
-
-    def in_halves(self, name: str) -> tuple[list[list[Any]], list] | None:
-        """A big sheet's rows and merged ranges, read on two cores (sync.xlsx.halves); None
-        where it is better read whole."""
-        self._refuse_far(name)
-        part = self.parts.part(name)
-        return read_in_halves(self.parts.data, part, name, self.parts.xml(name),
-                              self._parsing) if part else None
 
     def _refuse_far(self, name: str) -> None:
         # Refused before calamine sees it: calamine would make one rectangle of the whole
@@ -89,10 +75,6 @@ class _Book:
                 f"of that rectangle from A1 (over {MAX_SHEET_CELLS:,}). Delete the stray values "
                 "far from the table (Ctrl+End goes to the last one), then run again")
         self._near.add(name)
-
-    def _parsing(self) -> None:
-        if self.parsing is not None:
-            self.parsing.set()
 
     def close(self) -> None:
         self._book.close()
@@ -122,11 +104,8 @@ def _open(path: Path, data: bytes) -> "calamine.CalamineWorkbook":
 
 def _sheet_rows(path: Path, book: "_Book", name: str) -> tuple[list[list[Any]], list]:
     """All rows of a sheet and its merged ranges (calamine parses the whole sheet on each
-    get_sheet_by_name, so both come from one call). A big sheet is read in halves, at once."""
+    get_sheet_by_name, so both come from one call)."""
     try:
-        halves = book.in_halves(name)
-        if halves is not None:
-            return halves
         sheet = book.get_sheet_by_name(name)
         return sheet.to_python(skip_empty_area=False), sheet.merged_cell_ranges or []
     except (calamine.CalamineError, calamine.XmlError, calamine.ZipError, ValueError) as e:

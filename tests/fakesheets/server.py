@@ -433,8 +433,7 @@ class FakeSheetsServer:
         self.state = State(user)
         self.faults = Faults()
         handler = type("BoundHandler", (Handler,), {"state": self.state, "faults": self.faults})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
-        self.httpd.daemon_threads = True
+        self.httpd = _Server(("127.0.0.1", port), handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
@@ -443,6 +442,42 @@ class FakeSheetsServer:
         return self
 
     def stop(self) -> None:
+        """Stops serving, closes every connection a client kept alive, and waits for each
+        handler's thread to end: nothing of the emulator outlives its test."""
         self.httpd.shutdown()
-        self.httpd.server_close()
+        self.httpd.close_connections()
+        self.httpd.server_close()          # joins the handlers' threads (block_on_close)
         self.thread.join(5)
+
+
+class _Server(ThreadingHTTPServer):
+    """A handler thread per connection, as http.server has it, and the connections kept, so
+    that `stop` can end them: gspread's session keeps its connection open between requests,
+    and its handler thread would wait on it for ever."""
+
+    daemon_threads = False
+    block_on_close = True
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._open: set = set()
+        self._lock = threading.Lock()
+
+    def process_request(self, request, client_address):
+        with self._lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request):
+        with self._lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        with self._lock:
+            still = list(self._open)
+        for request in still:
+            try:
+                request.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
