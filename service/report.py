@@ -164,6 +164,18 @@ def as_text(plan: Plan, limit: int = 50, batch: str | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
+# What a spreadsheet program runs as a formula when a CSV cell starts with it (OWASP's "CSV
+# injection"): such a cell is written with a leading apostrophe, which shows the text as typed.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def spreadsheet_safe(value):
+    """`value` as a CSV cell a spreadsheet program opens as text, never as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 AUDIT_COLUMNS = ("seq", "at", "workbook", "sheet", "row_id", "column", "before", "after", "rule",
                  "reason", "batch", "actor")
 
@@ -179,7 +191,7 @@ def write_audit(entries, fmt: str, out: TextIO) -> None:
     elif fmt == "csv":
         writer = csv.DictWriter(out, AUDIT_COLUMNS)
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in rows)
     else:
         for row in rows:
             out.write(f"{row['at'][:19]}  {row['batch']}  {row['actor']:<11} "

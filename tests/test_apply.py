@@ -553,3 +553,24 @@ def test_undo_reads_the_rows_ids_once_per_read_not_once_per_cell(tmp_path, monke
     assert result.restored >= 3 * 60 and not result.skipped
     assert parsed == [60]           # the rows' IDs once, for the one read; not once per cell
     assert [r[1] for r in values(path)] == [f"PERSON {n}" for n in range(60)]
+
+
+def test_audit_as_csv_never_hands_a_spreadsheet_a_formula(tmp_path, capsys):
+    """A person typed =HYPERLINK(…) and +cmd|… into cells; `audit --format csv` wrote them
+    bare, and a spreadsheet opening the CSV ran them (issue 24 #15)."""
+    import csv
+    import io
+    path = messy(tmp_path)
+    apply_workbook(path, SETTINGS)
+    book = openpyxl.load_workbook(path)
+    book["Customers"]["C2"] = '=HYPERLINK("http://evil.example","x")'
+    book["Customers"]["R2"] = "+cmd|' /C calc'!A0"
+    book["Customers"]["R3"] = "@SUM(1+1)"
+    book.save(path)
+    apply_workbook(path, SETTINGS)
+    capsys.readouterr()
+    main(["audit", str(path), "--format", "csv"])
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    afters = [r["after"] for r in rows if r["actor"] == "person"]
+    assert "'+cmd|' /C calc'!A0" in afters and "'@SUM(1+1)" in afters
+    assert all(not cell.startswith(("=", "+", "-", "@")) for r in rows for cell in r.values())

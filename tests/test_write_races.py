@@ -142,3 +142,22 @@ def test_a_batch_a_kill_left_pending_after_its_commit_can_be_undone(tmp_path):
         (pending,) = log.pending(str(path.resolve()))
     result = undo_on(pending, tmp_path / ".sheetkeeper")
     assert result.restored >= 1 and values(path)[1][1] == "BOB STONE"
+
+
+def test_a_symlinked_workbook_is_written_through_to_the_file_it_names(tmp_path):
+    """The link was replaced by a plain file and the real workbook left as it was (issue 24
+    #14). Extended attributes go with the workbook to its new file."""
+    real = messy_elsewhere = tmp_path / "shared" / "customers.xlsx"
+    real.parent.mkdir()
+    messy(tmp_path).rename(messy_elsewhere)
+    link = tmp_path / "c.xlsx"
+    link.symlink_to(real)
+    try:
+        os.setxattr(real, "user.team", b"sales")
+    except OSError:
+        pytest.skip("this filesystem keeps no user attributes")
+    apply_workbook(link, SETTINGS)
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    assert values(real)[0][1] == "Ann Lee"
+    assert os.getxattr(real, "user.team") == b"sales"
+    assert not list(real.parent.glob(".customers.xlsx.*"))       # no new file left beside it

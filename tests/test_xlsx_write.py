@@ -1,5 +1,8 @@
 """The surgical writer against real workbooks: what changes, what must not, and faults."""
 import datetime as dt
+import io
+import re
+from pathlib import Path
 import hashlib
 import os
 import shutil
@@ -330,3 +333,62 @@ def test_a_read_only_folder_is_reported(rich_workbook):
             write_cells(rich_workbook, {"Customers": [CellWrite(2, 0, "x")]}, digest(rich_workbook))
     finally:
         os.chmod(rich_workbook.parent, 0o755)
+
+
+def without_references(path: Path) -> None:
+    """The workbook as some generators write it: rows and cells without `r=` (valid OOXML:
+    each follows the one before)."""
+    import re as _re
+    with zipfile.ZipFile(path) as z:
+        parts = {i: z.read(i) for i in z.infolist()}
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for info, data in parts.items():
+            if info.filename.startswith("xl/worksheets/sheet"):
+                data = _re.sub(rb"<row\b[^>]*?>.*?</row>", _row_without_references, data,
+                               flags=_re.DOTALL)
+            z.writestr(info, data)
+    path.write_bytes(out.getvalue())
+
+
+def _row_without_references(row: "re.Match") -> bytes:
+    """The row with `r=` dropped wherever it can be inferred: the row's own (rows follow one
+    another here), and a cell's that stands right after the cell before it."""
+    from sheet_templates.references import column_index
+    text = re.sub(rb'^(<row\b[^>]*?)\s+r="\d+"', rb"\1", row[0])
+    out, last = [], -1
+    for piece in re.split(rb"(<c\b[^>]*?(?:/>|>.*?</c>))", text, flags=re.DOTALL):
+        ref = re.match(rb'<c\b[^>]*?\sr="([A-Z]+)\d+"', piece)
+        if ref:
+            col = column_index(ref[1].decode())
+            if col == last + 1:
+                piece = re.sub(rb'\s+r="[A-Z]+\d+"', b"", piece, count=1)
+            last = col
+        out.append(piece)
+    return b"".join(out)
+
+
+def test_cells_without_references_are_written_in_place_not_appended(tmp_path):
+    """A cell without `r=` got a duplicate appended to its row: an invalid file (issue 24 #12).
+    The formula in such a cell is still recognised, so it is never normalised."""
+    from sync.xlsx.target import apply_workbook
+    from sync.plan import RuleSettings
+    from tests.conftest import CRM_EN, crm_row, write_table
+    path = write_table(tmp_path / "c.xlsx", CRM_EN, [
+        crm_row(name="ANN LEE", phone="138 0013 8000"), crm_row(name="bob stone")])
+    book = openpyxl.load_workbook(path)
+    book["Customers"]["C3"] = '=LOWER("ACME")'
+    book.save(path)
+    without_references(path)
+    with zipfile.ZipFile(path) as z:
+        stripped = z.read("xl/worksheets/sheet1.xml")
+    assert stripped.count(b"<c") > stripped.count(b' r="') + 10   # most cells have none
+    apply_workbook(path, RuleSettings(today=dt.date(2026, 11, 23), phone_region="CN"))
+    with zipfile.ZipFile(path) as z:
+        xml = z.read("xl/worksheets/sheet1.xml")
+    for row in re.findall(rb"<row\b.*?</row>", xml, re.DOTALL):
+        refs = re.findall(rb'<c r="([A-Z]+\d+)"', row)
+        assert len(refs) == len(set(refs)) == len(re.findall(rb"<c\b", row)), row
+    ws = openpyxl.load_workbook(path)["Customers"]
+    assert ws["B2"].value == "Ann Lee" and ws["E2"].value == "+8613800138000"
+    assert ws["C3"].value == '=LOWER("ACME")' and ws["A3"].value == "C-000002"

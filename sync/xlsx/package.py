@@ -91,6 +91,52 @@ def sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     return parts
 
 
+_ROW_ELEMENT = re.compile(rb'<row\b([^>]*?)(/?)>')
+_CELL_ELEMENT = re.compile(rb'<c\b([^>]*?)(/>|>.*?</c>)', re.DOTALL)
+_REF = re.compile(rb'\br="([A-Z]{0,3})(\d+)"')
+
+
+def with_references(xml: bytes) -> bytes:
+    """The sheet's XML with every row and cell carrying its reference (`r=`). Both are
+    optional in OOXML (a row or cell without one follows the one before); everything here
+    that finds a cell, and the writer that patches one, looks for its reference."""
+    opened = xml.count(b"<c ") + xml.count(b"<c>") + xml.count(b"<row ") + xml.count(b"<row>")
+    if xml.count(b' r="') >= opened:
+        return xml          # nearly every sheet: counted in C, nothing to add
+    start, end = xml.find(b"<sheetData"), xml.rfind(b"</sheetData>")
+    if start == -1 or end == -1:
+        return xml
+    out, cursor, row = [xml[:start]], start, 0
+    for m in _ROW_ELEMENT.finditer(xml, start, end):
+        ref = _REF.search(m[1])
+        row = int(ref[2]) if ref else row + 1
+        out.append(xml[cursor:m.start()])
+        out.append(m[0] if ref else b'<row r="%d"%s%s>' % (row, m[1], m[2]))
+        cursor = m.end()
+        if m[2]:
+            continue
+        close = xml.find(b"</row>", cursor, end)
+        if close == -1:
+            break
+        out.append(_cells_with_references(xml[cursor:close], row))
+        cursor = close
+    out.append(xml[cursor:])
+    return b"".join(out)
+
+
+def _cells_with_references(body: bytes, row: int) -> bytes:
+    out, cursor, col = [], 0, -1
+    for m in _CELL_ELEMENT.finditer(body):
+        ref = _REF.search(m[1])
+        col = column_index(ref[1].decode()) if ref and ref[1] else col + 1
+        out.append(body[cursor:m.start()])
+        out.append(m[0] if ref else b'<c r="%s%d"%s%s' % (column_letter(col).encode(), row,
+                                                           m[1], m[2]))
+        cursor = m.end()
+    out.append(body[cursor:])
+    return b"".join(out)
+
+
 class SheetParts:
     """The XML of a workbook's sheets, each decompressed once (and only when asked for)."""
 
@@ -111,7 +157,7 @@ class SheetParts:
             part = self.part(sheet)
             with zipfile.ZipFile(io.BytesIO(self.data)) as archive:
                 try:
-                    self._xml[sheet] = archive.read(part) if part else None
+                    self._xml[sheet] = with_references(archive.read(part)) if part else None
                 except (KeyError, zipfile.BadZipFile, zlib.error, OSError, EOFError) as e:
                     raise WorkbookDamaged(f"sheet {sheet!r} cannot be read ({e}); let Excel "
                                           "repair the workbook or restore it from a backup"

@@ -78,6 +78,7 @@ def stage(path: Path, data: bytes) -> str:
             os.chmod(tmp, info.st_mode & 0o7777)
             if hasattr(os, "geteuid") and os.geteuid() == 0:
                 os.chown(tmp, info.st_uid, info.st_gid)
+            _copy_attributes(path, tmp)
             os.fsync(f.fileno())
     except OSError as e:
         if tmp is not None:
@@ -85,6 +86,22 @@ def stage(path: Path, data: bytes) -> str:
         raise WriteFailed(f"{path}: could not write the new workbook ({e.strerror}); "
                           "the workbook is unchanged") from None
     return tmp
+
+
+def _copy_attributes(source: Path, target: str) -> None:
+    """Extended attributes (Linux: a tag, a security label, a "where it came from") go with
+    the workbook to its new file, where the platform has them and allows it."""
+    if not hasattr(os, "listxattr"):
+        return
+    try:
+        names = os.listxattr(source)
+    except OSError:
+        return
+    for name in names:
+        try:
+            os.setxattr(target, name, os.getxattr(source, name))
+        except OSError:
+            pass     # not ours to set (a system namespace): the file is written without it
 
 
 def _sweep_stale(path: Path) -> None:

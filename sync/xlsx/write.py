@@ -33,7 +33,7 @@ from sheet_templates.references import column_index, column_letter
 
 from ..cells import CellWrite
 from ..errors import WorkbookBusy, WorkbookChanged, WorkbookError, WriteFailed
-from .package import read_bytes, sheet_parts
+from .package import read_bytes, sheet_parts, with_references
 from .replace import Step, lock_files, stage, swap_in
 
 __all__ = ["CellWrite", "StagedPackage", "WorkbookBusy", "WorkbookChanged", "WriteFailed",
@@ -60,7 +60,11 @@ class StagedPackage:
 
     def __init__(self, path: Path, writes: Writes, expected_digest: str,
                  known: Mapping[str, bytes] | None = None):
-        self.path, self.expected_digest = path, expected_digest
+        # Through a symbolic link to the file it names: replacing the link itself would leave
+        # the real workbook as it was (and the link a plain file).
+        check_writable(path)
+        self.path, self.expected_digest = Path(os.path.realpath(path)), expected_digest
+        path = self.path
         check_writable(path)
         data = read_bytes(path)
         if hashlib.sha256(data).hexdigest() != expected_digest:
@@ -122,7 +126,8 @@ def _patched(data: bytes, writes: Writes, restyled: Restyled,
         if part is None:
             raise WorkbookChanged(f"sheet {sheet!r} is no longer in the workbook; not written")
         changed_styles: dict[tuple[int, int], int] = {}
-        contents[part] = patch_sheet_xml(contents[part], sheet_writes, styles, changed_styles)
+        contents[part] = patch_sheet_xml(with_references(contents[part]), sheet_writes, styles,
+                                         changed_styles)
         restyled.update({(sheet, r, c): s for (r, c), s in changed_styles.items()})
     if styles.changed:
         contents["xl/styles.xml"] = styles.xml
