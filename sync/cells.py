@@ -12,6 +12,11 @@ from rules.dates import serial_number
 from .table import SheetTable
 
 
+# The most characters a cell holds (Excel's limit; Google Sheets allows 50,000): nothing
+# sheetkeeper writes is longer.
+MAX_CELL_TEXT = 32_767
+
+
 @dataclass(frozen=True, slots=True)
 class CellWrite:
     row: int          # 1-based sheet row

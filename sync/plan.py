@@ -27,6 +27,7 @@ from rules.status import StatusThresholds, classify_status
 from rules.text import normalise_name, normalise_tags, normalise_text
 from sheet_templates import Column
 
+from .cells import MAX_CELL_TEXT
 from .evaluate import ColumnJob, Results, evaluate
 from .forked import Beside, fork_pays
 from .table import SheetTable, TableFacts
@@ -393,7 +394,7 @@ def _findings_column(table, live, ids, findings, duplicates) -> list[CellChange]
             lines[index[me]].append(f"{marker} {d.kind} duplicate of {who}: {d.reason}")
     changes = []
     for i in live:
-        text = "\n".join(lines[i]) if lines.get(i) else None
+        text = _within_a_cell(lines[i]) if lines.get(i) else None
         current = table.rows[i][j]
         if text != (current if current not in ("", None) else None):
             changes.append(CellChange(table.row_numbers[i], ids[i], layout.headers[j],
@@ -401,6 +402,22 @@ def _findings_column(table, live, ids, findings, duplicates) -> list[CellChange]
                                       "what sheetkeeper found in this row" if text else
                                       "nothing left to report in this row"))
     return changes
+
+
+def _within_a_cell(lines: list[str]) -> str:
+    """The lines, one per line, cut where a cell would overflow (a row that is a possible
+    duplicate of hundreds of others): `check` and `--report json` still list them all."""
+    text = "\n".join(lines)
+    if len(text) <= MAX_CELL_TEXT:
+        return text
+    kept, size = [], 0
+    for line in lines:
+        if size + len(line) + 1 > MAX_CELL_TEXT - 80:
+            break
+        kept.append(line)
+        size += len(line) + 1
+    return "\n".join([*kept, f"… and {len(lines) - len(kept)} more (sheetkeeper check lists "
+                                "them all)"])
 
 
 def identity_columns(table: SheetTable, live: list[int], effective: list[list[Any]],

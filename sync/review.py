@@ -22,6 +22,7 @@ from rules.ids import id_number
 from sheet_templates import fold_label
 from sheet_templates.presentation import REVIEW_KEYS
 
+from .cells import MAX_CELL_TEXT
 from .plan import Plan
 from .table import SheetTable, SideTab
 from .targets import Batch
@@ -140,12 +141,19 @@ def _merge(table, batch, a, b, decision, notes_key, today, merged_rows) -> None:
         if extra not in (None, ""):
             set_aside.append(str(extra))
         if set_aside:
-            note = f"{_word(table, 'review_words', 'merged_from')} {gone_id} " \
-                   f"({today.isoformat()}): " + "; ".join(set_aside)
+            head = f"{_word(table, 'review_words', 'merged_from')} {gone_id} " \
+                   f"({today.isoformat()}): "
             before = keep[notes_j]
-            after = f"{before}\n{note}" if before not in (None, "") else note
-            batch.add(sheet, table.row_numbers[a], first + notes_j, before, after, keep_id,
-                      layout.headers[notes_j], "merge", f"{reason}: kept the other values", sheet)
+            after = _noted(before, head + "; ".join(set_aside))
+            if len(after) > MAX_CELL_TEXT:
+                # Past what a cell holds: a pointer instead. Nothing is lost: every value set
+                # aside is in the merged-away row, which the Merged tab keeps whole.
+                after = _noted(before, head + _word(table, "review_words", "on_merged_tab")
+                               .format(tab=table.merged.name))
+            if len(after) <= MAX_CELL_TEXT:
+                batch.add(sheet, table.row_numbers[a], first + notes_j, before, after, keep_id,
+                          layout.headers[notes_j], "merge", f"{reason}: kept the other values",
+                          sheet)
     # The merged-away row, whole, to the Merged tab; then cleared in the table.
     merged = table.merged
     target = merged.next_row + merged_rows
@@ -173,6 +181,10 @@ def _merge(table, batch, a, b, decision, notes_key, today, merged_rows) -> None:
             batch.add(sheet, table.row_numbers[b], first + j, gone[j], after, gone_id,
                       header or f"column {j + 1}", "merge",
                       f"{reason}: moved to the {merged.name} tab", sheet)
+
+
+def _noted(before, note: str) -> str:
+    return f"{before}\n{note}" if before not in (None, "") else note
 
 
 def _mark_decided(table, batch, decision, today) -> None:

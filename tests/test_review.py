@@ -187,3 +187,25 @@ def test_a_merge_never_writes_a_formula_cell(workbook):
     undo_batch(result.merges[0], workbook.parent / ".sheetkeeper")
     ws = sheet(workbook, "Customers")
     assert ws["P2"].value == '=IF(1=1,"","")' and ws["Q4"].value == "=UPPER(B4)"
+
+
+def test_a_merge_keeps_every_cell_within_what_a_cell_holds(workbook):
+    """Merging two rows with long notes wrote a 33,552-character Notes cell, past Excel's
+    32,767 (issue 24 #11). The kept row points to the Merged tab, which has the other row
+    whole."""
+    book = openpyxl.load_workbook(workbook)
+    ws = book["Customers"]
+    ws["R2"] = "k" * 3_000
+    ws["R4"] = "g" * 30_000
+    book.save(workbook)
+    apply_workbook(workbook, SETTINGS)
+    decide(workbook, "C-000001 + C-000003", "Merge")
+    result = apply_workbook(workbook, SETTINGS)
+    assert len(result.merges) == 1
+    with AuditLog(workbook.parent / ".sheetkeeper" / "audit.sqlite3") as log:
+        written = [e.after for e in log.entries(batch=result.merges[0])]
+    assert max(len(str(v)) for v in written if v is not None) <= 32_767
+    notes = sheet(workbook, "Customers")["R2"].value
+    assert notes.startswith("k" * 3_000) and "Merged tab" in notes
+    merged = [[c.value for c in r] for r in sheet(workbook, "Merged").iter_rows(min_row=2)]
+    assert merged[0][0] == "C-000003" and merged[0][17] == "g" * 30_000

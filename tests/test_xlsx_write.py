@@ -392,3 +392,25 @@ def test_cells_without_references_are_written_in_place_not_appended(tmp_path):
     ws = openpyxl.load_workbook(path)["Customers"]
     assert ws["B2"].value == "Ann Lee" and ws["E2"].value == "+8613800138000"
     assert ws["C3"].value == '=LOWER("ACME")' and ws["A3"].value == "C-000002"
+
+
+def test_an_excel_tables_totals_row_is_not_a_customer(tmp_path):
+    """The Totals row of an Excel Table (Insert > Table, Total Row) was given an ID for good
+    and a finding (issue 24 #10)."""
+    from openpyxl.worksheet.table import Table
+    from sync.xlsx.target import apply_workbook
+    from sync.plan import RuleSettings
+    from tests.conftest import CRM_EN, crm_row, write_table
+    path = write_table(tmp_path / "c.xlsx", CRM_EN, [
+        crm_row(name="Ann Lee", phone="+8613800138000", total_spend=10),
+        crm_row(name="Bob Stone", phone="+8613900139000", total_spend=20)])
+    book = openpyxl.load_workbook(path)
+    ws = book["Customers"]
+    ws["B4"], ws["P4"] = "Total", "=SUBTOTAL(109,P2:P3)"
+    ws.add_table(Table(displayName="Customers", ref="A1:S4", totalsRowCount=1))
+    book.save(path)
+    result = apply_workbook(path, RuleSettings(today=dt.date(2026, 11, 23), phone_region="CN"))
+    assert result.plan.facts.rows == 2
+    ws = openpyxl.load_workbook(path)["Customers"]
+    assert ws["A4"].value is None and ws["S4"].value is None
+    assert [ws["A2"].value, ws["A3"].value] == ["C-000001", "C-000002"]

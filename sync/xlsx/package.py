@@ -137,6 +137,13 @@ def _cells_with_references(body: bytes, row: int) -> bytes:
     return b"".join(out)
 
 
+_TABLE_REL = re.compile(rb'<Relationship\b[^>]*?Type="[^"]*/table"[^>]*?Target="([^"]+)"'
+                        rb'|<Relationship\b[^>]*?Target="([^"]+)"[^>]*?Type="[^"]*/table"')
+_TABLE_HEAD = re.compile(rb"<(?:\w+:)?table\b[^>]*>")
+_TOTALS = re.compile(rb'\btotalsRowCount="(\d+)"')
+_TABLE_REF = re.compile(rb'\bref="[A-Z]+\d+:[A-Z]+(\d+)"')
+
+
 class SheetParts:
     """The XML of a workbook's sheets, each decompressed once (and only when asked for)."""
 
@@ -151,6 +158,34 @@ class SheetParts:
             with zipfile.ZipFile(io.BytesIO(self.data)) as archive:
                 self._parts = sheet_parts(archive)
         return self._parts.get(sheet)
+
+    def totals_rows(self, sheet: str) -> set[int]:
+        """The sheet rows (1-based) that are an Excel Table's Totals row: sums and counts,
+        not a customer."""
+        part = self.part(sheet)
+        if part is None:
+            return set()
+        folder, name = posixpath.split(part)
+        rels_name = posixpath.join(folder, "_rels", name + ".rels")
+        found: set[int] = set()
+        with zipfile.ZipFile(io.BytesIO(self.data)) as archive:
+            try:
+                rels = archive.read(rels_name)
+            except KeyError:
+                return found
+            for m in _TABLE_REL.finditer(rels):
+                target = (m[1] or m[2]).decode()
+                member = target.lstrip("/") if target.startswith("/") else \
+                    posixpath.normpath(posixpath.join(folder, target))
+                try:
+                    head = archive.read(member)[:4096]
+                except KeyError:
+                    continue
+                table = _TABLE_HEAD.search(head)
+                if table and (count := _TOTALS.search(table[0])) and int(count[1]) > 0:
+                    last = int(_TABLE_REF.search(table[0])[1])
+                    found.update(range(last - int(count[1]) + 1, last + 1))
+        return found
 
     def xml(self, sheet: str) -> bytes | None:
         if sheet not in self._xml:

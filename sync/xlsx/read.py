@@ -40,7 +40,7 @@ def read_table(path: Path | str, templates: Sequence[Template] | None = None,
         book.close()
     _refuse_merged_cells(path, name, layout, merged)
     table = _build_table(path, data, name, layout, rows, list_values,
-                         formula_cells(book.parts.xml(name)))
+                         formula_cells(book.parts.xml(name)), book.parts.totals_rows(name))
     return dataclasses.replace(table, review=review, merged=merged_tab,
                                sheet_xml=book.parts.xml(name) if keep_xml else None)
 
@@ -200,11 +200,15 @@ def _refuse_merged_cells(path: Path, name: str, layout: Layout, merged: list) ->
 
 def _build_table(path: Path, raw: bytes, name: str, layout: Layout, data: list[list[Any]],
                  list_values: dict[str, tuple[str, ...]],
-                 formula_cells: set[tuple[int, int]]) -> SheetTable:
+                 formula_cells: set[tuple[int, int]], totals: set[int] = frozenset()
+                 ) -> SheetTable:
+    """`totals`: rows (1-based) that are an Excel Table's Totals row, not a customer."""
     first, width = layout.first_column, len(layout.headers)
     end = first + width
     rows, numbers = [], []
     for r in range(layout.header_row, len(data)):
+        if r + 1 in totals:
+            continue
         cells = data[r][first:end]
         if cells.count("") + cells.count(None) == len(cells):
             continue
