@@ -114,3 +114,21 @@ class Template:
 
     def default_phone_region(self, lang: str) -> str | None:
         return self.phone_regions.get(lang) or None
+
+    def spellings(self) -> Mapping[str, str]:
+        """Every name of every column (its header in each language, its aliases), folded
+        (`fold_label`), -> the column's key. Worked out once per template."""
+        known = self.__dict__.get("_spellings")
+        if known is None:
+            from .loader import fold_label
+            known = {}
+            for c in self.columns:
+                for name in (*c.headers.values(), *c.aliases):
+                    known.setdefault(fold_label(name), c.key)
+            object.__setattr__(self, "_spellings", known)   # a cache, not part of the value
+        return known
+
+    def key_of(self, header: str) -> str | None:
+        """The key of the column `header` names, in any of its names."""
+        from .loader import fold_label
+        return self.spellings().get(fold_label(header))

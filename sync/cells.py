@@ -82,9 +82,10 @@ class CellPlaces:
         table = self.table
         if e.sheet == table.sheet:
             layout = table.layout
-            if e.row_id not in self.rows or e.column not in layout.headers:
+            j = layout.position(e.column)       # a header renamed since is found too
+            if e.row_id not in self.rows or j is None:
                 return None
-            i, j = self.rows[e.row_id], layout.headers.index(e.column)
+            i = self.rows[e.row_id]
             return table.sheet, table.row_numbers[i], layout.first_column + j, table.rows[i][j]
         tab = next((t for t in (table.review, table.merged) if t and t.name == e.sheet), None)
         if tab is None or e.column not in tab.headers:

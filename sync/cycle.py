@@ -191,7 +191,7 @@ class Cycle:
         ids = table.row_ids[0]
         as_read = rows_by_id(table, ids)
         if last is not None:
-            last = _with_logged(last.aligned(table.layout.headers), self.audit, key, landed,
+            last = _with_logged(last.aligned(table.layout), self.audit, key, landed,
                                 table, as_read)
         judged, edits = since_last(table, ids, as_read, last, judged_by, _own_columns(table))
         plan = _without_held(plan_table(table, effective, *judged), self.audit.holds(key))
@@ -240,7 +240,7 @@ class Cycle:
         # changed are judged again as they are now: what the plan found in them went with
         # their values.
         table_cells = [r for r in merges.records if r.sheet is None]
-        rows, again = folded(reading.as_read, table.layout.headers, _id_header(table),
+        rows, again = folded(reading.as_read, table.layout, _id_header(table),
                              table_cells, {})
         self.unsaved = _judged_again(_seen(rows, plan, reading.judged_by, "", self.settings,
                                            plan.changes, self.audit.head()), again)
@@ -367,7 +367,7 @@ def _with_logged(last: Seen, audit: AuditLog, key: str, landed: list[str], table
     entries = [e for e in entries if e.sheet == table.sheet]
     if not entries:
         return last
-    rows, again = folded(last.rows, table.layout.headers, _id_header(table), entries, as_read)
+    rows, again = folded(last.rows, table.layout, _id_header(table), entries, as_read)
     # What was folded in was never judged as it now is (the cycle that logged it did not
     # save its judgement, or an undo put it back).
     return _judged_again(dataclasses.replace(last, rows=rows), again)

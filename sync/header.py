@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Mapping, Any, Sequence
 
 from sheet_templates import Template, fold_label
 
@@ -25,12 +25,8 @@ class HeaderMatch:
     matched: int
 
 
-def _spellings(template: Template) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for c in template.columns:
-        for s in (*c.headers.values(), *c.aliases):
-            out.setdefault(fold_label(s), c.key)
-    return out
+def _spellings(template: Template) -> Mapping[str, str]:
+    return template.spellings()
 
 
 def best_header(rows: Sequence[Sequence[Any]], templates: Sequence[Template]) -> HeaderMatch | None:

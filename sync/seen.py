@@ -23,7 +23,7 @@ from audit.log import AuditEntry, ChangeRecord, dump_values, tagged, untagged
 from .cells import plain
 from .errors import SheetkeeperError
 from audit.private_file import write_private
-from .table import SheetTable
+from .table import Layout, SheetTable
 
 Rows = dict[str, tuple[Any, ...]]   # row ID -> its values, in the order of the headers
 
@@ -72,16 +72,20 @@ class Seen:
     # None: a state from before it said.
     logged: tuple[int, str] | None = None
 
-    def aligned(self, headers: Sequence[str]) -> "Seen":
-        """This state with its rows in the order of `headers` (a table's, now): a column
-        the last cycle did not have is ABSENT; a column it had and the table has lost is
-        dropped."""
-        headers = tuple(headers)
+    def aligned(self, layout: Layout) -> "Seen":
+        """This state with its rows in the order of `layout`'s headers (a table's, now),
+        column by column: by header, or by template column where a person renamed a header
+        to another of its names (Phone -> Mobile). A column the last cycle did not have is
+        ABSENT; one it had and the table has lost is dropped."""
+        headers = tuple(layout.headers)
         if headers == self.headers:
             return self
-        where = {h: j for j, h in enumerate(self.headers) if h}
-        take = [where.get(h) if h else None for h in headers]
-        rows = {rid: tuple(ABSENT if j is None else row[j] for j in take)
+        where: dict[int, int] = {}
+        for k, h in enumerate(self.headers):
+            if h and (j := layout.position(h)) is not None:
+                where.setdefault(j, k)
+        take = [where.get(j) if h else None for j, h in enumerate(headers)]
+        rows = {rid: tuple(ABSENT if k is None else row[k] for k in take)
                 for rid, row in self.rows.items()}
         return dataclasses.replace(self, rows=rows, headers=headers)
 
@@ -268,7 +272,7 @@ def with_values(rows: Rows, headers: Sequence[str], cells: Iterable[tuple[str, s
     return out
 
 
-def folded(rows: Rows, headers: Sequence[str], id_header: str | None,
+def folded(rows: Rows, layout: Layout, id_header: str | None,
            entries: Iterable[AuditEntry | ChangeRecord], fresh: Rows
            ) -> tuple[Rows, dict[str, list[str]]]:
     """`rows` (by ID, in the order of `headers`) with changes to the table's cells (logged, or
@@ -278,7 +282,8 @@ def folded(rows: Rows, headers: Sequence[str], id_header: str | None,
     the cells no cycle judged as they now are (row ID -> headers): each one changed, and every
     cell of a row taken as it reads now."""
     out = dict(rows)
-    where = {h: j for j, h in enumerate(headers) if h}
+    headers = layout.headers
+    named = [h for h in headers if h]
     touched: dict[str, list[Any]] = {}     # rows being changed, as lists until the end
     again: dict[str, dict[str, None]] = {}
     for e in entries:
@@ -290,7 +295,7 @@ def folded(rows: Rows, headers: Sequence[str], id_header: str | None,
             out.pop(rid, None)
             if e.column == "(row)" and e.after is not None and rid in fresh:
                 out[rid] = fresh[rid]           # added
-                again[rid] = dict.fromkeys(where)
+                again[rid] = dict.fromkeys(named)
             continue
         row = touched.get(rid)
         if row is None:
@@ -298,11 +303,11 @@ def folded(rows: Rows, headers: Sequence[str], id_header: str | None,
             if base is None:
                 if rid in fresh:                # given its ID
                     out[rid] = fresh[rid]
-                    again[rid] = dict.fromkeys(where)
+                    again[rid] = dict.fromkeys(named)
                 continue
             row = touched[rid] = list(base)
-        if (j := where.get(e.column)) is not None:
+        if (j := layout.position(e.column)) is not None:
             row[j] = plain(e.after)
-            again.setdefault(rid, {})[e.column] = None
+            again.setdefault(rid, {})[headers[j]] = None
     out.update((rid, tuple(row)) for rid, row in touched.items())
     return out, {rid: list(cells) for rid, cells in again.items() if rid in out}

@@ -28,6 +28,20 @@ class Layout:
     def index(self, key: str) -> int | None:
         return self.columns.get(key)
 
+    def position(self, header: str) -> int | None:
+        """Where the column a header names stands now: by its text, or, for a template column
+        a person has since renamed to another of its names (Phone -> Mobile, 电话), by that
+        column. What the audit log and the seen state recorded under the old header is
+        found under the new one."""
+        if header in self._by_header:
+            return self._by_header[header]
+        key = self.template.key_of(header)
+        return None if key is None else self.columns.get(key)
+
+    @functools.cached_property
+    def _by_header(self) -> dict[str, int]:
+        return {h: j for j, h in enumerate(self.headers) if h}
+
 
 @dataclass(frozen=True)
 class SideTab:

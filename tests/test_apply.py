@@ -574,3 +574,19 @@ def test_audit_as_csv_never_hands_a_spreadsheet_a_formula(tmp_path, capsys):
     afters = [r["after"] for r in rows if r["actor"] == "person"]
     assert "'+cmd|' /C calc'!A0" in afters and "'@SUM(1+1)" in afters
     assert all(not cell.startswith(("=", "+", "-", "@")) for r in rows for cell in r.values())
+
+
+def test_a_header_renamed_to_one_of_its_names_is_the_same_column(tmp_path):
+    """Renaming Phone to Mobile (an alias) logged every row's phone as a person's edit and
+    broke undo for that column (issue 24 #9): the remembered state and the log are lined up by
+    template column, not by header text."""
+    path = messy(tmp_path)
+    first = apply_workbook(path, SETTINGS)            # normalises the phones, among others
+    book = openpyxl.load_workbook(path)
+    book["Customers"]["E1"] = "Mobile"
+    book.save(path)
+    renamed = apply_workbook(path, SETTINGS)
+    assert renamed.person_batch is None               # a header is no person's cell edit
+    result = undo_batch(first.batch, tmp_path / ".sheetkeeper")
+    assert not [s for s in result.skipped if "Phone" in s], result.skipped
+    assert values(path)[0][4] == "138 0013 8000"       # the phone as typed, under Mobile

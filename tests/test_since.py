@@ -57,7 +57,7 @@ def test_one_pass_says_what_a_cell_by_cell_reading_says(case):
     table = table_of(rows)
     row_ids = [r[0] for r in rows]
     as_read = {rid: row for rid, row in zip(row_ids, rows) if rid}
-    aligned = last.aligned(HEADERS)
+    aligned = last.aligned(table.layout)
     judged, edits = since_last(table, row_ids, as_read, aligned, RULES, OWN)
 
     # Person edits: per ID, as `as_read` holds it (the last row of a repeated ID), in the
@@ -125,7 +125,9 @@ def test_folding_in_what_was_logged_since_makes_the_rows_the_workbook_now_has():
         entry(9, None, "Name", "no ID"),                       # a row without an ID: nothing
         entry(10, "C-7", "Name", "not there"),                 # a row neither had: nothing
     ]
-    out, again = folded(rows, headers, "Customer ID", entries, fresh)
+    layout = Layout(builtin("crm"), "en", 1, headers, 0,
+                    {"customer_id": 0, "name": 1, "phone": 2})
+    out, again = folded(rows, layout, "Customer ID", entries, fresh)
     assert out == {"C-1": ("C-1", "Ann Lee", 5), "C-4": ("C-4", "Dee", None),
                    "C-5": ("C-5", "Eve", "+445")}
     assert again == {"C-1": ["Name", "Phone"], "C-4": ["Customer ID", "Name", "Phone"],
