@@ -4,6 +4,7 @@ cycle uses these; none of them knows a file format."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,6 +68,11 @@ class CellPlaces:
     def __init__(self, table: SheetTable):
         self.table = table
         self.rows = table.by_id                       # the first row with that ID
+        # IDs in more than one row (a row copied with its ID): which one a batch wrote cannot
+        # be told, so none of them is taken for it.
+        ids = [rid for rid in table.row_ids[0] if rid is not None]
+        self.shared = {rid for rid, n in Counter(ids).items() if n > 1} \
+            if len(set(ids)) < len(ids) else set()
         self.lines: dict[str, dict[str, list[tuple[int, list[Any]]]]] = {}
         for tab in (table.review, table.merged):
             if tab is not None and tab.name not in self.lines:
@@ -74,6 +80,17 @@ class CellPlaces:
                 for n, row in tab.rows:
                     if row:
                         by_first.setdefault(str(row[0]), []).append((n, row))
+
+    def why_not(self, e) -> str:
+        """Why `locate` found no place for `e`, in words."""
+        if e.sheet == self.table.sheet and e.row_id is None:
+            return ("its row had no Customer ID, so it cannot be found again for sure; left as "
+                    "it is (a snapshot from before has it: `sheetkeeper snapshots`)")
+        if e.row_id in self.shared:
+            return ("that ID is in more than one row now (a row copied with its ID?), so which "
+                    "one the batch wrote cannot be told; left as it is. Clear the copy's "
+                    "Customer ID (the next cycle gives it its own) and undo again")
+        return "the row or column is no longer in the sheet"
 
     def locate(self, e) -> tuple[str, int, int, Any] | None:
         """(sheet, row number, 0-based column, current value) of an audited cell: a table
@@ -83,7 +100,7 @@ class CellPlaces:
         if e.sheet == table.sheet:
             layout = table.layout
             j = layout.position(e.column)       # a header renamed since is found too
-            if e.row_id not in self.rows or j is None:
+            if e.row_id not in self.rows or e.row_id in self.shared or j is None:
                 return None
             i = self.rows[e.row_id]
             return table.sheet, table.row_numbers[i], layout.first_column + j, table.rows[i][j]

@@ -19,6 +19,7 @@ The order of the steps is what makes the promises hold:
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 import functools
 import sys
 from dataclasses import dataclass, field
@@ -193,6 +194,7 @@ class Cycle:
         if last is not None:
             last = _with_logged(last.aligned(table.layout), self.audit, key, landed,
                                 table, as_read)
+            as_read = _originals(table, ids, as_read, last)
         judged, edits = since_last(table, ids, as_read, last, judged_by, _own_columns(table))
         plan = _without_held(plan_table(table, effective, *judged), self.audit.holds(key))
         return Reading(table, as_read, judged_by, plan), edits, last
@@ -371,6 +373,23 @@ def _with_logged(last: Seen, audit: AuditLog, key: str, landed: list[str], table
     # What was folded in was never judged as it now is (the cycle that logged it did not
     # save its judgement, or an undo put it back).
     return _judged_again(dataclasses.replace(last, rows=rows), again)
+
+
+def _originals(table: SheetTable, ids: Sequence[str | None], as_read: dict, last: Seen
+               ) -> dict:
+    """`as_read` where a row was copied with its ID: of the rows sharing the ID, the one still
+    exactly as it was stands for it, so the copy is not logged as an edit of the original."""
+    named = [rid for rid in ids if rid]
+    if len(set(named)) == len(named):
+        return as_read
+    counts = Counter(named)
+    out = as_read
+    for i, rid in enumerate(ids):
+        if rid and counts[rid] > 1 and last.rows.get(rid) == table.rows[i]:
+            if out is as_read:
+                out = dict(as_read)
+            out[rid] = table.rows[i]
+    return out
 
 
 def _judged_again(seen: Seen, cells: dict[str, list[str]]) -> Seen:

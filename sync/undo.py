@@ -77,7 +77,7 @@ def _restoring(table: SheetTable, entries, batch: str
     for e in reversed(entries):
         place = places.locate(e)
         if place is None:
-            skipped.append(f"{e.row_id} {e.column}: the row or column is no longer in the sheet")
+            skipped.append(f"{e.row_id or 'a row'} {e.column}: {places.why_not(e)}")
             continue
         where, row, col, current = place
         if not same_value(current, e.after):

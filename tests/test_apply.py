@@ -590,3 +590,40 @@ def test_a_header_renamed_to_one_of_its_names_is_the_same_column(tmp_path):
     result = undo_batch(first.batch, tmp_path / ".sheetkeeper")
     assert not [s for s in result.skipped if "Phone" in s], result.skipped
     assert values(path)[0][4] == "138 0013 8000"       # the phone as typed, under Mobile
+
+
+def test_a_row_copied_with_its_id_is_neither_logged_as_nor_undone_into_the_original(tmp_path):
+    """A person copies a row, ID and all, to start a new customer: the log said the original
+    was edited, and undo wrote into the original (issue 24 #8). The original is the row still
+    as it was; undo cannot tell which row its batch wrote, and says so."""
+    path = messy(tmp_path)
+    first = apply_workbook(path, SETTINGS)
+    book = openpyxl.load_workbook(path)
+    ws = book["Customers"]
+    for col in range(1, 20):
+        ws.cell(5, col).value = ws.cell(2, col).value       # row 2 (C-000001), copied
+    ws["B5"] = "Zed New"
+    book.save(path)
+    second = apply_workbook(path, SETTINGS)
+    with AuditLog(tmp_path / ".sheetkeeper" / "audit.sqlite3") as log:
+        edits = [(e.row_id, e.column) for e in log.entries(batch=second.person_batch)] \
+            if second.person_batch else []
+    assert ("C-000001", "Name") not in edits
+    before = values(path)
+    result = undo_batch(first.batch, tmp_path / ".sheetkeeper")
+    told = [s for s in result.skipped if s.startswith("C-000001")]
+    assert told and all("more than one row" in s for s in told)
+    after = values(path)
+    assert after[0][:18] == before[0][:18] and after[3][:18] == before[3][:18]
+
+
+def test_undo_on_a_list_without_ids_refuses_in_words(tmp_path):
+    """On a list with no ID column, undo sent every value to the first row, exited 0 and said
+    it restored them (issue 24 #8)."""
+    path = write_table(tmp_path / "c.xlsx", [h for h in CRM_EN if h != "Customer ID"], [
+        crm_row(name="ANN LEE")[1:], crm_row(name="BOB STONE")[1:]])
+    first = apply_workbook(path, SETTINGS)
+    assert first.batch and values(path)[1][0] == "Bob Stone"
+    result = run_cli("undo", first.batch, "--data", str(tmp_path / ".sheetkeeper"))
+    assert result.returncode == 1 and "no Customer ID" in result.stdout, result.stdout
+    assert [r[0] for r in values(path)] == ["Ann Lee", "Bob Stone"]       # nothing moved
