@@ -260,6 +260,7 @@ class Service:
     def _cycle(self, state: WorkbookState) -> None:
         path, start = state.path, time.perf_counter()
         watch = self.config.watch_for(path) or Watch(path)
+        identity = _identity_or_none(path)
         try:
             results = self._converge(path, watch)
         except WorkbookBusy as e:
@@ -267,8 +268,13 @@ class Service:
             self.schedule.later(path, self.monotonic() + LOCKED_RECHECK)
             self.log("waiting", workbook=path, reason=str(e))
             return
-        except WorkbookChanged:
-            self.schedule.touched(path, self.monotonic(), force=True)
+        except WorkbookChanged as e:
+            if _identity_or_none(path) != identity:   # a person saved meanwhile: look again
+                self.schedule.touched(path, self.monotonic(), force=True)
+                return
+            # "Changed" while nobody changed it: a workbook sheetkeeper cannot handle, not a
+            # race. Told once per try, and tried again later and later, never in a tight loop.
+            reporting.failed(state, self.schedule.failed(path, self.monotonic()), e, self.log)
             return
         except Exception as e:   # one workbook's trouble never stops the others
             reporting.failed(state, self.schedule.failed(path, self.monotonic()), e, self.log)
@@ -322,3 +328,9 @@ class Service:
         except OSError as e:
             self.log("warning", problem=f"status file not written: {e}")
 
+
+def _identity_or_none(path: Path):
+    try:
+        return file_identity(path)
+    except OSError:
+        return None

@@ -414,3 +414,38 @@ def test_an_excel_tables_totals_row_is_not_a_customer(tmp_path):
     ws = openpyxl.load_workbook(path)["Customers"]
     assert ws["A4"].value is None and ws["S4"].value is None
     assert [ws["A2"].value, ws["A3"].value] == ["C-000001", "C-000002"]
+
+
+STRICT_NAMES = [
+    (b"http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+     b"http://purl.oclc.org/ooxml/spreadsheetml/main"),
+    (b"http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+     b"http://purl.oclc.org/ooxml/officeDocument/relationships"),
+]
+
+
+def test_a_strict_open_xml_workbook_is_read_and_written(tmp_path):
+    """Excel's "Strict Open XML" names the same parts in other namespaces: `apply` said the
+    workbook 'kept changing' and the service retried it in a busy loop (issue 24 #13)."""
+    import python_calamine
+    from sync.xlsx.target import apply_workbook
+    from sync.plan import RuleSettings
+    from tests.conftest import CRM_EN, crm_row, write_table
+    path = write_table(tmp_path / "c.xlsx", CRM_EN, [crm_row(name="ANN LEE",
+                                                                phone="138 0013 8000")])
+    with zipfile.ZipFile(path) as z:
+        parts = {info: z.read(info) for info in z.infolist()}
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for info, data in parts.items():
+            for transitional, strict in STRICT_NAMES:
+                data = data.replace(transitional, strict)
+            z.writestr(info, data)
+    path.write_bytes(out.getvalue())
+    result = apply_workbook(path, RuleSettings(today=dt.date(2026, 11, 23), phone_region="CN"))
+    assert result.written == 3 and result.attempts == 1
+    row = python_calamine.CalamineWorkbook.from_path(str(path)) \
+        .get_sheet_by_name("Customers").to_python()[1]
+    assert row[:2] == ["C-000001", "Ann Lee"] and row[4] == "+8613800138000"
+    with zipfile.ZipFile(path) as z:
+        assert STRICT_NAMES[0][1] in z.read("xl/worksheets/sheet1.xml")   # still Strict

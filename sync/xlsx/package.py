@@ -25,6 +25,10 @@ NS = {
     "rel": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
     "pkg": "http://schemas.openxmlformats.org/package/2006/relationships",
 }
+STRICT = {
+    "main": "http://purl.oclc.org/ooxml/spreadsheetml/main",
+    "rel": "http://purl.oclc.org/ooxml/officeDocument/relationships",
+}
 _CELL_START = re.compile(rb'<c\s[^>]*?\br="([A-Z]{1,3})(\d+)"')
 
 
@@ -82,8 +86,13 @@ def sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
                               "or restore it from a backup") from None
     targets = {r.get("Id"): r.get("Target") for r in rels.findall("pkg:Relationship", NS)}
     parts = {}
-    for sheet in workbook.findall("main:sheets/main:sheet", NS):
-        target = targets.get(sheet.get(f"{{{NS['rel']}}}id"), "")
+    # Transitional OOXML (what Excel saves by default) or Strict (Save As "Strict Open XML"):
+    # the same structure under other namespace names.
+    main = next((ns for ns in (NS["main"], STRICT["main"])
+                 if workbook.find(f"{{{ns}}}sheets") is not None), NS["main"])
+    for sheet in workbook.findall(f"{{{main}}}sheets/{{{main}}}sheet"):
+        rid = sheet.get(f"{{{NS['rel']}}}id") or sheet.get(f"{{{STRICT['rel']}}}id")
+        target = targets.get(rid, "")
         if target.startswith("/"):
             parts[sheet.get("name")] = target.lstrip("/")
         else:
