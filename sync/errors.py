@@ -9,6 +9,7 @@
     │   ├── TableLayoutError    the table's shape is unusable (no header, repeated header,
     │   │                       merged cells inside the table, a value far outside it)
     │   ├── WorkbookBusy        open in a spreadsheet program: not written, tried again later
+    │   ├── WorkbookProtected   its owner marked it, or the sheet, as not to be changed
     │   └── WorkbookChanged     changed since it was read: nothing written; read again
     ├── WriteFailed             a write could not be made (disk full, permissions); the target
     │                           is unchanged
@@ -64,6 +65,11 @@ class WorkbookBusy(WorkbookError):
 
 class WorkbookChanged(WorkbookError):
     """Changed since it was read: nothing was written; read again and re-plan."""
+
+
+class WorkbookProtected(WorkbookError):
+    """Marked in Excel as not to be changed (a password to modify, read-only recommended, a
+    protected sheet): nothing is written, and no protection is removed."""
 
 
 class WriteFailed(SheetkeeperError):

@@ -449,3 +449,39 @@ def test_a_strict_open_xml_workbook_is_read_and_written(tmp_path):
     assert row[:2] == ["C-000001", "Ann Lee"] and row[4] == "+8613800138000"
     with zipfile.ZipFile(path) as z:
         assert STRICT_NAMES[0][1] in z.read("xl/worksheets/sheet1.xml")   # still Strict
+
+
+def with_file_sharing(path: Path, attributes: bytes) -> None:
+    with zipfile.ZipFile(path) as z:
+        parts = {info: z.read(info) for info in z.infolist()}
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for info, data in parts.items():
+            if info.filename == "xl/workbook.xml":
+                data = re.sub(rb"(<workbook\b[^>]*>)", rb"\1<fileSharing " + attributes + b"/>",
+                              data, count=1)
+            z.writestr(info, data)
+    path.write_bytes(out.getvalue())
+
+
+@pytest.mark.parametrize("how", ["read-only recommended", "password to modify",
+                                 "protected sheet"])
+def test_a_workbook_marked_not_to_be_changed_is_left_alone_in_words(tmp_path, how):
+    """It was rewritten without a word, though the README promised otherwise (issue 24 #16).
+    Every protection stays; the command says what to do, exit 2, the file untouched."""
+    from tests.conftest import CRM_EN, crm_row, fingerprint, run_cli, write_table
+    path = write_table(tmp_path / "c.xlsx", CRM_EN, [crm_row(name="ANN LEE")])
+    if how == "protected sheet":
+        book = openpyxl.load_workbook(path)
+        book["Customers"].protection.sheet = True
+        book.save(path)
+    else:
+        with_file_sharing(path, b'readOnlyRecommended="1"' if how.startswith("read")
+                          else b'userName="Ann" algorithmName="SHA-512" hashValue="x" '
+                               b'saltValue="y" spinCount="100000"')
+    before = fingerprint(path)
+    result = run_cli("apply", str(path))
+    assert result.returncode == 2 and ("sheetkeeper leaves it alone" in result.stderr
+                                       or "never removes a protection" in result.stderr), \
+        result.stderr
+    assert "Traceback" not in result.stderr and fingerprint(path) == before

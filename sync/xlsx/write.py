@@ -32,7 +32,8 @@ from rules.dates import serial_number
 from sheet_templates.references import column_index, column_letter
 
 from ..cells import CellWrite
-from ..errors import WorkbookBusy, WorkbookChanged, WorkbookError, WriteFailed
+from ..errors import (WorkbookBusy, WorkbookChanged, WorkbookError, WorkbookProtected,
+                      WriteFailed)
 from .package import read_bytes, sheet_parts, with_references
 from .replace import Step, lock_files, stage, swap_in
 
@@ -104,6 +105,32 @@ def check_writable(path: Path) -> None:
                           "(chmod u+w, or uncheck Read-only in its properties) and run again")
 
 
+_FILE_SHARING = re.compile(rb"<(?:\w+:)?fileSharing\b[^>]*>")
+_SHEET_PROTECTION = re.compile(rb'<(?:\w+:)?sheetProtection\b[^>]*\bsheet="(?:1|true)"')
+
+
+def _refuse_protected(contents: Mapping[str, bytes], parts: Mapping[str, str],
+                      writes: Writes) -> None:
+    """A workbook its owner marked in Excel as not to be changed (a password to modify, or
+    'read-only recommended'), or a sheet protected against edits, is left alone: writing
+    would go round what the owner set, and no protection is ever removed."""
+    sharing = _FILE_SHARING.search(contents.get("xl/workbook.xml", b""))
+    if sharing and (b"readOnlyRecommended=\"1\"" in sharing[0]
+                    or b"readOnlyRecommended=\"true\"" in sharing[0]
+                    or b"hashValue=" in sharing[0] or b"reservationPassword=" in sharing[0]):
+        raise WorkbookProtected(
+            "the workbook is marked in Excel as not to be changed (a password to modify, or "
+            "'read-only recommended'); sheetkeeper leaves it alone. To let it clean the list, "
+            "clear that in Excel (File > Save As > Tools > General Options) and save")
+    for sheet in writes:
+        part = parts.get(sheet)
+        if part and _SHEET_PROTECTION.search(contents.get(part, b"")):
+            raise WorkbookProtected(
+                f"sheet {sheet!r} is protected in Excel; sheetkeeper writes nothing into a "
+                "protected sheet and never removes a protection. To let it clean the list, "
+                "unprotect the sheet (Review > Unprotect Sheet) and save")
+
+
 def patch_package(data: bytes, writes: Writes, restyled: Restyled | None = None) -> bytes:
     """The package `data` with `writes` applied: a new .xlsx, as bytes. Cells whose style had
     to change (a date needs a date style) are noted in `restyled`."""
@@ -120,6 +147,7 @@ def _patched(data: bytes, writes: Writes, restyled: Restyled,
     given = {parts[name]: xml for name, xml in (known or {}).items() if name in parts}
     contents = {info.filename: given.get(info.filename) or source.read(info)
                 for info in source.infolist()}
+    _refuse_protected(contents, parts, writes)
     styles = _Styles(contents.get("xl/styles.xml", b""))
     for sheet, sheet_writes in writes.items():
         part = parts.get(sheet)
