@@ -44,9 +44,14 @@ def normalise_email(value: object) -> Outcome:
     out = plain_address(text)
     if out is None:
         try:
-            out = validate_email(text, check_deliverability=False).normalized
+            validate_email(text, check_deliverability=False)
         except EmailNotValidError as e:
             return Problem("invalid_email", f"not a valid email address: {e}")
+        # email-validator's normalized form turns an ASCII (punycode) domain into Unicode and
+        # NFC-normalises the local part: the local part is the owner's, kept exactly as typed,
+        # and the domain only lower-cased, in the script it was typed in.
+        local, _, domain = text.rpartition("@")
+        out = f"{local}@{domain.lower()}"
     if out == value:
         return None
     return Normalised(out, "removed spaces and full-width forms, lower-cased the domain")

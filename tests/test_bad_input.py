@@ -279,3 +279,17 @@ def test_apply_on_a_damaged_workbook_fails_at_once(tmp_path):
     result = run_cli("apply", str(good), timeout=60)
     assert result.returncode == 2 and "damaged" in result.stderr, result.stderr
     assert "Traceback" not in result.stderr and good.read_bytes() == damaged
+
+
+def test_an_opendocument_file_is_told_to_be_saved_as_xlsx(tmp_path):
+    """An .ods (or one renamed .xlsx) was told 'damaged, restore it from a backup' (issue 24)."""
+    import zipfile
+    path = tmp_path / "c.xlsx"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("content.xml", "<office:document-content/>")
+    before = path.read_bytes()
+    result = run_cli("check", str(path))
+    assert result.returncode == 2 and "OpenDocument" in result.stderr and \
+        "save it as" in result.stderr and "Traceback" not in result.stderr, result.stderr
+    assert path.read_bytes() == before

@@ -72,3 +72,14 @@ def test_text_keeps_line_breaks_of_an_address():
 def test_tags():
     assert normalise_tags("vip;  gym ,VIP， yoga").value == "vip, gym, yoga"
     assert normalise_tags("vip, gym") is None
+
+
+def test_an_address_keeps_its_local_part_and_its_domains_script():
+    """email-validator's normalized form turned xn-- domains into Unicode and NFC-normalised
+    the local part, which the README says is never changed (issue 24)."""
+    from rules.email import normalise_email
+    assert normalise_email("ann@xn--bcher-kva.example") is None         # stays ASCII
+    assert normalise_email("Ann@XN--BCHER-KVA.example").value == "Ann@xn--bcher-kva.example"
+    decomposed = "Jose\u0301@example.com"                               # é as e + accent
+    outcome = normalise_email(decomposed)
+    assert outcome is None or outcome.value.startswith("Jose\u0301@")

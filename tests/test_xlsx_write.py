@@ -485,3 +485,15 @@ def test_a_workbook_marked_not_to_be_changed_is_left_alone_in_words(tmp_path, ho
                                        or "never removes a protection" in result.stderr), \
         result.stderr
     assert "Traceback" not in result.stderr and fingerprint(path) == before
+
+
+def test_dates_in_january_and_february_1900_are_the_days_excel_shows(tmp_path):
+    """Excel's serials count a 29 February 1900 that never was; a date before March 1900 was
+    written a day off (issue 24)."""
+    from tests.conftest import write_table
+    path = write_table(tmp_path / "c.xlsx", ["Name", "Birthday"], [["Ann", None], ["Bob", None]])
+    days = [dt.date(1900, 1, 15), dt.date(1900, 3, 1)]
+    write_cells(path, {"Customers": [CellWrite(2, 1, days[0]), CellWrite(3, 1, days[1])]},
+                digest(path))
+    ws = openpyxl.load_workbook(path)["Customers"]
+    assert [ws["B2"].value.date(), ws["B3"].value.date()] == days

@@ -66,6 +66,12 @@ def sniff(path: Path, data: bytes) -> None:
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise WorkbookDamaged(f"{path}: the workbook is damaged (incomplete zip); restore it "
                               "from a backup or let Excel repair it, then run again")
+    # An OpenDocument file (LibreOffice's .ods, perhaps renamed .xlsx) is a zip too: its first
+    # member, stored uncompressed, is "mimetype" naming what it is.
+    if data[30:38] == b"mimetype" and b"opendocument" in data[38:120]:
+        raise NotAWorkbook(f"{path}: this is an OpenDocument spreadsheet (.ods), not an .xlsx "
+                           "workbook; open it in LibreOffice and save it as Excel 2007-365 "
+                           "(.xlsx), then run again")
 
 
 def _looks_like_text(head: bytes) -> bool:

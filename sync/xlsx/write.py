@@ -40,6 +40,7 @@ from .replace import Step, lock_files, stage, swap_in
 __all__ = ["CellWrite", "StagedPackage", "WorkbookBusy", "WorkbookChanged", "WriteFailed",
            "lock_files", "patch_package", "patch_sheet_xml", "write_cells"]
 
+EXCEL_LEAP_BUG = 61   # the serial of 1900-03-01: from there on, Excel's serials are everyone's
 DATE_FORMAT_ID = 14   # built-in short date; shown in the reader's own locale
 
 Restyled = dict[tuple[str, int, int], int]   # (sheet, row, column) -> its style before a write
@@ -317,6 +318,8 @@ def _cell_xml(write: CellWrite, current: int | None, styles: "_Styles",
         return f'<c r="{ref}"{s}><v>{value!r}</v></c>'.encode()
     if isinstance(value, (dt.date, dt.datetime)):
         serial = serial_number(value)
+        if serial < EXCEL_LEAP_BUG:
+            serial -= 1     # Excel counts a 29 February 1900 that never was: earlier days shift
         number = int(serial) if serial == int(serial) else serial
         return f'<c r="{ref}"{s}><v>{number}</v></c>'.encode()
     if isinstance(value, (dt.time, dt.timedelta)):
