@@ -497,3 +497,37 @@ def test_dates_in_january_and_february_1900_are_the_days_excel_shows(tmp_path):
                 digest(path))
     ws = openpyxl.load_workbook(path)["Customers"]
     assert [ws["B2"].value.date(), ws["B3"].value.date()] == days
+
+
+def test_a_sheet_written_with_a_namespace_prefix_is_read_and_written(tmp_path):
+    """A sheet as the Open XML SDK writes it (`<x:worksheet xmlns:x=…>`, `<x:c>`, `<x:f>`) was
+    refused with a wrong reason, and its formulas were not recognised (issue 24). Its formula
+    cell, whose cached value the name rule would re-case, is left alone."""
+    from sync.xlsx.target import apply_workbook
+    from sync.plan import RuleSettings
+    from tests.conftest import CRM_EN, crm_row, write_table
+    path = write_table(tmp_path / "c.xlsx", CRM_EN, [crm_row(name="x", phone="138 0013 8000"),
+                                                     crm_row(name="BOB STONE")])
+    book = openpyxl.load_workbook(path)
+    book["Customers"]["B2"] = '=UPPER("ann lee")'
+    book.save(path)
+    main = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    with zipfile.ZipFile(path) as z:
+        parts = {info: z.read(info) for info in z.infolist()}
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for info, data in parts.items():
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b'<f>UPPER("ann lee")</f><v />',
+                                    b'<f>UPPER("ann lee")</f><v>ANN LEE</v>')
+                data = data.replace(b't="str"', b"").replace(
+                    b'<c r="B2">', b'<c r="B2" t="str">')
+                data = data.replace(b'xmlns="' + main, b'xmlns:x="' + main)
+                data = re.sub(rb"<(/?)(?![?!])", rb"<\1x:", data)
+            z.writestr(info, data)
+    path.write_bytes(out.getvalue())
+    result = apply_workbook(path, RuleSettings(today=dt.date(2026, 11, 23), phone_region="CN"))
+    assert result.written > 0
+    ws = openpyxl.load_workbook(path)["Customers"]
+    assert ws["B2"].value == '=UPPER("ann lee")' and ws["B3"].value == "Bob Stone"
+    assert ws["E2"].value == "+8613800138000" and ws["A3"].value == "C-000002"

@@ -111,6 +111,32 @@ _CELL_ELEMENT = re.compile(rb'<c\b([^>]*?)(/>|>.*?</c>)', re.DOTALL)
 _REF = re.compile(rb'\br="([A-Z]{0,3})(\d+)"')
 
 
+def canonical_sheet(xml: bytes) -> bytes:
+    """A sheet's XML in the one form everything here reads and patches: the spreadsheet
+    namespace as the default one (not a prefix), every row and cell with its reference. The
+    same sheet to every reader; only its spelling changes."""
+    return with_references(default_namespace(xml))
+
+
+_PREFIXED_ROOT = re.compile(rb'<(\w+):worksheet\b[^>]*?\bxmlns:\1="' + re.escape(
+    NS["main"].encode()) + rb'"')
+
+
+def default_namespace(xml: bytes) -> bytes:
+    """The sheet with its elements unprefixed where it names the spreadsheet namespace by a
+    prefix (`<x:worksheet xmlns:x=…>`, as the Open XML SDK writes): the writer's new cells are
+    written unprefixed, in the default namespace."""
+    m = _PREFIXED_ROOT.search(xml, 0, 2048)
+    if m is None:
+        return xml
+    root_end = xml.find(b">", m.start())
+    if b' xmlns="' in xml[m.start():root_end]:
+        return xml      # a default namespace of another kind: left as it is
+    prefix = m[1]
+    xml = xml.replace(b"xmlns:" + prefix + b'="', b'xmlns="', 1)
+    return re.sub(rb"<(/?)" + re.escape(prefix) + rb":", rb"<\1", xml)
+
+
 def with_references(xml: bytes) -> bytes:
     """The sheet's XML with every row and cell carrying its reference (`r=`). Both are
     optional in OOXML (a row or cell without one follows the one before); everything here
@@ -207,7 +233,7 @@ class SheetParts:
             part = self.part(sheet)
             with zipfile.ZipFile(io.BytesIO(self.data)) as archive:
                 try:
-                    self._xml[sheet] = with_references(archive.read(part)) if part else None
+                    self._xml[sheet] = canonical_sheet(archive.read(part)) if part else None
                 except (KeyError, zipfile.BadZipFile, zlib.error, OSError, EOFError) as e:
                     raise WorkbookDamaged(f"sheet {sheet!r} cannot be read ({e}); let Excel "
                                           "repair the workbook or restore it from a backup"

@@ -34,7 +34,7 @@ from sheet_templates.references import column_index, column_letter
 from ..cells import CellWrite
 from ..errors import (WorkbookBusy, WorkbookChanged, WorkbookError, WorkbookProtected,
                       WriteFailed)
-from .package import read_bytes, sheet_parts, with_references
+from .package import canonical_sheet, read_bytes, sheet_parts
 from .replace import Step, lock_files, stage, swap_in
 
 __all__ = ["CellWrite", "StagedPackage", "WorkbookBusy", "WorkbookChanged", "WriteFailed",
@@ -155,7 +155,7 @@ def _patched(data: bytes, writes: Writes, restyled: Restyled,
         if part is None:
             raise WorkbookChanged(f"sheet {sheet!r} is no longer in the workbook; not written")
         changed_styles: dict[tuple[int, int], int] = {}
-        contents[part] = patch_sheet_xml(with_references(contents[part]), sheet_writes, styles,
+        contents[part] = patch_sheet_xml(canonical_sheet(contents[part]), sheet_writes, styles,
                                          changed_styles)
         restyled.update({(sheet, r, c): s for (r, c), s in changed_styles.items()})
     if styles.changed:
