@@ -189,6 +189,7 @@ def plan_table(table: SheetTable, settings: RuleSettings,
     with Beside(find_duplicates, identity, labels=labels, pays=fork_pays(len(live))) as later:
         findings += _duplicate_ids(table, live, ids, id_numbers)
         findings += _required(table, live, effective, ids, is_formula)
+        findings += _errors_shown(table, ids)
         status_changes, status_findings = _statuses(table, live, effective, ids, invalid,
                                                     settings, is_formula)
         changes += status_changes
@@ -301,6 +302,20 @@ def _duplicate_ids(table, live, ids, numbers) -> list[Finding]:
         else:
             first_row[number] = i
     return findings
+
+
+def _errors_shown(table: SheetTable, ids) -> list[Finding]:
+    """A cell showing an error (#N/A, #REF!): said as what it is, never written over."""
+    if not table.errors:
+        return []
+    index = {n: i for i, n in enumerate(table.row_numbers)}
+    out = []
+    for (number, j), shown in sorted(table.errors.items()):
+        if number in index and (header := table.layout.headers[j]):
+            out.append(Finding(number, ids[index[number]], header, "error_value",
+                               f"{header}: shows the error {shown}; correct the value or the "
+                               "formula it comes from"))
+    return out
 
 
 def _required(table, live, effective, ids, is_formula) -> list[Finding]:

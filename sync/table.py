@@ -93,6 +93,9 @@ class SheetTable:
     rows: tuple[tuple[Any, ...], ...]  # data rows (blank rows dropped), aligned to headers
     row_numbers: tuple[int, ...]      # 1-based sheet row number of each data row
     formulas: frozenset[tuple[int, int]] = field(default=frozenset())  # (row_number, index)
+    # Cells showing an error (#N/A, #REF!) by (row_number, index): never written, like a
+    # formula's, and reported for what they show, not as empty.
+    errors: Mapping[tuple[int, int], str] = field(default_factory=dict)
     list_values: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # from Lists tab
     digest: str = ""                  # SHA-256 of the bytes read: what a write checks first
     review: SideTab | None = None

@@ -198,3 +198,18 @@ def test_output_piped_into_a_closed_reader_exits_quietly(tmp_path):
         shell=True, capture_output=True, text=True, cwd=str(ROOT))
     assert pipeline.stdout.startswith('{"sheet":"Customers"')
     assert "Traceback" not in pipeline.stderr and "BrokenPipe" not in pipeline.stderr
+
+
+def test_a_cell_showing_an_error_is_reported_as_that_not_as_empty(tmp_path):
+    """#N/A in Name was reported as 'empty' (calamine reads an error cell as empty), and a
+    write could have gone over it (issue 24)."""
+    path = write_table(tmp_path / "c.xlsx", CRM_EN, [crm_row(name="Ann", phone="+8613800138000"),
+                                                     crm_row(name=None, phone="+8613900139000")])
+    book = openpyxl.load_workbook(path)
+    book["Customers"]["B3"] = "#N/A"
+    book["Customers"]["B3"].data_type = "e"
+    book.save(path)
+    plan = check_target(WorkbookTarget(path), RuleSettings(today=TODAY))
+    about = [f for f in plan.findings if f.row_number == 3 and f.column == "Name"]
+    assert [f.kind for f in about] == ["error_value"] and "#N/A" in about[0].message
+    assert not [c for c in plan.changes if c.row_number == 3 and c.column == "Name"]

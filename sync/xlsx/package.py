@@ -241,6 +241,19 @@ class SheetParts:
         return self._xml[sheet]
 
 
+_ERROR_CELL = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})(\d+)"[^>]*?\bt="e"[^>]*>'
+                         rb'(?:<f\b.*?</f>|<f\b[^>]*/>)?\s*<v>([^<]*)</v>', re.DOTALL)
+
+
+def error_cells(xml: bytes | None) -> dict[tuple[int, int], str]:
+    """(row, column), both 0-based, -> the error a cell shows (#N/A, #REF!…): calamine reads
+    such a cell as empty."""
+    if xml is None or b't="e"' not in xml:
+        return {}
+    return {(int(m[2]) - 1, column_index(m[1].decode())): m[3].decode("utf-8", "replace")
+            for m in _ERROR_CELL.finditer(xml)}
+
+
 def formula_cells(xml: bytes | None) -> set[tuple[int, int]]:
     """(row, column), both 0-based, of every cell of a sheet's XML that holds a formula."""
     found: set[tuple[int, int]] = set()

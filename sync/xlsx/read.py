@@ -15,7 +15,7 @@ from ..errors import SheetNotFound, TableLayoutError, WorkbookDamaged, WorkbookE
 from ..header import HEADER_SEARCH_ROWS, best_header, layout_for
 from ..table import Layout, SheetTable, SideTab
 from .package import (MAX_SHEET_CELLS, SheetParts, column_letter, far_cell,
-                           formula_cells, read_bytes, sniff)
+                           error_cells, formula_cells, read_bytes, sniff)
 
 
 def read_table(path: Path | str, templates: Sequence[Template] | None = None,
@@ -40,7 +40,8 @@ def read_table(path: Path | str, templates: Sequence[Template] | None = None,
         book.close()
     _refuse_merged_cells(path, name, layout, merged)
     table = _build_table(path, data, name, layout, rows, list_values,
-                         formula_cells(book.parts.xml(name)), book.parts.totals_rows(name))
+                         formula_cells(book.parts.xml(name)), book.parts.totals_rows(name),
+                         error_cells(book.parts.xml(name)))
     return dataclasses.replace(table, review=review, merged=merged_tab,
                                sheet_xml=book.parts.xml(name) if keep_xml else None)
 
@@ -200,8 +201,8 @@ def _refuse_merged_cells(path: Path, name: str, layout: Layout, merged: list) ->
 
 def _build_table(path: Path, raw: bytes, name: str, layout: Layout, data: list[list[Any]],
                  list_values: dict[str, tuple[str, ...]],
-                 formula_cells: set[tuple[int, int]], totals: set[int] = frozenset()
-                 ) -> SheetTable:
+                 formula_cells: set[tuple[int, int]], totals: set[int] = frozenset(),
+                 errors: dict[tuple[int, int], str] | None = None) -> SheetTable:
     """`totals`: rows (1-based) that are an Excel Table's Totals row, not a customer."""
     first, width = layout.first_column, len(layout.headers)
     end = first + width
@@ -217,9 +218,10 @@ def _build_table(path: Path, raw: bytes, name: str, layout: Layout, data: list[l
             cells.extend([None] * (width - len(cells)))
         rows.append(tuple(cells))
         numbers.append(r + 1)
-    formulas = frozenset(
-        (r + 1, c - first) for r, c in formula_cells
-        if r >= layout.header_row and first <= c < end)
+    inside = lambda r, c: r >= layout.header_row and first <= c < end  # noqa: E731
+    formulas = frozenset((r + 1, c - first) for r, c in formula_cells if inside(r, c))
+    shown = {(r + 1, c - first): text for (r, c), text in (errors or {}).items() if inside(r, c)}
     return SheetTable(source=str(path), sheet=name, layout=layout, rows=tuple(rows),
-                      row_numbers=tuple(numbers), formulas=formulas, list_values=list_values,
+                      row_numbers=tuple(numbers), formulas=formulas | shown.keys(),
+                      errors=shown, list_values=list_values,
                       digest=hashlib.sha256(raw).hexdigest())
