@@ -335,20 +335,24 @@ def test_a_read_only_folder_is_reported(rich_workbook):
         os.chmod(rich_workbook.parent, 0o755)
 
 
-def without_references(path: Path) -> None:
-    """The workbook as some generators write it: rows and cells without `r=` (valid OOXML:
-    each follows the one before)."""
-    import re as _re
+def rewrite_parts(path: Path, change) -> None:
+    """The workbook with each part's bytes passed through `change(name, data)`: a workbook as
+    another program would have written it."""
     with zipfile.ZipFile(path) as z:
-        parts = {i: z.read(i) for i in z.infolist()}
+        parts = {info: z.read(info) for info in z.infolist()}
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as z:
         for info, data in parts.items():
-            if info.filename.startswith("xl/worksheets/sheet"):
-                data = _re.sub(rb"<row\b[^>]*?>.*?</row>", _row_without_references, data,
-                               flags=_re.DOTALL)
-            z.writestr(info, data)
+            z.writestr(info, change(info.filename, data))
     path.write_bytes(out.getvalue())
+
+
+def without_references(path: Path) -> None:
+    """The workbook as some generators write it: rows and cells without `r=` (valid OOXML:
+    each follows the one before)."""
+    rewrite_parts(path, lambda name, data: re.sub(
+        rb"<row\b[^>]*?>.*?</row>", _row_without_references, data, flags=re.DOTALL)
+        if name.startswith("xl/worksheets/sheet") else data)
 
 
 def _row_without_references(row: "re.Match") -> bytes:
@@ -433,15 +437,12 @@ def test_a_strict_open_xml_workbook_is_read_and_written(tmp_path):
     from tests.conftest import CRM_EN, crm_row, write_table
     path = write_table(tmp_path / "c.xlsx", CRM_EN, [crm_row(name="ANN LEE",
                                                                 phone="138 0013 8000")])
-    with zipfile.ZipFile(path) as z:
-        parts = {info: z.read(info) for info in z.infolist()}
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as z:
-        for info, data in parts.items():
-            for transitional, strict in STRICT_NAMES:
-                data = data.replace(transitional, strict)
-            z.writestr(info, data)
-    path.write_bytes(out.getvalue())
+    def strict(_, data: bytes) -> bytes:
+        for transitional, strict_name in STRICT_NAMES:
+            data = data.replace(transitional, strict_name)
+        return data
+
+    rewrite_parts(path, strict)
     result = apply_workbook(path, RuleSettings(today=dt.date(2026, 11, 23), phone_region="CN"))
     assert result.written == 3 and result.attempts == 1
     row = python_calamine.CalamineWorkbook.from_path(str(path)) \
@@ -452,16 +453,9 @@ def test_a_strict_open_xml_workbook_is_read_and_written(tmp_path):
 
 
 def with_file_sharing(path: Path, attributes: bytes) -> None:
-    with zipfile.ZipFile(path) as z:
-        parts = {info: z.read(info) for info in z.infolist()}
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as z:
-        for info, data in parts.items():
-            if info.filename == "xl/workbook.xml":
-                data = re.sub(rb"(<workbook\b[^>]*>)", rb"\1<fileSharing " + attributes + b"/>",
-                              data, count=1)
-            z.writestr(info, data)
-    path.write_bytes(out.getvalue())
+    rewrite_parts(path, lambda name, data: re.sub(
+        rb"(<workbook\b[^>]*>)", rb"\1<fileSharing " + attributes + b"/>", data, count=1)
+        if name == "xl/workbook.xml" else data)
 
 
 @pytest.mark.parametrize("how", ["read-only recommended", "password to modify",
@@ -512,20 +506,16 @@ def test_a_sheet_written_with_a_namespace_prefix_is_read_and_written(tmp_path):
     book["Customers"]["B2"] = '=UPPER("ann lee")'
     book.save(path)
     main = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-    with zipfile.ZipFile(path) as z:
-        parts = {info: z.read(info) for info in z.infolist()}
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as z:
-        for info, data in parts.items():
-            if info.filename == "xl/worksheets/sheet1.xml":
-                data = data.replace(b'<f>UPPER("ann lee")</f><v />',
-                                    b'<f>UPPER("ann lee")</f><v>ANN LEE</v>')
-                data = data.replace(b't="str"', b"").replace(
-                    b'<c r="B2">', b'<c r="B2" t="str">')
-                data = data.replace(b'xmlns="' + main, b'xmlns:x="' + main)
-                data = re.sub(rb"<(/?)(?![?!])", rb"<\1x:", data)
-            z.writestr(info, data)
-    path.write_bytes(out.getvalue())
+    def prefixed(name: str, data: bytes) -> bytes:
+        if name != "xl/worksheets/sheet1.xml":
+            return data
+        data = data.replace(b'<f>UPPER("ann lee")</f><v />',
+                            b'<f>UPPER("ann lee")</f><v>ANN LEE</v>')
+        data = data.replace(b't="str"', b"").replace(b'<c r="B2">', b'<c r="B2" t="str">')
+        data = data.replace(b'xmlns="' + main, b'xmlns:x="' + main)
+        return re.sub(rb"<(/?)(?![?!])", rb"<\1x:", data)
+
+    rewrite_parts(path, prefixed)
     result = apply_workbook(path, RuleSettings(today=dt.date(2026, 11, 23), phone_region="CN"))
     assert result.written > 0
     ws = openpyxl.load_workbook(path)["Customers"]
