@@ -224,6 +224,19 @@ def test_the_cli_applies_to_a_google_sheet_end_to_end(server, sheet, tmp_path):
     assert elsewhere.returncode == 2 and "only a local emulator" in elsewhere.stderr
 
 
+def test_check_takes_a_google_sheet_and_changes_nothing(server, sheet):
+    """`check` took only a workbook path (issue 17): it opens any target the way apply does."""
+    import json as json_
+    from .conftest import run_cli
+    before = cell(server, sheet, 2, 4)
+    checked = run_cli("check", f"gsheet:{sheet.key}", "--api-endpoint", server.url,
+                      "--report", "json", "--region", "CN", "--today", "2026-11-23")
+    assert checked.returncode == 1, checked.stderr
+    report = json_.loads(checked.stdout)
+    assert any(c["after"] == "+8613800138000" for c in report["changes"])
+    assert cell(server, sheet, 2, 4) == before
+
+
 def test_a_value_the_team_added_on_the_lists_tab_is_accepted(server, sheet, tmp_path):
     from sheet_templates.presentation import lists_tab
     crm = builtin("crm")
