@@ -7,10 +7,9 @@ import sys
 from pathlib import Path
 
 from audit.snapshots import Snapshot, SnapshotStore, Source
-from sync.diff import diff_tables
-from sync.xlsx.backup import describe, restore, take_snapshot
+# The workbook readers and writers are imported by the commands that use them: every command
+# pays for what is imported here (issue 17: start-up).
 from sync.errors import EXPLAINED, SheetkeeperError
-from sync.xlsx.read import read_table
 
 from .options import (DATA_HELP, config_of, config_option, data_folder, google_options,
                       google_sheet, google_source)
@@ -65,6 +64,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def _snapshot(args: argparse.Namespace) -> int:
+    from sync.xlsx.backup import take_snapshot
     config = config_of(args)
     if args.path is not None:
         paths = [args.path if is_google(args.path) else Path(args.path)]
@@ -118,6 +118,7 @@ def _snapshots(args: argparse.Namespace) -> int:
 
 
 def _list(store: SnapshotStore, workbook: Source | None, fmt: str) -> int:
+    from sync.xlsx.backup import describe
     snaps = store.list(workbook)
     if fmt == "json":
         json.dump([describe(s) for s in snaps], sys.stdout, ensure_ascii=False, indent=1)
@@ -152,6 +153,7 @@ def _prune(store: SnapshotStore, workbook: Source | None, args: argparse.Namespa
 
 
 def _diff(store: SnapshotStore, first: str, second: str, fmt: str) -> int:
+    from sync.diff import diff_tables
     a, b = store.get(first), store.get(second)
     if b.taken < a.taken:
         a, b = b, a
@@ -176,6 +178,7 @@ def _diff(store: SnapshotStore, first: str, second: str, fmt: str) -> int:
 
 def _table(store: SnapshotStore, snap: Snapshot):
     """A snapshot's customer table: a workbook's copy, or a Google Sheet's values."""
+    from sync.xlsx.read import read_table
     data = store.verified(snap)
     if isinstance(snap.workbook, str):
         from sync.gsheets.backup import load, snapshot_table
@@ -193,6 +196,7 @@ def _source(text: str) -> Source:
 
 
 def _restore(args: argparse.Namespace) -> int:
+    from sync.xlsx.backup import restore
     folder = data_folder(args, None)
     with SnapshotStore(folder, create=False) as store:
         source = store.get(args.snapshot).workbook

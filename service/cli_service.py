@@ -7,7 +7,6 @@ import signal
 import sys
 from pathlib import Path
 
-from .daemon import EventLog, Service
 from .options import DATA_HELP, config_of, config_option, data_folder
 from .status import read_status, render
 
@@ -40,6 +39,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from .daemon import EventLog, Service   # watchdog and the scheduler: `run` alone needs them
     service = Service(config_of(args), EventLog(sys.stderr, args.log_format))
     signals = 0
 

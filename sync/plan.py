@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from functools import partial
 from itertools import chain
 from operator import attrgetter
-from typing import Any, Callable, Mapping, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, NamedTuple, Sequence
 
 from rules.choices import ChoiceMatcher, normalise_choice
 from rules.dates import normalise_date
-from rules.duplicates import IdentityColumns, find_duplicates
 from rules.email import normalise_email
 from rules.ids import next_free, normalise_id
 from rules.outcome import Outcome, Problem, is_blank
@@ -31,6 +30,9 @@ from .cells import MAX_CELL_TEXT
 from .evaluate import ColumnJob, Results, evaluate
 from .forked import Beside, fork_pays
 from .table import SheetTable, TableFacts
+
+if TYPE_CHECKING:
+    from rules.duplicates import IdentityColumns
 
 # Columns sheetkeeper fills itself: they do not make a row "non-empty".
 _OWN_TYPES = ("id", "status", "findings")
@@ -186,6 +188,7 @@ def plan_table(table: SheetTable, settings: RuleSettings,
     identity = identity_columns(table, live, effective, invalid)
     labels = {k: layout.headers[j] for k, j in layout.columns.items()}
     # Finding duplicates takes a second at 100k rows: a forked child does it meanwhile.
+    from rules.duplicates import find_duplicates   # numpy and rapidfuzz: only when planning
     with Beside(find_duplicates, identity, labels=labels, pays=fork_pays(len(live))) as later:
         findings += _duplicate_ids(table, live, ids, id_numbers)
         findings += _required(table, live, effective, ids, is_formula)
@@ -449,6 +452,7 @@ def identity_columns(table: SheetTable, live: list[int], effective: list[list[An
         bad = {i for i, k in invalid if k == key} if trusted else set()
         return [_identity_text(effective[i][j]) if i not in bad else "" for i in live]
 
+    from rules.duplicates import IdentityColumns
     return IdentityColumns(live, column(spec.name, True),
                            {k: column(k, True) for k in spec.certain},
                            {k: column(k, False) for k in spec.supporting})
