@@ -111,76 +111,102 @@ def merge_batch(table: SheetTable, chosen: list[Decision], today: dt.date) -> tu
 
 
 def _merge(table, batch, a, b, decision, notes_key, today, merged_rows) -> None:
+    """Row `b` merged into row `a`: `a` filled where empty and noted with the rest, `b` kept
+    whole on the Merged tab, then left as a tombstone. A formula cell is never written, in
+    either row: its value is computed, and writing it would replace the formula for good."""
+    layout = table.layout
+    notes_j = layout.index(notes_key) if notes_key else None
+    set_aside = _fill(table, batch, a, b, decision, notes_j)
+    if notes_j is not None:
+        _note(table, batch, a, b, decision, notes_j, set_aside, today)
+    _to_merged_tab(table, batch, b, decision, today, merged_rows)
+    _tombstone(table, batch, b, decision)
+
+
+def _fill(table, batch, a, b, decision, notes_j) -> list[str]:
+    """Fill the kept row's empty cells from the other row; the other row's differing values,
+    as 'header: value', for the note."""
     layout, template = table.layout, table.layout.template
     keep, gone = table.rows[a], table.rows[b]
     keep_id, gone_id = decision.ids
-    sheet, first = table.sheet, layout.first_column
     own = {layout.columns[c.key] for c in template.columns
            if c.type in SKIP_ON_MERGE and c.key in layout.columns}
-    notes_j = layout.index(notes_key) if notes_key else None
-    set_aside = []
-    reason = f"merge of {decision.pair}"
-    # A formula cell is never written by a merge, in either row: its value is computed, and
-    # writing it would replace the formula by a plain value for good.
-    formulas = table.formulas
     kept_at, gone_at = table.row_numbers[a], table.row_numbers[b]
+    set_aside = []
     for j, header in enumerate(layout.headers):
-        if j in own or j == notes_j or not header or (kept_at, j) in formulas \
-                or (gone_at, j) in formulas:
+        if j in own or j == notes_j or not header or (kept_at, j) in table.formulas \
+                or (gone_at, j) in table.formulas:
             continue
         mine, theirs = keep[j], gone[j]
         if theirs in (None, ""):
             continue
         if mine in (None, ""):
-            batch.add(sheet, table.row_numbers[a], first + j, mine, theirs, keep_id, header,
-                      "merge", f"{reason}: filled from {gone_id}", sheet)
+            batch.add(table.sheet, kept_at, layout.first_column + j, mine, theirs, keep_id,
+                      header, "merge", f"merge of {decision.pair}: filled from {gone_id}",
+                      table.sheet)
         elif mine != theirs:
             set_aside.append(f"{header}: {theirs}")
-    if notes_j is not None:
-        extra = gone[notes_j]
-        if extra not in (None, ""):
-            set_aside.append(str(extra))
-        if set_aside:
-            head = f"{_word(table, 'review_words', 'merged_from')} {gone_id} " \
-                   f"({today.isoformat()}): "
-            before = keep[notes_j]
-            after = _noted(before, head + "; ".join(set_aside))
-            if len(after) > MAX_CELL_TEXT:
-                # Past what a cell holds: a pointer instead. Nothing is lost: every value set
-                # aside is in the merged-away row, which the Merged tab keeps whole.
-                after = _noted(before, head + _word(table, "review_words", "on_merged_tab")
-                               .format(tab=table.merged.name))
-            if len(after) <= MAX_CELL_TEXT:
-                batch.add(sheet, table.row_numbers[a], first + notes_j, before, after, keep_id,
-                          layout.headers[notes_j], "merge", f"{reason}: kept the other values",
-                          sheet)
-    # The merged-away row, whole, to the Merged tab; then cleared in the table.
-    merged = table.merged
+    return set_aside
+
+
+def _note(table, batch, a, b, decision, notes_j, set_aside, today) -> None:
+    """The other row's values that differ, and its notes, added to the kept row's notes."""
+    extra = table.rows[b][notes_j]
+    if extra not in (None, ""):
+        set_aside = [*set_aside, str(extra)]
+    if not set_aside:
+        return
+    keep_id, gone_id = decision.ids
+    head = f"{_word(table, 'review_words', 'merged_from')} {gone_id} ({today.isoformat()}): "
+    before = table.rows[a][notes_j]
+    after = _noted(before, head + "; ".join(set_aside))
+    if len(after) > MAX_CELL_TEXT:
+        # Past what a cell holds: a pointer instead. Nothing is lost: every value set aside is
+        # in the merged-away row, which the Merged tab keeps whole.
+        after = _noted(before, head + _word(table, "review_words", "on_merged_tab")
+                       .format(tab=table.merged.name))
+    if len(after) <= MAX_CELL_TEXT:
+        batch.add(table.sheet, table.row_numbers[a], table.layout.first_column + notes_j, before,
+                  after, keep_id, table.layout.headers[notes_j], "merge",
+                  f"merge of {decision.pair}: kept the other values", table.sheet)
+
+
+def _to_merged_tab(table, batch, b, decision, today, merged_rows) -> None:
+    """The merged-away row, whole, on the next free line of the Merged tab."""
+    keep_id, gone_id = decision.ids
+    gone, merged, reason = table.rows[b], table.merged, f"merge of {decision.pair}"
     target = merged.next_row + merged_rows
-    for j, header in enumerate(layout.headers):
+    for j, header in enumerate(table.layout.headers):
         col = merged.column(header)
         if col is not None and gone[j] not in (None, ""):
             batch.add(merged.name, target, col, None, gone[j], gone_id, header, "merge",
-                      f"{reason}: the merged-away row, kept whole", sheet)
+                      f"{reason}: the merged-away row, kept whole", table.sheet)
     for key, value in (("merged_into", keep_id), ("merged_at", today)):
         col = merged.column(_word(table, "merged_headers", key))
         if col is not None:
             batch.add(merged.name, target, col, None, value, gone_id,
-                      _word(table, "merged_headers", key), "merge", reason, sheet)
-    # The row keeps its ID and says where it went: a tombstone the rules pass over (it holds
-    # only sheetkeeper's own columns), that undo can find, and that tells a person what happened.
+                      _word(table, "merged_headers", key), "merge", reason, table.sheet)
+
+
+def _tombstone(table, batch, b, decision) -> None:
+    """The row keeps its ID and says where it went: a tombstone the rules pass over (it holds
+    only sheetkeeper's own columns), that undo can find, and that tells a person what
+    happened."""
+    layout, template = table.layout, table.layout.template
+    keep_id, gone_id = decision.ids
+    gone, gone_at, merged = table.rows[b], table.row_numbers[b], table.merged
     id_j = layout.index(template.id.column)
     findings = template.column_of_type("findings")
     findings_j = layout.index(findings.key) if findings else None
     for j, header in enumerate(layout.headers):
-        if j == id_j or (gone_at, j) in formulas:
+        if j == id_j or (gone_at, j) in table.formulas:
             continue
         after = (f"{_word(table, 'merged_headers', 'merged_into')} {keep_id} ({merged.name})"
                  if j == findings_j else None)
         if gone[j] not in (None, "") or after is not None:
-            batch.add(sheet, table.row_numbers[b], first + j, gone[j], after, gone_id,
+            batch.add(table.sheet, gone_at, layout.first_column + j, gone[j], after, gone_id,
                       header or f"column {j + 1}", "merge",
-                      f"{reason}: moved to the {merged.name} tab", sheet)
+                      f"merge of {decision.pair}: moved to the {merged.name} tab", table.sheet)
 
 
 def _noted(before, note: str) -> str:
