@@ -225,6 +225,10 @@ def _mark_decided(table, batch, decision, today) -> None:
               f"{decision.action.replace('_', ' ')} done", table.sheet)
 
 
+LISTING = ("pair", "kind", "score", "reason", "id_a", "name_a", "details_a", "id_b", "name_b",
+           "details_b")
+
+
 def listing_batch(table: SheetTable, plan: Plan) -> Batch:
     """Writes that bring the Review tab's listing up to date with the plan's pairs."""
     batch = Batch.empty()
@@ -234,25 +238,34 @@ def listing_batch(table: SheetTable, plan: Plan) -> Batch:
     cols = _review_columns(table, tab)
     if "pair" not in cols:
         return batch
-    by_id = _rows_by_id(table)
+    wanted = _wanted_lines(table, plan)
+    existing = {str(row[cols["pair"]]): (number, row) for number, row in tab.rows
+                if cols["pair"] < len(row) and row[cols["pair"]]}
+    _bring_up_to_date(table, tab, cols, wanted, existing, batch)
+    _clear_gone(table, tab, cols, wanted, existing, batch)
+    return batch
+
+
+def _wanted_lines(table: SheetTable, plan: Plan) -> dict[str, list[Any]]:
+    """The listing the plan's pairs make, by pair key, in LISTING's order."""
     wanted: dict[str, list[Any]] = {}
     for d in plan.duplicates:
         if not all(d.ids) or d.ids[0] == d.ids[1]:
             continue   # rows get their IDs first; a shared ID is a finding, not a pair
         key, low, high = pair_key(table, *d.ids)
         kind = _word(table, "review_words", d.kind)
-        wanted[key] = [key, kind, d.score, d.reason, *_side(table, by_id, low),
-                       *_side(table, by_id, high)]
-    existing = {str(row[cols["pair"]]): (number, row) for number, row in tab.rows
-                if cols["pair"] < len(row) and row[cols["pair"]]}
-    listing = ("pair", "kind", "score", "reason", "id_a", "name_a", "details_a", "id_b",
-               "name_b", "details_b")
+        wanted[key] = [key, kind, d.score, d.reason, *_side(table, low), *_side(table, high)]
+    return wanted
+
+
+def _bring_up_to_date(table, tab, cols, wanted, existing, batch) -> None:
+    """Each wanted line written where it differs: on its own line, or on the next free one."""
     next_row = tab.next_row
     for key, values in wanted.items():
         number, row = existing.get(key, (None, ()))
         if number is None:
             number, next_row = next_row, next_row + 1
-        for k, value in zip(listing, values):
+        for k, value in zip(LISTING, values):
             if k not in cols:
                 continue
             current = row[cols[k]] if cols[k] < len(row) else None
@@ -260,31 +273,25 @@ def listing_batch(table: SheetTable, plan: Plan) -> Batch:
                 batch.add(tab.name, number, cols[k], current, value, key,
                           _word(table, "review_headers", k), "review",
                           "the duplicate review listing", table.sheet)
+
+
+def _clear_gone(table, tab, cols, wanted, existing, batch) -> None:
+    """A line whose pair is gone and was never decided is cleared; a decided one stays."""
     for key, (number, row) in existing.items():
-        decided = [row[cols[k]] for k in ("decision", "decided") if k in cols and cols[k] < len(row)]
+        decided = [row[cols[k]] for k in ("decision", "decided")
+                   if k in cols and cols[k] < len(row)]
         if key in wanted or any(decided):
             continue
-        for k, j in cols.items():   # gone and never decided: clear the line
+        for k, j in cols.items():
             if j < len(row) and row[j] not in (None, ""):
                 batch.add(tab.name, number, j, row[j], None, key,
                           _word(table, "review_headers", k), "review",
                           "no longer a duplicate pair", table.sheet)
-    return batch
 
 
-def _rows_by_id(table: SheetTable) -> dict[str, tuple[Any, ...]]:
-    fmt = table.layout.template.id
-    j = table.layout.index(fmt.column)
-    out = {}
-    for row in table.rows:
-        number = id_number(row[j], fmt) if j is not None else None
-        if number is not None:
-            out[fmt.format(number)] = row
-    return out
-
-
-def _side(table: SheetTable, by_id, rid: str) -> list[Any]:
-    row = by_id.get(rid, ())
+def _side(table: SheetTable, rid: str) -> list[Any]:
+    i = table.by_id.get(rid)
+    row = table.rows[i] if i is not None else ()
     layout = table.layout
 
     def value(key: str) -> Any:
