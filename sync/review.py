@@ -58,31 +58,36 @@ def _review_columns(table: SheetTable, tab: SideTab) -> dict[str, int]:
 def decisions(table: SheetTable, plan: Plan, auto_merge: str = "none") -> list[Decision]:
     """What people decided on the Review tab and has not been done yet, plus, with
     auto_merge = "certain", every certain pair."""
-    out: list[Decision] = []
-    tab = table.review
-    seen = set()
-    if tab is not None:
-        cols = _review_columns(table, tab)
-        actions = {fold_label(label): key for key, labels in
-                   table.layout.template.words["decisions"].items() for label in labels.values()}
-        if {"pair", "decision", "decided"} <= cols.keys():
-            for number, row in tab.rows:
-                pair, decision = row[cols["pair"]], row[cols["decision"]]
-                done = row[cols["decided"]] if cols["decided"] < len(row) else None
-                action = actions.get(fold_label(str(decision))) if decision else None
-                if not pair or not action or done:
-                    continue
-                ids = tuple(part.strip() for part in str(pair).split("+"))
-                if len(ids) == 2:
-                    out.append(Decision(str(pair), ids, action, number))
-                    seen.add(str(pair))
+    out = _decided_on_the_tab(table)
     if auto_merge == "certain":
+        seen = {d.pair for d in out}
         for d in plan.duplicates:
             if d.kind == "certain" and all(d.ids):
                 key, low, high = pair_key(table, *d.ids)
                 if key not in seen:
                     out.append(Decision(key, (low, high), "merge", None))
                     seen.add(key)
+    return out
+
+
+def _decided_on_the_tab(table: SheetTable) -> list[Decision]:
+    """The Review tab's lines with a decision (in any of its words) and not yet done."""
+    tab = table.review
+    if tab is None:
+        return []
+    cols = _review_columns(table, tab)
+    if not {"pair", "decision", "decided"} <= cols.keys():
+        return []
+    actions = {fold_label(label): key for key, labels in
+               table.layout.template.words["decisions"].items() for label in labels.values()}
+    out = []
+    for number, row in tab.rows:
+        pair, decision = row[cols["pair"]], row[cols["decision"]]
+        done = row[cols["decided"]] if cols["decided"] < len(row) else None
+        action = actions.get(fold_label(str(decision))) if decision else None
+        ids = tuple(part.strip() for part in str(pair).split("+")) if pair else ()
+        if action and not done and len(ids) == 2:
+            out.append(Decision(str(pair), ids, action, number))
     return out
 
 
