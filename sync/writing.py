@@ -46,24 +46,35 @@ def write_batch(target: Target, table: SheetTable, batch: Batch, audit: AuditLog
         if not done:
             return Written(None, (), moved)
         between("prepared")
-        written = audit.record(target.key, table.sheet, _records(batch, done, prepared.restyled),
-                               kind, status="pending", digest_after=prepared.digest,
-                               counters=counters, note=note)
-        between("pending")
         try:
-            prepared.commit(between)
-        except WorkbookChanged:
-            audit.settle(written, "abandoned")
-            return None
-        except (WorkbookBusy, WriteFailed):
-            audit.settle(written, "abandoned")
-            raise
-        except WriteUncertain:
-            return None      # left pending: the next read settles it by its cells
-        between("committed")
-        audit.settle(written, "written")
-        between("settled")
+            written = record_and_commit(audit, target.key, table.sheet,
+                                        _records(batch, done, prepared.restyled), prepared, kind,
+                                        counters, note, between)
+        except (WorkbookChanged, WriteUncertain):
+            return None      # read again (a batch left pending is settled by its cells)
     return Written(written, done, moved, prepared.digest)
+
+
+def record_and_commit(audit: AuditLog, key: str, sheet: str, records: list[ChangeRecord],
+                      prepared, kind: str, counters: dict[str, int] | None = None,
+                      note: str = "", between: Step = _no_step) -> str:
+    """Record `records` as a pending batch, commit `prepared` (anything with `digest` and
+    `commit(between)`), mark the batch written; its id. Where the commit is refused
+    (WorkbookChanged, WorkbookBusy, WriteFailed) the batch is marked abandoned and the error
+    raised; where it cannot tell (WriteUncertain), the batch stays pending for a read to
+    settle, and the error is raised."""
+    batch = audit.record(key, sheet, records, kind, status="pending",
+                         digest_after=prepared.digest, counters=counters, note=note)
+    between("pending")
+    try:
+        prepared.commit(between)
+    except (WorkbookChanged, WorkbookBusy, WriteFailed):
+        audit.settle(batch, "abandoned")
+        raise
+    between("committed")
+    audit.settle(batch, "written")
+    between("settled")
+    return batch
 
 
 def _records(batch: Batch, done: Sequence[int], restyled) -> list[ChangeRecord]:

@@ -35,8 +35,9 @@ from ..diff import table_changes
 from ..table import SheetTable
 from .package import read_bytes
 from .read import read_table
-from ..errors import WorkbookBusy, WriteUncertain
-from .replace import lock_files, stage, swap_in
+from ..errors import WorkbookBusy
+from ..writing import record_and_commit
+from .replace import StagedFile, lock_files
 
 AUDIT = "audit.sqlite3"
 
@@ -125,28 +126,15 @@ def restore(ref: str, data_folder: Path, to: Path | None = None,
         restored_table = read_table(target, templates, data=payload)
         changes = table_changes(before_table, restored_table) if before_table else []
         reason = f"restored from snapshot {snap.id}"
-        with AuditLog(data_folder / AUDIT) as audit:
-            # prepare -> record pending -> commit -> mark written, as every write does
-            # (sync.writing): a crash in between is settled by the next cycle's read.
-            staged = stage(target, payload)
-            try:
-                batch = audit.record(workbook_key(target), restored_table.sheet,
-                                     [ChangeRecord(rid, col, b, a, "restore", reason)
-                                      for rid, col, b, a in changes], "restore",
-                                     note=f"{reason}; the workbook as it was is snapshot "
-                                          f"{saved.id}",
-                                     status="pending", digest_after=snap.sha256)
-            except BaseException:
-                Path(staged).unlink(missing_ok=True)
-                raise
-            try:
-                swap_in(target, staged, hashlib.sha256(current).hexdigest(), snap.sha256)
-            except WriteUncertain:
-                raise     # left pending: the next cycle settles it from the cells
-            except BaseException:
-                audit.settle(batch, "abandoned")
-                raise
-            audit.settle(batch, "written")
+        with AuditLog(data_folder / AUDIT) as audit, \
+                StagedFile(target, payload, hashlib.sha256(current).hexdigest()) as staged:
+            # As every write: recorded pending, committed only over the bytes read, then
+            # settled (sync.writing); a crash in between is settled by the next cycle's read.
+            batch = record_and_commit(
+                audit, workbook_key(target), restored_table.sheet,
+                [ChangeRecord(rid, col, b, a, "restore", reason) for rid, col, b, a in changes],
+                staged, "restore",
+                note=f"{reason}; the workbook as it was is snapshot {saved.id}")
         SeenStore(data_folder).forget(target)
         return RestoreResult(snap, target, saved, batch, len(changes))
 

@@ -116,12 +116,35 @@ def _sweep_stale(path: Path) -> None:
             pass     # gone already, or not ours to remove: a later write tries again
 
 
+class StagedFile:
+    """`data` staged beside the workbook at `path`, to take its place (`commit`) only while the
+    workbook still holds the bytes whose SHA-256 is `expected`. A context manager: a file not
+    committed is removed."""
+
+    def __init__(self, path: Path, data: bytes, expected: str):
+        self.path, self.expected = path, expected
+        self.digest = hashlib.sha256(data).hexdigest()
+        self._tmp: str | None = stage(path, data)
+
+    def commit(self, between: Step | None = None) -> None:
+        tmp, self._tmp = self._tmp, None
+        swap_in(self.path, tmp, self.expected, self.digest, between or _no_step)
+
+    def __enter__(self) -> "StagedFile":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._tmp is not None:
+            Path(self._tmp).unlink(missing_ok=True)
+            self._tmp = None
+
+
 def replace_if_unchanged(path: Path, data: bytes, expected: str) -> str:
     """Replace the workbook at `path` by `data` if it still holds the bytes whose SHA-256 is
     `expected` (as `swap_in`); the new digest."""
-    digest = hashlib.sha256(data).hexdigest()
-    swap_in(path, stage(path, data), expected, digest)
-    return digest
+    with StagedFile(path, data, expected) as staged:
+        staged.commit()
+        return staged.digest
 
 
 def swap_in(path: Path, new: str, expected: str, new_digest: str,

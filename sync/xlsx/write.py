@@ -26,7 +26,7 @@ import zipfile
 from collections import defaultdict
 from html import escape   # &, < and > as xml.sax.saxutils does, without loading urllib
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 from rules.dates import serial_number
 from sheet_templates.references import column_index, column_letter
@@ -35,7 +35,7 @@ from ..cells import CellWrite
 from ..errors import (WorkbookBusy, WorkbookChanged, WorkbookError, WorkbookProtected,
                       WriteFailed)
 from .package import canonical_sheet, read_bytes, sheet_parts
-from .replace import Step, lock_files, stage, swap_in
+from .replace import StagedFile, lock_files
 
 __all__ = ["CellWrite", "StagedPackage", "WorkbookBusy", "WorkbookChanged", "WriteFailed",
            "lock_files", "patch_package", "patch_sheet_xml", "write_cells"]
@@ -55,43 +55,24 @@ def write_cells(path: Path | str, writes: Writes, expected_digest: str) -> str:
         return new.digest
 
 
-class StagedPackage:
+class StagedPackage(StagedFile):
     """The workbook at `path` with `writes` applied: checked, patched, packed and staged in a
-    temporary file beside it, ready to take its place (`commit`). Use as a context manager: a
-    package not committed is removed."""
+    temporary file beside it, ready to take its place (`commit`, see sync.xlsx.replace for what
+    each platform guarantees). Use as a context manager: a package not committed is removed."""
 
     def __init__(self, path: Path, writes: Writes, expected_digest: str,
                  known: Mapping[str, bytes] | None = None):
         # Through a symbolic link to the file it names: replacing the link itself would leave
         # the real workbook as it was (and the link a plain file).
         check_writable(path)
-        self.path, self.expected_digest = Path(os.path.realpath(path)), expected_digest
-        path = self.path
+        path = Path(os.path.realpath(path))
         check_writable(path)
         data = read_bytes(path)
         if hashlib.sha256(data).hexdigest() != expected_digest:
             raise WorkbookChanged(f"{path}: changed since it was read; not written")
         self.restyled: Restyled = {}
-        packed = _packed(*_patched(data, writes, self.restyled, known))
-        self.digest = hashlib.sha256(packed).hexdigest()
-        self._tmp: str | None = stage(path, packed)
-
-    def commit(self, between: Step | None = None) -> None:
-        """Put the new file in place, if the workbook is still what was read (see
-        sync.xlsx.replace for what each platform guarantees)."""
-        tmp, self._tmp = self._tmp, None
-        if between is None:
-            swap_in(self.path, tmp, self.expected_digest, self.digest)
-        else:
-            swap_in(self.path, tmp, self.expected_digest, self.digest, between)
-
-    def __enter__(self) -> "StagedPackage":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        if self._tmp is not None:
-            Path(self._tmp).unlink(missing_ok=True)
-            self._tmp = None
+        super().__init__(path, _packed(*_patched(data, writes, self.restyled, known)),
+                         expected_digest)
 
 
 def check_writable(path: Path) -> None:
