@@ -143,11 +143,4 @@ def google_access(args: argparse.Namespace):
 def google_sheet(args: argparse.Namespace, target: str):
     """The Google Sheet `target`, reached the way the command line says, else the config's
     [google] table says."""
-    from sync.gsheets.client import GoogleSheet, connect
-    google = config_of(args).google
-    if args.api_endpoint or args.credentials:
-        client, account = connect(args.credentials, None, args.api_endpoint)
-    else:
-        client, account = connect(google.credentials, google.authorized_user,
-                                  google.api_endpoint)
-    return GoogleSheet.open(client, target, account)
+    return google_access(args).open(target)

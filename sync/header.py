@@ -74,3 +74,22 @@ def layout_for(row: Sequence[Any], row_number: int, template: Template) -> Layou
     lang = "zh-CN" if cjk * 2 > len(columns) else "en"
     return Layout(template=template, lang=lang, header_row=row_number, headers=headers,
                   first_column=first, columns=columns, notes=tuple(notes))
+
+
+def list_values(rows: Sequence[Sequence[Any]], layout: Layout) -> dict[str, tuple[str, ...]]:
+    """The Lists tab's values (`rows`, header first) per template list key, found by header.
+    Shared by every backend: a team's own additions count wherever the list lives."""
+    if not rows:
+        return {}
+    by_header = {}
+    for c in layout.template.columns:
+        if c.list:
+            for h in c.headers.values():
+                by_header[fold_label(h)] = c.list
+    out: dict[str, tuple[str, ...]] = {}
+    for j, head in enumerate(rows[0]):
+        key = by_header.get(fold_label(str(head))) if head else None
+        if key:
+            texts = ("" if j >= len(r) or r[j] is None else str(r[j]).strip() for r in rows[1:])
+            out[key] = tuple(t for t in texts if t)
+    return out

@@ -27,6 +27,12 @@ class GoogleAccess:
     authorized_user: Path | None = None
     api_endpoint: str | None = None
 
+    def open(self, reference: str):
+        """The Google Sheet `reference` names (one request), as gsheets.GoogleSheet."""
+        from .gsheets.client import GoogleSheet, connect
+        client, account = connect(self.credentials, self.authorized_user, self.api_endpoint)
+        return GoogleSheet.open(client, reference, account)
+
 
 def is_google(reference: str | Path) -> bool:
     return str(reference).startswith(GOOGLE_PREFIXES)
@@ -46,12 +52,8 @@ def open_target(reference: str | Path, templates: Sequence[Template] | None = No
     """The target `reference` names; `sheet`: the list's sheet or tab, where not found by its
     header. A Google Sheet is opened (one request) with `google`."""
     if is_google(reference):
-        from .gsheets.client import GoogleSheet, connect
         from .gsheets.target import GoogleTarget
-        access = google or GoogleAccess()
-        client, account = connect(access.credentials, access.authorized_user,
-                                  access.api_endpoint)
-        return GoogleTarget(GoogleSheet.open(client, str(reference), account), templates, sheet)
+        return GoogleTarget((google or GoogleAccess()).open(str(reference)), templates, sheet)
     from .xlsx.target import WorkbookTarget
     return WorkbookTarget(Path(reference), templates, sheet)
 

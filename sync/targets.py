@@ -13,14 +13,21 @@ cells under its guard. Nothing below this seam touches the audit log.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Protocol
+from typing import Any, Callable, Mapping, Protocol, Sequence
 
 from audit.log import ChangeRecord
+from sheet_templates import Template
 
 from .cells import CellWrite
 from .table import SheetTable
 
 Step = Callable[[str], None]    # told each step of a write by name (tests act between them)
+
+
+def reading_of(templates: Sequence[Template] | None, sheet: str | None) -> str:
+    """A target's `reading`: the templates it is read with and the sheet or tab it is told."""
+    names = ",".join(t.name for t in templates) if templates else "built-in"
+    return f"{names}|{sheet or ''}"
 
 
 @dataclass

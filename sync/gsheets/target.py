@@ -35,12 +35,10 @@ from sheet_templates import BUILTIN, Template, builtin
 from ..cycle import ApplyResult
 from ..errors import TableLayoutError
 from .client import GoogleSheet
-from ..header import best_header, layout_for
+from ..header import best_header, layout_for, list_values
 from ..plan import RuleSettings
 from ..table import SheetTable, SideTab
-from ..targets import Batch, Step
-from ..xlsx.read import list_values
-from ..xlsx.target import template_names
+from ..targets import Batch, Step, reading_of
 
 MAX_SERIAL = 2_958_465       # 9999-12-31
 
@@ -63,7 +61,7 @@ class GoogleTarget:
 
     @property
     def reading(self) -> str:
-        return f"{template_names(self.templates)}|{self.tab or ''}"
+        return reading_of(self.templates, self.tab)
 
     def peek(self) -> None:
         return None      # only a read (two requests) tells

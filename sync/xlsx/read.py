@@ -9,10 +9,10 @@ from typing import Any, Sequence
 
 import python_calamine as calamine
 
-from sheet_templates import BUILTIN, Template, builtin, fold_label
+from sheet_templates import BUILTIN, Template, builtin
 
 from ..errors import SheetNotFound, TableLayoutError, WorkbookDamaged, WorkbookEncrypted
-from ..header import HEADER_SEARCH_ROWS, best_header, layout_for
+from ..header import HEADER_SEARCH_ROWS, best_header, layout_for, list_values
 from ..table import Layout, SheetTable, SideTab
 from .package import (MAX_SHEET_CELLS, SheetParts, column_letter, far_cell,
                            error_cells, formula_cells, read_bytes, sniff)
@@ -165,25 +165,6 @@ def _list_tab_values(book, layout: Layout) -> dict[str, tuple[str, ...]]:
     except (calamine.CalamineError, calamine.XmlError, ValueError):
         return {}
     return list_values(rows, layout)
-
-
-def list_values(rows: Sequence[Sequence[Any]], layout: Layout) -> dict[str, tuple[str, ...]]:
-    """The Lists tab's values (`rows`, header first) per template list key, found by header.
-    Shared by every backend: a team's own additions count wherever the list lives."""
-    if not rows:
-        return {}
-    by_header = {}
-    for c in layout.template.columns:
-        if c.list:
-            for h in c.headers.values():
-                by_header[fold_label(h)] = c.list
-    out: dict[str, tuple[str, ...]] = {}
-    for j, head in enumerate(rows[0]):
-        key = by_header.get(fold_label(str(head))) if head else None
-        if key:
-            texts = ("" if j >= len(r) or r[j] is None else str(r[j]).strip() for r in rows[1:])
-            out[key] = tuple(t for t in texts if t)
-    return out
 
 
 def _refuse_merged_cells(path: Path, name: str, layout: Layout, merged: list) -> None:

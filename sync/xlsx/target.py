@@ -15,17 +15,13 @@ from ..plan import RuleSettings
 
 from ..cells import CellWrite
 from ..table import SheetTable
-from ..targets import Batch, Step
+from ..targets import Batch, Step, reading_of
 from .read import read_table
 from .write import StagedPackage
 
 
 def workbook_key(path: Path | str) -> str:
     return str(Path(path).resolve())
-
-
-def template_names(templates: Sequence[Template] | None) -> str:
-    return ",".join(t.name for t in templates) if templates else "built-in"
 
 
 def apply_workbook(path: Path | str, settings: RuleSettings, data: Path | None = None,
@@ -52,7 +48,7 @@ class WorkbookTarget:
 
     @property
     def reading(self) -> str:
-        return f"{template_names(self.templates)}|{self.sheet or ''}"
+        return reading_of(self.templates, self.sheet)
 
     def peek(self) -> str | None:
         try:
