@@ -18,10 +18,10 @@ The order of the steps is what makes the promises hold:
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections import Counter
 import functools
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -73,9 +73,15 @@ def run_cycle(target: Target, settings: RuleSettings, data: Path, dry_run: bool 
     with AuditLog(data / AUDIT) as audit, one_at_a_time(data, target.key), collector.paused():
         cycle = Cycle(target, settings, audit, SeenStore(data), dry_run, auto_merge, between)
         try:
-            return cycle.run()
-        finally:
-            cycle.remember()
+            result = cycle.run()
+        except BaseException:
+            # What it saw is saved even so; but the cycle's own error is the one to tell (a
+            # failed save most likely has the same cause, a full disk).
+            with contextlib.suppress(SeenStateError):
+                cycle.remember()
+            raise
+        cycle.remember()
+        return result
 
 
 class _Again:
@@ -123,15 +129,9 @@ class Cycle:
                               "the next cycle")
 
     def remember(self) -> None:
-        if self.unsaved is None:
-            return
-        try:
+        """Save what this cycle saw, once (also when it stops early: see run_cycle)."""
+        if self.unsaved is not None:
             self.seen.save(self.target.key, self.unsaved)
-        except SeenStateError:
-            if sys.exc_info()[1] is None:
-                raise
-            # The cycle failed already, most likely of the same cause (a full disk): that
-            # error is the one to tell.
 
     def result(self, plan: Plan, batch: str | None = None, person_batch: str | None = None,
                written: int = 0, **more: Any) -> ApplyResult:

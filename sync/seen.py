@@ -151,7 +151,6 @@ class SeenStore:
         """Saved whole (0600), and kept in this process's memory as it is, so a running
         service's next cycle on the workbook need not parse it back."""
         path = self._file(workbook)
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         # The head on a line of its own (JSON never has a raw newline), then the rows: one
         # file, replaced whole, of which a quiet cycle parses only the first line.
         head = _dump({"workbook": str(workbook), "judged_by": seen.judged_by,
@@ -160,6 +159,7 @@ class SeenStore:
                       "facts": seen.facts, "logged": seen.logged})
         body = encode_body(seen)
         try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             write_private(path, head + b"\n" + body)
             _remember(path, seen)
         except OSError as e:

@@ -221,3 +221,18 @@ def test_a_cycle_killed_before_saving_what_it_saw_logs_nothing_twice(tmp_path, w
         assert log.verify() is None
     assert sorted(people) == [("Company", "Acme"), ("Phone", "139 0013 9000")]
     assert apply_workbook(workbook, SETTINGS).person_batch is None
+
+
+def test_a_cycle_that_cannot_save_what_it_saw_says_so(tmp_path):
+    """The error that says the next cycle may log the same person edits again was swallowed
+    whenever it came (the check for 'no other error' asked inside its own handler), and a
+    data folder whose seen/ could not be made raised a bare OSError. The write itself stands."""
+    path = write_table(tmp_path / "c.xlsx", CRM_EN, [crm_row(name="ANN LEE")])
+    data = tmp_path / ".sheetkeeper"
+    data.mkdir()
+    (data / "seen").write_text("not a folder")
+    result = run_cli("apply", str(path))
+    assert result.returncode == 2 and "could not save what this cycle saw" in result.stderr, \
+        result.stderr
+    assert "Traceback" not in result.stderr
+    assert openpyxl.load_workbook(path)["Customers"]["B2"].value == "Ann Lee"
