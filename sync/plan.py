@@ -8,6 +8,7 @@ typing.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import partial
@@ -22,13 +23,14 @@ from rules.ids import next_free, normalise_id
 from rules.outcome import Outcome, Problem, is_blank
 from rules.phone import normalise_phone
 from rules.money import normalise_money
-from rules.status import StatusThresholds, classify_status
+from rules.status import StatusThresholds
 from rules.text import normalise_name, normalise_tags, normalise_text
 from sheet_templates import Column
 
 from .cells import MAX_CELL_TEXT
 from .evaluate import ColumnJob, Results, evaluate
 from .forked import Beside, fork_pays
+from .row_rules import RowFindings, judge_rows
 from .table import SheetTable, TableFacts
 
 if TYPE_CHECKING:
@@ -191,12 +193,12 @@ def plan_table(table: SheetTable, settings: RuleSettings,
     from rules.duplicates import find_duplicates   # numpy and rapidfuzz: only when planning
     with Beside(find_duplicates, identity, labels=labels, pays=fork_pays(len(live))) as later:
         findings += _duplicate_ids(table, live, ids, id_numbers)
-        findings += _required(table, live, effective, ids, is_formula)
+        verdicts = judge_rows(table, live, effective, invalid, settings.today,
+                              settings.thresholds)
+        findings += _row_findings(table, ids, verdicts.missing)
         findings += _errors_shown(table, ids)
-        status_changes, status_findings = _statuses(table, live, effective, ids, invalid,
-                                                    settings, is_formula)
-        changes += status_changes
-        findings += status_findings
+        changes += _status_changes(table, effective, ids, verdicts)
+        findings += _row_findings(table, ids, verdicts.status_findings)
         pairs = later.result()
     duplicates = [DuplicateMatch(rows=(table.row_numbers[p.a], table.row_numbers[p.b]),
                                  ids=(ids[p.a], ids[p.b]), kind=p.kind, score=p.score,
@@ -321,74 +323,25 @@ def _errors_shown(table: SheetTable, ids) -> list[Finding]:
     return out
 
 
-def _required(table, live, effective, ids, is_formula) -> list[Finding]:
-    layout, template = table.layout, table.layout.template
-    findings = []
-    required = [(c, layout.index(c.key)) for c in template.columns if c.required]
-    groups = [[(k, layout.index(k)) for k in group] for group in template.required_any]
-    groups = [[(k, j) for k, j in g if j is not None] for g in groups]
-    for i in live:
-        for column, j in required:
-            if j is not None and is_blank(effective[i][j]) and not is_formula(i, j):
-                header = layout.headers[j]
-                findings.append(Finding(table.row_numbers[i], ids[i], header, "missing_value",
-                                        f"{header}: is empty; every row needs one"))
-        for group in groups:
-            if group and all(is_blank(effective[i][j]) and not is_formula(i, j)
-                             for _, j in group):
-                names = " or ".join(layout.headers[j] for _, j in group)
-                findings.append(Finding(table.row_numbers[i], ids[i], layout.headers[group[0][1]],
-                                        "missing_contact",
-                                        f"no {names}: add at least one way to reach this person"))
-    return findings
+def _row_findings(table: SheetTable, ids, said) -> list[Finding]:
+    numbers = table.row_numbers
+    return [Finding(numbers[i], ids[i], header, kind, message)
+            for i, (header, kind, message) in said]
 
 
-def _statuses(table, live, effective, ids, invalid, settings, is_formula):
-    layout, template = table.layout, table.layout.template
-    spec = template.status
-    j = layout.index(spec.column)
+def _status_changes(table: SheetTable, effective, ids, verdicts: RowFindings
+                    ) -> list[CellChange]:
+    """The Status cells the row rules set: each change is also made in `effective`."""
+    j = verdicts.status_column
     if j is None:
-        return [], []
-    header = layout.headers[j]
-    choices = template.lists[template.column(spec.column).list]
-    matcher = ChoiceMatcher.for_list(choices, layout.lang, spec.column)
-    start_j, activity_j = layout.index(spec.start), layout.index(spec.activity)
-
-    def as_date(i: int, k: int | None, key: str) -> dt.date | None:
-        if k is None or (i, key) in invalid:
-            return None
-        value = effective[i][k]
-        if isinstance(value, dt.datetime):
-            return value.date()
-        return value if isinstance(value, dt.date) else None
-
-    changes, findings = [], []
-    for i in live:
-        if is_formula(i, j):
-            continue
-        current = effective[i][j]
-        decision = classify_status(as_date(i, start_j, spec.start),
-                                   as_date(i, activity_j, spec.activity),
-                                   settings.today, settings.thresholds)
-        if decision is not None:
-            target, rule, reason = choices.by_key(decision.key).label(layout.lang), "status", \
-                decision.reason
-        elif current is None:
-            continue
-        else:
-            outcome = normalise_choice(current, matcher)
-            if isinstance(outcome, Problem):
-                findings.append(Finding(table.row_numbers[i], ids[i], header, outcome.kind,
-                                        _message(header, outcome)))
-                continue
-            if outcome is None:
-                continue
-            target, rule, reason = outcome.value, "choice", outcome.reason
-        if target != current:
-            changes.append(CellChange(table.row_numbers[i], ids[i], header, spec.column,
-                                      table.rows[i][j], target, rule, reason))
-            _put(effective, i, j, target)
-    return changes, findings
+        return []
+    header, key = table.layout.headers[j], table.layout.template.status.column
+    changes = []
+    for i, value, rule, reason in verdicts.status_changes:
+        changes.append(CellChange(table.row_numbers[i], ids[i], header, key, table.rows[i][j],
+                                  value, rule, reason))
+        _put(effective, i, j, value)
+    return changes
 
 
 def _findings_column(table, live, ids, findings, duplicates) -> list[CellChange]:
@@ -442,15 +395,22 @@ def identity_columns(table: SheetTable, live: list[int], effective: list[list[An
                      invalid: set[tuple[int, str]]) -> IdentityColumns:
     """What dedupe needs of the live rows, from the values as the plan leaves them."""
     layout, spec = table.layout, table.layout.template.duplicates
+    place = functools.cache(lambda: {i: n for n, i in enumerate(live)})
 
     def column(key: str, trusted: bool) -> list[str]:
-        # Identity (certain) values must have passed their rule; supporting values only need to
-        # agree, so even an invalid phone's digits can back a similar name.
         j = layout.index(key)
         if j is None:
             return [""] * len(live)
-        bad = {i for i, k in invalid if k == key} if trusted else set()
-        return [_identity_text(effective[i][j]) if i not in bad else "" for i in live]
+        # Most values are text already: only the others pay for a call.
+        values = [effective[i][j] for i in live]
+        out = [v if type(v) is str else _identity_text(v) for v in values]
+        if trusted:
+            # Identity (certain) values must have passed their rule; supporting values only
+            # need to agree, so even an invalid phone's digits can back a similar name.
+            for i in {i for i, k in invalid if k == key}:
+                if i in place():
+                    out[place()[i]] = ""
+        return out
 
     from rules.duplicates import IdentityColumns
     return IdentityColumns(live, column(spec.name, True),
@@ -459,8 +419,6 @@ def identity_columns(table: SheetTable, live: list[int], effective: list[list[An
 
 
 def _identity_text(value: Any) -> str:
-    if type(value) is str:
-        return value
     if value is None:
         return ""
     return value.isoformat() if isinstance(value, dt.date) else str(value)
