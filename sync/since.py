@@ -48,63 +48,88 @@ def since_last(table: SheetTable, ids: Sequence[str | None], as_read: Rows, last
     last state."""
     if last is None or last.rows is None:
         return NOT_JUDGED, []
-    headers = table.layout.headers
-    column = {h: j for j, h in enumerate(headers) if h}
-    named = [(j, h) for j, h in enumerate(headers) if h]
-    theirs = {j for j, h in named if h not in own_columns}
     judging = last.judged_by == judged_by
-    before_rows, flagged, problems = last.rows, last.flagged, last.problems
-    # A row sharing its ID with another cannot be told apart from it by ID: judged whole, and
-    # its edits are those of the reading `as_read` kept for that ID.
+    compare = _Comparison(table.layout.headers, own_columns, last)
+    for i, rid, now, judge in _readings(ids, table.rows, as_read, judging):
+        compare.row(i, rid, now, judge)
+    compare.removed(as_read)
+    judgement = (Judged(frozenset(compare.judged), frozenset(compare.recheck), compare.restate)
+                 if judging else NOT_JUDGED)
+    return judgement, compare.edits
+
+
+def _readings(ids: Sequence[str | None], rows, as_read: Rows, judging: bool):
+    """(index, ID, values, judged before?) of each row with an ID. A row sharing its ID with
+    another cannot be told apart from it by ID: it is judged whole, once, and its edits are
+    those of the reading `as_read` kept for that ID."""
     shared = {rid for rid, n in Counter(ids).items() if n > 1}
-    judged, recheck, restate = [], set(), {}
-    edits: list[ChangeRecord] = []
     taken: set[str] = set()
-    for i, (rid, now) in enumerate(zip(ids, table.rows)):
+    for i, (rid, now) in enumerate(zip(ids, rows)):
         if not rid:
             continue
-        judge = judging
-        if rid in shared:
-            if rid in taken:
-                continue
+        if rid not in shared:
+            yield i, rid, now, judging
+        elif rid not in taken:
             taken.add(rid)
-            judge, now = False, as_read[rid]
-        before = before_rows.get(rid)
+            yield i, rid, as_read[rid], False
+
+
+class _Comparison:
+    """Each row against its last reading: the edits, and what to judge again."""
+
+    def __init__(self, headers: Sequence[str], own_columns: set[str], last: Seen):
+        self.headers = headers
+        self.column = {h: j for j, h in enumerate(headers) if h}
+        self.named = [j for j, h in enumerate(headers) if h]
+        self.theirs = {j for j in self.named if headers[j] not in own_columns}
+        self.last = last
+        self.judged: list[int] = []
+        self.recheck: set[tuple[int, int]] = set()
+        self.restate: dict[tuple[int, int], tuple[str, str]] = {}
+        self.edits: list[ChangeRecord] = []
+
+    def row(self, i: int, rid: str, now: tuple, judge: bool) -> None:
+        before = self.last.rows.get(rid)
         if before is None:
-            edits.append(ChangeRecord(rid, ROW, None, row_text(headers, now), "edit",
-                                      "row added in the workbook"))
-            continue
+            self.edits.append(ChangeRecord(rid, ROW, None, row_text(self.headers, now), "edit",
+                                           "row added in the workbook"))
+            return
         flags = found = None
         if judge:
-            judged.append(i)
-            flags, found = flagged.get(rid), problems.get(rid)
-        if now == before:
-            if not flags and not found:
-                continue                  # most rows: untouched, nothing flagged
-            differing: list[int] = []
-        else:
-            differing = [j for j, _ in named if before[j] != now[j]
-                         and differs(before[j], now[j])]
-            for j in differing:
-                if j in theirs:
-                    # A column the last cycle did not have was empty then, as far as edits go.
-                    # (Every cell in `differing` differs from what it was, but one of a
-                    # new column may differ from empty only as ABSENT does.)
-                    was = None if before[j] is ABSENT else before[j]
-                    if before[j] is ABSENT and not differs(None, now[j]):
-                        continue
-                    edits.append(ChangeRecord(rid, headers[j], plain(was), plain(now[j]),
-                                              "edit", "changed in the workbook"))
+            self.judged.append(i)
+            flags, found = self.last.flagged.get(rid), self.last.problems.get(rid)
+        if now == before and not flags and not found:
+            return                        # most rows: untouched, nothing flagged
+        differing = [] if now == before else [j for j in self.named if before[j] != now[j]
+                                              and differs(before[j], now[j])]
+        self._edited(rid, before, now, differing)
         if judge:
-            again = {column[h] for h in flags or () if h in column}
-            again.update(differing)
-            recheck.update((i, j) for j in again)
-            for h, (kind, why) in (found or {}).items():
-                if (j := column.get(h)) is not None and j not in again:
-                    restate[(i, j)] = (kind, why)
-    for rid in before_rows.keys() - as_read.keys():
-        edits.append(ChangeRecord(rid, ROW, row_text(headers, before_rows[rid]), None, "edit",
-                                  "row removed from the workbook (its last values are in "
-                                  "'before')"))
-    judgement = Judged(frozenset(judged), frozenset(recheck), restate) if judging else NOT_JUDGED
-    return judgement, edits
+            self._judge_again(i, differing, flags, found)
+
+    def _edited(self, rid: str, before: tuple, now: tuple, differing: list[int]) -> None:
+        for j in differing:
+            if j not in self.theirs:
+                continue
+            # A column the last cycle did not have was empty then, as far as edits go. (Every
+            # cell in `differing` differs from what it was, but one of a new column may
+            # differ from empty only as ABSENT does.)
+            was = None if before[j] is ABSENT else before[j]
+            if before[j] is ABSENT and not differs(None, now[j]):
+                continue
+            self.edits.append(ChangeRecord(rid, self.headers[j], plain(was), plain(now[j]),
+                                           "edit", "changed in the workbook"))
+
+    def _judge_again(self, i: int, differing: list[int], flags, found) -> None:
+        again = {self.column[h] for h in flags or () if h in self.column}
+        again.update(differing)
+        self.recheck.update((i, j) for j in again)
+        for h, (kind, why) in (found or {}).items():
+            if (j := self.column.get(h)) is not None and j not in again:
+                self.restate[(i, j)] = (kind, why)
+
+    def removed(self, as_read: Rows) -> None:
+        before_rows = self.last.rows
+        for rid in before_rows.keys() - as_read.keys():
+            self.edits.append(ChangeRecord(
+                rid, ROW, row_text(self.headers, before_rows[rid]), None, "edit",
+                "row removed from the workbook (its last values are in 'before')"))
