@@ -1,5 +1,5 @@
 """How a template looks in a sheet, described as plain data every backend can apply: the Lists
-tab, the dropdowns fed from it, and the colour rules.
+tab, the dropdowns fed from it, the colour rules and the number formats.
 
 Nothing here touches a file. The xlsx backend turns these into openpyxl objects; the Google
 backend into Sheets API requests. Formulas use only functions Excel, LibreOffice and Google
@@ -20,6 +20,9 @@ OVERDUE_FONT = "C00000"      # an overdue follow-up: bold red
 HEADER_FILL = "1F4E78"
 HEADER_FONT = "FFFFFF"
 LAST_ROW = 1_048_576         # the whole column, so rows added later are covered too
+# A column type's number format, in the pattern language Excel and Google Sheets share: phones
+# and IDs as text, so "+86…" and "007" are never turned into numbers.
+NUMBER_FORMATS = {"date": "yyyy-mm-dd", "money": "#,##0.00", "phone": "@", "id": "@"}
 
 
 @dataclass(frozen=True)

@@ -20,12 +20,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sheet_templates import Template
-from sheet_templates.presentation import (HEADER_FILL, HEADER_FONT, LAST_ROW, REVIEW_KEYS,
-                                          colour_rules, dictionary_rows, dropdowns, list_range,
-                                          lists_tab, merged_headers, review_headers)
+from sheet_templates.presentation import (HEADER_FILL, HEADER_FONT, LAST_ROW, NUMBER_FORMATS,
+                                          REVIEW_KEYS, colour_rules, dictionary_rows, dropdowns,
+                                          list_range, lists_tab, merged_headers, review_headers)
 
 from .client import GoogleSheet, GoogleSheetsError, quoted_tab
-from ..xlsx.install import NUMBER_FORMATS
 from sheet_templates.references import column_index, column_letter
 
 GOOGLE_NUMBER_TYPES = {"date": "DATE", "money": "NUMBER", "phone": "TEXT", "id": "TEXT"}

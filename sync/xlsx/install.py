@@ -21,14 +21,13 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from sheet_templates import Template
 from sheet_templates.presentation import (
-    DICTIONARY_WIDTHS, HEADER_FILL, HEADER_FONT, REVIEW_KEYS, REVIEW_WIDTHS, ColourRule,
-    Dropdown, colour_rules, dictionary_rows, dropdowns, list_range, lists_tab, merged_headers,
-    review_headers,
+    DICTIONARY_WIDTHS, HEADER_FILL, HEADER_FONT, NUMBER_FORMATS, REVIEW_KEYS, REVIEW_WIDTHS,
+    ColourRule, Dropdown, colour_rules, dictionary_rows, dropdowns, list_range, lists_tab,
+    merged_headers, review_headers,
 )
 
 from ..errors import TemplateInstallError
 
-NUMBER_FORMATS = {"date": "yyyy-mm-dd", "money": "#,##0.00", "phone": "@", "id": "@"}
 _HEADER_FONT = Font(bold=True, color=HEADER_FONT)
 _HEADER_FILL = PatternFill("solid", start_color=HEADER_FILL, end_color=HEADER_FILL)
 _THIN = Side(style="thin", color="BFBFBF")
