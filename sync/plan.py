@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from itertools import chain
 from operator import attrgetter
@@ -120,96 +120,145 @@ def plan_table(table: SheetTable, settings: RuleSettings,
     """`judged`: rows (indices) the previous cycle already judged; their cells are not run
     through the cell rules again (pure rules: same value, same settings, same outcome), except
     `recheck` cells (row index, column index). `restate`: cells of judged rows the previous
-    cycle left as typed, with the (kind, why) it found, stated again as they were. Statuses,
-    IDs and duplicates always look at every row."""
-    layout, template = table.layout, table.layout.template
-    region = settings.phone_region or template.default_phone_region(layout.lang)
-    rows = table.rows
-    live = _live(rows, {j for c in template.columns if c.type in _OWN_TYPES
-                        and (j := layout.index(c.key)) is not None})
-    effective: list[Any] = list(rows)      # the table's tuples, each copied on its first change
-    invalid: set[tuple[int, str]] = set()   # (row index, column key) left as typed, flagged
-    changes: list[CellChange] = []
-    findings: list[Finding] = []
-    ids, id_numbers = _row_ids(table, live)
-
-    row_index = {n: i for i, n in enumerate(table.row_numbers)}
-    formula_rows: dict[int, set[int]] = defaultdict(set)
-    for number, j in table.formulas:
-        formula_rows[j].add(row_index.get(number, -1))
-
-    def is_formula(i: int, j: int) -> bool:
-        return i in formula_rows.get(j, ())
-
+    cycle left as typed, with the (kind, why) it found, stated again as they were. Row rules
+    (statuses, what is missing) look at every row, by its values (sync.row_rules); IDs and
+    duplicates look at every row."""
+    work = _Work.of(table, settings)
     # IDs first, so every change on a new row carries the ID the row is about to get.
-    changes += _assign_ids(table, live, effective, ids, id_numbers, settings, is_formula)
+    work.changes += _assign_ids(table, work.live, work.effective, work.ids, work.id_numbers,
+                                settings, work.is_formula)
+    _judge_cells(work, judged, recheck, restate or {})
+    identity = identity_columns(table, work.live, work.effective, work.invalid)
+    labels = {k: table.layout.headers[j] for k, j in table.layout.columns.items()}
+    # Finding duplicates takes a second at 100k rows: a forked child does it meanwhile.
+    from rules.duplicates import find_duplicates   # numpy and rapidfuzz: only when planning
+    with Beside(find_duplicates, identity, labels=labels,
+                pays=fork_pays(len(work.live))) as later:
+        _judge_rows(work)
+        pairs = later.result()
+    ids = work.ids
+    duplicates = [DuplicateMatch(rows=(table.row_numbers[p.a], table.row_numbers[p.b]),
+                                 ids=(ids[p.a], ids[p.b]), kind=p.kind, score=p.score,
+                                 reason=p.reason) for p in pairs
+                  if frozenset((ids[p.a], ids[p.b])) not in settings.kept_pairs]
+    work.changes += _findings_column(table, work.live, ids, work.findings, duplicates)
+    # Stable sorts: within a row, changes and findings keep the order the rules made them in.
+    work.changes.sort(key=attrgetter("row_number"))
+    work.findings.sort(key=attrgetter("row_number"))
+    return Plan(table=table, region=work.region, changes=tuple(work.changes),
+                findings=tuple(work.findings), duplicates=tuple(duplicates),
+                problems=tuple(work.problems))
+
+
+@dataclass
+class _Work:
+    """A plan in the making: the rows as the rules leave them, and what they said so far."""
+
+    table: SheetTable
+    settings: RuleSettings
+    region: str | None
+    live: list[int]
+    ids: list[str | None]
+    id_numbers: list[int | None]
+    formula_rows: dict[int, set[int]]                 # column -> rows (indices) of formulas
+    effective: list[Any] = field(default_factory=list)  # the table's tuples, copied on change
+    invalid: set[tuple[int, str]] = field(default_factory=set)  # (row, key) left as typed
+    changes: list[CellChange] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    problems: list[tuple[str, str, str, str]] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, table: SheetTable, settings: RuleSettings) -> "_Work":
+        layout, template = table.layout, table.layout.template
+        live = _live(table.rows, {j for c in template.columns if c.type in _OWN_TYPES
+                                  and (j := layout.index(c.key)) is not None})
+        row_index = {n: i for i, n in enumerate(table.row_numbers)}
+        formula_rows: dict[int, set[int]] = defaultdict(set)
+        for number, j in table.formulas:
+            formula_rows[j].add(row_index.get(number, -1))
+        return cls(table, settings,
+                   settings.phone_region or template.default_phone_region(layout.lang),
+                   live, *_row_ids(table, live), formula_rows, list(table.rows))
+
+    def is_formula(self, i: int, j: int) -> bool:
+        return i in self.formula_rows.get(j, ())
+
+
+def _judge_cells(work: _Work, judged: frozenset[int], recheck: frozenset[tuple[int, int]],
+                 restate: Mapping[tuple[int, int], tuple[str, str]]) -> None:
+    """The cell rules, column by column, on the cells not judged before (see plan_table)."""
+    layout = work.table.layout
     # Only rows with something to judge: a cycle after one edit runs the rules on one row
     # (and the flagged cells), not on the whole table.
-    fresh = [i for i in live if i not in judged] if judged else live
+    fresh = [i for i in work.live if i not in judged] if judged else work.live
+    jobs, where = _cell_jobs(work, fresh if judged else None, recheck)
+    todo = sorted(set(fresh) | {i for i, _ in recheck}) if recheck else fresh
+    known: dict[int, Results] = defaultdict(list)
+    for (i, j), (kind, why) in restate.items():
+        if i in judged and (i, j) not in recheck:
+            known[j].append((i, False, kind, why))
+    for (key, j), results in zip(where, evaluate(jobs, todo, len(fresh) * len(jobs)
+                                                 + len(recheck))):
+        # Rows differ between the two lists; the findings are sorted by row at the end.
+        _take(work, key, layout.headers[j], j, results + known[j] if j in known else results)
+
+
+def _cell_jobs(work: _Work, fresh: list[int] | None, recheck: frozenset[tuple[int, int]]
+               ) -> tuple[list[ColumnJob], list[tuple[str, int]]]:
+    """A job per column with a cell rule: its values (only the cells to judge, the rest None,
+    where `fresh` says which rows are new), and where it stands."""
+    table, layout, template = work.table, work.table.layout, work.table.layout.template
+    rows = table.rows
     again: dict[int, list[int]] = defaultdict(list)     # column -> rows of cells to recheck
     for i, j in recheck:
         again[j].append(i)
     jobs, where = [], []
     for key, j in layout.columns.items():
         column = template.column(key)
-        rule = _cell_rule(column, table, region, settings)
-        if rule is not None:
-            if judged:       # only the cells to judge; the rest stay None (not judged)
-                values: list[Any] = [None] * len(rows)
-                for i in chain(fresh, again.get(j, ())):
-                    values[i] = rows[i][j]
-            else:
-                values = [row[j] for row in rows]
-            jobs.append(ColumnJob(column.type, rule, values, frozenset(formula_rows.get(j, ()))))
-            where.append((key, j))
-    todo = sorted(set(fresh) | {i for i, _ in recheck}) if recheck else fresh
-    cells = len(fresh) * len(jobs) + len(recheck)
-    known: dict[int, Results] = defaultdict(list)
-    for (i, j), (kind, why) in (restate or {}).items():
-        if i in judged and (i, j) not in recheck:
-            known[j].append((i, False, kind, why))
-    problems: list[tuple[str, str, str, str]] = []
-    numbers = table.row_numbers
-    for (key, j), results in zip(where, evaluate(jobs, todo, cells)):
-        header, type_ = layout.headers[j], template.column(key).type
-        # Rows differ between the two lists; the findings are sorted by row below.
-        results = results + known[j] if j in known else results
-        for i, is_change, what, why in results:
-            if is_change:
-                _put(effective, i, j, what)
-                # _make checks the number of fields (a field added to CellChange fails loudly)
-                changes.append(CellChange._make((numbers[i], ids[i], header, key, rows[i][j],
-                                                 what, type_, why)))
-            else:
-                invalid.add((i, key))
-                findings.append(Finding(table.row_numbers[i], ids[i], header, what,
-                                        f"{header}: {why}"))
-                if ids[i]:
-                    problems.append((ids[i], header, what, why))
+        rule = _cell_rule(column, table, work.region, work.settings)
+        if rule is None:
+            continue
+        if fresh is not None:
+            values: list[Any] = [None] * len(rows)
+            for i in chain(fresh, again.get(j, ())):
+                values[i] = rows[i][j]
+        else:
+            values = [row[j] for row in rows]
+        jobs.append(ColumnJob(column.type, rule, values,
+                              frozenset(work.formula_rows.get(j, ()))))
+        where.append((key, j))
+    return jobs, where
 
-    identity = identity_columns(table, live, effective, invalid)
-    labels = {k: layout.headers[j] for k, j in layout.columns.items()}
-    # Finding duplicates takes a second at 100k rows: a forked child does it meanwhile.
-    from rules.duplicates import find_duplicates   # numpy and rapidfuzz: only when planning
-    with Beside(find_duplicates, identity, labels=labels, pays=fork_pays(len(live))) as later:
-        findings += _duplicate_ids(table, live, ids, id_numbers)
-        verdicts = judge_rows(table, live, effective, invalid, settings.today,
-                              settings.thresholds)
-        findings += _row_findings(table, ids, verdicts.missing)
-        findings += _errors_shown(table, ids)
-        changes += _status_changes(table, effective, ids, verdicts)
-        findings += _row_findings(table, ids, verdicts.status_findings)
-        pairs = later.result()
-    duplicates = [DuplicateMatch(rows=(table.row_numbers[p.a], table.row_numbers[p.b]),
-                                 ids=(ids[p.a], ids[p.b]), kind=p.kind, score=p.score,
-                                 reason=p.reason) for p in pairs
-                  if frozenset((ids[p.a], ids[p.b])) not in settings.kept_pairs]
-    changes += _findings_column(table, live, ids, findings, duplicates)
-    # Stable sorts: within a row, changes and findings keep the order the rules made them in.
-    changes.sort(key=attrgetter("row_number"))
-    findings.sort(key=attrgetter("row_number"))
-    return Plan(table=table, region=region, changes=tuple(changes), findings=tuple(findings),
-                duplicates=tuple(duplicates), problems=tuple(problems))
+
+def _take(work: _Work, key: str, header: str, j: int, results: Results) -> None:
+    """One column's outcomes: a change is made in `effective`, a value left as typed is a
+    finding (and a problem the next cycle can state again without judging it)."""
+    rows, numbers, ids = work.table.rows, work.table.row_numbers, work.ids
+    type_ = work.table.layout.template.column(key).type
+    for i, is_change, what, why in results:
+        if is_change:
+            _put(work.effective, i, j, what)
+            # _make checks the number of fields (a field added to CellChange fails loudly)
+            work.changes.append(CellChange._make((numbers[i], ids[i], header, key, rows[i][j],
+                                                  what, type_, why)))
+        else:
+            work.invalid.add((i, key))
+            work.findings.append(Finding(numbers[i], ids[i], header, what, f"{header}: {why}"))
+            if ids[i]:
+                work.problems.append((ids[i], header, what, why))
+
+
+def _judge_rows(work: _Work) -> None:
+    """What looks at a row as a whole, or at the whole table: IDs given twice, what a row
+    lacks, errors shown, statuses."""
+    table, ids = work.table, work.ids
+    work.findings += _duplicate_ids(table, work.live, ids, work.id_numbers)
+    verdicts = judge_rows(table, work.live, work.effective, work.invalid,
+                          work.settings.today, work.settings.thresholds)
+    work.findings += _row_findings(table, ids, verdicts.missing)
+    work.findings += _errors_shown(table, ids)
+    work.changes += _status_changes(table, work.effective, ids, verdicts)
+    work.findings += _row_findings(table, ids, verdicts.status_findings)
 
 
 def _live(rows: Sequence[tuple[Any, ...]], own: set[int]) -> list[int]:

@@ -68,7 +68,7 @@ def test_a_plan_with_remembered_verdicts_is_the_plan_made_afresh(rows, data, thr
         else:
             edited[data.draw(st.integers(0, len(edited) - 1))] = data.draw(row())
     formulas = frozenset(data.draw(st.sets(st.tuples(
-        st.integers(2, 1 + len(edited)), st.integers(0, len(KEYS) - 1)), max_size=2)))
+        st.integers(2, 2 + len(edited)), st.integers(0, len(KEYS) - 1)), max_size=2)))
     later = RuleSettings(today=TODAY + dt.timedelta(days=data.draw(st.sampled_from([0, 0, 45]))),
                          phone_region="GB", thresholds=thresholds)
     table = table_of(edited, formulas)
