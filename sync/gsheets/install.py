@@ -39,12 +39,9 @@ class GoogleInstall:
 
 
 def install_into(sheet: GoogleSheet, template: Template, lang: str) -> GoogleInstall:
-    meta = sheet.spreadsheet.fetch_sheet_metadata()
-    existing = {s["properties"]["title"]: s["properties"]["sheetId"] for s in meta["sheets"]}
-    tabs = template.words["tabs"]
-    names = {"table": template.sheet_names[lang], "lists": tabs["lists"][lang],
-             "review": tabs["review"][lang], "dictionary": tabs["dictionary"][lang],
-             "merged": tabs["merged"][lang]}
+    existing = {s["properties"]["title"]: s["properties"]["sheetId"]
+                for s in sheet.spreadsheet.fetch_sheet_metadata()["sheets"]}
+    names = _tab_names(template, lang)
     if names["table"] in existing:
         raise GoogleSheetsError(
             f"the spreadsheet already has a {names['table']!r} tab; sheetkeeper installs into "
@@ -55,39 +52,68 @@ def install_into(sheet: GoogleSheet, template: Template, lang: str) -> GoogleIns
     ids = {role: existing[title] if title in existing else new_sheet_id(taken)
            for role, title in names.items()}
     added = [r for r, t in names.items() if t not in existing]
-
-    columns = template.columns
-    headers = [c.header(lang) for c in columns]
-    positions = {c.key: i for i, c in enumerate(columns)}
     lists = lists_tab(template, lang)
-    requests: list[dict] = [{"addSheet": {"properties": {
-        "sheetId": ids[r], "title": names[r], "index": i,
-        "gridProperties": {"rowCount": 1000, "columnCount": max(26, len(headers) + 2),
-                           "frozenRowCount": 1}}}} for i, r in enumerate(added)]
-    table = ids["table"]
-    requests.append(_header_format(table, len(headers)))
     found = ListsAsFound({}, {})
     if "lists" not in added:      # the team's own Lists tab: their lists where they keep them
         found = lists_as_found(names["lists"], sheet.read([names["lists"]])[names["lists"]],
                                lists)
-    requests += formatting(table, template, lang, positions, 1, names["lists"], lists,
+    sheet.spreadsheet.batch_update({"requests": _install_requests(
+        template, lang, names, ids, added, lists, found)})
+    sheet.spreadsheet.values_batch_update({"valueInputOption": "RAW", "data": _install_values(
+        template, lang, names, added, lists, found)})
+    return GoogleInstall(tuple(names[r] for r in added), 3 + ("lists" not in added))
+
+
+def _tab_names(template: Template, lang: str) -> dict[str, str]:
+    """Role -> the title install gives each tab it lays out, in the sheet's language."""
+    tabs = template.words["tabs"]
+    return {"table": template.sheet_names[lang], "lists": tabs["lists"][lang],
+            "review": tabs["review"][lang], "dictionary": tabs["dictionary"][lang],
+            "merged": tabs["merged"][lang]}
+
+
+def _install_requests(template: Template, lang: str, names: dict[str, str],
+                      ids: dict[str, int], added: list[str], lists,
+                      found: ListsAsFound) -> list[dict]:
+    """The one spreadsheets:batchUpdate: the new tabs (with the ids chosen for them, so the
+    same batch can format them), then the table's header and columns, then the new side
+    tabs' headers, the Review tab's Decision dropdown and the Merged tab's formats."""
+    width = len(template.columns)
+    positions = {c.key: i for i, c in enumerate(template.columns)}
+    requests = [new_tab(ids[r], names[r], max(26, width + 2), index=i)
+                for i, r in enumerate(added)]
+    requests.append(_header_format(ids["table"], width))
+    requests += formatting(ids["table"], template, lang, positions, 1, names["lists"], lists,
                            found.sources)
-    for role in ("review", "dictionary", "merged"):
-        if role in added:
-            requests.append(_header_format(ids[role], 12))
+    requests += [_header_format(ids[role], 12) for role in ("review", "dictionary", "merged")
+                 if role in added]
     if "review" in added:
         requests.append(decision_dropdown(ids["review"], names["lists"], lists, found.sources))
     if "merged" in added:
         requests += merged_formats(ids["merged"], template)
-    sheet.spreadsheet.batch_update({"requests": requests})
+    return requests
 
+
+def _install_values(template: Template, lang: str, names: dict[str, str], added: list[str],
+                    lists, found: ListsAsFound) -> list[dict]:
+    """The one RAW values:batchUpdate: the table's headers, the lists the team's own Lists tab
+    lacked, and what each new side tab starts with."""
+    headers = [c.header(lang) for c in template.columns]
     values = [{"range": f"{quoted_tab(names['table'])}!A1", "values": [headers]}]
     values += [{"range": where, "values": rows} for where, rows in found.additions.items()]
     contents = side_tab_rows(template, lang, lists)
     values += [{"range": f"{quoted_tab(names[role])}!A1", "values": contents[role]}
                for role in added if role in contents]
-    sheet.spreadsheet.values_batch_update({"valueInputOption": "RAW", "data": values})
-    return GoogleInstall(tuple(names[r] for r in added), 3 + ("lists" not in added))
+    return values
+
+
+def new_tab(sheet_id: int, title: str, columns: int, index: int | None = None) -> dict:
+    """An addSheet request for a tab with a frozen header row (`index`: where it stands among
+    the tabs; None, at the end)."""
+    where = {} if index is None else {"index": index}
+    return {"addSheet": {"properties": {
+        "sheetId": sheet_id, "title": title, **where,
+        "gridProperties": {"rowCount": 1000, "columnCount": columns, "frozenRowCount": 1}}}}
 
 
 def new_sheet_id(taken: set[int]) -> int:
@@ -113,38 +139,65 @@ def formatting(table: int, template: Template, lang: str, positions: dict[str, i
     below the header (`header_row`, 1-based) so rows added later are covered: what install
     lays down and upgrade lays down again. `sources`: list
     key -> the Lists range feeding it, where a team's own Lists tab keeps it elsewhere."""
-    sources = sources or {}
-    requests = number_formats(table, {c.key: c.type for c in template.columns}, positions,
-                              header_row)
-    for d in dropdowns(template, lang, positions, lists_name, lists, header_row + 1):
-        source = sources.get(template.column(d.column_key).list, d.source)
-        requests.append(_dropdown(_columns(table, positions[d.column_key], header_row), source))
-    for index, rule in enumerate(colour_rules(template, lang, positions, header_row + 1)):
-        fmt: dict[str, Any] = {}
-        if rule.fill:
-            fmt["backgroundColor"] = _rgb(rule.fill)
-        if rule.font or rule.bold:
-            fmt["textFormat"] = {**({"foregroundColor": _rgb(rule.font)} if rule.font else {}),
-                                 **({"bold": True} if rule.bold else {})}
-        requests.append({"addConditionalFormatRule": {"index": index, "rule": {
-            "ranges": [_a1(table, rule.cells)],
-            "booleanRule": {"condition": {"type": "CUSTOM_FORMULA",
-                                          "values": [{"userEnteredValue": "=" + rule.formula}]},
-                            "format": fmt}}}})
-    for c in template.columns:      # the data dictionary's help, as a note on each header
-        if c.key in positions and c.help.get(lang):
-            requests.append({"updateCells": {
-                "range": {"sheetId": table, "startRowIndex": header_row - 1,
-                          "endRowIndex": header_row, "startColumnIndex": positions[c.key],
-                          "endColumnIndex": positions[c.key] + 1},
-                "rows": [{"values": [{"note": c.help[lang]}]}], "fields": "note"}})
-    for c in template.columns:
-        if c.type in COMPUTED and c.key in positions:
-            requests.append({"addProtectedRange": {"protectedRange": {
-                "range": _columns(table, positions[c.key], header_row),
-                "description": protection_note(c.header(lang)),
-                "warningOnly": True}}})
-    return requests
+    return (number_formats(table, {c.key: c.type for c in template.columns}, positions,
+                           header_row)
+            + _column_dropdowns(table, template, lang, positions, header_row, lists_name, lists,
+                                sources or {})
+            + _colour_formats(table, template, lang, positions, header_row)
+            + _header_notes(table, template, lang, positions, header_row)
+            + _computed_protections(table, template, lang, positions, header_row))
+
+
+def _column_dropdowns(table: int, template: Template, lang: str, positions: dict[str, int],
+                      header_row: int, lists_name: str, lists,
+                      sources: dict[str, str]) -> list[dict]:
+    # Fed from where the team's own Lists tab keeps each list, if it keeps it elsewhere.
+    return [_dropdown(_columns(table, positions[d.column_key], header_row),
+                      sources.get(template.column(d.column_key).list, d.source))
+            for d in dropdowns(template, lang, positions, lists_name, lists, header_row + 1)]
+
+
+def _colour_formats(table: int, template: Template, lang: str, positions: dict[str, int],
+                    header_row: int) -> list[dict]:
+    """The colour rules as custom-formula conditional formats, in priority order."""
+    return [{"addConditionalFormatRule": {"index": index, "rule": {
+        "ranges": [_a1(table, rule.cells)],
+        "booleanRule": {"condition": {"type": "CUSTOM_FORMULA",
+                                      "values": [{"userEnteredValue": "=" + rule.formula}]},
+                        "format": _colour_format(rule)}}}}
+        for index, rule in enumerate(colour_rules(template, lang, positions, header_row + 1))]
+
+
+def _colour_format(rule) -> dict[str, Any]:
+    fmt: dict[str, Any] = {}
+    if rule.fill:
+        fmt["backgroundColor"] = _rgb(rule.fill)
+    if rule.font or rule.bold:
+        fmt["textFormat"] = {**({"foregroundColor": _rgb(rule.font)} if rule.font else {}),
+                             **({"bold": True} if rule.bold else {})}
+    return fmt
+
+
+def _header_notes(table: int, template: Template, lang: str, positions: dict[str, int],
+                  header_row: int) -> list[dict]:
+    """The data dictionary's help, as a note on each header: what the column is for, where a
+    person is looking when they wonder."""
+    return [{"updateCells": {
+        "range": {"sheetId": table, "startRowIndex": header_row - 1,
+                  "endRowIndex": header_row, "startColumnIndex": positions[c.key],
+                  "endColumnIndex": positions[c.key] + 1},
+        "rows": [{"values": [{"note": c.help[lang]}]}], "fields": "note"}}
+        for c in template.columns if c.key in positions and c.help.get(lang)]
+
+
+def _computed_protections(table: int, template: Template, lang: str,
+                          positions: dict[str, int], header_row: int) -> list[dict]:
+    # Warning only: a person may still type there, but is told sheetkeeper fills it in.
+    return [{"addProtectedRange": {"protectedRange": {
+        "range": _columns(table, positions[c.key], header_row),
+        "description": protection_note(c.header(lang)),
+        "warningOnly": True}}}
+        for c in template.columns if c.type in COMPUTED and c.key in positions]
 
 
 def number_formats(sheet_id: int, types: dict[str, str], positions: dict[str, int],
