@@ -108,13 +108,18 @@ class CellPlaces:
         if tab is None or e.column not in tab.headers:
             return None
         j = tab.headers.index(e.column)
-        lines = self.lines[tab.name].get(e.row_id, [])
-        # Of the lines for this row, the one still holding what the batch wrote (a merged-away
-        # row may have been merged, undone and merged again).
+        line = self._line(self.lines[tab.name].get(e.row_id, []), j, e.after)
+        if line is None:
+            return None
+        n, row = line
+        return tab.name, n, j, row[j] if j < len(row) else None
+
+    @staticmethod
+    def _line(lines: list[tuple[int, list[Any]]], j: int, written: Any
+              ) -> tuple[int, list[Any]] | None:
+        """Of the lines for one row, the one still holding what the batch wrote in column
+        `j` (a merged-away row may have been merged, undone and merged again), else the last."""
         for n, row in reversed(lines):
-            if same_value(row[j] if j < len(row) else None, e.after):
-                return tab.name, n, j, row[j] if j < len(row) else None
-        if lines:
-            n, row = lines[-1]
-            return tab.name, n, j, row[j] if j < len(row) else None
-        return None
+            if same_value(row[j] if j < len(row) else None, written):
+                return n, row
+        return lines[-1] if lines else None

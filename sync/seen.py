@@ -281,33 +281,51 @@ def folded(rows: Rows, layout: Layout, id_header: str | None,
     has that ID; a row removed, or whose ID was taken away (an undo of one given), gone. And
     the cells no cycle judged as they now are (row ID -> headers): each one changed, and every
     cell of a row taken as it reads now."""
-    out = dict(rows)
-    headers = layout.headers
-    named = [h for h in headers if h]
-    touched: dict[str, list[Any]] = {}     # rows being changed, as lists until the end
-    again: dict[str, dict[str, None]] = {}
+    folding = _Folding(dict(rows), layout, fresh)
     for e in entries:
-        rid = e.row_id
-        if not rid:
+        if not e.row_id:
             continue
-        if e.column == "(row)" or (e.column == id_header and e.after != rid):
-            touched.pop(rid, None)
-            out.pop(rid, None)
-            if e.column == "(row)" and e.after is not None and rid in fresh:
-                out[rid] = fresh[rid]           # added
-                again[rid] = dict.fromkeys(named)
-            continue
-        row = touched.get(rid)
+        if e.column == "(row)" or (e.column == id_header and e.after != e.row_id):
+            folding.row_gone_or_added(e.row_id, added=e.column == "(row)" and e.after is not None)
+        else:
+            folding.cell(e.row_id, e.column, e.after)
+    return folding.result()
+
+
+class _Folding:
+    """The rows of `folded`, changed entry by entry (rows being changed are lists until the
+    end), and the cells to judge again."""
+
+    def __init__(self, rows: dict, layout: Layout, fresh: Rows):
+        self.out, self.layout, self.fresh = rows, layout, fresh
+        self.named = [h for h in layout.headers if h]
+        self.touched: dict[str, list[Any]] = {}
+        self.again: dict[str, dict[str, None]] = {}
+
+    def row_gone_or_added(self, rid: str, added: bool) -> None:
+        # A row removed (or its ID taken away) goes; a row added is taken as it reads now.
+        self.touched.pop(rid, None)
+        self.out.pop(rid, None)
+        if added and rid in self.fresh:
+            self._as_it_reads_now(rid)
+
+    def cell(self, rid: str, column: str, after: Any) -> None:
+        row = self.touched.get(rid)
+        if row is None and rid not in self.out:
+            if rid in self.fresh:                # given its ID
+                self._as_it_reads_now(rid)
+            return
         if row is None:
-            base = out.get(rid)
-            if base is None:
-                if rid in fresh:                # given its ID
-                    out[rid] = fresh[rid]
-                    again[rid] = dict.fromkeys(named)
-                continue
-            row = touched[rid] = list(base)
-        if (j := layout.position(e.column)) is not None:
-            row[j] = plain(e.after)
-            again.setdefault(rid, {})[headers[j]] = None
-    out.update((rid, tuple(row)) for rid, row in touched.items())
-    return out, {rid: list(cells) for rid, cells in again.items() if rid in out}
+            row = self.touched[rid] = list(self.out[rid])
+        if (j := self.layout.position(column)) is not None:
+            row[j] = plain(after)
+            self.again.setdefault(rid, {})[self.layout.headers[j]] = None
+
+    def _as_it_reads_now(self, rid: str) -> None:
+        self.out[rid] = self.fresh[rid]
+        self.again[rid] = dict.fromkeys(self.named)
+
+    def result(self) -> tuple[Rows, dict[str, list[str]]]:
+        self.out.update((rid, tuple(row)) for rid, row in self.touched.items())
+        return self.out, {rid: list(cells) for rid, cells in self.again.items()
+                          if rid in self.out}
