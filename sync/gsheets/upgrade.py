@@ -27,8 +27,9 @@ from ..errors import TableLayoutError
 from .client import GoogleSheet, quoted_tab
 from .install import (PROTECTION_SUFFIX, ListsAsFound, _header_format,
                               decision_dropdown, formatting, lists_as_found, merged_formats,
-                              new_sheet_id, side_tab_rows)
+                              new_sheet_id, new_tab, side_tab_rows)
 from ..header import HEADER_SEARCH_ROWS, best_header, layout_for
+from ..table import Layout
 from sheet_templates.references import column_letter
 
 
@@ -42,79 +43,129 @@ class GoogleUpgrade:
 
 
 def upgrade_google(sheet: GoogleSheet, template: Template) -> GoogleUpgrade:
-    meta = sheet.spreadsheet.fetch_sheet_metadata()
-    sheets = {s["properties"]["title"]: s for s in meta["sheets"]}
+    sheets = {s["properties"]["title"]: s
+              for s in sheet.spreadsheet.fetch_sheet_metadata()["sheets"]}
+    lists_title = _tab_playing(sheets, template, "lists")
+    # The template's own tab names first: the table is most likely there.
     preferred = set(template.sheet_names.values())
     titles = sorted(sheets, key=lambda t: t not in preferred)
-    lists_title = next((t for t in sheets if t in template.words["tabs"]["lists"].values()),
-                       None)
     tops = sheet.read_top(titles, HEADER_SEARCH_ROWS, whole=[lists_title] if lists_title else [])
-    found = next(((t, m) for t in titles if (m := best_header(tops[t], [template]))), None)
-    if found is None:
-        raise TableLayoutError(f"gsheet:{sheet.key}: no tab has a header row of the "
-                               f"{template.name} template; install it with `sheetkeeper install "
-                               f"{template.name} --to gsheet:{sheet.key}` instead")
-    title, match = found
-    layout = layout_for(tops[title][match.row], match.row + 1, template)
-    lang = layout.lang
-    table = sheets[title]["properties"]["sheetId"]
-
+    title, layout = _table_tab(sheet.key, template, titles, tops)
+    lang, table = layout.lang, sheets[title]["properties"]["sheetId"]
     end = layout.first_column + len(layout.headers)
     missing = [c for c in template.columns if c.key not in layout.columns]
-    positions = {k: layout.first_column + j for k, j in layout.columns.items()}
-    positions.update({c.key: end + i for i, c in enumerate(missing)})
-
-    tabs = template.words["tabs"]
-    names = {role: next((t for t in sheets if t in tabs[role].values()), tabs[role][lang])
-             for role in ("lists", "review", "dictionary", "merged")}
-    taken = {s["properties"]["sheetId"] for s in sheets.values()}
-    added = {role: new_sheet_id(taken) for role, name in names.items() if name not in sheets}
+    positions = _positions_after(layout, missing)
+    names, added = _side_tabs(sheets, template, lang)
     lists = lists_tab(template, lang)
+    # Each dropdown fed from where the team's own Lists tab keeps its list.
     found = (lists_as_found(lists_title, tops[lists_title], lists) if lists_title
              else ListsAsFound({}, {}))
-
-    requests: list[dict] = [{"addSheet": {"properties": {
-        "sheetId": n, "title": names[role],
-        "gridProperties": {"rowCount": 1000, "columnCount": 26, "frozenRowCount": 1}}}}
-        for role, n in added.items()]
-    requests += _without_own(sheets[title], table, template, lang, layout, positions)
     laid = formatting(table, template, lang, positions, layout.header_row, names["lists"], lists,
                       found.sources)
-    requests += laid
-    if missing:
-        requests.append({"repeatCell": {**_header_format(table, 0)["repeatCell"], "range": {
-            "sheetId": table, "startRowIndex": layout.header_row - 1,
-            "endRowIndex": layout.header_row, "startColumnIndex": end,
-            "endColumnIndex": end + len(missing)}}})
-    grid = sheets[title]["properties"].get("gridProperties", {})
-    if end + len(missing) > grid.get("columnCount", 26):     # room for the new columns
-        requests.insert(0, {"updateSheetProperties": {
-            "properties": {"sheetId": table,
-                           "gridProperties": {"columnCount": end + len(missing)}},
-            "fields": "gridProperties.columnCount"}})
-    for role, n in added.items():
-        requests.append(_header_format(n, 12))
-    review = sheets[names["review"]]["properties"]["sheetId"] if "review" not in added \
-        else added["review"]
-    requests.append(decision_dropdown(review, names["lists"], lists, found.sources))
-    if "merged" in added:
-        requests += merged_formats(added["merged"], template)
-    sheet.spreadsheet.batch_update({"requests": requests})
 
-    values = []
-    if missing:
-        values.append({"range": f"{quoted_tab(title)}!{column_letter(end)}{layout.header_row}",
-                       "values": [[c.header(lang) for c in missing]]})
-    contents = side_tab_rows(template, lang, lists)
-    for role in added:
-        values.append({"range": f"{quoted_tab(names[role])}!A1", "values": contents[role]})
-    values += [{"range": where, "values": rows} for where, rows in found.additions.items()]
+    # One batch, applied in this order: room for the new columns and the new tabs before
+    # anything formats them, sheetkeeper's own rules deleted before they are laid down again.
+    sheet.spreadsheet.batch_update({"requests": [
+        *_room_for_columns(sheets[title], table, end + len(missing)),
+        *(new_tab(n, names[role], 26) for role, n in added.items()),
+        *_without_own(sheets[title], table, template, lang, layout, positions),
+        *laid,
+        *_new_headers_format(table, layout.header_row, end, len(missing)),
+        *_side_tab_formats(sheets, template, names, added, lists, found)]})
+    values = [*_new_headers(title, layout.header_row, end, [c.header(lang) for c in missing]),
+              *_side_tab_values(template, lang, lists, names, added),
+              *({"range": where, "values": rows} for where, rows in found.additions.items())]
     if values:
         sheet.spreadsheet.values_batch_update({"valueInputOption": "RAW", "data": values})
     kinds = [next(iter(r)) for r in laid]
     return GoogleUpgrade(tuple(c.header(lang) for c in missing),
                          tuple(names[r] for r in added), kinds.count("setDataValidation"),
                          kinds.count("addConditionalFormatRule"), 3 + bool(values))
+
+
+def _positions_after(layout: Layout, missing: list) -> dict[str, int]:
+    """Template column key -> 0-based sheet column once upgraded: the columns where the team
+    has them, the missing ones after the table's last column, in the template's order."""
+    end = layout.first_column + len(layout.headers)
+    positions = {k: layout.first_column + j for k, j in layout.columns.items()}
+    positions.update({c.key: end + i for i, c in enumerate(missing)})
+    return positions
+
+
+def _side_tabs(sheets: dict[str, dict], template: Template,
+               lang: str) -> tuple[dict[str, str], dict[str, int]]:
+    """Role -> the title of the Lists, Review, Data dictionary and Merged tab (the one there,
+    else the name a new one gets), and role -> the id chosen for each tab to add."""
+    names = {role: _tab_playing(sheets, template, role) or template.words["tabs"][role][lang]
+             for role in ("lists", "review", "dictionary", "merged")}
+    taken = {s["properties"]["sheetId"] for s in sheets.values()}
+    added = {role: new_sheet_id(taken) for role, name in names.items() if name not in sheets}
+    return names, added
+
+
+def _side_tab_formats(sheets: dict[str, dict], template: Template, names: dict[str, str],
+                      added: dict[str, int], lists, found: ListsAsFound) -> list[dict]:
+    """The new tabs' header style; the Review tab's Decision dropdown laid down again (new or
+    not); the Merged tab's formats where it is new."""
+    review = (added["review"] if "review" in added
+              else sheets[names["review"]]["properties"]["sheetId"])
+    return [*(_header_format(n, 12) for n in added.values()),
+            decision_dropdown(review, names["lists"], lists, found.sources),
+            *(merged_formats(added["merged"], template) if "merged" in added else ())]
+
+
+def _side_tab_values(template: Template, lang: str, lists, names: dict[str, str],
+                     added: dict[str, int]) -> list[dict]:
+    """What each new side tab starts with, from A1."""
+    contents = side_tab_rows(template, lang, lists)
+    return [{"range": f"{quoted_tab(names[role])}!A1", "values": contents[role]}
+            for role in added]
+
+
+def _tab_playing(sheets: dict[str, dict], template: Template, role: str) -> str | None:
+    """The tab already there as the template's Lists (Review, …) tab, in whichever of its
+    languages it was installed."""
+    return next((t for t in sheets if t in template.words["tabs"][role].values()), None)
+
+
+def _table_tab(key: str, template: Template, titles: list[str],
+               tops: dict[str, list[list]]) -> tuple[str, Layout]:
+    """The first tab (in `titles` order) whose top rows hold the template's header, and the
+    layout found there. Upgrade never guesses: without a header it stops before writing."""
+    found = next(((t, m) for t in titles if (m := best_header(tops[t], [template]))), None)
+    if found is None:
+        raise TableLayoutError(f"gsheet:{key}: no tab has a header row of the "
+                               f"{template.name} template; install it with `sheetkeeper install "
+                               f"{template.name} --to gsheet:{key}` instead")
+    title, match = found
+    return title, layout_for(tops[title][match.row], match.row + 1, template)
+
+
+def _room_for_columns(meta: dict, table: int, width: int) -> list[dict]:
+    """Widen the table tab's grid where the new columns would not fit (Google refuses a write
+    past it); first in the batch, so what follows may format them."""
+    if width <= meta["properties"].get("gridProperties", {}).get("columnCount", 26):
+        return []
+    return [{"updateSheetProperties": {
+        "properties": {"sheetId": table, "gridProperties": {"columnCount": width}},
+        "fields": "gridProperties.columnCount"}}]
+
+
+def _new_headers_format(table: int, header_row: int, end: int, count: int) -> list[dict]:
+    """The added columns' headers in the header's style (from column `end`, 0-based)."""
+    if not count:
+        return []
+    return [{"repeatCell": {**_header_format(table, 0)["repeatCell"], "range": {
+        "sheetId": table, "startRowIndex": header_row - 1, "endRowIndex": header_row,
+        "startColumnIndex": end, "endColumnIndex": end + count}}}]
+
+
+def _new_headers(title: str, header_row: int, end: int, headers: list[str]) -> list[dict]:
+    """The added columns' header texts, at the end of the header row."""
+    if not headers:
+        return []
+    return [{"range": f"{quoted_tab(title)}!{column_letter(end)}{header_row}",
+             "values": [headers]}]
 
 
 def _without_own(meta: dict, table: int, template: Template, lang: str, layout,
