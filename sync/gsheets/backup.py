@@ -75,43 +75,14 @@ def restore_google(ref: str, data: Path, sheet: GoogleSheet,
     # One at a time with the service's cycles on it: a cycle in flight would take the restored
     # cells for a person's edits.
     with one_at_a_time(data, sheet_key(sheet)):
-        with SnapshotStore(data, create=False) as store:
-            snap = store.get(ref)
-            payload = load(snap, store.verified(snap))
+        snap, payload = _snapshot_of_this_sheet(ref, data, sheet)
         key = sheet_key(sheet)
-        if payload["spreadsheet"] != sheet.key:
-            raise SheetkeeperError(f"snapshot {snap.id} is of {snap.workbook}, not {key}; restore "
-                                   "it to its own spreadsheet")
         saved = take_google_snapshot(sheet, data, "before-restore", templates)
         with SnapshotStore(data) as store:
             current = load(saved, store.verified(saved))
-        requests = 3
-        # The tabs as that snapshot just read them (sheet.grids): no need to ask again.
-        missing = [t["title"] for t in payload["tabs"] if t["title"] not in sheet.grids]
-        if missing:
-            sheet.add_tabs(missing)
-            sheet.tabs()                      # their ids and sizes, for growing them below
-            requests += 2
-        before = {t["title"]: t["values"] for t in current["tabs"]}
-        raw, formulas = [], []
-        for tab in payload["tabs"]:
-            grid = tab["values"]
-            old = before.get(tab["title"], [])
-            height = max(len(grid), len(old))
-            width = max([len(r) for r in grid] + [len(r) for r in old] + [1])
-            rows = [[None] * width for _ in range(height)]
-            for r in range(height):
-                for c in range(width):
-                    value = grid[r][c] if r < len(grid) and c < len(grid[r]) else None
-                    if isinstance(value, str) and value.startswith("="):
-                        formulas.append((tab["title"], r, c, value))   # left out of the RAW write
-                    else:
-                        rows[r][c] = "" if value is None else value
-            if height:
-                raw.append((tab["title"], rows))
-        corners = [(tab, CellWrite(len(rows), max(len(r) for r in rows) - 1, None))
-                   for tab, rows in raw if rows]
-        if sheet.grow(corners):              # a tab that has shrunk since, or was added anew
+        requests = 3 + _add_deleted_tabs(sheet, payload)
+        raw, formulas = _grids_to_write(payload, current)
+        if sheet.grow(_corners(raw)):        # a tab that has shrunk since, or was added anew
             requests += 1
         table = snapshot_table(key, payload, templates)
         before_table = snapshot_table(key, current, templates)
@@ -129,6 +100,68 @@ def restore_google(ref: str, data: Path, sheet: GoogleSheet,
             requests += upgrade_google(sheet, table.layout.template).requests
         SeenStore(data).forget(key)
         return GoogleRestore(snap, saved, batch, len(changes), requests)
+
+
+def _snapshot_of_this_sheet(ref: str, data: Path, sheet: GoogleSheet) -> tuple[Snapshot, dict]:
+    """The snapshot `ref` and its values, vouched for by the manifest; refused if it was taken
+    of another spreadsheet (its tabs would overwrite this one's)."""
+    with SnapshotStore(data, create=False) as store:
+        snap = store.get(ref)
+        payload = load(snap, store.verified(snap))
+    if payload["spreadsheet"] != sheet.key:
+        raise SheetkeeperError(f"snapshot {snap.id} is of {snap.workbook}, not "
+                               f"{sheet_key(sheet)}; restore it to its own spreadsheet")
+    return snap, payload
+
+
+def _add_deleted_tabs(sheet: GoogleSheet, payload: dict) -> int:
+    """Add back the snapshot's tabs someone has deleted since; the requests it took. The tabs
+    are known from the snapshot just taken (sheet.grids): no need to ask again."""
+    missing = [t["title"] for t in payload["tabs"] if t["title"] not in sheet.grids]
+    if not missing:
+        return 0
+    sheet.add_tabs(missing)
+    sheet.tabs()                      # their ids and sizes, for growing them below
+    return 2
+
+
+def _grids_to_write(payload: dict, current: dict
+                    ) -> tuple[list[tuple[str, list[list[Any]]]], list[tuple[str, int, int, str]]]:
+    """Each tab's values to write RAW from A1, and the formula cells (tab, row, column,
+    "=…", 0-based) to write after them as formulas."""
+    before = {t["title"]: t["values"] for t in current["tabs"]}
+    raw, formulas = [], []
+    for tab in payload["tabs"]:
+        rows, tab_formulas = _tab_to_write(tab["values"], before.get(tab["title"], []))
+        formulas += [(tab["title"], r, c, text) for r, c, text in tab_formulas]
+        if rows:
+            raw.append((tab["title"], rows))
+    return raw, formulas
+
+
+def _tab_to_write(grid: list[list[Any]], now: list[list[Any]]
+                  ) -> tuple[list[list[Any]], list[tuple[int, int, str]]]:
+    """One tab's grid as the snapshot held it, over the whole area the tab holds now, so a
+    cell beyond what the snapshot held is cleared (""). A formula cell is left out (None: the
+    RAW write would make it text) and returned as (row, column, "=…")."""
+    height = max(len(grid), len(now))
+    width = max([len(r) for r in grid] + [len(r) for r in now] + [1])
+    rows = [[None] * width for _ in range(height)]
+    formulas = []
+    for r in range(height):
+        for c in range(width):
+            value = grid[r][c] if r < len(grid) and c < len(grid[r]) else None
+            if isinstance(value, str) and value.startswith("="):
+                formulas.append((r, c, value))
+            else:
+                rows[r][c] = "" if value is None else value
+    return rows, formulas
+
+
+def _corners(raw: list[tuple[str, list[list[Any]]]]) -> list[tuple[str, CellWrite]]:
+    """Each tab's bottom-right cell about to be written: how big its grid must be."""
+    return [(tab, CellWrite(len(rows), max(len(r) for r in rows) - 1, None))
+            for tab, rows in raw if rows]
 
 
 def load(snap: Snapshot, data: bytes) -> dict[str, Any]:
