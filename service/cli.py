@@ -10,7 +10,6 @@ from typing import Callable, Sequence
 
 from sheet_templates import BUILTIN, LANGS, builtin, sample_rows
 from audit.log import AuditLog
-from sync.check import check_target
 from sync.cycle_lock import one_at_a_time
 from sync.errors import EXPLAINED
 from sync.opening import apply_to, is_google, open_target, target_key, undo_on
@@ -193,6 +192,7 @@ def _print_upgrade(target, template, done) -> None:
 
 def _check(args: argparse.Namespace) -> int:
     target, key = _target(args)
+    from sync.check import check_target    # the rules: only when they are run
     plan = check_target(target, settings(args, key))
     _print_plan(plan, args)
     return EXIT_CLEAN if plan.clean else EXIT_FOUND

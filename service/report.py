@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import orjson
 
-from sync.plan import Plan
+if TYPE_CHECKING:
+    from sync.plan import Plan
 
 LANG_NAMES = {"en": "English", "zh-CN": "Chinese"}
 

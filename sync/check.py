@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from . import collector
-from .plan import Plan, RuleSettings, plan_table
+from .plan import Plan, plan_table
+from .settings import RuleSettings
 from .targets import Target
 
 

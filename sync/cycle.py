@@ -33,14 +33,14 @@ from . import collector, review
 from .cells import CellWrite
 from .cycle_lock import one_at_a_time
 from .errors import WorkbookChanged
-from .plan import CellChange, DuplicateMatch, Finding, Plan, RuleSettings, plan_table
+from .plan import CellChange, DuplicateMatch, Finding, Plan, plan_table
+from .settings import RuleSettings
 from .seen import Seen, SeenStateError, SeenStore, folded, rows_by_id, with_changes
 from .since import since_last
 from .table import SheetTable, TableFacts
 from .targets import Batch, Step, Target
 from .writing import settle_pending, write_batch
 
-DATA_FOLDER = ".sheetkeeper"
 AUDIT = "audit.sqlite3"
 ATTEMPTS = 3
 
@@ -56,10 +56,6 @@ class ApplyResult:
     notes: tuple[str, ...] = ()    # decisions that could not be carried out, and why
     moved: tuple[str, ...] = ()    # cells left for the next cycle: a person changed their row
     requests: int | None = None    # API requests the cycle used (a remote target)
-
-
-def default_data_folder(workbook: Path) -> Path:
-    return workbook.resolve().parent / DATA_FOLDER
 
 
 def _no_step(_: str) -> None:

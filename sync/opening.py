@@ -8,12 +8,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from typing import TYPE_CHECKING
+
 from sheet_templates import Template
 
-from .cycle import ApplyResult, run_cycle
-from .plan import RuleSettings
+from .settings import RuleSettings
 from .targets import Target
-from .undo import UndoResult, undo_batch
+
+if TYPE_CHECKING:
+    from .cycle import ApplyResult
+    from .undo import UndoResult
 
 GOOGLE_PREFIXES = ("gsheet:", "https://docs.google.com/")
 
@@ -60,6 +64,7 @@ def open_target(reference: str | Path, templates: Sequence[Template] | None = No
 
 def undo_on(batch: str, data: Path, google: GoogleAccess | None = None) -> UndoResult:
     """Undo `batch`, on whatever it was written to."""
+    from .undo import undo_batch     # the rules and the cycle: only when one is run
     return undo_batch(batch, data, lambda key, sheet: open_target(key, sheet=sheet,
                                                                   google=google))
 
@@ -68,6 +73,7 @@ def apply_to(target: Target, settings: RuleSettings, data: Path, dry_run: bool =
              auto_merge: str = "none") -> ApplyResult:
     """One cycle on `target`, with the API requests it made where it makes any."""
     first = getattr(target, "requests", None)
+    from .cycle import run_cycle     # the rules and the cycle: only when one is run
     result = run_cycle(target, settings, data, dry_run, auto_merge)
     if first is None:
         return result

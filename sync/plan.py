@@ -23,7 +23,6 @@ from rules.ids import next_free, normalise_id
 from rules.outcome import Outcome, Problem, is_blank
 from rules.phone import normalise_phone
 from rules.money import normalise_money
-from rules.status import StatusThresholds
 from rules.text import normalise_name, normalise_tags, normalise_text
 from sheet_templates import Column
 
@@ -31,6 +30,7 @@ from .cells import MAX_CELL_TEXT
 from .evaluate import ColumnJob, Results, evaluate
 from .forked import Beside, fork_pays
 from .row_rules import RowFindings, judge_rows
+from .settings import RuleSettings
 from .table import SheetTable, TableFacts
 
 if TYPE_CHECKING:
@@ -38,16 +38,6 @@ if TYPE_CHECKING:
 
 # Columns sheetkeeper fills itself: they do not make a row "non-empty".
 _OWN_TYPES = ("id", "status", "findings")
-
-
-@dataclass(frozen=True)
-class RuleSettings:
-    today: dt.date
-    phone_region: str | None = None   # None: the template's default for the sheet's language
-    date_order: str = "auto"
-    thresholds: StatusThresholds = StatusThresholds()
-    ids_issued: int = 0               # highest ID number ever issued here (IDs are never reused)
-    kept_pairs: frozenset = frozenset()   # {ID, ID} pairs a person said to keep both of
 
 
 class CellChange(NamedTuple):

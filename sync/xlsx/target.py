@@ -10,8 +10,8 @@ from typing import Any, Mapping, Sequence
 
 from sheet_templates import Template
 
-from ..cycle import ApplyResult, default_data_folder, run_cycle
-from ..plan import RuleSettings
+from ..cycle import ApplyResult, run_cycle
+from ..settings import RuleSettings, default_data_folder
 
 from ..cells import CellWrite
 from ..table import SheetTable
