@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,6 +115,14 @@ def new_tab(sheet_id: int, title: str, columns: int, index: int | None = None) -
     return {"addSheet": {"properties": {
         "sheetId": sheet_id, "title": title, **where,
         "gridProperties": {"rowCount": 1000, "columnCount": columns, "frozenRowCount": 1}}}}
+
+
+def tab_playing(role: str, titles: Iterable[str],
+                templates: Sequence[Template]) -> str | None:
+    """The tab that is the Lists (Review, Data dictionary, Merged) tab, named in any of the
+    templates' languages; None if the spreadsheet has none."""
+    names = {n for tpl in templates for n in tpl.words["tabs"][role].values()}
+    return next((t for t in titles if t in names), None)
 
 
 def new_sheet_id(taken: set[int]) -> int:

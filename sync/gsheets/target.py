@@ -35,6 +35,7 @@ from sheet_templates import BUILTIN, Template, builtin
 from ..cycle import ApplyResult
 from ..errors import TableLayoutError
 from .client import GoogleSheet
+from .install import tab_playing
 from ..header import best_header, layout_for, list_values
 from ..plan import RuleSettings
 from ..table import SheetTable, SideTab
@@ -70,13 +71,8 @@ class GoogleTarget:
         templates = list(self.templates) if self.templates else [builtin(n) for n in BUILTIN]
         titles = self.sheet.tabs()
         self.requests += 1
-        tab = self.tab or next((t for t in titles for tpl in templates
-                                if t in tpl.sheet_names.values()), titles[0])
-        if tab not in titles:
-            raise TableLayoutError(f"{self.key}: there is no tab called {tab!r}; the tabs are: "
-                                   f"{', '.join(titles)}")
-        side = {role: next((t for t in titles if t in {
-                    n for tpl in templates for n in tpl.words["tabs"][role].values()}), None)
+        tab = self._table_tab(titles, templates)
+        side = {role: tab_playing(role, titles, templates)
                 for role in ("lists", "review", "merged")}
         wanted = [tab, *(t for t in side.values() if t)]
         values = self.sheet.read(wanted, formulas=True)
@@ -89,6 +85,16 @@ class GoogleTarget:
         review, merged = (SideTab.from_rows(side[r], values[side[r]]) if side[r] else None
                           for r in ("review", "merged"))
         return dataclasses.replace(table, digest=digest, review=review, merged=merged)
+
+    def _table_tab(self, titles: list[str], templates: Sequence[Template]) -> str:
+        """The tab named for this target, else the first named as a template names its table
+        (else the first tab, where a header may still be found)."""
+        tab = self.tab or next((t for t in titles for tpl in templates
+                                if t in tpl.sheet_names.values()), titles[0])
+        if tab not in titles:
+            raise TableLayoutError(f"{self.key}: there is no tab called {tab!r}; the tabs are: "
+                                   f"{', '.join(titles)}")
+        return tab
 
     def prepare(self, table: SheetTable, batch: Batch) -> "GuardedWrite":
         """The guard: one request reads the rows about to change again; only cells whose row

@@ -27,7 +27,7 @@ from ..errors import TableLayoutError
 from .client import GoogleSheet, quoted_tab
 from .install import (PROTECTION_SUFFIX, ListsAsFound, _header_format,
                               decision_dropdown, formatting, lists_as_found, merged_formats,
-                              new_sheet_id, new_tab, side_tab_rows)
+                              new_sheet_id, new_tab, side_tab_rows, tab_playing)
 from ..header import HEADER_SEARCH_ROWS, best_header, layout_for
 from ..table import Layout
 from sheet_templates.references import column_letter
@@ -45,7 +45,7 @@ class GoogleUpgrade:
 def upgrade_google(sheet: GoogleSheet, template: Template) -> GoogleUpgrade:
     sheets = {s["properties"]["title"]: s
               for s in sheet.spreadsheet.fetch_sheet_metadata()["sheets"]}
-    lists_title = _tab_playing(sheets, template, "lists")
+    lists_title = tab_playing("lists", sheets, [template])
     # The template's own tab names first: the table is most likely there.
     preferred = set(template.sheet_names.values())
     titles = sorted(sheets, key=lambda t: t not in preferred)
@@ -96,7 +96,7 @@ def _side_tabs(sheets: dict[str, dict], template: Template,
                lang: str) -> tuple[dict[str, str], dict[str, int]]:
     """Role -> the title of the Lists, Review, Data dictionary and Merged tab (the one there,
     else the name a new one gets), and role -> the id chosen for each tab to add."""
-    names = {role: _tab_playing(sheets, template, role) or template.words["tabs"][role][lang]
+    names = {role: tab_playing(role, sheets, [template]) or template.words["tabs"][role][lang]
              for role in ("lists", "review", "dictionary", "merged")}
     taken = {s["properties"]["sheetId"] for s in sheets.values()}
     added = {role: new_sheet_id(taken) for role, name in names.items() if name not in sheets}
@@ -120,12 +120,6 @@ def _side_tab_values(template: Template, lang: str, lists, names: dict[str, str]
     contents = side_tab_rows(template, lang, lists)
     return [{"range": f"{quoted_tab(names[role])}!A1", "values": contents[role]}
             for role in added]
-
-
-def _tab_playing(sheets: dict[str, dict], template: Template, role: str) -> str | None:
-    """The tab already there as the template's Lists (Review, …) tab, in whichever of its
-    languages it was installed."""
-    return next((t for t in sheets if t in template.words["tabs"][role].values()), None)
 
 
 def _table_tab(key: str, template: Template, titles: list[str],
