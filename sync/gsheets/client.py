@@ -361,14 +361,16 @@ class GoogleSheet:
         firsts = (first_column if isinstance(first_column, Mapping)
                   else {tab: first_column for tab, _ in cells})
         rows = sorted({(tab, w.row) for tab, w in cells})
-        # A row past a tab's grid holds nothing, and Google refuses to read past the grid.
-        inside = [(tab, r) for tab, r in rows if tab not in self.grids or r <= self.grids[tab][1]]
+        inside = self._inside_grids(rows)
         current = self._rows_now(inside, firsts,
                                  {key: len(v) for key, v in rows_as_read.items()}) if inside else {}
         same = {key for key in rows
                 if _row_same(current.get(key, ()), rows_as_read.get(key, ()))}
-        return WriteOutcome(tuple((tab, w) for tab, w in cells if (tab, w.row) in same),
-                            tuple((tab, w) for tab, w in cells if (tab, w.row) not in same))
+        return _by_row(cells, same)
+
+    def _inside_grids(self, rows: list[tuple[str, int]]) -> list[tuple[str, int]]:
+        # A row past a tab's grid holds nothing, and Google refuses to read past the grid.
+        return [(tab, r) for tab, r in rows if tab not in self.grids or r <= self.grids[tab][1]]
 
     def put(self, cells: Sequence[tuple[str, CellWrite]]) -> None:
         """Write `cells` in one values:batchUpdate, RAW: text stays text ("+86…" is not a
@@ -426,6 +428,13 @@ class GoogleSheet:
 class WriteOutcome:
     written: tuple
     moved: tuple       # (tab, CellWrite) a person changed since the read: not written
+
+
+def _by_row(cells: Sequence[tuple[str, CellWrite]], same: set[tuple[str, int]]) -> WriteOutcome:
+    """`cells` split by their row: written where the row is still as the cycle read it, moved
+    where it is not (a changed row may now be another customer's, after a sort or an insert)."""
+    return WriteOutcome(tuple((tab, w) for tab, w in cells if (tab, w.row) in same),
+                        tuple((tab, w) for tab, w in cells if (tab, w.row) not in same))
 
 
 def quoted_tab(tab: str) -> str:
