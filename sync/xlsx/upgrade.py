@@ -33,6 +33,7 @@ from ..cells import CellWrite
 from ..errors import WorkbookBusy
 from .replace import lock_files, replace_if_unchanged
 from .write import _Styles, patch_sheet_xml
+from ..table import Layout, SheetTable
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -55,16 +56,10 @@ class UpgradeReport:
 
 def upgrade_workbook(path: Path | str, template: Template) -> UpgradeReport:
     path = Path(path)
-    if lock_files(path):
-        raise WorkbookBusy(f"{path}: open in a spreadsheet program; close it and run again")
-    table = read_table(path, [template])
-    if table.layout.template.name != template.name:
-        raise TemplateInstallError(f"{path}: the list follows the "
-                                   f"{table.layout.template.name} template, not {template.name}")
+    table = _table_to_upgrade(path, template)
     data = read_bytes(path)
     sniff(path, data)
     layout, lang = table.layout, table.layout.lang
-    report = UpgradeReport()
     source = zipfile.ZipFile(io.BytesIO(data))
     contents = {i.filename: source.read(i) for i in source.infolist()}
     infos = list(source.infolist())
@@ -73,74 +68,114 @@ def upgrade_workbook(path: Path | str, template: Template) -> UpgradeReport:
 
     # 1. Missing columns, after the last one, in the header's own style.
     table_part = parts[table.sheet]
+    header_style = _cell_style(contents[table_part], layout.header_row,
+                               layout.first_column + len(layout.headers) - 1)
+    positions, headers = _missing_columns(layout, template, header_style)
+    if headers:
+        contents[table_part] = patch_sheet_xml(contents[table_part], headers, styles, {})
+
+    # 2. Missing tabs.
+    lists = lists_tab(template, lang, table.list_values)
+    missing = _missing_tabs(parts, template)
+    # A bold header style is added only when a tab or list column is written.
+    bold = (styles.bold_style() if missing or _lists_lack_columns(contents, parts, template, lists)
+            else None)
+    lists_name, place = _lists_tab_places(contents, infos, parts, template, lang, lists, styles,
+                                          bold)
+    decisions = _range(lists_name, place["decision"])
+    for kind in (k for k in missing if k != "lists"):     # the Lists tab is in place above
+        _add_sheet(contents, infos, template.word("tabs", kind, lang),
+                   _side_tab_xml(kind, template, lang, decisions, bold))
+
+    # 3. Dropdowns and colour rules over whole columns, replacing only sheetkeeper's own.
+    pairs = [(d.cells, _range(lists_name, place[template.column(d.column_key).list]))
+             for d in dropdowns(template, lang, positions, lists_name, lists)]
+    rules = colour_rules(template, lang, positions, layout.header_row + 1)
+    contents[table_part] = _own_rules_replaced(contents[table_part], lists_name, pairs, rules,
+                                               styles)
+    if styles.changed:
+        contents["xl/styles.xml"] = styles.xml
+    replace_if_unchanged(path, _zipped(infos, contents), hashlib.sha256(data).hexdigest())
+    return UpgradeReport([w.value for w in headers],
+                         [template.word("tabs", k, lang) for k in missing], len(pairs), len(rules))
+
+
+def _table_to_upgrade(path: Path, template: Template) -> SheetTable:
+    """The workbook's table, if it may be upgraded to `template`: not open in a spreadsheet
+    program (its next save would undo the upgrade), and laid out for this template."""
+    if lock_files(path):
+        raise WorkbookBusy(f"{path}: open in a spreadsheet program; close it and run again")
+    table = read_table(path, [template])
+    if table.layout.template.name != template.name:
+        raise TemplateInstallError(f"{path}: the list follows the "
+                                   f"{table.layout.template.name} template, not {template.name}")
+    return table
+
+
+def _missing_columns(layout: Layout, template: Template,
+                     header_style: int | None) -> tuple[dict[str, int], list[CellWrite]]:
+    """Template column key -> 0-based column once upgraded, and the header cells of the
+    columns the table lacks: after its last column, in the template's order, so no column of
+    the team's moves."""
     positions = {k: layout.first_column + j for k, j in layout.columns.items()}
     next_col = layout.first_column + len(layout.headers)
-    header_style = _cell_style(contents[table_part], layout.header_row, next_col - 1)
-    writes = []
+    headers = []
     for column in template.columns:
         if column.key not in positions:
             positions[column.key] = next_col
-            writes.append(CellWrite(layout.header_row, next_col, column.header(lang),
-                                    style=header_style))
-            report.added_columns.append(column.header(lang))
+            headers.append(CellWrite(layout.header_row, next_col, column.header(layout.lang),
+                                     style=header_style))
             next_col += 1
-    if writes:
-        contents[table_part] = patch_sheet_xml(contents[table_part], writes, styles, {})
+    return positions, headers
 
-    # 2. Missing tabs.
-    names = {kind: template.word("tabs", kind, lang) for kind in
-             ("lists", "review", "dictionary", "merged")}
-    bold = None   # a bold header style is added only when a tab or list column is written
-    lists = lists_tab(template, lang, table.list_values)
-    missing = [k for k in ("lists", "review", "dictionary", "merged")
-               if not _tab_named(parts, template, k)]
-    if missing or _lists_lack_columns(contents, parts, template, lists):
-        bold = styles.bold_style()
-    found_lists = _tab_named(parts, template, "lists")
-    if found_lists:
-        names["lists"] = found_lists
-        part = parts[found_lists]
+
+def _lists_tab_places(contents: dict[str, bytes], infos: list, parts, template: Template,
+                      lang: str, lists: list[ListColumn], styles: _Styles,
+                      bold: int | None) -> tuple[str, dict[str, ListPlace]]:
+    """The Lists tab's name and where each list stands on it (list key -> place): the team's
+    own tab as they keep it, with a list it lacks added at its end; else a new tab."""
+    found = _tab_named(parts, template, "lists")
+    if found:
+        part = parts[found]
         contents[part], places = _lists_as_found(contents[part], lists, styles, bold)
-    else:
-        _add_sheet(contents, infos, names["lists"], _tab_xml(
-            [[c.header for c in lists]] + _columns_to_rows([c.values for c in lists]),
-            [max(14, len(c.header) + 4) for c in lists], bold))
-        report.added_tabs.append(names["lists"])
-        places = [ListPlace(c.list_key, i, len(c.values)) for i, c in enumerate(lists)]
-    place = {p.key: p for p in places}
-    for kind, rows, widths in (
-            ("review", [review_headers(template, lang)], REVIEW_WIDTHS),
-            ("dictionary", dictionary_rows(template, lang), DICTIONARY_WIDTHS),
-            ("merged", [merged_headers(template, lang)],
-             [c.width for c in template.columns] + [13, 12])):
-        if _tab_named(parts, template, kind):
-            continue
-        extra = ""
-        if kind == "review":
-            col = get_column_letter(REVIEW_KEYS.index("decision") + 1)
-            extra = _validations_xml([(f"{col}2:{col}100000",
-                                       _range(names["lists"], place["decision"]))])
-        _add_sheet(contents, infos, names[kind], _tab_xml(rows, list(widths), bold, extra))
-        report.added_tabs.append(names[kind])
-    # 3. Dropdowns and colour rules over whole columns, replacing only sheetkeeper's own.
-    specs = dropdowns(template, lang, positions, names["lists"], lists)
-    pairs = [(d.cells, _range(names["lists"], place[template.column(d.column_key).list]))
-             for d in specs]
-    xml = _without_own_rules(contents[table_part], names["lists"])
-    rules = colour_rules(template, lang, positions, layout.header_row + 1)
-    xml = _insert(xml, b"conditionalFormatting", _colour_xml(rules, styles))
-    xml = _insert(xml, b"dataValidations", _validations_xml(pairs).encode("utf-8"))
-    contents[table_part] = xml
-    report.dropdowns, report.colour_rules = len(pairs), len(rules)
-    if styles.changed:
-        contents["xl/styles.xml"] = styles.xml
+        return found, {p.key: p for p in places}
+    name = template.word("tabs", "lists", lang)
+    _add_sheet(contents, infos, name, _tab_xml(
+        [[c.header for c in lists]] + _columns_to_rows([c.values for c in lists]),
+        [max(14, len(c.header) + 4) for c in lists], bold))
+    return name, {c.list_key: ListPlace(c.list_key, i, len(c.values))
+                  for i, c in enumerate(lists)}
 
+
+def _side_tab_xml(kind: str, template: Template, lang: str, decisions: str,
+                  bold: int | None) -> bytes:
+    """A new Review, Data dictionary or Merged tab. The Review tab's Decision column gets its
+    dropdown, fed from `decisions` (the Lists range)."""
+    if kind == "review":
+        col = get_column_letter(REVIEW_KEYS.index("decision") + 1)
+        return _tab_xml([review_headers(template, lang)], list(REVIEW_WIDTHS), bold,
+                        _validations_xml([(f"{col}2:{col}100000", decisions)]))
+    if kind == "dictionary":
+        return _tab_xml(dictionary_rows(template, lang), list(DICTIONARY_WIDTHS), bold)
+    return _tab_xml([merged_headers(template, lang)],
+                    [c.width for c in template.columns] + [13, 12], bold)
+
+
+def _own_rules_replaced(xml: bytes, lists_name: str, pairs: list[tuple[str, str]], rules,
+                        styles: _Styles) -> bytes:
+    """The table sheet with sheetkeeper's own dropdowns and colour rules laid down anew over
+    whole columns; a team's own stay as they are."""
+    xml = _without_own_rules(xml, lists_name)
+    xml = _insert(xml, b"conditionalFormatting", _colour_xml(rules, styles))
+    return _insert(xml, b"dataValidations", _validations_xml(pairs).encode("utf-8"))
+
+
+def _zipped(infos: list[zipfile.ZipInfo], contents: dict[str, bytes]) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as target:
         for info in infos:
             target.writestr(info, contents[info.filename], compress_type=info.compress_type)
-    replace_if_unchanged(path, out.getvalue(), hashlib.sha256(data).hexdigest())
-    return report
+    return out.getvalue()
 
 
 def _lists_lack_columns(contents, parts, template: Template,
@@ -150,6 +185,13 @@ def _lists_lack_columns(contents, parts, template: Template,
         return False
     xml = contents[parts[name]].decode("utf-8", "replace")
     return any(f">{escape(c.header)}<" not in xml for c in lists)
+
+
+def _missing_tabs(parts, template: Template) -> list[str]:
+    """The kinds of tab the workbook lacks (in any of the template's languages), in the
+    order they are added."""
+    return [k for k in ("lists", "review", "dictionary", "merged")
+            if not _tab_named(parts, template, k)]
 
 
 def _tab_named(parts, template: Template, kind: str) -> str | None:
