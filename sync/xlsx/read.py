@@ -123,16 +123,28 @@ def _choose_sheet(path: Path, book, templates: Sequence[Template],
     if sheet is not None and sheet not in names:
         raise SheetNotFound(f"{path}: there is no sheet called {sheet!r}; "
                             f"the sheets are: {', '.join(names)}")
-    candidates = [sheet] if sheet else names
+    best, too_far = _best_header_sheet(path, book, templates, [sheet] if sheet else names)
+    # A sheet that reaches too far to read is only the table's problem if no other sheet
+    # holds the table.
+    if best is None and too_far is not None:
+        raise too_far
+    if best is None:
+        raise _no_header_row(path, templates, sheet)
+    name, match, rows, merged = best
+    return name, layout_for(rows[match.row], match.row + 1, match.template), rows, merged
+
+
+def _best_header_sheet(path: Path, book, templates: Sequence[Template], candidates: list[str]
+                       ) -> tuple[tuple | None, TableLayoutError | None]:
+    """(name, header match, rows, merged ranges) of the sheet whose header matches a template
+    best, or None; and the first sheet found too far-reaching to read, if any. Sheets named the
+    template's way are looked at first, and the first of them that matches is taken."""
     preferred = {n for t in templates for n in t.sheet_names.values()}
-    candidates.sort(key=lambda n: n not in preferred)
     best, too_far = None, None
-    for name in candidates:
+    for name in sorted(candidates, key=lambda n: n not in preferred):
         try:
             rows, merged = _sheet_rows(path, book, name)
         except TableLayoutError as e:
-            # A sheet that reaches too far to read is only the table's problem if no other
-            # sheet holds the table.
             too_far = too_far or e
             continue
         match = best_header(rows, templates)
@@ -140,18 +152,18 @@ def _choose_sheet(path: Path, book, templates: Sequence[Template],
             best = (name, match, rows, merged)
             if name in preferred:
                 break
-    if best is None and too_far is not None:
-        raise too_far
-    if best is None:
-        where = f"sheet {sheet!r}" if sheet else "any sheet"
-        expected = ", ".join(c.header("en") for c in templates[0].columns[1:5])
-        expected_zh = "、".join(c.header("zh-CN") for c in templates[0].columns[1:5])
-        raise TableLayoutError(
-            f"{path}: no header row found in {where} (looked at the first "
-            f"{HEADER_SEARCH_ROWS} rows for column names such as {expected} or {expected_zh}); "
-            "add a header row above the data, or install a template with `sheetkeeper install`")
-    name, match, rows, merged = best
-    return name, layout_for(rows[match.row], match.row + 1, match.template), rows, merged
+    return best, too_far
+
+
+def _no_header_row(path: Path, templates: Sequence[Template],
+                   sheet: str | None) -> TableLayoutError:
+    where = f"sheet {sheet!r}" if sheet else "any sheet"
+    expected = ", ".join(c.header("en") for c in templates[0].columns[1:5])
+    expected_zh = "、".join(c.header("zh-CN") for c in templates[0].columns[1:5])
+    return TableLayoutError(
+        f"{path}: no header row found in {where} (looked at the first "
+        f"{HEADER_SEARCH_ROWS} rows for column names such as {expected} or {expected_zh}); "
+        "add a header row above the data, or install a template with `sheetkeeper install`")
 
 
 def _list_tab_values(book, layout: Layout) -> dict[str, tuple[str, ...]]:
