@@ -26,7 +26,7 @@ import zipfile
 from collections import defaultdict
 from html import escape   # &, < and > as xml.sax.saxutils does, without loading urllib
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from rules.dates import serial_number
 from sheet_templates.references import column_index, column_letter
@@ -282,16 +282,30 @@ def _style_of(xml: bytes, start: int = 0) -> int:
 def _cell_xml(write: CellWrite, current: int | None, styles: "_Styles",
               column_styles: dict[int, int], restyled: dict[tuple[int, int], int]) -> bytes:
     """`current`: the cell's style now (0 when it has none), None for a cell not yet there."""
-    row, col, value = write.row, write.column, write.value
-    ref = f"{column_letter(col)}{row}"
-    style = column_styles.get(col) if current is None else current
-    if write.style is not None:
-        style = write.style
-    elif isinstance(value, (dt.date, dt.datetime)):
-        style = styles.date_style(style, column_styles.get(col))
+    style = _written_style(write, current, styles, column_styles)
     if (style or 0) != (current or 0):
-        restyled[(row, col)] = current or 0
-    s = f' s="{style}"' if style else ""
+        # Undo puts the style back too: a date written into a General cell got a date style.
+        restyled[(write.row, write.column)] = current or 0
+    return _cell_element(f"{column_letter(write.column)}{write.row}",
+                         f' s="{style}"' if style else "", write.value)
+
+
+def _written_style(write: CellWrite, current: int | None, styles: _Styles,
+                   column_styles: dict[int, int]) -> int | None:
+    """The style the written cell gets: the one the write asks for; else the cell's own (a new
+    cell's, its column's), made a date style for a date so that it shows as a date and not as
+    its serial number."""
+    if write.style is not None:
+        return write.style
+    style = column_styles.get(write.column) if current is None else current
+    if isinstance(write.value, (dt.date, dt.datetime)):
+        return styles.date_style(style, column_styles.get(write.column))
+    return style
+
+
+def _cell_element(ref: str, s: str, value: Any) -> bytes:
+    """The <c> element at `ref` (with its style attribute `s`) holding `value`: numbers,
+    dates and times as the numbers a spreadsheet keeps, anything else as inline text."""
     if value is None:
         return f'<c r="{ref}"{s}/>'.encode()
     if isinstance(value, bool):
@@ -299,21 +313,28 @@ def _cell_xml(write: CellWrite, current: int | None, styles: "_Styles",
     if isinstance(value, (int, float)):
         return f'<c r="{ref}"{s}><v>{value!r}</v></c>'.encode()
     if isinstance(value, (dt.date, dt.datetime)):
-        serial = serial_number(value)
-        if serial < EXCEL_LEAP_BUG:
-            serial -= 1     # Excel counts a 29 February 1900 that never was: earlier days shift
-        number = int(serial) if serial == int(serial) else serial
-        return f'<c r="{ref}"{s}><v>{number}</v></c>'.encode()
+        return f'<c r="{ref}"{s}><v>{_excel_serial(value)}</v></c>'.encode()
     if isinstance(value, (dt.time, dt.timedelta)):
-        # A time of day or a duration, as the fraction or number of days a spreadsheet keeps.
-        span = value if isinstance(value, dt.timedelta) else dt.timedelta(
-            hours=value.hour, minutes=value.minute, seconds=value.second,
-            microseconds=value.microsecond)
-        return f'<c r="{ref}"{s}><v>{span / dt.timedelta(days=1)!r}</v></c>'.encode()
+        return f'<c r="{ref}"{s}><v>{_days(value)!r}</v></c>'.encode()
     text = str(value)
     space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
     text = escape(ooxml_text(text), quote=False)
     return f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{text}</t></is></c>'.encode("utf-8")
+
+
+def _excel_serial(value: dt.date) -> int | float:
+    serial = serial_number(value)
+    if serial < EXCEL_LEAP_BUG:
+        serial -= 1     # Excel counts a 29 February 1900 that never was: earlier days shift
+    return int(serial) if serial == int(serial) else serial
+
+
+def _days(value: dt.time | dt.timedelta) -> float:
+    """A time of day or a duration, as the fraction or number of days a spreadsheet keeps."""
+    span = value if isinstance(value, dt.timedelta) else dt.timedelta(
+        hours=value.hour, minutes=value.minute, seconds=value.second,
+        microseconds=value.microsecond)
+    return span / dt.timedelta(days=1)
 
 
 # What XML 1.0 cannot carry (C0 controls but tab and line feed; CR, which a parser turns into
