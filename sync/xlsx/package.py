@@ -292,15 +292,29 @@ def far_cell(xml: bytes | None, limit: int = MAX_SHEET_CELLS) -> tuple[str, int]
     span = _dimension(xml)
     if span is not None and span[0] * span[1] <= limit:
         return None          # what the sheet says it spans (formatting included) is small
+    last_row = _last_value_row(xml)
+    if last_row is None:
+        return None
+    widest = limit // max(last_row, 1)          # columns the rectangle may have
+    if widest >= 16_384:                        # Excel's last column is XFD, the 16,384th
+        return None
+    ref = _first_value_beyond(xml, widest)
+    return None if ref is None else (ref, last_row)
+
+
+def _last_value_row(xml: bytes) -> int | None:
+    """The row number of the last cell holding a value (None: no cell holds one)."""
     last_value = max(xml.rfind(b"</v>"), xml.rfind(b"</is>"))
     if last_value == -1:
         return None
     row_start = xml.rfind(b"<row", 0, last_value)
     m = ROW_NUMBER.match(xml, row_start) if row_start != -1 else None
-    last_row = int(m[1]) if m else xml.count(b"<row", 0, last_value)
-    widest = limit // max(last_row, 1)          # columns the rectangle may have
-    if widest >= 16_384:                        # Excel's last column is XFD, the 16,384th
-        return None
+    # A row without r= (the format allows it) is numbered by the rows that stand before it.
+    return int(m[1]) if m else xml.count(b"<row", 0, last_value)
+
+
+def _first_value_beyond(xml: bytes, widest: int) -> str | None:
+    """The reference of the first cell holding a value past the `widest`-th column."""
     # A cell beyond has a reference of at least as many letters as the last column allowed
     # (GQ: two). Where that is more than one, a list none of whose references has as many is
     # settled by one search for the first that does, twice as fast as the full one below.
@@ -311,14 +325,20 @@ def far_cell(xml: bytes | None, limit: int = MAX_SHEET_CELLS) -> tuple[str, int]
     # every "<c" takes a second at 100k rows); each hit is then made sure of.
     beyond = re.compile(rb' r="(' + _columns_after(widest) + rb')(\d+)"')
     for ref in beyond.finditer(xml):
-        start = xml.rfind(b"<", 0, ref.start())
-        end = xml.find(b">", ref.end())
-        if xml[start:start + 3] not in (b"<c ", b"<c\t", b"<c\n") or xml[end - 1:end] == b"/":
-            continue                            # not a cell, or <c .../>: no value
-        inner = xml[end:xml.find(b"</c>", end)]
-        if b"<v" in inner or b"<is" in inner:
-            return (ref[1] + ref[2]).decode(), last_row
+        if _cell_with_value(xml, ref.start(), ref.end()):
+            return (ref[1] + ref[2]).decode()
     return None
+
+
+def _cell_with_value(xml: bytes, attr_start: int, attr_end: int) -> bool:
+    """Whether the r="…" attribute found at `attr_start` is a cell's, and the cell holds a
+    value (not <c …/>, and a <v> or an inline string inside)."""
+    start = xml.rfind(b"<", 0, attr_start)
+    end = xml.find(b">", attr_end)
+    if xml[start:start + 3] not in (b"<c ", b"<c\t", b"<c\n") or xml[end - 1:end] == b"/":
+        return False
+    inner = xml[end:xml.find(b"</c>", end)]
+    return b"<v" in inner or b"<is" in inner
 
 
 _DIMENSION = re.compile(
