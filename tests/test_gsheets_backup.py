@@ -10,9 +10,11 @@ import stat
 
 import openpyxl
 import pytest
+import requests
 
 from audit.log import AuditLog
 from audit.snapshots import SnapshotError, SnapshotStore
+from sync.errors import WriteFailed
 from sync.gsheets.backup import restore_google, take_google_snapshot
 from sync.gsheets.target import apply_google, sheet_key
 from sync.plan import RuleSettings
@@ -110,3 +112,53 @@ def test_the_snapshot_commands_list_and_diff_a_google_sheets_snapshots(server, s
     assert diff.returncode == 1, diff.stderr
     assert json.loads(diff.stdout)["changed"] == [
         {"id": "C-000001", "column": "Name", "before": "Anna Berg", "after": "Anna Smith"}]
+
+
+def restore_batches(log, sheet):
+    return {e.batch for e in log.entries(sheet_key(sheet)) if e.rule == "restore"}
+
+
+def test_a_restore_google_refuses_is_abandoned_and_can_be_run_again(server, sheet, tmp_path):
+    """The bookkeeping of every write (sync.writing): refused outright, the batch is marked
+    abandoned then and there, not left pending. Here a person deletes a tab just as the
+    values go out, and Google refuses the whole values:batchUpdate."""
+    apply_google(sheet, SETTINGS, tmp_path)
+    snap = take_google_snapshot(sheet, tmp_path)
+    before = every_tab(sheet)
+    sheet.spreadsheet.worksheet("Customers").update([["Anna Smith"]], "B2")
+    book = server.state.get(sheet.key)
+
+    def person(method, path):
+        if method == "POST" and path.endswith("values:batchUpdate"):
+            book.sheets.remove(book.sheet("Sheet1"))
+            server.faults.before = None
+    server.faults.before = person
+    with pytest.raises(WriteFailed, match="nothing was written"):
+        restore_google(snap.id, tmp_path, sheet)
+    assert every_tab(sheet)["Customers"][1][1] == "Anna Smith"
+    with AuditLog(tmp_path / "audit.sqlite3") as log:
+        (refused,) = restore_batches(log, sheet)
+        assert log.batch_info(refused)[4] == "abandoned" and log.pending(sheet_key(sheet)) == []
+    done = restore_google(snap.id, tmp_path, sheet)        # again: the tab comes back too
+    assert every_tab(sheet) == before
+    with AuditLog(tmp_path / "audit.sqlite3") as log:
+        assert log.batch_info(done.batch)[4] == "written" and log.verify() is None
+
+
+def test_a_restore_whose_answer_is_lost_is_settled_by_the_next_cycle(server, sheet, tmp_path):
+    """Google applied the values but its answer never came: the batch stays pending, and the
+    next cycle's read finds the restored values in the cells and settles it written."""
+    apply_google(sheet, SETTINGS, tmp_path)
+    snap = take_google_snapshot(sheet, tmp_path)
+    sheet.spreadsheet.worksheet("Customers").update([["Anna Smith"]], "B2")
+    # The snapshot first (the tab list, one batchGet, the export), then the values' write.
+    server.faults.next("ok", "ok", "ok", "lost")
+    with pytest.raises(requests.ConnectionError):
+        restore_google(snap.id, tmp_path, sheet)
+    assert every_tab(sheet)["Customers"][1][1] == "Anna Berg"
+    with AuditLog(tmp_path / "audit.sqlite3") as log:
+        (pending,) = log.pending(sheet_key(sheet))
+        assert restore_batches(log, sheet) == {pending}
+    apply_google(sheet, SETTINGS, tmp_path)
+    with AuditLog(tmp_path / "audit.sqlite3") as log:
+        assert log.batch_info(pending)[4] == "written" and log.verify() is None

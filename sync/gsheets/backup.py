@@ -39,6 +39,8 @@ from .target import sheet_key, table_from_values
 from .upgrade import upgrade_google
 from ..seen import SeenStore
 from ..cells import CellWrite
+from ..targets import Step
+from ..writing import record_and_commit
 
 FORMAT = "sheetkeeper-gsheet-snapshot/1"
 AUDIT = "audit.sqlite3"
@@ -89,17 +91,32 @@ def restore_google(ref: str, data: Path, sheet: GoogleSheet,
         changes = table_changes(before_table, table) if table and before_table else []
         reason = f"restored from snapshot {snap.id}"
         with AuditLog(data / AUDIT) as audit:
-            batch = audit.record(key, table.sheet if table else "", [
-                ChangeRecord(rid, col, b, a, "restore", reason) for rid, col, b, a in changes],
-                "restore", status="pending",
+            # As every write: recorded pending, sent, then settled (sync.writing). Refused,
+            # the batch is abandoned; an answer that never came leaves it pending, for the
+            # next cycle's read to settle by its cells.
+            batch = record_and_commit(
+                audit, key, table.sheet if table else "",
+                [ChangeRecord(rid, col, b, a, "restore", reason) for rid, col, b, a in changes],
+                _SnapshotValues(sheet, raw, formulas), "restore",
                 note=f"{reason}; the sheet as it was is snapshot {saved.id}")
-            sheet.put_grids(raw, formulas)
             requests += 1 + bool(formulas)
-            audit.settle(batch, "written")
         if table is not None:   # dropdowns, colours and protections back over whole columns
             requests += upgrade_google(sheet, table.layout.template).requests
         SeenStore(data).forget(key)
         return GoogleRestore(snap, saved, batch, len(changes), requests)
+
+
+@dataclass(frozen=True)
+class _SnapshotValues:
+    """The values a restore writes, as `record_and_commit` commits them. A Google Sheet has no
+    digest to vouch for what was written (""): a batch left pending is settled by its cells."""
+    sheet: GoogleSheet
+    raw: list[tuple[str, list[list[Any]]]]
+    formulas: list[tuple[str, int, int, str]]
+    digest = ""
+
+    def commit(self, between: Step | None = None) -> None:
+        self.sheet.put_grids(self.raw, self.formulas)
 
 
 def _snapshot_of_this_sheet(ref: str, data: Path, sheet: GoogleSheet) -> tuple[Snapshot, dict]:

@@ -32,7 +32,7 @@ from gspread.utils import ExportFormat, ValueInputOption, ValueRenderOption, ext
 
 from rules.dates import serial_number
 
-from ..errors import SheetkeeperError
+from ..errors import SheetkeeperError, WriteFailed
 from ..cells import same_value
 from sheet_templates.references import column_letter
 from ..cells import CellWrite
@@ -385,17 +385,31 @@ class GoogleSheet:
                   formulas: Sequence[tuple[str, int, int, str]] = ()) -> None:
         """Whole tabs of values from A1 (None: leave the cell as it is) in one RAW
         values:batchUpdate; then `formulas` (tab, row, column, "=…"), 0-based, in one
-        USER_ENTERED one, so they are formulas again."""
+        USER_ENTERED one, so they are formulas again.
+
+        Google applies a values:batchUpdate whole or not at all, so when it refuses the first
+        of them outright (a 4xx answer other than 429: a tab deleted meanwhile, access taken
+        away) nothing was written: WriteFailed. Any other failure, or one of the second after
+        the first landed, is raised as it came: only the cells can tell what landed."""
+        bodies = []
         if grids:
-            self.spreadsheet.values_batch_update({
-                "valueInputOption": ValueInputOption.raw,
-                "data": [{"range": f"{quoted_tab(tab)}!A1", "values": rows}
-                         for tab, rows in grids]})
+            bodies.append({"valueInputOption": ValueInputOption.raw,
+                           "data": [{"range": f"{quoted_tab(tab)}!A1", "values": rows}
+                                    for tab, rows in grids]})
         if formulas:
-            self.spreadsheet.values_batch_update({
-                "valueInputOption": ValueInputOption.user_entered,
-                "data": [{"range": f"{quoted_tab(tab)}!{column_letter(c)}{r + 1}",
-                          "values": [[text]]} for tab, r, c, text in formulas]})
+            bodies.append({"valueInputOption": ValueInputOption.user_entered,
+                           "data": [{"range": f"{quoted_tab(tab)}!{column_letter(c)}{r + 1}",
+                                     "values": [[text]]} for tab, r, c, text in formulas]})
+        for n, body in enumerate(bodies):
+            try:
+                self.spreadsheet.values_batch_update(body)
+            except gspread.exceptions.APIError as e:
+                if n or _transient(e):
+                    raise
+                raise WriteFailed(f"spreadsheet {self.key}: Google refused the write "
+                                  f"({_describe(e)}: {e.error.get('message')}); nothing was "
+                                  "written. Put right what Google names, then run it again"
+                                  ) from None
 
     def add_tabs(self, titles: Sequence[str]) -> None:
         """Add tabs (a restore of a tab someone deleted): one spreadsheets:batchUpdate."""
