@@ -1,6 +1,8 @@
 """The templates sheetkeeper provides (data files beside this module) and the code that loads them."""
-from .loader import BUILTIN, TemplateError, builtin, fold_label, load, sample_rows
+from .loader import (
+    BUILTIN, TemplateError, builtin, fold_label, load, sample_rows, templates_or_builtin,
+)
 from .model import LANGS, Choice, ChoiceList, Column, Template
 
 __all__ = ["BUILTIN", "LANGS", "Choice", "ChoiceList", "Column", "Template", "TemplateError",
-           "builtin", "fold_label", "load", "sample_rows"]
+           "builtin", "fold_label", "load", "sample_rows", "templates_or_builtin"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,12 @@ def builtin(name: str) -> Template:
         raise TemplateError(HERE / f"{name}.toml", None, "name",
                             f"no template called {name!r}; choose one of: {', '.join(BUILTIN)}")
     return load(HERE / f"{name}.toml")
+
+
+def templates_or_builtin(templates: Sequence[Template] | None) -> list[Template]:
+    """The templates given, else every built-in one: what a table is read with when no
+    template is named."""
+    return list(templates) if templates else [builtin(n) for n in BUILTIN]
 
 
 def load(path: Path, common_path: Path = HERE / "common.toml") -> Template:

@@ -29,7 +29,7 @@ from typing import Any, Sequence
 
 from audit.log import AuditLog, ChangeRecord
 from audit.snapshots import Snapshot, SnapshotError, SnapshotStore
-from sheet_templates import BUILTIN, Template, builtin
+from sheet_templates import Template, templates_or_builtin
 
 from ..diff import table_changes
 from ..cycle_lock import one_at_a_time
@@ -201,7 +201,7 @@ def _json_values(rows: list[list[Any]]) -> list[list[Any]]:
 
 def snapshot_table(key: str, payload: dict, templates: Sequence[Template] | None = None):
     """The customer table in a Google snapshot's values (None: no tab holds one)."""
-    templates = list(templates) if templates else [builtin(n) for n in BUILTIN]
+    templates = templates_or_builtin(templates)
     names = {n for t in templates for n in t.sheet_names.values()}
     tabs = {t["title"]: t["values"] for t in payload["tabs"]}
     lists = {n for t in templates for n in t.words["tabs"]["lists"].values()}

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from rules.dates import EXCEL_EPOCH, FIRST_SERIAL
-from sheet_templates import BUILTIN, Template, builtin
+from sheet_templates import Template, templates_or_builtin
 
 from ..cycle import ApplyResult
 from ..errors import TableLayoutError
@@ -68,7 +68,7 @@ class GoogleTarget:
         return None      # only a read (two requests) tells
 
     def read(self) -> SheetTable:
-        templates = list(self.templates) if self.templates else [builtin(n) for n in BUILTIN]
+        templates = templates_or_builtin(self.templates)
         titles = self.sheet.tabs()
         self.requests += 1
         tab = self._table_tab(titles, templates)

@@ -9,7 +9,7 @@ from typing import Any, Sequence
 
 import python_calamine as calamine
 
-from sheet_templates import BUILTIN, Template, builtin
+from sheet_templates import Template, templates_or_builtin
 
 from ..errors import SheetNotFound, TableLayoutError, WorkbookDamaged, WorkbookEncrypted
 from ..header import HEADER_SEARCH_ROWS, best_header, layout_for, list_values
@@ -26,7 +26,7 @@ def read_table(path: Path | str, templates: Sequence[Template] | None = None,
     bytes, when the caller already holds them (a snapshot), named by `path` in messages.
     `keep_xml`: the table keeps its sheet's XML (for a write to patch)."""
     path = Path(path)
-    templates = list(templates) if templates else [builtin(n) for n in BUILTIN]
+    templates = templates_or_builtin(templates)
     if data is None:
         data = read_bytes(path)
     sniff(path, data)
