@@ -83,10 +83,10 @@ def _install_requests(template: Template, lang: str, names: dict[str, str],
     positions = {c.key: i for i, c in enumerate(template.columns)}
     requests = [new_tab(ids[r], names[r], max(26, width + 2), index=i)
                 for i, r in enumerate(added)]
-    requests.append(_header_format(ids["table"], width))
+    requests.append(header_format(ids["table"], width))
     requests += formatting(ids["table"], template, lang, positions, 1, names["lists"], lists,
                            found.sources)
-    requests += [_header_format(ids[role], 12) for role in ("review", "dictionary", "merged")
+    requests += [header_format(ids[role], 12) for role in ("review", "dictionary", "merged")
                  if role in added]
     if "review" in added:
         requests.append(decision_dropdown(ids["review"], names["lists"], lists, found.sources))
@@ -251,6 +251,18 @@ def protection_note(header: str) -> str:
     return f"{header} {PROTECTION_SUFFIX}"
 
 
+def header_format(sheet_id: int, width: int) -> dict:
+    """A repeatCell request giving a tab's first row, `width` cells from A, the header's fill
+    and bold font (upgrade moves its range onto header cells it adds)."""
+    return {"repeatCell": {
+        "range": {"sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": 1,
+                  "startColumnIndex": 0, "endColumnIndex": width},
+        "cell": {"userEnteredFormat": {"backgroundColor": _rgb(HEADER_FILL),
+                                       "textFormat": {"foregroundColor": _rgb(HEADER_FONT),
+                                                      "bold": True}}},
+        "fields": "userEnteredFormat(backgroundColor,textFormat)"}}
+
+
 @dataclass(frozen=True)
 class ListsAsFound:
     """A team's own Lists tab: where each list stands (list key -> range feeding its dropdowns),
@@ -284,16 +296,6 @@ def _lists_grid(lists) -> list[list[str]]:
     depth = max(len(c.values) for c in lists)
     return [[c.header for c in lists]] + [
         [c.values[i] if i < len(c.values) else "" for c in lists] for i in range(depth)]
-
-
-def _header_format(sheet_id: int, width: int) -> dict:
-    return {"repeatCell": {
-        "range": {"sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": 1,
-                  "startColumnIndex": 0, "endColumnIndex": width},
-        "cell": {"userEnteredFormat": {"backgroundColor": _rgb(HEADER_FILL),
-                                       "textFormat": {"foregroundColor": _rgb(HEADER_FONT),
-                                                      "bold": True}}},
-        "fields": "userEnteredFormat(backgroundColor,textFormat)"}}
 
 
 def _columns(sheet_id: int, column: int, first_row: int) -> dict:

@@ -25,9 +25,9 @@ from sheet_templates.presentation import colour_rules, lists_tab
 
 from ..errors import TableLayoutError
 from .client import GoogleSheet, quoted_tab
-from .install import (PROTECTION_SUFFIX, ListsAsFound, _header_format,
-                              decision_dropdown, formatting, lists_as_found, merged_formats,
-                              new_sheet_id, new_tab, side_tab_rows, tab_playing)
+from .install import (PROTECTION_SUFFIX, ListsAsFound, decision_dropdown, formatting,
+                      header_format, lists_as_found, merged_formats, new_sheet_id, new_tab,
+                      side_tab_rows, tab_playing)
 from ..header import HEADER_SEARCH_ROWS, best_header, layout_for
 from ..table import Layout
 from sheet_templates.references import column_letter
@@ -109,7 +109,7 @@ def _side_tab_formats(sheets: dict[str, dict], template: Template, names: dict[s
     not); the Merged tab's formats where it is new."""
     review = (added["review"] if "review" in added
               else sheets[names["review"]]["properties"]["sheetId"])
-    return [*(_header_format(n, 12) for n in added.values()),
+    return [*(header_format(n, 12) for n in added.values()),
             decision_dropdown(review, names["lists"], lists, found.sources),
             *(merged_formats(added["merged"], template) if "merged" in added else ())]
 
@@ -149,7 +149,7 @@ def _new_headers_format(table: int, header_row: int, end: int, count: int) -> li
     """The added columns' headers in the header's style (from column `end`, 0-based)."""
     if not count:
         return []
-    return [{"repeatCell": {**_header_format(table, 0)["repeatCell"], "range": {
+    return [{"repeatCell": {**header_format(table, 0)["repeatCell"], "range": {
         "sheetId": table, "startRowIndex": header_row - 1, "endRowIndex": header_row,
         "startColumnIndex": end, "endColumnIndex": end + count}}}]
 
