@@ -54,6 +54,17 @@ def test_the_audit_layer_imports_nothing_above_it(path):
     assert offending(path, ("sync", "service")) == []
 
 
+BACKEND_FOLDERS = {"sync/xlsx": "sync.gsheets", "sync/gsheets": "sync.xlsx"}
+
+
+@pytest.mark.parametrize("path", [p for folder in BACKEND_FOLDERS for p in modules(folder)],
+                         ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_a_backend_imports_not_the_other(path):
+    """What both need lives below the seam (sync, sheet_templates), not in either backend."""
+    other = BACKEND_FOLDERS[path.parent.relative_to(ROOT).as_posix()]
+    assert offending(path, (other,)) == []
+
+
 def test_gspread_is_imported_by_one_module_only():
     users = [p.relative_to(ROOT).as_posix() for folder in ("sync", "service", "audit")
              for p in (ROOT / folder).rglob("*.py") if offending(p, ("gspread",))]
