@@ -452,9 +452,10 @@ def identity_columns(table: SheetTable, live: list[int], effective: list[list[An
         return out
 
     from rules.duplicates import IdentityColumns
+    kinds = {k: layout.template.column(k).type for k in (*spec.certain, *spec.supporting)}
     return IdentityColumns(live, column(spec.name, True),
                            {k: column(k, True) for k in spec.certain},
-                           {k: column(k, False) for k in spec.supporting})
+                           {k: column(k, False) for k in spec.supporting}, kinds)
 
 
 def _identity_text(value: Any) -> str:

@@ -1,0 +1,287 @@
+"""How much a pair of rows' fields say that they are one person: weights in the
+Fellegi–Sunter sense.
+
+Each field of a pair agrees at some level (exactly, closely, not at all, or one side is
+empty), and each level is evidence: log2(m / u), where m is how often a true duplicate pair
+agrees at that level and u how often two strangers do. The weights add up; with the prior odds
+of a duplicate among all pairs of the list, they give the chance that the pair is one person.
+
+The m probabilities are set here, as the product's data, not estimated from each sheet by EM: a
+team's list of 500 rows has too few duplicates to estimate them, EM on an unlabelled list can
+settle on the wrong cluster, and a fixed model says the same thing about the same pair every
+day. They were set from how people make duplicates (a typo, a nickname, a missing field) and
+checked on the labelled benchmark (benchmarks/dedupe.py). The u probability of an exact
+agreement is measured on the sheet itself, per value (term frequency): a phone or name
+that many rows share ("张伟", a household phone, a family email) says less than a rare one.
+
+One piece of evidence is stronger than any sum: a person has one birthday. Two birthdays that
+are both known and clearly different (not a typo, not day and month swapped) are two people,
+whatever else agrees: a parent and a child of the same name at one address.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from typing import Mapping, NamedTuple, Sequence
+
+import numpy as np
+
+from .name_forms import fold
+
+# (m, u) of each level that is not an exact agreement; an exact agreement's u is its value's
+# frequency in the sheet.
+M_EXACT = {"name": 0.75, "email": 0.50, "phone": 0.55, "date": 0.80, "text": 0.55, "id": 0.95}
+LEVELS = {
+    # name: spelled alike after folding, words swapped, the other script
+    "name_equivalent": (0.10, 0.0005),   # a nickname, an initial, one name part of the other
+    "name_close": (0.08, 0.002),        # Jaro-Winkler >= 0.92: a typo, a letter left out
+    "name_fair": (0.04, 0.02),          # >= 0.85
+    "name_different": (0.01, 0.97),     # names people would not take for one
+    "email_alias": (0.05, 0.00002),     # the same mailbox: Gmail's dots, a +tag
+    "email_different": (0.45, 0.999),
+    "phone_different": (0.45, 0.999),
+    "date_close": (0.12, 0.002),        # day and month swapped, or one digit off
+    "text_close": (0.25, 0.002),        # token set >= 90% alike
+    "text_different": (0.20, 0.98),
+    "id_different": (0.05, 1.0),
+}
+NAME_CLOSE, NAME_FAIR, TEXT_CLOSE = 0.92, 0.85, 90.0
+
+
+def weight(level: str) -> float:
+    m, u = LEVELS[level]
+    return math.log2(m / u)
+
+
+# How often two strangers share a value that is rare in the list: a phone or a mailbox is one
+# person's or one household's; a birthday is one day in some twenty thousand; a full name is
+# rarely shared. A value many rows share is as likely as its share of the list.
+BASE_U = {"name": 5e-5, "email": 1e-5, "phone": 1e-5, "date": 5e-5, "text": 1e-4, "id": 1e-6}
+# Fields a household shares: their agreements are not independent evidence (a family's phone
+# and address agree together). The strongest counts, the others add at most HOUSEHOLD_MORE.
+SHARED = ("email", "phone", "text")
+HOUSEHOLD_MORE = 2.0
+
+
+def household(weights: list[np.ndarray], pairs: int) -> np.ndarray:
+    """The evidence of the shareable fields together: every disagreement counts; of the
+    agreements, the strongest, and the others up to HOUSEHOLD_MORE."""
+    if not weights:
+        return np.zeros(pairs)
+    stacked = np.vstack(weights)
+    positive = np.where(stacked > 0, stacked, 0.0)
+    strongest = positive.max(axis=0)
+    return (strongest + np.minimum(positive.sum(axis=0) - strongest, HOUSEHOLD_MORE)
+            + np.where(stacked < 0, stacked, 0.0).sum(axis=0))
+
+
+def exact_weights(kind: str, codes: np.ndarray) -> np.ndarray:
+    """The weight of an exact agreement on each row's value: log2(m / u), u the value's base
+    rate among strangers, more where many rows of the list share it (term frequency)."""
+    present = codes >= 0
+    counts = np.zeros(len(codes), dtype=np.float64)
+    if present.any():
+        counts[present] = np.bincount(codes[present])[codes[present]]
+    u = BASE_U[kind] + np.maximum(counts - 2, 0) / max(len(codes), 2)
+    return np.log2(M_EXACT[kind] / u)
+
+
+def prior(rows: int) -> float:
+    """log2 of the prior odds that two rows picked at random are one person: about one row in
+    twenty has a twin somewhere in the list."""
+    return math.log2(0.1 / max(rows - 1, 1))
+
+
+def chance(total: float) -> float:
+    """The chance that a pair is one person, from its weights and the prior."""
+    return 1.0 / (1.0 + 2.0 ** (-total))
+
+
+# -- the fields' forms: an integer code per row, -1 where there is nothing to compare -------
+
+class Coded(NamedTuple):
+    codes: np.ndarray          # equal codes: equal values
+    second: np.ndarray | None  # a second form (an email's mailbox); None where there is none
+    texts: list[str]           # the form compared closely (dates: digits; text: its words)
+
+
+def coded(kind: str, values: Sequence[str]) -> Coded:
+    if kind == "email":
+        return _coded(values, _folded, _mailbox)
+    if kind == "phone":
+        return _coded(values, _phone_keys)
+    if kind == "date":
+        return _coded(values, _date_keys)
+    if kind == "text":
+        return _coded(values, _text_keys)
+    return _coded(values, _folded)
+
+
+def _coded(values: Sequence[str], keys_of, second=None) -> Coded:
+    """Each distinct value keyed once (values repeat: a company, a birthday), all of them in
+    one call (`keys_of` works on many texts at once), then every row coded through a dict
+    lookup in C."""
+    distinct = [v for v in dict.fromkeys(values) if v]
+    forms = dict(zip(distinct, keys_of(distinct)))
+    forms[""] = ""
+    numbering = {k: n for n, k in enumerate(dict.fromkeys(forms.values()))}
+    numbering[""] = -1
+    code_of = {v: numbering[k] for v, k in forms.items()}
+    codes = np.fromiter(map(code_of.__getitem__, values), dtype=np.int64, count=len(values))
+    seconds = None
+    if second is not None:
+        other = {k: second(k) if k else "" for k in numbering}
+        second_numbering = {k: n for n, k in enumerate(dict.fromkeys(other.values()))}
+        second_numbering[""] = -1
+        second_of = {v: second_numbering[other[k]] for v, k in forms.items()}
+        seconds = np.fromiter(map(second_of.__getitem__, values), dtype=np.int64,
+                              count=len(values))
+    return Coded(codes, seconds, list(map(forms.__getitem__, values)))
+
+
+def _folded(texts: list[str]) -> list[str]:
+    return [t.strip() for t in fold_all(texts)]
+
+
+def fold_all(texts: list[str]) -> list[str]:
+    """fold() of each text: the ASCII ones (most) lowered in one call, joined by NUL."""
+    if all(map(str.isascii, texts)):
+        joined = "\0".join(texts)
+        if joined.count("\0") == max(len(texts) - 1, 0):
+            return joined.lower().split("\0") if texts else []
+    return [fold(t) for t in texts]
+
+
+def _mailbox(address: str) -> str:
+    """The mailbox an address reaches: without a +tag, and for Gmail without dots."""
+    local, _, domain = address.rpartition("@")
+    if not local:
+        return address
+    local = local.split("+", 1)[0]
+    if domain in ("gmail.com", "googlemail.com"):
+        local, domain = local.replace(".", ""), "gmail.com"
+    return f"{local}@{domain}"
+
+
+_NON_DIGITS = re.compile(r"\D+")
+_ASCII_NON_DIGITS = bytes(c for c in range(1, 128) if not chr(c).isdigit())
+
+
+def _phone_keys(phones: list[str]) -> list[str]:
+    """Each phone's last eight digits: the same number with and without its country code."""
+    joined = "\0".join(phones)
+    if joined.isascii() and joined.count("\0") == max(len(phones) - 1, 0):
+        digits = joined.encode().translate(None, _ASCII_NON_DIGITS).decode().split("\0")
+    else:
+        digits = [_NON_DIGITS.sub("", fold(p)) for p in phones]
+    return [d[-8:] if len(d) >= 7 else "" for d in digits]
+
+
+def _date_keys(dates: list[str]) -> list[str]:
+    """A date's eight digits (yyyymmdd); other text as it is, folded."""
+    return [d[:4] + d[5:7] + d[8:] if len(d) == 10 and d[4] == d[7] == "-"
+            and d[:4].isdigit() and d[5:7].isdigit() and d[8:].isdigit()
+            else fold(d).strip() for d in dates]
+
+
+# Words that say nothing about which company or place it is, and the long form of the short
+# ones people write in addresses.
+_LEGAL = {"ltd", "limited", "inc", "incorporated", "llc", "plc", "gmbh", "co", "corp",
+          "corporation", "company", "sa", "ag", "bv", "pty", "有限公司", "有限责任公司",
+          "股份有限公司", "公司"}
+_SHORT = {"st": "street", "rd": "road", "ave": "avenue", "av": "avenue", "blvd": "boulevard",
+          "dr": "drive", "ln": "lane", "ct": "court", "pl": "place", "sq": "square",
+          "hwy": "highway", "apt": "apartment", "fl": "floor", "bldg": "building",
+          "n": "north", "s": "south", "e": "east", "w": "west", "no": "number"}
+_TEXT_WORDS = re.compile(r"[^\W_]+")
+_CJK_SUFFIX = re.compile(r"(股份有限公司|有限责任公司|有限公司|公司)$")
+
+
+def _text_keys(texts: list[str]) -> list[str]:
+    """A company or address as its words, long forms, sorted, without legal suffixes: 'Acme
+    Ltd' = 'ACME Limited' = 'acme'; '5 High St' = 'High Street 5'."""
+    out = []
+    for folded in fold_all(texts):
+        words = []
+        for word in _TEXT_WORDS.findall(folded):
+            if not word.isascii():
+                word = _CJK_SUFFIX.sub("", word)
+            if word and word not in _LEGAL:
+                words.append(_SHORT.get(word, word))
+        words.sort()
+        out.append(" ".join(words))
+    return out
+
+
+# -- the levels of a pair -------------------------------------------------------------------
+
+def date_close(a: str, b: str) -> bool:
+    """Two dates (yyyymmdd) one typo apart: day and month swapped, or one digit off."""
+    if len(a) != 8 or len(b) != 8 or not (a.isdigit() and b.isdigit()):
+        return False
+    if a[:4] == b[:4] and a[4:6] == b[6:8] and a[6:8] == b[4:6]:
+        return True
+    return sum(x != y for x, y in zip(a, b)) == 1
+
+
+def field_weights(kind: str, field: Coded, exact: np.ndarray, a: np.ndarray, b: np.ndarray,
+                  similar=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(weights, level, veto) of each pair (a[k], b[k]) on one field. Levels: 3 exact, 2 close,
+    1 different, 0 nothing to compare. `similar(pairs)`: the close comparison of text, for the
+    pairs that need it."""
+    ca, cb = field.codes[a], field.codes[b]
+    present = (ca >= 0) & (cb >= 0)
+    same = present & (ca == cb)
+    level = np.where(same, 3, np.where(present, 1, 0)).astype(np.int8)
+    weights = np.where(same, exact[a], 0.0)
+    veto = np.zeros(len(a), dtype=bool)
+    if kind in ("email", "phone", "text", "id"):
+        weights = np.where(present & ~same, weight(f"{kind}_different"), weights)
+    if kind == "email" and field.second is not None:
+        sa, sb = field.second[a], field.second[b]
+        alias = present & ~same & (sa >= 0) & (sa == sb)
+        level[alias], weights[alias] = 2, weight("email_alias")
+    elif kind == "date":
+        for k in np.flatnonzero(present & ~same).tolist():
+            if date_close(field.texts[a[k]], field.texts[b[k]]):
+                level[k], weights[k] = 2, weight("date_close")
+            else:
+                veto[k] = True
+    elif kind == "text" and similar is not None:
+        todo = np.flatnonzero(present & ~same)
+        if len(todo):
+            close = similar(todo) >= TEXT_CLOSE
+            level[todo[close]], weights[todo[close]] = 2, weight("text_close")
+    return weights, level, veto
+
+
+def describe(kind: str, label: str, level: int, similarity: float | None = None) -> str | None:
+    """A field's agreement in words, for the reason a pair is given; None where it did not
+    agree."""
+    if level == 3:
+        return f"same {label}"
+    if level == 2:
+        if kind == "email":
+            return f"same mailbox in {label} (dots or a +tag apart)"
+        if kind == "date":
+            return f"{label} one typo apart"
+        if similarity is not None:
+            return f"{label} {similarity:.0f}% alike"
+        return f"{label} alike"
+    return None
+
+
+def kinds_of(fields: Mapping[str, str] | None, names: Sequence[str]) -> dict[str, str]:
+    """Each field's kind (how it is compared), from the template's column types where given,
+    else from its name."""
+    out = {}
+    for f in names:
+        kind = (fields or {}).get(f) or f
+        out[f] = {"email": "email", "phone": "phone", "date": "date", "birthday": "date",
+                  "id": "id", "customer_id": "id", "member_no": "id"}.get(kind, "text")
+    return out
+
+
+def value_counts(values: Sequence[str]) -> Counter:
+    return Counter(v for v in values if v)

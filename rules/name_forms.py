@@ -1,0 +1,127 @@
+"""The forms in which two people's names are compared.
+
+A name is folded (full-width to half-width, case folded) and split into words; a name in hanzi
+is also spelled in pinyin (pypinyin), so that "张伟" meets "Zhang Wei"; a name's words are also
+sorted, so that "Wei Zhang" meets "Zhang Wei". Given names are matched through nicknames
+("Bob" / "Robert", "Bill" / "William": the curated list of the `nicknames` package) and
+initials ("A. Lee" / "Anna Lee"). Each distinct name is worked out once per call: a list's
+names repeat ("张伟"), and pypinyin costs about 15 µs a name.
+"""
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from typing import NamedTuple, Sequence
+
+_HANZI = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_WORDS = re.compile(r"[^\W_]+")
+
+
+class NameForm(NamedTuple):
+    native: str            # folded, without spaces: 'zhangwei', '张伟'
+    words: tuple[str, ...]  # latin words, in order: ('zhang', 'wei') for both 'Zhang Wei' and 张伟
+    latin: str             # the words joined: 'zhangwei'
+    sorted: str            # the words sorted, joined: 'weizhang'
+    hanzi: bool
+
+
+EMPTY = NameForm("", (), "", "", False)
+
+
+def fold(text: str) -> str:
+    """Full-width to half-width, case folded: the form text is compared in."""
+    if text.isascii():
+        return text.lower()
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def name_forms(names: Sequence[str]) -> list[NameForm]:
+    """The NameForm of each name ("" gives EMPTY)."""
+    known: dict[str, NameForm] = {}
+    out = []
+    for name in names:
+        form = known.get(name)
+        if form is None:
+            form = known[name] = _form(name)
+        out.append(form)
+    return out
+
+
+def _form(name: str) -> NameForm:
+    folded = fold(name)
+    words = _WORDS.findall(folded)
+    if not words:
+        return EMPTY
+    native = "".join(words)
+    hanzi = bool(_HANZI.search(native))
+    if hanzi:
+        words = _pinyin_words(words)
+    return NameForm(native, tuple(words), "".join(words), "".join(sorted(words)), hanzi)
+
+
+def _pinyin_words(words: list[str]) -> list[str]:
+    """Words with their hanzi spelled in pinyin, a word per syllable of a hanzi run ('张伟' ->
+    'zhang', 'wei'; a Chinese given name written in pinyin is mostly one word, 'Zhang Xiaoming'
+    -> 'zhang', 'xiaoming', so a hanzi given name is also joined: see latin_variants)."""
+    from pypinyin import lazy_pinyin     # 0.2 s to import: only for a list with hanzi names
+    out: list[str] = []
+    for word in words:
+        if _HANZI.search(word):
+            out.extend(s for s in lazy_pinyin(word) if s.strip())
+        else:
+            out.append(word)
+    return out
+
+
+def latin_variants(form: NameForm) -> set[str]:
+    """The ways the name's letters may be grouped into words when written in pinyin: a hanzi
+    name's given name is one word ('Zhang Xiaoming'), its family name first or last."""
+    variants = {form.latin, form.sorted}
+    if form.hanzi and len(form.words) > 2:
+        family, given = form.words[0], "".join(form.words[1:])
+        variants |= {family + given, given + family}
+    return variants
+
+
+@functools.cache
+def _nicknamer():
+    from nicknames import NickNamer
+    return NickNamer()
+
+
+@functools.lru_cache(maxsize=4096)
+def given_names_alike(a: str, b: str) -> bool:
+    """Whether two given names are one person's: the same, one a nickname of the other (in
+    either direction), or both nicknames of one name ('Bobby' and 'Rob')."""
+    if a == b:
+        return True
+    namer = _nicknamer()
+    a_names = {a} | namer.canonicals_of(a) | namer.nicknames_of(a)
+    if b in a_names:
+        return True
+    return bool(({b} | namer.canonicals_of(b)) & ({a} | namer.canonicals_of(a)))
+
+
+def equivalent(x: NameForm, y: NameForm) -> str | None:
+    """How two names that are not spelled alike are still one person's name, in words, or None:
+    the other script, a nickname, an initial, or one name part of the other (a given name left
+    out)."""
+    if not x.words or not y.words:
+        return None
+    if latin_variants(x) & latin_variants(y):
+        return "the same name in pinyin" if x.hanzi != y.hanzi else "the same name"
+    xs, ys = set(x.words), set(y.words)
+    common = xs & ys
+    if not common:
+        return None
+    rest_x, rest_y = [w for w in x.words if w not in common], [w for w in y.words if w not in common]
+    if not rest_x or not rest_y:
+        return "one name is part of the other"
+    if len(rest_x) == 1 and len(rest_y) == 1:
+        a, b = rest_x[0], rest_y[0]
+        if (len(a) == 1 and b.startswith(a)) or (len(b) == 1 and a.startswith(b)):
+            return "an initial for the given name"
+        if given_names_alike(a, b):
+            return "a nickname for the given name"
+    return None
