@@ -80,21 +80,20 @@ def test_an_audit_failure_at_the_last_moment_replaces_nothing(tmp_path, workbook
     assert sorted(p.name for p in tmp_path.iterdir()) == [".sheetkeeper", "c.xlsx"]
 
 
-def test_a_workbook_replaced_while_being_read_is_read_again(tmp_path, workbook, monkeypatch):
-    import sync.xlsx.read as reader
-    real = reader.read_bytes
-    calls = []
+def test_a_workbook_replaced_while_being_read_is_read_again(tmp_path, workbook):
+    from sync.cycle import run_cycle
+    from sync.settings import default_data_folder
+    from sync.xlsx.target import WorkbookTarget
+    saved = []
 
-    def replaced_after_reading(path):
-        data = real(path)
-        if not calls:   # a person saves right after sheetkeeper read the bytes
+    def a_person_saves(step):
+        if step == "read" and not saved:   # right after sheetkeeper read the bytes
             write_table(workbook, CRM_EN, [crm_row(name="ANN LEE", phone="138 0013 8000",
                                                    email="ann@example.com", company="Acme")])
-        calls.append(1)
-        return data
+            saved.append(step)
 
-    monkeypatch.setattr(reader, "read_bytes", replaced_after_reading)
-    result = apply_workbook(workbook, SETTINGS)
+    result = run_cycle(WorkbookTarget(workbook), SETTINGS, default_data_folder(workbook),
+                       between=a_person_saves)
     assert result.attempts == 2
     import openpyxl
     ws = openpyxl.load_workbook(workbook)["Customers"]
