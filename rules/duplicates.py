@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from types import MappingProxyType
 from typing import NamedTuple
 
@@ -29,7 +30,7 @@ from rapidfuzz.distance import JaroWinkler
 
 from . import evidence
 from .evidence import NAME_CLOSE, NAME_FAIR, Coded, coded, weight
-from .name_forms import equivalent, name_forms
+from .name_forms import NameForm, equivalent, name_forms
 
 RANK_PREFIX = 64    # characters of a name that place it in name order
 WINDOW = 6          # a row is paired with the next WINDOW-1 rows of its block, in name order
@@ -146,23 +147,35 @@ class _Scoring:
     # -- candidates ------------------------------------------------------------------------
 
     def candidates(self) -> tuple[np.ndarray, np.ndarray]:
-        """Pairs worth scoring (first < second): rows sharing a key, near in name order."""
-        keys: dict[tuple, int] = {}
-        block: list[int] = []
-        member: list[int] = []
-        for f, field in self.fields.items():
+        """Pairs worth scoring (first < second): rows sharing a key, near in name order. A
+        block is a field's code (or a word's) plus the field's offset: numbers unique across
+        fields, made without a dict of keys."""
+        blocks, members, offset = [], [], 0
+        for field in self.fields.values():
             codes = field.second if field.second is not None else field.codes
-            rows = np.flatnonzero(codes >= 0).tolist()
-            block += [keys.setdefault((f, c), len(keys)) for c in codes[rows].tolist()]
-            member += rows
-        for row, form in enumerate(self.forms):
-            if form.sorted:
-                words = {form.sorted, *(w for w in form.words if len(w) > 1)}
-                block += [keys.setdefault(("name", w), len(keys)) for w in words]
-                member += [row] * len(words)
-        return _sorted_neighbourhood(np.array(block, dtype=np.int64),
-                                     np.array(member, dtype=np.int64),
+            rows = np.flatnonzero(codes >= 0)
+            blocks.append(codes[rows] + offset)
+            members.append(rows)
+            offset += int(codes.max(initial=-1)) + 1
+        words, rows = self._name_words()
+        blocks.append(words + offset)
+        members.append(rows)
+        return _sorted_neighbourhood(np.concatenate(blocks), np.concatenate(members),
                                      _name_order([f.latin for f in self.forms]), self.rows)
+
+    def _name_words(self) -> tuple[np.ndarray, np.ndarray]:
+        """(word, row) for each row's name as a whole and each of its words of two letters or
+        more (a name's words are worked out once per distinct name)."""
+        numbering: dict[str, int] = {}
+        of_name: dict[NameForm, list[int]] = {}
+        for form in dict.fromkeys(self.forms):
+            if form.sorted:
+                of_name[form] = [numbering.setdefault(w, len(numbering))
+                                 for w in {form.sorted, *(w for w in form.words if len(w) > 1)}]
+        per_row = [of_name.get(form, ()) for form in self.forms]
+        counts = np.fromiter(map(len, per_row), dtype=np.int64, count=len(per_row))
+        words = np.fromiter(chain.from_iterable(per_row), dtype=np.int64, count=int(counts.sum()))
+        return words, np.repeat(np.arange(len(per_row)), counts)
 
     # -- judging ---------------------------------------------------------------------------
 
@@ -231,13 +244,18 @@ class _Scoring:
         todo = np.flatnonzero(present & (ca != cb))
         if len(todo):
             latin = np.array([f.latin for f in self.forms], dtype=object)
-            ordered = np.array([f.sorted for f in self.forms], dtype=object)
             x, y = a[todo], b[todo]
-            s = np.maximum(
-                process.cpdist(latin[x].tolist(), latin[y].tolist(),
-                               scorer=JaroWinkler.normalized_similarity, workers=-1),
-                process.cpdist(ordered[x].tolist(), ordered[y].tolist(),
-                               scorer=JaroWinkler.normalized_similarity, workers=-1))
+            s = process.cpdist(latin[x].tolist(), latin[y].tolist(),
+                               scorer=JaroWinkler.normalized_similarity, workers=-1)
+            # Their words sorted too (given and family name swapped), where that differs.
+            ordered = np.array([f.sorted for f in self.forms], dtype=object)
+            in_order = np.fromiter((f.latin == f.sorted for f in self.forms), dtype=bool,
+                                   count=len(self.forms))
+            swap = np.flatnonzero(~(in_order[x] & in_order[y]))
+            if len(swap):
+                s[swap] = np.maximum(s[swap], process.cpdist(
+                    ordered[x[swap]].tolist(), ordered[y[swap]].tolist(),
+                    scorer=JaroWinkler.normalized_similarity, workers=-1))
             score[todo] = s
             level[todo] = np.where(s >= NAME_CLOSE, CLOSE, np.where(s >= NAME_FAIR, FAIR,
                                                                      DIFFERENT))
@@ -348,7 +366,9 @@ def _sorted_neighbourhood(block: np.ndarray, rows: np.ndarray, rank: np.ndarray,
         found.append(np.stack((r[:-step][same], r[step:][same])))
     pairs = np.concatenate(found, axis=1)
     pairs = pairs[:, pairs[0] != pairs[1]]
-    combined = np.unique(np.minimum(pairs[0], pairs[1]) * size + np.maximum(pairs[0], pairs[1]))
+    combined = np.minimum(pairs[0], pairs[1]) * size + np.maximum(pairs[0], pairs[1])
+    combined.sort()     # each pair once: sorted, then the first of each run (no hash table)
+    combined = combined[np.concatenate(([True], combined[1:] != combined[:-1]))[:len(combined)]]
     return combined // size, combined % size
 
 
