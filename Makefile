@@ -28,11 +28,20 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-bench: $(STAMP)
+BENCH_STAMP := $(VENV)/.installed-bench
+
+# The benchmarks' own extras (Splink, the duplicate benchmark's peer), beside the test ones.
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $(BENCH_STAMP)
+
+# DEDUPE_ARGS: e.g. DEDUPE_ARGS='--sizes 1000,10000,100000 --by-slip'
+bench: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks $(ARGS)
 	$(BIN)/python -m benchmarks.apply $(ARGS)
 	$(BIN)/python -m benchmarks.service $(ARGS)
 	$(BIN)/python -m benchmarks.gsheets
+	$(BIN)/python -m benchmarks.dedupe $(DEDUPE_ARGS)
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis
