@@ -6,6 +6,16 @@ tests/test_fakesheets_replay.py.
     server = FakeSheetsServer().start()
     gc = client(server)                       # a real gspread.Client
     sh = gc.create("Customers")
+    theirs = client(server, "owner@team.example").create("Members")   # another account's:
+    theirs.share(server.state.user, perm_type="user", role="writer")  # shared with this one
+    server.state.disabled.add("drive.googleapis.com")  # the Drive API switched off: 403
+    server.state.revoked.add("1//refresh")              # a sign-in expired or revoked
+
+It refuses what Google refuses, in Google's JSON: a sheet not shared with the account (403), a
+write by an account that may only read it (403), an API switched off (403 SERVICE_DISABLED with
+the console link), an .xlsx file stored in Drive (400 FAILED_PRECONDITION), a tab title that
+differs from another only in case (400), a refresh token expired or revoked (invalid_grant); and
+its sign-in page hands out a refresh token only at first consent or when asked (prompt=consent).
 
 `python -m tests.fakesheets --port 8765` serves a fresh one by hand.
 """
@@ -28,9 +38,12 @@ def http_client_for(server: FakeSheetsServer) -> type[EmulatorHTTPClient]:
     return type("BoundEmulatorHTTPClient", (EmulatorHTTPClient,), {"base": server.url})
 
 
-def client(server: FakeSheetsServer) -> gspread.Client:
+def client(server: FakeSheetsServer, account: str | None = None) -> gspread.Client:
+    """A gspread client acting as the emulator's own user, or as another `account` (the
+    owner of a team's sheet, a person sharing it)."""
     # A token that never expires: google-auth never tries to refresh it over the network.
-    return gspread.Client(Credentials(token="test"), http_client=http_client_for(server))
+    token = server.state.sign_in(account) if account else "test"
+    return gspread.Client(Credentials(token=token), http_client=http_client_for(server))
 
 
 def installed_sheet(server: FakeSheetsServer, rows: list[list], title: str = "Customers",

@@ -1,6 +1,8 @@
 """The emulator's HTTP face: the routes of Sheets v4 and Drive v3 that gspread and sheetkeeper use,
 over real HTTP on 127.0.0.1. Anything else gets 501 naming the request, never a silent success.
-Errors have Google's JSON shape: {"error": {"code", "message", "status"}}."""
+Errors have Google's JSON shape: {"error": {"code", "message", "status"}} (Drive's with its
+`errors` list). Who is asking comes from the request's bearer token (see state: accounts,
+sharing, APIs switched off)."""
 from __future__ import annotations
 
 import copy
@@ -15,7 +17,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from dataclasses import dataclass
 from typing import Any, Callable
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 from . import a1, grid
 from . import state as st
@@ -23,7 +25,7 @@ from .faults import Faults
 from .grid import grid_data
 from .shape import dig, fields, masked, set_field
 from .schema import problems as schema_problems
-from .state import ApiError, State, bad_request
+from .state import ApiError, State, bad_request, same_title
 
 Route = tuple[str, re.Pattern, Callable[..., tuple[int, Any]], "str | None"]
 ROUTES: list[Route] = []
@@ -47,7 +49,7 @@ DRIVE_FIELDS = ("kind", "id", "name", "mimeType")
 
 def _drive_file(book: st.Spreadsheet, fields: str | None) -> dict:
     full = {"kind": "drive#file", "id": book.id, "name": book.title,
-            "mimeType": st.SPREADSHEET_MIME, "createdTime": book.created,
+            "mimeType": book.mime, "createdTime": book.created,
             "modifiedTime": book.modified, "version": str(book.version)}
     wanted = [f.strip() for f in fields.split(",")] if fields else DRIVE_FIELDS
     return {k: full[k] for k in wanted if k in full}
@@ -55,20 +57,56 @@ def _drive_file(book: st.Spreadsheet, fields: str | None) -> dict:
 
 @route("POST", r"/drive/v3/files")
 def drive_create(s: State, q: dict, body: dict) -> tuple[int, Any]:
-    if body.get("mimeType") != st.SPREADSHEET_MIME:
-        raise ApiError(501, "UNIMPLEMENTED", "the emulator creates only Google Sheets files")
-    return 200, _drive_file(s.create(body.get("name", "Untitled spreadsheet")), None)
+    """A new Google Sheet; or, with the .xlsx type, an Office file stored in Drive (metadata
+    only, as Drive allows: no content is uploaded)."""
+    mime = body.get("mimeType")
+    if mime not in (st.SPREADSHEET_MIME, st.XLSX_MIME):
+        raise ApiError(501, "UNIMPLEMENTED", "the emulator creates only Google Sheets files "
+                       "and (empty) .xlsx files")
+    return 200, _drive_file(s.create(body.get("name", "Untitled spreadsheet"), mime=mime), None)
 
 
 @route("GET", rf"/drive/v3/files/{KEY}")
 def drive_get(s: State, q: dict, body: dict, key: str) -> tuple[int, Any]:
-    return 200, _drive_file(s.get(key), q.get("fields", [None])[0])
+    return 200, _drive_file(s.file(key), q.get("fields", [None])[0])
 
 
 @route("DELETE", rf"/drive/v3/files/{KEY}")
 def drive_delete(s: State, q: dict, body: dict, key: str) -> tuple[int, Any]:
     s.delete(key)
     return 204, None
+
+
+@route("POST", rf"/drive/v3/files/{KEY}/permissions")
+def drive_share(s: State, q: dict, body: dict, key: str) -> tuple[int, Any]:
+    """Sharing (permissions.create): with an account, or with anyone who has the link."""
+    book = s.file(key, write=True)
+    kind, role = body.get("type"), body.get("role")
+    if role not in st.ROLES[:-1]:
+        raise ApiError(501, "UNIMPLEMENTED", f"the emulator shares as reader, commenter or "
+                       f"writer, not {role!r}")
+    if kind == "user" and body.get("emailAddress"):
+        who, pid = body["emailAddress"], str(abs(hash(body["emailAddress"])) % 10 ** 20)
+    elif kind == "anyone":
+        who, pid = "anyone", "anyoneWithLink"
+    else:
+        raise ApiError(501, "UNIMPLEMENTED", f"the emulator shares with a user or anyone, "
+                       f"not {kind!r}")
+    book.shared[who] = role
+    return 200, {"kind": "drive#permission", "id": pid, "type": kind, "role": role}
+
+
+@route("GET", r"/drive/v3/about")
+def drive_about(s: State, q: dict, body: dict) -> tuple[int, Any]:
+    """Who the caller is (about.get). Drive requires `fields` here."""
+    fields = q.get("fields", [None])[0]
+    if not fields:
+        raise st.drive_error(400, "required", "The 'fields' parameter is required for this "
+                             "method.", location="fields", locationType="parameter")
+    about = {"kind": "drive#about", "user": {
+        "kind": "drive#user", "displayName": s.caller.split("@")[0], "me": True,
+        "emailAddress": s.caller}}
+    return 200, masked(about, fields)
 
 
 @dataclass(frozen=True)
@@ -82,14 +120,17 @@ def _whole(sheet: st.Sheet) -> "a1.Span":
     return a1.Span(sheet.title, None, None, None, None, anchor=True)
 
 
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX_MIME = st.XLSX_MIME
 
 
 @route("GET", rf"/drive/v3/files/{KEY}/export")
 def drive_export(s: State, q: dict, body: dict, key: str) -> tuple[int, Any]:
     """Drive's export of a spreadsheet: CSV (the first tab, as shown) or xlsx (every tab's
     values, formulas as formulas)."""
-    book = s.get(key)
+    book = s.file(key)
+    if book.mime != st.SPREADSHEET_MIME:
+        raise st.drive_error(403, "fileNotExportable",
+                             "Export only supports Docs Editors files.")
     mime = q.get("mimeType", [""])[0]
     if mime == "text/csv":
         _, rows = st.read(book.sheets[0], _whole(book.sheets[0]), "FORMATTED_VALUE")
@@ -115,16 +156,58 @@ def drive_export(s: State, q: dict, body: dict, key: str) -> tuple[int, Any]:
 # -- OAuth -------------------------------------------------------------------------------------
 
 def oauth_token(s: State, raw: bytes) -> tuple[int, Any]:
-    """Google's token endpoint, for the OAuth user flow's refresh (an authorized-user file
-    whose token_uri is this emulator): a form-encoded refresh_token grant in, a bearer token
-    out. The tokens issued are kept, so a test can see the refresh happened."""
-    form = parse_qs(raw.decode("utf-8"))
-    if form.get("grant_type") != ["refresh_token"] or not form.get("refresh_token"):
-        return 400, {"error": "invalid_grant", "error_description": "Bad Request"}
+    """Google's token endpoint (an authorized-user file or OAuth client whose token_uri is
+    this emulator), form-encoded grants in, a bearer token out:
+    - refresh_token: a new access token, unless the refresh token was revoked or has expired
+      (Google's 400 invalid_grant "Token has been expired or revoked."; an OAuth app left in
+      Testing has its refresh tokens expire after 7 days);
+    - authorization_code: the code /o/oauth2/auth gave out, once; with a refresh token only
+      where the account consented just now (see `oauth_consent`).
+    The access tokens issued are kept, so a test can see the refresh happened."""
+    form = {k: v[0] for k, v in parse_qs(raw.decode("utf-8")).items()}
+    grant = form.get("grant_type")
+    if grant == "refresh_token" and form.get("refresh_token"):
+        if form["refresh_token"] in s.revoked:
+            return 400, {"error": "invalid_grant",
+                         "error_description": "Token has been expired or revoked."}
+        return 200, _access_token(s, s.refresh_tokens.get(form["refresh_token"]),
+                                  form.get("scope", ""))
+    if grant == "authorization_code" and form.get("code") in s.codes:
+        code = s.codes.pop(form["code"])
+        answer = _access_token(s, code["account"], code["scope"])
+        if code["refresh"]:
+            refresh = f"1//emulator-refresh-{len(s.refresh_tokens) + 1}"
+            s.refresh_tokens[refresh] = code["account"]
+            answer["refresh_token"] = refresh
+        return 200, answer
+    if grant == "authorization_code":
+        return 400, {"error": "invalid_grant", "error_description": "Malformed auth code."}
+    return 400, {"error": "invalid_grant", "error_description": "Bad Request"}
+
+
+def _access_token(s: State, account: str | None, scope: str) -> dict:
     token = f"emulator-token-{len(s.tokens) + 1}"
     s.tokens.append(token)
-    return 200, {"access_token": token, "expires_in": 3599, "token_type": "Bearer",
-                 "scope": " ".join(form.get("scope", [""])[0].split())}
+    if account:
+        s.accounts[token] = account
+    return {"access_token": token, "expires_in": 3599, "token_type": "Bearer",
+            "scope": " ".join(scope.split())}
+
+
+def oauth_consent(s: State, query: dict) -> tuple[int, None, dict]:
+    """Google's sign-in page (auth_uri), as if the person signed in as `State.user` and
+    clicked Allow: a redirect back to the app with a code. Google hands out a refresh token
+    the first time an account consents to an OAuth client, and afterwards only when the app
+    asks for consent again (prompt=consent) — a second sign-in without it gets none."""
+    one = {k: v[0] for k, v in query.items()}
+    client, account = one.get("client_id", ""), s.user
+    refresh = one.get("access_type") == "offline" and (
+        (client, account) not in s.consented or "consent" in one.get("prompt", "").split())
+    s.consented.add((client, account))
+    code = f"4/emulator-code-{len(s.codes) + len(s.tokens) + 1}"
+    s.codes[code] = {"account": account, "scope": one.get("scope", ""), "refresh": refresh}
+    back = {"state": one.get("state", ""), "code": code, "scope": one.get("scope", "")}
+    return 302, None, {"Location": one["redirect_uri"] + "?" + urlencode(back)}
 
 
 # -- Sheets v4: spreadsheets -------------------------------------------------------------------
@@ -138,23 +221,28 @@ def get_spreadsheet(s: State, q: dict, body: dict, key: str) -> tuple[int, Any]:
         if not q.get("ranges"):
             raise ApiError(501, "UNIMPLEMENTED", "the emulator answers grid data only for the "
                            "ranges asked for")
-        return 200, grid_data(s.get(key), q["ranges"], fields)
-    return 200, masked(s.get(key).metadata(), q.get("fields", [None])[0])
+        return 200, grid_data(s.spreadsheet(key), q["ranges"], fields)
+    return 200, masked(s.spreadsheet(key).metadata(), q.get("fields", [None])[0])
 
 
 @route("POST", rf"/v4/spreadsheets/{KEY}:batchUpdate", "BatchUpdateSpreadsheetRequest")
 def batch_update(s: State, q: dict, body: dict, key: str) -> tuple[int, Any]:
-    book = s.get(key)
+    book = s.spreadsheet(key, write=True)
     saved = copy.deepcopy(book)
     replies = []
     try:
-        for request in body.get("requests", []):
+        for n, request in enumerate(body.get("requests", [])):
             (kind, args), = request.items()
             handler = BATCH.get(kind)
             if handler is None:
                 raise ApiError(501, "UNIMPLEMENTED",
                                f"the emulator does not implement the batchUpdate request {kind}")
-            replies.append(handler(book, args))
+            try:
+                replies.append(handler(book, args))
+            except ApiError as e:     # Google names the request that was refused
+                e.message = e.message.replace("Invalid requests[0].", f"Invalid requests[{n}].",
+                                              1)
+                raise
     except BaseException:
         s.books[key] = saved          # a batch is applied whole or not at all
         raise
@@ -165,7 +253,7 @@ def batch_update(s: State, q: dict, body: dict, key: str) -> tuple[int, Any]:
 def _add_sheet(book: st.Spreadsheet, args: dict) -> dict:
     props = args.get("properties", {})
     title = props.get("title") or f"Sheet{len(book.sheets) + 1}"
-    if any(sh.title == title for sh in book.sheets):
+    if any(same_title(sh.title, title) for sh in book.sheets):
         raise bad_request(f'Invalid requests[0].addSheet: A sheet with the name "{title}" '
                           "already exists. Please enter another name.")
     grid = props.get("gridProperties", {})
@@ -200,6 +288,10 @@ def _update_sheet_properties(book: st.Spreadsheet, args: dict) -> dict:
     for name in fields(args["fields"]):
         value = dig(props, name)
         if name == "title":
+            if any(same_title(other.title, value) for other in book.sheets
+                   if other is not sheet):
+                raise bad_request(f'Invalid requests[0].updateSheetProperties: A sheet with the '
+                                  f'name "{value}" already exists. Please enter another name.')
             sheet.title = value
         elif name == "index":
             book.sheets.remove(sheet)
@@ -261,12 +353,12 @@ def _value_range(book: st.Spreadsheet, text: str, q: dict) -> dict:
 
 @route("GET", rf"/v4/spreadsheets/{KEY}/values/(?P<rng>[^:]+)")
 def values_get(s: State, q: dict, body: dict, key: str, rng: str) -> tuple[int, Any]:
-    return 200, _value_range(s.get(key), unquote(rng), q)
+    return 200, _value_range(s.spreadsheet(key), unquote(rng), q)
 
 
 @route("GET", rf"/v4/spreadsheets/{KEY}/values:batchGet")
 def values_batch_get(s: State, q: dict, body: dict, key: str) -> tuple[int, Any]:
-    book = s.get(key)
+    book = s.spreadsheet(key)
     return 200, {"spreadsheetId": key,
                  "valueRanges": [_value_range(book, r, q) for r in q.get("ranges", [])]}
 
@@ -281,7 +373,7 @@ def _input_option(option: str | None) -> str:
 
 @route("PUT", rf"/v4/spreadsheets/{KEY}/values/(?P<rng>[^:]+)", "ValueRange")
 def values_update(s: State, q: dict, body: dict, key: str, rng: str) -> tuple[int, Any]:
-    book = s.get(key)
+    book = s.spreadsheet(key, write=True)
     option = _input_option(q.get("valueInputOption", [None])[0])
     sheet, span = book.span(unquote(rng))
     result = st.write(sheet, span, body.get("values", []), option,
@@ -292,7 +384,7 @@ def values_update(s: State, q: dict, body: dict, key: str, rng: str) -> tuple[in
 
 @route("POST", rf"/v4/spreadsheets/{KEY}/values:batchUpdate", "BatchUpdateValuesRequest")
 def values_batch_update(s: State, q: dict, body: dict, key: str) -> tuple[int, Any]:
-    book = s.get(key)
+    book = s.spreadsheet(key, write=True)
     option = _input_option(body.get("valueInputOption"))
     # All or nothing, as Google applies it. A values write only puts new Cell objects into the
     # cell maps, so a shallow copy of each map is enough to undo it (a deep copy of a 100k-row
@@ -328,7 +420,7 @@ def values_batch_update(s: State, q: dict, body: dict, key: str) -> tuple[int, A
 
 @route("POST", rf"/v4/spreadsheets/{KEY}/values/(?P<rng>[^:]+):clear", "ClearValuesRequest")
 def values_clear(s: State, q: dict, body: dict, key: str, rng: str) -> tuple[int, Any]:
-    book = s.get(key)
+    book = s.spreadsheet(key, write=True)
     sheet, span = book.span(unquote(rng))
     cleared = st.clear(sheet, span)
     s.touched(book)
@@ -337,7 +429,7 @@ def values_clear(s: State, q: dict, body: dict, key: str, rng: str) -> tuple[int
 
 @route("POST", rf"/v4/spreadsheets/{KEY}/values:batchClear", "BatchClearValuesRequest")
 def values_batch_clear(s: State, q: dict, body: dict, key: str) -> tuple[int, Any]:
-    book = s.get(key)
+    book = s.spreadsheet(key, write=True)
     cleared = []
     for text in body.get("ranges", []):
         sheet, span = book.span(text)
@@ -381,7 +473,15 @@ class Handler(BaseHTTPRequestHandler):
             code, payload, headers = self.faults.answer(fault)
             return self._send(code, payload, headers)
         if parts.path == "/token" and self.command == "POST":
-            return self._send(*oauth_token(self.state, raw))
+            with self.state.lock:
+                return self._send(*oauth_token(self.state, raw))
+        if parts.path == "/o/oauth2/auth" and self.command == "GET":
+            with self.state.lock:
+                return self._send(*oauth_consent(self.state, query))
+        service = ("sheets.googleapis.com" if parts.path.startswith("/v4/") else
+                   "drive.googleapis.com" if parts.path.startswith("/drive/") else None)
+        if service in self.state.disabled:      # checked by Google before anything else
+            return self._send(403, st.service_disabled(service).body())
         try:
             body = json.loads(raw) if raw else {}
         except ValueError:
@@ -395,7 +495,11 @@ class Handler(BaseHTTPRequestHandler):
                     return self._send(400, ApiError(400, "INVALID_ARGUMENT", wrong[0]).body())
                 try:
                     with self.state.lock:
-                        code, payload = fn(self.state, query, body, **m.groupdict())
+                        self.state.caller = self._account()
+                        try:
+                            code, payload = fn(self.state, query, body, **m.groupdict())
+                        finally:
+                            self.state.caller = self.state.user
                 except ApiError as e:
                     code, payload = e.code, e.body()
                 except (KeyError, TypeError, ValueError) as e:
@@ -407,6 +511,12 @@ class Handler(BaseHTTPRequestHandler):
                 return self._send(code, payload)
         self._send(501, ApiError(501, "UNIMPLEMENTED", f"the emulator does not implement "
                                  f"{self.command} {parts.path}").body())
+
+    def _account(self) -> str:
+        """The account the request's access token was issued to (any other: State.user)."""
+        auth = self.headers.get("Authorization", "")
+        token = auth[len("Bearer "):] if auth.startswith("Bearer ") else ""
+        return self.state.accounts.get(token, self.state.user)
 
     def _send(self, code: int, payload: Any, headers: dict | None = None) -> None:
         if isinstance(payload, Raw):

@@ -1,6 +1,15 @@
 """What the emulator holds: Drive files, spreadsheets, their sheets and cells, and the operations
 the API offers on them. One lock serialises every request, as Google applies a batch atomically.
 
+Who may do what, as Google has it: each request acts as one account (the one its access token
+was issued to; any other token acts as `State.user`). A spreadsheet is seen by its owner and the
+accounts it is shared with (Drive permissions: reader, commenter, writer; or anyone with the
+link); any other account gets 403 PERMISSION_DENIED from the Sheets API and 404 from Drive, and
+a reader or commenter cannot write. An API switched off in the project (`State.disabled`) answers
+every request with 403 SERVICE_DISABLED. An .xlsx file stored in Drive is a Drive file, not a
+spreadsheet: the Sheets API answers 400 FAILED_PRECONDITION. Tab titles are unique regardless of
+case.
+
 A cell keeps what was entered (`entered`: the typed text or value, or a formula) and its value
 (`value`: number, bool or text). USER_ENTERED parses as Sheets does for the cases sheetkeeper
 meets: numbers (so "+8613800138000" becomes the number 8613800138000, which is why sheetkeeper
@@ -23,16 +32,35 @@ from . import a1
 
 NEW = json.loads((Path(__file__).parent / "new_spreadsheet.json").read_text())
 SPREADSHEET_MIME = "application/vnd.google-apps.spreadsheet"
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# The Cloud project every request is made for (the same number faults.QUOTA names), and the
+# APIs in it, by the host path each is served under.
+PROJECT = "000000000000"
+APIS = {"sheets.googleapis.com": "Google Sheets API", "drive.googleapis.com": "Google Drive API"}
+WRITERS = ("owner", "writer")
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
 class ApiError(Exception):
-    def __init__(self, code: int, status: str, message: str):
+    """An error answer in Google's JSON shape. The Sheets API gives code, message and status
+    (and `details` where it has them); Drive v3 adds the older `errors` list, and leaves the
+    status out of some answers (None here)."""
+
+    def __init__(self, code: int, status: str | None, message: str,
+                 details: list | None = None, errors: list | None = None):
         super().__init__(message)
         self.code, self.status, self.message = code, status, message
+        self.details, self.errors = details, errors
 
     def body(self) -> dict:
-        return {"error": {"code": self.code, "message": self.message, "status": self.status}}
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.errors is not None:
+            error["errors"] = self.errors
+        if self.status is not None:
+            error["status"] = self.status
+        if self.details is not None:
+            error["details"] = self.details
+        return {"error": error}
 
 
 def not_found() -> ApiError:
@@ -41,6 +69,61 @@ def not_found() -> ApiError:
 
 def bad_request(message: str) -> ApiError:
     return ApiError(400, "INVALID_ARGUMENT", message)
+
+
+def permission_denied() -> ApiError:
+    """The Sheets API's answer to an account the spreadsheet is not shared with, or that may
+    only read it (as recorded: ClientTest.test_access_private_spreadsheet)."""
+    return ApiError(403, "PERMISSION_DENIED", "The caller does not have permission")
+
+
+def drive_error(code: int, reason: str, message: str, **where: str) -> ApiError:
+    """Drive v3's shape: no status, the reason in `errors`."""
+    return ApiError(code, None, message,
+                    errors=[{"message": message, "domain": "global", "reason": reason, **where}])
+
+
+def file_not_found(key: str) -> ApiError:
+    # Drive does not tell a file that is not there from one not shared with the caller.
+    return drive_error(404, "notFound", f"File not found: {key}.", location="fileId",
+                       locationType="parameter")
+
+
+def not_a_spreadsheet() -> ApiError:
+    """The Sheets API on an Office file stored in Drive (.xlsx), which only Drive and the
+    editor's compatibility mode open: File → Save as Google Sheets makes a spreadsheet of it."""
+    message = "This operation is not supported for this document"
+    return ApiError(400, "FAILED_PRECONDITION", message, errors=[
+        {"message": message, "domain": "global", "reason": "failedPrecondition"}])
+
+
+def service_disabled(service: str) -> ApiError:
+    """An API not enabled in the project: Google's 403, whose ErrorInfo names the service and
+    the project and whose Help link is the console page that enables it. Drive, an older API,
+    also lists the legacy reason accessNotConfigured."""
+    title = APIS[service]
+    url = f"https://console.developers.google.com/apis/api/{service}/overview?project={PROJECT}"
+    message = (f"{title} has not been used in project {PROJECT} before or it is disabled. "
+               f"Enable it by visiting {url} then retry. If you enabled this API recently, wait "
+               "a few minutes for the action to propagate to our systems and retry.")
+    details = [
+        {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "SERVICE_DISABLED",
+         "domain": "googleapis.com",
+         "metadata": {"activationUrl": url, "consumer": f"projects/{PROJECT}",
+                      "containerInfo": PROJECT, "service": service, "serviceTitle": title}},
+        {"@type": "type.googleapis.com/google.rpc.LocalizedMessage", "locale": "en-US",
+         "message": message},
+        {"@type": "type.googleapis.com/google.rpc.Help",
+         "links": [{"description": "Google developers console API activation", "url": url}]}]
+    errors = ([{"message": message, "domain": "usageLimits", "reason": "accessNotConfigured",
+                "extendedHelp": "https://console.developers.google.com"}]
+              if service == "drive.googleapis.com" else None)
+    return ApiError(403, "PERMISSION_DENIED", message, details, errors)
+
+
+def same_title(a: str, b: str) -> bool:
+    """Google tells tab titles apart regardless of case."""
+    return a.casefold() == b.casefold()
 
 
 @dataclass
@@ -82,6 +165,15 @@ class Spreadsheet:
     version: int = 1
     owner: str = "tests@sheetkeeper.iam.gserviceaccount.com"
     properties: dict = field(default_factory=lambda: json.loads(json.dumps(NEW["properties"])))
+    mime: str = SPREADSHEET_MIME
+    # Drive permissions other than the owner's: account (or "anyone", with the link) -> role.
+    shared: dict[str, str] = field(default_factory=dict)
+
+    def role(self, account: str) -> str | None:
+        if account == self.owner:
+            return "owner"
+        roles = [self.shared.get(account), self.shared.get("anyone")]
+        return max((r for r in roles if r), key=ROLES.index, default=None)
 
     def sheet(self, title: str | None) -> Sheet:
         if title is None:
@@ -119,6 +211,9 @@ class Spreadsheet:
                 "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{self.id}/edit"}
 
 
+ROLES = ("reader", "commenter", "writer", "owner")
+
+
 def now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds").replace(
         "+00:00", "Z")
@@ -132,14 +227,28 @@ class State:
     def __init__(self, user: str = "tests@sheetkeeper.iam.gserviceaccount.com") -> None:
         self.lock = threading.RLock()
         self.books: dict[str, Spreadsheet] = {}
-        self.user = user                     # the one account every request comes from
+        self.user = user                     # the account of a request whose token is not
+        self.accounts: dict[str, str] = {}   # one of these (access token -> account)
+        self.caller = user                   # the account of the request being handled
+        self.disabled: set[str] = set()      # APIs switched off: "drive.googleapis.com"
         self.tokens: list[str] = []          # OAuth access tokens issued by /token
+        self.refresh_tokens: dict[str, str] = {}   # issued by /token: -> its account
+        self.revoked: set[str] = set()       # refresh tokens Google no longer honours
+        self.consented: set[tuple[str, str]] = set()   # (OAuth client, account) agreed once
+        self.codes: dict[str, dict] = {}     # authorization codes not yet exchanged
 
-    def create(self, title: str) -> Spreadsheet:
+    def sign_in(self, account: str) -> str:
+        """An access token that acts as `account` (a second person, the sheet's owner)."""
+        token = f"emulator-token-{account}-{len(self.accounts) + 1}"
+        self.accounts[token] = account
+        return token
+
+    def create(self, title: str, owner: str | None = None, key: str | None = None,
+               mime: str = SPREADSHEET_MIME) -> Spreadsheet:
         stamp = now()
         base = NEW["sheet"]
-        book = Spreadsheet(new_id(), title, [Sheet(base["sheetId"], base["title"], 0)], stamp,
-                           stamp, owner=self.user)
+        book = Spreadsheet(key or new_id(), title, [Sheet(base["sheetId"], base["title"], 0)],
+                           stamp, stamp, owner=owner or self.caller, mime=mime)
         self.books[book.id] = book
         return book
 
@@ -149,8 +258,34 @@ class State:
         except KeyError:
             raise not_found() from None
 
+    def spreadsheet(self, key: str, write: bool = False) -> Spreadsheet:
+        """The spreadsheet as the Sheets API lets the caller have it: 404 if there is none,
+        403 if it is not shared with the caller (or, to `write`, only to read), 400 if it is
+        an .xlsx file."""
+        book = self.get(key)
+        role = book.role(self.caller)
+        if role is None or write and role not in WRITERS:
+            raise permission_denied()
+        if book.mime != SPREADSHEET_MIME:
+            raise not_a_spreadsheet()
+        return book
+
+    def file(self, key: str, write: bool = False) -> Spreadsheet:
+        """The file as Drive lets the caller have it: 404 if there is none or it is not
+        shared with the caller, 403 to change it with only read access."""
+        book = self.books.get(key)
+        role = book.role(self.caller) if book else None
+        if role is None:
+            raise file_not_found(key)
+        if write and role not in WRITERS:
+            raise drive_error(403, "insufficientFilePermissions",
+                              "The user does not have sufficient permissions for this file.")
+        return book
+
     def delete(self, key: str) -> None:
-        self.get(key)
+        if self.file(key).owner != self.caller:
+            raise drive_error(403, "insufficientFilePermissions",
+                              "The user does not have sufficient permissions for this file.")
         del self.books[key]
 
     @staticmethod
