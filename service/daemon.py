@@ -10,6 +10,8 @@ the bytes sheetkeeper itself left are recognised (inode, size, mtime) and not lo
 so its own writes cause no cycle. A cycle that merged rows or gave out new IDs is followed at
 once by another (the new IDs' duplicate pairs can be listed only then); any other leaves
 nothing. Errors are per workbook: logged, retried with backoff, never stopping the others.
+The log tells what each look at a changed workbook came to: a cycle, `waiting` (when it is
+opened, and again at each save while it stays open) or `own-write` (once per write).
 
 Nightly (and at start, if the newest snapshot is over a day old): a forced cycle, which moves
 statuses on with the date, then a snapshot and pruning by the retention rules.
@@ -92,12 +94,21 @@ class Service:
         self.started = utc_now()
         self.next_night: dt.datetime | None = None
         self.google = GoogleWatches(config, self.log, monotonic, lambda: self.now().date())
+        # Per workbook, the version (file_identity) the last "waiting" or "own-write" line was
+        # about: each is told once per version, however many file events that version made.
+        self.told: dict[Path, tuple] = {}
 
     # -- control ---------------------------------------------------------------------------
 
     def stop(self) -> None:
         self.stopping.set()
         self.wake.set()
+        try:
+            self.log("stopping", note="after the cycle in flight, if any; a second signal "
+                                      "abandons that cycle, and nothing is half-written")
+        except RuntimeError:
+            pass   # from a signal handler that cut into a line being written: stderr refuses
+                   # to write twice at once, and this line is lost (the stop is not)
 
     def run(self) -> None:
         missing = [f for f in self._folders() if not f.is_dir()]
@@ -230,6 +241,7 @@ class Service:
         path, mono = state.path, self.monotonic()
         if not path.exists():
             self.schedule.drop(path)
+            self.told.pop(path, None)
             self.log("removed", workbook=path)
             self._write_status()
             return
@@ -237,10 +249,13 @@ class Service:
         if locks:
             if state.snapshot:
                 self._snapshot(state)
-            if state.report.get("outcome") != "waiting":
-                self.log("waiting", workbook=path, lock=locks[0].name,
+            held = file_identity(path)
+            # Told when it is opened, and at each save while it stays open; not at a recheck.
+            if state.report.get("outcome") != "waiting" or self.told.get(path) != held:
+                self.log("waiting", workbook=path, lock=locks[0].name, saved=_saved_at(held),
                          reason="open in a spreadsheet program; sheetkeeper writes once it "
                                 "is closed")
+                self.told[path] = held
             state.report.update(outcome="waiting", error=f"open elsewhere ({locks[0].name})")
             self.schedule.later(path, mono + LOCKED_RECHECK)
             self._write_status()
@@ -249,8 +264,13 @@ class Service:
         if 0 <= age < self.config.debounce:
             self.schedule.later(path, mono + self.config.debounce - age)   # still being saved
             return
-        if file_identity(path) == state.own and not state.forced and not state.snapshot:
+        identity = file_identity(path)
+        if identity == state.own and not state.forced and not state.snapshot:
             self.schedule.succeeded(path)   # the bytes sheetkeeper itself left
+            if self.told.get(path) != identity:
+                self.log("own-write", workbook=path, saved=_saved_at(identity),
+                         reason="the workbook is as sheetkeeper's last cycle left it; no cycle")
+                self.told[path] = identity
             return
         self._cycle(state)
         if state.snapshot and not state.failures:
@@ -266,7 +286,8 @@ class Service:
         except WorkbookBusy as e:
             state.report.update(outcome="waiting", error=str(e))
             self.schedule.later(path, self.monotonic() + LOCKED_RECHECK)
-            self.log("waiting", workbook=path, reason=str(e))
+            self.log("waiting", workbook=path, saved=identity and _saved_at(identity),
+                     reason=str(e))
             return
         except WorkbookChanged as e:
             if _identity_or_none(path) != identity:   # a person saved meanwhile: look again
@@ -327,6 +348,12 @@ class Service:
                                                              *self.google.states.items()]}})
         except OSError as e:
             self.log("warning", problem=f"status file not written: {e}")
+
+
+def _saved_at(identity: tuple[int, int, int]) -> str:
+    """When the version of a workbook with this file_identity was saved (UTC, to the ms)."""
+    return dt.datetime.fromtimestamp(identity[2] / 1e9, dt.UTC).isoformat(
+        timespec="milliseconds")
 
 
 def _identity_or_none(path: Path):

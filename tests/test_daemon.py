@@ -3,15 +3,16 @@ the way spreadsheet programs save them, lock files, a broken workbook beside a h
 workbooks coming and going, catch-up snapshots, status from another process, and signals."""
 from __future__ import annotations
 
+import fcntl
 import json
 import shutil
 import signal
-import time
 
 import pytest
 
 from audit.log import AuditLog
 from sheet_templates import builtin, sample_rows
+from sync.seen import state_name
 from sync.xlsx.install import install_new
 from sync.xlsx.read import read_table
 
@@ -50,6 +51,20 @@ def settled(d: Daemon, book, count: int = 1):
                       what=f"cycle #{count} of {book.name}")
 
 
+JUDGEMENTS = ("cycle", "own-write", "waiting")   # what a look at a changed workbook ends in
+
+
+def judgements(d: Daemon, book) -> list[dict]:
+    return [e for e in d.events(workbook=book) if e["event"] in JUDGEMENTS]
+
+
+def next_judgement(d: Daemon, book, told: int) -> dict:
+    """What the service made of the file events after the first `told` judgements of `book`:
+    waited on, not slept for, so "nothing happened" is shown by what did."""
+    return d.wait_for(lambda: judgements(d, book)[told:told + 1],
+                      what=f"judgement #{told + 1} of {book.name}")[0]
+
+
 def set_cell(ref, value):
     def edit(book):
         book["Customers"][ref] = value
@@ -69,7 +84,9 @@ def test_an_edit_saved_by_rename_or_in_place_is_normalised_and_own_writes_cause_
     daemon.wait_for(lambda: cell(book, "B4") == "Ann Lee", what="the name, re-cased")
 
     settled(daemon, book, 3)                               # the start, and one per save
-    time.sleep(1.5)                                        # events of its own writes only
+    third = [i for i, e in enumerate(judgements(daemon, book)) if e["event"] == "cycle"][2]
+    # The third cycle's write made file events: judged its own, not taken for a 4th save.
+    assert next_judgement(daemon, book, third + 1)["event"] == "own-write"
     assert len(daemon.events("cycle")) == 3
     edits = [e for e in daemon.events("cycle") if e.get("person_edits")]
     assert len(edits) == 2                                 # each save logged as a person's edit
@@ -83,9 +100,12 @@ def test_a_workbook_open_elsewhere_is_left_until_its_lock_file_goes(daemon, fold
     settled(daemon, book)
     lock = book.with_name(f".~lock.{book.name}#")
     lock.write_text("Ann,host,/home/ann,23.11.2026 10:00,\n")
+    opened = daemon.wait_for(lambda: daemon.events("waiting", workbook=book), what="waiting")
+    told = len(judgements(daemon, book))
     save_like_libreoffice(book, set_cell("B4", "ANN LEE"))
-    daemon.wait_for(lambda: daemon.events("waiting", workbook=book), what="waiting")
-    time.sleep(0.5)
+    saved = next_judgement(daemon, book, told)             # the save, judged
+    assert saved["event"] == "waiting"                     # held back, not cycled
+    assert saved["saved"] != opened[0]["saved"]            # the version this save made
     assert cell(book, "B4") == "ANN LEE"                   # never written under an editor
     lock.unlink()
     daemon.wait_for(lambda: cell(book, "B4") == "Ann Lee", timeout=15,
@@ -153,6 +173,21 @@ def big_workbook(path, rows=4000):
     write_workbook(path, rows)
 
 
+def in_a_cycle(data, book) -> bool:
+    """A cycle holds `book`: the lock that keeps two sheetkeepers off one workbook is taken
+    (probed as `status` probes the service's lock, shared and without waiting)."""
+    lock = data / "locks" / f"{state_name(book)}.lock"
+    if not lock.exists():
+        return False                                       # no cycle has begun yet
+    with open(lock) as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
+
+
 @pytest.mark.parametrize("signals", [1, 2])
 def test_a_signal_during_a_cycle_exits_0_without_a_partial_write(folder, signals):
     book = (folder / "workbooks" / "customers.xlsx").resolve()
@@ -162,14 +197,16 @@ def test_a_signal_during_a_cycle_exits_0_without_a_partial_write(folder, signals
     d = Daemon(folder, CONFIG)
     try:
         d.start()
-        time.sleep(0.6)                                    # debounce passed: mid first cycle
-        for _ in range(signals):
+        d.wait_for(lambda: in_a_cycle(folder / "data", book), what="the first cycle")
+        d.signal(signal.SIGTERM)
+        if signals == 2:
+            # Two signals at once are one to Python: the second goes once the first is heard.
+            d.wait_for(lambda: d.events("stopping"), what="the first signal, heard")
             d.signal(signal.SIGTERM)
-            time.sleep(0.05)
         assert d.proc.wait(60) == 0
     finally:
         d.kill()
-    assert d.events("stop")
+    assert d.events("stopping") and d.events("stop")
     table = read_table(book)                               # whole, either way
     assert len(table.rows) == 4000
     if signals == 1:                                       # the cycle in flight was finished
