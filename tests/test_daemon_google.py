@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from itertools import pairwise
 
 import pytest
 
@@ -76,12 +77,19 @@ def cli(daemon, *args):
     return done
 
 
+def drive_poll(sheet):
+    """The one request an idle poll makes: Drive's files.get, for the change signal."""
+    return "GET", f"/drive/v3/files/{sheet.key}"
+
+
 def quiet(daemon, server, sheet):
-    """Wait until the service has nothing left to do: polls alone for a while."""
+    """Wait until the service has nothing left to do: a poll made after this call found
+    nothing to cycle on, so the request after it was the next poll, not a cycle's read."""
+    poll, start = drive_poll(sheet), len(server.faults.log)
+
     def settled():
-        before = len(server.faults.log)
-        time.sleep(POLL * 4)
-        return all("/drive/v3/files/" in path for _, path in server.faults.log[before:])
+        since = server.faults.log[start:]
+        return any(one == two == poll for one, two in pairwise(since))
     daemon.wait_for(settled, timeout=60, what="the sheet to go quiet")
 
 
@@ -96,12 +104,18 @@ def test_the_service_looks_after_a_google_sheet_end_to_end(daemon, server, sheet
     assert rows[2][5] == "LI@example.com"
     assert daemon.events("snapshot", workbook=key, reason="catch-up")
 
-    # Idle: one cheap Drive request per poll, nothing else.
-    before = len(server.faults.log)
-    time.sleep(POLL * 8)
-    idle = server.faults.log[before:]
-    assert idle and all(m == "GET" and p == f"/drive/v3/files/{sheet.key}" for m, p in idle)
-    assert len(idle) <= 8 + 2
+    # Idle: one cheap Drive request per poll, nothing else. A poll that found a change would
+    # be followed by its cycle's requests before the next poll.
+    poll, before, since = drive_poll(sheet), len(server.faults.log), time.monotonic()
+
+    def nine_polls():
+        idle = server.faults.log[before:]
+        return idle if idle.count(poll) >= 9 else None
+    idle = daemon.wait_for(nine_polls, what="nine more polls")
+    assert all(request == poll for request in idle)
+    # ... and no more often than `poll`: each comes `poll` after the last one ended, and the
+    # first ended after `since`, so the ninth came at least eight times `poll` after it.
+    assert time.monotonic() - since >= 8 * POLL
 
     # A person's messy edit: logged as theirs, normalised, at most four requests a cycle.
     sheet.spreadsheet.worksheet("Customers").update([["  MARY SMITH "]], f"{col('name')}3")
