@@ -222,9 +222,14 @@ class _World:
                                 f"{family}.{given}", f"{given}_{family}", f"{family}{given}"])
             if rng.random() < 0.3:
                 local += str(rng.randrange(1, 100))
-        while f"{local}@{domain}" in self.emails:
+        # Two people never have one mailbox: Gmail ignores the dots in an address, so
+        # john.taylor@ and johntaylor@ are one person's.
+        def mailbox(local: str) -> str:
+            return f"{local.replace('.', '') if domain == 'gmail.com' else local}@{domain}"
+
+        while mailbox(local) in self.emails:
             local += str(rng.randrange(10))
-        self.emails.add(f"{local}@{domain}")
+        self.emails.add(mailbox(local))
         return f"{local}@{domain}"
 
     def _address(self) -> Address:

@@ -30,7 +30,7 @@ from rapidfuzz.distance import JaroWinkler
 
 from . import evidence
 from .evidence import NAME_CLOSE, NAME_FAIR, Coded, coded, weight
-from .name_forms import NameForm, equivalent, name_forms
+from .name_forms import NameForm, equivalent, given_names_apart, name_forms
 
 RANK_PREFIX = 64    # characters of a name that place it in name order
 WINDOW = 6          # a row is paired with the next WINDOW-1 rows of its block, in name order
@@ -98,9 +98,10 @@ def find_duplicates(identities: IdentityColumns | Sequence[IdentityRecord],
     ignored = set(ignore)
     found = [p for p in scoring.judge(a, b)
              if frozenset((index[p.a], index[p.b])) not in ignored]
-    group = _groups([p for p in found if p.kind == "certain"])
+    group = _groups([p for p in found if p.kind == "certain"],
+                    [bool(f.words) for f in scoring.forms])
     # Each row of a group paired with its first row: judged as that pair, certain by the group.
-    star = {(first, row) for row, first in group.items() if row != first}
+    star = {(min(first, row), max(first, row)) for row, first in group.items() if row != first}
     judged = {(p.a, p.b): p for p in found if (p.a, p.b) in star}
     missing = sorted(star - judged.keys())
     if missing:
@@ -110,9 +111,9 @@ def find_duplicates(identities: IdentityColumns | Sequence[IdentityRecord],
     certain = [DuplicatePair(index[x], index[y], "certain", judged[(x, y)].score,
                              judged[(x, y)].reason, judged[(x, y)].fields)
                for x, y in sorted(star, key=lambda xy: (xy[1], xy[0]))]
-    possible = [DuplicatePair(index[p.a], index[p.b], p.kind, p.score, p.reason, p.fields)
-                for p in found if p.kind == "possible"
-                and not (p.a in group and group.get(p.b) == group[p.a])]
+    # Pairs of rows not in one group (a nameless row between two people) are for a person.
+    possible = [DuplicatePair(index[p.a], index[p.b], "possible", p.score, p.reason, p.fields)
+                for p in found if not (p.a in group and group.get(p.b) == group[p.a])]
     return certain + sorted(possible, key=lambda p: (p.a, p.b))
 
 
@@ -139,8 +140,9 @@ class _Scoring:
         self.certain = {f: (self.fields[f].codes if f not in identities.supporting
                             else coded(self.kinds[f], values).codes)
                         for f, values in identities.certain.items()}
-        latin = [form.sorted for form in self.forms]
-        self.name_codes = _codes(latin)
+        # A name's exact form: its words sorted; a hanzi name's own characters (张伟 and 张卫 are
+        # both "zhang wei" in pinyin, and two people).
+        self.name_codes = _codes([f.native if f.hanzi else f.sorted for f in self.forms])
         self.name_exact = evidence.exact_weights("name", self.name_codes)
         self.prior = evidence.prior(self.rows)
 
@@ -152,16 +154,27 @@ class _Scoring:
         fields, made without a dict of keys."""
         blocks, members, offset = [], [], 0
         for field in self.fields.values():
-            codes = field.second if field.second is not None else field.codes
-            rows = np.flatnonzero(codes >= 0)
-            blocks.append(codes[rows] + offset)
-            members.append(rows)
-            offset += int(codes.max(initial=-1)) + 1
+            # Both forms of a field where it has two (an address as words, and as typed).
+            for codes in (field.codes, field.second):
+                if codes is None:
+                    continue
+                rows = np.flatnonzero(codes >= 0)
+                blocks.append(codes[rows] + offset)
+                members.append(rows)
+                offset += int(codes.max(initial=-1)) + 1
         words, rows = self._name_words()
         blocks.append(words + offset)
         members.append(rows)
         return _sorted_neighbourhood(np.concatenate(blocks), np.concatenate(members),
-                                     _name_order([f.latin for f in self.forms]), self.rows)
+                                     _name_order(self._in_name_order()), self.rows)
+
+    def _in_name_order(self) -> list[str]:
+        """What places a row in name order: its name, then the rest of what it says (so that
+        rows of one name are ordered by their content, not by where they stand in the sheet:
+        the pairs found do not depend on the rows' order)."""
+        rest = ["\0".join(parts) for parts in zip(*(f.texts for f in self.fields.values()))] \
+            if self.fields else [""] * self.rows
+        return [f"{f.latin}\0{r}" for f, r in zip(self.forms, rest)]
 
     def _name_words(self) -> tuple[np.ndarray, np.ndarray]:
         """(word, row) for each row's name as a whole and each of its words of two letters or
@@ -243,22 +256,36 @@ class _Scoring:
         score[present & (ca == cb)] = 1.0
         todo = np.flatnonzero(present & (ca != cb))
         if len(todo):
-            latin = np.array([f.latin for f in self.forms], dtype=object)
             x, y = a[todo], b[todo]
-            s = process.cpdist(latin[x].tolist(), latin[y].tolist(),
-                               scorer=JaroWinkler.normalized_similarity, workers=-1)
-            # Their words sorted too (given and family name swapped), where that differs.
+            # Hanzi names by their characters; names in two scripts, and latin ones, in pinyin
+            # and letters, in order and with their words sorted (given and family swapped).
+            hanzi = np.fromiter((f.hanzi for f in self.forms), dtype=bool, count=len(self.forms))
+            both = hanzi[x] & hanzi[y]
+            spelled = np.array([f.latin for f in self.forms], dtype=object)
             ordered = np.array([f.sorted for f in self.forms], dtype=object)
+            native = np.array([f.native for f in self.forms], dtype=object)
+            first = np.where(both, native[x], spelled[x])
+            second = np.where(both, native[y], spelled[y])
+            s = process.cpdist(first.tolist(), second.tolist(),
+                               scorer=JaroWinkler.normalized_similarity, workers=-1)
             in_order = np.fromiter((f.latin == f.sorted for f in self.forms), dtype=bool,
                                    count=len(self.forms))
-            swap = np.flatnonzero(~(in_order[x] & in_order[y]))
+            swap = np.flatnonzero(~both & ~(in_order[x] & in_order[y]))
             if len(swap):
                 s[swap] = np.maximum(s[swap], process.cpdist(
                     ordered[x[swap]].tolist(), ordered[y[swap]].tolist(),
                     scorer=JaroWinkler.normalized_similarity, workers=-1))
+            # Two hanzi names alike in sound (an input-method slip, 李民菁 / 李民婧) or with their
+            # characters in another order (彭莉维 / 彭维莉): as close as a typo is.
+            chars = np.array(["".join(sorted(f.native)) for f in self.forms], dtype=object)
+            slip = both & ((spelled[x] == spelled[y]) | (chars[x] == chars[y]))
+            s[slip] = np.maximum(s[slip], NAME_CLOSE)
             score[todo] = s
             level[todo] = np.where(s >= NAME_CLOSE, CLOSE, np.where(s >= NAME_FAIR, FAIR,
                                                                      DIFFERENT))
+            for k in todo[s >= NAME_FAIR].tolist():
+                if given_names_apart(self.forms[a[k]], self.forms[b[k]]):
+                    level[k] = DIFFERENT
         return level, score
 
     def _equivalents(self, a, b, total, name_level, name_w):
@@ -307,6 +334,15 @@ class _Scoring:
                 parts.append(f"names swapped: {names}")
         elif name_level == EQUIVALENT:
             parts.append(f"{how}: {names}")
+        elif name_level == CLOSE and self.forms[x].hanzi and self.forms[y].hanzi and (
+                self.forms[x].latin == self.forms[y].latin):
+            parts.append(f"names that sound the same: {names}")
+        elif name_level == CLOSE and self.forms[x].hanzi and self.forms[y].hanzi and (
+                sorted(self.forms[x].native) == sorted(self.forms[y].native)):
+            parts.append(f"the same characters in another order: {names}")
+        elif name_level in (CLOSE, FAIR) and self.forms[x].hanzi != self.forms[y].hanzi:
+            parts.append(f"the same name in pinyin: {names}" if name_score == 1.0 else
+                         f"names {name_score:.0%} alike in pinyin: {names}")
         elif name_level in (CLOSE, FAIR):
             parts.append(f"names {name_score:.0%} alike: {names}")
         elif name_level == DIFFERENT:
@@ -314,9 +350,11 @@ class _Scoring:
         return ", ".join(parts)
 
 
-def _groups(certain: list[DuplicatePair]) -> dict[int, int]:
-    """Each row of a certain pair, and the first row of the group of rows certainly one person
-    it belongs to (pairs chain: a shares the email of b, b the phone of c)."""
+def _groups(certain: list[DuplicatePair], named: Sequence[bool]) -> dict[int, int]:
+    """The groups of rows certainly one person, as each row's group (its smallest row): pairs
+    chain (a shares the email of b, b the phone of c). A row without a name joins a group only
+    where every row it certainly pairs with is in that one group: it cannot tell a household's
+    Ann from its Tom, and never joins two groups into one. Its pairs elsewhere stay possible."""
     first: dict[int, int] = {}
 
     def root(x: int) -> int:
@@ -324,13 +362,27 @@ def _groups(certain: list[DuplicatePair]) -> dict[int, int]:
             x = first[x]
         return x
 
-    for p in sorted(certain, key=lambda p: (p.a, p.b)):
+    both = [p for p in certain if named[p.a] and named[p.b]]
+    for p in both:
         ra, rb = root(p.a), root(p.b)
         if ra != rb:
             first[max(ra, rb)] = min(ra, rb)
-        first.setdefault(p.a, root(p.a))
-        first.setdefault(p.b, root(p.b))
-    return {x: root(x) for x in first}
+    group = {x: root(x) for p in both for x in (p.a, p.b)}
+    partners: dict[int, set[int]] = {}
+    for p in certain:
+        if named[p.a] != named[p.b]:
+            nameless, other = (p.a, p.b) if not named[p.a] else (p.b, p.a)
+            partners.setdefault(nameless, set()).add(group.get(other, other))
+    for nameless, groups in partners.items():
+        if len(groups) == 1:
+            (joined,) = groups
+            group.setdefault(joined, joined)
+            group[nameless] = joined
+    # A group's first row is its smallest, the nameless row included.
+    smallest: dict[int, int] = {}
+    for row, g in group.items():
+        smallest[g] = min(smallest.get(g, row), row)
+    return {row: smallest[g] for row, g in group.items()}
 
 
 def _codes(values: Sequence[str]) -> np.ndarray:

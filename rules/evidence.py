@@ -44,7 +44,6 @@ LEVELS = {
     "date_close": (0.12, 0.002),        # day and month swapped, or one digit off
     "text_close": (0.25, 0.002),        # token set >= 90% alike
     "text_different": (0.20, 0.98),
-    "id_different": (0.05, 1.0),
 }
 NAME_CLOSE, NAME_FAIR, TEXT_CLOSE = 0.92, 0.85, 90.0
 
@@ -108,14 +107,19 @@ class Coded(NamedTuple):
 
 def coded(kind: str, values: Sequence[str]) -> Coded:
     if kind == "email":
-        return _coded(values, _folded, _mailbox)
+        return _coded(values, _folded, lambda v: _mailbox(fold(v).strip()))
     if kind == "phone":
         return _coded(values, _phone_keys)
     if kind == "date":
         return _coded(values, _date_keys)
     if kind == "text":
-        return _coded(values, _text_keys)
+        return _coded(values, _text_keys, _without_spaces)
     return _coded(values, _folded)
+
+
+def _without_spaces(text: str) -> str:
+    """An address's or company's letters and digits in their order: spaces anywhere."""
+    return "".join(_TEXT_WORDS.findall(fold(text)))
 
 
 def _coded(values: Sequence[str], keys_of, second=None) -> Coded:
@@ -131,10 +135,11 @@ def _coded(values: Sequence[str], keys_of, second=None) -> Coded:
     codes = np.fromiter(map(code_of.__getitem__, values), dtype=np.int64, count=len(values))
     seconds = None
     if second is not None:
-        other = {k: second(k) if k else "" for k in numbering}
+        # The second form is of the value as typed (an address's words in their own order).
+        other = {v: second(v) if forms[v] else "" for v in forms}
         second_numbering = {k: n for n, k in enumerate(dict.fromkeys(other.values()))}
         second_numbering[""] = -1
-        second_of = {v: second_numbering[other[k]] for v, k in forms.items()}
+        second_of = {v: second_numbering[k] for v, k in other.items()}
         seconds = np.fromiter(map(second_of.__getitem__, values), dtype=np.int64,
                               count=len(values))
     return Coded(codes, seconds, list(map(forms.__getitem__, values)))
@@ -216,6 +221,10 @@ def _text_keys(texts: list[str]) -> list[str]:
 
 # -- the levels of a pair -------------------------------------------------------------------
 
+def _is_date(key: str) -> bool:
+    return len(key) == 8 and key.isdigit()
+
+
 def date_close(a: str, b: str) -> bool:
     """Two dates (yyyymmdd) one typo apart: day and month swapped, or one digit off."""
     if len(a) != 8 or len(b) != 8 or not (a.isdigit() and b.isdigit()):
@@ -236,7 +245,8 @@ def field_weights(kind: str, field: Coded, exact: np.ndarray, a: np.ndarray, b: 
     level = np.where(same, 3, np.where(present, 1, 0)).astype(np.int8)
     weights = np.where(same, exact[a], 0.0)
     veto = np.zeros(len(a), dtype=bool)
-    if kind in ("email", "phone", "text", "id"):
+    # (Two IDs that differ say nothing: sheetkeeper gives every new row its own.)
+    if kind in ("email", "phone", "text"):
         weights = np.where(present & ~same, weight(f"{kind}_different"), weights)
     if kind == "email" and field.second is not None:
         sa, sb = field.second[a], field.second[b]
@@ -244,12 +254,21 @@ def field_weights(kind: str, field: Coded, exact: np.ndarray, a: np.ndarray, b: 
         level[alias], weights[alias] = 2, weight("email_alias")
     elif kind == "date":
         for k in np.flatnonzero(present & ~same).tolist():
-            if date_close(field.texts[a[k]], field.texts[b[k]]):
+            x, y = field.texts[a[k]], field.texts[b[k]]
+            if date_close(x, y):
                 level[k], weights[k] = 2, weight("date_close")
+            elif _is_date(x) and _is_date(y):
+                veto[k] = True          # two real dates, clearly apart: two people
             else:
-                veto[k] = True
-    elif kind == "text" and similar is not None:
-        todo = np.flatnonzero(present & ~same)
+                level[k] = 0            # a date as typed, unread: says nothing either way
+    elif kind == "text":
+        if field.second is not None:
+            # The same words with a space in another place ('EdinburghEH1 6 5RS'): the same.
+            sa, sb = field.second[a], field.second[b]
+            spaced = present & ~same & (sa >= 0) & (sa == sb)
+            level[spaced], weights[spaced] = 3, exact[a[spaced]]
+            same = same | spaced
+        todo = np.flatnonzero(present & ~same) if similar is not None else ()
         if len(todo):
             close = similar(todo) >= TEXT_CLOSE
             level[todo[close]], weights[todo[close]] = 2, weight("text_close")

@@ -103,12 +103,38 @@ def given_names_alike(a: str, b: str) -> bool:
     return bool(({b} | namer.canonicals_of(b)) & ({a} | namer.canonicals_of(a)))
 
 
+def given_names_apart(x: NameForm, y: NameForm) -> bool:
+    """Two names alike overall whose words, beside the ones they share, are clearly not one
+    person's: 'Linda Brownwell' and 'David Brownwell' (a long family name makes the whole
+    names 93% alike)."""
+    if x.hanzi or y.hanzi or len(x.words) < 2 or len(y.words) < 2:
+        return False
+    common = set(x.words) & set(y.words)
+    rest_x = [w for w in x.words if w not in common]
+    rest_y = [w for w in y.words if w not in common]
+    if not common or not rest_x or not rest_y:
+        return False
+    from rapidfuzz.distance import JaroWinkler
+    for a in rest_x:
+        for b in rest_y:
+            if (JaroWinkler.normalized_similarity(a, b) >= 0.8 or a[0] == b[0] and
+                    (len(a) == 1 or len(b) == 1) or given_names_alike(a, b)):
+                return False
+    return True
+
+
 def equivalent(x: NameForm, y: NameForm) -> str | None:
     """How two names that are not spelled alike are still one person's name, in words, or None:
     the other script, a nickname, an initial, or one name part of the other (a given name left
     out)."""
     if not x.words or not y.words:
         return None
+    if x.hanzi and y.hanzi:
+        # One hanzi name within the other, character by character (赵维 is not in 赵芳伟: 维 and
+        # 伟 are both "wei", and two people).
+        short, long_ = sorted((x.native, y.native), key=len)
+        return ("one name is part of the other"
+                if len(short) >= 2 and all(c in long_ for c in short) else None)
     if latin_variants(x) & latin_variants(y):
         return "the same name in pinyin" if x.hanzi != y.hanzi else "the same name"
     xs, ys = set(x.words), set(y.words)
