@@ -486,6 +486,20 @@ def test_two_sheetkeepers_on_one_workbook_take_turns(tmp_path):
     assert len(edits) == len(set(edits)) == 200
 
 
+# `sheetkeeper apply` with an audit hook that only watches: it notes each time the apply asks
+# for the cycle lock (without waiting, as sync.cycle_lock asks), one line in the file argv[1].
+APPLY_NOTING_LOCK_TRIES = """
+import fcntl, sys
+tries = open(sys.argv.pop(1), "a", buffering=1)
+def note(event, args):
+    if event == "fcntl.flock" and args[1] == fcntl.LOCK_EX | fcntl.LOCK_NB:
+        tries.write("asked for the cycle lock\\n")
+sys.addaudithook(note)
+from service.cli import main
+sys.exit(main())
+"""
+
+
 def test_a_cycle_waits_for_the_one_before_it_and_says_so_if_it_waits_too_long(
         tmp_path, monkeypatch):
     import subprocess
@@ -494,11 +508,19 @@ def test_a_cycle_waits_for_the_one_before_it_and_says_so_if_it_waits_too_long(
     from sync import cycle_lock
     path = messy(tmp_path)
     data = tmp_path / ".sheetkeeper"
+    tries = tmp_path / "lock-tries"
+    tries.touch()
     with cycle_lock.one_at_a_time(data, str(path)):
-        apply = subprocess.Popen([sys.executable, "-m", "service", "apply", str(path)],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        apply = subprocess.Popen(
+            [sys.executable, "-c", APPLY_NOTING_LOCK_TRIES, str(tries), "apply", str(path)],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         before = fingerprint(path)
-        time.sleep(3)                          # an apply of three rows takes about a second
+        # Asked twice: the first ask was refused and the apply waits. (It asks again only
+        # after a refusal; had the first ask got the lock, it would have written first.)
+        deadline = time.monotonic() + 60
+        while len(tries.read_text().splitlines()) < 2 and apply.poll() is None:
+            assert time.monotonic() < deadline, "the apply never asked for the lock"
+            time.sleep(0.02)
         assert apply.poll() is None and fingerprint(path) == before
         monkeypatch.setattr(cycle_lock, "WAIT", 0.2)
         with pytest.raises(WorkbookBusy, match=rf"another sheetkeeper \(pid {os.getpid()}\)"):
