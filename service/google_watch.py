@@ -8,14 +8,17 @@ polled again at once; the cycle after that finds nothing left to do (the new IDs
 pairs are listed there) and the sheet goes quiet. The change signal is read before the cycle
 reads the sheet, so a person's edit during a cycle is never taken as seen.
 
-Failures (Google unreachable, the sheet no longer shared) are per sheet, logged and retried with
-the same backoff as a workbook's, never stopping the other sheets or the workbooks.
+Failures (Google unreachable, the sheet not shared, an API not enabled) are per sheet, logged as
+what they are (sync.errors' Google errors, each saying what to do) and retried with the same
+growing backoff as a workbook's, never stopping the other sheets or the workbooks. What Google refused is looked at anew on the next try (the sheet opened again), so
+it is taken up as soon as a person puts it right.
 """
 from __future__ import annotations
 
 import time
 from typing import Callable
 
+from sync.errors import GoogleRefused
 from sync.opening import apply_to
 
 from . import reporting
@@ -100,12 +103,7 @@ class GoogleWatches:
         self.schedule.later(state.path, self.monotonic() + wait)
 
     def _failed(self, state: WorkbookState, e: Exception) -> None:
-        message = reporting.failed(state, self.schedule.failed(state.path, self.monotonic()),
-                                   e, self.log, _is_network)
-        if "not shared" in message or "not found" in message:
-            self.sheets.pop(state.path, None)      # open it anew once it is shared
-
-
-def _is_network(e: Exception) -> bool:
-    from sync.gsheets.client import from_google
-    return from_google(e)
+        reporting.failed(state, self.schedule.failed(state.path, self.monotonic()), e,
+                         self.log)
+        if isinstance(e, GoogleRefused):           # opened anew: once shared, it is taken up
+            self.sheets.pop(state.path, None)

@@ -38,18 +38,16 @@ def cycled(state: WorkbookState, results: Sequence[ApplyResult], seconds: float,
         ms=round(seconds * 1000))
 
 
-def failed(state: WorkbookState, wait: float, e: Exception, log: Callable[..., None],
-           expected: Callable[[Exception], bool] = lambda e: False) -> str:
+def failed(state: WorkbookState, wait: float, e: Exception, log: Callable[..., None]) -> str:
     """A look that failed and will be tried again in `wait` seconds. sheetkeeper's own errors
-    say what to do; `expected` ones (the network) are told as they are; anything else is a bug,
-    with its traceback on stderr."""
+    (Google's and the network's among them, translated where they are met) say what to do;
+    anything else is a bug, with its traceback on stderr."""
     if isinstance(e, EXPLAINED):
         message = str(e)
     else:
         message = f"{type(e).__name__}: {e}"
-        if not expected(e):
-            traceback.print_exc(file=sys.stderr)
-            message += " (a bug in sheetkeeper; please report it)"
+        traceback.print_exc(file=sys.stderr)
+        message += " (a bug in sheetkeeper; please report it)"
     state.report.update(last_cycle=utc_now(), outcome="error", error=message,
                         failures=state.failures)
     log("error", workbook=state.path, error=message, retry_in_s=round(wait, 1),

@@ -15,7 +15,17 @@
     │                           is unchanged
     ├── WriteUncertain          a write may or may not have reached the target: its batch stays
     │                           pending, and the next read settles it from the cells
-    └── TemplateInstallError    the template cannot be installed there (file exists, …)
+    ├── TemplateInstallError    the template cannot be installed there (file exists, …)
+    └── GoogleSheetsError       a Google Sheet cannot be used as asked (every error of gspread,
+        │                       google-auth and requests becomes one of these in
+        │                       sync/gsheets/client.py; none escapes sync/)
+        ├── GoogleUnavailable   Google, or the way to it, kept failing after every retry (429,
+        │                       5xx, no answer, a token refresh that got none): try again later
+        └── GoogleRefused       Google refused a request as it stands (a 4xx other than 429), in
+            │                   its own words; the same request again cannot help
+            ├── GoogleNoAccess      not there for this account: not shared with it, shared only
+            │                       to read, or no such spreadsheet
+            └── GoogleApiDisabled   the Sheets or Drive API is not enabled in the Cloud project
 
 Template files that are themselves broken raise `sheet_templates.TemplateError`; the audit log
 and the snapshot store, a layer below, raise `audit.errors.AuditError`. EXPLAINED is all of
@@ -79,6 +89,36 @@ class WriteFailed(SheetkeeperError):
 class WriteUncertain(SheetkeeperError):
     """The write may or may not have reached the target (a save landed just after it, an
     answer that never came): its batch stays pending until a read settles it by the cells."""
+
+
+
+class GoogleSheetsError(SheetkeeperError):
+    """A Google Sheet cannot be used as asked; says what to do."""
+
+
+class GoogleUnavailable(GoogleSheetsError):
+    """Google kept failing after every retry; nothing more was sent. The next cycle tries
+    again."""
+
+
+class GoogleRefused(GoogleSheetsError):
+    """Google refused a request (a 4xx other than 429): the same request cannot succeed until
+    a person puts right what Google names. `code`, `status` and `reason` are Google's (HTTP
+    status, e.g. PERMISSION_DENIED, and the ErrorInfo reason where it gives one)."""
+
+    def __init__(self, message: str, code: int = 0, status: str = "", reason: str = ""):
+        super().__init__(message)
+        self.code, self.status, self.reason = code, status, reason
+
+
+class GoogleNoAccess(GoogleRefused):
+    """The spreadsheet is not there for this account: not shared with it (403), shared only to
+    read (a write's 403), or no spreadsheet has that key (404)."""
+
+
+class GoogleApiDisabled(GoogleRefused):
+    """The Google Sheets or Drive API is not enabled in the account's Cloud project (403
+    SERVICE_DISABLED)."""
 
 
 EXPLAINED = (SheetkeeperError, AuditError, TemplateError)

@@ -10,11 +10,10 @@ import stat
 
 import openpyxl
 import pytest
-import requests
 
 from audit.log import AuditLog
 from audit.snapshots import SnapshotError, SnapshotStore
-from sync.errors import WriteFailed
+from sync.errors import GoogleUnavailable, WriteFailed
 from sync.gsheets.backup import restore_google, take_google_snapshot
 from sync.gsheets.target import apply_google, sheet_key
 from sync.plan import RuleSettings
@@ -153,7 +152,7 @@ def test_a_restore_whose_answer_is_lost_is_settled_by_the_next_cycle(server, she
     sheet.spreadsheet.worksheet("Customers").update([["Anna Smith"]], "B2")
     # The snapshot first (the tab list, one batchGet, the export), then the values' write.
     server.faults.next("ok", "ok", "ok", "lost")
-    with pytest.raises(requests.ConnectionError):
+    with pytest.raises(GoogleUnavailable):
         restore_google(snap.id, tmp_path, sheet)
     assert every_tab(sheet)["Customers"][1][1] == "Anna Berg"
     with AuditLog(tmp_path / "audit.sqlite3") as log:

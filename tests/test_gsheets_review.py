@@ -6,10 +6,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-import requests
 
 from audit.log import AuditLog
 from sheet_templates import builtin
+from sync.errors import GoogleUnavailable
 from sync.undo import undo_batch
 from sync.gsheets.target import GoogleTarget, apply_google, sheet_key
 from sync.plan import RuleSettings
@@ -161,7 +161,7 @@ def test_a_merge_is_whole_or_not_at_all_when_a_person_edits_one_row(server, shee
 
 def test_a_batch_whose_answer_was_lost_is_settled_from_the_cells(server, sheet, tmp_path):
     server.faults.next("ok", "ok", "ok", "lost")         # tabs, read, guard: the write's answer
-    with pytest.raises(requests.ConnectionError):
+    with pytest.raises(GoogleUnavailable):          # no answer: told as Google's, not raw
         apply_google(sheet, SETTINGS, tmp_path)
     with AuditLog(tmp_path / "audit.sqlite3") as log:
         (pending,) = log.pending(sheet_key(sheet))
@@ -176,9 +176,8 @@ def test_a_batch_whose_answer_was_lost_is_settled_from_the_cells(server, sheet, 
 
 
 def test_a_batch_google_refused_is_settled_abandoned_and_done_again(server, sheet, tmp_path):
-    import gspread
     server.faults.next("ok", "ok", "ok", "503")
-    with pytest.raises(gspread.exceptions.APIError):
+    with pytest.raises(GoogleUnavailable):
         apply_google(sheet, SETTINGS, tmp_path)
     with AuditLog(tmp_path / "audit.sqlite3") as log:
         (pending,) = log.pending(sheet_key(sheet))

@@ -1,6 +1,11 @@
 """Google Sheets through gspread: the one module that imports it, and where its errors become
 sheetkeeper's own.
 
+- Every request goes through `RetryingHTTPClient.request`, the seam: there, every error of
+  gspread, google-auth and requests becomes one of sync.errors' Google errors (the httpx
+  lesson): GoogleUnavailable when retries are spent, GoogleRefused (and the kinds a person can
+  act on: GoogleNoAccess, GoogleApiDisabled) for a refusal, in Google's own words. None escapes sync/. (gspread itself would turn any 403 on
+  open into a bare PermissionError; it never sees one.)
 - Requests are retried by tenacity on 429, 5xx and dropped connections, with exponential
   backoff and jitter, never sooner than Google's Retry-After, and bounded in attempts and time.
   (gspread 6.2.1's BackOffHTTPClient never gives up; it is not used.)
@@ -24,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
+import google.auth.exceptions as auth_errors
 import gspread
 import requests
 import tenacity
@@ -32,7 +38,8 @@ from gspread.utils import ExportFormat, ValueInputOption, ValueRenderOption, ext
 
 from rules.dates import serial_number
 
-from ..errors import SheetkeeperError, WriteFailed
+from ..errors import (GoogleApiDisabled, GoogleNoAccess, GoogleRefused, GoogleSheetsError,
+                      GoogleUnavailable, WriteFailed)
 from ..cells import same_value
 from sheet_templates.references import column_letter
 from ..cells import CellWrite
@@ -44,20 +51,18 @@ GOOGLE_HOSTS = ("https://sheets.googleapis.com", "https://www.googleapis.com")
 # beyond the ~8 KB a URL can safely be.
 MAX_GUARD_RANGES = 200
 SCOPES = ["https://www.googleapis.com/auth/spreadsheets", "https://www.googleapis.com/auth/drive"]
-
-
-class GoogleSheetsError(SheetkeeperError):
-    """Google Sheets cannot be used as asked; says what to do."""
-
-
-class GoogleUnavailable(GoogleSheetsError):
-    """Google kept failing after every retry; nothing more was sent."""
+API_TITLES = {"sheets.googleapis.com": "Google Sheets API",
+              "drive.googleapis.com": "Google Drive API"}
+DRIVE_ABOUT = "https://www.googleapis.com/drive/v3/about"
+CONSOLE = "https://console.developers.google.com/apis/api/{}/overview?project={}"
 
 
 def _transient(exc: BaseException) -> bool:
+    """Worth sending again: a 429 or 5xx, or no answer at all."""
     if isinstance(exc, gspread.exceptions.APIError):
         return exc.response.status_code in RETRYABLE
-    return isinstance(exc, (requests.ConnectionError, requests.Timeout))
+    return isinstance(exc, (requests.ConnectionError, requests.Timeout,
+                            requests.exceptions.ChunkedEncodingError))
 
 
 def _retry_after(exc: BaseException | None) -> float:
@@ -71,7 +76,8 @@ def _retry_after(exc: BaseException | None) -> float:
 
 
 class RetryingHTTPClient(HTTPClient):
-    """gspread's HTTP client, every request retried the way Google asks."""
+    """gspread's HTTP client, every request retried the way Google asks, and every error that
+    is left translated into sheetkeeper's own (`translated`)."""
 
     stop: Any = tenacity.stop_after_attempt(6) | tenacity.stop_after_delay(90)
     backoff: Any = tenacity.wait_random_exponential(multiplier=0.5, max=30)
@@ -86,17 +92,59 @@ class RetryingHTTPClient(HTTPClient):
                                      sleep=self.sleep, reraise=True)
         try:
             return retrying(super().request, *args, **kwargs)
-        except (gspread.exceptions.APIError, requests.RequestException) as e:
-            if _transient(e):
-                raise GoogleUnavailable(
-                    f"Google Sheets kept failing ({_describe(e)}) after every retry; nothing "
-                    "more was sent. sheetkeeper tries again on the next cycle") from None
-            raise
+        except (gspread.exceptions.GSpreadException, requests.RequestException,
+                auth_errors.GoogleAuthError) as e:
+            raise translated(e) from None
 
 
-def from_google(e: BaseException) -> bool:
-    """An error of Google's or of the network on the way (told as it is, not as a bug)."""
-    return isinstance(e, (requests.RequestException, gspread.exceptions.APIError))
+def translated(e: BaseException) -> GoogleSheetsError:
+    """sheetkeeper's own error for an error of gspread, google-auth or requests that retries
+    did not (or could not) cure."""
+    if _transient(e):
+        return GoogleUnavailable(
+            f"Google Sheets kept failing ({_describe(e)}) after every retry; nothing more was "
+            "sent. sheetkeeper tries again on the next cycle")
+    if isinstance(e, gspread.exceptions.APIError):
+        return _refusal(e)
+    if isinstance(e, auth_errors.GoogleAuthError):
+        return GoogleSheetsError(f"Google's sign-in could not be used ({e}); check the "
+                                 "credentials named in the config")
+    return GoogleSheetsError(f"the request to Google could not be made ({_describe(e)}: {e})")
+
+
+def _refusal(e: gspread.exceptions.APIError) -> GoogleRefused:
+    """A refusal in Google's own words, of the kind a person can act on where it is one."""
+    error = e.error if isinstance(e.error, Mapping) else {}
+    code, status = e.response.status_code, str(error.get("status") or "")
+    message = str(error.get("message") or "").strip()
+    details = [d for d in error.get("details") or [] if isinstance(d, Mapping)]
+    info = next((d for d in details if d.get("reason")), {})
+    reason = str(info.get("reason") or "")
+    said = f"{code} {status}: {message}".replace(" :", ":")
+    if reason == "SERVICE_DISABLED":
+        return _api_disabled(info.get("metadata") or {}, details, code, status)
+    if code == 404 or (code == 403 and status == "PERMISSION_DENIED" and not reason):
+        return GoogleNoAccess(f"Google refused it ({said}): the account sheetkeeper uses needs "
+                              "Editor access to the spreadsheet", code, status, reason)
+    return GoogleRefused(f"Google refused the request ({said}); put right what Google names, "
+                         "then run again", code, status, reason)
+
+
+def _api_disabled(meta: Mapping[str, Any], details: list, code: int,
+                  status: str) -> GoogleApiDisabled:
+    """Which API, for which project, and the console page that enables it (Google's own link:
+    the ErrorInfo's activationUrl, else the Help link)."""
+    service = str(meta.get("service") or "")
+    title = str(meta.get("serviceTitle") or API_TITLES.get(service, service or "API"))
+    project = str(meta.get("containerInfo") or "") or \
+        str(meta.get("consumer") or "").removeprefix("projects/")
+    links = [link.get("url") for d in details for link in d.get("links") or []
+             if isinstance(link, Mapping) and link.get("url")]
+    url = meta.get("activationUrl") or (links[0] if links else CONSOLE.format(service, project))
+    return GoogleApiDisabled(
+        f"the {title} is not enabled in the Google Cloud project of sheetkeeper's account "
+        f"(once enabled, give it a few minutes); enable the {title} for project {project}: "
+        f"{url}", code, status, "SERVICE_DISABLED")
 
 
 def _describe(e: BaseException) -> str:
@@ -173,8 +221,12 @@ def service_account_client(key_file: Path,
             or "client_email" not in info:
         raise GoogleSheetsError(f"{key_file}: not a service-account key (it has no "
                                 "client_email); download a JSON key for a service account")
-    return gspread.service_account(filename=str(key_file), http_client=http_client), \
-        info["client_email"]
+    try:
+        client = gspread.service_account(filename=str(key_file), http_client=http_client)
+    except (ValueError, auth_errors.GoogleAuthError) as e:
+        raise GoogleSheetsError(f"{key_file}: the key in it cannot be used ({e}); download "
+                                "a new JSON key for the service account") from None
+    return client, info["client_email"]
 
 
 def authorized_user_client(token_file: Path,
@@ -234,6 +286,18 @@ def google_login(client_secret: Path, token_file: Path, port: int = 0) -> Path:
     return Path(token_file)
 
 
+def _account_email(client: gspread.Client) -> str | None:
+    """The email of the account Google takes sheetkeeper for (Drive's about.get): whom to
+    share a sheet with, where the credentials do not say (a person's sign-in). One request,
+    made only when a sheet was refused; None if Drive cannot tell."""
+    try:
+        about = client.http_client.request("get", DRIVE_ABOUT,
+                                           params={"fields": "user(emailAddress)"}).json()
+    except (GoogleSheetsError, ValueError):
+        return None
+    return (about.get("user") or {}).get("emailAddress") if isinstance(about, dict) else None
+
+
 @dataclass
 class GoogleSheet:
     """One spreadsheet, opened."""
@@ -247,20 +311,26 @@ class GoogleSheet:
 
     @classmethod
     def open(cls, client: gspread.Client, ref: str, account: str | None = None) -> "GoogleSheet":
+        """The spreadsheet `ref` names (one request), through a client `connect` made (its
+        errors are sheetkeeper's own). Refused, it says what to do: whom to share it with
+        (the account's email, asked of Drive where the credentials do not say), which API to
+        enable."""
         key = spreadsheet_key(ref)
-        share = (f"share it with {account} (as Editor), then run again" if account else
-                 "check that the account sheetkeeper uses can edit it")
         try:
             return cls(client.open_by_key(key), account)
-        except gspread.exceptions.SpreadsheetNotFound:
-            raise GoogleSheetsError(f"spreadsheet {key} was not found: it does not exist, or it "
-                                    f"is not shared with sheetkeeper; {share}") from None
-        except gspread.exceptions.APIError as e:
-            if e.response.status_code == 403:
-                raise GoogleSheetsError(f"spreadsheet {key} is not shared with sheetkeeper; "
-                                        f"{share}") from None
-            raise GoogleSheetsError(f"spreadsheet {key}: Google answered "
-                                    f"{_describe(e)}: {e.error.get('message')}") from None
+        except GoogleNoAccess as e:
+            who = account or _account_email(client)
+            share = (f"share it with {who} (as Editor), then run again" if who else
+                     "share it with the Google account sheetkeeper uses (as Editor), then "
+                     "run again")
+            if e.code == 404:
+                raise GoogleNoAccess(f"spreadsheet {key} was not found: check its address "
+                                     "(copy it from the browser's address bar while the sheet "
+                                     f"is open); if it is right, {share}", e.code, e.status,
+                                     e.reason) from None
+            raise GoogleNoAccess(f"spreadsheet {key} is not shared with "
+                                 f"{who or 'the account sheetkeeper uses'}: {share}",
+                                 e.code, e.status, e.reason) from None
 
     # -- change detection --------------------------------------------------------------------
 
@@ -374,12 +444,23 @@ class GoogleSheet:
 
     def put(self, cells: Sequence[tuple[str, CellWrite]]) -> None:
         """Write `cells` in one values:batchUpdate, RAW: text stays text ("+86…" is not a
-        number, "=…" from a person's cell copied into Notes is not a formula)."""
+        number, "=…" from a person's cell copied into Notes is not a formula). Refused
+        outright, nothing was written (Google applies it whole or not at all): WriteFailed."""
         if cells:
-            self.spreadsheet.values_batch_update({
-                "valueInputOption": ValueInputOption.raw,
-                "data": [{"range": f"{quoted_tab(tab)}!{column_letter(w.column)}{w.row}",
-                          "values": [[_raw(w.value)]]} for tab, w in cells]})
+            try:
+                self.spreadsheet.values_batch_update({
+                    "valueInputOption": ValueInputOption.raw,
+                    "data": [{"range": f"{quoted_tab(tab)}!{column_letter(w.column)}{w.row}",
+                              "values": [[_raw(w.value)]]} for tab, w in cells]})
+            except GoogleRefused as e:
+                raise self._write_refused(e) from None
+
+    def _write_refused(self, e: GoogleRefused) -> WriteFailed:
+        """A write Google refused outright: nothing of it was written."""
+        share = (f" (share it with {self.account} as Editor)"
+                 if self.account and isinstance(e, GoogleNoAccess) else "")
+        return WriteFailed(f"spreadsheet {self.key}: the write was refused and nothing was "
+                           f"written: {e}{share}")
 
     def put_grids(self, grids: Sequence[tuple[str, list[list[Any]]]],
                   formulas: Sequence[tuple[str, int, int, str]] = ()) -> None:
@@ -403,13 +484,10 @@ class GoogleSheet:
         for n, body in enumerate(bodies):
             try:
                 self.spreadsheet.values_batch_update(body)
-            except gspread.exceptions.APIError as e:
-                if n or _transient(e):
+            except GoogleRefused as e:
+                if n:
                     raise
-                raise WriteFailed(f"spreadsheet {self.key}: Google refused the write "
-                                  f"({_describe(e)}: {e.error.get('message')}); nothing was "
-                                  "written. Put right what Google names, then run it again"
-                                  ) from None
+                raise self._write_refused(e) from None
 
     def add_tabs(self, titles: Sequence[str]) -> None:
         """Add tabs (a restore of a tab someone deleted): one spreadsheets:batchUpdate."""

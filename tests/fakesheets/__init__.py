@@ -22,10 +22,11 @@ its sign-in page hands out a refresh token only at first consent or when asked (
 from __future__ import annotations
 
 import gspread
+import tenacity
 from google.oauth2.credentials import Credentials
 from gspread.http_client import HTTPClient
 
-from sync.gsheets.client import OtherHost
+from sync.gsheets.client import OtherHost, RetryingHTTPClient
 
 from .server import FakeSheetsServer
 
@@ -34,8 +35,23 @@ class EmulatorHTTPClient(OtherHost, HTTPClient):
     the emulator's address."""
 
 
+class SheetkeeperHTTPClient(OtherHost, RetryingHTTPClient):
+    """sheetkeeper's own HTTP client at the emulator, every error translated into
+    sheetkeeper's own as in production, but each request sent once: a test sees every failure
+    as it comes (a lost answer is GoogleUnavailable, not a retry that lands)."""
+
+    stop = tenacity.stop_after_attempt(1)
+
+
 def http_client_for(server: FakeSheetsServer) -> type[EmulatorHTTPClient]:
     return type("BoundEmulatorHTTPClient", (EmulatorHTTPClient,), {"base": server.url})
+
+
+def sheetkeeper_client(server: FakeSheetsServer) -> gspread.Client:
+    """A gspread client as sheetkeeper makes one (its errors sheetkeeper's own), sending each
+    request once."""
+    bound = type("BoundSheetkeeperHTTPClient", (SheetkeeperHTTPClient,), {"base": server.url})
+    return gspread.Client(Credentials(token="test"), http_client=bound)
 
 
 def client(server: FakeSheetsServer, account: str | None = None) -> gspread.Client:
@@ -49,11 +65,12 @@ def client(server: FakeSheetsServer, account: str | None = None) -> gspread.Clie
 def installed_sheet(server: FakeSheetsServer, rows: list[list], title: str = "Customers",
                     raw: bool = True):
     """A new spreadsheet with the crm template installed (English) and `rows` typed into the
-    Customers tab from A2: a sheetkeeper GoogleSheet on it."""
+    Customers tab from A2: a sheetkeeper GoogleSheet on it, opened through sheetkeeper's own
+    client (`sheetkeeper_client`)."""
     from sheet_templates import builtin
     from sync.gsheets.client import GoogleSheet
     from sync.gsheets.install import install_into
-    gc = client(server)
+    gc = sheetkeeper_client(server)
     sh = gc.create(title)
     google = GoogleSheet.open(gc, sh.id)
     install_into(google, builtin("crm"), "en")
@@ -65,5 +82,5 @@ def installed_sheet(server: FakeSheetsServer, rows: list[list], title: str = "Cu
     return google
 
 
-__all__ = ["FakeSheetsServer", "EmulatorHTTPClient", "client", "http_client_for",
-           "installed_sheet"]
+__all__ = ["FakeSheetsServer", "EmulatorHTTPClient", "SheetkeeperHTTPClient", "client",
+           "http_client_for", "installed_sheet", "sheetkeeper_client"]
