@@ -8,17 +8,18 @@ polled again at once; the cycle after that finds nothing left to do (the new IDs
 pairs are listed there) and the sheet goes quiet. The change signal is read before the cycle
 reads the sheet, so a person's edit during a cycle is never taken as seen.
 
-Failures (Google unreachable, the sheet not shared, an API not enabled) are per sheet, logged as
-what they are (sync.errors' Google errors, each saying what to do) and retried with the same
-growing backoff as a workbook's, never stopping the other sheets or the workbooks. What Google refused is looked at anew on the next try (the sheet opened again), so
-it is taken up as soon as a person puts it right.
+Failures (Google unreachable, the sheet not shared, an API not enabled, a sign-in expired) are
+per sheet, logged as what they are (sync.errors' Google errors, each saying what to do) and
+retried with the same growing backoff as a workbook's, never stopping the other sheets or the
+workbooks. What Google refused is looked at anew on the next try (the sheet opened again, the
+sign-in read again after a refused one), so it is taken up as soon as a person puts it right.
 """
 from __future__ import annotations
 
 import time
 from typing import Callable
 
-from sync.errors import GoogleRefused
+from sync.errors import GoogleRefused, GoogleSignInRefused
 from sync.opening import apply_to
 
 from . import reporting
@@ -105,5 +106,8 @@ class GoogleWatches:
     def _failed(self, state: WorkbookState, e: Exception) -> None:
         reporting.failed(state, self.schedule.failed(state.path, self.monotonic()), e,
                          self.log)
-        if isinstance(e, GoogleRefused):           # opened anew: once shared, it is taken up
+        if isinstance(e, GoogleSignInRefused):     # read the token file again: a new login
+            self.client = None
+            self.sheets.clear()
+        elif isinstance(e, GoogleRefused):         # opened anew: once shared, it is taken up
             self.sheets.pop(state.path, None)

@@ -25,7 +25,9 @@
             │                   its own words; the same request again cannot help
             ├── GoogleNoAccess      not there for this account: not shared with it, shared only
             │                       to read, or no such spreadsheet
-            └── GoogleApiDisabled   the Sheets or Drive API is not enabled in the Cloud project
+            ├── GoogleApiDisabled   the Sheets or Drive API is not enabled in the Cloud project
+            └── GoogleSignInRefused the sign-in itself: a refresh token expired or revoked, a
+                                    service account's key deleted
 
 Template files that are themselves broken raise `sheet_templates.TemplateError`; the audit log
 and the snapshot store, a layer below, raise `audit.errors.AuditError`. EXPLAINED is all of
@@ -119,6 +121,11 @@ class GoogleNoAccess(GoogleRefused):
 class GoogleApiDisabled(GoogleRefused):
     """The Google Sheets or Drive API is not enabled in the account's Cloud project (403
     SERVICE_DISABLED)."""
+
+
+class GoogleSignInRefused(GoogleRefused):
+    """Google refused the sign-in itself: a person's refresh token expired or was revoked, a
+    service account's key was deleted. Nothing works until the account signs in anew."""
 
 
 EXPLAINED = (SheetkeeperError, AuditError, TemplateError)

@@ -99,3 +99,30 @@ def test_the_drive_api_not_enabled_is_told_with_its_link_not_as_a_bug(server, tm
     assert "enable the Google Drive API for project" in fields["error"]
     assert "Traceback" not in capsys.readouterr().err
     assert watches.states[f"gsheet:{good.key}"].due > clock.t
+
+
+def test_a_refused_sign_in_is_told_and_the_token_file_read_again_after_a_new_login(
+        server, tmp_path):
+    """A person's sign-in (google-login's token file) that expired: the service says to sign
+    in again, and takes the new token file up without a restart."""
+    import json
+    good = installed_sheet(server, [["", "ANNA BERG"]])
+    token = tmp_path / "google-user.json"
+    signed_in = {"type": "authorized_user", "client_id": "1234.apps.googleusercontent.com",
+                 "client_secret": "not-a-secret", "refresh_token": "1//old"}
+    token.write_text(json.dumps(signed_in))
+    server.state.revoked.add("1//old")
+    config = ServiceConfig(None, tmp_path / "data", (), sheets=(SheetWatch(good.key),),
+                           google=GoogleConfig(authorized_user=token,
+                                               api_endpoint=server.url, poll=15))
+    events, clock = [], Clock()
+    watches = GoogleWatches(config, lambda event, **f: events.append((event, f)), clock,
+                            lambda: dt.date(2026, 11, 23))
+    watches.run_due(lambda: False, lambda *a: None)
+    (event, fields), = events
+    assert event == "error" and "google-login" in fields["error"] and str(token) in \
+        fields["error"]
+    token.write_text(json.dumps({**signed_in, "refresh_token": "1//new"}))   # signed in anew
+    clock.t = watches.states[f"gsheet:{good.key}"].due
+    watches.run_due(lambda: False, lambda *a: None)
+    assert events[-1][0] == "cycle"

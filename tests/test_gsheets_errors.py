@@ -1,18 +1,24 @@
 """What a team meets on its first day with a real Google account, told in one line that says what
-to do: a sheet not shared with the account, an API not enabled in the Cloud project, any other
-refusal in Google's own words. Every
+to do: a sheet not shared with the account, an API not enabled in the Cloud project, a sign-in
+that expired, any other refusal in Google's own words. Every
 error of gspread, google-auth and requests becomes one of sheetkeeper's own at the seam
 (sync/gsheets/client.py): none escapes sync/. Against the emulator, through the real gspread
 client, and the real CLI in a subprocess."""
 from __future__ import annotations
 
+import json
+import threading
+import time
+
 import gspread
 import pytest
+import requests
 import tenacity
 
 from sheet_templates import builtin
 from sync.errors import SheetkeeperError
-from sync.gsheets.client import EndpointHTTPClient, GoogleSheet, endpoint_client
+from sync.gsheets.client import (EndpointHTTPClient, GoogleSheet, GoogleSheetsError,
+                                 authorized_user_client, endpoint_client, google_login)
 from sync.gsheets.install import install_into
 
 from .conftest import run_cli
@@ -109,3 +115,62 @@ def test_any_other_refusal_is_one_line_in_googles_own_words(server, tmp_path):
                                    "--data", str(tmp_path)))
     assert "The caller does not have permission" in said and "403" in said
     assert "Editor" in said
+
+
+# -- 3. sign-ins that expire; the network during a refresh; consent ----------------------------
+
+def token_file(tmp_path, refresh="1//refresh"):
+    path = tmp_path / "google-user.json"
+    path.write_text(json.dumps({
+        "type": "authorized_user", "client_id": "1234.apps.googleusercontent.com",
+        "client_secret": "not-a-secret", "refresh_token": refresh,
+        "token_uri": "https://oauth2.googleapis.com/token"}))
+    return path
+
+
+def test_an_expired_or_revoked_sign_in_says_to_sign_in_again(server, tmp_path):
+    key = client(server).create("Members").id
+    server.state.revoked.add("1//refresh")
+    gc, _ = authorized_user_client(token_file(tmp_path), retrying(server),
+                                   token_uri=f"{server.url}/token")
+    with pytest.raises(GoogleSheetsError) as refused:
+        GoogleSheet.open(gc, key)
+    assert "Token has been expired or revoked" in str(refused.value)
+    assert "sheetkeeper google-login" in str(refused.value)
+    assert str(tmp_path / "google-user.json") in str(refused.value)
+
+
+def test_the_network_failing_during_a_token_refresh_is_retried(server, tmp_path):
+    key = client(server).create("Members").id
+    gc, _ = authorized_user_client(token_file(tmp_path), retrying(server),
+                                   token_uri=f"{server.url}/token")
+    server.faults.next("drop")                    # the refresh's request: no answer
+    before = len(server.faults.log)
+    assert GoogleSheet.open(gc, key).tabs() == ["Sheet1"]
+    assert server.faults.log[before:before + 2] == [("POST", "/token"), ("POST", "/token")]
+
+
+def test_a_second_google_login_still_gets_a_refresh_token(server, tmp_path, capsys,
+                                                          monkeypatch):
+    """Google gives a refresh token at an account's first consent only, unless consent is
+    asked again: a second `google-login` (a new machine, a token file lost) must ask."""
+    # The emulator speaks http on 127.0.0.1, where Google speaks https; oauthlib refuses a
+    # token exchange over http unless told it is on purpose.
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
+    secret = tmp_path / "client.json"
+    secret.write_text(json.dumps({"installed": {
+        "client_id": "1234.apps.googleusercontent.com", "client_secret": "not-a-secret",
+        "auth_uri": f"{server.url}/o/oauth2/auth", "token_uri": f"{server.url}/token",
+        "redirect_uris": ["http://localhost"]}}))
+    for attempt in (1, 2):
+        token = tmp_path / f"token-{attempt}.json"
+        thread = threading.Thread(target=google_login, args=(secret, token))
+        thread.start()
+        printed, deadline = "", time.monotonic() + 30
+        while "/o/oauth2/auth?" not in printed and time.monotonic() < deadline:
+            time.sleep(0.05)
+            printed += capsys.readouterr().out
+        address = next(w for w in printed.split() if "/o/oauth2/auth?" in w)
+        requests.get(address, timeout=30)         # the person signs in and clicks Allow
+        thread.join(30)
+        assert json.loads(token.read_text()).get("refresh_token"), attempt

@@ -3,12 +3,14 @@ sheetkeeper's own.
 
 - Every request goes through `RetryingHTTPClient.request`, the seam: there, every error of
   gspread, google-auth and requests becomes one of sync.errors' Google errors (the httpx
-  lesson): GoogleUnavailable when retries are spent, GoogleRefused (and the kinds a person can
-  act on: GoogleNoAccess, GoogleApiDisabled) for a refusal, in Google's own words. None escapes sync/. (gspread itself would turn any 403 on
-  open into a bare PermissionError; it never sees one.)
-- Requests are retried by tenacity on 429, 5xx and dropped connections, with exponential
-  backoff and jitter, never sooner than Google's Retry-After, and bounded in attempts and time.
-  (gspread 6.2.1's BackOffHTTPClient never gives up; it is not used.)
+  lesson): GoogleUnavailable when retries are spent, GoogleRefused for a refusal, in Google's
+  own words, and the refusals a person acts on (GoogleNoAccess, GoogleApiDisabled,
+  GoogleSignInRefused). None escapes sync/; gspread never sees an error it would turn into
+  the bare PermissionError it raises for any 403 on open.
+- Requests are retried by tenacity on 429, 5xx, dropped connections and a token refresh that got
+  no answer, with exponential backoff and jitter, never sooner than Google's Retry-After, and
+  bounded in attempts and time. (gspread 6.2.1's BackOffHTTPClient never gives up; it is not
+  used.)
 - A read is one values:batchGet of every tab a cycle needs, unformatted (dates as serial
   numbers); Google's trimming of trailing empty cells and rows is undone, so every row has the
   header's width.
@@ -39,7 +41,7 @@ from gspread.utils import ExportFormat, ValueInputOption, ValueRenderOption, ext
 from rules.dates import serial_number
 
 from ..errors import (GoogleApiDisabled, GoogleNoAccess, GoogleRefused, GoogleSheetsError,
-                      GoogleUnavailable, WriteFailed)
+                      GoogleSignInRefused, GoogleUnavailable, WriteFailed)
 from ..cells import same_value
 from sheet_templates.references import column_letter
 from ..cells import CellWrite
@@ -58,11 +60,15 @@ CONSOLE = "https://console.developers.google.com/apis/api/{}/overview?project={}
 
 
 def _transient(exc: BaseException) -> bool:
-    """Worth sending again: a 429 or 5xx, or no answer at all."""
+    """Worth sending again: a 429 or 5xx, no answer at all, or a token refresh that got none
+    (or got Google's own 5xx, which google-auth marks retryable)."""
     if isinstance(exc, gspread.exceptions.APIError):
         return exc.response.status_code in RETRYABLE
+    if isinstance(exc, auth_errors.RefreshError):
+        return exc.retryable
     return isinstance(exc, (requests.ConnectionError, requests.Timeout,
-                            requests.exceptions.ChunkedEncodingError))
+                            requests.exceptions.ChunkedEncodingError,
+                            auth_errors.TransportError))
 
 
 def _retry_after(exc: BaseException | None) -> float:
@@ -82,6 +88,7 @@ class RetryingHTTPClient(HTTPClient):
     stop: Any = tenacity.stop_after_attempt(6) | tenacity.stop_after_delay(90)
     backoff: Any = tenacity.wait_random_exponential(multiplier=0.5, max=30)
     sleep: Callable[[float], None] = staticmethod(time.sleep)
+    token_file: Path | None = None      # a person's sign-in: where google-login keeps it
 
     def request(self, *args: Any, **kwargs: Any):
         def wait(state: tenacity.RetryCallState) -> float:
@@ -94,10 +101,11 @@ class RetryingHTTPClient(HTTPClient):
             return retrying(super().request, *args, **kwargs)
         except (gspread.exceptions.GSpreadException, requests.RequestException,
                 auth_errors.GoogleAuthError) as e:
-            raise translated(e) from None
+            raise translated(e, self.auth, self.token_file) from None
 
 
-def translated(e: BaseException) -> GoogleSheetsError:
+def translated(e: BaseException, credentials: Any = None,
+               token_file: Path | None = None) -> GoogleSheetsError:
     """sheetkeeper's own error for an error of gspread, google-auth or requests that retries
     did not (or could not) cure."""
     if _transient(e):
@@ -106,9 +114,11 @@ def translated(e: BaseException) -> GoogleSheetsError:
             "sent. sheetkeeper tries again on the next cycle")
     if isinstance(e, gspread.exceptions.APIError):
         return _refusal(e)
+    if isinstance(e, auth_errors.RefreshError):
+        return _sign_in_refused(e, credentials, token_file)
     if isinstance(e, auth_errors.GoogleAuthError):
-        return GoogleSheetsError(f"Google's sign-in could not be used ({e}); check the "
-                                 "credentials named in the config")
+        return GoogleSignInRefused(f"Google's sign-in could not be used ({e}); check the "
+                                   "credentials named in the config")
     return GoogleSheetsError(f"the request to Google could not be made ({_describe(e)}: {e})")
 
 
@@ -147,9 +157,28 @@ def _api_disabled(meta: Mapping[str, Any], details: list, code: int,
         f"{url}", code, status, "SERVICE_DISABLED")
 
 
+def _sign_in_refused(e: auth_errors.RefreshError, credentials: Any,
+                     token_file: Path | None) -> GoogleSignInRefused:
+    detail = str(e.args[0]) if e.args else str(e)
+    from google.oauth2 import service_account
+    if isinstance(credentials, service_account.Credentials):
+        return GoogleSignInRefused(
+            f"Google refused the service account's key ({detail}): it was deleted or disabled, "
+            "or the account was; create a new key (Google Cloud → IAM & Admin → Service "
+            "accounts → Keys → Add key → JSON) and name it in the config",
+            reason="invalid_grant")
+    return GoogleSignInRefused(
+        f"Google refused sheetkeeper's sign-in ({detail}): it expired or was revoked (an "
+        "OAuth app left in Testing has its sign-ins expire after 7 days); run `sheetkeeper "
+        f"google-login --client-secret CLIENT.json --to {token_file or 'TOKEN.json'}` again",
+        reason="invalid_grant")
+
+
 def _describe(e: BaseException) -> str:
     if isinstance(e, gspread.exceptions.APIError):
         return f"{e.response.status_code} {e.error.get('status', '')}".strip()
+    if isinstance(e, auth_errors.RefreshError):
+        return "the token refresh got no answer"
     return type(e).__name__
 
 
@@ -175,12 +204,15 @@ class EndpointHTTPClient(OtherHost, RetryingHTTPClient):
 def endpoint_client(url: str) -> gspread.Client:
     """A client for an emulator at `url`; it needs no Google account (a fixed token)."""
     from google.oauth2.credentials import Credentials
+    return gspread.Client(Credentials(token="local-emulator"), http_client=_at_endpoint(url))
+
+
+def _at_endpoint(url: str) -> type[EndpointHTTPClient]:
     if not url.startswith(("http://127.", "http://localhost", "http://[::1]")):
         raise GoogleSheetsError(f"--api-endpoint {url}: only a local emulator on this machine "
                                 "(http://127.0.0.1:PORT) is accepted; for Google itself use "
                                 "--credentials")
-    cls = type("LocalEndpointHTTPClient", (EndpointHTTPClient,), {"base": url})
-    return gspread.Client(Credentials(token="local-emulator"), http_client=cls)
+    return type("LocalEndpointHTTPClient", (EndpointHTTPClient,), {"base": url})
 
 
 # -- opening -----------------------------------------------------------------------------------
@@ -250,12 +282,18 @@ def authorized_user_client(token_file: Path,
     except (OSError, UnicodeDecodeError, ValueError) as e:
         raise GoogleSheetsError(f"{token_file}: not an OAuth token file ({e}); run "
                                 "`sheetkeeper google-login` again") from None
-    return gspread.Client(credentials, http_client=http_client), None
+    client = gspread.Client(credentials, http_client=http_client)
+    client.http_client.token_file = token_file     # named when the sign-in is refused
+    return client, None
 
 
 def connect(credentials: Path | None = None, authorized_user: Path | None = None,
             api_endpoint: str | None = None) -> tuple[gspread.Client, str | None]:
     """A client by whichever one way is given, and the account's email where known."""
+    if api_endpoint and authorized_user is not None:
+        # A person's sign-in against the emulator, refreshed at its token endpoint too.
+        return authorized_user_client(authorized_user, _at_endpoint(api_endpoint),
+                                      token_uri=api_endpoint.rstrip("/") + "/token")
     if api_endpoint:
         return endpoint_client(api_endpoint), None
     if credentials is not None:
@@ -270,8 +308,13 @@ def connect(credentials: Path | None = None, authorized_user: Path | None = None
 
 def google_login(client_secret: Path, token_file: Path, port: int = 0) -> Path:
     """gspread's OAuth user flow (a browser signs in once); the token is kept in
-    `token_file`, 0600, for the service to use without a browser from then on."""
+    `token_file`, 0600, for the service to use without a browser from then on.
+
+    Consent is asked every time (prompt=consent): Google hands out the refresh token (what
+    the service lives on) only at an account's first consent to the app otherwise, so a
+    second sign-in (a new machine, a lost or expired token file) would get none."""
     from google_auth_oauthlib.flow import InstalledAppFlow
+    from oauthlib.oauth2.rfc6749.errors import OAuth2Error
     from audit.private_file import write_private
     try:
         flow = InstalledAppFlow.from_client_secrets_file(str(client_secret), SCOPES)
@@ -281,7 +324,20 @@ def google_login(client_secret: Path, token_file: Path, port: int = 0) -> Path:
                                 "Credentials") from None
     except ValueError as e:
         raise GoogleSheetsError(f"{client_secret}: not an OAuth client file ({e})") from None
-    credentials = flow.run_local_server(port=port, open_browser=False)
+    try:
+        credentials = flow.run_local_server(port=port, open_browser=False, prompt="consent",
+                                            access_type="offline")
+    except OAuth2Error as e:
+        raise GoogleSheetsError(f"Google's sign-in did not complete ({e.description or e.error})"
+                                "; run `sheetkeeper google-login` again") from None
+    except (requests.RequestException, auth_errors.GoogleAuthError) as e:
+        raise GoogleSheetsError(f"Google's sign-in could not be reached ({e}); run "
+                                "`sheetkeeper google-login` again") from None
+    if not credentials.refresh_token:
+        raise GoogleSheetsError("Google gave no refresh token, so the service could not stay "
+                                "signed in; remove sheetkeeper's access at "
+                                "https://myaccount.google.com/permissions, then run "
+                                "`sheetkeeper google-login` again")
     write_private(Path(token_file), credentials.to_json().encode("utf-8"))
     return Path(token_file)
 
