@@ -26,6 +26,7 @@
             ├── GoogleNoAccess      not there for this account: not shared with it, shared only
             │                       to read, or no such spreadsheet
             ├── GoogleApiDisabled   the Sheets or Drive API is not enabled in the Cloud project
+            ├── NotAGoogleSheet     a file in Drive that is not a Google Sheet (an .xlsx)
             └── GoogleSignInRefused the sign-in itself: a refresh token expired or revoked, a
                                     service account's key deleted
 
@@ -121,6 +122,11 @@ class GoogleNoAccess(GoogleRefused):
 class GoogleApiDisabled(GoogleRefused):
     """The Google Sheets or Drive API is not enabled in the account's Cloud project (403
     SERVICE_DISABLED)."""
+
+
+class NotAGoogleSheet(GoogleRefused):
+    """A file stored in Drive that is not a Google Sheet, such as an .xlsx workbook (400
+    FAILED_PRECONDITION): the Sheets API cannot work on it until it is saved as one."""
 
 
 class GoogleSignInRefused(GoogleRefused):

@@ -1,6 +1,6 @@
 """What a team meets on its first day with a real Google account, told in one line that says what
 to do: a sheet not shared with the account, an API not enabled in the Cloud project, a sign-in
-that expired, any other refusal in Google's own words. Every
+that expired, an .xlsx file stored in Drive, any other refusal in Google's own words. Every
 error of gspread, google-auth and requests becomes one of sheetkeeper's own at the seam
 (sync/gsheets/client.py): none escapes sync/. Against the emulator, through the real gspread
 client, and the real CLI in a subprocess."""
@@ -23,7 +23,7 @@ from sync.gsheets.install import install_into
 
 from .conftest import run_cli
 from .fakesheets import client
-from .fakesheets.state import PROJECT
+from .fakesheets.state import PROJECT, XLSX_MIME
 
 OWNER = "owner@team.example"
 CONSOLE = "https://console.developers.google.com/apis/api/{}/overview?project=" + PROJECT
@@ -80,6 +80,10 @@ def failing(server, tmp_path, kind):
     if kind == "no such sheet":
         return GoogleSheet.open(gc, "1NoSuchSheet")
     mine = GoogleSheet.open(gc, client(server).create("Mine").id)
+    if kind == "xlsx":
+        made = requests.post(f"{server.url}/drive/v3/files",
+                             json={"name": "customers.xlsx", "mimeType": XLSX_MIME})
+        return GoogleSheet.open(gc, made.json()["id"])
     if kind == "drive off":
         server.state.disabled.add("drive.googleapis.com")
         return mine.change_signal()
@@ -94,7 +98,7 @@ def failing(server, tmp_path, kind):
     return GoogleSheet.open(quick, mine.key)
 
 
-@pytest.mark.parametrize("kind", ["not shared", "no such sheet", "drive off",
+@pytest.mark.parametrize("kind", ["not shared", "no such sheet", "xlsx", "drive off",
                                   "read only", "refused", "5xx", "dropped"])
 def test_no_error_of_gspread_google_auth_or_requests_escapes(server, tmp_path, kind):
     with pytest.raises(Exception) as raised:
@@ -174,3 +178,14 @@ def test_a_second_google_login_still_gets_a_refresh_token(server, tmp_path, caps
         requests.get(address, timeout=30)         # the person signs in and clicks Allow
         thread.join(30)
         assert json.loads(token.read_text()).get("refresh_token"), attempt
+
+
+# -- 4. an Excel file stored in Drive ----------------------------------------------------------
+
+def test_an_xlsx_file_in_drive_says_to_save_it_as_a_google_sheet(server):
+    made = requests.post(f"{server.url}/drive/v3/files",
+                         json={"name": "customers.xlsx", "mimeType": XLSX_MIME})
+    said = one_line_exit_2(run_cli("check", f"gsheet:{made.json()['id']}", "--api-endpoint",
+                                   server.url))
+    assert "this is an .xlsx file in Drive: File → Save as Google Sheets, then use the new " \
+           "sheet's address" in said

@@ -5,7 +5,7 @@ sheetkeeper's own.
   gspread, google-auth and requests becomes one of sync.errors' Google errors (the httpx
   lesson): GoogleUnavailable when retries are spent, GoogleRefused for a refusal, in Google's
   own words, and the refusals a person acts on (GoogleNoAccess, GoogleApiDisabled,
-  GoogleSignInRefused). None escapes sync/; gspread never sees an error it would turn into
+  NotAGoogleSheet, GoogleSignInRefused). None escapes sync/; gspread never sees an error it would turn into
   the bare PermissionError it raises for any 403 on open.
 - Requests are retried by tenacity on 429, 5xx, dropped connections and a token refresh that got
   no answer, with exponential backoff and jitter, never sooner than Google's Retry-After, and
@@ -41,7 +41,7 @@ from gspread.utils import ExportFormat, ValueInputOption, ValueRenderOption, ext
 from rules.dates import serial_number
 
 from ..errors import (GoogleApiDisabled, GoogleNoAccess, GoogleRefused, GoogleSheetsError,
-                      GoogleSignInRefused, GoogleUnavailable, WriteFailed)
+                      GoogleSignInRefused, GoogleUnavailable, NotAGoogleSheet, WriteFailed)
 from ..cells import same_value
 from sheet_templates.references import column_letter
 from ..cells import CellWrite
@@ -136,6 +136,10 @@ def _refusal(e: gspread.exceptions.APIError) -> GoogleRefused:
     if code == 404 or (code == 403 and status == "PERMISSION_DENIED" and not reason):
         return GoogleNoAccess(f"Google refused it ({said}): the account sheetkeeper uses needs "
                               "Editor access to the spreadsheet", code, status, reason)
+    if code == 400 and status == "FAILED_PRECONDITION":
+        # Google's answer to the Sheets API on an Office file stored in Drive: "This
+        # operation is not supported for this document".
+        return NotAGoogleSheet(f"Google refused it ({said})", code, status, reason)
     return GoogleRefused(f"Google refused the request ({said}); put right what Google names, "
                          "then run again", code, status, reason)
 
@@ -370,7 +374,7 @@ class GoogleSheet:
         """The spreadsheet `ref` names (one request), through a client `connect` made (its
         errors are sheetkeeper's own). Refused, it says what to do: whom to share it with
         (the account's email, asked of Drive where the credentials do not say), which API to
-        enable."""
+        enable, that an .xlsx must be saved as a Google Sheet."""
         key = spreadsheet_key(ref)
         try:
             return cls(client.open_by_key(key), account)
@@ -387,6 +391,10 @@ class GoogleSheet:
             raise GoogleNoAccess(f"spreadsheet {key} is not shared with "
                                  f"{who or 'the account sheetkeeper uses'}: {share}",
                                  e.code, e.status, e.reason) from None
+        except NotAGoogleSheet as e:
+            raise NotAGoogleSheet(f"spreadsheet {key} is not a Google Sheet ({e}): this is an "
+                                  ".xlsx file in Drive: File → Save as Google Sheets, then use "
+                                  "the new sheet's address", e.code, e.status, e.reason) from None
 
     # -- change detection --------------------------------------------------------------------
 
