@@ -13,7 +13,7 @@ import pytest
 
 from audit.log import AuditLog
 from audit.snapshots import SnapshotError, SnapshotStore
-from sync.errors import GoogleUnavailable, WriteFailed
+from sync.errors import GoogleSheetsError, GoogleUnavailable, WriteFailed
 from sync.gsheets.backup import restore_google, take_google_snapshot
 from sync.gsheets.target import apply_google, sheet_key
 from sync.plan import RuleSettings
@@ -85,6 +85,18 @@ def test_a_deleted_tab_and_cleared_colours_come_back(server, sheet, tmp_path):
     restore_google(snap.id, tmp_path, sheet)
     assert every_tab(sheet)["Sheet1"] == before["Sheet1"]
     assert len(table.conditional) == installed > 0
+
+
+def test_a_deleted_tab_that_another_has_taken_the_name_of_is_named_to_rename(server, sheet,
+                                                                           tmp_path):
+    """Google tells tab titles apart regardless of case: 'review' in the place of a deleted
+    'Review' would make the tab's return fail; said before anything is written."""
+    snap = take_google_snapshot(sheet, tmp_path)
+    sheet.spreadsheet.del_worksheet(sheet.spreadsheet.worksheet("Review"))
+    sheet.spreadsheet.add_worksheet("review", 10, 5)
+    with pytest.raises(GoogleSheetsError, match="rename the tab 'review'"):
+        restore_google(snap.id, tmp_path, sheet)
+    assert [w.title for w in sheet.spreadsheet.worksheets()][-1] == "review"
 
 
 def test_a_workbook_snapshot_is_not_restored_onto_a_google_sheet(server, sheet, tmp_path):

@@ -137,3 +137,30 @@ def test_each_header_carries_its_columns_help_as_a_note(server, team_sheet):
     notes = server.state.get(sh.id).sheet(crm.sheet_names["zh-CN"]).notes
     assert {c: notes.get((0, c)) for c in range(len(crm.columns))} == \
         {i: c.help["zh-CN"] for i, c in enumerate(crm.columns)}
+
+
+@pytest.mark.parametrize("theirs", ["lists", "REVIEW", "customers"])
+def test_a_tab_named_like_one_install_adds_but_in_other_case_is_named_before_sending(
+        server, team_sheet, theirs):
+    """Google tells tab titles apart regardless of case, so a team's own `lists` tab would
+    make the whole batch fail (it adds `Lists`): said before anything is sent."""
+    from .conftest import run_cli
+    gc, sh = team_sheet
+    sh.add_worksheet(theirs, 10, 5)
+    before = len(server.faults.log)
+    done = run_cli("install", "crm", "--to", f"gsheet:{sh.id}", "--api-endpoint", server.url)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.count("\n") == 1 and f"rename the tab '{theirs}'" in done.stderr
+    assert not [p for _, p in server.faults.log[before:] if p.endswith("atchUpdate")]
+    assert [w.title for w in sh.worksheets()] == ["Notes", theirs]
+
+
+def test_upgrade_names_a_tab_in_the_way_too(server, team_sheet):
+    gc, sh = team_sheet
+    sheet = GoogleSheet.open(gc, sh.id)
+    install_into(sheet, builtin("crm"), "en")
+    sh.del_worksheet(sh.worksheet("Review"))
+    sh.add_worksheet("review", 10, 5)
+    from sync.gsheets.upgrade import upgrade_google
+    with pytest.raises(GoogleSheetsError, match="rename the tab 'review'"):
+        upgrade_google(sheet, builtin("crm"))

@@ -554,7 +554,9 @@ class GoogleSheet:
                 raise self._write_refused(e) from None
 
     def add_tabs(self, titles: Sequence[str]) -> None:
-        """Add tabs (a restore of a tab someone deleted): one spreadsheets:batchUpdate."""
+        """Add tabs (a restore of a tab someone deleted): one spreadsheets:batchUpdate. `tabs()`
+        must have been read first."""
+        refuse_title_clashes(titles, list(self.grids))
         self.spreadsheet.batch_update({"requests": [
             {"addSheet": {"properties": {"title": t}}} for t in titles]})
 
@@ -591,6 +593,19 @@ def _by_row(cells: Sequence[tuple[str, CellWrite]], same: set[tuple[str, int]]) 
     where it is not (a changed row may now be another customer's, after a sort or an insert)."""
     return WriteOutcome(tuple((tab, w) for tab, w in cells if (tab, w.row) in same),
                         tuple((tab, w) for tab, w in cells if (tab, w.row) not in same))
+
+
+def refuse_title_clashes(adding: Sequence[str], titles: Sequence[str]) -> None:
+    """Before tabs are added: Google tells tab titles apart regardless of case, and refuses a
+    whole batch for one new tab whose title differs from a tab there only in case (a team's own
+    `lists` where sheetkeeper adds `Lists`). Say which tab to rename, with nothing sent."""
+    for new in adding:
+        for there in titles:
+            if there != new and there.casefold() == new.casefold():
+                raise GoogleSheetsError(
+                    f"the spreadsheet has a tab '{there}', and Google tells tab names apart "
+                    f"regardless of case, so sheetkeeper cannot add its '{new}' tab: rename the "
+                    f"tab '{there}', then run again (nothing was changed)")
 
 
 def quoted_tab(tab: str) -> str:

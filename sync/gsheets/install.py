@@ -25,7 +25,7 @@ from sheet_templates.presentation import (HEADER_FILL, HEADER_FONT, LAST_ROW, NU
                                           REVIEW_KEYS, colour_rules, dictionary_rows, dropdowns,
                                           list_range, lists_tab, merged_headers, review_headers)
 
-from .client import GoogleSheet, GoogleSheetsError, quoted_tab
+from .client import GoogleSheet, GoogleSheetsError, quoted_tab, refuse_title_clashes
 from sheet_templates.references import column_index, column_letter
 
 GOOGLE_NUMBER_TYPES = {"date": "DATE", "money": "NUMBER", "phone": "TEXT", "id": "TEXT"}
@@ -53,6 +53,7 @@ def install_into(sheet: GoogleSheet, template: Template, lang: str) -> GoogleIns
     ids = {role: existing[title] if title in existing else new_sheet_id(taken)
            for role, title in names.items()}
     added = [r for r, t in names.items() if t not in existing]
+    refuse_title_clashes([names[r] for r in added], list(existing))
     lists = lists_tab(template, lang)
     found = ListsAsFound({}, {})
     if "lists" not in added:      # the team's own Lists tab: their lists where they keep them

@@ -24,7 +24,7 @@ from sheet_templates import Template
 from sheet_templates.presentation import colour_rules, lists_tab
 
 from ..errors import TableLayoutError
-from .client import GoogleSheet, quoted_tab
+from .client import GoogleSheet, quoted_tab, refuse_title_clashes
 from .install import (PROTECTION_SUFFIX, ListsAsFound, decision_dropdown, formatting,
                       header_format, lists_as_found, merged_formats, new_sheet_id, new_tab,
                       side_tab_rows, tab_playing)
@@ -56,6 +56,7 @@ def upgrade_google(sheet: GoogleSheet, template: Template) -> GoogleUpgrade:
     missing = [c for c in template.columns if c.key not in layout.columns]
     positions = _positions_after(layout, missing)
     names, added = _side_tabs(sheets, template, lang)
+    refuse_title_clashes([names[role] for role in added], list(sheets))
     lists = lists_tab(template, lang)
     # Each dropdown fed from where the team's own Lists tab keeps its list.
     found = (lists_as_found(lists_title, tops[lists_title], lists) if lists_title
