@@ -164,3 +164,18 @@ def test_upgrade_names_a_tab_in_the_way_too(server, team_sheet):
     from sync.gsheets.upgrade import upgrade_google
     with pytest.raises(GoogleSheetsError, match="rename the tab 'review'"):
         upgrade_google(sheet, builtin("crm"))
+
+
+def test_an_install_whose_answer_was_lost_is_not_undone_by_its_retry(server, team_sheet):
+    """The batch that adds the tabs is carried out, its answer lost on the way back: the
+    retry finds the tabs there ('already exists'); install sees its own tabs, by the ids it
+    chose, and goes on."""
+    from .conftest import run_cli
+    gc, sh = team_sheet
+    server.faults.next("ok", "ok", "lost")      # open, the tab list, then the batch
+    done = run_cli("install", "crm", "--to", f"gsheet:{sh.id}", "--api-endpoint", server.url)
+    assert done.returncode == 0, done.stderr
+    assert "added Customers, Lists, Review, Data dictionary, Merged" in done.stdout
+    assert sh.worksheet("Customers").row_values(1)[:2] == ["Customer ID", "Name"]
+    assert [w.title for w in sh.worksheets()] == [
+        "Customers", "Lists", "Review", "Data dictionary", "Merged", "Notes"]

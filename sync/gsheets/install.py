@@ -11,6 +11,11 @@ alias a person types is kept and canonicalised), the colour rules as custom-form
 formats, and warning-only protection on the columns sheetkeeper computes; then one RAW
 values:batchUpdate with the headers, the lists and the data dictionary. Other tabs are not
 touched, and a batch is applied by Google whole or not at all.
+
+A batch whose answer was lost on its way back is sent again by the client's retries, and the
+second is refused ("A sheet with the name … already exists"): the first was carried out. The
+tabs it added carry ids chosen here at random, so finding them all (one request more) proves it
+landed, and install goes on to the values, which are the same whether written once or twice.
 """
 from __future__ import annotations
 
@@ -25,6 +30,7 @@ from sheet_templates.presentation import (HEADER_FILL, HEADER_FONT, LAST_ROW, NU
                                           REVIEW_KEYS, colour_rules, dictionary_rows, dropdowns,
                                           list_range, lists_tab, merged_headers, review_headers)
 
+from ..errors import GoogleRefused
 from .client import GoogleSheet, GoogleSheetsError, quoted_tab, refuse_title_clashes
 from sheet_templates.references import column_index, column_letter
 
@@ -59,11 +65,26 @@ def install_into(sheet: GoogleSheet, template: Template, lang: str) -> GoogleIns
     if "lists" not in added:      # the team's own Lists tab: their lists where they keep them
         found = lists_as_found(names["lists"], sheet.read([names["lists"]])[names["lists"]],
                                lists)
-    sheet.spreadsheet.batch_update({"requests": _install_requests(
-        template, lang, names, ids, added, lists, found)})
+    asked = 3 + ("lists" not in added)
+    try:
+        sheet.spreadsheet.batch_update({"requests": _install_requests(
+            template, lang, names, ids, added, lists, found)})
+    except GoogleRefused:
+        asked += 1
+        if not tabs_there(sheet, {ids[r]: names[r] for r in added}):
+            raise
     sheet.spreadsheet.values_batch_update({"valueInputOption": "RAW", "data": _install_values(
         template, lang, names, added, lists, found)})
-    return GoogleInstall(tuple(names[r] for r in added), 3 + ("lists" not in added))
+    return GoogleInstall(tuple(names[r] for r in added), asked)
+
+
+def tabs_there(sheet: GoogleSheet, tabs: dict[int, str]) -> bool:
+    """Whether the spreadsheet has every one of `tabs` (id -> title) now: one request. After a
+    refused batch that would have added them, with ids chosen at random, True means the batch
+    itself was carried out earlier (its answer lost, the retry refused)."""
+    there = {(s["properties"]["sheetId"], s["properties"]["title"])
+             for s in sheet.spreadsheet.fetch_sheet_metadata()["sheets"]}
+    return bool(tabs) and set(tabs.items()) <= there
 
 
 def _tab_names(template: Template, lang: str) -> dict[str, str]:
