@@ -392,7 +392,7 @@ class GoogleSheet:
                                  f"{who or 'the account sheetkeeper uses'}: {share}",
                                  e.code, e.status, e.reason) from None
         except NotAGoogleSheet as e:
-            raise NotAGoogleSheet(f"spreadsheet {key} is not a Google Sheet ({e}): this is an "
+            raise NotAGoogleSheet(f"spreadsheet {key} is not a Google Sheet; {e}: this is an "
                                   ".xlsx file in Drive: File → Save as Google Sheets, then use "
                                   "the new sheet's address", e.code, e.status, e.reason) from None
 
