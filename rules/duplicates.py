@@ -138,12 +138,22 @@ class _Scoring:
         # Values that passed their rule, for a certain pair: the same codes where the field
         # has no other column.
         self.certain = {f: (self.fields[f].codes if f not in identities.supporting
+                            or list(values) == list(identities.supporting[f])
                             else coded(self.kinds[f], values).codes)
                         for f, values in identities.certain.items()}
         # A name's exact form: its words sorted; a hanzi name's own characters (张伟 and 张卫 are
         # both "zhang wei" in pinyin, and two people).
         self.name_codes = _codes([f.native if f.hanzi else f.sorted for f in self.forms])
         self.name_exact = evidence.exact_weights("name", self.name_codes)
+        # Each name's forms as arrays, for comparing many pairs at once.
+        forms = self.forms
+        self.hanzi = np.fromiter((f.hanzi for f in forms), dtype=bool, count=len(forms))
+        self.latin = np.array([f.latin for f in forms], dtype=object)
+        self.ordered = np.array([f.sorted for f in forms], dtype=object)
+        self.native = np.array([f.native for f in forms], dtype=object)
+        self.in_order = self.latin == self.ordered
+        self.characters = np.array(["".join(sorted(f.native)) if f.hanzi else ""
+                                    for f in forms], dtype=object)
         self.prior = evidence.prior(self.rows)
 
     # -- candidates ------------------------------------------------------------------------
@@ -195,42 +205,46 @@ class _Scoring:
     def judge(self, a: np.ndarray, b: np.ndarray, every: bool = False
               ) -> list[DuplicatePair]:
         """The pairs (a[k], b[k]) that are duplicates, judged; `every`: all of them, judged
-        or not (a group's rows paired with its first)."""
+        or not (a group's rows paired with its first). What costs most (names' and texts'
+        similarity, nicknames) is worked out only for the pairs it can decide."""
         personal = np.full(len(a), self.prior)
-        shared: list[np.ndarray] = []       # fields a household shares: phone, email, address
+        shared: dict[str, np.ndarray] = {}  # fields a household shares: phone, email, address
         veto = np.zeros(len(a), dtype=bool)
         levels = {}
         for f, field in self.fields.items():
-            if self.kinds[f] == "text":
-                continue        # below, with the name: only for pairs it can decide
             w, levels[f], v = evidence.field_weights(self.kinds[f], field, self.exact[f], a, b)
             if self.kinds[f] in evidence.SHARED:
-                shared.append(w)
+                shared[f] = w
             else:
                 personal += w
             veto |= v
-        name_level, name_score = self._names(a, b)
+        shares = np.zeros(len(a), dtype=bool)
+        for codes in self.certain.values():
+            shares |= (codes[a] >= 0) & (codes[a] == codes[b])
+        texts = [f for f in self.fields if self.kinds[f] == "text"]
+        # The most the names and a text alike could add: where even that is not enough, and
+        # no identity value is shared, the pair is not one person whatever its names.
+        best_name = np.maximum(self.name_exact[a], weight("name_equivalent"))
+        text_gain = weight("text_close") - weight("text_different") if texts else 0.0
+        decide = every | shares | (personal + evidence.household(shared, len(a)) + best_name
+                                   + text_gain >= 0)
+        name_level, name_score = self._names(a, b, decide)
         name_w = np.array([NAME_WEIGHT[x] or 0.0 for x in name_level.tolist()])
         exact_name = name_level == EXACT
         name_w[exact_name] = self.name_exact[a[exact_name]]
         personal += name_w
         similar: dict[str, dict[int, float]] = {}
-        for f, field in self.fields.items():
-            if self.kinds[f] != "text":
-                continue
+        for f in texts:
             # Text alike but not the same counts only where it could tip the pair.
-            hope = (personal + evidence.household(shared, len(a)) + weight("text_close")
+            hope = (personal + evidence.household(shared, len(a)) + text_gain
                     + weight("name_equivalent") >= 0)
-            w, levels[f], _ = evidence.field_weights(
-                "text", field, self.exact[f], a, b,
-                similar=lambda todo, field=field, hope=hope, seen=similar.setdefault(f, {}):
-                self._similar(field, a, b, todo, hope, seen))
-            shared.append(w)
+            todo = np.flatnonzero(hope & (levels[f] == 1))
+            close = self._similar(self.fields[f], a, b, todo, similar.setdefault(f, {}))
+            levels[f][todo[close]] = 2
+            shared[f][todo[close]] = weight("text_close")
         total = personal + evidence.household(shared, len(a))
         total, name_level, why_names = self._equivalents(a, b, total, name_level, name_w)
-        shares = np.zeros(len(a), dtype=bool)
-        for f, codes in self.certain.items():
-            shares |= (codes[a] >= 0) & (codes[a] == codes[b])
+        self._given_names_apart(a, b, total, name_level, name_w, shares | (total >= 0))
         certain = shares & np.isin(name_level, COMPATIBLE) & ~veto
         possible = ~certain & ~veto & (total >= 0)
         out = []
@@ -245,48 +259,51 @@ class _Scoring:
                                      tuple(agree)))
         return out
 
-    def _names(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _names(self, a: np.ndarray, b: np.ndarray, decide: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
         """Each pair's name level and similarity (Jaro-Winkler on the names in pinyin, in
-        order or with their words sorted)."""
+        order or with their words sorted), worked out where it can `decide` the pair (the
+        others: different)."""
         ca, cb = self.name_codes[a], self.name_codes[b]
         present = (ca >= 0) & (cb >= 0)
         level = np.full(len(a), NO_NAME, dtype=np.int8)
         score = np.zeros(len(a))
         level[present & (ca == cb)] = EXACT
         score[present & (ca == cb)] = 1.0
-        todo = np.flatnonzero(present & (ca != cb))
+        level[present & (ca != cb) & ~decide] = DIFFERENT
+        todo = np.flatnonzero(present & (ca != cb) & decide)
         if len(todo):
             x, y = a[todo], b[todo]
             # Hanzi names by their characters; names in two scripts, and latin ones, in pinyin
             # and letters, in order and with their words sorted (given and family swapped).
-            hanzi = np.fromiter((f.hanzi for f in self.forms), dtype=bool, count=len(self.forms))
-            both = hanzi[x] & hanzi[y]
-            spelled = np.array([f.latin for f in self.forms], dtype=object)
-            ordered = np.array([f.sorted for f in self.forms], dtype=object)
-            native = np.array([f.native for f in self.forms], dtype=object)
-            first = np.where(both, native[x], spelled[x])
-            second = np.where(both, native[y], spelled[y])
+            both = self.hanzi[x] & self.hanzi[y]
+            first = np.where(both, self.native[x], self.latin[x])
+            second = np.where(both, self.native[y], self.latin[y])
             s = process.cpdist(first.tolist(), second.tolist(),
                                scorer=JaroWinkler.normalized_similarity, workers=-1)
-            in_order = np.fromiter((f.latin == f.sorted for f in self.forms), dtype=bool,
-                                   count=len(self.forms))
-            swap = np.flatnonzero(~both & ~(in_order[x] & in_order[y]))
+            swap = np.flatnonzero(~both & ~(self.in_order[x] & self.in_order[y]))
             if len(swap):
                 s[swap] = np.maximum(s[swap], process.cpdist(
-                    ordered[x[swap]].tolist(), ordered[y[swap]].tolist(),
+                    self.ordered[x[swap]].tolist(), self.ordered[y[swap]].tolist(),
                     scorer=JaroWinkler.normalized_similarity, workers=-1))
             # Two hanzi names alike in sound (an input-method slip, 李民菁 / 李民婧) or with their
             # characters in another order (彭莉维 / 彭维莉): as close as a typo is.
-            chars = np.array(["".join(sorted(f.native)) for f in self.forms], dtype=object)
-            slip = both & ((spelled[x] == spelled[y]) | (chars[x] == chars[y]))
+            slip = both & ((self.latin[x] == self.latin[y])
+                           | (self.characters[x] == self.characters[y]))
             s[slip] = np.maximum(s[slip], NAME_CLOSE)
             score[todo] = s
             level[todo] = np.where(s >= NAME_CLOSE, CLOSE, np.where(s >= NAME_FAIR, FAIR,
                                                                      DIFFERENT))
-            for k in todo[s >= NAME_FAIR].tolist():
-                if given_names_apart(self.forms[a[k]], self.forms[b[k]]):
-                    level[k] = DIFFERENT
         return level, score
+
+    def _given_names_apart(self, a, b, total, name_level, name_w, deciding) -> None:
+        """Names alike overall whose other words clearly differ ('Linda Brownwell' / 'David
+        Brownwell') are different names: looked at for the pairs it decides."""
+        todo = np.flatnonzero(deciding & np.isin(name_level, (CLOSE, FAIR)))
+        for k in todo.tolist():
+            if given_names_apart(self.forms[a[k]], self.forms[b[k]]):
+                total[k] += weight("name_different") - name_w[k]
+                name_level[k] = DIFFERENT
 
     def _equivalents(self, a, b, total, name_level, name_w):
         """Names not alike in spelling that are one person's all the same (a nickname, an
@@ -302,20 +319,16 @@ class _Scoring:
                 name_level[k] = EQUIVALENT
         return total, name_level, why
 
-    def _similar(self, field: Coded, a, b, todo: np.ndarray, hope: np.ndarray,
-                 remember: dict) -> np.ndarray:
-        """How alike (0-100) the field's words are, for the pairs `todo` that could be tipped
-        by it (0 for the others)."""
-        out = np.zeros(len(todo))
-        worth = np.flatnonzero(hope[todo])
-        if len(worth):
-            pairs = todo[worth]
-            texts = field.texts
-            out[worth] = process.cpdist([texts[i] for i in a[pairs].tolist()],
-                                        [texts[i] for i in b[pairs].tolist()],
-                                        scorer=fuzz.token_set_ratio, workers=-1)
-            remember.update(zip(pairs.tolist(), out[worth].tolist()))
-        return out
+    def _similar(self, field: Coded, a, b, todo: np.ndarray, remember: dict) -> np.ndarray:
+        """Which of the pairs `todo` have the field's words alike (token set >= TEXT_CLOSE)."""
+        if not len(todo):
+            return np.zeros(0, dtype=bool)
+        texts = field.texts
+        alike = process.cpdist([texts[i] for i in a[todo].tolist()],
+                               [texts[i] for i in b[todo].tolist()],
+                               scorer=fuzz.token_set_ratio, workers=-1)
+        remember.update(zip(todo.tolist(), alike.tolist()))
+        return alike >= evidence.TEXT_CLOSE
 
     def _reason(self, x: int, y: int, name_level: int, name_score: float, how: str | None,
                 agree: list[str], levels, k: int, similar) -> str:

@@ -63,12 +63,12 @@ SHARED = ("email", "phone", "text")
 HOUSEHOLD_MORE = 2.0
 
 
-def household(weights: list[np.ndarray], pairs: int) -> np.ndarray:
+def household(weights: Mapping[str, np.ndarray], pairs: int) -> np.ndarray:
     """The evidence of the shareable fields together: every disagreement counts; of the
     agreements, the strongest, and the others up to HOUSEHOLD_MORE."""
     if not weights:
         return np.zeros(pairs)
-    stacked = np.vstack(weights)
+    stacked = np.vstack(list(weights.values()))
     positive = np.where(stacked > 0, stacked, 0.0)
     strongest = positive.max(axis=0)
     return (strongest + np.minimum(positive.sum(axis=0) - strongest, HOUSEHOLD_MORE)
@@ -103,6 +103,8 @@ class Coded(NamedTuple):
     codes: np.ndarray          # equal codes: equal values
     second: np.ndarray | None  # a second form (an email's mailbox); None where there is none
     texts: list[str]           # the form compared closely (dates: digits; text: its words)
+    digits: np.ndarray | None = None   # a date's eight digits, a row of uint8 per row
+    real: np.ndarray | None = None     # whether each row's value is a date
 
 
 def coded(kind: str, values: Sequence[str]) -> Coded:
@@ -111,7 +113,8 @@ def coded(kind: str, values: Sequence[str]) -> Coded:
     if kind == "phone":
         return _coded(values, _phone_keys)
     if kind == "date":
-        return _coded(values, _date_keys)
+        field = _coded(values, _date_keys)
+        return field._replace(**dict(zip(("digits", "real"), _date_digits(field.texts))))
     if kind == "text":
         return _coded(values, _text_keys, _without_spaces)
     return _coded(values, _folded)
@@ -119,7 +122,13 @@ def coded(kind: str, values: Sequence[str]) -> Coded:
 
 def _without_spaces(text: str) -> str:
     """An address's or company's letters and digits in their order: spaces anywhere."""
+    if text.isascii():
+        return text.translate(_ASCII_LETTERS_AND_DIGITS).lower()
     return "".join(_TEXT_WORDS.findall(fold(text)))
+
+
+# str.translate table that drops every ASCII character but letters and digits
+_ASCII_LETTERS_AND_DIGITS = {c: None for c in range(128) if not chr(c).isalnum()}
 
 
 def _coded(values: Sequence[str], keys_of, second=None) -> Coded:
@@ -221,24 +230,34 @@ def _text_keys(texts: list[str]) -> list[str]:
 
 # -- the levels of a pair -------------------------------------------------------------------
 
-def _is_date(key: str) -> bool:
-    return len(key) == 8 and key.isdigit()
+def _date_digits(keys: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's date as its eight digits (yyyymmdd, a row of uint8), and whether it is one."""
+    real = np.fromiter((len(k) == 8 and k.isdigit() for k in keys), dtype=bool, count=len(keys))
+    text = "".join(k if ok else "00000000" for k, ok in zip(keys, real.tolist()))
+    digits = np.frombuffer(text.encode(), dtype=np.uint8).reshape(len(keys), 8) \
+        if keys else np.zeros((0, 8), dtype=np.uint8)
+    return digits, real
+
+
+def _one_slip(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Pairs of dates (rows of digits) one typo apart: day and month swapped, or one digit
+    off."""
+    swapped = ((x[:, :4] == y[:, :4]).all(axis=1) & (x[:, 4:6] == y[:, 6:8]).all(axis=1)
+               & (x[:, 6:8] == y[:, 4:6]).all(axis=1))
+    return swapped | ((x != y).sum(axis=1) == 1)
 
 
 def date_close(a: str, b: str) -> bool:
     """Two dates (yyyymmdd) one typo apart: day and month swapped, or one digit off."""
-    if len(a) != 8 or len(b) != 8 or not (a.isdigit() and b.isdigit()):
-        return False
-    if a[:4] == b[:4] and a[4:6] == b[6:8] and a[6:8] == b[4:6]:
-        return True
-    return sum(x != y for x, y in zip(a, b)) == 1
+    digits, real = _date_digits([a, b])
+    return bool(real.all() and _one_slip(digits[:1], digits[1:])[0])
 
 
-def field_weights(kind: str, field: Coded, exact: np.ndarray, a: np.ndarray, b: np.ndarray,
-                  similar=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def field_weights(kind: str, field: Coded, exact: np.ndarray, a: np.ndarray, b: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(weights, level, veto) of each pair (a[k], b[k]) on one field. Levels: 3 exact, 2 close,
-    1 different, 0 nothing to compare. `similar(pairs)`: the close comparison of text, for the
-    pairs that need it."""
+    1 different, 0 nothing to compare. (Text alike but not the same, level 2, costs a fuzzy
+    comparison: the caller makes it for the pairs it can decide.)"""
     ca, cb = field.codes[a], field.codes[b]
     present = (ca >= 0) & (cb >= 0)
     same = present & (ca == cb)
@@ -253,14 +272,12 @@ def field_weights(kind: str, field: Coded, exact: np.ndarray, a: np.ndarray, b: 
         alias = present & ~same & (sa >= 0) & (sa == sb)
         level[alias], weights[alias] = 2, weight("email_alias")
     elif kind == "date":
-        for k in np.flatnonzero(present & ~same).tolist():
-            x, y = field.texts[a[k]], field.texts[b[k]]
-            if date_close(x, y):
-                level[k], weights[k] = 2, weight("date_close")
-            elif _is_date(x) and _is_date(y):
-                veto[k] = True          # two real dates, clearly apart: two people
-            else:
-                level[k] = 0            # a date as typed, unread: says nothing either way
+        digits, real = field.digits, field.real
+        apart = present & ~same
+        close = apart & real[a] & real[b] & _one_slip(digits[a], digits[b])
+        level[close], weights[close] = 2, weight("date_close")
+        veto = apart & real[a] & real[b] & ~close  # two real dates, clearly apart: two people
+        level[apart & ~(real[a] & real[b])] = 0    # a date as typed, unread: says nothing
     elif kind == "text":
         if field.second is not None:
             # The same words with a space in another place ('EdinburghEH1 6 5RS'): the same.
@@ -268,10 +285,6 @@ def field_weights(kind: str, field: Coded, exact: np.ndarray, a: np.ndarray, b: 
             spaced = present & ~same & (sa >= 0) & (sa == sb)
             level[spaced], weights[spaced] = 3, exact[a[spaced]]
             same = same | spaced
-        todo = np.flatnonzero(present & ~same) if similar is not None else ()
-        if len(todo):
-            close = similar(todo) >= TEXT_CLOSE
-            level[todo[close]], weights[todo[close]] = 2, weight("text_close")
     return weights, level, veto
 
 
