@@ -42,7 +42,7 @@ def test_a_sheet_not_shared_with_the_account_is_403_as_google_answers_it(server)
     drive = requests.get(f"{server.url}/drive/v3/files/{theirs.id}", headers=bearer(server))
     assert drive.status_code == 404               # Drive does not say it is there at all
     assert drive.json()["error"]["errors"][0]["reason"] == "notFound"
-    assert mine.http_client.request("get", f"https://www.googleapis.com/drive/v3/about",
+    assert mine.http_client.request("get", "https://www.googleapis.com/drive/v3/about",
                                     params={"fields": "user(emailAddress)"}).json() == {
         "user": {"emailAddress": server.state.user}}
 
