@@ -84,9 +84,12 @@ def _gave_ids(result: ApplyResult) -> bool:
 class Service:
     def __init__(self, config: ServiceConfig, log: EventLog | None = None,
                  monotonic: Callable[[], float] = time.monotonic,
-                 now: Callable[[], dt.datetime] = lambda: dt.datetime.now().astimezone()):
+                 now: Callable[[], dt.datetime] = lambda: dt.datetime.now().astimezone(),
+                 apply: Callable[..., ApplyResult] = apply_workbook):
+        """`apply`: one cycle on a workbook (sync.xlsx.target.apply_workbook; a test passes
+        one that fails the way only an unusual workbook does)."""
         self.config, self.log = config, log or EventLog()
-        self.monotonic, self.now = monotonic, now
+        self.monotonic, self.now, self.apply = monotonic, now, apply
         self.schedule = Schedule(config.debounce, config.retry_max)
         self.events: queue.SimpleQueue[Path] = queue.SimpleQueue()
         self.wake = threading.Event()
@@ -309,8 +312,8 @@ class Service:
         settings = c.rule_settings(path, self.now().date())
         results: list[ApplyResult] = []
         for _ in range(CONVERGE):
-            result = apply_workbook(path, settings, c.data, templates=watch.templates,
-                                    sheet=watch.sheet, auto_merge=c.auto_merge)
+            result = self.apply(path, settings, c.data, templates=watch.templates,
+                                sheet=watch.sheet, auto_merge=c.auto_merge)
             results.append(result)
             if not (result.merges or _gave_ids(result)):
                 break
