@@ -131,8 +131,9 @@ class _Scoring:
         # name (an invalid phone's digits), else the values that passed their rule.
         self.fields: dict[str, Coded] = {}
         self.exact: dict[str, np.ndarray] = {}
+        self.values: dict[str, Sequence[str]] = {}
         for f in fields:
-            values = identities.supporting.get(f) or identities.certain[f]
+            values = self.values[f] = identities.supporting.get(f) or identities.certain[f]
             self.fields[f] = coded(self.kinds[f], values)
             self.exact[f] = evidence.exact_weights(self.kinds[f], self.fields[f].codes)
         # Values that passed their rule, for a certain pair: the same codes where the field
@@ -182,8 +183,8 @@ class _Scoring:
         """What places a row in name order: its name, then the rest of what it says (so that
         rows of one name are ordered by their content, not by where they stand in the sheet:
         the pairs found do not depend on the rows' order)."""
-        rest = ["\0".join(parts) for parts in zip(*(f.texts for f in self.fields.values()))] \
-            if self.fields else [""] * self.rows
+        rest = ["\0".join(parts) for parts in zip(*self.values.values())] \
+            if self.values else [""] * self.rows
         return [f"{f.latin}\0{r}" for f, r in zip(self.forms, rest)]
 
     def _name_words(self) -> tuple[np.ndarray, np.ndarray]:

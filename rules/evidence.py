@@ -66,13 +66,13 @@ HOUSEHOLD_MORE = 2.0
 def household(weights: Mapping[str, np.ndarray], pairs: int) -> np.ndarray:
     """The evidence of the shareable fields together: every disagreement counts; of the
     agreements, the strongest, and the others up to HOUSEHOLD_MORE."""
-    if not weights:
-        return np.zeros(pairs)
-    stacked = np.vstack(list(weights.values()))
-    positive = np.where(stacked > 0, stacked, 0.0)
-    strongest = positive.max(axis=0)
-    return (strongest + np.minimum(positive.sum(axis=0) - strongest, HOUSEHOLD_MORE)
-            + np.where(stacked < 0, stacked, 0.0).sum(axis=0))
+    strongest, agreeing, against = np.zeros(pairs), np.zeros(pairs), np.zeros(pairs)
+    for w in weights.values():
+        positive = np.maximum(w, 0.0)
+        np.maximum(strongest, positive, out=strongest)
+        agreeing += positive
+        against += np.minimum(w, 0.0)
+    return strongest + np.minimum(agreeing - strongest, HOUSEHOLD_MORE) + against
 
 
 def exact_weights(kind: str, codes: np.ndarray) -> np.ndarray:
@@ -109,14 +109,14 @@ class Coded(NamedTuple):
 
 def coded(kind: str, values: Sequence[str]) -> Coded:
     if kind == "email":
-        return _coded(values, _folded, lambda v: _mailbox(fold(v).strip()))
+        return _coded(values, _folded, _mailbox, of_key=True)
     if kind == "phone":
         return _coded(values, _phone_keys)
     if kind == "date":
-        field = _coded(values, _date_keys)
+        field = _coded(values, _date_keys, texts=True)
         return field._replace(**dict(zip(("digits", "real"), _date_digits(field.texts))))
     if kind == "text":
-        return _coded(values, _text_keys, _without_spaces)
+        return _coded(values, _text_keys, _without_spaces, texts=True)
     return _coded(values, _folded)
 
 
@@ -131,27 +131,48 @@ def _without_spaces(text: str) -> str:
 _ASCII_LETTERS_AND_DIGITS = {c: None for c in range(128) if not chr(c).isalnum()}
 
 
-def _coded(values: Sequence[str], keys_of, second=None) -> Coded:
-    """Each distinct value keyed once (values repeat: a company, a birthday), all of them in
-    one call (`keys_of` works on many texts at once), then every row coded through a dict
-    lookup in C."""
-    distinct = [v for v in dict.fromkeys(values) if v]
-    forms = dict(zip(distinct, keys_of(distinct)))
-    forms[""] = ""
-    numbering = {k: n for n, k in enumerate(dict.fromkeys(forms.values()))}
-    numbering[""] = -1
-    code_of = {v: numbering[k] for v, k in forms.items()}
-    codes = np.fromiter(map(code_of.__getitem__, values), dtype=np.int64, count=len(values))
+# The keys of the values seen lately, per way of keying, kept between calls (the service plans
+# the same list again after every edit): pure functions of the value.
+REMEMBERED_KEYS = 400_000
+_keys_known: dict = {}
+
+
+def _coded(values: Sequence[str], keys_of, second=None, of_key: bool = False,
+           texts: bool = False) -> Coded:
+    """Each distinct value keyed once (values repeat: a company, a birthday; and the service
+    plans the same values again after every edit), all new ones in one call (`keys_of` works
+    on many texts at once), then every row coded through a dict lookup in C. `texts`: keep
+    each row's key too (what dates and text are compared closely by)."""
+    known = _keys_known.setdefault(keys_of, {"": ""})
+    if len(known) > REMEMBERED_KEYS:
+        known.clear()
+        known[""] = ""
+    distinct = list(dict.fromkeys(values))
+    new = [v for v in distinct if v not in known]
+    known.update(zip(new, keys_of(new)))
+    keys = list(map(known.__getitem__, distinct))
+    codes = _numbered(values, distinct, keys)
     seconds = None
     if second is not None:
-        # The second form is of the value as typed (an address's words in their own order).
-        other = {v: second(v) if forms[v] else "" for v in forms}
-        second_numbering = {k: n for n, k in enumerate(dict.fromkeys(other.values()))}
-        second_numbering[""] = -1
-        second_of = {v: second_numbering[k] for v, k in other.items()}
-        seconds = np.fromiter(map(second_of.__getitem__, values), dtype=np.int64,
-                              count=len(values))
-    return Coded(codes, seconds, list(map(forms.__getitem__, values)))
+        # The second form is of the value as typed (an address's words in their own order), or
+        # (`of_key`) of its key (an email's mailbox, of the address folded).
+        seen = _keys_known.setdefault(second, {})
+        if len(seen) > REMEMBERED_KEYS:
+            seen.clear()
+        of = keys if of_key else distinct
+        fresh = [x for x, k in zip(of, keys) if k and x not in seen]
+        seen.update(zip(fresh, map(second, fresh)))
+        others = [seen[x] if k else "" for x, k in zip(of, keys)]
+        seconds = _numbered(values, distinct, others)
+    rows = list(map(dict(zip(distinct, keys)).__getitem__, values)) if texts else []
+    return Coded(codes, seconds, rows)
+
+
+def _numbered(values: Sequence[str], distinct: list[str], keys: list[str]) -> np.ndarray:
+    """Each row's key as a number: equal keys, equal numbers; -1 for no key."""
+    numbers: dict[str, int] = {"": -1}
+    code_of = dict(zip(distinct, [numbers.setdefault(k, len(numbers) - 1) for k in keys]))
+    return np.fromiter(map(code_of.__getitem__, values), dtype=np.int64, count=len(values))
 
 
 def _folded(texts: list[str]) -> list[str]:

@@ -36,9 +36,17 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
+# The forms of the names seen lately, kept between calls: the service plans the same list again
+# after every edit, and its names are what they were.
+REMEMBERED_NAMES = 400_000
+_known: dict[str, NameForm] = {}
+
+
 def name_forms(names: Sequence[str]) -> list[NameForm]:
     """The NameForm of each name ("" gives EMPTY)."""
-    known: dict[str, NameForm] = {}
+    if len(_known) > REMEMBERED_NAMES:
+        _known.clear()
+    known = _known
     out = []
     for name in names:
         form = known.get(name)
@@ -64,14 +72,31 @@ def _pinyin_words(words: list[str]) -> list[str]:
     """Words with their hanzi spelled in pinyin, a word per syllable of a hanzi run ('张伟' ->
     'zhang', 'wei'; a Chinese given name written in pinyin is mostly one word, 'Zhang Xiaoming'
     -> 'zhang', 'xiaoming', so a hanzi given name is also joined: see latin_variants)."""
-    from pypinyin import lazy_pinyin     # 0.2 s to import: only for a list with hanzi names
     out: list[str] = []
     for word in words:
-        if _HANZI.search(word):
-            out.extend(s for s in lazy_pinyin(word) if s.strip())
-        else:
+        if not _HANZI.search(word):
             out.append(word)
+            continue
+        run = ""
+        for char in word:
+            if _HANZI.match(char):
+                if run:
+                    out.append(run)
+                    run = ""
+                out.append(_syllable(char))
+            else:
+                run += char
+        if run:
+            out.append(run)
     return out
+
+
+@functools.lru_cache(maxsize=None)
+def _syllable(char: str) -> str:
+    """A hanzi's pinyin, without tone: one call to pypinyin per character a list holds (a
+    name's characters are read one by one, as a name is: there is no phrase in it to read)."""
+    from pypinyin import lazy_pinyin     # 0.2 s to import: only for a list with hanzi names
+    return lazy_pinyin(char)[0]
 
 
 def latin_variants(form: NameForm) -> set[str]:
