@@ -49,8 +49,14 @@ def hold_lock(data: Path) -> IO:
 
 def is_running(data: Path) -> bool:
     """Asking must not create anything: no lock file, no service ever ran here."""
+    return is_held(data / LOCK)
+
+
+def is_held(lock: Path) -> bool:
+    """Whether some process holds the lock file `lock` (probed shared, without waiting, and
+    without creating it)."""
     try:
-        handle = open(data / LOCK, "r")
+        handle = open(lock, "r")
     except OSError:
         return False
     with handle:

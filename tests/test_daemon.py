@@ -3,7 +3,6 @@ the way spreadsheet programs save them, lock files, a broken workbook beside a h
 workbooks coming and going, catch-up snapshots, status from another process, and signals."""
 from __future__ import annotations
 
-import fcntl
 import json
 import shutil
 import signal
@@ -176,16 +175,8 @@ def big_workbook(path, rows=4000):
 def in_a_cycle(data, book) -> bool:
     """A cycle holds `book`: the lock that keeps two sheetkeepers off one workbook is taken
     (probed as `status` probes the service's lock, shared and without waiting)."""
-    lock = data / "locks" / f"{state_name(book)}.lock"
-    if not lock.exists():
-        return False                                       # no cycle has begun yet
-    with open(lock) as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        return False
+    from service.status import is_held
+    return is_held(data / "locks" / f"{state_name(book)}.lock")
 
 
 @pytest.mark.parametrize("signals", [1, 2])
