@@ -88,12 +88,22 @@ def dropdowns(template: Template, lang: str, positions: Mapping[str, int], lists
 
 def colour_rules(template: Template, lang: str, positions: Mapping[str, int],
                  first_row: int = 2) -> list[ColourRule]:
-    """In priority order: a finding's red beats a duplicate's orange beats status colours."""
+    """In priority order, the first that holds for a cell deciding its look: a finding's red on
+    the cell it is about, then the Status cell's colour, then an overdue follow-up, then a
+    duplicate's orange over the rest of the row.
+
+    Excel, LibreOffice and Google Sheets settle overlapping rules differently: Excel applies
+    every rule that holds, a higher priority winning where two set the same thing (unless one
+    says stop-if-true); Google and LibreOffice take the first rule that holds, whole. So each
+    rule is written to stop (see the backends), which makes Excel do as the other two, and the
+    row tint leaves out the Status column altogether, so no reading of the order can hide a
+    status colour under it."""
     letter = {k: column_letter(i) for k, i in positions.items()}
-    last = column_letter(max(positions.values()))
+    last = max(positions.values())
+    row_cells = f"A{first_row}:{column_letter(last)}{LAST_ROW}"
     header_row = first_row - 1
-    row_cells = f"A{first_row}:{last}{LAST_ROW}"
-    rules = []
+    status = template.status.column
+    rules, tint = [], []
     findings = template.column_of_type("findings")
     if findings and findings.key in letter:
         f = f"${letter[findings.key]}{first_row}"
@@ -103,8 +113,14 @@ def colour_rules(template: Template, lang: str, positions: Mapping[str, int],
             "finding", row_cells,
             f'ISNUMBER(SEARCH(CHAR(10)&A${header_row}&":",CHAR(10)&{f}))', fill=FINDING_FILL))
         marker = template.word("words", "duplicate_marker", lang)
-        rules.append(ColourRule("duplicate", row_cells,
-                                f'ISNUMBER(SEARCH("{marker}",{f}))', fill=DUPLICATE_FILL))
+        tint.append(ColourRule("duplicate", _row_without(positions.get(status), last, first_row),
+                               f'ISNUMBER(SEARCH("{marker}",{f}))', fill=DUPLICATE_FILL))
+    if status in letter:
+        col = letter[status]
+        for choice in template.lists[template.column(status).list].choices:
+            rules.append(ColourRule(
+                f"status:{choice.key}", f"{col}{first_row}:{col}{LAST_ROW}",
+                f'${col}{first_row}="{choice.label(lang)}"', fill=STATUS_FILLS[choice.key]))
     follow_up = template.status.follow_up
     if follow_up and follow_up in letter:
         col = letter[follow_up]
@@ -112,14 +128,16 @@ def colour_rules(template: Template, lang: str, positions: Mapping[str, int],
             "overdue", f"{col}{first_row}:{col}{LAST_ROW}",
             f"AND(ISNUMBER({col}{first_row}),{col}{first_row}<TODAY())",
             font=OVERDUE_FONT, bold=True))
-    status = template.status.column
-    if status in letter:
-        col = letter[status]
-        for choice in template.lists[template.column(status).list].choices:
-            rules.append(ColourRule(
-                f"status:{choice.key}", f"{col}{first_row}:{col}{LAST_ROW}",
-                f'${col}{first_row}="{choice.label(lang)}"', fill=STATUS_FILLS[choice.key]))
-    return rules
+    return rules + tint
+
+
+def _row_without(column: int | None, last: int, first_row: int) -> str:
+    """The rows' cells from column A to `last` (0-based) but `column`: one or two A1 ranges,
+    separated by a space as a multi-range is written in the file format."""
+    spans = ([(0, last)] if column is None or column > last else
+             [(a, b) for a, b in ((0, column - 1), (column + 1, last)) if a <= b])
+    return " ".join(f"{column_letter(a)}{first_row}:{column_letter(b)}{LAST_ROW}"
+                    for a, b in spans)
 
 
 REVIEW_KEYS = ("pair", "kind", "score", "reason", "id_a", "name_a", "details_a", "id_b",

@@ -41,7 +41,8 @@ def test_install_crm_english(tmp_path):
         assert r.dxf.fill.bgColor.rgb[-6:] == r.dxf.fill.fgColor.rgb[-6:]
     overdue = rules["N2:N1048576"][0]
     assert overdue.dxf.font.b and overdue.formula == ["AND(ISNUMBER(N2),N2<TODAY())"]
-    finding, duplicate = rules["A2:S1048576"]
+    finding, = rules["A2:S1048576"]
+    duplicate, = rules["A2:J1048576 L2:S1048576"]          # the row but its Status cell
     assert "$S2" in finding.formula[0] and "[Duplicate]" in duplicate.formula[0]
     review = book["Review"]
     assert review["K1"].value == "Decision"

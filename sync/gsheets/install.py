@@ -164,17 +164,19 @@ def side_tab_rows(template: Template, lang: str, lists) -> dict[str, list[list[A
 
 def formatting(table: int, template: Template, lang: str, positions: dict[str, int],
                header_row: int, lists_name: str, lists,
-               sources: dict[str, str] | None = None) -> list[dict]:
+               sources: dict[str, str] | None = None, after: int = 0) -> list[dict]:
     """The table tab's number formats, dropdowns, colour rules, a note on each header saying
     what the column is for, and protection of the computed columns, each over whole columns
     below the header (`header_row`, 1-based) so rows added later are covered: what install
     lays down and upgrade lays down again. `sources`: list
-    key -> the Lists range feeding it, where a team's own Lists tab keeps it elsewhere."""
+    key -> the Lists range feeding it, where a team's own Lists tab keeps it elsewhere.
+    `after`: how many colour rules of the team's own stay on the tab, first (theirs decide the
+    cells they colour, as they did)."""
     return (number_formats(table, {c.key: c.type for c in template.columns}, positions,
                            header_row)
             + _column_dropdowns(table, template, lang, positions, header_row, lists_name, lists,
                                 sources or {})
-            + _colour_formats(table, template, lang, positions, header_row)
+            + _colour_formats(table, template, lang, positions, header_row, after)
             + _header_notes(table, template, lang, positions, header_row)
             + _computed_protections(table, template, lang, positions, header_row))
 
@@ -189,14 +191,16 @@ def _column_dropdowns(table: int, template: Template, lang: str, positions: dict
 
 
 def _colour_formats(table: int, template: Template, lang: str, positions: dict[str, int],
-                    header_row: int) -> list[dict]:
-    """The colour rules as custom-formula conditional formats, in priority order."""
+                    header_row: int, after: int = 0) -> list[dict]:
+    """The colour rules as custom-formula conditional formats, in priority order: Google
+    applies the first rule that holds for a cell, as the order intends."""
     return [{"addConditionalFormatRule": {"index": index, "rule": {
-        "ranges": [_a1(table, rule.cells)],
+        "ranges": [_a1(table, cells) for cells in rule.cells.split()],
         "booleanRule": {"condition": {"type": "CUSTOM_FORMULA",
                                       "values": [{"userEnteredValue": "=" + rule.formula}]},
                         "format": _colour_format(rule)}}}}
-        for index, rule in enumerate(colour_rules(template, lang, positions, header_row + 1))]
+        for index, rule in enumerate(colour_rules(template, lang, positions, header_row + 1),
+                                     start=after)]
 
 
 def _colour_format(rule) -> dict[str, Any]:

@@ -61,15 +61,18 @@ def upgrade_google(sheet: GoogleSheet, template: Template) -> GoogleUpgrade:
     # Each dropdown fed from where the team's own Lists tab keeps its list.
     found = (lists_as_found(lists_title, tops[lists_title], lists) if lists_title
              else ListsAsFound({}, {}))
+    removed = _without_own(sheets[title], table, template, lang, layout, positions)
+    theirs = len(sheets[title].get("conditionalFormats", [])) - sum(
+        "deleteConditionalFormatRule" in r for r in removed)
     laid = formatting(table, template, lang, positions, layout.header_row, names["lists"], lists,
-                      found.sources)
+                      found.sources, after=theirs)
 
     # One batch, applied in this order: room for the new columns and the new tabs before
     # anything formats them, sheetkeeper's own rules deleted before they are laid down again.
     sheet.spreadsheet.batch_update({"requests": [
         *_room_for_columns(sheets[title], table, end + len(missing)),
         *(new_tab(n, names[role], 26) for role, n in added.items()),
-        *_without_own(sheets[title], table, template, lang, layout, positions),
+        *removed,
         *laid,
         *_new_headers_format(table, layout.header_row, end, len(missing)),
         *_side_tab_formats(sheets, template, names, added, lists, found)]})

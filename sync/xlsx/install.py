@@ -131,8 +131,11 @@ def apply_colour_rules(sheet: Worksheet, specs: list[ColourRule]) -> None:
         fill = (PatternFill("solid", start_color=spec.fill, end_color=spec.fill)
                 if spec.fill else None)
         font = Font(color=spec.font, bold=spec.bold) if spec.font or spec.bold else None
+        # Stop if true: the first rule that holds decides the cell's look, as it does in
+        # LibreOffice and Google Sheets (see presentation.colour_rules).
         sheet.conditional_formatting.add(
-            spec.cells, FormulaRule(formula=[spec.formula], fill=fill, font=font))
+            spec.cells, FormulaRule(formula=[spec.formula], fill=fill, font=font,
+                                    stopIfTrue=True))
 
 
 def _write_review_tab(sheet: Worksheet, template: Template, lang: str, lists_name: str,

@@ -166,7 +166,7 @@ def _own_rules_replaced(xml: bytes, lists_name: str, pairs: list[tuple[str, str]
     """The table sheet with sheetkeeper's own dropdowns and colour rules laid down anew over
     whole columns; a team's own stay as they are."""
     xml = _without_own_rules(xml, lists_name)
-    xml = _insert(xml, b"conditionalFormatting", _colour_xml(rules, styles))
+    xml = _insert(xml, b"conditionalFormatting", _colour_xml(rules, styles, _last_priority(xml)))
     return _insert(xml, b"dataValidations", _validations_xml(pairs).encode("utf-8"))
 
 
@@ -319,14 +319,22 @@ def _validations_xml(pairs: list[tuple[str, str]]) -> str:
     return f'<dataValidations count="{len(pairs)}">{items}</dataValidations>' if pairs else ""
 
 
-def _colour_xml(rules, styles: _Styles) -> bytes:
+def _colour_xml(rules, styles: _Styles, after: int = 0) -> bytes:
+    """sheetkeeper's colour rules, one element each in priority order (LibreOffice goes by the
+    order in the file), numbered after `after`, the team's own last priority: theirs keep
+    theirs, and no two rules share one. Each stops if true (see presentation.colour_rules)."""
     out = []
-    for priority, rule in enumerate(rules, start=1):
+    for priority, rule in enumerate(rules, start=after + 1):
         dxf = styles.dxf(rule.fill, rule.font, rule.bold)
         out.append(f'<conditionalFormatting sqref="{rule.cells}"><cfRule type="expression" '
-                   f'dxfId="{dxf}" priority="{priority}"><formula>{escape(rule.formula)}'
-                   f'</formula></cfRule></conditionalFormatting>')
+                   f'dxfId="{dxf}" priority="{priority}" stopIfTrue="1"><formula>'
+                   f'{escape(rule.formula)}</formula></cfRule></conditionalFormatting>')
     return "".join(out).encode("utf-8")
+
+
+def _last_priority(xml: bytes) -> int:
+    found = re.findall(rb'<cfRule\b[^>]*\bpriority="(\d+)"', xml)
+    return max((int(p) for p in found), default=0)
 
 
 def _without_own_rules(xml: bytes, lists_name: str) -> bytes:

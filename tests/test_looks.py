@@ -1,0 +1,168 @@
+"""How the sheet looks (issue 20, "Looks"): which colour rule decides a cell, widths that fit the
+headers in any script, and the page set up for printing. Real .xlsx files read back with
+openpyxl and their XML; for Google, what the emulator was sent."""
+from __future__ import annotations
+
+import re
+import zipfile
+
+import openpyxl
+import pytest
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import PatternFill
+
+from sheet_templates import builtin
+from sheet_templates.presentation import DUPLICATE_FILL, FINDING_FILL, STATUS_FILLS
+from sync.gsheets.client import GoogleSheet
+from sync.gsheets.install import install_into
+from sync.gsheets.upgrade import upgrade_google
+from sync.xlsx.install import install_new
+from sync.xlsx.upgrade import upgrade_workbook
+
+from .fakesheets import client
+
+CRM = builtin("crm")
+TEAM_FORMULA = 'LEFT($A2,3)="VIP"'
+
+
+def table_xml(path, part="xl/worksheets/sheet1.xml") -> str:
+    with zipfile.ZipFile(path) as z:
+        return z.read(part).decode("utf-8")
+
+
+def rules_in_file_order(path):
+    """(sqref, priority, stopIfTrue, formula) of each rule, as the file lists them:
+    LibreOffice goes by this order, Excel by the priorities."""
+    out = []
+    for sqref, body in re.findall(r'<conditionalFormatting sqref="([^"]+)">(.*?)'
+                                  r"</conditionalFormatting>", table_xml(path), re.DOTALL):
+        for attrs, formula in re.findall(r"<cfRule\b([^>]*)>\s*<formula>(.*?)</formula>", body):
+            priority = int(re.search(r'priority="(\d+)"', attrs)[1])
+            stop = re.search(r'stopIfTrue="(1|true)"', attrs) is not None
+            out.append((sqref, priority, stop, formula.replace("&quot;", '"')))
+    return out
+
+
+def kind(formula: str) -> str:
+    if "CHAR(10)" in formula:
+        return "finding"
+    if "SEARCH(" in formula:
+        return "duplicate"
+    if "TODAY()" in formula:
+        return "overdue"
+    return "status" if formula.startswith("$") else "team"
+
+
+def status_letter(path, lang="en"):
+    ws = openpyxl.load_workbook(path)[CRM.sheet_names[lang]]
+    header = [c.value for c in ws[1]]
+    return openpyxl.utils.get_column_letter(
+        header.index(CRM.column(CRM.status.column).header(lang)) + 1)
+
+
+def assert_first_match_order(rules, status):
+    """Every rule stops if true; the file's order is the priorities' order; a finding comes
+    first, the status colours before the row's tint, and the tint leaves out the Status cell."""
+    ours = [r for r in rules if kind(r[3]) != "team"]
+    assert ours and all(stop for _, _, stop, _ in ours)
+    priorities = [p for _, p, _, _ in rules]
+    assert priorities == sorted(priorities) and len(set(priorities)) == len(priorities)
+    kinds = [kind(f) for _, _, _, f in ours]
+    assert kinds[0] == "finding" and kinds[-1] == "duplicate"
+    assert kinds.index("duplicate") > max(i for i, k in enumerate(kinds) if k == "status")
+    tint = next(sqref for sqref, _, _, f in ours if kind(f) == "duplicate")
+    assert f"{status}2:" not in tint and f":{status}1048576" not in tint
+    spans = [re.fullmatch(r"([A-Z]+)2:([A-Z]+)1048576", s).groups() for s in tint.split()]
+    col = openpyxl.utils.column_index_from_string
+    covered = {c for a, b in spans for c in range(col(a), col(b) + 1)}
+    assert col(status) not in covered and len(covered) >= 10   # the rest of the row is tinted
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+def test_installed_rules_let_status_show_on_a_duplicate_row(tmp_path, lang):
+    path = install_new(CRM, tmp_path / "c.xlsx", lang)
+    status = status_letter(path, lang)
+    rules = rules_in_file_order(path)
+    assert_first_match_order(rules, status)
+    ws = openpyxl.load_workbook(path)[CRM.sheet_names[lang]]
+    fills = {kind(r.formula[0]): r.dxf.fill.fgColor.rgb[-6:]
+             for cf in ws.conditional_formatting for r in cf.rules if r.dxf.fill}
+    assert fills["finding"] == FINDING_FILL and fills["duplicate"] == DUPLICATE_FILL
+    assert fills["status"] in STATUS_FILLS.values()
+
+
+def test_upgrade_lays_the_same_order_after_the_teams_own_rules(tmp_path):
+    """A workbook installed before the order changed (finding and tint over one range, tint
+    above the status colours, no stop) with a team rule of its own: the upgrade lays down the
+    new order after the team's rule, which keeps its priority; twice is once."""
+    path = install_new(CRM, tmp_path / "c.xlsx", "en")
+    book = openpyxl.load_workbook(path)
+    ws = book["Customers"]
+    old = [(str(cf.sqref), r) for cf in ws.conditional_formatting for r in cf.rules]
+    ws.conditional_formatting = type(ws.conditional_formatting)()
+    ws.conditional_formatting.add("A2:A500", FormulaRule(
+        formula=[TEAM_FORMULA], fill=PatternFill("solid", start_color="FFD700",
+                                                 end_color="FFD700")))
+    legacy_order = sorted(old, key=lambda o: {"finding": 0, "duplicate": 1}.get(
+        kind(o[1].formula[0]), 2))
+    for sqref, rule in legacy_order:
+        rule.stopIfTrue = None
+        ws.conditional_formatting.add(sqref.split()[0] if kind(rule.formula[0]) != "duplicate"
+                                      else "A2:S1048576", rule)
+    book.save(path)
+
+    upgrade_workbook(path, CRM)
+    rules = rules_in_file_order(path)
+    assert rules[0] == ("A2:A500", 1, False, TEAM_FORMULA)            # theirs, first, as it was
+    assert_first_match_order(rules, status_letter(path))
+    assert len(rules) == len(old) + 1
+    once = path.read_bytes()
+    upgrade_workbook(path, CRM)
+    assert rules_in_file_order(path) == rules and path.read_bytes() == once
+
+
+# -- Google Sheets ----------------------------------------------------------------------------
+
+def google_rules(server, key, tab="Customers"):
+    return server.state.get(key).sheet(tab).conditional
+
+
+def google_kinds(rules):
+    return [kind(r["booleanRule"]["condition"]["values"][0]["userEnteredValue"].lstrip("="))
+            for r in rules]
+
+
+def test_google_install_sends_the_rules_in_first_match_order(server):
+    gc = client(server)
+    sh = gc.create("Studio")
+    install_into(GoogleSheet.open(gc, sh.id), CRM, "en")
+    rules = google_rules(server, sh.id)
+    kinds = google_kinds(rules)
+    assert kinds[0] == "finding" and kinds[-1] == "duplicate"
+    assert kinds.index("duplicate") > max(i for i, k in enumerate(kinds) if k == "status")
+    status = [c.key for c in CRM.columns].index(CRM.status.column)
+    tint = rules[-1]["ranges"]
+    assert [(r["startColumnIndex"], r["endColumnIndex"]) for r in tint] == \
+        [(0, status), (status + 1, len(CRM.columns))]
+    assert all(r["startRowIndex"] == 1 and "endRowIndex" not in r for r in tint)
+
+
+def test_google_upgrade_puts_its_rules_after_the_teams_own(server):
+    gc = client(server)
+    sh = gc.create("Studio")
+    sheet = GoogleSheet.open(gc, sh.id)
+    install_into(sheet, CRM, "en")
+    table = next(s["properties"]["sheetId"] for s in sh.fetch_sheet_metadata()["sheets"]
+                 if s["properties"]["title"] == "Customers")
+    sh.batch_update({"requests": [{"addConditionalFormatRule": {"index": 0, "rule": {
+        "ranges": [{"sheetId": table, "startRowIndex": 1, "startColumnIndex": 0,
+                    "endColumnIndex": 1}],
+        "booleanRule": {"condition": {"type": "CUSTOM_FORMULA",
+                                      "values": [{"userEnteredValue": "=" + TEAM_FORMULA}]},
+                        "format": {"textFormat": {"italic": True}}}}}}]})
+    installed = google_kinds(google_rules(server, sh.id))
+    upgrade_google(sheet, CRM)
+    kinds = google_kinds(google_rules(server, sh.id))
+    assert kinds == installed                      # the team's first, then sheetkeeper's
+    upgrade_google(sheet, CRM)
+    assert google_kinds(google_rules(server, sh.id)) == kinds
