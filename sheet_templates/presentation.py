@@ -7,6 +7,8 @@ Sheets share.
 """
 from __future__ import annotations
 
+import math
+import unicodedata
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -20,7 +22,16 @@ OVERDUE_FONT = "C00000"      # an overdue follow-up: bold red
 HEADER_FILL = "1F4E78"
 HEADER_FONT = "FFFFFF"
 LAST_ROW = 1_048_576         # the whole column, so rows added later are covered too
-# A column type's number format, in the pattern language Excel and Google Sheets share: phones
+# Printing: landscape, the header row on every page, as many pages wide as keep the text at
+# least this big (an 11 pt font printed at 70% is about 8 pt); one page where that fits.
+PRINT_MIN_SCALE = 0.7
+# A landscape page's printable width in points: US Letter (narrower than A4) less Excel's
+# default 0.7 in margins either side.
+PRINT_WIDTH_PT = (11 - 2 * 0.7) * 72
+# A column's width is counted in Latin characters of the default font (Calibri 11: 7 px each,
+# plus 5 px of padding per column; 96 px to the inch, 72 pt).
+CHAR_PX, COLUMN_PADDING_PX = 7, 5
+# A column's number format, in the pattern language Excel and Google Sheets share: phones
 # and IDs as text, so "+86…" and "007" are never turned into numbers.
 NUMBER_FORMATS = {"date": "yyyy-mm-dd", "money": "#,##0.00", "phone": "@", "id": "@"}
 
@@ -138,6 +149,36 @@ def _row_without(column: int | None, last: int, first_row: int) -> str:
              [(a, b) for a, b in ((0, column - 1), (column + 1, last)) if a <= b])
     return " ".join(f"{column_letter(a)}{first_row}:{column_letter(b)}{LAST_ROW}"
                     for a, b in spans)
+
+
+def display_width(text: str) -> int:
+    """How many Latin character widths `text` takes on one line: a CJK character (and any
+    other East Asian wide or full-width form) about two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def header_width(width: int, header: str) -> int:
+    """A column's width, widened where its header would not fit on one line: the header is
+    bold (about a tenth wider) and the table's header carries a filter button (about two
+    characters' room)."""
+    return max(width, math.ceil(display_width(header) * 1.1) + 3)
+
+
+def column_widths(template: Template, lang: str) -> list[int]:
+    """The table's column widths in the sheet's language, in the template's order."""
+    return [header_width(c.width, c.header(lang)) for c in template.columns]
+
+
+def width_px(width: float) -> int:
+    """A column width in characters as pixels (what Google Sheets sizes columns in)."""
+    return round(width * CHAR_PX + COLUMN_PADDING_PX)
+
+
+def pages_wide(widths: list[float]) -> int:
+    """How many pages wide the table is printed: one if it fits at PRINT_MIN_SCALE or more,
+    else as many as keep it at least that big (fitted to them, so no page is mostly empty)."""
+    table_pt = sum(width_px(w) for w in widths) * 72 / 96
+    return max(1, math.ceil(table_pt * PRINT_MIN_SCALE / PRINT_WIDTH_PT))
 
 
 REVIEW_KEYS = ("pair", "kind", "score", "reason", "id_a", "name_a", "details_a", "id_b",

@@ -166,3 +166,90 @@ def test_google_upgrade_puts_its_rules_after_the_teams_own(server):
     assert kinds == installed                      # the team's first, then sheetkeeper's
     upgrade_google(sheet, CRM)
     assert google_kinds(google_rules(server, sh.id)) == kinds
+
+
+# -- widths and printing ----------------------------------------------------------------------
+
+def test_a_cjk_character_is_two_latin_widths():
+    from sheet_templates.presentation import display_width, header_width
+    assert display_width("Tier") == 4 and display_width("客户等级") == 8
+    assert display_width("ＡＢ") == 4                       # full-width forms too
+    assert header_width(11, "客户等级") >= 8 + 3 > 11 - 1
+
+
+def assert_headers_fit(ws):
+    from sheet_templates.presentation import display_width
+    for cell in ws[1]:
+        if cell.value:
+            width = ws.column_dimensions[cell.column_letter].width
+            assert width >= display_width(str(cell.value)) * 1.1 + 3, (ws.title, cell.value)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+def test_installed_headers_fit_and_the_table_prints_landscape_with_its_header(tmp_path, lang):
+    from sheet_templates.presentation import column_widths, pages_wide
+    book = openpyxl.load_workbook(install_new(CRM, tmp_path / "c.xlsx", lang))
+    for ws in book.worksheets:
+        assert_headers_fit(ws)
+    ws = book[CRM.sheet_names[lang]]
+    assert ws.page_setup.orientation == "landscape"
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    pages = pages_wide(column_widths(CRM, lang))
+    assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (pages, 0)
+    assert 1 <= pages <= 3
+    assert ws.print_title_rows == "$1:$1"
+
+
+def test_a_wide_table_prints_on_more_pages_and_a_narrow_one_on_one():
+    from sheet_templates.presentation import (
+        PRINT_MIN_SCALE,
+        PRINT_WIDTH_PT,
+        pages_wide,
+        width_px,
+    )
+    assert pages_wide([14] * 5) == 1
+    widths = [30] * 20
+    pages = pages_wide(widths)
+    table_pt = sum(width_px(w) for w in widths) * 0.75
+    assert pages > 1 and table_pt / pages * PRINT_MIN_SCALE <= PRINT_WIDTH_PT
+    assert (pages - 1) * PRINT_WIDTH_PT < table_pt * PRINT_MIN_SCALE   # no fewer would do
+
+
+def test_upgrade_sets_up_printing_and_widths_where_the_workbook_has_none(tmp_path):
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = "Customers"
+    ws.append(["Name", "Phone", "Email"])
+    ws.column_dimensions["A"].width = 40                       # the team's own width
+    path = tmp_path / "own.xlsx"
+    book.save(path)
+    report = upgrade_workbook(path, CRM)
+    assert report.page_setup and "header row on every page" in report.page_setup
+    book = openpyxl.load_workbook(path)
+    ws = book["Customers"]
+    assert ws.column_dimensions["A"].width == 40
+    assert_headers_fit(ws)
+    assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToHeight == 0
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.print_title_rows == "$1:$1"
+    for tab in ("Lists", "Review", "Data dictionary", "Merged"):
+        assert_headers_fit(book[tab])
+    once = path.read_bytes()
+    assert upgrade_workbook(path, CRM).page_setup == [] and path.read_bytes() == once
+
+
+def test_upgrade_keeps_a_page_setup_and_print_titles_of_the_teams_own(tmp_path):
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = "客户"
+    ws.append(["标题"])
+    ws.append(["姓名", "电话", "邮箱"])
+    ws.page_setup.orientation = "portrait"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A3
+    ws.print_title_rows = "1:2"
+    path = tmp_path / "own.xlsx"
+    book.save(path)
+    assert upgrade_workbook(path, CRM).page_setup == []
+    ws = openpyxl.load_workbook(path)["客户"]
+    assert ws.page_setup.orientation == "portrait" and ws.print_title_rows == "$1:$2"
+    header = {c.value: c.column_letter for c in ws[2] if c.value}
+    assert ws.column_dimensions[header["客户等级"]].width >= 8 * 1.1 + 3

@@ -22,8 +22,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sheet_templates import Template
 from sheet_templates.presentation import (
     DICTIONARY_WIDTHS, HEADER_FILL, HEADER_FONT, NUMBER_FORMATS, REVIEW_KEYS, REVIEW_WIDTHS,
-    ColourRule, Dropdown, colour_rules, dictionary_rows, dropdowns, list_range, lists_tab,
-    merged_headers, review_headers,
+    ColourRule, Dropdown, colour_rules, column_widths, dictionary_rows, dropdowns, header_width,
+    list_range, lists_tab, merged_headers, pages_wide, review_headers,
 )
 
 from ..errors import TemplateInstallError
@@ -84,14 +84,15 @@ def _style_header(sheet: Worksheet, headers: list[str], widths: list[int]) -> No
         cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
         cell.alignment = Alignment(vertical="center", wrap_text=True)
         cell.border = Border(bottom=_THIN)
-        sheet.column_dimensions[get_column_letter(i)].width = width
+        sheet.column_dimensions[get_column_letter(i)].width = header_width(width, text)
     sheet.row_dimensions[1].height = 24
     sheet.freeze_panes = "A2"
 
 
 def _write_table_header(sheet: Worksheet, template: Template, lang: str) -> None:
     columns = template.columns
-    _style_header(sheet, [c.header(lang) for c in columns], [c.width for c in columns])
+    widths = column_widths(template, lang)
+    _style_header(sheet, [c.header(lang) for c in columns], widths)
     for i, c in enumerate(columns, start=1):
         fmt = NUMBER_FORMATS.get(c.type)
         if fmt:
@@ -99,15 +100,16 @@ def _write_table_header(sheet: Worksheet, template: Template, lang: str) -> None
         if c.type in ("notes", "findings"):
             sheet.column_dimensions[get_column_letter(i)].alignment = Alignment(wrap_text=True)
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}1"
-    # Printed, a customer list is read across: one page wide, landscape, header on every page.
+    # Printed, a customer list is read across: landscape, the header on every page, as few
+    # pages wide as keep the text readable (presentation.pages_wide), as many long as it takes.
     sheet.page_setup.orientation = "landscape"
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = pages_wide(widths), 0
     sheet.print_title_rows = "1:1"
 
 
 def _write_lists_tab(sheet: Worksheet, lists) -> None:
-    _style_header(sheet, [c.header for c in lists], [max(14, len(c.header) + 4) for c in lists])
+    _style_header(sheet, [c.header for c in lists], [14] * len(lists))
     for i, column in enumerate(lists, start=1):
         for r, value in enumerate(column.values, start=2):
             sheet.cell(row=r, column=i, value=value)

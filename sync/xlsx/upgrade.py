@@ -7,6 +7,11 @@ reorders or rewrites user data or user columns: the package is edited part by pa
 writer does, so charts, images, comments, defined names and extensions stay as they were. The
 rules sheetkeeper replaces are only its own: validations fed from its Lists tab, and colour
 rules of the shapes it writes; a team's own validations and colours stay.
+
+The columns it adds get widths their headers fit in (a CJK character is two Latin widths), and
+the table is set up for printing as install sets it up (landscape, fitted to the pages wide
+that keep it readable, the header row on every page), but only where the workbook has no page
+setup or print titles of its own for that sheet: what a team chose for printing stays.
 """
 from __future__ import annotations
 
@@ -22,8 +27,9 @@ from openpyxl.utils import column_index_from_string, get_column_letter, quote_sh
 
 from sheet_templates import Template
 from sheet_templates.presentation import (
-    DICTIONARY_WIDTHS, REVIEW_KEYS, REVIEW_WIDTHS, ListColumn, colour_rules,
-    dictionary_rows, dropdowns, lists_tab, merged_headers, review_headers,
+    DICTIONARY_WIDTHS, REVIEW_KEYS, REVIEW_WIDTHS, ListColumn, colour_rules, column_widths,
+    dictionary_rows, dropdowns, header_width, lists_tab, merged_headers, pages_wide,
+    review_headers,
 )
 
 from ..errors import TemplateInstallError
@@ -52,6 +58,7 @@ class UpgradeReport:
     added_tabs: list[str] = field(default_factory=list)
     dropdowns: int = 0
     colour_rules: int = 0
+    page_setup: list[str] = field(default_factory=list)   # what of printing was set up
 
 
 def upgrade_workbook(path: Path | str, template: Template) -> UpgradeReport:
@@ -73,6 +80,12 @@ def upgrade_workbook(path: Path | str, template: Template) -> UpgradeReport:
     positions, headers = _missing_columns(layout, template, header_style)
     if headers:
         contents[table_part] = patch_sheet_xml(contents[table_part], headers, styles, {})
+    widths = dict(zip((positions[c.key] for c in template.columns),
+                      column_widths(template, lang)))
+    contents[table_part] = _with_widths(contents[table_part],
+                                        {w.column: widths[w.column] for w in headers})
+    printing = _print_setup(contents, parts, table.sheet, layout.header_row,
+                            pages_wide(list(widths.values())))
 
     # 2. Missing tabs.
     lists = lists_tab(template, lang, table.list_values)
@@ -97,7 +110,8 @@ def upgrade_workbook(path: Path | str, template: Template) -> UpgradeReport:
         contents["xl/styles.xml"] = styles.xml
     replace_if_unchanged(path, _zipped(infos, contents), hashlib.sha256(data).hexdigest())
     return UpgradeReport([w.value for w in headers],
-                         [template.word("tabs", k, lang) for k in missing], len(pairs), len(rules))
+                         [template.word("tabs", k, lang) for k in missing], len(pairs), len(rules),
+                         printing)
 
 
 def _table_to_upgrade(path: Path, template: Template) -> SheetTable:
@@ -142,7 +156,7 @@ def _lists_tab_places(contents: dict[str, bytes], infos: list, parts, template: 
     name = template.word("tabs", "lists", lang)
     _add_sheet(contents, infos, name, _tab_xml(
         [[c.header for c in lists]] + _columns_to_rows([c.values for c in lists]),
-        [max(14, len(c.header) + 4) for c in lists], bold))
+        [14] * len(lists), bold))
     return name, {c.list_key: ListPlace(c.list_key, i, len(c.values))
                   for i, c in enumerate(lists)}
 
@@ -257,8 +271,12 @@ def _range(tab: str, place: ListPlace) -> str:
 
 def _tab_xml(rows: list[list], widths: list[int], header_style: int | None,
              extra: str = "") -> bytes:
-    cols = "".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>'
-                   for i, w in enumerate(widths, start=1))
+    """A new tab holding `rows`, the first the header; each column at least as wide as its
+    header needs (header_width)."""
+    header = list(rows[0]) + [None] * len(widths) if rows else [None] * len(widths)
+    cols = "".join(f'<col min="{i}" max="{i}" width="{header_width(w, str(h or ""))}" '
+                   f'customWidth="1"/>'
+                   for i, (w, h) in enumerate(zip(widths, header), start=1))
     body = []
     for r, row in enumerate(rows, start=1):
         cells = []
@@ -276,6 +294,92 @@ def _tab_xml(rows: list[list], widths: list[int], header_style: int | None,
             f'<sheetData>{"".join(body)}</sheetData>{extra}'
             f'<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" '
             f'footer="0.3"/></worksheet>').encode("utf-8")
+
+
+def _with_widths(xml: bytes, widths: dict[int, int]) -> bytes:
+    """The sheet with a width for each of the columns it gains (0-based column -> width), where
+    no column definition of the sheet covers it already: a team's own widths stay."""
+    cols = [(int(m[1]), int(m[2]), m[0]) for m in re.finditer(
+        rb'<col\b[^>]*?\bmin="(\d+)"[^>]*?\bmax="(\d+)"[^>]*?/>', xml)]
+    new = [(c + 1, c + 1, f'<col min="{c + 1}" max="{c + 1}" width="{w}" customWidth="1"/>'
+            .encode()) for c, w in sorted(widths.items())
+           if not any(a <= c + 1 <= b for a, b, _ in cols)]
+    if not new:
+        return xml
+    body = b"".join(e for _, _, e in sorted(cols + new, key=lambda c: c[0]))
+    m = re.search(rb"<cols>.*?</cols>", xml, re.DOTALL)
+    if m:
+        return xml[:m.start()] + b"<cols>" + body + b"</cols>" + xml[m.end():]
+    at = xml.index(b"<sheetData")
+    return xml[:at] + b"<cols>" + body + b"</cols>" + xml[at:]
+
+
+# What may follow <pageSetup> in a worksheet, and <definedNames> in a workbook (ECMA-376).
+_AFTER_PAGE_SETUP = (b"headerFooter", b"rowBreaks", b"colBreaks", b"customProperties",
+                     b"cellWatches", b"ignoredErrors", b"smartTags", b"drawing",
+                     b"legacyDrawing", b"legacyDrawingHF", b"picture", b"oleObjects",
+                     b"controls", b"webPublishItems", b"tableParts", b"extLst")
+_AFTER_DEFINED_NAMES = (b"calcPr", b"oleSize", b"customWorkbookViews", b"pivotCaches",
+                        b"smartTagPr", b"smartTagTypes", b"webPublishing", b"fileRecoveryPr",
+                        b"webPublishObjects", b"extLst")
+
+
+def _print_setup(contents: dict[str, bytes], parts, sheet: str, header_row: int,
+                 pages: int) -> list[str]:
+    """The table printed as install sets it up (landscape, `pages` wide, the header row on
+    every page), where the workbook has no page setup of its own for it: a sheet that has
+    one keeps it, whatever it says, and print titles already defined stay. What was set up."""
+    done = []
+    part = parts[sheet]
+    xml = contents[part]
+    if not re.search(rb"<pageSetup\b", xml):
+        fragment = b'<pageSetup orientation="landscape" fitToWidth="%d" fitToHeight="0"/>' % pages
+        xml = _before_first(xml, _AFTER_PAGE_SETUP, b"</worksheet>", fragment)
+        contents[part] = _fit_to_page(xml)
+        done += ["landscape", f"fit to {pages} page{'s' if pages > 1 else ''} wide"]
+    workbook = contents["xl/workbook.xml"]
+    names = re.findall(rb'<sheet\b[^>]*?\bname="([^"]*)"', workbook)
+    index = [unescape(n.decode("utf-8"), {"&quot;": '"', "&apos;": "'"})
+             for n in names].index(sheet)
+    if not re.search(rb'<definedName\b[^>]*name="_xlnm.Print_Titles"[^>]*localSheetId="%d"'
+                     % index, workbook) and not re.search(
+            rb'<definedName\b[^>]*localSheetId="%d"[^>]*name="_xlnm.Print_Titles"' % index,
+            workbook):
+        name = (f'<definedName name="_xlnm.Print_Titles" localSheetId="{index}">'
+                f'{escape(quote_sheetname(sheet))}!${header_row}:${header_row}'
+                f'</definedName>').encode("utf-8")
+        if b"</definedNames>" in workbook:
+            workbook = workbook.replace(b"</definedNames>", name + b"</definedNames>", 1)
+        else:
+            workbook = _before_first(workbook, _AFTER_DEFINED_NAMES, b"</workbook>",
+                                     b"<definedNames>" + name + b"</definedNames>")
+        contents["xl/workbook.xml"] = workbook
+        done.append("header row on every page")
+    return done
+
+
+def _fit_to_page(xml: bytes) -> bytes:
+    """The sheet's properties saying its page setup fits pages (pageSetUpPr, the last child
+    of sheetPr; sheetPr, the first child of worksheet)."""
+    m = re.search(rb"<pageSetUpPr\b([^>]*?)\s*/>", xml)
+    if m:
+        if b"fitToPage=" in m[1]:
+            return xml
+        return xml[:m.start()] + b'<pageSetUpPr fitToPage="1"' + m[1] + b"/>" + xml[m.end():]
+    inner = b'<pageSetUpPr fitToPage="1"/>'
+    m = re.search(rb"<sheetPr\b([^>]*?)\s*/>", xml)
+    if m:
+        return xml[:m.start()] + b"<sheetPr" + m[1] + b">" + inner + b"</sheetPr>" + xml[m.end():]
+    if b"</sheetPr>" in xml:
+        return xml.replace(b"</sheetPr>", inner + b"</sheetPr>", 1)
+    root = re.search(rb"<worksheet\b[^>]*>", xml)
+    return xml[:root.end()] + b"<sheetPr>" + inner + b"</sheetPr>" + xml[root.end():]
+
+
+def _before_first(xml: bytes, tags: tuple[bytes, ...], end: bytes, fragment: bytes) -> bytes:
+    positions = [m.start() for tag in tags if (m := re.search(rb"<" + tag + rb"\b", xml))]
+    at = min(positions) if positions else xml.rindex(end)
+    return xml[:at] + fragment + xml[at:]
 
 
 def _add_sheet(contents: dict[str, bytes], infos: list, name: str, xml: bytes) -> None:
