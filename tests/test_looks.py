@@ -253,3 +253,53 @@ def test_upgrade_keeps_a_page_setup_and_print_titles_of_the_teams_own(tmp_path):
     assert ws.page_setup.orientation == "portrait" and ws.print_title_rows == "$1:$2"
     header = {c.value: c.column_letter for c in ws[2] if c.value}
     assert ws.column_dimensions[header["客户等级"]].width >= 8 * 1.1 + 3
+
+
+# -- rows tall enough for their findings ------------------------------------------------------
+
+def test_row_height_estimates():
+    from sync.xlsx import heights
+    assert heights.lines("Phone: no country code", 40) == 1
+    assert heights.lines("a\nb\nc", 40) == 3
+    assert heights.lines("电话" * 20, 41) == 2                # 80 widths in 40 a line
+    assert heights.needed_height([("x\n" * 100, 40)]) == heights.MAX_PT
+    tag = b'<row r="3">'
+    assert heights.grown(tag, 45) == b'<row r="3" ht="45">'
+    assert heights.grown(b'<row r="3" ht="60">', 45) == b'<row r="3" ht="60">'   # not shrunk
+    assert heights.grown(b'<row r="3" ht="20">', 45) == b'<row r="3" ht="45">'
+    custom = b'<row r="3" ht="18" customHeight="1">'
+    assert heights.grown(custom, 45) == custom                # a person's height stays
+    assert heights.grown(tag, 15) == tag                      # one line: nothing to do
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+def test_apply_makes_rows_tall_enough_for_their_findings(tmp_path, lang):
+    """The sample rows' findings, written by apply, each in a row whose height holds its lines
+    at the Findings column's width; a row a person sized keeps its height; no row is made a
+    person's (customHeight) by sheetkeeper."""
+    from sheet_templates.loader import sample_rows
+    from sync.plan import RuleSettings
+    from sync.xlsx import heights
+    from sync.xlsx.target import apply_workbook
+    from tests.conftest import TODAY
+    path = install_new(CRM, tmp_path / "c.xlsx", lang, sample_rows("crm", lang))
+    book = openpyxl.load_workbook(path)
+    ws = book[CRM.sheet_names[lang]]
+    ws.row_dimensions[4].height = 18                          # sized by a person
+    book.save(path)
+    apply_workbook(path, RuleSettings(today=TODAY))
+    ws = openpyxl.load_workbook(path)[CRM.sheet_names[lang]]
+    findings = len(CRM.columns)
+    width = ws.column_dimensions[openpyxl.utils.get_column_letter(findings)].width
+    tall = 0
+    for r in range(2, ws.max_row + 1):
+        text = ws.cell(row=r, column=findings).value
+        height = ws.row_dimensions[r].height
+        if r == 4:
+            assert height == 18
+        elif text and heights.lines(text, width) > 1:
+            assert height >= heights.lines(text, width) * heights.LINE_PT, (r, text)
+            tall += 1
+    assert tall >= 1
+    rows = [t for t in re.findall(r"<row\b[^>]*>", table_xml(path)) if 'r="1"' not in t]
+    assert [t for t in rows if "customHeight" in t] == [t for t in rows if 'r="4"' in t]

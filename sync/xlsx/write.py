@@ -6,6 +6,8 @@ seconds. Instead the sheet's XML is edited in place, cell by cell:
 
 - only the `<c>` elements of changed cells are rewritten (keeping their style); every other part
   of the package is copied through unchanged, byte for byte once decompressed;
+- a row whose written text wraps onto more lines than its height holds is made tall enough
+  (sync.xlsx.heights), unless a person set its height;
 - text goes in as inline strings, so the shared-strings part is left alone;
 - a date needs a date style: the cell's own if it already is one, else its column's, else one
   appended to styles.xml (the only other part that may change);
@@ -34,6 +36,7 @@ from sheet_templates.references import column_index, column_letter
 from ..cells import CellWrite
 from ..errors import (WorkbookBusy, WorkbookChanged, WorkbookError, WorkbookProtected,
                       WriteFailed)
+from . import heights
 from .package import canonical_sheet, read_bytes, sheet_parts
 from .replace import StagedFile, lock_files
 
@@ -181,6 +184,7 @@ def patch_sheet_xml(xml: bytes, writes: Sequence[CellWrite], styles: "_Styles",
         xml = xml[:head_end - 2] + b"></sheetData>" + xml[head_end:]
         data_end = head_end - 2 + len(b">")
     index: dict[int, re.Match] | None = None     # every row, scanned only when needed
+    widths: dict[int, float] | None = None       # the columns' widths, read only when needed
 
     def row_element(number: int, after: int) -> re.Match | None:
         # A quick look for `<row r="N"` first (a cycle after one edit patches one row of a
@@ -208,8 +212,18 @@ def patch_sheet_xml(xml: bytes, writes: Sequence[CellWrite], styles: "_Styles",
             start = end = index[min(after)].start() if after else data_end
             open_tag, body = f'<row r="{number}">'.encode(), b""
         pieces.append(xml[cursor:start])
-        pieces.append(open_tag + _patch_row(body, number, cells, styles, column_styles, restyled)
-                      + b"</row>")
+        body = _patch_row(body, number, cells, styles, column_styles, restyled)
+        # Wrapped text needs a row tall enough for it (sync.xlsx.heights): looked into only
+        # where a written text could take more than one line.
+        long = [w for w in cells.values() if isinstance(w.value, str)
+                and ("\n" in w.value or len(w.value) > 8)]
+        if long:
+            if widths is None:
+                widths = heights.column_widths(xml)
+            texts = [(w.value, widths.get(w.column, heights.DEFAULT_WIDTH)) for w in long
+                     if styles.wraps(_written_cell_style(body, w))]
+            open_tag = heights.grown(open_tag, heights.needed_height(texts))
+        pieces.append(open_tag + body + b"</row>")
         cursor = end
     pieces.append(xml[cursor:])
     out = b"".join(pieces)
@@ -270,6 +284,12 @@ def _replace_cells(body: bytes, number: int, cells: dict[int, CellWrite], styles
         cursor = end
     out.append(body[cursor:])
     return b"".join(out)
+
+
+def _written_cell_style(body: bytes, write: CellWrite) -> int:
+    """The style of the cell `write` put into the row's XML `body`."""
+    pos = body.find(b'<c r="%s%d"' % (column_letter(write.column).encode(), write.row))
+    return _style_of(body, pos) if pos != -1 else 0
 
 
 def _style_of(xml: bytes, start: int = 0) -> int:
@@ -406,6 +426,7 @@ class _Styles:
         self.xml, self.changed = xml, False
         self._clones: dict[int, int] = {}
         self._date_styles: dict[int, bool] = {}
+        self._wrapping: dict[int, bool] = {}
         m = self._XFS.search(xml)
         self._xfs = [x[0] for x in self._XF.finditer(m[1])] if m else []
         custom = {int(i): code.decode("utf-8") for i, code in self._NUMFMT.findall(xml)}
@@ -420,6 +441,14 @@ class _Styles:
             fmt = re.search(rb'numFmtId="(\d+)"', self._xfs[style])
             code = self._formats.get(int(fmt[1])) if fmt else None
             known = self._date_styles[style] = bool(code) and self._is_date_format(code)
+        return known
+
+    def wraps(self, style: int) -> bool:
+        """Whether cells of this style wrap their text."""
+        known = self._wrapping.get(style)
+        if known is None:
+            xf = self._xfs[style] if style < len(self._xfs) else b""
+            known = self._wrapping[style] = re.search(rb'wrapText="(1|true)"', xf) is not None
         return known
 
     def date_style(self, style: int | None, column_style: int | None) -> int | None:
