@@ -10,6 +10,7 @@ names repeat ("张伟"), and pypinyin costs about 15 µs a name.
 from __future__ import annotations
 
 import functools
+from collections import Counter
 import re
 import unicodedata
 from typing import NamedTuple, Sequence
@@ -117,15 +118,21 @@ def _nicknamer():
 
 @functools.lru_cache(maxsize=4096)
 def given_names_alike(a: str, b: str) -> bool:
-    """Whether two given names are one person's: the same, one a nickname of the other (in
-    either direction), or both nicknames of one name ('Bobby' and 'Rob')."""
+    """Whether two given names are one person's: the same, or one a short form of the other
+    ('Bob' / 'Robert', 'Libby' / 'Elizabeth', 'Chris' / 'Christopher'). The curated list also
+    relates full names to each other ('Hannah' / 'Susan', both forms of Susannah; 'Emily' /
+    'Amelia'): two full names are two people. A short form is short (four letters at most),
+    the start of the long name, or a diminutive (-y, -ie: 'Peggy', 'Debbie') that is not
+    itself a name with many short forms ('Emily')."""
     if a == b:
         return True
     namer = _nicknamer()
-    a_names = {a} | namer.canonicals_of(a) | namer.nicknames_of(a)
-    if b in a_names:
-        return True
-    return bool(({b} | namer.canonicals_of(b)) & ({a} | namer.canonicals_of(a)))
+    if not (b in namer.nicknames_of(a) | namer.canonicals_of(a)
+            or a in namer.nicknames_of(b) | namer.canonicals_of(b)):
+        return False
+    short, long_ = sorted((a, b), key=len)
+    return (len(short) <= 4 or long_.startswith(short)
+            or short.endswith(("y", "ie", "ey", "i")) and len(namer.nicknames_of(short)) <= 4)
 
 
 def given_names_apart(x: NameForm, y: NameForm) -> bool:
@@ -134,10 +141,9 @@ def given_names_apart(x: NameForm, y: NameForm) -> bool:
     names 93% alike)."""
     if x.hanzi or y.hanzi or len(x.words) < 2 or len(y.words) < 2:
         return False
-    common = set(x.words) & set(y.words)
-    rest_x = [w for w in x.words if w not in common]
-    rest_y = [w for w in y.words if w not in common]
-    if not common or not rest_x or not rest_y:
+    xs, ys = Counter(x.words), Counter(y.words)
+    rest_x, rest_y = list((xs - ys).elements()), list((ys - xs).elements())
+    if not xs & ys or not rest_x or not rest_y:
         return False
     from rapidfuzz.distance import JaroWinkler
     for a in rest_x:
@@ -155,18 +161,18 @@ def equivalent(x: NameForm, y: NameForm) -> str | None:
     if not x.words or not y.words:
         return None
     if x.hanzi and y.hanzi:
-        # One hanzi name within the other, character by character (赵维 is not in 赵芳伟: 维 and
-        # 伟 are both "wei", and two people).
-        short, long_ = sorted((x.native, y.native), key=len)
-        return ("one name is part of the other"
-                if len(short) >= 2 and all(c in long_ for c in short) else None)
+        # Two hanzi names are alike in sound or characters (a typo: see duplicates._names) or
+        # not at all: 任伟 and 任波伟, 赵维 and 赵芳伟, are a family's two people, not one name
+        # with a part left out.
+        return None
     if latin_variants(x) & latin_variants(y):
         return "the same name in pinyin" if x.hanzi != y.hanzi else "the same name"
-    xs, ys = set(x.words), set(y.words)
-    common = xs & ys
-    if not common:
+    # The words beside the ones both names have, counted ('Thomas Thomas' has one Thomas more
+    # than 'Thomas, Catherine': it is not part of it).
+    xs, ys = Counter(x.words), Counter(y.words)
+    if not xs & ys:
         return None
-    rest_x, rest_y = [w for w in x.words if w not in common], [w for w in y.words if w not in common]
+    rest_x, rest_y = list((xs - ys).elements()), list((ys - xs).elements())
     if not rest_x or not rest_y:
         return "one name is part of the other"
     if len(rest_x) == 1 and len(rest_y) == 1:

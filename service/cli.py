@@ -235,6 +235,9 @@ def _apply(args: argparse.Namespace) -> int:
         print(f"note: {cell}: its row changed while sheetkeeper worked; left for the next cycle")
     if result.requests is not None:
         print(f"({result.requests} API requests)")
+    if len(result.batches) > 1:
+        print(f"Written in {len(result.batches)} parts (Google takes at most so much in one "
+              f"request), as batches {', '.join(result.batches)}; each is undone on its own.")
     _print_plan(result.plan, args, result.batch or ("dry run" if args.dry_run else None))
     return EXIT_CLEAN if result.plan.clean else EXIT_FOUND
 

@@ -19,7 +19,7 @@ def cycled(state: WorkbookState, results: Sequence[ApplyResult], seconds: float,
     last = results[-1]
     plan = last.plan
     written = sum(r.written for r in results)
-    batches = [b for r in results for b in (*r.merges, r.batch) if b]
+    batches = [b for r in results for b in (*r.merges, *(r.batches or (r.batch,))) if b]
     requests = [r.requests for r in results if r.requests is not None]
     state.report = {"last_cycle": utc_now(),
                     "outcome": "wrote" if written or last.merges else "clean" if plan.clean

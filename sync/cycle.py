@@ -60,6 +60,9 @@ class ApplyResult:
     # What the rules were run on: rows judged before and the cells of theirs judged again
     # (sync.since.Judged); None where nothing was planned (nothing changed since a quiet cycle).
     judged: Judged | None = None
+    # Every batch the write went out as (a Google Sheet's bodies are bounded: a big first
+    # cycle is several); `batch` is the first.
+    batches: tuple[str, ...] = ()
 
 
 def _no_step(_: str) -> None:
@@ -281,7 +284,7 @@ class Cycle:
                              reading.judged_by, settled, self.settings, unwritten,
                              self.audit.head())
         return self.result(plan, written.batch, reading.person_batch, len(done),
-                           notes=reading.notes, moved=written.moved)
+                           notes=reading.notes, moved=written.moved, batches=written.batches)
 
 
 def _work(table: SheetTable, plan: Plan) -> Batch:

@@ -4,6 +4,7 @@ a write (sync.writing) are the same for every target; a target only reads, and w
 cells under its guard. Nothing below this seam touches the audit log.
 
     target.read()                  -> SheetTable (digest included)
+    target.parts(batch)            -> the batch's cells in the groups one write each can carry
     target.prepare(table, batch)   -> PreparedWrite: the guard has looked (which cells are still
                                       as read), and what the write needs is made
     prepared.commit()              -> the cells are in the target, or an error says they are not
@@ -51,6 +52,10 @@ class Batch:
         self.cells += other.cells
         self.records += other.records
 
+    def part(self, indices: Sequence[int]) -> "Batch":
+        """The cells (and their records) at `indices`, in that order."""
+        return Batch([self.cells[k] for k in indices], [self.records[k] for k in indices])
+
 
 @dataclass(frozen=True)
 class Written:
@@ -58,6 +63,9 @@ class Written:
     done: tuple[int, ...]        # indices into the Batch's cells that were written
     moved: tuple[str, ...] = ()  # cells left because a person changed their row meanwhile
     digest: str = ""             # the sheet's digest after the write, where it is known
+    # Every audit batch written, in order, where the write went out in parts (a Google Sheet's
+    # bodies are bounded); `batch` is the first of them.
+    batches: tuple[str, ...] = ()
 
 
 class PreparedWrite(Protocol):
@@ -95,6 +103,11 @@ class Target(Protocol):
 
     def read(self) -> SheetTable:
         """The table as it stands."""
+
+    def parts(self, batch: Batch) -> list[list[int]]:
+        """`batch`'s cells (their indices) in the groups one write each can carry, in order:
+        each is guarded, recorded and committed as a batch of its own. All in one group where
+        a write has no bound (a workbook is replaced whole)."""
 
     def prepare(self, table: SheetTable, batch: Batch) -> PreparedWrite:
         """Ready to write `batch` into the rows still as `table` read them. Raises

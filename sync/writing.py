@@ -32,7 +32,39 @@ def write_batch(target: Target, table: SheetTable, batch: Batch, audit: AuditLog
                 between: Step = _no_step) -> Written | None:
     """Write `batch` into the rows of `target` still as `table` read them, recorded in `audit`
     as one batch of what was written. `whole`: all of it or nothing. None when nothing was
-    written because the target changed since it was read (read it again)."""
+    written because the target changed since it was read (read it again).
+
+    Not `whole`, the batch goes out in the parts the target can carry in one write
+    (`target.parts`: a Google Sheet's request bodies are bounded), each guarded, recorded and
+    committed as a batch of its own, so that the log says exactly which parts reached the
+    target when one of them does not. A part that finds the target changed ends the write
+    there: what is not written is left for the next read. (A whole batch, a merge or an undo,
+    is never split: it is two rows, or a batch that was written in one part before.)"""
+    parts = [list(range(len(batch.cells)))] if whole else target.parts(batch)
+    done: list[int] = []
+    moved: list[str] = []
+    batches: list[str] = []
+    digest = ""
+    for n, part in enumerate(parts):
+        # The IDs issued are counted with the first part: a number is never issued twice,
+        # even if a later part never lands.
+        one = _write_part(target, table, batch.part(part), audit, kind,
+                          counters if n == 0 else None, note, whole, between)
+        if one is None:
+            if n == 0:
+                return None
+            break
+        done += [part[k] for k in one.done]
+        moved += one.moved
+        batches += [one.batch] if one.batch else []
+        digest = one.digest
+    return Written(batches[0] if batches else None, tuple(sorted(done)), tuple(moved), digest,
+                   tuple(batches))
+
+
+def _write_part(target: Target, table: SheetTable, batch: Batch, audit: AuditLog, kind: str,
+                counters: dict[str, int] | None, note: str, whole: bool,
+                between: Step) -> Written | None:
     try:
         prepared = target.prepare(table, batch)
     except WorkbookChanged:

@@ -58,6 +58,8 @@ def one_pair(a, b):
      "the same name in pinyin"),
     (person(0, "Robert Stone", email="rob@acme.com"), person(1, "Bob Stone", email="rob@acme.com"),
      "a nickname for the given name"),
+    (person(0, "Elizabeth Morris", phone="+447945833114"),
+     person(1, "LIBBY MORRIS", phone="+447945833114"), "a nickname for the given name"),
     (person(0, "Anna Lee", birthday="1990-05-06"), person(1, "A. Lee", birthday="1990-05-06"),
      "an initial for the given name"),
     (person(0, "Anna Lee", birthday="1990-05-06", address="3 Elm Road"),
@@ -116,6 +118,15 @@ def test_a_pair_whose_names_differ_is_still_found_when_birthday_and_address_agre
     (person(0, "张伟", address="杭州市西湖区"), person(1, "张卫", address="成都市青羊区")),
     # a family email, names one inside the other in pinyin only (赵维 is not in 赵芳伟)
     (person(0, "赵芳伟", email="zhaojia@163.com"), person(1, "赵维", email="zhaojia@163.com")),
+    # two full names the nickname list relates (both forms of Susannah), one family's email
+    (person(0, "Hannah Wright", email="thewrights@gmail.com"),
+     person(1, "Susan Wright", email="thewrights@gmail.com")),
+    # a family's email, and a name that only repeats the family name
+    (person(0, "Thomas, Catherine", email="thethomass@icloud.com"),
+     person(1, "Thomas Thomas", email="thethomass@icloud.com")),
+    # siblings: one hanzi name within the other is two people
+    (person(0, "任波伟", email="renfamily@qq.com", address="北京市东城区凤凰大道443号"),
+     person(1, "任伟", email="renfamily@qq.com", address="北京市东城区凤凰大道443号")),
     # similar names alone are not enough
     (person(0, "John McDonald", company="A"), person(1, "Jon McDonald", company="B")),
 ])

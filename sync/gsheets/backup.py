@@ -13,7 +13,9 @@ in one request, so they are one consistent moment of the sheet.
 Restore first snapshots the sheet as it is (so a restore can itself be undone by restoring
 that), then writes each tab's values back in two values:batchUpdate requests: RAW for values
 (text stays text, "+86…" is no number) with a formula cell left out, then USER_ENTERED for the
-formula cells alone (so they are formulas again). Cells beyond what the snapshot held are
+formula cells alone (so they are formulas again) — two for each band of rows that fits in a
+body Google takes (bodies.py: at most 2 MB; one body over 10 MiB is refused), each band
+audited as a batch of its own. Cells beyond what the snapshot held are
 cleared; a tab someone deleted is added back. Then the template's dropdowns, colour rules and
 protections are laid down again over whole columns (`install --upgrade`, the same code). The
 changed cells go to the audit log as one batch.
@@ -34,6 +36,7 @@ from sheet_templates import Template, templates_or_builtin
 from ..diff import table_changes
 from ..cycle_lock import one_at_a_time
 from ..errors import SheetkeeperError
+from .bodies import MAX_BODY, grid_bands
 from .client import GoogleSheet
 from .target import sheet_key, table_from_values
 from .upgrade import upgrade_google
@@ -70,6 +73,7 @@ class GoogleRestore:
     batch: str | None
     changed: int
     requests: int
+    batches: tuple[str, ...] = ()     # one for each body Google took (<= 2 MB); `batch` first
 
 
 def restore_google(ref: str, data: Path, sheet: GoogleSheet,
@@ -90,20 +94,76 @@ def restore_google(ref: str, data: Path, sheet: GoogleSheet,
         before_table = snapshot_table(key, current, templates)
         changes = table_changes(before_table, table) if table and before_table else []
         reason = f"restored from snapshot {snap.id}"
+        parts = _parts(raw, formulas)
+        records = _records_by_part(changes, parts, table, before_table, reason)
+        batches = []
         with AuditLog(data / AUDIT) as audit:
-            # As every write: recorded pending, sent, then settled (sync.writing). Refused,
-            # the batch is abandoned; an answer that never came leaves it pending, for the
-            # next cycle's read to settle by its cells.
-            batch = record_and_commit(
-                audit, key, table.sheet if table else "",
-                [ChangeRecord(rid, col, b, a, "restore", reason) for rid, col, b, a in changes],
-                _SnapshotValues(sheet, raw, formulas), "restore",
-                note=f"{reason}; the sheet as it was is snapshot {saved.id}")
-            requests += 1 + bool(formulas)
+            # As every write: recorded pending, sent, then settled (sync.writing), one batch
+            # for each body Google takes (at most 2 MB). Refused, the batch is abandoned; an
+            # answer that never came leaves it pending, for the next cycle's read to settle by
+            # its cells.
+            for n, (bands, band_formulas) in enumerate(parts):
+                batches.append(record_and_commit(
+                    audit, key, table.sheet if table else "", records[n],
+                    _SnapshotValues(sheet, bands, band_formulas), "restore",
+                    note=f"{reason}" + (f", part {n + 1} of {len(parts)}" if len(parts) > 1
+                                        else "") + f"; the sheet as it was is snapshot "
+                    f"{saved.id}"))
+                requests += 1 + bool(band_formulas)
         if table is not None:   # dropdowns, colours and protections back over whole columns
             requests += upgrade_google(sheet, table.layout.template).requests
         SeenStore(data).forget(key)
-        return GoogleRestore(snap, saved, batch, len(changes), requests)
+        return GoogleRestore(snap, saved, batches[0] if batches else None, len(changes),
+                             requests, tuple(batches))
+
+
+def _parts(raw: list[tuple[str, list[list[Any]]]], formulas: list[tuple[str, int, int, str]]
+           ) -> list[tuple[list[tuple[str, int, list[list[Any]]]],
+                           list[tuple[str, int, int, str]]]]:
+    """What restore writes, in bodies Google takes: bands of whole rows (bodies.grid_bands,
+    sized with the formulas in place, at half the bound so that a band's formulas fit in a
+    body too), each with the formula cells in its rows."""
+    full = {tab: [list(r) for r in rows] for tab, rows in raw}
+    for tab, r, c, text in formulas:
+        full.setdefault(tab, [])
+        while len(full[tab]) <= r:
+            full[tab].append([])
+        row = full[tab][r]
+        row += [None] * (c + 1 - len(row))
+        row[c] = text
+    out = []
+    for body in grid_bands(list(full.items()), MAX_BODY // 2):
+        bands = [(tab, start, [[None if isinstance(v, str) and v.startswith("=") else v
+                                for v in row] for row in rows]) for tab, start, rows in body]
+        cells = [(tab, start + i, c, v) for tab, start, rows in body
+                 for i, row in enumerate(rows) for c, v in enumerate(row)
+                 if isinstance(v, str) and v.startswith("=")]
+        out.append((bands, cells))
+    return out
+
+
+def _records_by_part(changes, parts, table, before_table, reason: str
+                     ) -> list[list[ChangeRecord]]:
+    """Each change's audit record with the part that writes its row (the row it has in the
+    snapshot, or where it is now for a row the restore takes away)."""
+    where = {**_row_numbers(before_table), **_row_numbers(table)}
+    tab = table.sheet if table else None
+    out: list[list[ChangeRecord]] = [[] for _ in parts]
+    for rid, col, b, a in changes:
+        row = where.get(rid, 1) - 1
+        n = next((n for n, (bands, _) in enumerate(parts) for t, start, rows in bands
+                  if t == tab and start <= row < start + len(rows)), 0)
+        out[n].append(ChangeRecord(rid, col, b, a, "restore", reason))
+    return out
+
+
+def _row_numbers(table) -> dict[str, int]:
+    """Each row's key in sync.diff's changes (its ID as typed, else "(row N)"), and its row."""
+    if table is None:
+        return {}
+    j = table.layout.index(table.layout.template.id.column)
+    return {str(row[j]) if j is not None and row[j] not in (None, "") else f"(row {number})":
+            number for number, row in zip(table.row_numbers, table.rows)}
 
 
 @dataclass(frozen=True)
@@ -111,7 +171,7 @@ class _SnapshotValues:
     """The values a restore writes, as `record_and_commit` commits them. A Google Sheet has no
     digest to vouch for what was written (""): a batch left pending is settled by its cells."""
     sheet: GoogleSheet
-    raw: list[tuple[str, list[list[Any]]]]
+    raw: list[tuple[str, int, list[list[Any]]]]
     formulas: list[tuple[str, int, int, str]]
     digest = ""
 

@@ -24,7 +24,6 @@ sheetkeeper's own.
 """
 from __future__ import annotations
 
-import datetime as dt
 import json
 import time
 from dataclasses import dataclass, field
@@ -38,13 +37,12 @@ import tenacity
 from gspread.http_client import HTTPClient
 from gspread.utils import ExportFormat, ValueInputOption, ValueRenderOption, extract_id_from_url
 
-from rules.dates import serial_number
-
 from ..errors import (GoogleApiDisabled, GoogleNoAccess, GoogleRefused, GoogleSheetsError,
                       GoogleSignInRefused, GoogleUnavailable, NotAGoogleSheet, WriteFailed)
 from ..cells import same_value
 from sheet_templates.references import column_letter
 from ..cells import CellWrite
+from .bodies import quoted_tab, row_ranges
 
 RETRYABLE = frozenset({429, 500, 502, 503, 504})
 GOOGLE_HOSTS = ("https://sheets.googleapis.com", "https://www.googleapis.com")
@@ -508,14 +506,14 @@ class GoogleSheet:
 
     def put(self, cells: Sequence[tuple[str, CellWrite]]) -> None:
         """Write `cells` in one values:batchUpdate, RAW: text stays text ("+86…" is not a
-        number, "=…" from a person's cell copied into Notes is not a formula). Refused
-        outright, nothing was written (Google applies it whole or not at all): WriteFailed."""
+        number, "=…" from a person's cell copied into Notes is not a formula), a row's cells
+        as one range (bodies.row_ranges: keep `cells` within one of `bodies.parts`, or Google
+        may refuse the body as too large). Refused outright, nothing was written (Google
+        applies it whole or not at all): WriteFailed."""
         if cells:
             try:
                 self.spreadsheet.values_batch_update({
-                    "valueInputOption": ValueInputOption.raw,
-                    "data": [{"range": f"{quoted_tab(tab)}!{column_letter(w.column)}{w.row}",
-                              "values": [[_raw(w.value)]]} for tab, w in cells]})
+                    "valueInputOption": ValueInputOption.raw, "data": row_ranges(cells)})
             except GoogleRefused as e:
                 raise self._write_refused(e) from None
 
@@ -526,26 +524,27 @@ class GoogleSheet:
         return WriteFailed(f"spreadsheet {self.key}: the write was refused and nothing was "
                            f"written: {e}{share}")
 
-    def put_grids(self, grids: Sequence[tuple[str, list[list[Any]]]],
+    def put_grids(self, grids: Sequence[tuple[str, int, list[list[Any]]]],
                   formulas: Sequence[tuple[str, int, int, str]] = ()) -> None:
-        """Whole tabs of values from A1 (None: leave the cell as it is) in one RAW
-        values:batchUpdate; then `formulas` (tab, row, column, "=…"), 0-based, in one
-        USER_ENTERED one, so they are formulas again.
+        """Bands of a tab's rows, (tab, first row, rows) 0-based, from column A (None: leave
+        the cell as it is) in one RAW values:batchUpdate; then `formulas` (tab, row, column,
+        "=…"), 0-based, in one USER_ENTERED one, so they are formulas again. (Keep them within
+        one of `bodies.grid_bands`, or Google may refuse the body as too large.)
 
         Google applies a values:batchUpdate whole or not at all, so when it refuses the first
         of them outright (a 4xx answer other than 429: a tab deleted meanwhile, access taken
         away) nothing was written: WriteFailed. Any other failure, or one of the second after
         the first landed, is raised as it came: only the cells can tell what landed."""
-        bodies = []
+        requests = []
         if grids:
-            bodies.append({"valueInputOption": ValueInputOption.raw,
-                           "data": [{"range": f"{quoted_tab(tab)}!A1", "values": rows}
-                                    for tab, rows in grids]})
+            requests.append({"valueInputOption": ValueInputOption.raw,
+                             "data": [{"range": f"{quoted_tab(tab)}!A{start + 1}",
+                                       "values": rows} for tab, start, rows in grids]})
         if formulas:
-            bodies.append({"valueInputOption": ValueInputOption.user_entered,
-                           "data": [{"range": f"{quoted_tab(tab)}!{column_letter(c)}{r + 1}",
-                                     "values": [[text]]} for tab, r, c, text in formulas]})
-        for n, body in enumerate(bodies):
+            requests.append({"valueInputOption": ValueInputOption.user_entered,
+                             "data": row_ranges([(tab, CellWrite(r + 1, c, text))
+                                                 for tab, r, c, text in formulas])})
+        for n, body in enumerate(requests):
             try:
                 self.spreadsheet.values_batch_update(body)
             except GoogleRefused as e:
@@ -608,10 +607,6 @@ def refuse_title_clashes(adding: Sequence[str], titles: Sequence[str]) -> None:
                     f"tab '{there}', then run again (nothing was changed)")
 
 
-def quoted_tab(tab: str) -> str:
-    return "'" + tab.replace("'", "''") + "'"
-
-
 def _only_row(value_range: Mapping[str, Any]) -> list[Any]:
     values = value_range.get("values", [])
     return list(values[0]) if values else []
@@ -622,11 +617,3 @@ def _row_same(now: Sequence[Any], before: Sequence[Any]) -> bool:
     return all(same_value(now[j] if j < len(now) else None,
                           before[j] if j < len(before) else None)
                for j in range(width))
-
-
-def _raw(value: Any) -> Any:
-    """A value as it goes in RAW: dates as serial numbers (the column's date format shows
-    them), everything else as is; text stays text."""
-    if isinstance(value, dt.date):
-        return serial_number(value)
-    return "" if value is None else value

@@ -7,6 +7,9 @@ number of rows:
     3. the guard: one batchGet of exactly the rows about to change   } only when there is
     4. one RAW values:batchUpdate of those still as the cycle read them } something to write
 
+(3 and 4 once for each 2 MB of changes: Google refuses a body over 10 MiB, so a big first
+cycle writes in parts, each guarded and audited as a batch of its own; see bodies.py.)
+
 A write goes only into rows still exactly as this cycle read them, so a person editing,
 inserting, deleting or sorting rows meanwhile cannot be overwritten nor make a write land on
 another row: those cells are left for the next cycle, which reads the sheet anew. Review
@@ -34,6 +37,7 @@ from sheet_templates import Template, templates_or_builtin
 
 from ..cycle import ApplyResult
 from ..errors import TableLayoutError
+from . import bodies
 from .client import GoogleSheet
 from .install import tab_playing
 from ..header import best_header, layout_for, list_values
@@ -95,6 +99,12 @@ class GoogleTarget:
             raise TableLayoutError(f"{self.key}: there is no tab called {tab!r}; the tabs are: "
                                    f"{', '.join(titles)}")
         return tab
+
+    @staticmethod
+    def parts(batch: Batch) -> list[list[int]]:
+        """Bodies of at most 2 MB (Google's advice; it refuses one over 10 MiB), whole rows
+        together: a big first cycle is a few guarded, audited writes."""
+        return bodies.parts(batch.cells)
 
     def prepare(self, table: SheetTable, batch: Batch) -> "GuardedWrite":
         """The guard: one request reads the rows about to change again; only cells whose row

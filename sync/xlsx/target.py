@@ -59,6 +59,10 @@ class WorkbookTarget:
     def read(self) -> SheetTable:
         return read_table(self.path, self.templates, self.sheet, keep_xml=True)
 
+    @staticmethod
+    def parts(batch: Batch) -> list[list[int]]:
+        return [list(range(len(batch.cells)))]       # a package is replaced whole
+
     def prepare(self, table: SheetTable, batch: Batch) -> "PackageWrite":
         """All of `batch` or nothing: a package is replaced whole."""
         return PackageWrite(batch, StagedPackage(self.path, _by_sheet(batch), table.digest,

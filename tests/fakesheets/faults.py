@@ -8,7 +8,8 @@ A 429 carries Google's RESOURCE_EXHAUSTED body and a Retry-After header; "drop" 
 connection without an answer; "lost" carries the request out and then closes the connection
 without an answer (the reply lost on its way back); "slow" answers after `slow_seconds`; "ok"
 is no fault (`next("ok", "ok", "lost")` loses the third request's answer). `server.faults.log` lists
-(method, path) of every request, so a test can count the API requests a cycle used.
+(method, path) of every request, so a test can count the API requests a cycle used, and
+`server.faults.bodies` the size in bytes of each request's body, in the same order.
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ QUOTA = ("Quota exceeded for quota metric 'Write requests' and limit 'Write requ
 @dataclass
 class Faults:
     log: list[tuple[str, str]] = field(default_factory=list)
+    bodies: list[int] = field(default_factory=list)
     queue: list[str] = field(default_factory=list)
     probability: float = 0.0
     rng: random.Random = field(default_factory=random.Random)
@@ -51,10 +53,11 @@ class Faults:
             self.queue.clear()
             self.probability = 0.0
 
-    def take(self, method: str, path: str) -> str | None:
-        """Record the request; the fault to answer it with, if any."""
+    def take(self, method: str, path: str, size: int = 0) -> str | None:
+        """Record the request (and its body's size); the fault to answer it with, if any."""
         with self.lock:
             self.log.append((method, path))
+            self.bodies.append(size)
             if self.queue:
                 kind = self.queue.pop(0)
                 return None if kind == "ok" else kind

@@ -459,7 +459,7 @@ class Handler(BaseHTTPRequestHandler):
         query = parse_qs(parts.query, keep_blank_values=True)
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
-        fault = self.faults.take(self.command, parts.path)
+        fault = self.faults.take(self.command, parts.path, length)
         if self.faults.before is not None:
             with self.state.lock:
                 self.faults.before(self.command, parts.path)
@@ -482,6 +482,8 @@ class Handler(BaseHTTPRequestHandler):
                    "drive.googleapis.com" if parts.path.startswith("/drive/") else None)
         if service in self.state.disabled:      # checked by Google before anything else
             return self._send(403, st.service_disabled(service).body())
+        if length > st.MAX_BODY:                  # refused before it is even parsed
+            return self._send(400, st.body_too_large().body())
         try:
             body = json.loads(raw) if raw else {}
         except ValueError:

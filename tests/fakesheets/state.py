@@ -121,6 +121,18 @@ def service_disabled(service: str) -> ApiError:
     return ApiError(403, "PERMISSION_DENIED", message, details, errors)
 
 
+# Google refuses a request body over 10 MiB outright (as reported by clients that met it:
+# "Request payload size exceeds the limit: 10485760 bytes.", 400, reason badRequest), and
+# recommends at most 2 MB (developers.google.com/workspace/sheets/api/limits).
+MAX_BODY = 10 * 1024 * 1024
+
+
+def body_too_large() -> ApiError:
+    message = f"Request payload size exceeds the limit: {MAX_BODY} bytes."
+    return ApiError(400, "INVALID_ARGUMENT", message,
+                    errors=[{"message": message, "domain": "global", "reason": "badRequest"}])
+
+
 def same_title(a: str, b: str) -> bool:
     """Google tells tab titles apart regardless of case."""
     return a.casefold() == b.casefold()
