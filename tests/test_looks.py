@@ -303,3 +303,39 @@ def test_apply_makes_rows_tall_enough_for_their_findings(tmp_path, lang):
     assert tall >= 1
     rows = [t for t in re.findall(r"<row\b[^>]*>", table_xml(path)) if 'r="1"' not in t]
     assert [t for t in rows if "customHeight" in t] == [t for t in rows if 'r="4"' in t]
+
+
+# -- Google Sheets: widths and wrapping -------------------------------------------------------
+
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+def test_google_install_sizes_columns_for_their_headers_and_wraps_findings(server, lang):
+    from sheet_templates.presentation import column_widths, width_px
+    gc = client(server)
+    sh = gc.create("Studio")
+    install_into(GoogleSheet.open(gc, sh.id), CRM, lang)
+    book = server.state.get(sh.id)
+    table = book.sheet(CRM.sheet_names[lang])
+    assert table.column_pixels == {i: width_px(w)
+                                   for i, w in enumerate(column_widths(CRM, lang))}
+    review = book.sheet(CRM.word("tabs", "review", lang))
+    assert len(review.column_pixels) == 12
+    keys = [c.key for c in CRM.columns]
+    for key in ("findings", "notes"):
+        assert table.formats[(1, keys.index(key))]["wrapStrategy"] == "WRAP"
+        assert table.formats[(999, keys.index(key))]["wrapStrategy"] == "WRAP"
+    assert "wrapStrategy" not in table.formats.get((1, keys.index("name")), {})
+
+
+def test_google_upgrade_sizes_only_the_columns_it_adds(server):
+    from sheet_templates.presentation import header_width, width_px
+    gc = client(server)
+    sh = gc.create("Gym")
+    sh.sheet1.update_title("Customers")
+    sh.sheet1.update([["Name", "Phone", "Email"]], "A1")
+    sheet = GoogleSheet.open(gc, sh.id)
+    done = upgrade_google(sheet, CRM)
+    table = server.state.get(sh.id).sheet("Customers")
+    assert set(table.column_pixels) == set(range(3, 3 + len(done.added_columns)))
+    findings = 3 + list(done.added_columns).index("Findings")
+    assert table.column_pixels[findings] == width_px(header_width(40, "Findings"))
+    assert table.formats[(1, findings)]["wrapStrategy"] == "WRAP"

@@ -8,9 +8,16 @@ that adds the tabs (with sheet ids chosen here, so the same batch can format the
 styles the header, sets number formats (phones and IDs as text, so "+86…" is never a number),
 dropdowns fed from the Lists tab by range (ONE_OF_RANGE, warning rather than refusing, so an
 alias a person types is kept and canonicalised), the colour rules as custom-formula conditional
-formats, and warning-only protection on the columns sheetkeeper computes; then one RAW
+formats, and warning-only protection on the columns sheetkeeper computes, column widths that
+fit the headers (in pixels; a CJK character two Latin widths) and wrapping on Notes and
+Findings (Google fits a row to its wrapped lines by itself); then one RAW
 values:batchUpdate with the headers, the lists and the data dictionary. Other tabs are not
 touched, and a batch is applied by Google whole or not at all.
+
+Printing cannot be set up here: the Sheets API has no page setup (orientation, scale, repeated
+rows are chosen in Google's print dialog and not stored where the API reaches). The header row
+is frozen, and the print dialog repeats frozen rows on every page ("Repeat frozen rows" under
+Headers & footers).
 
 A batch whose answer was lost on its way back is sent again by the client's retries, and the
 second is refused ("A sheet with the name … already exists"): the first was carried out. The
@@ -26,9 +33,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sheet_templates import Template
-from sheet_templates.presentation import (HEADER_FILL, HEADER_FONT, LAST_ROW, NUMBER_FORMATS,
-                                          REVIEW_KEYS, colour_rules, dictionary_rows, dropdowns,
-                                          list_range, lists_tab, merged_headers, review_headers)
+from sheet_templates.presentation import (DICTIONARY_WIDTHS, HEADER_FILL, HEADER_FONT, LAST_ROW,
+                                          NUMBER_FORMATS, REVIEW_KEYS, REVIEW_WIDTHS,
+                                          colour_rules, column_widths, dictionary_rows, dropdowns,
+                                          header_width, list_range, lists_tab, merged_headers,
+                                          review_headers, width_px)
 
 from ..errors import GoogleRefused
 from .client import GoogleSheet, GoogleSheetsError, quoted_tab, refuse_title_clashes
@@ -108,6 +117,11 @@ def _install_requests(template: Template, lang: str, names: dict[str, str],
     requests.append(header_format(ids["table"], width))
     requests += formatting(ids["table"], template, lang, positions, 1, names["lists"], lists,
                            found.sources)
+    requests += wrapped(ids["table"], template, positions, 1, ("notes",))
+    requests += column_sizes(ids["table"], dict(enumerate(column_widths(template, lang))))
+    widths = side_tab_widths(template, lang, lists)
+    requests += [r for role in added if role in widths
+                 for r in column_sizes(ids[role], dict(enumerate(widths[role])))]
     requests += [header_format(ids[role], 12) for role in ("review", "dictionary", "merged")
                  if role in added]
     if "review" in added:
@@ -177,6 +191,7 @@ def formatting(table: int, template: Template, lang: str, positions: dict[str, i
             + _column_dropdowns(table, template, lang, positions, header_row, lists_name, lists,
                                 sources or {})
             + _colour_formats(table, template, lang, positions, header_row, after)
+            + wrapped(table, template, positions, header_row, ("findings",))
             + _header_notes(table, template, lang, positions, header_row)
             + _computed_protections(table, template, lang, positions, header_row))
 
@@ -233,6 +248,38 @@ def _computed_protections(table: int, template: Template, lang: str,
         "description": protection_note(c.header(lang)),
         "warningOnly": True}}}
         for c in template.columns if c.type in COMPUTED and c.key in positions]
+
+
+def wrapped(table: int, template: Template, positions: dict[str, int], header_row: int,
+            types: tuple[str, ...]) -> list[dict]:
+    """The columns of `types` wrapping their text, over whole columns: Google then fits each
+    row's height to its lines by itself (a row a person sized excepted)."""
+    return [{"repeatCell": {"range": _columns(table, positions[c.key], header_row),
+                            "cell": {"userEnteredFormat": {"wrapStrategy": "WRAP"}},
+                            "fields": "userEnteredFormat.wrapStrategy"}}
+            for c in template.columns if c.type in types and c.key in positions]
+
+
+def column_sizes(sheet_id: int, widths: dict[int, float]) -> list[dict]:
+    """Columns `widths` wide (0-based column -> width in characters, as the .xlsx backend
+    counts them), in the pixels Google sizes columns in."""
+    return [{"updateDimensionProperties": {
+        "range": {"sheetId": sheet_id, "dimension": "COLUMNS", "startIndex": c,
+                  "endIndex": c + 1},
+        "properties": {"pixelSize": width_px(w)}, "fields": "pixelSize"}}
+        for c, w in sorted(widths.items())]
+
+
+def side_tab_widths(template: Template, lang: str, lists) -> dict[str, list[int]]:
+    """The widths of a new Lists, Review, Data dictionary and Merged tab's columns, each wide
+    enough for its header."""
+    def fitted(widths, headers):
+        return [header_width(w, h) for w, h in zip(widths, headers)]
+    merged = merged_headers(template, lang)
+    return {"lists": fitted([14] * len(lists), [c.header for c in lists]),
+            "review": fitted(REVIEW_WIDTHS, review_headers(template, lang)),
+            "dictionary": fitted(DICTIONARY_WIDTHS, dictionary_rows(template, lang)[0]),
+            "merged": fitted(column_widths(template, lang) + [13, 12], merged)}
 
 
 def number_formats(sheet_id: int, types: dict[str, str], positions: dict[str, int],

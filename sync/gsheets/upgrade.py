@@ -21,13 +21,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sheet_templates import Template
-from sheet_templates.presentation import colour_rules, lists_tab
+from sheet_templates.presentation import colour_rules, header_width, lists_tab
 
 from ..errors import TableLayoutError
 from .client import GoogleSheet, quoted_tab, refuse_title_clashes
-from .install import (PROTECTION_SUFFIX, ListsAsFound, decision_dropdown, formatting,
-                      header_format, lists_as_found, merged_formats, new_sheet_id, new_tab,
-                      side_tab_rows, tab_playing)
+from .install import (PROTECTION_SUFFIX, ListsAsFound, column_sizes, decision_dropdown,
+                      formatting, header_format, lists_as_found, merged_formats, new_sheet_id,
+                      new_tab, side_tab_rows, side_tab_widths, tab_playing)
 from ..header import HEADER_SEARCH_ROWS, best_header, layout_for
 from ..table import Layout
 from sheet_templates.references import column_letter
@@ -75,6 +75,10 @@ def upgrade_google(sheet: GoogleSheet, template: Template) -> GoogleUpgrade:
         *removed,
         *laid,
         *_new_headers_format(table, layout.header_row, end, len(missing)),
+        *column_sizes(table, {positions[c.key]: header_width(c.width, c.header(lang))
+                              for c in missing}),
+        *(r for role, n in added.items()
+          for r in column_sizes(n, dict(enumerate(side_tab_widths(template, lang, lists)[role])))),
         *_side_tab_formats(sheets, template, names, added, lists, found)]})
     values = [*_new_headers(title, layout.header_row, end, [c.header(lang) for c in missing]),
               *_side_tab_values(template, lang, lists, names, added),

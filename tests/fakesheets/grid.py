@@ -143,7 +143,27 @@ def delete_conditional_format_rule(book: st.Spreadsheet, args: dict) -> dict:
     return {}
 
 
+def update_dimension_properties(book: st.Spreadsheet, args: dict) -> dict:
+    """Column widths (pixelSize), kept per column in `Sheet.column_pixels` (set on first use:
+    the Sheet state is not otherwise told of sizes). Rows and other properties: not here."""
+    span = args.get("range", {})
+    if span.get("dimension") != "COLUMNS" or args.get("fields") != "pixelSize":
+        raise st.ApiError(501, "UNIMPLEMENTED", "the emulator's updateDimensionProperties sets "
+                          "the pixelSize of columns only")
+    sheet = book.sheet_by_id(span.get("sheetId", 0))
+    start, end = span.get("startIndex", 0), span.get("endIndex", sheet.cols)
+    if end > sheet.cols:
+        raise bad_request(f"Invalid requests[0].updateDimensionProperties: Invalid "
+                          f"dimensionRange: endIndex ({end}) is greater than the sheet's "
+                          f"columns ({sheet.cols})")
+    sizes = sheet.__dict__.setdefault("column_pixels", {})
+    for c in range(start, end):
+        sizes[c] = args["properties"]["pixelSize"]
+    return {}
+
+
 BATCH = {"repeatCell": repeat_cell, "updateCells": update_cells,
+         "updateDimensionProperties": update_dimension_properties,
          "setDataValidation": set_data_validation, "addProtectedRange": add_protected_range,
          "deleteProtectedRange": delete_protected_range,
          "addConditionalFormatRule": add_conditional_format_rule,

@@ -59,6 +59,11 @@ def out_of_scope(exchange: Exchange) -> str | None:
         kinds = {k for r in body.get("requests", []) for k in r}
         if kinds - set(BATCH):
             return "batchUpdate " + ", ".join(sorted(kinds - set(BATCH)))
+        sized = [r["updateDimensionProperties"] for r in body.get("requests", [])
+                 if "updateDimensionProperties" in r]
+        if any(u.get("fields") != "pixelSize" or u.get("range", {}).get("dimension")
+               != "COLUMNS" for u in sized):
+            return "updateDimensionProperties other than columns' pixelSize"
     if parts.path == "/drive/v3/files" and exchange.method == "POST" and \
             body.get("mimeType") != "application/vnd.google-apps.spreadsheet":
         return "Drive create of a non-spreadsheet"
