@@ -339,3 +339,28 @@ def test_google_upgrade_sizes_only_the_columns_it_adds(server):
     findings = 3 + list(done.added_columns).index("Findings")
     assert table.column_pixels[findings] == width_px(header_width(40, "Findings"))
     assert table.formats[(1, findings)]["wrapStrategy"] == "WRAP"
+
+
+def test_an_upgraded_list_wraps_its_new_findings_column_and_fits_its_rows(tmp_path):
+    from sync.plan import RuleSettings
+    from sync.xlsx import heights
+    from sync.xlsx.target import apply_workbook
+    from tests.conftest import TODAY
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = "Customers"
+    ws.append(["Name", "Phone", "Email"])
+    ws.append(["ann lee", "12345", "not an email"])
+    path = tmp_path / "own.xlsx"
+    book.save(path)
+    upgrade_workbook(path, CRM)
+    apply_workbook(path, RuleSettings(today=TODAY))
+    ws = openpyxl.load_workbook(path)["Customers"]
+    header = [c.value for c in ws[1]]
+    findings = ws.cell(row=2, column=header.index("Findings") + 1)
+    assert findings.value and findings.alignment.wrap_text
+    width = ws.column_dimensions[findings.column_letter].width
+    assert heights.lines(findings.value, width) >= 2
+    assert ws.row_dimensions[2].height >= heights.lines(findings.value, width) * heights.LINE_PT
+    notes = ws.column_dimensions[openpyxl.utils.get_column_letter(header.index("Notes") + 1)]
+    assert notes.alignment.wrap_text

@@ -82,8 +82,11 @@ def upgrade_workbook(path: Path | str, template: Template) -> UpgradeReport:
         contents[table_part] = patch_sheet_xml(contents[table_part], headers, styles, {})
     widths = dict(zip((positions[c.key] for c in template.columns),
                       column_widths(template, lang)))
-    contents[table_part] = _with_widths(contents[table_part],
-                                        {w.column: widths[w.column] for w in headers})
+    wrapping = [positions[c.key] for c in template.columns if c.type in ("notes", "findings")
+                and positions[c.key] in {w.column for w in headers}]
+    contents[table_part] = _with_widths(
+        contents[table_part], {w.column: widths[w.column] for w in headers},
+        dict.fromkeys(wrapping, styles.wrap_style()) if wrapping else {})
     printing = _print_setup(contents, parts, table.sheet, layout.header_row,
                             pages_wide(list(widths.values())))
 
@@ -296,13 +299,18 @@ def _tab_xml(rows: list[list], widths: list[int], header_style: int | None,
             f'footer="0.3"/></worksheet>').encode("utf-8")
 
 
-def _with_widths(xml: bytes, widths: dict[int, int]) -> bytes:
-    """The sheet with a width for each of the columns it gains (0-based column -> width), where
-    no column definition of the sheet covers it already: a team's own widths stay."""
+def _with_widths(xml: bytes, widths: dict[int, int], styles: dict[int, int | None]) -> bytes:
+    """The sheet with a width for each of the columns it gains (0-based column -> width), and
+    the style `styles` gives its new cells (the Notes and Findings columns wrap), where no
+    column definition of the sheet covers it already: a team's own widths stay."""
     cols = [(int(m[1]), int(m[2]), m[0]) for m in re.finditer(
         rb'<col\b[^>]*?\bmin="(\d+)"[^>]*?\bmax="(\d+)"[^>]*?/>', xml)]
-    new = [(c + 1, c + 1, f'<col min="{c + 1}" max="{c + 1}" width="{w}" customWidth="1"/>'
-            .encode()) for c, w in sorted(widths.items())
+
+    def style(c: int) -> str:
+        return f' style="{styles[c]}"' if styles.get(c) is not None else ""
+
+    new = [(c + 1, c + 1, f'<col min="{c + 1}" max="{c + 1}" width="{w}"{style(c)} '
+                          f'customWidth="1"/>'.encode()) for c, w in sorted(widths.items())
            if not any(a <= c + 1 <= b for a, b, _ in cols)]
     if not new:
         return xml

@@ -463,6 +463,17 @@ class _Styles:
             self._clones[base] = self._append_clone(base)
         return self._clones[base]
 
+    def wrap_style(self) -> int | None:
+        """A cell style that wraps its text (for a Notes or Findings column an upgrade adds),
+        appended once."""
+        if not self._xfs:
+            return None
+        xf = (b'<xf numFmtId="0" fontId="0" fillId="0" borderId="0" applyAlignment="1">'
+              b'<alignment wrapText="1"/></xf>')
+        if xf in self._xfs:
+            return self._xfs.index(xf)
+        return self._append_xf(xf)
+
     def bold_style(self) -> int | None:
         """A cell style with a bold font, appended once (for header rows of added tabs)."""
         fonts = re.search(rb"<fonts\b[^>]*>(.*?)</fonts>", self.xml, re.DOTALL)
