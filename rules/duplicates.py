@@ -19,6 +19,7 @@ differs is still found when its birthday or phone agrees.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+import dataclasses
 from dataclasses import dataclass
 from itertools import chain
 from types import MappingProxyType
@@ -100,7 +101,18 @@ def find_duplicates(identities: IdentityColumns | Sequence[IdentityRecord],
              if frozenset((index[p.a], index[p.b])) not in ignored]
     group = _groups([p for p in found if p.kind == "certain"],
                     [bool(f.words) for f in scoring.forms])
-    # Each row of a group paired with its first row: judged as that pair, certain by the group.
+    certain = [dataclasses.replace(p, a=index[p.a], b=index[p.b])
+               for p in _star(scoring, found, group)]
+    # Pairs of rows not in one group (a nameless row between two people) are for a person.
+    possible = [DuplicatePair(index[p.a], index[p.b], "possible", p.score, p.reason, p.fields)
+                for p in found if not (p.a in group and group.get(p.b) == group[p.a])]
+    return certain + sorted(possible, key=lambda p: (p.a, p.b))
+
+
+def _star(scoring: "_Scoring", found: list[DuplicatePair], group: dict[int, int]
+          ) -> list[DuplicatePair]:
+    """Each row of a group paired with its group's first row, certain by the group, with the
+    score and reason of that pair judged as it is (it may not share a value itself)."""
     star = {(min(first, row), max(first, row)) for row, first in group.items() if row != first}
     judged = {(p.a, p.b): p for p in found if (p.a, p.b) in star}
     missing = sorted(star - judged.keys())
@@ -108,13 +120,8 @@ def find_duplicates(identities: IdentityColumns | Sequence[IdentityRecord],
         for p in scoring.judge(np.array([x for x, _ in missing]),
                                np.array([y for _, y in missing]), every=True):
             judged[(p.a, p.b)] = p
-    certain = [DuplicatePair(index[x], index[y], "certain", judged[(x, y)].score,
-                             judged[(x, y)].reason, judged[(x, y)].fields)
-               for x, y in sorted(star, key=lambda xy: (xy[1], xy[0]))]
-    # Pairs of rows not in one group (a nameless row between two people) are for a person.
-    possible = [DuplicatePair(index[p.a], index[p.b], "possible", p.score, p.reason, p.fields)
-                for p in found if not (p.a in group and group.get(p.b) == group[p.a])]
-    return certain + sorted(possible, key=lambda p: (p.a, p.b))
+    return [dataclasses.replace(judged[pair], kind="certain")
+            for pair in sorted(star, key=lambda xy: (xy[1], xy[0]))]
 
 
 class _Scoring:
@@ -333,35 +340,35 @@ class _Scoring:
 
     def _reason(self, x: int, y: int, name_level: int, name_score: float, how: str | None,
                 agree: list[str], levels, k: int, similar) -> str:
-        parts = []
-        for f in agree:
-            parts.append(evidence.describe(self.kinds[f], self.labels.get(f, f),
-                                           int(levels[f][k]), similar.get(f, {}).get(k)))
-        names = f"{self.names[x]!r} / {self.names[y]!r}"
-        if name_level == EXACT:
-            fx, fy = self.forms[x], self.forms[y]
-            if fx.hanzi != fy.hanzi:
-                parts.append(f"the same name in pinyin: {names}")
-            elif fx.native == fy.native or fx.latin == fy.latin:
-                parts.append("same name")
-            else:
-                parts.append(f"names swapped: {names}")
-        elif name_level == EQUIVALENT:
-            parts.append(f"{how}: {names}")
-        elif name_level == CLOSE and self.forms[x].hanzi and self.forms[y].hanzi and (
-                self.forms[x].latin == self.forms[y].latin):
-            parts.append(f"names that sound the same: {names}")
-        elif name_level == CLOSE and self.forms[x].hanzi and self.forms[y].hanzi and (
-                sorted(self.forms[x].native) == sorted(self.forms[y].native)):
-            parts.append(f"the same characters in another order: {names}")
-        elif name_level in (CLOSE, FAIR) and self.forms[x].hanzi != self.forms[y].hanzi:
-            parts.append(f"the same name in pinyin: {names}" if name_score == 1.0 else
-                         f"names {name_score:.0%} alike in pinyin: {names}")
-        elif name_level in (CLOSE, FAIR):
-            parts.append(f"names {name_score:.0%} alike: {names}")
-        elif name_level == DIFFERENT:
-            parts.append(f"different names: {names}")
+        parts = [evidence.describe(self.kinds[f], self.labels.get(f, f), int(levels[f][k]),
+                                   similar.get(f, {}).get(k)) for f in agree]
+        said = _names_said(self.forms[x], self.forms[y], name_level, name_score, how)
+        if said is not None:
+            parts.append(said if said == "same name"
+                         else f"{said}: {self.names[x]!r} / {self.names[y]!r}")
         return ", ".join(parts)
+
+
+def _names_said(fx: NameForm, fy: NameForm, level: int, score: float, how: str | None
+                ) -> str | None:
+    """How two names compare, in words (the names themselves follow), or None (no name)."""
+    if level == EXACT:
+        if fx.hanzi != fy.hanzi:
+            return "the same name in pinyin"
+        return "same name" if fx.native == fy.native or fx.latin == fy.latin else "names swapped"
+    if level == EQUIVALENT:
+        return how
+    if level in (CLOSE, FAIR):
+        if fx.hanzi and fy.hanzi:
+            if fx.latin == fy.latin:
+                return "names that sound the same"
+            if sorted(fx.native) == sorted(fy.native):
+                return "the same characters in another order"
+        elif fx.hanzi != fy.hanzi:
+            return ("the same name in pinyin" if score == 1.0
+                    else f"names {score:.0%} alike in pinyin")
+        return f"names {score:.0%} alike"
+    return "different names" if level == DIFFERENT else None
 
 
 def _groups(certain: list[DuplicatePair], named: Sequence[bool]) -> dict[int, int]:
