@@ -74,10 +74,12 @@ def test_colours_are_rendered(workbook, tmp_path):
     from PIL import Image
 
     pdf = convert(workbook, "pdf", tmp_path)
-    subprocess.run(["pdftoppm", "-png", "-r", "110", "-f", "1", "-l", "1", str(pdf),
-                    str(tmp_path / "page")], check=True, timeout=60)
-    image = Image.open(next(tmp_path.glob("page*.png"))).convert("RGB")
-    colours = {rgb for _, rgb in image.getcolors(maxcolors=1_000_000)}
+    # Every page: the table prints more than one page wide (install's page setup), so the
+    # Status column is not on the first.
+    subprocess.run(["pdftoppm", "-png", "-r", "110", str(pdf), str(tmp_path / "page")],
+                   check=True, timeout=60)
+    colours = {rgb for page in tmp_path.glob("page*.png")
+               for _, rgb in Image.open(page).convert("RGB").getcolors(maxcolors=1_000_000)}
 
     def present(hex_colour: str) -> bool:
         want = tuple(int(hex_colour[i:i + 2], 16) for i in (0, 2, 4))

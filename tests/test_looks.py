@@ -197,7 +197,7 @@ def test_installed_headers_fit_and_the_table_prints_landscape_with_its_header(tm
     pages = pages_wide(column_widths(CRM, lang))
     assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (pages, 0)
     assert 1 <= pages <= 3
-    assert ws.print_title_rows == "$1:$1"
+    assert ws.print_title_rows == "$1:$1" and ws.page_setup.pageOrder == "overThenDown"
 
 
 def test_a_wide_table_prints_on_more_pages_and_a_narrow_one_on_one():
@@ -231,6 +231,7 @@ def test_upgrade_sets_up_printing_and_widths_where_the_workbook_has_none(tmp_pat
     assert_headers_fit(ws)
     assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToHeight == 0
     assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.print_title_rows == "$1:$1"
+    assert ws.page_setup.pageOrder == "overThenDown"
     for tab in ("Lists", "Review", "Data dictionary", "Merged"):
         assert_headers_fit(book[tab])
     once = path.read_bytes()

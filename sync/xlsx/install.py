@@ -105,6 +105,8 @@ def _write_table_header(sheet: Worksheet, template: Template, lang: str) -> None
     sheet.page_setup.orientation = "landscape"
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
     sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = pages_wide(widths), 0
+    # More than one page wide: a row's pages one after the other, before the next rows'.
+    sheet.page_setup.pageOrder = "overThenDown"
     sheet.print_title_rows = "1:1"
 
 

@@ -341,7 +341,8 @@ def _print_setup(contents: dict[str, bytes], parts, sheet: str, header_row: int,
     part = parts[sheet]
     xml = contents[part]
     if not re.search(rb"<pageSetup\b", xml):
-        fragment = b'<pageSetup orientation="landscape" fitToWidth="%d" fitToHeight="0"/>' % pages
+        fragment = (b'<pageSetup pageOrder="overThenDown" orientation="landscape" '
+                    b'fitToWidth="%d" fitToHeight="0"/>' % pages)
         xml = _before_first(xml, _AFTER_PAGE_SETUP, b"</worksheet>", fragment)
         contents[part] = _fit_to_page(xml)
         done += ["landscape", f"fit to {pages} page{'s' if pages > 1 else ''} wide"]
