@@ -198,12 +198,13 @@ class _Scoring:
         """(word, row) for each row's name as a whole and each of its words of two letters or
         more (a name's words are worked out once per distinct name)."""
         numbering: dict[str, int] = {}
-        of_name: dict[NameForm, list[int]] = {}
-        for form in dict.fromkeys(self.forms):
-            if form.sorted:
-                of_name[form] = [numbering.setdefault(w, len(numbering))
-                                 for w in {form.sorted, *(w for w in form.words if len(w) > 1)}]
-        per_row = [of_name.get(form, ()) for form in self.forms]
+        of_name: dict[str, list[int]] = {}      # by the name as typed: a str hashes once
+        for name, form in zip(self.names, self.forms):
+            if name not in of_name:
+                of_name[name] = [numbering.setdefault(w, len(numbering)) for w in
+                                 {form.sorted, *(w for w in form.words if len(w) > 1)}] \
+                    if form.sorted else []
+        per_row = list(map(of_name.__getitem__, self.names))
         counts = np.fromiter(map(len, per_row), dtype=np.int64, count=len(per_row))
         words = np.fromiter(chain.from_iterable(per_row), dtype=np.int64, count=int(counts.sum()))
         return words, np.repeat(np.arange(len(per_row)), counts)

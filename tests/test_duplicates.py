@@ -285,6 +285,16 @@ def test_one_very_long_name_does_not_blow_up_memory():
     assert find_duplicates(rows) == []
 
 
+def test_hanzi_are_read_as_pypinyin_reads_them():
+    """Names in hanzi are spelled a character at a time from pypinyin's dictionary: the same
+    syllables pypinyin itself gives for each character."""
+    from pypinyin import lazy_pinyin
+    from rules.name_forms import name_forms
+    names = ["张伟", "王芳", "李娜", "吕单曾", "欧阳娜娜", "赵琦", "彭莉维", "绿"]
+    for name, form in zip(names, name_forms(names)):
+        assert list(form.words) == [lazy_pinyin(c)[0] for c in name]
+
+
 def test_name_similarity_reads_names_as_people_do():
     assert name_similarity("Wei Zhang", "zhang  wei") == 1.0
     assert name_similarity("张伟", "Zhang Wei") == 1.0
