@@ -176,13 +176,14 @@ class _Scoring:
             for codes in (field.codes, field.second):
                 if codes is None:
                     continue
-                rows = np.flatnonzero(codes >= 0)
+                rows = _shared(codes)
                 blocks.append(codes[rows] + offset)
                 members.append(rows)
                 offset += int(codes.max(initial=-1)) + 1
         words, rows = self._name_words()
-        blocks.append(words + offset)
-        members.append(rows)
+        keep = _shared(words, rows)
+        blocks.append(words[keep] + offset)
+        members.append(rows[keep])
         return _sorted_neighbourhood(np.concatenate(blocks), np.concatenate(members),
                                      _name_order(self._in_name_order()), self.rows)
 
@@ -405,6 +406,16 @@ def _groups(certain: list[DuplicatePair], named: Sequence[bool]) -> dict[int, in
     for row, g in group.items():
         smallest[g] = min(smallest.get(g, row), row)
     return {row: smallest[g] for row, g in group.items()}
+
+
+def _shared(codes: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+    """Where a key is held by more than one row (a block of one pairs nothing): the rows, or
+    (with `rows`, each entry's row) the entries."""
+    present = codes >= 0
+    counts = np.bincount(codes[present]) if present.any() else np.zeros(0, dtype=np.int64)
+    many = present.copy()
+    many[present] = counts[codes[present]] > 1
+    return np.flatnonzero(many) if rows is None else many
 
 
 def _codes(values: Sequence[str]) -> np.ndarray:
