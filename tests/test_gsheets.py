@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import gspread
 import pytest
@@ -162,24 +163,47 @@ def test_google_login_explains_a_missing_or_wrong_client_file(tmp_path):
     assert not (tmp_path / "token.json").exists()
 
 
-def test_past_the_range_limit_the_guard_reads_whole_tabs_in_one_request(server):
-    """More rows to write than MAX_GUARD_RANGES: the guard reads their tabs whole (so its
-    address does not grow with the rows), still one request, and every row still checked."""
-    from sync.gsheets.client import MAX_GUARD_RANGES
+def test_past_the_address_limit_the_guard_reads_whole_tabs_in_one_request(server):
+    """More scattered rows to write than their ranges fit in MAX_URL bytes of address: the
+    guard reads their tabs whole (so its address does not grow with the rows), still one
+    request, and every row still checked."""
     gc = client(server)
     sh = gc.create("Many")
     sheet = GoogleSheet.open(gc, sh.id)
-    rows = MAX_GUARD_RANGES + 50
+    rows = 500
     sh.sheet1.update([[f"r{r}"] for r in range(1, rows + 1)], "A1")
-    as_read = {("Sheet1", r): [f"r{r}"] for r in range(1, rows + 1)}
-    writes = {"Sheet1": [CellWrite(r, 1, "x") for r in range(1, rows + 1)]}
-    seen = []
-    server.faults.before = lambda method, path: seen.append(path)
+    every_other = range(1, rows + 1, 2)                    # no two of them consecutive
+    as_read = {("Sheet1", r): [f"r{r}"] for r in every_other}
+    writes = {"Sheet1": [CellWrite(r, 1, "x") for r in every_other]}
+    first = len(server.faults.log)
     out = sheet.write(writes, as_read)
-    server.faults.before = None
-    assert len(out.written) == rows and not out.moved
-    assert sh.sheet1.acell(f"B{rows}").value == "x"
-    assert len(seen) == 2                                  # one guard read, one write
+    guard, write = server.faults.targets[first:]           # one guard read, one write
+    assert unquote(guard).count("ranges=") == 1 and len(guard) < 300
+    assert len(out.written) == len(every_other) and not out.moved
+    assert sh.sheet1.acell(f"B{rows - 1}").value == "x" and sh.sheet1.acell("B2").value is None
+
+
+@pytest.mark.parametrize("tab", ["Customers", "客户"])
+def test_the_guards_address_stays_within_2048_bytes_at_row_100000(server, tab):
+    """200 rows about to change near row 100,000, none next to another: as ranges, 8.8 KB of
+    address for 'Customers' and 10.6 KB for '客户'. The guard's address stays within the
+    2,048 bytes Google's own client sends as a GET; consecutive rows go as one range."""
+    from sync.gsheets.client import MAX_URL
+    gc = client(server)
+    sh = gc.create("Big")
+    sh.add_worksheet(tab, rows=100_500, cols=19)
+    sheet = GoogleSheet.open(gc, sh.id)
+    sheet.tabs()
+    scattered = [(tab, CellWrite(r, 1, "x")) for r in range(100_000, 100_400, 2)]
+    together = [(tab, CellWrite(r, 1, "y")) for r in range(100_100, 100_300)]
+    for cells in (scattered, scattered[:20] + together):
+        first = len(server.faults.log)
+        out = sheet.guard(cells, {(t, w.row): [None] * 19 for t, w in cells})
+        assert len(out.written) == len(cells) and not out.moved
+        (guard,) = server.faults.targets[first:]
+        assert len("https://sheets.googleapis.com") + len(guard) <= MAX_URL
+    ranges = parse_qs(urlsplit(guard).query)["ranges"]     # 20 rows apart, then 200 in a row
+    assert len(ranges) == 21 and ranges[-1].endswith("!A100100:S100299")
 
 
 def test_the_guard_never_reads_past_a_tabs_grid(server, monkeypatch):

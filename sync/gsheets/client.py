@@ -46,10 +46,13 @@ from .bodies import quoted_tab, row_ranges
 
 RETRYABLE = frozenset({429, 500, 502, 503, 504})
 GOOGLE_HOSTS = ("https://sheets.googleapis.com", "https://www.googleapis.com")
-# The guard's ranges travel in a GET's address (~35 characters each once encoded); past this
-# many it re-reads the whole tabs instead (still one request), well before the address grows
-# beyond the ~8 KB a URL can safely be.
-MAX_GUARD_RANGES = 200
+# The guard's ranges travel in a GET's address, 35-60 bytes each once encoded (a title in
+# hanzi is 9 bytes a character). Google documents no limit, but its own API client sends a GET
+# whose address is longer than 2,048 characters as a POST instead (google-api-dotnet-client,
+# BaseClientService.DefaultMaxUrlLength = 2048): past that, the guard re-reads the whole tabs
+# instead (still one request).
+MAX_URL = 2048
+VALUES_BATCH_GET = "https://sheets.googleapis.com/v4/spreadsheets/{}/values:batchGet"
 SCOPES = ["https://www.googleapis.com/auth/spreadsheets", "https://www.googleapis.com/auth/drive"]
 API_TITLES = {"sheets.googleapis.com": "Google Sheets API",
               "drive.googleapis.com": "Google Drive API"}
@@ -565,20 +568,48 @@ class GoogleSheet:
 
     def _rows_now(self, rows: list[tuple[str, int]], firsts: Mapping[str, int],
                   widths: Mapping[tuple[str, int], int]) -> dict[tuple[str, int], list[Any]]:
-        """The rows as they are now: one batchGet of those rows or, when they are too many
-        for one request's address, of their whole tabs."""
-        if len(rows) <= MAX_GUARD_RANGES:
-            ranges = [f"{quoted_tab(tab)}!{column_letter(firsts[tab])}{row}:"
-                      f"{column_letter(firsts[tab] + max(widths.get((tab, row), 1), 1) - 1)}"
-                      f"{row}" for tab, row in rows]
-            answer = self.spreadsheet.values_batch_get(
-                ranges, params={"valueRenderOption": ValueRenderOption.formula,
-                                "dateTimeRenderOption": "SERIAL_NUMBER"})
-            return {key: _only_row(vr) for key, vr in zip(rows, answer.get("valueRanges", []))}
+        """The rows as they are now: one batchGet of those rows (consecutive rows as one
+        range) or, when their ranges would make the request's address longer than MAX_URL
+        bytes, of their whole tabs."""
+        spans = _spans(rows, firsts, widths)
+        ranges = [f"{quoted_tab(tab)}!{column_letter(c0)}{r0}:{column_letter(c1)}{r1}"
+                  for tab, r0, r1, c0, c1 in spans]
+        params = {"valueRenderOption": ValueRenderOption.formula,
+                  "dateTimeRenderOption": "SERIAL_NUMBER"}
+        if url_length(VALUES_BATCH_GET.format(self.key), {**params, "ranges": ranges}) \
+                <= MAX_URL:
+            answer = self.spreadsheet.values_batch_get(ranges, params=params)
+            out: dict[tuple[str, int], list[Any]] = {}
+            for (tab, r0, r1, _, _), vr in zip(spans, answer.get("valueRanges", [])):
+                values = vr.get("values", [])       # Google leaves out trailing empty rows
+                for r in range(r0, r1 + 1):
+                    row = list(values[r - r0]) if r - r0 < len(values) else []
+                    out[(tab, r)] = row[:max(widths.get((tab, r), 1), 1)]
+            return out
         whole = self.read(sorted({tab for tab, _ in rows}), formulas=True)
         return {(tab, row): (whole[tab][row - 1][firsts[tab]:]
                              if row - 1 < len(whole[tab]) else [])
                 for tab, row in rows}
+
+
+def _spans(rows: list[tuple[str, int]], firsts: Mapping[str, int],
+           widths: Mapping[tuple[str, int], int]) -> list[tuple[str, int, int, int, int]]:
+    """`rows` (sorted) as ranges (tab, first row, last row, first column, last column):
+    consecutive rows of a tab in one, as wide as the widest of them."""
+    spans: list[list] = []
+    for tab, row in rows:
+        last = firsts[tab] + max(widths.get((tab, row), 1), 1) - 1
+        if spans and spans[-1][0] == tab and spans[-1][2] == row - 1:
+            spans[-1][2] = row
+            spans[-1][4] = max(spans[-1][4], last)
+        else:
+            spans.append([tab, row, row, firsts[tab], last])
+    return [tuple(s) for s in spans]
+
+
+def url_length(url: str, params: Mapping[str, Any]) -> int:
+    """The length in bytes of `url` with `params` as requests (and so gspread) sends it."""
+    return len(requests.Request("GET", url, params=params).prepare().url)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ connection without an answer; "lost" carries the request out and then closes the
 without an answer (the reply lost on its way back); "slow" answers after `slow_seconds`; "ok"
 is no fault (`next("ok", "ok", "lost")` loses the third request's answer). `server.faults.log` lists
 (method, path) of every request, so a test can count the API requests a cycle used, and
-`server.faults.bodies` the size in bytes of each request's body, in the same order.
+`server.faults.bodies` the size in bytes of each request's body and `server.faults.targets` its
+request target (path and query, as sent), in the same order.
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ QUOTA = ("Quota exceeded for quota metric 'Write requests' and limit 'Write requ
 class Faults:
     log: list[tuple[str, str]] = field(default_factory=list)
     bodies: list[int] = field(default_factory=list)
+    targets: list[str] = field(default_factory=list)
     queue: list[str] = field(default_factory=list)
     probability: float = 0.0
     rng: random.Random = field(default_factory=random.Random)
@@ -53,11 +55,13 @@ class Faults:
             self.queue.clear()
             self.probability = 0.0
 
-    def take(self, method: str, path: str, size: int = 0) -> str | None:
-        """Record the request (and its body's size); the fault to answer it with, if any."""
+    def take(self, method: str, path: str, size: int = 0, target: str = "") -> str | None:
+        """Record the request (its body's size, its target); the fault to answer it with, if
+        any."""
         with self.lock:
             self.log.append((method, path))
             self.bodies.append(size)
+            self.targets.append(target or path)
             if self.queue:
                 kind = self.queue.pop(0)
                 return None if kind == "ok" else kind

@@ -459,7 +459,7 @@ class Handler(BaseHTTPRequestHandler):
         query = parse_qs(parts.query, keep_blank_values=True)
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
-        fault = self.faults.take(self.command, parts.path, length)
+        fault = self.faults.take(self.command, parts.path, length, self.path)
         if self.faults.before is not None:
             with self.state.lock:
                 self.faults.before(self.command, parts.path)
