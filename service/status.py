@@ -2,20 +2,20 @@
 
 `run` rewrites `<data>/service-status.json` (atomically, 0600) after every cycle: its pid, when it
 started, and per workbook the last cycle, its outcome, pending review pairs, open findings and
-the last snapshot. `run` also holds an exclusive lock on `<data>/service.lock` for as long as it
-runs, which is how `status` tells a running service from one that stopped (or was killed) and
-how a second `run` on the same data folder is refused.
+the last snapshot. `run` also holds the operating system's lock on `<data>/service.lock` (sync/process_lock.py) for
+as long as it runs, which is how `status` tells a running service from one that stopped (or was
+killed) and how a second `run` on the same data folder is refused.
 """
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import json
 import os
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from audit.snapshots import SnapshotStore
+from sync import process_lock
 from sync.errors import SheetkeeperError
 from audit.private_file import write_private
 
@@ -27,24 +27,20 @@ class AlreadyRunning(SheetkeeperError):
     pass
 
 
-def hold_lock(data: Path) -> IO:
-    """Take the service lock on `data`; keep the returned file open while running."""
+# A `status` probing the lock holds it for an instant; a service starting at that instant waits
+# this long rather than take the probe for another service.
+PROBE_GRACE = 2.0
+
+
+def hold_lock(data: Path) -> process_lock.HeldLock:
+    """Take the service lock on `data`; `close()` the returned lock when the service ends."""
     data.mkdir(parents=True, exist_ok=True, mode=0o700)
-    handle = open(os.open(data / LOCK, os.O_RDWR | os.O_CREAT, 0o600), "r+")
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.seek(0)
-        pid = handle.read().strip() or "?"
-        handle.close()
-        raise AlreadyRunning(f"another `sheetkeeper run` (pid {pid}) is already looking after "
+        return process_lock.hold(data / LOCK, PROBE_GRACE)
+    except process_lock.LockHeld as e:
+        raise AlreadyRunning(f"another `sheetkeeper run` (pid {e.pid}) is already looking after "
                              f"{data}; stop it first, or give this one another data folder"
                              ) from None
-    handle.seek(0)
-    handle.truncate()
-    handle.write(str(os.getpid()))
-    handle.flush()
-    return handle
 
 
 def is_running(data: Path) -> bool:
@@ -53,19 +49,9 @@ def is_running(data: Path) -> bool:
 
 
 def is_held(lock: Path) -> bool:
-    """Whether some process holds the lock file `lock` (probed shared, without waiting, and
-    without creating it)."""
-    try:
-        handle = open(lock, "r")
-    except OSError:
-        return False
-    with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        return False
+    """Whether some process holds the lock file `lock` (asked without waiting, and without
+    creating it)."""
+    return process_lock.is_held(lock)
 
 
 def write_status(data: Path, status: dict[str, Any]) -> None:
