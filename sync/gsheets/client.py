@@ -365,6 +365,7 @@ class GoogleSheet:
     spreadsheet: gspread.Spreadsheet
     account: str | None = None
     grids: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # title: id, rows, cols
+    titles: list[str] = field(default_factory=list)    # every tab's, grid or not
 
     @property
     def key(self) -> str:
@@ -409,13 +410,16 @@ class GoogleSheet:
     # -- reading -----------------------------------------------------------------------------
 
     def tabs(self) -> list[str]:
-        """The tabs' titles; their ids and grid sizes are kept from the same request, for
-        `grow`."""
-        sheets = self.spreadsheet.fetch_sheet_metadata()["sheets"]
-        self.grids = {s["properties"]["title"]: (
-            s["properties"]["sheetId"],
-            s["properties"].get("gridProperties", {}).get("rowCount", 1000),
-            s["properties"].get("gridProperties", {}).get("columnCount", 26)) for s in sheets}
+        """The titles of the tabs that are grids: a chart on a sheet of its own has no cells,
+        and Google refuses to read or write values there. Their ids and grid sizes are kept
+        from the same request, for `grow` and for reading within them, and every tab's title,
+        for telling a clash (`add_tabs`)."""
+        sheets = [s["properties"] for s in self.spreadsheet.fetch_sheet_metadata()["sheets"]]
+        self.titles = [p["title"] for p in sheets]
+        self.grids = {p["title"]: (p["sheetId"],
+                                   p.get("gridProperties", {}).get("rowCount", 1000),
+                                   p.get("gridProperties", {}).get("columnCount", 26))
+                      for p in sheets if is_grid(p)}
         return list(self.grids)
 
     def grow(self, cells: Sequence[tuple[str, CellWrite]]) -> bool:
@@ -458,12 +462,14 @@ class GoogleSheet:
                         for row in rows]
         return out
 
-    def read_top(self, tabs: Sequence[str], rows: int,
-                 whole: Sequence[str] = ()) -> dict[str, list[list[Any]]]:
+    def read_top(self, tabs: Sequence[str], rows: int, whole: Sequence[str] = (),
+                 heights: Mapping[str, int] | None = None) -> dict[str, list[list[Any]]]:
         """The first `rows` rows of every tab (where a header is looked for), and all of the
-        `whole` tabs, in one request."""
-        wanted = [f"{quoted_tab(t)}!1:{rows}" for t in tabs if t not in whole] + \
-            [quoted_tab(t) for t in whole]
+        `whole` tabs, in one request; no further than a tab's `heights` (its grid's rows:
+        Google refuses a range past the grid, `'Tab'!1:10` on a 5-row tab)."""
+        heights = heights or {}
+        wanted = [f"{quoted_tab(t)}!1:{min(rows, heights.get(t, rows))}"
+                  for t in tabs if t not in whole] + [quoted_tab(t) for t in whole]
         answer = self.spreadsheet.values_batch_get(
             wanted, params={"valueRenderOption": ValueRenderOption.formula,
                             "majorDimension": "ROWS"})
@@ -558,7 +564,7 @@ class GoogleSheet:
     def add_tabs(self, titles: Sequence[str]) -> None:
         """Add tabs (a restore of a tab someone deleted): one spreadsheets:batchUpdate. `tabs()`
         must have been read first."""
-        refuse_title_clashes(titles, list(self.grids))
+        refuse_title_clashes(titles, self.titles or list(self.grids))
         self.spreadsheet.batch_update({"requests": [
             {"addSheet": {"properties": {"title": t}}} for t in titles]})
 
@@ -623,6 +629,12 @@ def _by_row(cells: Sequence[tuple[str, CellWrite]], same: set[tuple[str, int]]) 
     where it is not (a changed row may now be another customer's, after a sort or an insert)."""
     return WriteOutcome(tuple((tab, w) for tab, w in cells if (tab, w.row) in same),
                         tuple((tab, w) for tab, w in cells if (tab, w.row) not in same))
+
+
+def is_grid(properties: Mapping[str, Any]) -> bool:
+    """A tab of cells (sheetType GRID, the default), not a chart on a sheet of its own
+    (OBJECT) or a connected data source's (DATA_SOURCE): only a grid has values to read."""
+    return properties.get("sheetType", "GRID") == "GRID"
 
 
 def refuse_title_clashes(adding: Sequence[str], titles: Sequence[str]) -> None:

@@ -24,7 +24,7 @@ from sheet_templates import Template
 from sheet_templates.presentation import colour_rules, header_width, lists_tab
 
 from ..errors import TableLayoutError
-from .client import GoogleSheet, quoted_tab, refuse_title_clashes
+from .client import GoogleSheet, is_grid, quoted_tab, refuse_title_clashes
 from .install import (PROTECTION_SUFFIX, ListsAsFound, column_sizes, decision_dropdown,
                       formatting, header_format, lists_as_found, merged_formats, new_sheet_id,
                       new_tab, side_tab_rows, side_tab_widths, tab_playing)
@@ -45,11 +45,16 @@ class GoogleUpgrade:
 def upgrade_google(sheet: GoogleSheet, template: Template) -> GoogleUpgrade:
     sheets = {s["properties"]["title"]: s
               for s in sheet.spreadsheet.fetch_sheet_metadata()["sheets"]}
-    lists_title = tab_playing("lists", sheets, [template])
+    # Only grids have values to read (a chart on a sheet of its own has none), and only
+    # within their rows.
+    grids = {t: s["properties"] for t, s in sheets.items() if is_grid(s["properties"])}
+    lists_title = tab_playing("lists", grids, [template])
     # The template's own tab names first: the table is most likely there.
     preferred = set(template.sheet_names.values())
-    titles = sorted(sheets, key=lambda t: t not in preferred)
-    tops = sheet.read_top(titles, HEADER_SEARCH_ROWS, whole=[lists_title] if lists_title else [])
+    titles = sorted(grids, key=lambda t: t not in preferred)
+    tops = sheet.read_top(titles, HEADER_SEARCH_ROWS, whole=[lists_title] if lists_title else [],
+                          heights={t: p.get("gridProperties", {}).get("rowCount", 1000)
+                                   for t, p in grids.items()})
     title, layout = _table_tab(sheet.key, template, titles, tops)
     lang, table = layout.lang, sheets[title]["properties"]["sheetId"]
     end = layout.first_column + len(layout.headers)

@@ -142,6 +142,8 @@ def drive_export(s: State, q: dict, body: dict, key: str) -> tuple[int, Any]:
         workbook = openpyxl.Workbook()
         workbook.remove(workbook.active)
         for sheet in book.sheets:
+            if sheet.kind != "GRID":
+                continue          # a chart sheet: no values (the emulator keeps no chart)
             ws = workbook.create_sheet(sheet.title)
             _, rows = st.read(sheet, _whole(sheet), "FORMULA")
             for row in rows:
@@ -343,6 +345,7 @@ def _one(q: dict, name: str, default: str) -> str:
 
 def _value_range(book: st.Spreadsheet, text: str, q: dict) -> dict:
     sheet, span = book.span(text)
+    st.within_grid(sheet, span, text)
     major = _one(q, "majorDimension", "ROWS")
     where, values = st.read(sheet, span, _one(q, "valueRenderOption", "FORMATTED_VALUE"), major)
     out = {"range": where, "majorDimension": major}

@@ -159,8 +159,15 @@ class Sheet:
     validations: dict[tuple[int, int], dict] = field(default_factory=dict)
     protected: list[dict] = field(default_factory=list)
     conditional: list[dict] = field(default_factory=list)
+    # "GRID", or "OBJECT" for a chart on a sheet of its own, which has no grid: no cells, no
+    # gridProperties, and the values API refuses it. (Made in tests through the state; the
+    # emulator does not implement addChart.)
+    kind: str = "GRID"
 
     def properties(self) -> dict:
+        if self.kind != "GRID":
+            return {"sheetId": self.sheet_id, "title": self.title, "index": self.index,
+                    "sheetType": self.kind, **self.extra}
         return {"sheetId": self.sheet_id, "title": self.title, "index": self.index,
                 "sheetType": "GRID", **self.extra,
                 "gridProperties": {"rowCount": self.rows, "columnCount": self.cols,
@@ -379,6 +386,21 @@ def rendered(cell: Cell | None, option: str) -> Any:
     return str(value)
 
 
+def within_grid(sheet: Sheet, span: a1.Span, text: str) -> None:
+    """The values API reads only a grid, and only within it: a range that reaches past the
+    tab's rows or columns is Google's 400 "Range (Mass!151154:151354) exceeds grid limits.
+    Max rows: 151000, max columns: 26" (as reported from Google; so is `'Tab'!1:10` on a
+    5-row tab), and a chart on a sheet of its own has no grid to read (a 400; Google's exact
+    words for it are not recorded here)."""
+    cells = a1.split_title(text)[1] or a1.quote_title(sheet.title)
+    if sheet.kind != "GRID":
+        raise bad_request(f"Unable to parse range: {text}")
+    if (span.row1 is not None and span.row1 > sheet.rows) or (span.row0 or 0) >= sheet.rows \
+            or (span.col1 is not None and span.col1 > sheet.cols) or (span.col0 or 0) >= sheet.cols:
+        raise bad_request(f"Range ({a1.quote_title(sheet.title)}!{cells}) exceeds grid limits. "
+                          f"Max rows: {sheet.rows}, max columns: {sheet.cols}")
+
+
 def read(sheet: Sheet, span: a1.Span, option: str, major: str = "ROWS") -> tuple[str, list]:
     r0, c0, r1, c1 = span.clamp(sheet.rows, sheet.cols)
     # Beyond the last cell with something in it everything is trimmed below anyway: a sparse
@@ -405,6 +427,8 @@ def write(sheet: Sheet, span: a1.Span, values: list[list[Any]], option: str,
     if major == "COLUMNS":
         width = max((len(c) for c in values), default=0)
         values = [[col[i] if i < len(col) else None for col in values] for i in range(width)]
+    if sheet.kind != "GRID":
+        raise bad_request(f"Unable to parse range: {a1.quote_title(sheet.title)}")
     r0, c0 = span.row0 or 0, span.col0 or 0
     height, width = len(values), max((len(r) for r in values), default=0)
     if not span.anchor and (span.row1 is not None and height > span.row1 - r0
