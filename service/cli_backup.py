@@ -78,9 +78,18 @@ def _snapshot(args: argparse.Namespace) -> int:
     for path in paths:
         try:
             if isinstance(path, str):
-                from sync.gsheets.backup import take_google_snapshot
+                from sync.gsheets.backup import export_missing, take_google_snapshot
                 snap = take_google_snapshot(google_sheet(args, path), data_folder(args, None),
                                             "manual")
+                missing = export_missing(snap)
+                if missing and not missing.too_big:
+                    # The values are kept, but what stopped the export needs putting right.
+                    print(f"sheetkeeper snapshot: {path}: snapshot {snap.id} holds the values, "
+                          f"which restore uses; {missing.why}", file=sys.stderr)
+                    failed += 1
+                elif missing:
+                    print(f"note: {path}: {missing.why}; the values, which restore uses, are "
+                          "all kept")
             else:
                 snap = take_snapshot(path, data_folder(args, path), "manual")
         except EXPLAINED as e:

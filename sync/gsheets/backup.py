@@ -5,7 +5,8 @@ A snapshot is two files in the snapshot store:
   numbers; formulas as their "=…" text), what restore writes back. The manifest vouches for it
   by its SHA-256.
 - `<time>.xlsx`: Drive's own export of the spreadsheet, for opening in any spreadsheet program
-  without sheetkeeper (the JSON names its SHA-256).
+  without sheetkeeper (the JSON names its SHA-256). Best-effort: Drive exports at most 10 MB,
+  and the values never depend on it; the JSON says why where there is none.
 
 Three requests: the tab list, one values:batchGet of every tab, the export. The values are read
 in one request, so they are one consistent moment of the sheet.
@@ -35,7 +36,7 @@ from sheet_templates import Template, templates_or_builtin
 
 from ..diff import table_changes
 from ..cycle_lock import one_at_a_time
-from ..errors import SheetkeeperError
+from ..errors import GoogleSheetsError, SheetkeeperError
 from .bodies import MAX_BODY, grid_bands
 from .client import GoogleSheet
 from .target import sheet_key, table_from_values
@@ -46,24 +47,62 @@ from ..targets import Step
 from ..writing import record_and_commit
 
 FORMAT = "sheetkeeper-gsheet-snapshot/1"
+TOO_BIG = "exportSizeLimitExceeded"       # Drive's reason for an export over 10 MB
 AUDIT = "audit.sqlite3"
 
 
 def take_google_snapshot(sheet: GoogleSheet, data: Path, reason: str = "manual",
                          templates: Sequence[Template] | None = None,
                          now: dt.datetime | None = None) -> Snapshot:
+    """The values of every grid tab (what restore writes back), and Drive's .xlsx export
+    beside them where Drive gives one. The values never depend on the export: Drive exports at
+    most 10 MB (403 exportSizeLimitExceeded), and a restore begins with a snapshot, so a big
+    sheet could otherwise never be restored. The JSON, vouched for by the manifest, says which:
+    its `export` holds the copy's SHA-256 and size, or why there is none (`missing`)."""
     tabs = sheet.tabs()
     values = sheet.read(tabs, formulas=True)
-    export = sheet.export_xlsx()
+    export, about = _export(sheet)
     payload = {"format": FORMAT, "spreadsheet": sheet.key, "title": sheet.spreadsheet.title,
                "tabs": [{"title": t, "values": _json_values(values[t])} for t in tabs],
-               "export": {"suffix": ".xlsx", "sha256": hashlib.sha256(export).hexdigest(),
-                          "size": len(export)}}
+               "export": about}
     key = sheet_key(sheet)
     with AuditLog(data / AUDIT) as audit, SnapshotStore(data) as store:
         return store.add(key, json.dumps(payload, ensure_ascii=False).encode("utf-8"),
                          _rows(key, payload, templates), audit.last_batch(key), reason, now,
-                         suffix=".json", beside={".xlsx": export})
+                         suffix=".json", beside={".xlsx": export} if export else {})
+
+
+def _export(sheet: GoogleSheet) -> tuple[bytes | None, dict[str, Any]]:
+    """Drive's .xlsx export and what the snapshot says of it; best-effort: whatever stops it
+    (over Drive's 10 MB, the Drive API switched off, Google not answering) is said, and the
+    values are kept all the same."""
+    try:
+        export = sheet.export_xlsx()
+    except GoogleSheetsError as e:
+        too_big = getattr(e, "reason", "") == TOO_BIG
+        why = "Drive exports at most 10 MB, and this spreadsheet is bigger" if too_big else str(e)
+        return None, {"suffix": None, "missing": f"no .xlsx copy: {why}",
+                      "reason": getattr(e, "reason", "") or type(e).__name__}
+    return export, {"suffix": ".xlsx", "sha256": hashlib.sha256(export).hexdigest(),
+                    "size": len(export)}
+
+
+@dataclass(frozen=True)
+class NoExport:
+    """Why a Google snapshot has no .xlsx copy beside its values."""
+    why: str
+    too_big: bool          # Drive's 10 MB cap: the sheet's size, nothing to put right
+
+
+def export_missing(snap: Snapshot) -> NoExport | None:
+    """Why a Google snapshot has no .xlsx copy (None: it has one)."""
+    if snap.path.with_suffix(".xlsx").exists():
+        return None
+    try:
+        about = json.loads(snap.path.read_bytes()).get("export") or {}
+    except (OSError, ValueError, AttributeError):
+        about = {}
+    return NoExport(about.get("missing") or "no .xlsx copy", about.get("reason") == TOO_BIG)
 
 
 @dataclass(frozen=True)

@@ -130,7 +130,10 @@ def _refusal(e: gspread.exceptions.APIError) -> GoogleRefused:
     message = str(error.get("message") or "").strip()
     details = [d for d in error.get("details") or [] if isinstance(d, Mapping)]
     info = next((d for d in details if d.get("reason")), {})
-    reason = str(info.get("reason") or "")
+    # Drive v3 gives its reason (exportSizeLimitExceeded, …) in the older `errors` list only.
+    legacy = next((d for d in error.get("errors") or []
+                   if isinstance(d, Mapping) and d.get("reason")), {})
+    reason = str(info.get("reason") or legacy.get("reason") or "")
     said = f"{code} {status}: {message}".replace(" :", ":")
     if reason == "SERVICE_DISABLED":
         return _api_disabled(info.get("metadata") or {}, details, code, status)
@@ -569,7 +572,8 @@ class GoogleSheet:
             {"addSheet": {"properties": {"title": t}}} for t in titles]})
 
     def export_xlsx(self) -> bytes:
-        """Drive's export of the whole spreadsheet as an .xlsx workbook: one request."""
+        """Drive's export of the whole spreadsheet as an .xlsx workbook: one request. Drive
+        exports at most 10 MB: over it, GoogleRefused with reason exportSizeLimitExceeded."""
         return self.spreadsheet.export(ExportFormat.EXCEL)
 
     def _rows_now(self, rows: list[tuple[str, int]], firsts: Mapping[str, int],

@@ -126,7 +126,8 @@ XLSX_MIME = st.XLSX_MIME
 @route("GET", rf"/drive/v3/files/{KEY}/export")
 def drive_export(s: State, q: dict, body: dict, key: str) -> tuple[int, Any]:
     """Drive's export of a spreadsheet: CSV (the first tab, as shown) or xlsx (every tab's
-    values, formulas as formulas)."""
+    values, formulas as formulas); an export over 10 MB is Drive's 403
+    exportSizeLimitExceeded."""
     book = s.file(key)
     if book.mime != st.SPREADSHEET_MIME:
         raise st.drive_error(403, "fileNotExportable",
@@ -150,6 +151,8 @@ def drive_export(s: State, q: dict, body: dict, key: str) -> tuple[int, Any]:
                 ws.append([None if v == "" else v for v in row])
         out = io.BytesIO()
         workbook.save(out)
+        if out.tell() > st.MAX_EXPORT:
+            raise st.export_too_large()
         return 200, Raw(out.getvalue(), XLSX_MIME)
     raise ApiError(501, "UNIMPLEMENTED", f"the emulator exports only text/csv and xlsx, "
                    f"not {mime!r}")

@@ -127,6 +127,15 @@ def service_disabled(service: str) -> ApiError:
 MAX_BODY = 10 * 1024 * 1024
 
 
+# Drive exports a Google file of at most 10 MB (drive.v3 files.export: "The exported content is
+# limited to 10MB"); over it, a 403 exportSizeLimitExceeded.
+MAX_EXPORT = 10_000_000
+
+
+def export_too_large() -> ApiError:
+    return drive_error(403, "exportSizeLimitExceeded", "This file is too large to be exported.")
+
+
 def body_too_large() -> ApiError:
     message = f"Request payload size exceeds the limit: {MAX_BODY} bytes."
     return ApiError(400, "INVALID_ARGUMENT", message,
