@@ -73,3 +73,13 @@ def test_a_sheet_too_big_to_export_can_be_restored(server, tmp_path):
         assert [(e.row_id, e.column, e.before, e.after) for b in done.batches
                 for e in log.entries(batch=b)] == [("C-000001", "Name", "Anna Smith",
                                                     "Anna Berg")]
+
+
+def test_sheetkeeper_snapshot_notes_the_missing_copy_and_succeeds(server, tmp_path):
+    from .conftest import run_cli
+    sheet, _ = big(server)
+    done = run_cli("snapshot", f"gsheet:{sheet.key}", "--api-endpoint", server.url,
+                   "--data", str(tmp_path))
+    assert done.returncode == 0 and done.stderr == "", (done.stdout, done.stderr)
+    assert f"note: gsheet:{sheet.key}: no .xlsx copy: Drive exports at most 10 MB" in done.stdout
+    assert "Took snapshot" in done.stdout
