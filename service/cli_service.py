@@ -20,8 +20,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         "run", help="the service: watch workbooks, keep them clean, take nightly snapshots",
         description="Watch the workbooks the config names (default: ./workbooks), run a sync "
                     "cycle on each when it is saved, and every night recompute statuses and "
-                    "take snapshots. Ctrl-C or SIGTERM stops it after the cycle in flight; "
-                    "a second signal abandons that cycle without a partial write.")
+                    "take snapshots. Ctrl-C, SIGTERM or (Windows) Ctrl-Break stops it after the "
+                    "cycle in flight; a second signal abandons that cycle without a partial write.")
     config_option(run)
     run.add_argument("--log-format", choices=("text", "json"), default="text",
                      help="one line per event: `TIME EVENT key=value …` (default) or JSON")
@@ -50,7 +50,7 @@ def _run(args: argparse.Namespace) -> int:
             raise _Abandon()
         service.stop()
 
-    for number in (signal.SIGINT, signal.SIGTERM):
+    for number in stop_signals():
         signal.signal(number, on_signal)
     try:
         service.run()
@@ -58,6 +58,15 @@ def _run(args: argparse.Namespace) -> int:
         service.log("stop", reason="second signal: the cycle in flight was abandoned; "
                                    "nothing was half-written")
     return 0
+
+
+def stop_signals() -> list[int]:
+    """The signals that stop the service gently: SIGINT (Ctrl-C) and SIGTERM (systemd, launchd,
+    kill) everywhere, and on Windows Ctrl-Break (SIGBREAK), which a console can send where
+    SIGTERM cannot be: Windows delivers no SIGTERM from another process (os.kill and Task
+    Scheduler's End terminate at once; that is a kill -9, which leaves nothing half-written)."""
+    names = ("SIGINT", "SIGTERM", "SIGBREAK")
+    return [getattr(signal, name) for name in names if hasattr(signal, name)]
 
 
 def _status(args: argparse.Namespace) -> int:

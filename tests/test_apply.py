@@ -487,12 +487,22 @@ def test_two_sheetkeepers_on_one_workbook_take_turns(tmp_path):
 
 
 # `sheetkeeper apply` with an audit hook that only watches: it notes each time the apply asks
-# for the cycle lock (without waiting, as sync.cycle_lock asks), one line in the file argv[1].
+# for the cycle lock (without waiting, as sync.process_lock asks), one line in the file argv[1]:
+# flock(LOCK_EX | LOCK_NB) on Linux and macOS, LockFileEx on Windows (through ctypes; not run
+# here). It imports no fcntl, so it runs in the Windows mode too (tests/windows_mode).
 APPLY_NOTING_LOCK_TRIES = """
-import fcntl, sys
+import sys
 tries = open(sys.argv.pop(1), "a", buffering=1)
+if sys.platform == "win32":
+    import ctypes
+    LOCK_FILE_EX = ctypes.cast(ctypes.WinDLL("kernel32").LockFileEx, ctypes.c_void_p).value
+    def asks(event, args):
+        return event == "ctypes.call_function" and args[0] == LOCK_FILE_EX
+else:
+    def asks(event, args):
+        return event == "fcntl.flock" and args[1] == 2 | 4      # LOCK_EX | LOCK_NB
 def note(event, args):
-    if event == "fcntl.flock" and args[1] == fcntl.LOCK_EX | fcntl.LOCK_NB:
+    if asks(event, args):
         tries.write("asked for the cycle lock\\n")
 sys.addaudithook(note)
 from service.cli import main

@@ -1,6 +1,7 @@
 """Work handed to a forked child gives exactly what it gives here, and nothing is lost when the
 child cannot do it."""
 import datetime as dt
+import multiprocessing
 import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
@@ -13,11 +14,17 @@ from sync.plan import RuleSettings, plan_table
 from sync.xlsx.read import read_table
 from tests.conftest import CRM_EN, crm_row, write_table
 
+# Windows (and the Windows mode, tests/windows_mode) has no fork: there forked.py does the work
+# in this process, which test_without_fork_the_work_is_done_here holds it to.
+needs_fork = pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(),
+                                reason="no fork on this platform: the work is done in-process")
+
 
 def where(tag):
     return tag, os.getpid()
 
 
+@needs_fork
 def test_work_is_done_by_a_child_when_it_pays(monkeypatch):
     monkeypatch.setattr(forked, "PARALLEL_FROM_ROWS", 10)
     with Beside(where, "big", pays=forked.fork_pays(10)) as big:
@@ -43,6 +50,7 @@ def test_no_child_while_other_threads_run(monkeypatch):
         thread.join()
 
 
+@needs_fork
 def test_an_error_in_the_child_is_raised_here():
     def fails():
         raise ValueError("bad value in row 7")
@@ -52,6 +60,7 @@ def test_an_error_in_the_child_is_raised_here():
             work.result()
 
 
+@needs_fork
 def test_a_child_that_dies_leaves_the_work_to_be_done_here():
     parent = os.getpid()
 
@@ -72,6 +81,7 @@ MESSY = [crm_row(name=name, phone=phone, email=email, company=company, member_si
              (f"bob stone{n}", "123", f"bob{n}@", None, "soon")]]
 
 
+@needs_fork
 def test_a_plan_made_with_a_child_equals_one_made_alone(tmp_path, monkeypatch):
     """Both halves of the cell rules and the duplicate search run in children here."""
     path = write_table(tmp_path / "c.xlsx", CRM_EN, MESSY)
@@ -96,3 +106,12 @@ class CountedPool(ProcessPoolExecutor):
     def __init__(self, *args, **kwargs):
         CountedPool.made += 1
         super().__init__(*args, **kwargs)
+
+
+def test_without_fork_the_work_is_done_here(monkeypatch):
+    """Where the platform has no fork (Windows), a big piece of work never asks for a child."""
+    monkeypatch.setattr(forked, "PARALLEL_FROM_ROWS", 10)
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    assert not forked.fork_pays(10**6)
+    with Beside(where, "big", pays=forked.fork_pays(10**6)) as big:
+        assert big.result() == ("big", os.getpid())

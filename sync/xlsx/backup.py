@@ -148,7 +148,9 @@ def _write_new(target: Path, payload: bytes) -> None:
             f.write(payload)
             umask = os.umask(0)
             os.umask(umask)
-            os.fchmod(f.fileno(), 0o666 & ~umask)
+            # os.chmod, not fchmod: Windows has no fchmod (before Python 3.13); there it only
+            # clears the read-only flag, and the folder's ACL decides who reads the file.
+            os.chmod(tmp, 0o666 & ~umask)
             f.flush()
             os.fsync(f.fileno())
         os.link(tmp, target)

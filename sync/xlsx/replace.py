@@ -30,11 +30,12 @@ import errno
 import glob
 import hashlib
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Callable
+
+from audit.os_family import family, is_windows
 
 from ..errors import WorkbookBusy, WorkbookChanged, WriteFailed, WriteUncertain
 from .package import read_bytes
@@ -240,7 +241,7 @@ def _digest_or_none(path: Path) -> str | None:
 
 
 def _sync_folder(folder: Path) -> None:
-    if os.name != "posix":
+    if is_windows():
         return     # Windows has no directory handles to sync; NTFS journals the rename
     fd = os.open(folder, os.O_RDONLY)
     try:
@@ -260,12 +261,12 @@ exchange_available = True   # tests turn it off to run the set-aside path
 
 
 def _libc_exchange() -> Callable[[bytes, bytes], int] | None:
-    if sys.platform.startswith("linux"):
+    if family() == "linux":
         libc = ctypes.CDLL(None, use_errno=True)
         fn = getattr(libc, "renameat2", None)
         return None if fn is None else (lambda a, b: fn(_AT_FDCWD, a, _AT_FDCWD, b,
                                                           _RENAME_EXCHANGE))
-    if sys.platform == "darwin":
+    if family() == "macos":
         libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
         fn = getattr(libc, "renamex_np", None)
         return None if fn is None else (lambda a, b: fn(a, b, _RENAME_SWAP))
