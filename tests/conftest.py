@@ -19,6 +19,17 @@ from hypothesis import settings as hypothesis_settings
 hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
 hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "default")
 
+# Windows mode (tests/windows_mode/windows_like.py): with SHEETKEEPER_AS_WINDOWS=1 this process,
+# and every Python process a test starts (the CLI, the daemon), looks like Windows to
+# sheetkeeper's code. Before sheetkeeper is first imported, so it imports into that mode.
+if os.environ.get("SHEETKEEPER_AS_WINDOWS"):
+    _WINDOWS_MODE = str(Path(__file__).resolve().parent / "windows_mode")
+    sys.path.insert(0, _WINDOWS_MODE)
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        p for p in (_WINDOWS_MODE, os.environ.get("PYTHONPATH")) if p)
+    import windows_like
+    windows_like.install()
+
 from sync.plan import RuleSettings
 
 ROOT = Path(__file__).resolve().parent.parent
