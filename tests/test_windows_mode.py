@@ -48,6 +48,7 @@ def _windows_like():
 
 
 @pytest.mark.skipif(AS_WINDOWS, reason="this is the run that test starts")
+@pytest.mark.skipif(sys.platform == "win32", reason="on Windows the whole suite runs for real")
 @pytest.mark.timeout(900)
 def test_the_cycle_the_cli_and_the_daemon_pass_in_windows_mode():
     env = dict(os.environ, SHEETKEEPER_AS_WINDOWS="1")
@@ -148,3 +149,17 @@ def test_posix_only_os_functions_only_behind_a_hasattr_guard(path):
             and n.value.id == "os" and n.attr in posix_only
             and id(inside.get(id(n))) not in asks]
     assert not bare, f"os.{bare[0]} does not exist on Windows: ask hasattr(os, …) first"
+
+
+def test_the_ci_matrix_runs_the_suite_on_linux_windows_and_macos():
+    """.github/workflows/tests.yml cannot run here; it at least names the three systems and runs
+    the whole suite (and is well-formed YAML, where PyYAML is installed: not a dependency)."""
+    text = (ROOT / ".github" / "workflows" / "tests.yml").read_text()
+    assert "os: [ubuntu-latest, windows-latest, macos-latest]" in text
+    assert "run: make test" in text and r".venv\Scripts\python -m pytest -q" in text
+    try:
+        import yaml
+    except ImportError:
+        return
+    job = yaml.safe_load(text)["jobs"]["test"]
+    assert len(job["strategy"]["matrix"]["os"]) == 3 and job["runs-on"] == "${{ matrix.os }}"
