@@ -4,8 +4,13 @@ from __future__ import annotations
 import argparse
 import json
 import signal
+import socket
 import sys
+import threading
 from pathlib import Path
+from typing import Callable
+
+from audit.os_family import is_windows
 
 from .options import DATA_HELP, config_of, config_option, data_folder
 from .status import read_status, render
@@ -52,11 +57,15 @@ def _run(args: argparse.Namespace) -> int:
 
     for number in stop_signals():
         signal.signal(number, on_signal)
+    stop_waking = wake_on_signal(service.wake) if is_windows() else None
     try:
         service.run()
     except _Abandon:
         service.log("stop", reason="second signal: the cycle in flight was abandoned; "
                                    "nothing was half-written")
+    finally:
+        if stop_waking:
+            stop_waking()
     return 0
 
 
@@ -67,6 +76,38 @@ def stop_signals() -> list[int]:
     Scheduler's End terminate at once; that is a kill -9, which leaves nothing half-written)."""
     names = ("SIGINT", "SIGTERM", "SIGBREAK")
     return [getattr(signal, name) for name in names if hasattr(signal, name)]
+
+
+def wake_on_signal(wake: threading.Event) -> Callable[[], None]:
+    """Set `wake` as soon as a signal arrives; returns what undoes this.
+
+    For Windows. The service waits for its next job on a threading.Event, and CPython interrupts
+    a wait on a lock for a signal on POSIX only: on Windows the Ctrl-C or Ctrl-Break handler
+    would run when the wait ends, up to an hour later. A signal also writes a byte to a socket
+    at once, from the C-level handler (signal.set_wakeup_fd); a thread waiting on that socket
+    sets `wake`, the wait ends, and the handler runs."""
+    reader, writer = socket.socketpair()
+    writer.setblocking(False)
+    before = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+
+    def watch() -> None:
+        while True:
+            try:
+                if not reader.recv(64):
+                    return            # the writer was closed: stop_waking
+            except OSError:
+                return
+            wake.set()
+
+    watcher = threading.Thread(target=watch, name="signal-wakeup", daemon=True)
+    watcher.start()
+
+    def stop_waking() -> None:
+        signal.set_wakeup_fd(before)
+        writer.close()
+        watcher.join(timeout=5)
+        reader.close()
+    return stop_waking
 
 
 def _status(args: argparse.Namespace) -> int:

@@ -163,3 +163,22 @@ def test_the_ci_matrix_runs_the_suite_on_linux_windows_and_macos():
         return
     job = yaml.safe_load(text)["jobs"]["test"]
     assert len(job["strategy"]["matrix"]["os"]) == 3 and job["runs-on"] == "${{ matrix.os }}"
+
+
+def test_a_signal_wakes_the_waiting_service_at_once_from_another_thread():
+    """On Windows a Ctrl-C does not interrupt the service's idle wait on a lock (CPython
+    interrupts lock waits on POSIX only), so the service also wakes itself from a thread the
+    signal's C-level handler writes to (cli_service.wake_on_signal). Here: a handler that does
+    nothing, and the wake comes from that thread alone."""
+    import threading
+    from service.cli_service import wake_on_signal
+    number = getattr(signal, "SIGBREAK", None) or signal.SIGUSR1
+    before = signal.signal(number, lambda *_: None)
+    wake = threading.Event()
+    stop_waking = wake_on_signal(wake)
+    try:
+        signal.raise_signal(number)
+        assert wake.wait(5)
+    finally:
+        stop_waking()
+        signal.signal(number, before)
