@@ -182,3 +182,30 @@ def test_a_signal_wakes_the_waiting_service_at_once_from_another_thread():
     finally:
         stop_waking()
         signal.signal(number, before)
+
+
+@pytest.mark.parametrize("windows", [True, False])
+def test_a_private_file_is_replaced_once_windows_lets_go_of_it(tmp_path, monkeypatch, windows):
+    """Windows refuses to rename over a file another process has open; Linux never does, so the
+    refusal is played by a stand-in for os.replace (the only mock here: nothing real refuses)."""
+    from audit import os_family, private_file
+    monkeypatch.setattr(os_family, "PRETEND", "windows" if windows else "linux")
+    real_replace, refusals = os.replace, []
+
+    def replace(source, target):
+        if len(refusals) < 3:
+            refusals.append(target)
+            raise PermissionError(13, "The process cannot access the file")
+        real_replace(source, target)
+
+    monkeypatch.setattr(private_file.os, "replace", replace)
+    target = tmp_path / "service-status.json"
+    target.write_bytes(b"old")
+    if windows:
+        private_file.write_private(target, b"new")
+        assert target.read_bytes() == b"new" and len(refusals) == 3
+    else:                                  # elsewhere a refusal is a real permission problem
+        with pytest.raises(PermissionError):
+            private_file.write_private(target, b"new")
+        assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["service-status.json"]
