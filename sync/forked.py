@@ -3,8 +3,9 @@
 Python runs one thread at a time, so planning a big table uses one core unless a second
 process takes part of the work. A forked child inherits the work and its inputs from memory
 (nothing big is pickled) and sends back only the result. Fork is used only where it is safe
-and pays: a big table, more than one core, and no other thread in this process (a forked copy
-of a threaded process can deadlock). Otherwise the work is done here, at once.
+and pays: a big table, more than one core, no other thread in this process (a forked copy
+of a threaded process can deadlock), and not on Windows (no fork) or macOS (its libraries'
+threads). Otherwise the work is done here, at once.
 """
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable, Generic, TypeVar
+
+from audit.os_family import family
 
 PARALLEL_FROM_ROWS = 20_000
 
@@ -30,7 +33,10 @@ def fork_pays(amount: int, enough: int | None = None) -> bool:
     return (amount >= (PARALLEL_FROM_ROWS if enough is None else enough)
             and (os.cpu_count() or 1) > 1
             and threading.active_count() == 1
-            and "fork" in multiprocessing.get_all_start_methods())
+            and "fork" in multiprocessing.get_all_start_methods()
+            # macOS's own libraries may start threads this process cannot see, and a forked
+            # copy of them can crash (CPython made spawn macOS's default for that, in 3.8)
+            and family() != "macos")
 
 
 class Beside(Generic[T]):

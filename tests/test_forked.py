@@ -115,3 +115,11 @@ def test_without_fork_the_work_is_done_here(monkeypatch):
     assert not forked.fork_pays(10**6)
     with Beside(where, "big", pays=forked.fork_pays(10**6)) as big:
         assert big.result() == ("big", os.getpid())
+
+
+def test_no_child_on_macos(monkeypatch):
+    """macOS has fork, but its system libraries' threads make a forked copy unsafe."""
+    from audit import os_family
+    monkeypatch.setattr(forked, "PARALLEL_FROM_ROWS", 10)
+    monkeypatch.setattr(os_family, "PRETEND", "macos")
+    assert not forked.fork_pays(10**6)
