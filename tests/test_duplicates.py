@@ -300,3 +300,19 @@ def test_name_similarity_reads_names_as_people_do():
     assert name_similarity("张伟", "Zhang Wei") == 1.0
     assert name_similarity("", "x") == 0.0
     assert 0.9 < name_similarity("Catherine Smith", "Catherine Smyth") < 1.0
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(st.text(alphabet="abcXYZ 09_-.,'\t!@#", max_size=20), st.text(max_size=12)))
+def test_a_name_is_split_into_words_the_same_way_whatever_its_script(text):
+    """The ASCII fast path (str.translate) splits and folds as the Unicode path does: words
+    are runs of letters and digits, case folded, full-width folded."""
+    import re
+    import unicodedata
+    from rules.name_forms import name_forms
+    form = name_forms([text])[0]
+    folded = unicodedata.normalize("NFKC", text).casefold() if not text.isascii() else text.lower()
+    words = re.findall(r"[^\W_]+", folded)
+    assert form.native == "".join(words)
+    if not form.hanzi:
+        assert list(form.words) == words
