@@ -27,6 +27,20 @@ from tests.test_apply import SETTINGS, messy, values
 # and the replace's own (staged: about to trade; swapped: traded, not yet checked).
 STEPS = ["read", "prepared", "pending", "staged", "swapped", "committed", "settled"]
 
+# Killing with SIGKILL from inside: POSIX's (Windows has no SIGKILL).
+needs_sigkill = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="no SIGKILL here")
+
+
+def killed_at(step: str):
+    """Where there is no atomic exchange (Windows, and the Windows mode: the set-aside path), a
+    kill between setting the workbook aside and linking the new one in leaves the workbook only
+    under its .was name (README, "On macOS and Windows"): a known gap, held here until fixed."""
+    from audit.os_family import is_windows
+    gap = step == "swapped" and is_windows()
+    return pytest.param(step, marks=pytest.mark.xfail(
+        gap, strict=True, raises=FileNotFoundError,
+        reason="set-aside path: a kill at 'swapped' leaves the workbook under its .was name"))
+
 
 def in_use(tmp_path: Path) -> Path:
     """A workbook sheetkeeper has cleaned once, in which a person then typed a name that needs
@@ -114,7 +128,8 @@ run_cycle(WorkbookTarget(path), SETTINGS, path.parent / ".sheetkeeper", between=
 """
 
 
-@pytest.mark.parametrize("step", STEPS)
+@needs_sigkill
+@pytest.mark.parametrize("step", [killed_at(step) for step in STEPS])
 def test_a_cycle_killed_at_any_step_then_a_save_leaves_a_log_that_tells_the_truth(tmp_path,
                                                                                    step):
     """kill -9 at each step of a write, then a person's save (which changes the file's digest
@@ -130,6 +145,7 @@ def test_a_cycle_killed_at_any_step_then_a_save_leaves_a_log_that_tells_the_trut
     assert_log_tells_the_truth(path, tmp_path / ".sheetkeeper")
 
 
+@needs_sigkill
 def test_a_batch_a_kill_left_pending_after_its_commit_can_be_undone(tmp_path):
     """undo settles a pending batch from the cells first: one that reached the workbook is
     undone, not refused as 'never written'."""
@@ -154,7 +170,7 @@ def test_a_symlinked_workbook_is_written_through_to_the_file_it_names(tmp_path):
     link.symlink_to(real)
     try:
         os.setxattr(real, "user.team", b"sales")
-    except OSError:
+    except (OSError, AttributeError):       # AttributeError: Windows has no xattr calls
         pytest.skip("this filesystem keeps no user attributes")
     apply_workbook(link, SETTINGS)
     assert link.is_symlink() and os.readlink(link) == str(real)
