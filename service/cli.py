@@ -10,6 +10,7 @@ from typing import Callable, Sequence
 
 from sheet_templates import BUILTIN, LANGS, builtin, sample_rows
 from audit.log import AuditLog
+from audit.os_family import is_windows
 from sync.cycle_lock import one_at_a_time
 from sync.errors import EXPLAINED
 from sync.opening import apply_to, is_google, open_target, target_key, undo_on
@@ -286,6 +287,8 @@ def _google_login(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if is_windows():
+        _utf8_when_redirected()
     args = build_parser().parse_args(argv)
     run: Callable[[argparse.Namespace], int] = args.run
     try:
@@ -300,6 +303,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"sheetkeeper {args.command}: interrupted; nothing was changed", file=sys.stderr)
         return 130
+
+
+def _utf8_when_redirected() -> None:
+    """Windows writes a redirected stdout in the ANSI code page (cp1252 in Western Europe), which
+    has no 张伟: `sheetkeeper check … > report.txt` stopped half-way with UnicodeEncodeError. So
+    a redirected stream is UTF-8 there, as on Linux and macOS. A console is left alone: Python
+    writes to it in UTF-16 already."""
+    for stream in (sys.stdout, sys.stderr):
+        if (stream is not None and hasattr(stream, "reconfigure") and not stream.isatty()
+                and stream.encoding.lower().replace("-", "") != "utf8"):
+            stream.reconfigure(encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -211,3 +211,19 @@ def test_a_private_file_is_replaced_once_windows_lets_go_of_it(tmp_path, monkeyp
             private_file.write_private(target, b"new")
         assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["service-status.json"]
+
+
+@in_mode
+def test_a_redirected_report_with_chinese_names_is_written_in_utf8():
+    """Windows writes a redirected stdout in its ANSI code page; played here with
+    PYTHONIOENCODING=cp1252. Before: UnicodeEncodeError half-way through the output."""
+    import tempfile
+    from pathlib import Path
+    with tempfile.TemporaryDirectory() as folder:
+        book = Path(folder) / "客户.xlsx"
+        env = dict(os.environ, PYTHONIOENCODING="cp1252")
+        out = subprocess.run([sys.executable, "-m", "service", "install", "crm", "--to",
+                              str(book), "--lang", "zh-CN"], cwd=ROOT, env=env,
+                             capture_output=True, timeout=120)
+        assert out.returncode == 0, out.stderr.decode("utf-8", "replace")
+        assert "客户.xlsx" in out.stdout.decode("utf-8")
