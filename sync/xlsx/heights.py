@@ -18,25 +18,19 @@ import re
 
 from sheet_templates.presentation import display_width
 
+from .package import column_definitions
+
 LINE_PT = 15.0         # a line of Calibri 11, the default font: Excel's default row height
 MAX_PT = 409.0         # the tallest row Excel allows
 DEFAULT_WIDTH = 8.43   # a column without a width of its own, in characters
 
-_COL = re.compile(rb"<col\b[^>]*?/>")
 _HT = re.compile(rb'\sht="([0-9.]+)"')
 _CUSTOM = re.compile(rb'\scustomHeight="(1|true)"')
 
 
 def column_widths(xml: bytes) -> dict[int, float]:
     """0-based column -> its width in characters, from the sheet's column definitions."""
-    out: dict[int, float] = {}
-    head_end = xml.find(b"<sheetData")
-    for m in _COL.finditer(xml, 0, head_end if head_end != -1 else len(xml)):
-        attrs = dict(re.findall(rb'(\w+)="([^"]*)"', m[0]))
-        if b"width" in attrs:
-            for col in range(int(attrs[b"min"]) - 1, min(int(attrs[b"max"]), 16384)):
-                out[col] = float(attrs[b"width"])
-    return out
+    return {col: float(width) for col, width in column_definitions(xml, b"width").items()}
 
 
 def lines(text: str, width: float) -> int:

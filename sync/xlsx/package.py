@@ -248,6 +248,23 @@ _ERROR_CELL = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})(\d+)"[^>]*?\bt="e"[^>]*>
                          rb'(?:<f\b.*?</f>|<f\b[^>]*/>)?\s*<v>([^<]*)</v>', re.DOTALL)
 
 
+_COL = re.compile(rb"<col\b[^>]*?/>")
+_ATTRIBUTE = re.compile(rb'(\w+)="([^"]*)"')
+
+
+def column_definitions(xml: bytes, attribute: bytes) -> dict[int, bytes]:
+    """0-based column -> the value of `attribute` (b"width", b"style") its column definition
+    (`<col min max …/>`, before the cells) gives it, where it gives one."""
+    out: dict[int, bytes] = {}
+    head_end = xml.find(b"<sheetData")
+    for m in _COL.finditer(xml, 0, head_end if head_end != -1 else len(xml)):
+        attrs = dict(_ATTRIBUTE.findall(m[0]))
+        if attribute in attrs:
+            for col in range(int(attrs[b"min"]) - 1, min(int(attrs[b"max"]), 16384)):
+                out[col] = attrs[attribute]
+    return out
+
+
 def error_cells(xml: bytes | None) -> dict[tuple[int, int], str]:
     """(row, column), both 0-based, -> the error a cell shows (#N/A, #REF!…): calamine reads
     such a cell as empty."""

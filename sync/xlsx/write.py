@@ -37,7 +37,7 @@ from ..cells import CellWrite
 from ..errors import (WorkbookBusy, WorkbookChanged, WorkbookError, WorkbookProtected,
                       WriteFailed)
 from . import heights
-from .package import canonical_sheet, read_bytes, sheet_parts
+from .package import canonical_sheet, column_definitions, read_bytes, sheet_parts
 from .replace import StagedFile, lock_files
 
 __all__ = ["CellWrite", "StagedPackage", "WorkbookBusy", "WorkbookChanged", "WriteFailed",
@@ -165,7 +165,6 @@ _ROW = re.compile(rb'<row\b[^>]*?\br="(\d+)"[^>]*?(/?)>')
 _CELL = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})(\d+)"[^>]*?(?:/>|>.*?</c>)', re.DOTALL)
 _STYLE_ATTR = re.compile(rb'\bs="(\d+)"')
 _SPANS = re.compile(rb'\s+spans="[^"]*"')
-_COLS = re.compile(rb'<col\b[^>]*?/>')
 _DIMENSION = re.compile(rb'<dimension ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"\s*/>')
 
 
@@ -377,14 +376,7 @@ def _escaped(m: re.Match) -> str:
 
 def _column_styles(xml: bytes) -> dict[int, int]:
     """0-based column -> the style a column definition gives its empty cells."""
-    out = {}
-    head_end = xml.find(b"<sheetData")   # column definitions stand before the cells
-    for m in _COLS.finditer(xml, 0, head_end if head_end != -1 else len(xml)):
-        attrs = dict(re.findall(rb'(\w+)="([^"]*)"', m[0]))
-        if b"style" in attrs:
-            for col in range(int(attrs[b"min"]) - 1, min(int(attrs[b"max"]), 16384)):
-                out[col] = int(attrs[b"style"])
-    return out
+    return {col: int(style) for col, style in column_definitions(xml, b"style").items()}
 
 
 def _grow_dimension(xml: bytes, writes: Sequence[CellWrite]) -> bytes:
