@@ -173,60 +173,74 @@ def patch_sheet_xml(xml: bytes, writes: Sequence[CellWrite], styles: "_Styles",
     by_row: dict[int, dict[int, CellWrite]] = defaultdict(dict)
     for w in writes:
         by_row[w.row][w.column] = w
-    column_styles = _column_styles(xml)
-    data_start = xml.find(b"<sheetData")
-    data_end = xml.find(b"</sheetData>")
-    if data_start == -1:
-        raise WorkbookError("the sheet has no cell data section; not written")
-    if data_end == -1:  # <sheetData/>: an empty sheet
-        head_end = xml.find(b">", data_start) + 1
-        xml = xml[:head_end - 2] + b"></sheetData>" + xml[head_end:]
-        data_end = head_end - 2 + len(b">")
-    index: dict[int, re.Match] | None = None     # every row, scanned only when needed
-    widths: dict[int, float] | None = None       # the columns' widths, read only when needed
-
-    def row_element(number: int, after: int) -> re.Match | None:
-        # A quick look for `<row r="N"` first (a cycle after one edit patches one row of a
-        # 100k-row sheet); the full scan only where a row is missing or written otherwise.
-        nonlocal index
-        pos = xml.find(b'<row r="%d"' % number, max(after, data_start), data_end)
-        if pos != -1 and (m := _ROW.match(xml, pos)) and int(m[1]) == number:
-            return m
-        if index is None:
-            index = {int(m[1]): m for m in _ROW.finditer(xml, data_start, data_end)}
-        return index.get(number)
-
+    sheet = _SheetData(xml)
+    column_styles = _column_styles(sheet.xml)
     pieces, cursor = [], 0
     for number in sorted(by_row):   # rows stand in number order in the XML
         cells = by_row[number]
-        m = row_element(number, cursor)
-        if m is not None:
-            start, open_end, self_closing = m.start(), m.end(), m[2] == b"/"
-            end = open_end if self_closing else xml.index(b"</row>", open_end) + len(b"</row>")
-            open_tag = _SPANS.sub(b"", m[0][:-2] + b">" if self_closing else m[0])
-            body = b"" if self_closing else xml[open_end:end - len(b"</row>")]
-        else:
-            # A row that has no element yet goes before the first row numbered after it.
-            after = [r for r in index if r > number]
-            start = end = index[min(after)].start() if after else data_end
-            open_tag, body = f'<row r="{number}">'.encode(), b""
-        pieces.append(xml[cursor:start])
+        start, end, open_tag, body = sheet.row(number, cursor)
+        pieces.append(sheet.xml[cursor:start])
         body = _patch_row(body, number, cells, styles, column_styles, restyled)
-        # Wrapped text needs a row tall enough for it (sync.xlsx.heights): looked into only
-        # where a written text could take more than one line.
-        long = [w for w in cells.values() if isinstance(w.value, str)
-                and ("\n" in w.value or len(w.value) > 8)]
-        if long:
-            if widths is None:
-                widths = heights.column_widths(xml)
-            texts = [(w.value, widths.get(w.column, heights.DEFAULT_WIDTH)) for w in long
-                     if styles.wraps(_written_cell_style(body, w))]
-            open_tag = heights.grown(open_tag, heights.needed_height(texts))
-        pieces.append(open_tag + body + b"</row>")
+        pieces.append(sheet.fitted(open_tag, body, cells, styles) + body + b"</row>")
         cursor = end
-    pieces.append(xml[cursor:])
+    pieces.append(sheet.xml[cursor:])
     out = b"".join(pieces)
     return _grow_dimension(out, writes) if writes else out
+
+
+class _SheetData:
+    """A sheet's XML as the writer patches it: where each row's element is, and how tall a
+    row must be for the text written into it."""
+
+    def __init__(self, xml: bytes):
+        start, end = xml.find(b"<sheetData"), xml.find(b"</sheetData>")
+        if start == -1:
+            raise WorkbookError("the sheet has no cell data section; not written")
+        if end == -1:  # <sheetData/>: an empty sheet
+            head_end = xml.find(b">", start) + 1
+            xml = xml[:head_end - 2] + b"></sheetData>" + xml[head_end:]
+            end = head_end - 2 + len(b">")
+        self.xml, self.start, self.end = xml, start, end
+        self._index: dict[int, re.Match] | None = None    # every row, scanned when needed
+        self._widths: dict[int, float] | None = None      # the columns' widths, when needed
+
+    def row(self, number: int, after: int) -> tuple[int, int, bytes, bytes]:
+        """(start, end, opening tag, cells) of row `number`'s element at or after `after`; a
+        row that has no element yet goes before the first row numbered after it."""
+        m = self._element(number, after)
+        if m is None:
+            later = [r for r in self._index if r > number]
+            start = self._index[min(later)].start() if later else self.end
+            return start, start, f'<row r="{number}">'.encode(), b""
+        xml, open_end, self_closing = self.xml, m.end(), m[2] == b"/"
+        end = open_end if self_closing else xml.index(b"</row>", open_end) + len(b"</row>")
+        open_tag = _SPANS.sub(b"", m[0][:-2] + b">" if self_closing else m[0])
+        body = b"" if self_closing else xml[open_end:end - len(b"</row>")]
+        return m.start(), end, open_tag, body
+
+    def _element(self, number: int, after: int) -> re.Match | None:
+        # A quick look for `<row r="N"` first (a cycle after one edit patches one row of a
+        # 100k-row sheet); the full scan only where a row is missing or written otherwise.
+        pos = self.xml.find(b'<row r="%d"' % number, max(after, self.start), self.end)
+        if pos != -1 and (m := _ROW.match(self.xml, pos)) and int(m[1]) == number:
+            return m
+        if self._index is None:
+            self._index = {int(m[1]): m for m in _ROW.finditer(self.xml, self.start, self.end)}
+        return self._index.get(number)
+
+    def fitted(self, open_tag: bytes, body: bytes, cells: dict[int, CellWrite],
+               styles: "_Styles") -> bytes:
+        """The row's opening tag, tall enough for wrapped text written into it (see
+        sync.xlsx.heights): looked into only where a text could take more than one line."""
+        long = [w for w in cells.values() if isinstance(w.value, str)
+                and ("\n" in w.value or len(w.value) > 8)]
+        if not long:
+            return open_tag
+        if self._widths is None:
+            self._widths = heights.column_widths(self.xml)
+        texts = [(w.value, self._widths.get(w.column, heights.DEFAULT_WIDTH)) for w in long
+                 if styles.wraps(_written_cell_style(body, w))]
+        return heights.grown(open_tag, heights.needed_height(texts))
 
 
 def _patch_row(body: bytes, number: int, cells: dict[int, CellWrite], styles: "_Styles",
