@@ -43,19 +43,7 @@ class GoogleUpgrade:
 
 
 def upgrade_google(sheet: GoogleSheet, template: Template) -> GoogleUpgrade:
-    sheets = {s["properties"]["title"]: s
-              for s in sheet.spreadsheet.fetch_sheet_metadata()["sheets"]}
-    # Only grids have values to read (a chart on a sheet of its own has none), and only
-    # within their rows.
-    grids = {t: s["properties"] for t, s in sheets.items() if is_grid(s["properties"])}
-    lists_title = tab_playing("lists", grids, [template])
-    # The template's own tab names first: the table is most likely there.
-    preferred = set(template.sheet_names.values())
-    titles = sorted(grids, key=lambda t: t not in preferred)
-    tops = sheet.read_top(titles, HEADER_SEARCH_ROWS, whole=[lists_title] if lists_title else [],
-                          heights={t: p.get("gridProperties", {}).get("rowCount", 1000)
-                                   for t, p in grids.items()})
-    title, layout = _table_tab(sheet.key, template, titles, tops)
+    sheets, title, layout, lists_title, tops = _look(sheet, template)
     lang, table = layout.lang, sheets[title]["properties"]["sheetId"]
     end = layout.first_column + len(layout.headers)
     missing = [c for c in template.columns if c.key not in layout.columns]
@@ -80,10 +68,7 @@ def upgrade_google(sheet: GoogleSheet, template: Template) -> GoogleUpgrade:
         *removed,
         *laid,
         *_new_headers_format(table, layout.header_row, end, len(missing)),
-        *column_sizes(table, {positions[c.key]: header_width(c.width, c.header(lang))
-                              for c in missing}),
-        *(r for role, n in added.items()
-          for r in column_sizes(n, dict(enumerate(side_tab_widths(template, lang, lists)[role])))),
+        *_widths(template, lang, table, positions, missing, added, lists),
         *_side_tab_formats(sheets, template, names, added, lists, found)]})
     values = [*_new_headers(title, layout.header_row, end, [c.header(lang) for c in missing]),
               *_side_tab_values(template, lang, lists, names, added),
@@ -94,6 +79,35 @@ def upgrade_google(sheet: GoogleSheet, template: Template) -> GoogleUpgrade:
     return GoogleUpgrade(tuple(c.header(lang) for c in missing),
                          tuple(names[r] for r in added), kinds.count("setDataValidation"),
                          kinds.count("addConditionalFormatRule"), 3 + bool(values))
+
+
+def _look(sheet: GoogleSheet, template: Template):
+    """What the upgrade works from: every tab by title, the tab that holds the list and its
+    layout, the team's Lists tab (or None), and the top rows read of each grid tab."""
+    sheets = {s["properties"]["title"]: s
+              for s in sheet.spreadsheet.fetch_sheet_metadata()["sheets"]}
+    # Only grids have values to read (a chart on a sheet of its own has none), and only
+    # within their rows.
+    grids = {t: s["properties"] for t, s in sheets.items() if is_grid(s["properties"])}
+    lists_title = tab_playing("lists", grids, [template])
+    # The template's own tab names first: the table is most likely there.
+    preferred = set(template.sheet_names.values())
+    titles = sorted(grids, key=lambda t: t not in preferred)
+    tops = sheet.read_top(titles, HEADER_SEARCH_ROWS, whole=[lists_title] if lists_title else [],
+                          heights={t: p.get("gridProperties", {}).get("rowCount", 1000)
+                                   for t, p in grids.items()})
+    title, layout = _table_tab(sheet.key, template, titles, tops)
+    return sheets, title, layout, lists_title, tops
+
+
+def _widths(template: Template, lang: str, table: int, positions: dict[str, int], missing: list,
+            added: dict[str, int], lists) -> list[dict]:
+    """The new columns' widths, and each new tab's."""
+    return [*column_sizes(table, {positions[c.key]: header_width(c.width, c.header(lang))
+                                  for c in missing}),
+            *(r for role, n in added.items()
+              for r in column_sizes(n, dict(enumerate(
+                  side_tab_widths(template, lang, lists)[role]))))]
 
 
 def _positions_after(layout: Layout, missing: list) -> dict[str, int]:
