@@ -316,3 +316,17 @@ def test_a_name_is_split_into_words_the_same_way_whatever_its_script(text):
     assert form.native == "".join(words)
     if not form.hanzi:
         assert list(form.words) == words
+
+
+def test_an_answer_is_given_again_only_for_the_very_same_values():
+    """The service asks again after every edit: the same rows and values get the same pairs
+    (from memory), and any value changed gets a new look."""
+    rows = [person(0, "Ann Lee", email="ann@x.com"), person(1, "Ann Lee", email="ann@x.com")]
+    first = find_duplicates(rows)
+    assert find_duplicates(list(rows)) == first and len(first) == 1
+    rows[1] = person(1, "Ann Lee", email="other@x.com")
+    assert find_duplicates(rows) == []
+    assert find_duplicates(rows, ignore=[frozenset((0, 1))]) == []
+    rows[1] = person(1, "Ann Lee", email="ann@x.com")
+    assert find_duplicates(rows, ignore=[frozenset((0, 1))]) == []   # kept apart: asked anew
+    assert find_duplicates(rows) == first
