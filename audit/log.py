@@ -30,7 +30,8 @@ CREATE TABLE IF NOT EXISTS batches (
     at TEXT NOT NULL,
     workbook TEXT NOT NULL,
     sheet TEXT NOT NULL,
-    kind TEXT NOT NULL,          -- apply | undo | merge | person
+    kind TEXT NOT NULL,          -- apply | undo | merge | person | export (no changes: the
+                                 -- note says who exported what, where; never the values)
     note TEXT NOT NULL DEFAULT '',
     status TEXT NOT NULL DEFAULT 'written',   -- pending | written | abandoned
     digest_after TEXT NOT NULL DEFAULT ''     -- the workbook's SHA-256 once written
@@ -413,8 +414,21 @@ class AuditLog:
     def last_batch(self, workbook: str) -> str | None:
         """The newest batch written to `workbook`: what a snapshot of it follows."""
         row = self.db.execute("SELECT id FROM batches WHERE workbook = ? AND status = 'written' "
+                              "AND kind != 'export' "    # an export wrote nothing to it
                               "ORDER BY at DESC, rowid DESC LIMIT 1", (workbook,)).fetchone()
         return row[0] if row else None
+
+    def exports(self, workbook: str | None = None) -> list[tuple[str, str, str, str]]:
+        """(batch, at, workbook, note) of every export recorded, oldest first."""
+        where, args = "kind = 'export'", []
+        if workbook is not None:
+            where += " AND workbook = ?"
+            args.append(workbook)
+        try:
+            return self.db.execute(f"SELECT id, at, workbook, note FROM batches WHERE {where} "
+                                   "ORDER BY at, rowid", args).fetchall()
+        except sqlite3.Error as e:
+            raise AuditError(self._explain(e)) from None
 
     def batch_digest(self, batch: str) -> str:
         """The digest the target was to have once `batch` was written ("" where unknown)."""

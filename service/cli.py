@@ -96,6 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--all", action="store_true",
                        help="also batches that never reached the workbook (abandoned after a "
                             "crash or a refused write); left out otherwise")
+    audit.add_argument("--exports", action="store_true",
+                       help="list the exports instead: when, who, which rows and columns, to "
+                            "which file (never the values)")
     audit.add_argument("--format", choices=("table", "csv", "json"), default="table",
                        help="table for people (default); csv; json: one object per line")
     audit.add_argument("--data", type=Path, help=DATA_HELP)
@@ -112,6 +115,36 @@ def build_parser() -> argparse.ArgumentParser:
     google_options(undo)
     config_option(undo)
     undo.set_defaults(run=_undo)
+
+    export = commands.add_parser(
+        "export", help="write the list, or part of it, to a CSV or xlsx file, or a CRM's import "
+                       "file",
+        description="Write the list as it stands to a file: csv (UTF-8 with a BOM, for people "
+                    "and Excel), xlsx, or the import file of a CRM (hubspot, salesforce, zoho: "
+                    "its own column names and date format, UTF-8 without a BOM, split into "
+                    "files of as many records as its importer takes). A cell a spreadsheet "
+                    "program would run as a formula is escaped. The file is 0600, and the "
+                    "export is recorded in the audit log (who, what, where; not the values).")
+    export.add_argument("path", metavar="PATH|gsheet:KEY",
+                        help="the .xlsx workbook, or a Google Sheet (gsheet:KEY or its URL)")
+    export.add_argument("--to", required=True, type=Path, metavar="FILE",
+                        help="the file to write (contacts.csv; a CRM's parts: contacts-1.csv, …)")
+    export.add_argument("--format", required=True, metavar="FORMAT",
+                        help="csv, xlsx, hubspot, salesforce or zoho")
+    export.add_argument("--columns", type=_names,
+                        help="only these columns, in this order, by any of their names "
+                             '("Name,Phone,Email" or "姓名,电话"); default: all')
+    export.add_argument("--status", type=_names, default=(),
+                        help="only rows of these statuses (active,paused; 活跃)")
+    export.add_argument("--tier", type=_names, default=(),
+                        help="only rows of these tiers (vip; VIP,普通)")
+    export.add_argument("--template", choices=BUILTIN,
+                        help="the template the sheet follows (default: recognised from headers)")
+    export.add_argument("--sheet", help="the sheet holding the list (default: recognised)")
+    export.add_argument("--data", type=Path, help=DATA_HELP)
+    google_options(export)
+    config_option(export)
+    export.set_defaults(run=_export)
 
     login = commands.add_parser(
         "google-login", help="sign in to Google as a person (OAuth), once",
@@ -261,6 +294,10 @@ def _audit(args: argparse.Namespace) -> int:
             print(f"{log.path}: the hash chain breaks at row {bad}: that row or one after it was "
                   "altered, removed or inserted after it was written", file=sys.stderr)
             return EXIT_FOUND
+        if args.exports:
+            for batch, at, source, note in log.exports(key):
+                print(f"{at[:19]}  {batch}  {source}: {note}")
+            return EXIT_CLEAN
         entries = log.entries(workbook=key,
                               since=args.since.isoformat() if args.since else None,
                               row_id=args.id, column=args.column, batch=args.batch,
@@ -276,6 +313,28 @@ def _undo(args: argparse.Namespace) -> int:
     for line in result.skipped:
         print(f"  not restored: {line}")
     return EXIT_CLEAN if not result.skipped else EXIT_FOUND
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(n.strip() for n in text.replace("，", ",").split(",") if n.strip())
+
+
+def _export(args: argparse.Namespace) -> int:
+    from sync.export.run import export_table
+    from sync.export.select import ExportChoice
+    target, key = _target(args)
+    if is_google(args.path):
+        data = args.data or config_of(args).data
+        data.mkdir(parents=True, exist_ok=True, mode=0o700)
+    else:
+        data = data_folder(args, key)
+    done = export_table(target, args.to, args.format,
+                        ExportChoice(args.columns or (), args.status, args.tier), data,
+                        source=None if is_google(args.path) else Path(args.path))
+    print(f"Exported {done.rows} rows ({', '.join(done.columns)}) to "
+          f"{', '.join(str(f) for f in done.files)} (0600; recorded in the audit log as "
+          f"{done.batch})")
+    return EXIT_CLEAN
 
 
 def _google_login(args: argparse.Namespace) -> int:

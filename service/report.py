@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import orjson
 
+from sync.export.safe import spreadsheet_safe   # the one definition: the exports' too
+
 if TYPE_CHECKING:
     from sync.plan import Plan
 
@@ -163,18 +165,6 @@ def as_text(plan: Plan, limit: int = 50, batch: str | None = None) -> str:
         lines.append(f"The {notes[0].column} column {'was' if wrote else 'would be'} updated "
                      f"in {_count(len(notes), 'row')} to say the above in the sheet.")
     return "\n".join(lines) + "\n"
-
-
-# What a spreadsheet program runs as a formula when a CSV cell starts with it (OWASP's "CSV
-# injection"): such a cell is written with a leading apostrophe, which shows the text as typed.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-
-
-def spreadsheet_safe(value):
-    """`value` as a CSV cell a spreadsheet program opens as text, never as a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 AUDIT_COLUMNS = ("seq", "at", "workbook", "sheet", "row_id", "column", "before", "after", "rule",

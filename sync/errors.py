@@ -16,6 +16,8 @@
     ├── WriteUncertain          a write may or may not have reached the target: its batch stays
     │                           pending, and the next read settles it from the cells
     ├── TemplateInstallError    the template cannot be installed there (file exists, …)
+    ├── ExportError             an export cannot be made as asked (no such column or format,
+    │                           a file it may not write); nothing is written
     └── GoogleSheetsError       a Google Sheet cannot be used as asked (every error of gspread,
         │                       google-auth and requests becomes one of these in
         │                       sync/gsheets/client.py; none escapes sync/)
@@ -69,6 +71,10 @@ class TableLayoutError(WorkbookError):
 
 
 class TemplateInstallError(SheetkeeperError):
+    pass
+
+
+class ExportError(SheetkeeperError):
     pass
 
 

@@ -41,6 +41,9 @@ def undo_batch(batch: str, data: Path, open_target: Callable[[str, str], Target]
             raise UndoError(f"there is no batch {batch!r} in {data}; `sheetkeeper audit` "
                             "lists the batches")
         workbook, sheet, kind, _, _ = info
+        if kind == "export":
+            raise UndoError(f"batch {batch} is an export: it wrote a file, not the list; "
+                            "there is nothing to undo (delete the file)")
         target = open_target(workbook, sheet)
         locked.enter_context(one_at_a_time(data, workbook))
         for _ in range(ATTEMPTS):

@@ -1,0 +1,105 @@
+"""Each CRM's import format, as its documentation describes it: the column names its importer
+maps by itself, how it reads dates and multi-select values, and how many records one file may
+hold. What each was checked against is in README.md ("Exporting"). Pure data, and one pure
+function that lays an ExportTable out in a format."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from nameparser import HumanName
+
+from .select import ExportTable
+
+FIRST, LAST = "first name", "last name"     # taken from the template's one Name column
+
+
+@dataclass(frozen=True)
+class CrmFormat:
+    name: str
+    # (the CRM's column, where its value comes from: a template column key, FIRST or LAST)
+    columns: tuple[tuple[str, str], ...]
+    max_rows: int | None       # records one file may hold; more are split into parts
+    multi_separator: str = ";"  # between the values of a multi-select (our tags)
+    date_format: str = "%Y-%m-%d"
+
+
+# Contacts in each CRM. A template column with no CRM field of its own goes under its own
+# header as a custom field the importer offers to create or map (Customer ID, Tier, …).
+HUBSPOT = CrmFormat("hubspot", (
+    (FIRST, "First Name"), (LAST, "Last Name"), ("email", "Email"),
+    ("phone", "Phone Number"), ("company", "Company Name"), ("title", "Job Title"),
+    ("address", "Street Address"), ("birthday", "Date of birth"),
+), max_rows=1_048_575)
+SALESFORCE = CrmFormat("salesforce", (
+    (FIRST, "First Name"), (LAST, "Last Name"), ("email", "Email"), ("phone", "Phone"),
+    ("company", "Account Name"), ("title", "Title"), ("address", "Mailing Street"),
+    ("birthday", "Birthdate"), ("source", "Lead Source"), ("notes", "Description"),
+), max_rows=50_000)
+ZOHO = CrmFormat("zoho", (
+    (FIRST, "First Name"), (LAST, "Last Name"), ("email", "Email"), ("phone", "Phone"),
+    ("company", "Account Name"), ("title", "Title"), ("address", "Mailing Street"),
+    ("birthday", "Date of Birth"), ("source", "Lead Source"), ("notes", "Description"),
+    ("tags", "Tag"),
+), max_rows=25_000)
+CRM_FORMATS = {f.name: f for f in (HUBSPOT, SALESFORCE, ZOHO)}
+
+# The columns (by template key) that follow the CRM's own ones, under the sheet's headers:
+# sheetkeeper's ID (the way back to the row), the dropdowns, dates and amounts.
+_OWN_FIRST = ("customer_id", "member_no")
+_SKIPPED = ("findings",)       # sheetkeeper's own words about a row: not the customer's data
+
+
+def split_name(name: Any) -> tuple[str, str]:
+    """(first, last) for a CRM that wants them apart. A name in hanzi stays whole, as the last
+    name (the field a CRM requires): 欧阳 and 张 are both surnames, and no split is safe."""
+    if not isinstance(name, str) or not name.strip():
+        return "", ""
+    parsed = HumanName(name.strip())
+    first = " ".join(p for p in (parsed.first, parsed.middle) if p)
+    last = " ".join(p for p in (parsed.last, parsed.suffix) if p)
+    if not last:
+        return "", first
+    return first, last
+
+
+def laid_out(table: ExportTable, fmt: CrmFormat) -> tuple[list[str], list[list[Any]],
+                                                          list[str | None]]:
+    """(headers, rows, column types) of `table` in `fmt`: the CRM's columns first, each filled
+    from its template column where the table has it, then the rest under the sheet's own
+    headers. Dates written as the CRM reads them, tags with its multi-select separator."""
+    at = {k: j for j, k in enumerate(table.keys) if k}
+    name_at = at.get("name")
+    plan: list[tuple[str, Callable[[tuple, tuple[str, str]], Any], str | None]] = []
+    used = set()
+    for source, header in fmt.columns:
+        if source in (FIRST, LAST):
+            if name_at is None:
+                continue
+            used.add("name")
+            part = 0 if source == FIRST else 1
+            plan.append((header, lambda row, names, part=part: names[part], "text"))
+        elif source in at:
+            used.add(source)
+            j = at[source]
+            plan.append((header, lambda row, names, j=j: row[j], table.types[j]))
+    rest = [j for j, k in enumerate(table.keys) if k not in used and k not in _SKIPPED]
+    rest.sort(key=lambda j: table.keys[j] not in _OWN_FIRST)
+    for j in rest:
+        plan.append((table.headers[j], lambda row, names, j=j: row[j], table.types[j]))
+    rows = []
+    for row in table.rows:
+        names = split_name(row[name_at]) if name_at is not None else ("", "")
+        rows.append([_crm_value(get(row, names), kind, fmt) for _, get, kind in plan])
+    return [h for h, _, _ in plan], rows, [k for _, _, k in plan]
+
+
+def _crm_value(value: Any, kind: str | None, fmt: CrmFormat) -> Any:
+    if isinstance(value, dt.datetime) and kind == "date":
+        value = value.date()
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.strftime(fmt.date_format)
+    if kind == "tags" and isinstance(value, str):
+        return fmt.multi_separator.join(t.strip() for t in value.split(",") if t.strip())
+    return value

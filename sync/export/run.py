@@ -1,0 +1,90 @@
+"""One export: read the target once, choose the columns and rows, lay them out in the format
+asked for, write the file (or the parts a CRM's limit asks for), and record in the audit log
+who exported what to where — never the values."""
+from __future__ import annotations
+
+import getpass
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from audit.log import AuditLog
+from sync.errors import ExportError
+from sync.targets import Target
+
+from . import crm
+from .files import check_destination, csv_bytes, part_paths, write_files
+from .select import ExportChoice, select
+
+AUDIT = "audit.sqlite3"
+FORMATS = ("csv", "xlsx", "hubspot", "salesforce", "zoho")
+
+
+@dataclass(frozen=True)
+class Exported:
+    files: tuple[Path, ...]
+    rows: int
+    columns: tuple[str, ...]
+    batch: str                 # the audit log's record of it
+
+
+def export_table(target: Target, to: Path, fmt: str, choice: ExportChoice, data: Path,
+                 source: Path | None = None, who: str | None = None) -> Exported:
+    """Export `target` to `to` in `fmt`. `data`: the data folder, whose audit log records the
+    export and inside which nothing is written; `source`: the workbook file, never written
+    over. Raises ExportError, with nothing written, for what cannot be done as asked."""
+    if fmt not in FORMATS:
+        raise ExportError(f"no export format {fmt!r}; the formats are {', '.join(FORMATS)}")
+    to = Path(to)
+    check_destination(to, source, data)
+    table = target.read()
+    chosen = select(table, choice)
+    if fmt in crm.CRM_FORMATS:
+        layout = crm.CRM_FORMATS[fmt]
+        headers, rows, types = crm.laid_out(chosen, layout)
+        per = layout.max_rows or max(1, len(rows))
+    else:
+        headers, rows, types = list(chosen.headers), [list(r) for r in chosen.rows], \
+            list(chosen.types)
+        per = max(1, len(rows))
+    count = max(1, math.ceil(len(rows) / per))
+    paths = part_paths(to, count)
+    files = []
+    for k, path in enumerate(paths):
+        part = rows[k * per:(k + 1) * per]
+        if fmt == "xlsx":
+            from .xlsx_file import xlsx_bytes    # openpyxl: only for an xlsx export
+            files.append((path, xlsx_bytes(table.sheet, headers, part, types)))
+        else:
+            files.append((path, csv_bytes(headers, part, types, bom=fmt == "csv")))
+    write_files(files)
+    who = who or _user()
+    note = (f"{who} exported {len(rows)} rows ({', '.join(headers)}) as {fmt} to "
+            + ", ".join(str(p.resolve()) for p in paths)
+            + (f"; rows chosen by {_choice_text(choice)}" if choice.statuses or choice.tiers
+               else ""))
+    try:
+        with AuditLog(data / AUDIT) as log:
+            batch = log.record(target.key, table.sheet, [], "export", actor=who, note=note)
+    except BaseException:
+        # An export the log does not tell of is not made: the files go again.
+        for path in paths:
+            path.unlink(missing_ok=True)
+        raise
+    return Exported(tuple(paths), len(rows), tuple(headers), batch)
+
+
+def _choice_text(choice: ExportChoice) -> str:
+    parts = []
+    if choice.statuses:
+        parts.append("status " + " or ".join(choice.statuses))
+    if choice.tiers:
+        parts.append("tier " + " or ".join(choice.tiers))
+    return " and ".join(parts)
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):     # no name for this uid (a container)
+        return "unknown user"
