@@ -1,8 +1,12 @@
 """`sheetkeeper run`: the service that keeps watched workbooks clean while people work.
 
-One thread (this one) owns all state and runs every cycle; watchdog's thread only queues paths
-and wakes it. So two cycles never touch one workbook at once, nothing needs a lock, and the rule
-evaluator (which forks only in a single-threaded process) simply runs here.
+One thread (this one) owns every workbook's state and runs every workbook's cycle; watchdog's
+thread only queues paths and wakes it. So two cycles never touch one workbook at once and
+nothing of a workbook needs a lock. Google Sheets are looked after by a thread of their own
+(service.google_watch.GoogleWatches.run): Google's answers can be slow, stall until a timeout,
+or wait for quota, and none of that may hold up a workbook's cycle. The two share only the event
+log and the status file (each written under a lock) and the data folder's SQLite files (which
+lock for themselves).
 
 For each workbook: file events are debounced (a save is several events); a workbook open in
 Excel or LibreOffice is left until its lock file goes; a file still being written is given time;
@@ -57,6 +61,7 @@ class EventLog:
 
     def __init__(self, stream: IO[str] = sys.stderr, fmt: str = "text"):
         self.stream, self.fmt = stream, fmt
+        self.lock = threading.Lock()    # the workbooks' and the Google thread's lines, whole
 
     def __call__(self, event: str, **fields: object) -> None:
         at = utc_now()
@@ -66,8 +71,9 @@ class EventLog:
         else:
             parts = [f"{k}={_quoted(v)}" for k, v in fields.items() if v is not None]
             line = " ".join([at, event, *parts])
-        self.stream.write(line + "\n")
-        self.stream.flush()
+        with self.lock:
+            self.stream.write(line + "\n")
+            self.stream.flush()
 
 
 def _quoted(value: object) -> str:
@@ -97,6 +103,7 @@ class Service:
         self.started = utc_now()
         self.next_night: dt.datetime | None = None
         self.google = GoogleWatches(config, self.log, monotonic, lambda: self.now().date())
+        self.status_lock = threading.Lock()
         # Per workbook, the version (file_identity) the last "waiting" or "own-write" line was
         # about: each is told once per version, however many file events that version made.
         self.told: dict[Path, tuple] = {}
@@ -106,6 +113,7 @@ class Service:
     def stop(self) -> None:
         self.stopping.set()
         self.wake.set()
+        self.google.wake.set()
         try:
             self.log("stopping", note="after the cycle in flight, if any; a second signal "
                                       "abandons that cycle, and nothing is half-written")
@@ -136,7 +144,15 @@ class Service:
                          nightly=self.next_night.isoformat(),
                          config=self.config.source or "embedded default")
                 self._write_status()
-                self._loop()
+                google = self._start_google()
+                try:
+                    self._loop()
+                finally:
+                    if google is not None:
+                        # The look in flight finishes (each request has its timeouts); a
+                        # second signal leaves it, as the thread is a daemon thread.
+                        self.google.wake.set()
+                        google.join()
             finally:
                 observer.stop()
                 observer.join(timeout=5)
@@ -154,9 +170,6 @@ class Service:
             if self.next_night and self.now() >= self.next_night:
                 self._nightly("nightly")
                 self.next_night = next_nightly(self.now(), self.config.snapshot_at)
-            self.google.run_due(self.stopping.is_set, self._snapshot)
-            if self.google.states:
-                self._write_status()
             for state in self.schedule.due(self.monotonic()):
                 if self.stopping.is_set():
                     break
@@ -174,12 +187,21 @@ class Service:
 
     def _timeout(self) -> float:
         waits = [3600.0]
-        for due in (self.schedule.next_due(), self.google.next_due()):
-            if due is not None:
-                waits.append(due - self.monotonic())
+        due = self.schedule.next_due()
+        if due is not None:
+            waits.append(due - self.monotonic())
         if self.next_night is not None:
             waits.append((self.next_night - self.now()).total_seconds())
         return max(0.0, min(waits))
+
+    def _start_google(self) -> threading.Thread | None:
+        if not self.google.states:
+            return None
+        thread = threading.Thread(target=self.google.run, name="sheetkeeper-google",
+                                  args=(self.stopping, self._snapshot, self._write_status),
+                                  daemon=True)
+        thread.start()
+        return thread
 
     # -- what to watch ---------------------------------------------------------------------
 
@@ -342,13 +364,15 @@ class Service:
                  pruned=len(gone), ms=round((time.perf_counter() - start) * 1000))
 
     def _write_status(self) -> None:
+        """From either thread: each writes the whole file, one at a time."""
         try:
-            write_status(self.config.data, {
-                "pid": os.getpid(), "started": self.started, "updated": utc_now(),
-                "config": str(self.config.source or "embedded default"),
-                "next_nightly": self.next_night.isoformat() if self.next_night else None,
-                "workbooks": {str(p): s.report for p, s in [*self.schedule.books.items(),
-                                                             *self.google.states.items()]}})
+            with self.status_lock:
+                write_status(self.config.data, {
+                    "pid": os.getpid(), "started": self.started, "updated": utc_now(),
+                    "config": str(self.config.source or "embedded default"),
+                    "next_nightly": self.next_night.isoformat() if self.next_night else None,
+                    "workbooks": {**{str(p): s.report for p, s in self.schedule.books.items()},
+                                  **self.google.reports()}})
         except OSError as e:
             self.log("warning", problem=f"status file not written: {e}")
 

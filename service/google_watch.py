@@ -13,13 +13,20 @@ per sheet, logged as what they are (sync.errors' Google errors, each saying what
 retried with the same growing backoff as a workbook's, never stopping the other sheets or the
 workbooks. What Google refused is looked at anew on the next try (the sheet opened again, the
 sign-in read again after a refused one), so it is taken up as soon as a person puts it right.
+
+In the service, all of this runs in a thread of its own (`run`), so a slow or stalled Google
+request (each has connect and read timeouts, sync.gsheets.client.TIMEOUTS) or a wait for Google's
+quota holds up only the other sheets, never a workbook's cycle. What the service's own thread
+asks of it (a nightly run) and reads from it (the sheets' reports) passes under `lock`; the
+waits between retries end at once when the service stops.
 """
 from __future__ import annotations
 
+import threading
 import time
 from typing import Callable
 
-from sync.errors import GoogleRefused, GoogleSignInRefused
+from sync.errors import GoogleRefused, GoogleSignInRefused, GoogleUnavailable
 from sync.opening import apply_to
 
 from . import reporting
@@ -37,6 +44,11 @@ class GoogleWatches:
         self.signals: dict[str, tuple[str, str]] = {}
         self.sheets: dict[str, object] = {}       # key -> GoogleSheet, opened once
         self.client = None
+        self.wake = threading.Event()
+        self.stopping = threading.Event()       # the service's, once `run` is given it
+        # Guards what another thread touches: the reports it reads, the nightly run it asks.
+        self.lock = threading.Lock()
+        self.asked: str | None = None
         for watch in config.sheets:
             state = self.schedule.add(watch.key, monotonic())
             state.forced = True                   # look at every sheet once at start
@@ -49,12 +61,39 @@ class GoogleWatches:
         return self.schedule.next_due()
 
     def nightly(self, reason: str) -> None:
-        for state in self.states.values():
-            state.snapshot = reason
-            self.schedule.touched(state.path, self.monotonic(), force=True)
+        """A nightly run of every sheet (a forced cycle and a snapshot), from any thread: taken
+        up by the next `run_due`."""
+        with self.lock:
+            self.asked = reason
+        self.wake.set()
+
+    def reports(self) -> dict[str, dict]:
+        """Each sheet's report as it stands, copied: for the status file, from any thread."""
+        with self.lock:
+            return {key: dict(state.report) for key, state in self.states.items()}
+
+    def run(self, stopping: threading.Event,
+            snapshot: Callable[[WorkbookState, object], None],
+            after: Callable[[], None] = lambda: None) -> None:
+        """The service's Google thread: every sheet when due, `after` each round (the status
+        file), until `stopping` (the look in flight finishes first; a wait for a retry or for
+        quota ends at once)."""
+        self.stopping = stopping
+        while not stopping.is_set():
+            self.run_due(stopping.is_set, snapshot)
+            after()
+            due = self.next_due()
+            self.wake.wait(3600.0 if due is None else max(0.0, due - self.monotonic()))
+            self.wake.clear()
 
     def run_due(self, stopping: Callable[[], bool],
                 snapshot: Callable[[WorkbookState, object], None]) -> None:
+        with self.lock:
+            reason, self.asked = self.asked, None
+        if reason:
+            for state in self.states.values():
+                state.snapshot = reason
+                self.schedule.touched(state.path, self.monotonic(), force=True)
         for state in self.schedule.due(self.monotonic()):
             if stopping():
                 return
@@ -73,6 +112,7 @@ class GoogleWatches:
         if self.client is None:
             g = self.config.google
             self.client = connect(g.credentials, g.authorized_user, g.api_endpoint)
+            self.client[0].http_client.sleep = self._pause
         sheet = self.sheets.get(watch.key)
         if sheet is None:
             client, account = self.client
@@ -93,19 +133,26 @@ class GoogleWatches:
         target = GoogleTarget(sheet, watch.templates, watch.sheet)
         result = apply_to(target, settings, self.config.data, auto_merge=self.config.auto_merge)
         self.signals[key] = signal
-        reporting.cycled(state, [result], time.perf_counter() - start, self.log)
+        with self.lock:
+            reporting.cycled(state, [result], time.perf_counter() - start, self.log)
         if state.snapshot:
             snapshot(state, sheet)
         wrote = result.batch is not None or bool(result.merges)
         self._next_poll(state, SOON if wrote else self.config.google.poll)
+
+    def _pause(self, seconds: float) -> None:
+        """The client's wait before a retry: cut short when the service stops."""
+        if self.stopping.wait(seconds):
+            raise GoogleUnavailable("the service is stopping; the request was not sent again")
 
     def _next_poll(self, state: WorkbookState, wait: float) -> None:
         self.schedule.succeeded(state.path)
         self.schedule.later(state.path, self.monotonic() + wait)
 
     def _failed(self, state: WorkbookState, e: Exception) -> None:
-        reporting.failed(state, self.schedule.failed(state.path, self.monotonic()), e,
-                         self.log)
+        with self.lock:
+            reporting.failed(state, self.schedule.failed(state.path, self.monotonic()), e,
+                             self.log)
         if isinstance(e, GoogleSignInRefused):     # read the token file again: a new login
             self.client = None
             self.sheets.clear()

@@ -12,7 +12,8 @@ import pytest
 import tenacity
 from google.oauth2.credentials import Credentials
 
-from sync.gsheets.client import (GoogleSheet, GoogleSheetsError, GoogleUnavailable, RetryingHTTPClient,
+from sync.gsheets.client import (TIMEOUTS, GoogleSheet, GoogleSheetsError, GoogleUnavailable,
+                                RetryingHTTPClient,
                           service_account_client, spreadsheet_key)
 from sync.xlsx.write import CellWrite
 
@@ -100,6 +101,34 @@ def test_retries_are_bounded_and_say_so(server, sheet):
     with pytest.raises(GoogleUnavailable, match="kept failing .*503 UNAVAILABLE"):
         GoogleSheet.open(gc, sheet.key)
     assert len(naps) == 2
+
+
+def test_every_request_has_connect_and_read_timeouts():
+    assert gspread.Client(Credentials(token="t"), http_client=RetryingHTTPClient
+                          ).http_client.timeout == TIMEOUTS
+    connect, read = TIMEOUTS
+    assert 0 < connect <= 30 and 0 < read <= 120
+
+
+def test_a_stalled_answer_times_out_and_is_retried(server, sheet):
+    """gspread waits for ever by default; here the stalled request gives up after the read
+    timeout and is sent again, like a dropped connection."""
+    naps = []
+    gc = retrying_client(server, naps)
+    gc.http_client.timeout = (1.0, 0.3)
+    server.faults.next("stall")
+    again = GoogleSheet.open(gc, sheet.key)
+    assert server.faults.stalled.is_set()
+    assert again.read(["Customers"])["Customers"][1][1] == "Ann Lee"
+    assert len(naps) == 1
+
+
+def test_a_request_that_stalls_every_time_is_unavailable(server, sheet):
+    gc = retrying_client(server, attempts=2)
+    gc.http_client.timeout = (1.0, 0.2)
+    server.faults.next("stall", "stall")
+    with pytest.raises(GoogleUnavailable, match="kept failing .*ReadTimeout"):
+        GoogleSheet.open(gc, sheet.key)
 
 
 def test_a_sheet_that_is_not_there_or_not_shared_says_whom_to_share_it_with(server):

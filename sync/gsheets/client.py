@@ -11,6 +11,9 @@ sheetkeeper's own.
   no answer, with exponential backoff and jitter, never sooner than Google's Retry-After, and
   bounded in attempts and time. (gspread 6.2.1's BackOffHTTPClient never gives up; it is not
   used.)
+- Every request, a token refresh included, has a connect and a read timeout (gspread's default
+  is none: one stalled connection would wait for ever); a request that times out is transient
+  like a dropped connection, and retried.
 - A read is one values:batchGet of every tab a cycle needs, unformatted (dates as serial
   numbers); Google's trimming of trailing empty cells and rows is undone, so every row has the
   header's width.
@@ -45,6 +48,10 @@ from ..cells import CellWrite
 from .bodies import quoted_tab, row_ranges
 
 RETRYABLE = frozenset({429, 500, 502, 503, 504})
+# Seconds to make a connection, and to wait for the next bytes of an answer (not the whole
+# answer): Google's own Python client waits 60 s for an answer; a big values:batchGet starts
+# answering well within that.
+TIMEOUTS = (10.0, 60.0)
 GOOGLE_HOSTS = ("https://sheets.googleapis.com", "https://www.googleapis.com")
 # The guard's ranges travel in a GET's address, 35-60 bytes each once encoded (a title in
 # hanzi is 9 bytes a character). Google documents no limit, but its own API client sends a GET
@@ -90,6 +97,11 @@ class RetryingHTTPClient(HTTPClient):
     backoff: Any = tenacity.wait_random_exponential(multiplier=0.5, max=30)
     sleep: Callable[[float], None] = staticmethod(time.sleep)
     token_file: Path | None = None      # a person's sign-in: where google-login keeps it
+    timeouts: tuple[float, float] = TIMEOUTS   # (connect, read), see TIMEOUTS
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.timeout = self.timeouts    # gspread's own (None: no timeout) passed to requests
 
     def request(self, *args: Any, **kwargs: Any):
         def wait(state: tenacity.RetryCallState) -> float:

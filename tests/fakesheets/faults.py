@@ -6,7 +6,10 @@
 
 A 429 carries Google's RESOURCE_EXHAUSTED body and a Retry-After header; "drop" closes the
 connection without an answer; "lost" carries the request out and then closes the connection
-without an answer (the reply lost on its way back); "slow" answers after `slow_seconds`; "ok"
+without an answer (the reply lost on its way back); "slow" answers after `slow_seconds`;
+"stall" holds the request without a word until `release()` (or the server stops), then closes
+the connection, as a connection stalled somewhere between here and Google does
+(`stalled` is set once a stall has begun); "ok"
 is no fault (`next("ok", "ok", "lost")` loses the third request's answer). `server.faults.log` lists
 (method, path) of every request, so a test can count the API requests a cycle used, and
 `server.faults.bodies` the size in bytes of each request's body and `server.faults.targets` its
@@ -19,7 +22,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Callable
 
-KINDS = ("429", "500", "503", "drop", "lost", "slow", "ok")
+KINDS = ("429", "500", "503", "drop", "lost", "slow", "stall", "ok")
 
 QUOTA = ("Quota exceeded for quota metric 'Write requests' and limit 'Write requests per minute "
          "per user' of service 'sheets.googleapis.com' for consumer 'project_number:000000000000'.")
@@ -37,6 +40,12 @@ class Faults:
     slow_seconds: float = 2.0
     before: Callable[[str, str], None] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    stalled: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
+
+    def release(self) -> None:
+        """Every stalled request, and any stalled from now on, closed without an answer."""
+        self.released.set()
 
     def next(self, *kinds: str) -> None:
         unknown = set(kinds) - set(KINDS)

@@ -473,6 +473,12 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
             return
+        if fault == "stall":
+            self.faults.stalled.set()
+            self.faults.released.wait()
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
         if fault == "slow":
             time.sleep(self.faults.slow_seconds)
         elif fault is not None and fault != "lost":
@@ -562,6 +568,7 @@ class FakeSheetsServer:
     def stop(self) -> None:
         """Stops serving, closes every connection a client kept alive, and waits for each
         handler's thread to end: nothing of the emulator outlives its test."""
+        self.faults.release()              # a stalled handler's thread ends
         self.httpd.shutdown()
         self.httpd.close_connections()
         self.httpd.server_close()          # joins the handlers' threads (block_on_close)
