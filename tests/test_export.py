@@ -16,6 +16,7 @@ import stat
 
 import openpyxl
 import pytest
+import vobject
 
 from audit.log import AuditLog
 from service.cli import main
@@ -278,3 +279,34 @@ def test_names_split_for_a_crm():
     assert split_name("Dr. Jean-Luc van der Berg") == ("Jean-Luc", "van der Berg")
     assert split_name("欧阳娜娜") == ("", "欧阳娜娜")
     assert split_name(None) == ("", "")
+
+
+@pytest.mark.parametrize("fmt, version", [("vcf", "3.0"), ("vcf4", "4.0")])
+def test_vcards_read_back_with_an_independent_parser(book, tmp_path, fmt, version):
+    to = tmp_path / "contacts.vcf"
+    export(book, to, "--format", fmt)
+    data = to.read_bytes()
+    assert all(len(line) <= 75 for line in data.split(b"\r\n"))   # folded, in octets
+    cards = list(vobject.readComponents(data.decode("utf-8")))
+    assert [c.version.value for c in cards] == [version] * 3
+    anna, zhang, _ = cards
+    assert anna.fn.value == "Anna Müller"
+    assert (anna.n.value.given, anna.n.value.family) == ("Anna", "Müller")
+    assert anna.email.value == "anna@example.com" and anna.org.value == ["Acme GmbH"]
+    assert anna.categories.value == ["wholesale", "berlin"]
+    assert anna.note.value == "=1+1"          # an address book runs no formulas
+    assert zhang.fn.value == "张伟" and zhang.n.value.family == "张伟"
+    assert zhang.note.value == "老客户\n=SUM(A1)"
+    assert zhang.bday.value == ("1990-05-17" if version == "3.0" else "19900517")
+    tel = zhang.tel.value
+    assert tel == ("+8613800138000" if version == "3.0" else "tel:+8613800138000")
+    assert zhang.uid.value == "C-000002"
+    assert stat.S_IMODE(os.stat(to).st_mode) == 0o600
+
+
+def test_a_long_chinese_line_folds_between_characters(tmp_path):
+    from sync.export.vcard import _folded
+    line = "NOTE:" + "客户备注很长" * 20
+    folded = _folded(line).encode("utf-8").split(b"\r\n")
+    assert all(len(part) <= 75 for part in folded)
+    assert b"".join(p[1:] if k else p for k, p in enumerate(folded)).decode("utf-8") == line

@@ -17,7 +17,8 @@ from .files import check_destination, csv_bytes, part_paths, write_files
 from .select import ExportChoice, select
 
 AUDIT = "audit.sqlite3"
-FORMATS = ("csv", "xlsx", "hubspot", "salesforce", "zoho")
+FORMATS = ("csv", "xlsx", "vcf", "vcf4", "hubspot", "salesforce", "zoho")
+# vcf: vCard 3.0, what every address book imports; vcf4: vCard 4.0
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,12 @@ def export_table(target: Target, to: Path, fmt: str, choice: ExportChoice, data:
     check_destination(to, source, data)
     table = target.read()
     chosen = select(table, choice)
+    if fmt in ("vcf", "vcf4"):
+        from .vcard import vcard_bytes
+        files = [(to, vcard_bytes(chosen, "4.0" if fmt == "vcf4" else "3.0"))]
+        write_files(files)
+        return _recorded(target, table.sheet, [to], len(chosen.rows), list(chosen.headers),
+                         fmt, choice, data, who)
     if fmt in crm.CRM_FORMATS:
         layout = crm.CRM_FORMATS[fmt]
         headers, rows, types = crm.laid_out(chosen, layout)
@@ -58,20 +65,27 @@ def export_table(target: Target, to: Path, fmt: str, choice: ExportChoice, data:
         else:
             files.append((path, csv_bytes(headers, part, types, bom=fmt == "csv")))
     write_files(files)
+    return _recorded(target, table.sheet, paths, len(rows), headers, fmt, choice, data, who)
+
+
+def _recorded(target: Target, sheet: str, paths: list[Path], rows: int, headers: list[str],
+              fmt: str, choice: ExportChoice, data: Path, who: str | None) -> Exported:
+    """The export, recorded in the audit log: who exported which rows and columns, in which
+    format, to where; never the values. An export the log cannot tell of is not made: its
+    files are removed again."""
     who = who or _user()
-    note = (f"{who} exported {len(rows)} rows ({', '.join(headers)}) as {fmt} to "
+    note = (f"{who} exported {rows} rows ({', '.join(headers)}) as {fmt} to "
             + ", ".join(str(p.resolve()) for p in paths)
             + (f"; rows chosen by {_choice_text(choice)}" if choice.statuses or choice.tiers
                else ""))
     try:
         with AuditLog(data / AUDIT) as log:
-            batch = log.record(target.key, table.sheet, [], "export", actor=who, note=note)
+            batch = log.record(target.key, sheet, [], "export", actor=who, note=note)
     except BaseException:
-        # An export the log does not tell of is not made: the files go again.
         for path in paths:
             path.unlink(missing_ok=True)
         raise
-    return Exported(tuple(paths), len(rows), tuple(headers), batch)
+    return Exported(tuple(paths), rows, tuple(headers), batch)
 
 
 def _choice_text(choice: ExportChoice) -> str:
