@@ -12,7 +12,10 @@ import csv
 import datetime as dt
 import io
 import os
+import re
+import shutil
 import stat
+import subprocess
 
 import openpyxl
 import pytest
@@ -310,3 +313,68 @@ def test_a_long_chinese_line_folds_between_characters(tmp_path):
     folded = _folded(line).encode("utf-8").split(b"\r\n")
     assert all(len(part) <= 75 for part in folded)
     assert b"".join(p[1:] if k else p for k, p in enumerate(folded)).decode("utf-8") == line
+
+
+def test_a_google_sheet_exports_through_the_emulator_and_is_not_written(server, tmp_path):
+    """The real command in a subprocess, over HTTP to the emulator, through the real gspread
+    client: the export reads the sheet and sends no write."""
+    from .fakesheets import installed_sheet
+    sheet = installed_sheet(server, [["C-000001", "张伟", "", "", "+8613800138000",
+                                      "zhang@example.cn"],
+                                     ["C-000002", "=1+1", "", "", "", "x@example.org"]])
+    before = len(server.faults.log)
+    data = tmp_path / "data"
+    to = tmp_path / "sheet.csv"
+    done = run_cli("export", f"gsheet:{sheet.key}", "--api-endpoint", server.url,
+                   "--data", str(data), "--to", str(to), "--format", "hubspot")
+    assert done.returncode == 0, done.stderr
+    sent = server.faults.log[before:]
+    assert sent and all(method == "GET" for method, *_ in sent), sent
+    got = read_csv(to, bom=False)
+    rows = [dict(zip(got[0], r)) for r in got[1:]]
+    assert rows[0]["Last Name"] == "张伟" and rows[0]["Phone Number"] == "+8613800138000"
+    assert rows[1]["Last Name"] == "'=1+1"
+    with AuditLog(data / "audit.sqlite3") as log:
+        [(_, _, workbook, note)] = log.exports()
+    assert workbook == f"gsheet:{sheet.key}" and "as hubspot" in note
+
+
+SOFFICE = shutil.which("soffice")
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed; "
+                    "`apt-get install libreoffice-calc-nogui` to run this test")
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_libreoffice_evaluates_none_of_the_payloads(tmp_path, fmt):
+    """The exports opened by a real spreadsheet program: LibreOffice headless reads each and
+    saves it again; a payload it had run as a formula would come out as a formula cell (xlsx)
+    or as its result (csv). NOT RUN where this test was written: LibreOffice was not installed
+    there (it skips then)."""
+    book = write_table(tmp_path / "c.xlsx", CRM_EN, [
+        crm_row(customer_id=f"C-{k:06d}", name=f"P{k} Q", email=f"p{k}@x.org", notes=payload)
+        for k, payload in enumerate(PAYLOADS, start=1)])
+    exported = tmp_path / f"export.{fmt}"
+    export(book, exported, "--format", fmt)
+    out = tmp_path / "lo"
+    out.mkdir()
+    target = "xlsx" if fmt == "csv" else "csv:Text - txt - csv (StarCalc):44,34,76,1"
+    subprocess.run([SOFFICE, "--headless", "--norestore",
+                    f"-env:UserInstallation=file://{out / 'profile'}",
+                    *(["--infilter=CSV:44,34,76,1"] if fmt == "csv" else []),
+                    "--convert-to", target, "--outdir", str(out), str(exported)],
+                   check=True, capture_output=True, timeout=180)
+    notes = CRM_EN.index("Notes")
+    if fmt == "csv":
+        ws = openpyxl.load_workbook(out / "export.xlsx").active
+        cells = [row[notes] for row in ws.iter_rows(min_row=2)]
+        assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
+        shown = [str(c.value).lstrip("'") for c in cells]
+    else:
+        rows = list(csv.reader(io.StringIO((out / "export.csv").read_text("utf-8"),
+                                           newline="")))
+        shown = [r[notes] for r in rows[1:]]
+    # What is read is the payload as typed (give or take the apostrophe and white space),
+    # never what it evaluates to ("=1+1" -> 2, "-2+3" -> 1, a HYPERLINK -> its label).
+    words = [re.sub(r"\W", "", p) for p in PAYLOADS]
+    assert [re.sub(r"\W", "", t) for t in shown] == words
