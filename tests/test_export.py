@@ -20,6 +20,7 @@ import subprocess
 import openpyxl
 import pytest
 import vobject
+from hypothesis import given, strategies as st
 
 from audit.log import AuditLog
 from service.cli import main
@@ -281,6 +282,7 @@ def test_a_list_that_is_not_a_list(tmp_path):
 def test_names_split_for_a_crm():
     assert split_name("Dr. Jean-Luc van der Berg") == ("Jean-Luc", "van der Berg")
     assert split_name("欧阳娜娜") == ("", "欧阳娜娜")
+    assert split_name("张 伟") == ("", "张 伟")        # not 张 as a given name
     assert split_name(None) == ("", "")
 
 
@@ -378,3 +380,30 @@ def test_libreoffice_evaluates_none_of_the_payloads(tmp_path, fmt):
     # never what it evaluates to ("=1+1" -> 2, "-2+3" -> 1, a HYPERLINK -> its label).
     words = [re.sub(r"\W", "", p) for p in PAYLOADS]
     assert [re.sub(r"\W", "", t) for t in shown] == words
+
+
+def _nameparser_reading(name):
+    from nameparser import HumanName
+    h = HumanName(name.strip())
+    first = " ".join(p for p in (h.first, h.middle) if p)
+    last = " ".join(p for p in (h.last, h.suffix) if p)
+    return (first, last) if last else ("", first)
+
+
+WORDS = st.sampled_from(["Anna", "Dr", "Jr", "van", "Y", "Mary", "Müller", "de", "Sir", "III",
+                         "O", "Li", "Ms", "Bin", "JOHN", "smith", "Mc", "Esq"])
+
+
+@given(st.tuples(WORDS | st.text(st.characters(categories=["Lu", "Ll"]), min_size=1,
+                                 max_size=8),
+                 WORDS | st.text(st.characters(categories=["Lu", "Ll"]), min_size=1,
+                                 max_size=8)))
+def test_the_fast_two_word_split_reads_as_nameparser_does(words):
+    name = " ".join(words)
+    if split_name.__wrapped__(name) != _nameparser_reading(name):
+        assert any(c for c in name if crm_cjk(c)), name    # only a name kept whole differs
+
+
+def crm_cjk(c):
+    from sync.export.crm import _CJK
+    return bool(_CJK.search(c))

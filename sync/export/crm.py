@@ -5,10 +5,13 @@ function that lays an ExportTable out in a format."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from nameparser import HumanName
+from nameparser.config import CONSTANTS
 
 from .select import ExportTable
 
@@ -51,11 +54,35 @@ _OWN_FIRST = ("customer_id", "member_no")
 _SKIPPED = ("findings",)       # sheetkeeper's own words about a row: not the customer's data
 
 
+# Han, kana and hangul: a name written in them puts the family name first, and has no safe split.
+_CJK = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
+                  r"\uf900-\ufaff\U00020000-\U0003134f]")
+
+
+# The words that make nameparser read a two-word name otherwise than as given + family name.
+_SPECIAL = frozenset(w.lower() for group in (CONSTANTS.titles, CONSTANTS.prefixes,
+                                             CONSTANTS.suffix_acronyms,
+                                             CONSTANTS.suffix_not_acronyms,
+                                             CONSTANTS.conjunctions)
+                     for w in group)
+
+
+@functools.lru_cache(maxsize=65_536)
 def split_name(name: Any) -> tuple[str, str]:
-    """(first, last) for a CRM that wants them apart. A name in hanzi stays whole, as the last
-    name (the field a CRM requires): 欧阳 and 张 are both surnames, and no split is safe."""
+    """(first, last) for a CRM that wants them apart. A name in hanzi (or kana, hangul) stays
+    whole, as the last name (the field a CRM requires): 欧阳 and 张 are both surnames, and no
+    split is safe; nameparser, which splits the rest, would read "张 伟" the Western way round.
+    Cached: a list repeats its names, and nameparser takes a tenth of a millisecond a name."""
     if not isinstance(name, str) or not name.strip():
         return "", ""
+    if _CJK.search(name):
+        return "", " ".join(name.split())
+    words = name.split()
+    if len(words) == 2 and words[0].isalpha() and words[1].isalpha() \
+            and not any(w.lower() in _SPECIAL for w in words):
+        # "Anna Müller": what nameparser makes of it, in a hundredth of the time (held to that
+        # by a test over the benchmark's 100k names)
+        return words[0], words[1]
     parsed = HumanName(name.strip())
     first = " ".join(p for p in (parsed.first, parsed.middle) if p)
     last = " ".join(p for p in (parsed.last, parsed.suffix) if p)
