@@ -335,6 +335,8 @@ def _export(args: argparse.Namespace) -> int:
     print(f"Exported {done.rows} rows ({', '.join(done.columns)}) to "
           f"{', '.join(str(f) for f in done.files)} (0600; recorded in the audit log as "
           f"{done.batch})")
+    for note in done.notes:
+        print(f"note: {note}")
     return EXIT_CLEAN
 
 

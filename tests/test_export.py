@@ -407,3 +407,45 @@ def test_the_fast_two_word_split_reads_as_nameparser_does(words):
 def crm_cjk(c):
     from sync.export.crm import _CJK
     return bool(_CJK.search(c))
+
+
+def test_a_cell_showing_an_error_is_shown_to_people_and_not_handed_to_a_crm(tmp_path):
+    book = write_table(tmp_path / "c.xlsx", CRM_EN, [crm_row(customer_id="C-000001",
+                                                            name="Ann Lee", email="a@x.org")])
+    wb = openpyxl.load_workbook(book)
+    cell = wb.active.cell(row=2, column=CRM_EN.index("Company") + 1)
+    cell.value, cell.data_type = "#N/A", "e"
+    wb.save(book)
+    export(book, tmp_path / "people.csv", "--format", "csv")
+    assert dict(zip(CRM_EN, read_csv(tmp_path / "people.csv", bom=True)[1]))["Company"] == "#N/A"
+    export(book, tmp_path / "sf.csv", "--format", "salesforce")
+    got = read_csv(tmp_path / "sf.csv", bom=False)
+    assert dict(zip(got[0], got[1]))["Account Name"] == ""
+
+
+def test_a_crm_export_says_which_records_the_crm_will_refuse(tmp_path, capsys):
+    book = write_table(tmp_path / "c.xlsx", CRM_EN, [
+        crm_row(customer_id="C-000001", name="Ann Lee", email="a@x.org"),
+        crm_row(customer_id="C-000002", email="nameless@x.org")])
+    export(book, tmp_path / "sf.csv", "--format", "salesforce")
+    assert "1 of 2 rows have no Last Name" in capsys.readouterr().out
+    export(book, tmp_path / "h.csv", "--format", "hubspot")
+    assert "note:" not in capsys.readouterr().out
+
+
+def test_a_members_list_exports_to_a_crm_by_its_own_columns(tmp_path):
+    from sheet_templates import builtin
+    members = builtin("members")
+    headers = [c.header("en") for c in members.columns]
+    row = {c.key: None for c in members.columns}
+    row.update(member_no="M-00001", name="李娜", phone="+8613900139000",
+               email="li@example.cn", activities="yoga, swim", joined=dt.datetime(2025, 1, 2))
+    book = write_table(tmp_path / "m.xlsx", headers, [[row[c.key] for c in members.columns]])
+    export(book, tmp_path / "z.csv", "--format", "zoho")
+    got = read_csv(tmp_path / "z.csv", bom=False)
+    li = dict(zip(got[0], got[1]))
+    assert li["Last Name"] == "李娜" and li["Phone"] == "+8613900139000"
+    assert li[members.column("joined").header("en")] == "2025-01-02"
+    own = got[0][got[0].index("Description") + 1:]
+    assert own[0] == members.column("member_no").header("en")    # the way back to the row
+    assert li[members.column("activities").header("en")] == "yoga;swim"   # a multi-select

@@ -26,6 +26,7 @@ class CrmFormat:
     max_rows: int | None       # records one file may hold; more are split into parts
     multi_separator: str = ";"  # between the values of a multi-select (our tags)
     date_format: str = "%Y-%m-%d"
+    required: tuple[str, ...] = ()   # the CRM's columns a record cannot be imported without
 
 
 # Contacts in each CRM. A template column with no CRM field of its own goes under its own
@@ -39,13 +40,13 @@ SALESFORCE = CrmFormat("salesforce", (
     (FIRST, "First Name"), (LAST, "Last Name"), ("email", "Email"), ("phone", "Phone"),
     ("company", "Account Name"), ("title", "Title"), ("address", "Mailing Street"),
     ("birthday", "Birthdate"), ("source", "Lead Source"), ("notes", "Description"),
-), max_rows=50_000)
+), max_rows=50_000, required=("Last Name",))
 ZOHO = CrmFormat("zoho", (
     (FIRST, "First Name"), (LAST, "Last Name"), ("email", "Email"), ("phone", "Phone"),
     ("company", "Account Name"), ("title", "Title"), ("address", "Mailing Street"),
     ("birthday", "Date of Birth"), ("source", "Lead Source"), ("notes", "Description"),
     ("tags", "Tag"),
-), max_rows=25_000)
+), max_rows=25_000, required=("Last Name",))
 CRM_FORMATS = {f.name: f for f in (HUBSPOT, SALESFORCE, ZOHO)}
 
 # The columns (by template key) that follow the CRM's own ones, under the sheet's headers:
@@ -130,3 +131,16 @@ def _crm_value(value: Any, kind: str | None, fmt: CrmFormat) -> Any:
     if kind == "tags" and isinstance(value, str):
         return fmt.multi_separator.join(t.strip() for t in value.split(",") if t.strip())
     return value
+
+
+def missing_required(headers: list[str], rows: list[list[Any]], fmt: CrmFormat) -> list[str]:
+    """What to tell a person about records the CRM will refuse: one line per required column
+    that some rows leave empty."""
+    notes = []
+    for column in fmt.required:
+        j = headers.index(column) if column in headers else None
+        empty = len(rows) if j is None else sum(1 for r in rows if r[j] in (None, ""))
+        if empty:
+            notes.append(f"{empty} of {len(rows)} rows have no {column} (from Name): "
+                         f"{fmt.name} will refuse them; fill in their names first")
+    return notes

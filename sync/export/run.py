@@ -3,6 +3,7 @@ asked for, write the file (or the parts a CRM's limit asks for), and record in t
 who exported what to where — never the values."""
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import math
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ class Exported:
     rows: int
     columns: tuple[str, ...]
     batch: str                 # the audit log's record of it
+    notes: tuple[str, ...] = ()   # what a person should know before using the file
 
 
 def export_table(target: Target, to: Path, fmt: str, choice: ExportChoice, data: Path,
@@ -39,7 +41,7 @@ def export_table(target: Target, to: Path, fmt: str, choice: ExportChoice, data:
     to = Path(to)
     check_destination(to, source, data)
     table = target.read()
-    chosen = select(table, choice)
+    chosen = select(table, choice, shown_errors=fmt in ("csv", "xlsx"))
     if fmt in ("vcf", "vcf4"):
         from .vcard import vcard_bytes
         files = [(to, vcard_bytes(chosen, "4.0" if fmt == "vcf4" else "3.0"))]
@@ -49,10 +51,12 @@ def export_table(target: Target, to: Path, fmt: str, choice: ExportChoice, data:
     if fmt in crm.CRM_FORMATS:
         layout = crm.CRM_FORMATS[fmt]
         headers, rows, types = crm.laid_out(chosen, layout)
+        notes = crm.missing_required(headers, rows, layout)
         per = layout.max_rows or max(1, len(rows))
     else:
         headers, rows, types = list(chosen.headers), [list(r) for r in chosen.rows], \
             list(chosen.types)
+        notes = []
         per = max(1, len(rows))
     count = max(1, math.ceil(len(rows) / per))
     paths = part_paths(to, count)
@@ -65,7 +69,8 @@ def export_table(target: Target, to: Path, fmt: str, choice: ExportChoice, data:
         else:
             files.append((path, csv_bytes(headers, part, types, bom=fmt == "csv")))
     write_files(files)
-    return _recorded(target, table.sheet, paths, len(rows), headers, fmt, choice, data, who)
+    done = _recorded(target, table.sheet, paths, len(rows), headers, fmt, choice, data, who)
+    return dataclasses.replace(done, notes=tuple(notes))
 
 
 def _recorded(target: Target, sheet: str, paths: list[Path], rows: int, headers: list[str],

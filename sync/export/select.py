@@ -31,12 +31,16 @@ class ExportTable:
     template: str
 
 
-def select(table: SheetTable, choice: ExportChoice) -> ExportTable:
+def select(table: SheetTable, choice: ExportChoice, shown_errors: bool = True) -> ExportTable:
+    """`shown_errors`: a cell showing an error (#N/A, #REF!) as the text it shows, as a copy
+    of the table for people should; else empty, as a CRM should get it (not a value)."""
     layout = table.layout
     template = layout.template
     by_index = {j: key for key, j in layout.columns.items()}
     indices = _columns(table, choice.columns)
     rows: Sequence[tuple[Any, ...]] = table.rows
+    if shown_errors and table.errors:
+        rows = _with_errors(table)
     for list_key, wanted in (("status", choice.statuses), ("tier", choice.tiers)):
         if wanted:
             rows = _rows_where(table, rows, list_key, wanted)
@@ -89,3 +93,15 @@ def _rows_where(table: SheetTable, rows, list_key: str, wanted: Sequence[str]):
         keys.add(key)
     return [row for row in rows
             if isinstance(row[j], str) and names.get(fold_label(row[j])) in keys]
+
+
+def _with_errors(table: SheetTable) -> list[tuple[Any, ...]]:
+    at = {n: i for i, n in enumerate(table.row_numbers)}
+    rows = list(table.rows)
+    for (number, j), text in table.errors.items():
+        i = at.get(number)
+        if i is not None:
+            row = list(rows[i])
+            row[j] = text
+            rows[i] = tuple(row)
+    return rows
