@@ -14,6 +14,10 @@ retried with the same growing backoff as a workbook's, never stopping the other 
 workbooks. What Google refused is looked at anew on the next try (the sheet opened again, the
 sign-in read again after a refused one), so it is taken up as soon as a person puts it right.
 
+Every request of every sheet, from start-up to the nightly snapshot, goes through one client, so
+through one quota budget for the account (sync.gsheets.quota): 50 sheets on one account stay
+within Google's 60 reads and 60 writes a minute, each waiting its turn.
+
 In the service, all of this runs in a thread of its own (`run`), so a slow or stalled Google
 request (each has connect and read timeouts, sync.gsheets.client.TIMEOUTS) or a wait for Google's
 quota holds up only the other sheets, never a workbook's cycle. What the service's own thread
@@ -38,8 +42,12 @@ SOON = 0.5   # seconds before polling again a sheet sheetkeeper has just written
 
 class GoogleWatches:
     def __init__(self, config: ServiceConfig, log: Callable[..., None],
-                 monotonic: Callable[[], float], today: Callable[[], object]):
+                 monotonic: Callable[[], float], today: Callable[[], object],
+                 budget=None):
+        """`budget`: the account's quota budget (sync.gsheets.quota.QuotaBudget); by default
+        the client's own, kept across sign-ins. Every sheet's requests go through it."""
         self.config, self.log, self.monotonic, self.today = config, log, monotonic, today
+        self.budget = budget
         self.schedule = Schedule(0.0, config.retry_max)
         self.signals: dict[str, tuple[str, str]] = {}
         self.sheets: dict[str, object] = {}       # key -> GoogleSheet, opened once
@@ -112,7 +120,12 @@ class GoogleWatches:
         if self.client is None:
             g = self.config.google
             self.client = connect(g.credentials, g.authorized_user, g.api_endpoint)
-            self.client[0].http_client.sleep = self._pause
+            http = self.client[0].http_client
+            http.sleep = self._pause
+            if self.budget is None:
+                self.budget = http.budget      # one budget for the account, whatever signs in
+            else:
+                http.budget = self.budget
         sheet = self.sheets.get(watch.key)
         if sheet is None:
             client, account = self.client

@@ -14,6 +14,9 @@ sheetkeeper's own.
 - Every request, a token refresh included, has a connect and a read timeout (gspread's default
   is none: one stalled connection would wait for ever); a request that times out is transient
   like a dropped connection, and retried.
+- Every request first takes its place in the client's quota budget (sync.gsheets.quota): one
+  client, so one budget, serves every sheet the service watches on its account. A 429 spends
+  the budget of its kind for a whole minute, Retry-After or not.
 - A read is one values:batchGet of every tab a cycle needs, unformatted (dates as serial
   numbers); Google's trimming of trailing empty cells and rows is undone, so every row has the
   header's width.
@@ -46,6 +49,7 @@ from ..cells import same_value
 from sheet_templates.references import column_letter
 from ..cells import CellWrite
 from .bodies import quoted_tab, row_ranges
+from .quota import QuotaBudget, kind_of
 
 RETRYABLE = frozenset({429, 500, 502, 503, 504})
 # Seconds to make a connection, and to wait for the next bytes of an answer (not the whole
@@ -99,9 +103,12 @@ class RetryingHTTPClient(HTTPClient):
     token_file: Path | None = None      # a person's sign-in: where google-login keeps it
     timeouts: tuple[float, float] = TIMEOUTS   # (connect, read), see TIMEOUTS
 
+    paced: bool = True      # Google's quota kept (False: a local emulator, see OtherHost)
+
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.timeout = self.timeouts    # gspread's own (None: no timeout) passed to requests
+        self.budget: QuotaBudget | None = QuotaBudget() if self.paced else None
 
     def request(self, *args: Any, **kwargs: Any):
         def wait(state: tenacity.RetryCallState) -> float:
@@ -111,10 +118,25 @@ class RetryingHTTPClient(HTTPClient):
                                      retry=tenacity.retry_if_exception(_transient),
                                      sleep=self.sleep, reraise=True)
         try:
-            return retrying(super().request, *args, **kwargs)
+            return retrying(self._paced, *args, **kwargs)
         except (gspread.exceptions.GSpreadException, requests.RequestException,
                 auth_errors.GoogleAuthError) as e:
             raise translated(e, self.auth, self.token_file) from None
+
+
+    def _paced(self, method: str, endpoint: str, *args: Any, **kwargs: Any):
+        """One attempt, once the budget has room for it."""
+        budget = self.budget
+        if budget is None:
+            return super().request(method, endpoint, *args, **kwargs)
+        kind = kind_of(method, endpoint)
+        budget.take(kind, self.sleep)
+        try:
+            return super().request(method, endpoint, *args, **kwargs)
+        except gspread.exceptions.APIError as e:
+            if e.response.status_code == 429:
+                budget.exhausted(kind)
+            raise
 
 
 def translated(e: BaseException, credentials: Any = None,
@@ -205,9 +227,12 @@ def _describe(e: BaseException) -> str:
 class OtherHost:
     """Mixed into a gspread HTTP client: Google's two hosts rewritten to `base`, a local
     emulator of the Sheets and Drive APIs (`python -m tests.fakesheets`). Every gspread call
-    goes through `request`, so nothing else needs to change."""
+    goes through `request`, so nothing else needs to change. Not paced by Google's quota: the
+    emulator keeps one only when a test gives it one (and gives the client a budget to match),
+    and the tests' thousands of requests would otherwise take real minutes."""
 
     base = ""
+    paced = False
 
     def request(self, method: str, endpoint: str, *args: Any, **kwargs: Any):
         for host in GOOGLE_HOSTS:

@@ -494,6 +494,12 @@ class Handler(BaseHTTPRequestHandler):
                    "drive.googleapis.com" if parts.path.startswith("/drive/") else None)
         if service in self.state.disabled:      # checked by Google before anything else
             return self._send(403, st.service_disabled(service).body())
+        quota = self.state.quota
+        if quota is not None and service == "sheets.googleapis.com":
+            try:
+                quota.spend(self._account(), self.command)
+            except ApiError as e:
+                return self._send(429, e.body())
         if length > st.MAX_BODY:                  # refused before it is even parsed
             return self._send(400, st.body_too_large().body())
         try:

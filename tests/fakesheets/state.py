@@ -264,6 +264,7 @@ class State:
         self.revoked: set[str] = set()       # refresh tokens Google no longer honours
         self.consented: set[tuple[str, str]] = set()   # (OAuth client, account) agreed once
         self.codes: dict[str, dict] = {}     # authorization codes not yet exchanged
+        self.quota = None                    # a PerMinuteQuota (quota.py), if a test sets one
 
     def sign_in(self, account: str) -> str:
         """An access token that acts as `account` (a second person, the sheet's owner)."""
