@@ -187,7 +187,7 @@ def test_zoho_and_hubspot_join_tags_with_semicolons(book, tmp_path):
     assert anna["Company Name"] == "Acme GmbH"
 
 
-def test_a_crm_file_is_split_at_its_limit(tmp_path, monkeypatch):
+def test_a_crm_file_is_split_at_its_limit(tmp_path, monkeypatch, capsys):
     from sync.export import crm
     monkeypatch.setitem(crm.CRM_FORMATS, "salesforce",
                         crm.CrmFormat("salesforce", crm.SALESFORCE.columns, max_rows=2))
@@ -201,6 +201,12 @@ def test_a_crm_file_is_split_at_its_limit(tmp_path, monkeypatch):
     counts = [len(read_csv(p, bom=False)) - 1 for p in parts]
     assert counts == [2, 2, 1]
     assert all(stat.S_IMODE(os.stat(p).st_mode) == 0o600 for p in parts)
+    # Fewer rows later: the third part left from before is named, not silently left.
+    book = write_table(tmp_path / "c.xlsx", CRM_EN, [
+        crm_row(customer_id=f"C-{k:06d}", name=f"P{k} Q", email=f"p{k}@x.org")
+        for k in range(1, 4)])
+    assert main(["export", str(book), "--to", str(to), "--format", "salesforce"]) == 0
+    assert "sf-3.csv (and any after it) is from an earlier export" in capsys.readouterr().out
 
 
 def test_the_real_limits():
