@@ -324,11 +324,8 @@ def _export(args: argparse.Namespace) -> int:
     from sync.export.run import export_table
     from sync.export.select import ExportChoice
     target, key = _target(args)
-    if is_google(args.path):
-        data = args.data or config_of(args).data
-        data.mkdir(parents=True, exist_ok=True, mode=0o700)
-    else:
-        data = data_folder(args, key)
+    # Not made here: the audit log makes it (0700) once there is an export to record.
+    data = (args.data or config_of(args).data) if is_google(args.path) else data_folder(args, key)
     done = export_table(target, args.to, args.format,
                         ExportChoice(args.columns or (), args.status, args.tier), data,
                         source=None if is_google(args.path) else Path(args.path))

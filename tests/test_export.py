@@ -250,8 +250,7 @@ def test_bad_input_is_one_line_and_nothing_is_written(book, tmp_path, args, word
     assert result.stderr.count("\n") == 1 and words in result.stderr
     assert "Traceback" not in result.stderr
     assert not to.exists() and fingerprint(book) == before
-    assert not (tmp_path / ".sheetkeeper" / "audit.sqlite3").exists() or \
-        not AuditLog(tmp_path / ".sheetkeeper" / "audit.sqlite3").exports()
+    assert not (tmp_path / ".sheetkeeper").exists()       # not even the data folder
 
 
 @pytest.mark.parametrize("where", ["data", "snapshots", "itself", "nofolder", "readonly"])
@@ -345,6 +344,12 @@ def test_a_google_sheet_exports_through_the_emulator_and_is_not_written(server, 
     with AuditLog(data / "audit.sqlite3") as log:
         [(_, _, workbook, note)] = log.exports()
     assert workbook == f"gsheet:{sheet.key}" and "as hubspot" in note
+    elsewhere = tmp_path / "other"
+    refused = run_cli("export", f"gsheet:{sheet.key}", "--api-endpoint", server.url,
+                      "--data", str(elsewhere), "--to", str(tmp_path / "x.csv"),
+                      "--format", "pdf")
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1
+    assert not elsewhere.exists() and not (tmp_path / "x.csv").exists()
 
 
 SOFFICE = shutil.which("soffice")
