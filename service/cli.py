@@ -117,14 +117,15 @@ def build_parser() -> argparse.ArgumentParser:
     undo.set_defaults(run=_undo)
 
     export = commands.add_parser(
-        "export", help="write the list, or part of it, to a CSV or xlsx file, or a CRM's import "
-                       "file",
+        "export", help="write the list, or part of it, to a CSV, xlsx or vCard file, or a "
+                       "CRM's import file",
         description="Write the list as it stands to a file: csv (UTF-8 with a BOM, for people "
-                    "and Excel), xlsx, vCards, or the import file of a CRM (hubspot, salesforce, zoho: "
-                    "its own column names and date format, UTF-8 without a BOM, split into "
-                    "files of as many records as its importer takes). A cell a spreadsheet "
-                    "program would run as a formula is escaped. The file is 0600, and the "
-                    "export is recorded in the audit log (who, what, where; not the values).")
+                    "and Excel), xlsx, vCards, or the import file of a CRM (hubspot, "
+                    "salesforce, zoho: its own column names and date format, UTF-8 without a "
+                    "BOM, split into files of as many records as its importer takes). A cell "
+                    "a spreadsheet program would run as a formula is escaped. The file is "
+                    "0600, and the export is recorded in the audit log (who, what, where; "
+                    "not the values).")
     export.add_argument("path", metavar="PATH|gsheet:KEY",
                         help="the .xlsx workbook, or a Google Sheet (gsheet:KEY or its URL)")
     export.add_argument("--to", required=True, type=Path, metavar="FILE",
