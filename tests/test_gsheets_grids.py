@@ -16,7 +16,7 @@ from sync.gsheets.target import apply_google
 from sync.gsheets.upgrade import upgrade_google
 from sync.plan import RuleSettings
 
-from .fakesheets import client, installed_sheet
+from .fakesheets import installed_sheet
 from .fakesheets import state as fake
 
 SETTINGS = RuleSettings(today=dt.date(2026, 11, 23), phone_region="CN")
