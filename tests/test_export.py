@@ -16,6 +16,7 @@ import re
 import shutil
 import stat
 import subprocess
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -253,7 +254,8 @@ def test_bad_input_is_one_line_and_nothing_is_written(book, tmp_path, args, word
     assert not (tmp_path / ".sheetkeeper").exists()       # not even the data folder
 
 
-@pytest.mark.parametrize("where", ["data", "snapshots", "itself", "nofolder", "readonly"])
+@pytest.mark.parametrize("where", ["data", "snapshots", "itself", "nofolder", "readonly",
+                                   "unwritable"])
 def test_places_an_export_may_not_go(book, tmp_path, where):
     data = tmp_path / ".sheetkeeper"
     (data / "snapshots").mkdir(parents=True)
@@ -262,7 +264,9 @@ def test_places_an_export_may_not_go(book, tmp_path, where):
     locked.chmod(0o500)
     to = {"data": data / "audit.sqlite3", "snapshots": data / "snapshots" / "x.xlsx",
           "itself": book, "nofolder": tmp_path / "no" / "x.csv",
-          "readonly": locked / "x.csv"}[where]
+          "readonly": locked / "x.csv",
+          # Where even root cannot make a file: the write itself fails, past every check.
+          "unwritable": Path("/proc/sheetkeeper-export.csv")}[where]
     before = fingerprint(book)
     try:
         result = run_cli("export", str(book), "--to", str(to), "--format", "xlsx")

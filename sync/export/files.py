@@ -86,4 +86,5 @@ def write_files(files: Sequence[tuple[Path, bytes]]) -> None:
     except OSError as e:
         for path in done:
             path.unlink(missing_ok=True)
-        raise ExportError(f"could not write {path}: {e.strerror or e}; nothing was exported")
+        raise ExportError(f"could not write {path} ({e.strerror or e}); nothing was exported. "
+                          "Check the folder's permissions and free space, or export elsewhere")
