@@ -20,46 +20,58 @@ def vcard_bytes(table: ExportTable, version: str = "3.0") -> bytes:
     id_key = next((k for k, t in zip(table.keys, table.types) if t == "id"), None)
     lines: list[str] = []
     for row in table.rows:
-        get = (lambda key: row[at[key]] if key in at else None)
+        def get(key: str | None, row=row) -> Any:
+            return row[at[key]] if key in at else None
+
         name = _text(get("name"))
         if not name and not get("email") and not get("phone"):
             continue               # nothing to know a contact by
         first, last = split_name(name)
         lines += ["BEGIN:VCARD", f"VERSION:{version}",
-                  f"N:{_esc(last)};{_esc(first)};;;", f"FN:{_esc(name)}"]
-        for key, prop in (("company", "ORG"), ("title", "TITLE")):
-            if _text(get(key)):
-                lines.append(f"{prop}:{_esc(_text(get(key)))}")
-        phone = _text(get("phone"))
-        if phone:
-            if version == "4.0":
-                lines.append(f"TEL;VALUE=uri:tel:{phone}" if phone.startswith("+")
-                             and phone[1:].isdigit() else f"TEL;VALUE=text:{_esc(phone)}")
-            else:
-                lines.append(f"TEL;TYPE=VOICE:{_esc(phone)}")
-        email = _text(get("email"))
-        if email:
-            lines.append(f"EMAIL;TYPE=INTERNET:{_esc(email)}" if version == "3.0"
-                         else f"EMAIL:{_esc(email)}")
-        address = _text(get("address"))
-        if address:
-            lines.append(f"ADR:;;{_esc(address)};;;;")
-        birthday = get("birthday")
-        if isinstance(birthday, (dt.date, dt.datetime)):
-            day = birthday.date() if isinstance(birthday, dt.datetime) else birthday
-            lines.append(f"BDAY:{day.strftime('%Y%m%d') if version == '4.0' else day.isoformat()}")
-        tags = _text(get("tags")) or _text(get("activities"))
-        if tags:
-            lines.append("CATEGORIES:" + ",".join(_esc(t.strip()) for t in tags.split(",")
-                                                   if t.strip()))
-        notes = _text(get("notes"))
-        if notes:
-            lines.append(f"NOTE:{_esc(notes)}")
-        rid = _text(get(id_key)) if id_key else ""
-        if rid:
-            lines.append(f"UID:{_esc(rid)}" if version == "3.0" else f"UID;VALUE=text:{_esc(rid)}")
-        lines.append("END:VCARD")
+                  f"N:{_esc(last)};{_esc(first)};;;", f"FN:{_esc(name)}",
+                  *_reach(get, version), *_about(get, version, id_key), "END:VCARD"]
     return "".join(_folded(line) + "\r\n" for line in lines).encode("utf-8")
+
+
+def _reach(get, version: str) -> list[str]:
+    """Where the contact works and how to reach them: ORG, TITLE, TEL, EMAIL, ADR."""
+    out = [f"{prop}:{_esc(_text(get(key)))}" for key, prop in (("company", "ORG"),
+                                                                ("title", "TITLE"))
+           if _text(get(key))]
+    phone = _text(get("phone"))
+    if phone and version == "4.0":
+        out.append(f"TEL;VALUE=uri:tel:{phone}" if phone.startswith("+") and phone[1:].isdigit()
+                   else f"TEL;VALUE=text:{_esc(phone)}")
+    elif phone:
+        out.append(f"TEL;TYPE=VOICE:{_esc(phone)}")
+    email = _text(get("email"))
+    if email:
+        out.append(f"EMAIL;TYPE=INTERNET:{_esc(email)}" if version == "3.0"
+                   else f"EMAIL:{_esc(email)}")
+    address = _text(get("address"))
+    if address:
+        out.append(f"ADR:;;{_esc(address)};;;;")
+    return out
+
+
+def _about(get, version: str, id_key: str | None) -> list[str]:
+    """What else the card says: BDAY, CATEGORIES (tags), NOTE, and the row's ID as UID."""
+    out = []
+    birthday = get("birthday")
+    if isinstance(birthday, (dt.date, dt.datetime)):
+        day = birthday.date() if isinstance(birthday, dt.datetime) else birthday
+        out.append(f"BDAY:{day.strftime('%Y%m%d') if version == '4.0' else day.isoformat()}")
+    tags = _text(get("tags")) or _text(get("activities"))
+    if tags:
+        out.append("CATEGORIES:" + ",".join(_esc(t.strip()) for t in tags.split(",")
+                                            if t.strip()))
+    notes = _text(get("notes"))
+    if notes:
+        out.append(f"NOTE:{_esc(notes)}")
+    rid = _text(get(id_key)) if id_key else ""
+    if rid:
+        out.append(f"UID:{_esc(rid)}" if version == "3.0" else f"UID;VALUE=text:{_esc(rid)}")
+    return out
 
 
 def _text(value: Any) -> str:
