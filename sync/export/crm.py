@@ -99,12 +99,22 @@ def laid_out(table: ExportTable, fmt: CrmFormat) -> tuple[list[str], list[list[A
     headers. Dates written as the CRM reads them, tags with its multi-select separator."""
     at = {k: j for j, k in enumerate(table.keys) if k}
     name_at = at.get("name")
+    plan = _columns(table, fmt, at)
+    rows = []
+    for row in table.rows:
+        names = split_name(row[name_at]) if name_at is not None else ("", "")
+        rows.append([_crm_value(get(row, names), kind, fmt) for _, get, kind in plan])
+    return [h for h, _, _ in plan], rows, [k for _, _, k in plan]
+
+
+def _columns(table: ExportTable, fmt: CrmFormat, at: dict[str, int]
+             ) -> list[tuple[str, Callable[[tuple, tuple[str, str]], Any], str | None]]:
+    """(header, how to get the value from a row and its split name, column type) of each
+    column: the CRM's own first, then the rest of the table's under its own headers."""
     plan: list[tuple[str, Callable[[tuple, tuple[str, str]], Any], str | None]] = []
     used = set()
     for source, header in fmt.columns:
-        if source in (FIRST, LAST):
-            if name_at is None:
-                continue
+        if source in (FIRST, LAST) and "name" in at:
             used.add("name")
             part = 0 if source == FIRST else 1
             plan.append((header, lambda row, names, part=part: names[part], "text"))
@@ -114,13 +124,8 @@ def laid_out(table: ExportTable, fmt: CrmFormat) -> tuple[list[str], list[list[A
             plan.append((header, lambda row, names, j=j: row[j], table.types[j]))
     rest = [j for j, k in enumerate(table.keys) if k not in used and k not in _SKIPPED]
     rest.sort(key=lambda j: table.keys[j] not in _OWN_FIRST)
-    for j in rest:
-        plan.append((table.headers[j], lambda row, names, j=j: row[j], table.types[j]))
-    rows = []
-    for row in table.rows:
-        names = split_name(row[name_at]) if name_at is not None else ("", "")
-        rows.append([_crm_value(get(row, names), kind, fmt) for _, get, kind in plan])
-    return [h for h, _, _ in plan], rows, [k for _, _, k in plan]
+    plan += [(table.headers[j], lambda row, names, j=j: row[j], table.types[j]) for j in rest]
+    return plan
 
 
 def _crm_value(value: Any, kind: str | None, fmt: CrmFormat) -> Any:
