@@ -72,3 +72,30 @@ def wait_until(check, timeout: float = 30) -> None:
     while not check():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.05)
+
+
+def test_stopping_ends_a_wait_before_a_retry_at_once(server, tmp_path):
+    """Google says 'again in 30 s' (429, Retry-After: 30) to every request: the service stops
+    in well under that, its Google thread gone, rather than sleeping the wait out."""
+    google = installed_sheet(server, [["", "ANNA BERG"]])
+    (tmp_path / "workbooks").mkdir()
+    config = dataclasses.replace(
+        service_config.embedded(tmp_path), sheets=(SheetWatch(google.key),),
+        google=GoogleConfig(api_endpoint=server.url, poll=0.3))
+    server.faults.retry_after = 30
+    server.faults.rate(1.0, kinds=("429",))
+    requests_before = len(server.faults.log)
+    log = io.StringIO()
+    service = Service(config, EventLog(log, "json"))
+    thread = threading.Thread(target=service.run)
+    thread.start()
+    try:
+        wait_until(lambda: len(server.faults.log) > requests_before)   # refused: now waiting
+    finally:
+        start = time.monotonic()
+        service.stop()
+        thread.join(30)
+    assert not thread.is_alive()
+    assert time.monotonic() - start < 5
+    assert len(server.faults.log) == requests_before + 1     # not sent again
+    assert not [t for t in threading.enumerate() if t.name == "sheetkeeper-google"]
