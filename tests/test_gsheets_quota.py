@@ -52,6 +52,8 @@ def test_the_budget_lets_sixty_a_window_and_then_waits_for_the_oldest_to_leave()
     assert budget.take("read") == pytest.approx(31)   # until the first read is 61 s old
     budget.exhausted("write")                # Google said 429: a whole window, from now
     assert budget.take("write") == pytest.approx(61)
+    budget.exhausted("write", retry_after=7)  # ... or as long as its Retry-After says
+    assert budget.take("write") == pytest.approx(7)
 
 
 def test_past_the_quota_the_emulator_answers_429_without_retry_after(server):

@@ -16,7 +16,7 @@ sheetkeeper's own.
   like a dropped connection, and retried.
 - Every request first takes its place in the client's quota budget (sync.gsheets.quota): one
   client, so one budget, serves every sheet the service watches on its account. A 429 spends
-  the budget of its kind for a whole minute, Retry-After or not.
+  the budget of its kind until Google's Retry-After, or without one for a whole minute.
 - A read is one values:batchGet of every tab a cycle needs, unformatted (dates as serial
   numbers); Google's trimming of trailing empty cells and rows is undone, so every row has the
   header's width.
@@ -135,7 +135,7 @@ class RetryingHTTPClient(HTTPClient):
             return super().request(method, endpoint, *args, **kwargs)
         except gspread.exceptions.APIError as e:
             if e.response.status_code == 429:
-                budget.exhausted(kind)
+                budget.exhausted(kind, _retry_after(e))
             raise
 
 

@@ -9,8 +9,9 @@ than the limit in any `window` seconds: a sliding window is stricter than any mi
 counts by, and a second more than a minute allows for the time a request takes to arrive.
 
 A 429 means Google counted more than was sent from here (another program on the same account,
-`sheetkeeper apply` run by hand beside the service): the budget is then taken as spent for a
-whole window, so nothing more of that kind goes until Google's minute has surely refilled.
+`sheetkeeper apply` run by hand beside the service): the budget is then taken as spent until
+the Retry-After Google gave, or without one for a whole window, so nothing more of that kind
+goes until Google's minute has surely refilled.
 
 Pure bookkeeping over an injected clock and sleep (tests run minutes in no time); the client
 (sync.gsheets.client) asks it before each request.
@@ -78,11 +79,14 @@ class QuotaBudget:
             pause(wait)
             waited += wait
 
-    def exhausted(self, kind: str) -> None:
+    def exhausted(self, kind: str, retry_after: float = 0.0) -> None:
         """Google answered 429 to a request of `kind`: its minute is spent, whatever was
-        counted here. Nothing more of that kind goes for a whole window from now."""
+        counted here. Nothing more of that kind goes for `retry_after` seconds where Google
+        said (Retry-After), else for a whole window from now: by then its minute has surely
+        refilled."""
         with self.lock:
             now = self.clock()
+            hold = min(retry_after, self.window) if retry_after > 0 else self.window
             sent = self.sent.setdefault(kind, deque())
             sent.clear()
-            sent.extend([now] * self.limits.get(kind, 1))
+            sent.extend([now + hold - self.window] * self.limits.get(kind, 1))
