@@ -162,12 +162,7 @@ def _refusal(e: gspread.exceptions.APIError) -> GoogleRefused:
     error = e.error if isinstance(e.error, Mapping) else {}
     code, status = e.response.status_code, str(error.get("status") or "")
     message = str(error.get("message") or "").strip()
-    details = [d for d in error.get("details") or [] if isinstance(d, Mapping)]
-    info = next((d for d in details if d.get("reason")), {})
-    # Drive v3 gives its reason (exportSizeLimitExceeded, …) in the older `errors` list only.
-    legacy = next((d for d in error.get("errors") or []
-                   if isinstance(d, Mapping) and d.get("reason")), {})
-    reason = str(info.get("reason") or legacy.get("reason") or "")
+    details, info, reason = _why(error)
     said = f"{code} {status}: {message}".replace(" :", ":")
     if reason == "SERVICE_DISABLED":
         return _api_disabled(info.get("metadata") or {}, details, code, status)
@@ -180,6 +175,17 @@ def _refusal(e: gspread.exceptions.APIError) -> GoogleRefused:
         return NotAGoogleSheet(f"Google refused it ({said})", code, status, reason)
     return GoogleRefused(f"Google refused the request ({said}); put right what Google names, "
                          "then run again", code, status, reason)
+
+
+def _why(error: Mapping) -> tuple[list[Mapping], Mapping, str]:
+    """A refusal's details, the first of them that gives a reason (Google's ErrorInfo), and
+    that reason. Drive v3 gives its reason (exportSizeLimitExceeded, …) in the older `errors`
+    list only."""
+    details = [d for d in error.get("details") or [] if isinstance(d, Mapping)]
+    info = next((d for d in details if d.get("reason")), {})
+    legacy = next((d for d in error.get("errors") or []
+                   if isinstance(d, Mapping) and d.get("reason")), {})
+    return details, info, str(info.get("reason") or legacy.get("reason") or "")
 
 
 def _api_disabled(meta: Mapping[str, Any], details: list, code: int,
