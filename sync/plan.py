@@ -8,7 +8,6 @@ typing.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import partial
@@ -20,7 +19,7 @@ from rules.choices import ChoiceMatcher, normalise_choice
 from rules.dates import normalise_date
 from rules.email import normalise_email
 from rules.ids import next_free, normalise_id
-from rules.outcome import Outcome, Problem, is_blank
+from rules.outcome import Outcome, is_blank
 from rules.phone import normalise_phone
 from rules.money import normalise_money
 from rules.text import normalise_name, normalise_tags, normalise_text
@@ -271,10 +270,6 @@ def _put(effective: list[Any], i: int, j: int, value: Any) -> None:
     row[j] = value
 
 
-def _message(header: str, outcome: Problem) -> str:
-    return f"{header}: {outcome.message}"
-
-
 def _cell_rule(column: Column, table: SheetTable, region: str | None,
                settings: RuleSettings) -> Callable[[Any], Outcome] | None:
     template, lang = table.layout.template, table.layout.lang
@@ -434,7 +429,8 @@ def identity_columns(table: SheetTable, live: list[int], effective: list[list[An
                      invalid: set[tuple[int, str]]) -> IdentityColumns:
     """What dedupe needs of the live rows, from the values as the plan leaves them."""
     layout, spec = table.layout, table.layout.template.duplicates
-    place = functools.cache(lambda: {i: n for n, i in enumerate(live)})
+    # Where each row stands among the live ones: needed only to blank the values left as typed.
+    place = {i: n for n, i in enumerate(live)} if invalid else {}
 
     def column(key: str, trusted: bool) -> list[str]:
         j = layout.index(key)
@@ -447,8 +443,8 @@ def identity_columns(table: SheetTable, live: list[int], effective: list[list[An
             # Identity (certain) values must have passed their rule; supporting values only
             # need to agree, so even an invalid phone's digits can back a similar name.
             for i in {i for i, k in invalid if k == key}:
-                if i in place():
-                    out[place()[i]] = ""
+                if i in place:
+                    out[place[i]] = ""
         return out
 
     from rules.duplicates import IdentityColumns
