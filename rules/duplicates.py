@@ -176,7 +176,7 @@ class _Scoring:
                         for f, values in identities.certain.items()}
         # A name's exact form: its words sorted; a hanzi name's own characters (张伟 and 张卫 are
         # both "zhang wei" in pinyin, and two people).
-        self.name_codes = _codes([f.native if f.hanzi else f.sorted for f in self.forms])
+        self.name_codes = evidence.codes_of([f.native if f.hanzi else f.sorted for f in self.forms])
         self.name_exact = evidence.exact_weights("name", self.name_codes)
         # Each name's forms as arrays, for comparing many pairs at once.
         forms = self.forms
@@ -441,13 +441,6 @@ def _shared(codes: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
     many = present.copy()
     many[present] = counts[codes[present]] > 1
     return np.flatnonzero(many) if rows is None else many
-
-
-def _codes(values: Sequence[str]) -> np.ndarray:
-    """An integer per distinct value ("" -> -1)."""
-    numbering: dict[str, int] = {"": -1}
-    return np.fromiter((numbering.setdefault(v, len(numbering) - 1) for v in values),
-                       dtype=np.int64, count=len(values))
 
 
 def _name_order(spelled: list[str]) -> np.ndarray:

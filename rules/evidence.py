@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
 from typing import Mapping, NamedTuple, Sequence
 
 import numpy as np
@@ -168,6 +167,12 @@ def _coded(values: Sequence[str], keys_of, second=None, of_key: bool = False,
     return Coded(codes, seconds, rows)
 
 
+def codes_of(values: Sequence[str]) -> np.ndarray:
+    """An integer per distinct value: equal values, equal numbers; -1 for ""."""
+    distinct = list(dict.fromkeys(values))
+    return _numbered(values, distinct, distinct)
+
+
 def _numbered(values: Sequence[str], distinct: list[str], keys: list[str]) -> np.ndarray:
     """Each row's key as a number: equal keys, equal numbers; -1 for no key."""
     numbers: dict[str, int] = {"": -1}
@@ -268,12 +273,6 @@ def _one_slip(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return swapped | ((x != y).sum(axis=1) == 1)
 
 
-def date_close(a: str, b: str) -> bool:
-    """Two dates (yyyymmdd) one typo apart: day and month swapped, or one digit off."""
-    digits, real = _date_digits([a, b])
-    return bool(real.all() and _one_slip(digits[:1], digits[1:])[0])
-
-
 def field_weights(kind: str, field: Coded, exact: np.ndarray, a: np.ndarray, b: np.ndarray
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(weights, level, veto) of each pair (a[k], b[k]) on one field. Levels: 3 exact, 2 close,
@@ -334,7 +333,3 @@ def kinds_of(fields: Mapping[str, str] | None, names: Sequence[str]) -> dict[str
         out[f] = {"email": "email", "phone": "phone", "date": "date", "birthday": "date",
                   "id": "id", "customer_id": "id", "member_no": "id"}.get(kind, "text")
     return out
-
-
-def value_counts(values: Sequence[str]) -> Counter:
-    return Counter(v for v in values if v)
