@@ -37,8 +37,9 @@ RANK_PREFIX = 64    # characters of a name that place it in name order
 WINDOW = 6          # a row is paired with the next WINDOW-1 rows of its block, in name order
 # Name levels, strongest first; "equivalent" is found only for pairs it could make duplicates.
 EXACT, EQUIVALENT, CLOSE, FAIR, DIFFERENT, NO_NAME = range(6)
-NAME_WEIGHT = {EXACT: None, EQUIVALENT: weight("name_equivalent"), CLOSE: weight("name_close"),
-               FAIR: weight("name_fair"), DIFFERENT: weight("name_different"), NO_NAME: 0.0}
+# Each level's weight, indexed by level (an exact name's is its own: common names count less).
+NAME_WEIGHT = np.array([0.0, weight("name_equivalent"), weight("name_close"), weight("name_fair"),
+                        weight("name_different"), 0.0])
 COMPATIBLE = (EXACT, EQUIVALENT, CLOSE, NO_NAME)     # names that may be one person's
 
 
@@ -264,7 +265,7 @@ class _Scoring:
         decide = every | shares | (personal + evidence.household(shared, len(a)) + best_name
                                    + text_gain >= 0)
         name_level, name_score = self._names(a, b, decide)
-        name_w = np.array([NAME_WEIGHT[x] or 0.0 for x in name_level.tolist()])
+        name_w = NAME_WEIGHT[name_level]
         exact_name = name_level == EXACT
         name_w[exact_name] = self.name_exact[a[exact_name]]
         personal += name_w
