@@ -6,17 +6,18 @@ import os
 import tempfile
 from pathlib import Path
 
-import tenacity
-
 from .os_family import is_windows
 
-# Windows refuses to rename over a file that another process has open at that moment (a
-# `sheetkeeper status` reading the status file, a virus scanner, a backup): it is open for
-# milliseconds, so the rename is tried again for a moment before the error stands.
-_replace_when_let = tenacity.retry(retry=tenacity.retry_if_exception_type(PermissionError),
-                                   stop=tenacity.stop_after_delay(2),
-                                   wait=tenacity.wait_fixed(0.05), reraise=True)(
-    lambda source, target: os.replace(source, target))
+
+def _replace_when_let(source: str, target: Path) -> None:
+    """Windows refuses to rename over a file that another process has open at that moment (a
+    `sheetkeeper status` reading the status file, a virus scanner, a backup): it is open for
+    milliseconds, so the rename is tried again for a moment before the error stands. (tenacity
+    is imported here, on Windows only: every command imports this module.)"""
+    import tenacity
+    tenacity.retry(retry=tenacity.retry_if_exception_type(PermissionError),
+                   stop=tenacity.stop_after_delay(2), wait=tenacity.wait_fixed(0.05),
+                   reraise=True)(os.replace)(source, target)
 
 
 def write_private(target: Path, data: bytes) -> None:

@@ -15,8 +15,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import filelock
+if TYPE_CHECKING:
+    import filelock
+
+# filelock is imported where a lock is taken or probed, not with this module: every command
+# imports the lock modules, and most (`--help`, `check`) never take one (27 ms of start-up).
 
 
 class LockHeld(Exception):
@@ -32,6 +37,7 @@ def _lock(path: Path) -> filelock.BaseFileLock:
     # preserve_lock_file: the file is never removed, so probing it (is_held) never races a
     # release that unlinks it (Windows does, by default). It also rules out filelock's
     # "soft" fallback: a lock file whose mere presence is the lock, left behind by kill -9.
+    import filelock
     return filelock.FileLock(path, mode=0o600, thread_local=False, preserve_lock_file=True)
 
 
@@ -54,10 +60,11 @@ class HeldLock:
 def hold(path: Path, wait: float) -> HeldLock:
     """Take the lock at `path`, waiting up to `wait` seconds for its holder to let go. Raises
     LockHeld after that, OSError if the lock file cannot be created or opened."""
+    from filelock import Timeout
     lock = _lock(path)
     try:
         lock.acquire(timeout=wait, poll_interval=0.05)
-    except filelock.Timeout:
+    except Timeout:
         raise LockHeld(path, holder(path)) from None
     try:
         _write_holder(path)
@@ -72,10 +79,11 @@ def is_held(path: Path) -> bool:
     creating anything (no lock file: nobody ever held it)."""
     if not path.exists():
         return False
+    from filelock import Timeout
     lock = _lock(path)
     try:
         lock.acquire(timeout=0)
-    except filelock.Timeout:
+    except Timeout:
         return True
     except OSError:
         return False      # cannot be opened by us (another user's): not ours to judge
