@@ -44,13 +44,7 @@ def hold_lock(data: Path) -> process_lock.HeldLock:
 
 def is_running(data: Path) -> bool:
     """Asking must not create anything: no lock file, no service ever ran here."""
-    return is_held(data / LOCK)
-
-
-def is_held(lock: Path) -> bool:
-    """Whether some process holds the lock file `lock` (asked without waiting, and without
-    creating it)."""
-    return process_lock.is_held(lock)
+    return process_lock.is_held(data / LOCK)
 
 
 def write_status(data: Path, status: dict[str, Any]) -> None:

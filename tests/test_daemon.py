@@ -175,7 +175,7 @@ def big_workbook(path, rows=4000):
 def in_a_cycle(data, book) -> bool:
     """A cycle holds `book`: the lock that keeps two sheetkeepers off one workbook is taken
     (probed as `status` probes the service's lock: without waiting, creating nothing)."""
-    from service.status import is_held
+    from sync.process_lock import is_held
     return is_held(data / "locks" / f"{state_name(book)}.lock")
 
 

@@ -38,6 +38,7 @@ from ..diff import table_changes
 from ..cycle_lock import one_at_a_time
 from ..errors import GoogleSheetsError, SheetkeeperError
 from .bodies import MAX_BODY, grid_bands
+from .install import tab_playing
 from .client import GoogleSheet
 from .target import sheet_key, table_from_values
 from .upgrade import upgrade_google
@@ -303,11 +304,11 @@ def snapshot_table(key: str, payload: dict, templates: Sequence[Template] | None
     templates = templates_or_builtin(templates)
     names = {n for t in templates for n in t.sheet_names.values()}
     tabs = {t["title"]: t["values"] for t in payload["tabs"]}
-    lists = {n for t in templates for n in t.words["tabs"]["lists"].values()}
+    lists = tab_playing("lists", tabs, templates)
     for title in sorted(tabs, key=lambda t: t not in names):
         try:
             return table_from_values(key, title, tabs[title],
-                                     next((tabs[t] for t in tabs if t in lists), []), templates)
+                                     tabs[lists] if lists else [], templates)
         except SheetkeeperError:
             continue
     return None

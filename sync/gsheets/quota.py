@@ -47,7 +47,6 @@ class QuotaBudget:
         self.limits, self.window, self.clock, self.sleep = dict(limits), window, clock, sleep
         self.sent: dict[str, deque[float]] = {kind: deque() for kind in self.limits}
         self.lock = threading.Lock()
-        self.waited = 0.0         # seconds spent waiting for room, all told
 
     def wait(self, kind: str) -> float:
         """Seconds until one more request of `kind` may go (0: now)."""
@@ -74,7 +73,6 @@ class QuotaBudget:
                 wait = self._wait(kind, now)
                 if wait <= 0:
                     self.sent[kind].append(now)
-                    self.waited += waited
                     return waited
             pause(wait)
             waited += wait
