@@ -325,11 +325,12 @@ def _export(args: argparse.Namespace) -> int:
     from sync.export.run import export_table
     from sync.export.select import ExportChoice
     target, key = _target(args)
+    google = is_google(args.path)
     # Not made here: the audit log makes it (0700) once there is an export to record.
-    data = (args.data or config_of(args).data) if is_google(args.path) else data_folder(args, key)
+    data = (args.data or config_of(args).data) if google else data_folder(args, key)
     done = export_table(target, args.to, args.format,
                         ExportChoice(args.columns or (), args.status, args.tier), data,
-                        source=None if is_google(args.path) else Path(args.path))
+                        source=None if google else Path(args.path))
     print(f"Exported {done.rows} rows ({', '.join(done.columns)}) to "
           f"{', '.join(str(f) for f in done.files)} (0600; recorded in the audit log as "
           f"{done.batch})")

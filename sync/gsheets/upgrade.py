@@ -103,11 +103,11 @@ def _look(sheet: GoogleSheet, template: Template):
 def _widths(template: Template, lang: str, table: int, positions: dict[str, int], missing: list,
             added: dict[str, int], lists) -> list[dict]:
     """The new columns' widths, and each new tab's."""
+    widths = side_tab_widths(template, lang, lists)
     return [*column_sizes(table, {positions[c.key]: header_width(c.width, c.header(lang))
                                   for c in missing}),
             *(r for role, n in added.items()
-              for r in column_sizes(n, dict(enumerate(
-                  side_tab_widths(template, lang, lists)[role]))))]
+              for r in column_sizes(n, dict(enumerate(widths[role]))))]
 
 
 def _positions_after(layout: Layout, missing: list) -> dict[str, int]:
