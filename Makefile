@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench install clean
+.PHONY: run test bench install clean messages catalogs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,20 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks.service $(ARGS)
 	$(BIN)/python -m benchmarks.gsheets
 	$(BIN)/python -m benchmarks.dedupe $(DEDUPE_ARGS)
+
+# Translations (i18n/__init__.py, ARCHITECTURE.md): `make messages` extracts every _() text into
+# i18n/sheetkeeper.pot and merges it into each catalog's .po (new texts come in untranslated);
+# translate them there, then `make catalogs` compiles the .mo files the package ships.
+I18N_SOURCES := rules sync service audit sheet_templates i18n
+messages:
+	$(BIN)/pybabel --quiet extract -F i18n/babel.cfg --no-default-keywords -k _:1 -k _n:1,2 \
+		--sort-output --no-location --project sheetkeeper --copyright-holder sheetkeeper \
+		-o i18n/sheetkeeper.pot $(I18N_SOURCES)
+	$(BIN)/pybabel --quiet update -i i18n/sheetkeeper.pot -d i18n/locale -D sheetkeeper \
+		--ignore-obsolete --no-wrap
+
+catalogs:
+	$(BIN)/pybabel compile --statistics -d i18n/locale -D sheetkeeper
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis

@@ -10,6 +10,7 @@ from typing import Callable, Sequence
 
 from sheet_templates import BUILTIN, LANGS, builtin, sample_rows
 from audit.log import AuditLog
+from i18n import _, error_text, say, use_language
 from audit.os_family import is_windows
 from sync.cycle_lock import one_at_a_time
 from sync.errors import EXPLAINED
@@ -28,6 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="sheetkeeper",
         description="Keeps a team's customer or member list clean in the spreadsheet it "
                     "already uses.")
+    parser.add_argument("--lang", dest="ui_lang", metavar="LANG",
+                        help="the language sheetkeeper speaks in: en or zh-CN (default: the "
+                             "locale's, from LANGUAGE, LC_ALL, LANG)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     install = commands.add_parser(
@@ -352,17 +356,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         _utf8_when_redirected()
     args = build_parser().parse_args(argv)
     run: Callable[[argparse.Namespace], int] = args.run
+    use_language(args.ui_lang)
     try:
         return run(args)
     except EXPLAINED as e:
-        print(f"sheetkeeper {args.command}: {e}", file=sys.stderr)
+        print(f"sheetkeeper {args.command}: {error_text(e)}", file=sys.stderr)
         return EXIT_ERROR
     except BrokenPipeError:
         # The reader went away (`sheetkeeper check … | head`): stop quietly, as Unix tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_CLEAN
     except KeyboardInterrupt:
-        print(f"sheetkeeper {args.command}: interrupted; nothing was changed", file=sys.stderr)
+        stopped = say(_("interrupted; nothing was changed"))
+        print(f"sheetkeeper {args.command}: {stopped}", file=sys.stderr)
         return 130
 
 
