@@ -57,6 +57,7 @@ def undo_batch(batch: str, data: Path, open_target: Callable[[str, str], Target]
                                 "there is nothing to undo")
             entries = [e for e in audit.entries(batch=batch) if e.actor == "sheetkeeper"]
             work, skipped, held = _restoring(table, entries, batch)
+            _removing_rows(table, entries, work)
             if kind == "merge":
                 _requeue(table, entries, work)
             if not work.records:
@@ -94,6 +95,37 @@ def _restoring(table: SheetTable, entries, batch: str
                 and where == table.sheet:
             held.append((None if e.row_id in unassigned else e.row_id, e.column, e.before))
     return work, skipped, held
+
+
+def _removing_rows(table: SheetTable, entries, work: Batch) -> None:
+    """A row the batch added (an import's: it gave the row its ID and every value) goes whole:
+    once the undo empties it, what later cycles wrote in sheetkeeper's own columns of that row
+    (its Status, its Findings) goes too, or a row of findings about nobody would stay."""
+    added = {e.row_id for e in entries if e.rule == "id" and e.before in (None, "")}
+    if not added:
+        return
+    layout = table.layout
+    own = [j for k, j in layout.columns.items()
+           if layout.template.column(k).type in ("status", "findings")]
+    first = layout.first_column
+    emptied: dict[int, dict[int, object]] = {}       # sheet row -> column -> value written
+    for where, w in work.cells:
+        if where == table.sheet:
+            emptied.setdefault(w.row, {})[w.column - first] = w.value
+    for rid in added:
+        i = table.by_id.get(rid)
+        if i is None:
+            continue
+        number, row = table.row_numbers[i], table.rows[i]
+        written = emptied.get(number, {})
+        after = [written.get(j, v) for j, v in enumerate(row)]
+        if any(v not in (None, "") for j, v in enumerate(after) if j not in own):
+            continue          # a person has typed in it since: the row stays, with its values
+        for j in own:
+            if after[j] not in (None, "") and (number, j) not in table.formulas:
+                work.cells.append((table.sheet, CellWrite(number, first + j, None)))
+                work.records.append(ChangeRecord(rid, layout.headers[j], after[j], None,
+                                                 "undo", "the row the batch added goes whole"))
 
 
 def _requeue(table: SheetTable, entries, work: Batch) -> None:

@@ -7,7 +7,7 @@ COMMANDS = sorted(build_parser()._subparsers._group_actions[0].choices)
 
 
 def test_the_commands():
-    assert COMMANDS == ["apply", "audit", "check", "export", "google-login", "install",
+    assert COMMANDS == ["apply", "audit", "check", "export", "google-login", "import", "install",
                         "restore", "run", "snapshot", "snapshots", "status", "undo"]
 
 

@@ -1,0 +1,182 @@
+"""`sheetkeeper import FILE --into PATH.xlsx|gsheet:KEY`: parse, call sync.importing.run, tell
+what it did (or, with --dry-run, would do), row by row."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from rules.dates import DATE_ORDERS
+from sheet_templates import BUILTIN, builtin
+from sync.opening import is_google, open_target, target_key
+
+from .options import (DATA_HELP, config_of, config_option, data_folder, date_arg,
+                      google_access, google_options, region_arg, settings)
+
+EXIT_CLEAN = 0
+ACTIONS = ("added", "updated", "left", "folded")
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "import", help="bring a CSV, workbook or vCard file into the list (upsert, one batch)",
+        description="Read a CSV (its delimiter and encoding found: UTF-8, UTF-16, GB18030/GBK), "
+                    "a workbook's sheet (xlsx, xls) or vCards (3.0, 4.0); map its headers to "
+                    "the template's columns by their English and Chinese names; put every "
+                    "value through the rules; then fill the empty cells of the customers it "
+                    "matches (by ID, phone, email or a certain duplicate match; a differing "
+                    "value goes to Notes, never over what is there) and add the rest with new "
+                    "IDs. One audited batch: `sheetkeeper undo BATCH` takes it back.")
+    parser.add_argument("file", type=Path, metavar="FILE",
+                        help="the file to import (.csv, .txt, .tsv, .xlsx, .xls, .vcf)")
+    parser.add_argument("--into", required=True, metavar="PATH.xlsx|gsheet:KEY",
+                        help="the workbook, or the Google Sheet (gsheet:KEY or its URL)")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="say what would be added, updated and left; change nothing")
+    parser.add_argument("--map", action="append", default=[], metavar='"THEIRS=COLUMN"',
+                        help='a header of the file and the column it is ("Mobile=Phone", '
+                             '"手机号=电话"); "THEIRS=" leaves that column out; repeat for more')
+    parser.add_argument("--unmapped", choices=("notes", "leave"), default="notes",
+                        help="what no column takes: notes (default) adds it to the row's Notes "
+                             "as 'Header: value'; leave leaves it out (both are listed)")
+    parser.add_argument("--encoding",
+                        help="the file's encoding, where it is not found (gb18030, utf-16, "
+                             "cp1252, …)")
+    parser.add_argument("--sheet", help="the file's sheet, for a workbook (default: the first)")
+    parser.add_argument("--report", choices=("text", "json"), default="text",
+                        help="text for people (default) or one JSON object for scripts")
+    parser.add_argument("--limit", type=int, default=50,
+                        help="rows of the file listed in text output; 0 for all (default: 50)")
+    parser.add_argument("--template", choices=BUILTIN,
+                        help="the template the list follows (default: recognised from headers)")
+    parser.add_argument("--into-sheet", metavar="NAME",
+                        help="the sheet or tab holding the list (default: recognised)")
+    parser.add_argument("--region", type=region_arg,
+                        help="country for phone numbers written without +country code "
+                             "(default: the config's, else CN for Chinese headers)")
+    parser.add_argument("--date-order", choices=DATE_ORDERS,
+                        help="how to read 03/05/2024: dmy, mdy, or auto (default: the config's)")
+    parser.add_argument("--today", type=date_arg, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--data", type=Path, help=DATA_HELP)
+    google_options(parser)
+    config_option(parser)
+    parser.set_defaults(run=_import, new_days=None, paused_days=None, churned_days=None)
+
+
+def _import(args: argparse.Namespace) -> int:
+    from sync.importing.run import ImportChoice, import_file   # the rules: only when run
+    key = target_key(args.into)
+    google = is_google(args.into)
+    config = config_of(args)
+    watch = config.sheet_watch(key) if google else config.watch_for(Path(args.into))
+    templates = [builtin(args.template)] if args.template else watch and watch.templates
+    sheet = args.into_sheet or (watch.sheet if watch else None)
+    target = open_target(args.into if google else Path(args.into), templates, sheet,
+                         google_access(args) if google else None)
+    if google:
+        data = args.data or config.data
+        if not args.dry_run:
+            data.mkdir(parents=True, exist_ok=True, mode=0o700)
+    else:
+        data = data_folder(args, Path(args.into))
+    choice = ImportChoice(args.encoding, args.sheet, tuple(args.map), args.unmapped)
+    result = import_file(args.file, target, settings(args, None if google else
+                                                      Path(args.into)),
+                         data, choice, args.dry_run)
+    if args.report == "json":
+        _json(result, sys.stdout)
+    else:
+        _text(result, args.limit, sys.stdout)
+    return EXIT_CLEAN
+
+
+def _mapping_lines(result) -> list[tuple[str, str | None, str | None]]:
+    """(the file's header, where it goes, why) for each column of the file."""
+    mapping, layout = result.mapping, result.table.layout
+    notes = layout.template.column_of_type("notes")
+    out = []
+    for k in range(len(mapping.headers)):
+        name = mapping.name(k)
+        if k in mapping.columns:
+            out.append((name, layout.headers[layout.columns[mapping.columns[k]]], None))
+        elif k in mapping.to_notes:
+            out.append((name, layout.headers[layout.columns[notes.key]],
+                        "no column takes it: 'Header: value' in Notes"))
+        else:
+            out.append((name, None, mapping.left_out.get(k, "left out")))
+    return out
+
+
+def _text(result, limit: int, out: TextIO) -> None:
+    source, plan = result.source, result.plan
+    out.write(f"{source.path.name} ({source.described}) into {result.table.source}, sheet "
+              f"{result.table.sheet!r}: {len(plan.outcomes)} rows\n")
+    for header, to, why in _mapping_lines(result):
+        out.write(f"  {header} -> {to}{f'  ({why})' if why else ''}\n" if to else
+                  f"  {header} -> left out ({why})\n")
+    if source.left_out:
+        out.write(f"  not imported from the vCards: {', '.join(sorted(source.left_out))}\n")
+    counts = {a: plan.count(a) for a in ACTIONS}
+    said = (f"{counts['added']} rows added, {counts['updated']} customers updated, "
+            f"{counts['left']} left as they were (nothing new), {counts['folded']} folded into "
+            "another row of the file")
+    if result.dry_run:
+        out.write(f"Dry run, nothing written. Would be: {said}.\n")
+    elif result.batch:
+        out.write(f"Imported: {said}; as batch {result.batch} "
+                  f"(`sheetkeeper undo {result.batch}` takes it back).\n")
+        if len(result.batches) > 1:
+            out.write(f"Written in {len(result.batches)} parts (Google takes at most so much "
+                      f"in one request), as batches {', '.join(result.batches)}; each is "
+                      "undone on its own.\n")
+        if counts["added"]:
+            out.write("The new rows' Status and Findings are worked out by the next cycle "
+                      "(the service's, or `sheetkeeper apply`).\n")
+    else:
+        out.write(f"Nothing to write: {said}.\n")
+    shown = plan.outcomes if limit <= 0 else plan.outcomes[:limit]
+    for o in shown:
+        out.write(f"  line {o.line}: {_row_words(o, result.dry_run)}\n")
+        for f in o.findings:
+            out.write(f"      {f}\n")
+    if len(shown) < len(plan.outcomes):
+        out.write(f"  … and {len(plan.outcomes) - len(shown)} more rows (--limit 0 lists "
+                  "them all; --report json gives them to a script)\n")
+
+
+def _row_words(o, dry_run: bool) -> str:
+    where = f"{o.row_id} (sheet row {o.row})"
+    how = f", same {o.matched_by}" if o.matched_by and o.matched_by != "certain duplicate" \
+        else (", a certain duplicate" if o.matched_by else "")
+    if o.action == "added":
+        text = f"{'would be ' if dry_run else ''}added as {where}"
+    elif o.action == "folded":
+        text = f"folded into {where}, another row of the file{how}"
+    elif o.action == "updated":
+        text = f"matched {where}{how}"
+    else:
+        text = f"matched {where}{how}: nothing new"
+    if o.filled and o.action != "added":
+        text += f"; fills {', '.join(o.filled)}"
+    if o.noted:
+        text += f"; to Notes: {'; '.join(o.noted)}"
+    return text
+
+
+def _json(result, out: TextIO) -> None:
+    import orjson
+    plan = result.plan
+    body: dict[str, Any] = {
+        "file": str(result.source.path), "read_as": result.source.described,
+        "into": result.table.source, "sheet": result.table.sheet,
+        "dry_run": result.dry_run, "batch": result.batch, "batches": list(result.batches),
+        "columns": [{"header": h, "to": to, "why": why}
+                    for h, to, why in _mapping_lines(result)],
+        "not_imported": sorted(result.source.left_out),
+        "counts": {a: plan.count(a) for a in ACTIONS},
+        "rows": [{"line": o.line, "action": o.action, "id": o.row_id, "row": o.row,
+                  "matched_by": o.matched_by, "filled": o.filled, "noted": o.noted,
+                  "findings": o.findings} for o in plan.outcomes],
+    }
+    out.write(orjson.dumps(body, option=orjson.OPT_INDENT_2).decode() + "\n")
