@@ -49,7 +49,7 @@ bench: $(BENCH_STAMP)
 I18N_SOURCES := rules sync service audit sheet_templates i18n
 messages:
 	$(BIN)/pybabel --quiet extract -F i18n/babel.cfg --no-default-keywords -k _:1 -k _n:1,2 \
-		--sort-output --no-location --project sheetkeeper --copyright-holder sheetkeeper \
+		-c TRANSLATORS: --sort-output --no-location --project sheetkeeper --copyright-holder sheetkeeper \
 		-o i18n/sheetkeeper.pot $(I18N_SOURCES)
 	$(BIN)/pybabel --quiet update -i i18n/sheetkeeper.pot -d i18n/locale -D sheetkeeper \
 		--ignore-obsolete --no-wrap

@@ -189,6 +189,7 @@ def _translations(code: str) -> gettext.NullTranslations:
     return gettext.translation(DOMAIN, LOCALE_DIR, languages=[code], fallback=True)
 
 
+@functools.cache
 def catalog_stamp() -> str:
     """What the shipped catalogs are, in a few characters: a sheet judged under other catalogs
     has its texts said again (once) in the new words."""

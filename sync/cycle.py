@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from audit.log import AuditLog, ChangeRecord, encode_value
+from i18n import catalog_stamp, dump, load
 from rules.ids import id_number
 
 from . import collector, review
@@ -310,8 +311,12 @@ def _read_as(table: SheetTable) -> str:
 def _judged_with(settings: RuleSettings, auto_merge: str, reading: str) -> str:
     """What it depends on besides the table: the versions of sheetkeeper and of the libraries
     its rules trust, the rules' settings and how the target is read (which templates, which
-    sheet). (Dates matter to statuses, which are recomputed every cycle anyway.)"""
-    return "|".join(map(str, (rule_versions(), settings.phone_region, settings.date_order,
+    sheet). (Dates matter to statuses, which are recomputed every cycle anyway.) The catalogs
+    too: a sheet judged under other words (or before its findings were translated) is judged
+    once more, and its texts said in the new words; where they read the same, nothing is
+    written."""
+    return "|".join(map(str, (rule_versions(), catalog_stamp(), settings.phone_region,
+                              settings.date_order,
                               settings.thresholds, sorted(map(sorted, settings.kept_pairs)),
                               auto_merge, reading)))
 
@@ -339,11 +344,14 @@ def _seen(rows: dict, plan: Plan, judged_by: str, digest: str, settings: RuleSet
             again[c.row_id].append(c.column)
     problems: dict[str, dict[str, list[str]]] = {}
     for rid, header, kind, why in plan.problems:
-        problems.setdefault(rid, {})[header] = [kind, why]
+        problems.setdefault(rid, {})[header] = [kind, dump(why)]
     facts = {**plan.facts._asdict(), "notes": list(plan.facts.notes), "region": plan.region}
+    # Texts as messages (i18n.dump), not their English words: a report from memory says them
+    # in the reader's language, and a finding stated again is said in the sheet's.
     return Seen(rows, again, judged_by, digest, settings.today.isoformat(),
-                [list(f) for f in plan.findings],
-                [[list(d.rows), list(d.ids), d.kind, d.score, d.reason] for d in plan.duplicates],
+                [[*f[:4], dump(f.message)] for f in plan.findings],
+                [[list(d.rows), list(d.ids), d.kind, d.score, dump(d.reason)]
+                 for d in plan.duplicates],
                 problems, _read_as(plan.table), facts, plan.table.layout.headers,
                 logged=logged)
 
@@ -354,8 +362,8 @@ def _unchanged_plan(last: Seen, table: SheetTable | None = None) -> Plan:
     facts = dict(last.facts)
     region = facts.pop("region", None)
     return Plan(table=table, region=region,
-                findings=tuple(Finding(*f) for f in last.findings),
-                duplicates=tuple(DuplicateMatch(tuple(r), tuple(i), k, s, why)
+                findings=tuple(Finding(*f[:4], load(f[4])) for f in last.findings),
+                duplicates=tuple(DuplicateMatch(tuple(r), tuple(i), k, s, load(why))
                                  for r, i, k, s, why in last.duplicates),
                 remembered=None if table else TableFacts(**{**facts,
                                                             "notes": tuple(facts["notes"])}))

@@ -15,6 +15,7 @@ from itertools import chain
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Callable, Mapping, NamedTuple, Sequence
 
+from i18n import _, _n, load, render
 from rules.choices import ChoiceMatcher, normalise_choice
 from rules.dates import normalise_date
 from rules.email import normalise_email
@@ -185,7 +186,7 @@ def _judge_cells(work: _Work, judged: frozenset[int], recheck: frozenset[tuple[i
     known: dict[int, Results] = defaultdict(list)
     for (i, j), (kind, why) in restate.items():
         if i in judged and (i, j) not in recheck:
-            known[j].append((i, False, kind, why))
+            known[j].append((i, False, kind, load(why)))
     for (key, j), results in zip(where, evaluate(jobs, todo, len(fresh) * len(jobs)
                                                  + len(recheck))):
         # Rows differ between the two lists; the findings are sorted by row at the end.
@@ -232,9 +233,16 @@ def _take(work: _Work, key: str, header: str, j: int, results: Results) -> None:
                                                   what, type_, why)))
         else:
             work.invalid.add((i, key))
-            work.findings.append(Finding(numbers[i], ids[i], header, what, f"{header}: {why}"))
+            work.findings.append(Finding(numbers[i], ids[i], header, what, said_of(header, why)))
             if ids[i]:
                 work.problems.append((ids[i], header, what, why))
+
+
+def said_of(header: str, why: str) -> str:
+    """A finding about a cell: its header first, as the sheet's colour rule looks for it."""
+    # TRANSLATORS: keep "{column}: " as it is (an ASCII colon and a space): the sheet's colour
+    # rule finds the cell a Findings line is about by its header followed by ":".
+    return _("{column}: {why}", column=header, why=why)
 
 
 def _judge_rows(work: _Work) -> None:
@@ -315,7 +323,7 @@ def _assign_ids(table, live, effective, ids, numbers, settings, is_formula) -> l
             number += 1
             changes.append(CellChange(table.row_numbers[i], new_id, table.layout.headers[j],
                                       fmt.column, table.rows[i][j], new_id, "id",
-                                      "a new row gets the next free ID"))
+                                      _("a new row gets the next free ID")))
             _put(effective, i, j, new_id)
             ids[i], numbers[i] = new_id, number - 1
     return changes
@@ -335,9 +343,10 @@ def _duplicate_ids(table, live, ids, numbers) -> list[Finding]:
         if number in first_row:
             findings.append(Finding(
                 table.row_numbers[i], ids[i], table.layout.headers[j], "duplicate_id",
-                f"{table.layout.headers[j]}: {fmt.format(number)} is also the ID of row "
-                f"{table.row_numbers[first_row[number]]}; IDs must be unique. If this is the "
-                "same person, merge the rows; if not, clear this cell to get a new ID"))
+                said_of(table.layout.headers[j], _(
+                    "{id} is also the ID of row {row}; IDs must be unique. If this is the "
+                    "same person, merge the rows; if not, clear this cell to get a new ID",
+                    id=fmt.format(number), row=table.row_numbers[first_row[number]]))))
         else:
             first_row[number] = i
     return findings
@@ -352,8 +361,8 @@ def _errors_shown(table: SheetTable, ids) -> list[Finding]:
     for (number, j), shown in sorted(table.errors.items()):
         if number in index and (header := table.layout.headers[j]):
             out.append(Finding(number, ids[index[number]], header, "error_value",
-                               f"{header}: shows the error {shown}; correct the value or the "
-                               "formula it comes from"))
+                               said_of(header, _("shows the error {error}; correct the value "
+                                                 "or the formula it comes from", error=shown))))
     return out
 
 
@@ -395,23 +404,38 @@ def _findings_column(table, live, ids, findings, duplicates) -> list[CellChange]
     for d in duplicates:
         for me, other, other_id in ((d.rows[0], d.rows[1], d.ids[1]),
                                     (d.rows[1], d.rows[0], d.ids[0])):
-            who = f"{other_id} (row {other})" if other_id else f"row {other}"
-            lines[index[me]].append(f"{marker} {d.kind} duplicate of {who}: {d.reason}")
+            lines[index[me]].append(duplicate_line(marker, d, other, other_id))
     changes = []
     for i in live:
-        text = _within_a_cell(lines[i]) if lines.get(i) else None
+        text = _within_a_cell(lines[i], layout.lang) if lines.get(i) else None
         current = table.rows[i][j]
         if text != (current if current not in ("", None) else None):
             changes.append(CellChange(table.row_numbers[i], ids[i], layout.headers[j],
                                       column.key, current, text, "findings",
-                                      "what sheetkeeper found in this row" if text else
-                                      "nothing left to report in this row"))
+                                      _("what sheetkeeper found in this row") if text else
+                                      _("nothing left to report in this row")))
     return changes
 
 
-def _within_a_cell(lines: list[str]) -> str:
-    """The lines, one per line, cut where a cell would overflow (a row that is a possible
-    duplicate of hundreds of others): `check` and `--report json` still list them all."""
+# The kinds of a duplicate pair (its machine key) in words.
+DUPLICATE_KINDS = {"certain": _("certain"), "possible": _("possible")}
+
+
+def duplicate_line(marker: str, d: DuplicateMatch, other: int, other_id: str | None) -> str:
+    """A Findings line about a duplicate: the template's marker first (the sheet's colour rule
+    tints the row by it)."""
+    who = (_("{id} (row {row})", id=other_id, row=other) if other_id
+           else _("row {row}", row=other))
+    kind = DUPLICATE_KINDS.get(d.kind, d.kind)
+    return _("{marker} {kind} duplicate of {who}: {reason}", marker=marker, kind=kind, who=who,
+             reason=d.reason)
+
+
+def _within_a_cell(lines: list[str], lang: str) -> str:
+    """The lines in the sheet's language, one per line, cut where a cell would overflow (a row
+    that is a possible duplicate of hundreds of others): `check` and `--report json` still
+    list them all."""
+    lines = [render(line, lang) for line in lines]
     text = "\n".join(lines)
     if len(text) <= MAX_CELL_TEXT:
         return text
@@ -421,8 +445,10 @@ def _within_a_cell(lines: list[str]) -> str:
             break
         kept.append(line)
         size += len(line) + 1
-    return "\n".join([*kept, f"… and {len(lines) - len(kept)} more (sheetkeeper check lists "
-                                "them all)"])
+    more = len(lines) - len(kept)
+    return "\n".join([*kept, render(_n("… and {n} more (sheetkeeper check lists them all)",
+                                       "… and {n} more (sheetkeeper check lists them all)",
+                                       more, n=more), lang)])
 
 
 def identity_columns(table: SheetTable, live: list[int], effective: list[list[Any]],

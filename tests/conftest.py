@@ -30,6 +30,10 @@ if os.environ.get("SHEETKEEPER_AS_WINDOWS"):
     import windows_like
     windows_like.install()
 
+# The command line speaks the locale's language (i18n.cli_language): the tests read English,
+# whatever the developer's LANG; a test that wants Chinese says so (LANG=zh_CN.UTF-8, --lang).
+os.environ["LANGUAGE"] = "en"
+
 from sync.plan import RuleSettings
 
 ROOT = Path(__file__).resolve().parent.parent
