@@ -23,7 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from rules.ids import next_free
+from rules.ids import id_number, next_free
 from rules.outcome import is_blank
 
 from ..cells import MAX_CELL_TEXT, same_value
@@ -185,22 +185,24 @@ class _Work:
             if j == self.id_j:
                 if i < self.n0:
                     value = self.table.row_ids[0][i]
-                elif self._looks_like_an_id(self.incoming[i - self.n0].values.get(key)) \
-                        and (i, key) not in self.flagged:
-                    value = self.after[i][j]
                 else:
-                    value = None
+                    value = self._file_id(self.incoming[i - self.n0].values.get(key))
             else:
                 value = None if (i, key) in self.flagged else self.after[i][j]
             if not is_blank(value):
                 out.append((key, _text(value).casefold()))
         return out
 
-    def _looks_like_an_id(self, raw: Any) -> bool:
-        """Written as the template writes its IDs (C-000012, c-12): another system's number
-        (an order's 1001) is not taken for C-001001."""
-        return isinstance(raw, str) and raw.strip().casefold().startswith(
-            self.template.id.prefix.casefold())
+    def _file_id(self, raw: Any) -> str | None:
+        """The file's ID as the template writes it, where it is written as the template
+        writes its IDs (C-000012, c-12): another system's number (an order's 1001) is not
+        taken for C-001001."""
+        fmt = self.template.id
+        if not isinstance(raw, str) or not raw.strip().casefold().startswith(
+                fmt.prefix.casefold()):
+            return None
+        number = id_number(raw, fmt)     # the ID rule's own reading
+        return fmt.format(number) if number else None
 
     # -- one row of the file --------------------------------------------------------------
 
