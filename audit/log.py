@@ -81,6 +81,10 @@ CREATE TABLE IF NOT EXISTS counters (
 """
 GENESIS = "0" * 64
 ROWS_PER_INSERT = 200
+# In a batch's note: written into a workbook open in a spreadsheet program (not saved), and the
+# SHA-256 of its file as last saved then, which tells a later read of the file whether the
+# person saved it since (awaiting_save).
+OPEN_BOOK_MARK = "the file as last saved: sha256 "
 FIELDS = ("at", "workbook", "sheet", "row_id", "column", "before", "after", "rule", "reason",
           "batch", "actor", "style_before")
 
@@ -427,6 +431,21 @@ class AuditLog:
         try:
             return self.db.execute(f"SELECT id, at, workbook, note FROM batches WHERE {where} "
                                    "ORDER BY at, rowid", args).fetchall()
+        except sqlite3.Error as e:
+            raise AuditError(self._explain(e)) from None
+
+    def awaiting_save(self, workbook: str) -> list[tuple[str, str]]:
+        """(batch, note) of the batches written into `workbook` while it was open in a
+        spreadsheet program that nothing has yet said were saved into its file or discarded
+        with the open book, oldest first: a batch whose note holds OPEN_BOOK_MARK, for which
+        no batch since has a note beginning "saved: <id>" or "not saved: <id>"."""
+        try:
+            return self.db.execute(
+                "SELECT id, note FROM batches AS b WHERE workbook = ? AND status = 'written' "
+                "AND instr(note, ?) > 0 AND NOT EXISTS (SELECT 1 FROM batches AS r WHERE "
+                "r.workbook = b.workbook AND (r.note LIKE 'saved: ' || b.id || '%' OR "
+                "r.note LIKE 'not saved: ' || b.id || '%')) ORDER BY rowid",
+                (workbook, OPEN_BOOK_MARK)).fetchall()
         except sqlite3.Error as e:
             raise AuditError(self._explain(e)) from None
 

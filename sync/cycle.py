@@ -40,7 +40,7 @@ from .seen import Seen, SeenStateError, SeenStore, folded, rows_by_id, with_chan
 from .since import Judged, since_last
 from .table import SheetTable, TableFacts
 from .targets import Batch, Step, Target
-from .writing import settle_pending, write_batch
+from .writing import settle_pending, settle_unsaved, write_batch
 
 AUDIT = "audit.sqlite3"
 ATTEMPTS = 3
@@ -164,6 +164,9 @@ class Cycle:
         self.between("read")
         last = self.seen.complete(last) if last is not None else None  # None: rows damaged
         landed = settle_pending(audit, key, table)
+        if not getattr(self.target, "writes_unsaved", False):
+            # Read from the file: were the writes into the book open in Excel saved?
+            settle_unsaved(audit, key, table)
         if quiet and last is not None and last.digest == table.digest:
             # The same, for a target that cannot tell without reading (a Google Sheet).
             return self.result(_unchanged_plan(last, table))

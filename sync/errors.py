@@ -9,6 +9,9 @@
     │   ├── TableLayoutError    the table's shape is unusable (no header, repeated header,
     │   │                       merged cells inside the table, a value far outside it)
     │   ├── WorkbookBusy        open in a spreadsheet program: not written, tried again later
+    │   │   ├── ExcelClosed     the workbook open in Excel was closed, or Excel quit, while
+    │   │   │                   sheetkeeper worked on it (sync/excel/ translates xlwings' errors)
+    │   │   └── ExcelNotAllowed macOS has not (yet) let sheetkeeper drive Excel (Automation)
     │   ├── WorkbookProtected   its owner marked it, or the sheet, as not to be changed
     │   └── WorkbookChanged     changed since it was read: nothing written; read again
     ├── WriteFailed             a write could not be made (disk full, permissions); the target
@@ -80,6 +83,16 @@ class ExportError(SheetkeeperError):
 
 class WorkbookBusy(WorkbookError):
     """Open in Excel or LibreOffice: not written; the next cycle tries again."""
+
+
+class ExcelClosed(WorkbookBusy):
+    """The workbook open in Excel was closed, or Excel quit, while sheetkeeper worked on it:
+    the next cycle reads the file (or the book, once it is open again)."""
+
+
+class ExcelNotAllowed(WorkbookBusy):
+    """macOS has not let this program control Microsoft Excel (Automation permission); until
+    it does, the workbook is waited for as for any open one."""
 
 
 class WorkbookChanged(WorkbookError):

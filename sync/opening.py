@@ -58,8 +58,24 @@ def open_target(reference: str | Path, templates: Sequence[Template] | None = No
     if is_google(reference):
         from .gsheets.target import GoogleTarget
         return GoogleTarget((google or GoogleAccess()).open(str(reference)), templates, sheet)
+    live = open_in_excel(Path(reference), templates, sheet)
+    if live is not None:
+        return live
     from .xlsx.target import WorkbookTarget
     return WorkbookTarget(Path(reference), templates, sheet)
+
+
+def open_in_excel(path: Path, templates: Sequence[Template] | None = None,
+                  sheet: str | None = None) -> Target | None:
+    """The workbook at `path` as it is open in Excel on this machine (sync.excel: read and
+    written in the open book), or None: not open (no lock file), open in another program, or
+    no Excel xlwings can reach (Linux). Then the file is the target, and a write waits for the
+    workbook to be closed."""
+    from .xlsx.replace import lock_files
+    if not lock_files(path):
+        return None
+    from .excel.target import attached
+    return attached(path, templates, sheet)
 
 
 def undo_on(batch: str, data: Path, google: GoogleAccess | None = None) -> UndoResult:

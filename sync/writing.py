@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Sequence
 
-from audit.log import AuditLog, ChangeRecord
+from audit.log import OPEN_BOOK_MARK, AuditLog, ChangeRecord
 
 from .cells import CellPlaces, same_value
 from .errors import WorkbookBusy, WorkbookChanged, WriteFailed, WriteUncertain
@@ -79,9 +79,10 @@ def _write_part(target: Target, table: SheetTable, batch: Batch, audit: AuditLog
             return Written(None, (), moved)
         between("prepared")
         try:
+            # A target may say where its writes go (the open workbook in Excel: not saved).
             written = record_and_commit(audit, target.key, table.sheet,
                                         _records(batch, done, prepared.restyled), prepared, kind,
-                                        counters, note, between)
+                                        counters, _note(note, prepared), between)
         except (WorkbookChanged, WriteUncertain):
             return None      # read again (a batch left pending is settled by its cells)
     return Written(written, done, moved, prepared.digest)
@@ -107,6 +108,11 @@ def record_and_commit(audit: AuditLog, key: str, sheet: str, records: list[Chang
     audit.settle(batch, "written")
     between("settled")
     return batch
+
+
+def _note(note: str, prepared) -> str:
+    where = getattr(prepared, "note", "")
+    return "; ".join(n for n in (note, where) if n)
 
 
 def _records(batch: Batch, done: Sequence[int], restyled) -> list[ChangeRecord]:
@@ -148,3 +154,35 @@ def _cells_say_written(entries, places: CellPlaces) -> bool:
         elif same_value(current, e.before):
             before += 1
     return after > before
+
+
+def settle_unsaved(audit: AuditLog, key: str, table: SheetTable) -> list[str]:
+    """`table` read from the workbook's file: what became of the batches written into it while
+    it was open in Excel (sync.excel), which reach the file only when the person saves. Each
+    such batch's note holds the file's digest as it was saved then. The file still that very
+    file: the book was closed without saving, and the batch's changes went with it; a batch of
+    kind `unsaved` (the person's, as not saving was their decision) puts them back in the log,
+    newest first, so that the log says what the workbook holds, the next diff finds no edits
+    nobody made, and the rules do the changes again. Saved since: a `saved` batch of no changes
+    says so. The batches found not saved, newest first."""
+    waiting = audit.awaiting_save(key)
+    if not waiting:
+        return []
+    gone: list[str] = []
+    for batch, note in reversed(waiting):
+        saved_as = note.split(OPEN_BOOK_MARK, 1)[1][:64]
+        if table.digest and table.digest == saved_as:
+            back = [ChangeRecord(e.row_id, e.column, e.after, e.before, "unsaved",
+                                 "written into the workbook while it was open in Excel, and "
+                                 "not kept: it was closed without saving",
+                                 sheet=None if e.sheet == table.sheet else e.sheet)
+                    for e in reversed(list(audit.entries(batch=batch)))]
+            audit.record(key, table.sheet, back, "unsaved", actor="person",
+                         note=f"not saved: {batch} was written into the workbook open in Excel, "
+                              "which was closed without saving")
+            gone.append(batch)
+        else:
+            audit.record(key, table.sheet, [], "saved",
+                         note=f"saved: {batch} is in the file: the workbook was saved in Excel "
+                              "after it was written")
+    return gone

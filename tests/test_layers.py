@@ -62,21 +62,29 @@ def test_the_export_imports_no_backend(path):
     assert [m for m in offending(path, BACKENDS) if m.split(".")[0] not in allowed] == []
 
 
-BACKEND_FOLDERS = {"sync/xlsx": "sync.gsheets", "sync/gsheets": "sync.xlsx"}
+BACKEND_FOLDERS = {"sync/xlsx": ("sync.gsheets", "sync.excel"),
+                   "sync/gsheets": ("sync.xlsx", "sync.excel"),
+                   "sync/excel": ("sync.xlsx", "sync.gsheets")}
 
 
 @pytest.mark.parametrize("path", [p for folder in BACKEND_FOLDERS for p in modules(folder)],
                          ids=lambda p: p.relative_to(ROOT).as_posix())
 def test_a_backend_imports_not_the_other(path):
     """What both need lives below the seam (sync, sheet_templates), not in either backend."""
-    other = BACKEND_FOLDERS[path.parent.relative_to(ROOT).as_posix()]
-    assert offending(path, (other,)) == []
+    others = BACKEND_FOLDERS[path.parent.relative_to(ROOT).as_posix()]
+    assert offending(path, others) == []
 
 
 def test_gspread_is_imported_by_one_module_only():
     users = [p.relative_to(ROOT).as_posix() for folder in ("sync", "service", "audit")
              for p in (ROOT / folder).rglob("*.py") if offending(p, ("gspread",))]
     assert users == ["sync/gsheets/client.py"]
+
+
+def test_xlwings_is_imported_by_one_module_only():
+    users = [p.relative_to(ROOT).as_posix() for folder in ("sync", "service", "audit")
+             for p in (ROOT / folder).rglob("*.py") if offending(p, ("xlwings",))]
+    assert users == ["sync/excel/session.py"]
 
 
 def test_the_check_reads_relative_imports_right():
