@@ -14,8 +14,9 @@ language and needs no catalog. `make messages` extracts and updates, `make catal
 has no translation.
 
 Placeholders are str.format's, by name. A spec names how Babel formats the value for the
-language: `{n:number}` (1,234), `{share:percent}` (93%), `{day:date}` (Jan 2, 2026 / 2026年1月2日);
-any other spec is str.format's own. A parameter that is a Message is rendered in the same
+language: `{n:number}` (1,234), `{share:percent}` (93%), `{day:date}` (2 January 2026 /
+2026年1月2日), `{day:month}` (January 2026 / 2026年1月); any other spec is str.format's own.
+English is formatted as en_GB writes it (the day first, as sheetkeeper always wrote dates). A parameter that is a Message is rendered in the same
 language.
 """
 from __future__ import annotations
@@ -210,7 +211,7 @@ class _Formatter(string.Formatter):
     def format_field(self, value: Any, spec: str) -> str:
         if isinstance(value, Message):
             value = render(value, self.code)
-        if spec in ("number", "percent", "date"):
+        if spec in ("number", "percent", "date", "month"):
             return _babel_format(value, spec, self.code)
         return format(value, spec)
 
@@ -230,6 +231,7 @@ def _babel_format(value: Any, spec: str, code: str) -> str:
     # Babel only where a spec asks for it: importing it costs every command a few
     # milliseconds.
     import datetime as dt
+    code = "en_GB" if code == SOURCE else code
     if spec == "number" and isinstance(value, (int, float)):
         from babel.numbers import format_decimal
         return format_decimal(value, locale=code)
@@ -238,5 +240,8 @@ def _babel_format(value: Any, spec: str, code: str) -> str:
         return format_percent(value, locale=code)
     if spec == "date" and isinstance(value, dt.date):
         from babel.dates import format_date
-        return format_date(value, format="medium", locale=code)
+        return format_date(value, format="long", locale=code)
+    if spec == "month" and isinstance(value, dt.date):
+        from babel.dates import format_skeleton
+        return format_skeleton("yMMMM", value, locale=code)
     return str(value)

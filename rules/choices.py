@@ -7,6 +7,8 @@ from typing import Iterable, Mapping
 
 from sheet_templates import ChoiceList, fold_label
 
+from i18n import _
+
 from .outcome import Normalised, Outcome, Problem
 
 
@@ -50,8 +52,9 @@ def _normalise_choice(value: object, matcher: ChoiceMatcher) -> Outcome:
     if label is None:
         shown = ", ".join(matcher.labels)
         return Problem("unknown_choice",
-                       f"{text.strip()!r} is not one of {shown}; pick one from the list "
-                       "(or add it on the Lists tab)")
+                       _("{value} is not one of {labels}; pick one from the list "
+                         "(or add it on the Lists tab)", value=repr(text.strip()),
+                         labels=shown))
     if label == value:
         return None
-    return Normalised(label, f"the list's own spelling of {text.strip()!r}")
+    return Normalised(label, _("the list's own spelling of {value}", value=repr(text.strip())))

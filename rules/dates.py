@@ -12,6 +12,8 @@ import datetime as dt
 import re
 from functools import lru_cache
 
+from i18n import _
+
 from .outcome import Normalised, Outcome, Problem, shown
 from .text import fold_fullwidth
 
@@ -34,8 +36,7 @@ _ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
 _COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})")
 
 
-def _plain(d: dt.date) -> str:
-    return f"{d.day} {d.strftime('%B')} {d.year}"
+_WRITTEN = _("written as a date")
 
 
 def _build(value: object, y: int, m: int, d: int, reason: str,
@@ -44,17 +45,19 @@ def _build(value: object, y: int, m: int, d: int, reason: str,
         day = dt.date(y, m, d)
     except ValueError:
         if 1 <= m <= 12:
-            return Problem("invalid_date", f"there is no day {d} in {dt.date(2000, m, 1):%B} {y}")
-        return Problem("invalid_date", f"there is no month {m}")
+            return Problem("invalid_date", _("there is no day {day} in {month:month}", day=d,
+                                             month=dt.date(y if 1 <= y <= 9999 else 2000, m, 1)))
+        return Problem("invalid_date", _("there is no month {month}", month=m))
     if not EARLIEST <= day <= LATEST:
-        return Problem("invalid_date", f"the year {y} is out of range; check the date")
+        return Problem("invalid_date", _("the year {year} is out of range; check the date",
+                                         year=y))
     result: dt.date = day
     hh, mm, ss = time
     if hh is not None:
         try:
             result = dt.datetime(y, m, d, int(hh), int(mm), int(ss or 0))
         except ValueError:
-            return Problem("invalid_date", "has a time of day that does not exist")
+            return Problem("invalid_date", _("has a time of day that does not exist"))
         if result.time() == dt.time(0):
             result = day
     return None if result == value else Normalised(result, reason)
@@ -73,31 +76,31 @@ def _year(text: str) -> int:
 def normalise_date(value: object, order: str = "auto") -> Outcome:
     if isinstance(value, dt.datetime):
         if value.time() == dt.time(0):
-            return Normalised(value.date(), "a date without a time of day")
+            return Normalised(value.date(), _("a date without a time of day"))
         return None
     if isinstance(value, dt.date):
         return None
     if isinstance(value, bool):
-        return Problem("invalid_date", f"{shown(value)} is not a date")
+        return Problem("invalid_date", _("{value} is not a date", value=shown(value)))
     if isinstance(value, (int, float)):
         return _from_number(value)
     if not isinstance(value, str):
-        return Problem("invalid_date", f"{shown(value)} is not a date")
+        return Problem("invalid_date", _("{value} is not a date", value=shown(value)))
     text = fold_fullwidth(value).strip()
-    reason = "written as a date"
+    reason = _WRITTEN
     if m := _YMD.fullmatch(text):
         if _ISO.fullmatch(value):
-            reason = "date typed as text, stored as a real date"
+            reason = _("date typed as text, stored as a real date")
         return _build(value, int(m[1]), int(m[2]), int(m[3]), reason, m.groups()[3:])
     if m := _DOTTED.fullmatch(text):
-        return _build(value, _year(m[3]), int(m[2]), int(m[1]), "day.month.year written as a date",
-                      m.groups()[3:])
+        return _build(value, _year(m[3]), int(m[2]), int(m[1]),
+                      _("day.month.year written as a date"), m.groups()[3:])
     if m := _SLASHED.fullmatch(text):
         a, b, y = int(m[1]), int(m[2]), _year(m[3])
         if order == "dmy" or (order == "auto" and a > 12 >= b):
-            return _build(value, y, b, a, "day/month/year written as a date", m.groups()[3:])
+            return _build(value, y, b, a, _("day/month/year written as a date"), m.groups()[3:])
         if order == "mdy" or (order == "auto" and b > 12 >= a):
-            return _build(value, y, a, b, "month/day/year written as a date", m.groups()[3:])
+            return _build(value, y, a, b, _("month/day/year written as a date"), m.groups()[3:])
         if a == b:
             return _build(value, y, a, b, reason, m.groups()[3:])
         readings = []
@@ -110,28 +113,31 @@ def normalise_date(value: object, order: str = "auto") -> Outcome:
             r = readings[0]
             return _build(value, r.year, r.month, r.day, reason, m.groups()[3:])
         if not readings:
-            return Problem("invalid_date", f"neither reading of {text!r} is a date that exists")
+            return Problem("invalid_date", _("neither reading of {text} is a date that exists",
+                                             text=repr(text)))
         first, second = readings
         return Problem("ambiguous_date",
-                       f"could be {_plain(first)} or {_plain(second)}; type it as "
-                       f"{first.isoformat()} or {second.isoformat()}, or pass --date-order dmy or mdy")
+                       _("could be {first:date} or {second:date}; type it as {first_iso} or "
+                         "{second_iso}, or pass --date-order dmy or mdy", first=first,
+                         second=second, first_iso=first.isoformat(),
+                         second_iso=second.isoformat()))
     if (m := _DAY_MONTH_NAME.fullmatch(text)) and m[2].lower() in _MONTHS:
         return _build(value, int(m[3]), _MONTHS[m[2].lower()], int(m[1]), reason)
     if (m := _MONTH_NAME_DAY.fullmatch(text)) and m[1].lower() in _MONTHS:
         return _build(value, int(m[3]), _MONTHS[m[1].lower()], int(m[2]), reason)
     if m := _COMPACT.fullmatch(text):
-        return _build(value, int(m[1]), int(m[2]), int(m[3]), "yyyymmdd written as a date")
-    return Problem("invalid_date", "is not a date sheetkeeper can read; type it as YYYY-MM-DD")
+        return _build(value, int(m[1]), int(m[2]), int(m[3]), _("yyyymmdd written as a date"))
+    return Problem("invalid_date", _("is not a date sheetkeeper can read; type it as YYYY-MM-DD"))
 
 
 def _from_number(value: int | float) -> Outcome:
     if 19000101 <= value <= 21991231 and float(value).is_integer():
         digits = str(int(value))
         return _build(value, int(digits[:4]), int(digits[4:6]), int(digits[6:]),
-                      "yyyymmdd written as a date")
+                      _("yyyymmdd written as a date"))
     if float(value).is_integer() and 1000 <= value <= 2999:
-        return Problem("invalid_date", f"{shown(value)} looks like a year, not a date; type the "
-                                       "whole date as YYYY-MM-DD")
+        return Problem("invalid_date", _("{value} looks like a year, not a date; type the "
+                                         "whole date as YYYY-MM-DD", value=shown(value)))
     # A serial before 1910 is no date a customer list holds (and before March 1900 Excel's
     # serials are a day off): a small number there is an age, a count or a typo.
     if FIRST_SERIAL <= value < (LATEST - EXCEL_EPOCH).days:
@@ -139,8 +145,8 @@ def _from_number(value: int | float) -> Outcome:
         day = EXCEL_EPOCH + dt.timedelta(days=whole)
         if value != whole:
             return None  # a date-time serial: leave times of day alone
-        return Normalised(day, f"Excel date number {whole} written as a date")
-    return Problem("invalid_date", f"the number {shown(value)} is not a date")
+        return Normalised(day, _("Excel date number {number} written as a date", number=whole))
+    return Problem("invalid_date", _("the number {value} is not a date", value=shown(value)))
 
 
 def serial_number(value: dt.date) -> int | float:

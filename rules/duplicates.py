@@ -29,6 +29,8 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import JaroWinkler
 
+from i18n import _
+
 from . import evidence
 from .evidence import NAME_CLOSE, NAME_FAIR, Coded, coded, weight
 from .name_forms import NameForm, equivalent, given_names_apart, name_forms
@@ -373,8 +375,9 @@ class _Scoring:
         said = _names_said(self.forms[x], self.forms[y], name_level, name_score, how)
         if said is not None:
             parts.append(said if said == "same name"
-                         else f"{said}: {self.names[x]!r} / {self.names[y]!r}")
-        return ", ".join(parts)
+                         else _("{said}: {one} / {other}", said=said, one=repr(self.names[x]),
+                                other=repr(self.names[y])))
+        return _list(parts)
 
 
 def _names_said(fx: NameForm, fy: NameForm, level: int, score: float, how: str | None
@@ -382,21 +385,33 @@ def _names_said(fx: NameForm, fy: NameForm, level: int, score: float, how: str |
     """How two names compare, in words (the names themselves follow), or None (no name)."""
     if level == EXACT:
         if fx.hanzi != fy.hanzi:
-            return "the same name in pinyin"
-        return "same name" if fx.native == fy.native or fx.latin == fy.latin else "names swapped"
+            return _("the same name in pinyin")
+        return _("same name") if fx.native == fy.native or fx.latin == fy.latin \
+            else _("names swapped")
     if level == EQUIVALENT:
         return how
     if level in (CLOSE, FAIR):
         if fx.hanzi and fy.hanzi:
             if fx.latin == fy.latin:
-                return "names that sound the same"
+                return _("names that sound the same")
             if sorted(fx.native) == sorted(fy.native):
-                return "the same characters in another order"
+                return _("the same characters in another order")
         elif fx.hanzi != fy.hanzi:
-            return ("the same name in pinyin" if score == 1.0
-                    else f"names {score:.0%} alike in pinyin")
-        return f"names {score:.0%} alike"
-    return "different names" if level == DIFFERENT else None
+            return (_("the same name in pinyin") if score == 1.0
+                    else _("names {score:percent} alike in pinyin", score=score))
+        return _("names {score:percent} alike", score=score)
+    return _("different names") if level == DIFFERENT else None
+
+
+def _list(parts: list[str]) -> str:
+    """The pieces of a reason, one after another: "same Phone, same name"."""
+    if not parts:
+        return ""
+    text = parts[0]
+    for part in parts[1:]:
+        # TRANSLATORS: two pieces of a duplicate pair's reason, one after the other.
+        text = _("{reasons}, {reason}", reasons=text, reason=part)
+    return text
 
 
 def _groups(certain: list[DuplicatePair], named: Sequence[bool]) -> dict[int, int]:

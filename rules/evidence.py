@@ -26,6 +26,8 @@ from typing import Mapping, NamedTuple, Sequence
 
 import numpy as np
 
+from i18n import _
+
 from .name_forms import fold
 
 # (m, u) of each level that is not an exact agreement; an exact agreement's u is its value's
@@ -195,7 +197,7 @@ def fold_all(texts: list[str]) -> list[str]:
 
 def _mailbox(address: str) -> str:
     """The mailbox an address reaches: without a +tag, and for Gmail without dots."""
-    local, _, domain = address.rpartition("@")
+    local, _at, domain = address.rpartition("@")
     if not local:
         return address
     local = local.split("+", 1)[0]
@@ -312,15 +314,15 @@ def describe(kind: str, label: str, level: int, similarity: float | None = None)
     """A field's agreement in words, for the reason a pair is given; None where it did not
     agree."""
     if level == 3:
-        return f"same {label}"
+        return _("same {column}", column=label)
     if level == 2:
         if kind == "email":
-            return f"same mailbox in {label} (dots or a +tag apart)"
+            return _("same mailbox in {column} (dots or a +tag apart)", column=label)
         if kind == "date":
-            return f"{label} one typo apart"
+            return _("{column} one typo apart", column=label)
         if similarity is not None:
-            return f"{label} {similarity:.0f}% alike"
-        return f"{label} alike"
+            return _("{column} {share:percent} alike", column=label, share=similarity / 100)
+        return _("{column} alike", column=label)
     return None
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from i18n import _
 from sheet_templates.model import IdFormat
 
 from .outcome import Normalised, Outcome, Problem, shown
@@ -41,12 +42,14 @@ def normalise_id(value: object, fmt: IdFormat) -> Outcome:
     number = id_number(value, fmt)
     if number is None:
         return Problem("invalid_id",
-                       f"{shown(value)} is not an ID like {fmt.format(123)}; sheetkeeper "
-                       "leaves it as it is (clear the cell to have a new ID assigned)")
+                       _("{value} is not an ID like {example}; sheetkeeper leaves it as it is "
+                         "(clear the cell to have a new ID assigned)", value=shown(value),
+                         example=fmt.format(123)))
     canonical = fmt.format(number)
     if canonical == value:
         return None
-    return Normalised(canonical, f"written the template's way ({fmt.format(1)}, {fmt.format(2)}, …)")
+    return Normalised(canonical, _("written the template's way ({first}, {second}, …)",
+                                   first=fmt.format(1), second=fmt.format(2)))
 
 
 def next_free(used: list[int], issued_before: int = 0) -> int:

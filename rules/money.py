@@ -9,6 +9,8 @@ import re
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
+from i18n import _
+
 from .outcome import Normalised, Outcome, Problem, shown
 from .text import fold_fullwidth
 
@@ -24,29 +26,29 @@ _NUMBER = re.compile(r"[-+]?\d[\d,.' ]*")
 @lru_cache(maxsize=262_144, typed=True)
 def normalise_money(value: object) -> Outcome:
     if isinstance(value, bool):
-        return Problem("invalid_money", f"{shown(value)} is not an amount")
+        return Problem("invalid_money", _("{value} is not an amount", value=shown(value)))
     if isinstance(value, (int, float)):
         return None
     if not isinstance(value, str):
-        return Problem("invalid_money", f"{shown(value)} is not an amount")
+        return Problem("invalid_money", _("{value} is not an amount", value=shown(value)))
     text = fold_fullwidth(value).strip()
     negative = text.startswith("(") and text.endswith(")")
     text = text.strip("()").strip()
-    for _ in range(2):
+    for _twice in range(2):
         text = _CURRENCY.sub("", text).strip()
     scale = 1
     if text.endswith("万"):
         scale, text = 10_000, text[:-1].strip()
     if not _NUMBER.fullmatch(text):
-        return Problem("invalid_money", "is not an amount; type a number such as 1234.50")
+        return Problem("invalid_money", _("is not an amount; type a number such as 1234.50"))
     number = _parse_number(text)
     if number is None:
-        return Problem("invalid_money", "has separators that do not make one number")
+        return Problem("invalid_money", _("has separators that do not make one number"))
     number *= scale
     if negative:
         number = -number
     out: int | float = int(number) if number == number.to_integral_value() else float(number)
-    return Normalised(out, "written as a number")
+    return Normalised(out, _("written as a number"))
 
 
 def _parse_number(text: str) -> Decimal | None:

@@ -15,6 +15,8 @@ import re
 import unicodedata
 from typing import NamedTuple, Sequence
 
+from i18n import _
+
 _HANZI = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _WORDS = re.compile(r"[^\W_]+")
 
@@ -197,7 +199,7 @@ def equivalent(x: NameForm, y: NameForm) -> str | None:
         # with a part left out.
         return None
     if latin_variants(x) & latin_variants(y):
-        return "the same name in pinyin" if x.hanzi != y.hanzi else "the same name"
+        return _("the same name in pinyin") if x.hanzi != y.hanzi else _("the same name")
     # The words beside the ones both names have, counted ('Thomas Thomas' has one Thomas more
     # than 'Thomas, Catherine': it is not part of it).
     xs, ys = Counter(x.words), Counter(y.words)
@@ -205,11 +207,11 @@ def equivalent(x: NameForm, y: NameForm) -> str | None:
         return None
     rest_x, rest_y = list((xs - ys).elements()), list((ys - xs).elements())
     if not rest_x or not rest_y:
-        return "one name is part of the other"
+        return _("one name is part of the other")
     if len(rest_x) == 1 and len(rest_y) == 1:
         a, b = rest_x[0], rest_y[0]
         if (len(a) == 1 and b.startswith(a)) or (len(b) == 1 and a.startswith(b)):
-            return "an initial for the given name"
+            return _("an initial for the given name")
         if given_names_alike(a, b):
-            return "a nickname for the given name"
+            return _("a nickname for the given name")
     return None

@@ -9,6 +9,8 @@ import datetime as dt
 import functools
 from dataclasses import dataclass
 
+from i18n import _, _n
+
 
 @dataclass(frozen=True)
 class StatusThresholds:
@@ -29,7 +31,7 @@ class StatusDecision:
 
 
 def _days(n: int) -> str:
-    return "1 day" if n == 1 else f"{n} days"
+    return _n("{n} day", "{n} days", n, n=n)
 
 
 def classify_status(start: dt.date | None, last_contact: dt.date | None, today: dt.date,
@@ -48,13 +50,14 @@ def classify_status(start: dt.date | None, last_contact: dt.date | None, today: 
 def _decision(new: bool, days: int, contact: bool, thresholds: StatusThresholds
               ) -> StatusDecision:
     if new:
-        return StatusDecision("new", f"started {_days(days)} ago "
-                                     f"(new for the first {thresholds.new_days} days)")
-    what = "no contact" if contact else "no contact recorded since the start"
+        return StatusDecision("new", _("started {days} ago (new for the first {new} days)",
+                                       days=_days(days), new=thresholds.new_days))
+    what = _("no contact") if contact else _("no contact recorded since the start")
     if days >= thresholds.churned_days:
-        return StatusDecision("churned", f"{what} for {_days(days)} "
-                                         f"(churned after {thresholds.churned_days})")
+        return StatusDecision("churned", _("{what} for {days} (churned after {limit})",
+                                           what=what, days=_days(days),
+                                           limit=thresholds.churned_days))
     if days >= thresholds.paused_days:
-        return StatusDecision("paused", f"{what} for {_days(days)} "
-                                        f"(paused after {thresholds.paused_days})")
-    return StatusDecision("active", f"last contact {_days(max(0, days))} ago")
+        return StatusDecision("paused", _("{what} for {days} (paused after {limit})", what=what,
+                                          days=_days(days), limit=thresholds.paused_days))
+    return StatusDecision("active", _("last contact {days} ago", days=_days(max(0, days))))

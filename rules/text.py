@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from i18n import _
+
 from .outcome import Normalised, Outcome, Problem, shown
 
 _FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
@@ -42,6 +44,9 @@ def tidy_lines(text: str) -> str:
     return "\n".join(ln for ln in lines if ln)
 
 
+_TIDIED = _("removed extra spaces and full-width forms")
+
+
 def _changed(before: object, after: str, reason: str) -> Outcome:
     return None if after == before else Normalised(after, reason)
 
@@ -50,23 +55,24 @@ def _changed(before: object, after: str, reason: str) -> Outcome:
 def normalise_text(value: object) -> Outcome:
     if not isinstance(value, str):
         return None
-    return _changed(value, tidy_lines(value), "removed extra spaces and full-width forms")
+    return _changed(value, tidy_lines(value), _TIDIED)
 
 
 @lru_cache(maxsize=262_144, typed=True)
 def normalise_name(value: object) -> Outcome:
     if not isinstance(value, str):
-        return Problem("invalid_name", f"{shown(value)} is not a name; type the person's name")
+        return Problem("invalid_name", _("{value} is not a name; type the person's name",
+                                         value=shown(value)))
     if len(value) > MAX_NAME_LENGTH:
         return Problem("invalid_name",
-                       f"{len(value):,} characters is too long for a name; "
-                       "move the extra text to Notes")
+                       _("{n:number} characters is too long for a name; "
+                         "move the extra text to Notes", n=len(value)))
     tidy = _HAN_GAP.sub("", tidy_line(value))
     cased = recase_latin_name(tidy)
     if cased != tidy:
-        reason = "fixed the capitals of a name typed all in one case"
+        reason = _("fixed the capitals of a name typed all in one case")
     else:
-        reason = "removed extra spaces and full-width forms"
+        reason = _TIDIED
     return _changed(value, cased, reason)
 
 
@@ -120,4 +126,4 @@ def normalise_tags(value: object) -> Outcome:
         if tag and tag.casefold() not in seen:
             seen[tag.casefold()] = tag
     return _changed(value, ", ".join(seen.values()),
-                    "one comma between tags, no repeats or extra spaces")
+                    _("one comma between tags, no repeats or extra spaces"))

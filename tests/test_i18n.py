@@ -109,7 +109,7 @@ def test_a_message_is_its_english_text_and_renders_in_chinese():
 def test_numbers_percentages_and_dates_follow_the_language():
     m = _("{n:number} rows, {share:percent} alike, since {day:date}", n=12345, share=0.93,
           day=dt.date(2026, 1, 2))
-    assert m == "12,345 rows, 93% alike, since Jan 2, 2026"
+    assert m == "12,345 rows, 93% alike, since 2 January 2026"
     # No catalog entry needed to see Babel's formats: an untranslated text keeps its words.
     assert i18n._format("{day:date}", {"day": dt.date(2026, 1, 2)}, "zh_CN") == "2026年1月2日"
 
@@ -175,3 +175,35 @@ def test_no_text_is_marked_where_extraction_cannot_see_it():
                 if tok.type not in (tokenize.NL, tokenize.COMMENT):
                     previous = (tok.string, previous[0] if previous else None)
     assert not hidden
+
+
+def _stores_underscore(function) -> bool:
+    """Whether `function` binds `_` in its own scope (not in a comprehension's, nor a nested
+    function's): `_()` would then call that, not i18n's."""
+    import ast
+    todo = list(ast.iter_child_nodes(function))
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp,
+                             ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        if isinstance(node, ast.Name) and node.id == "_" and isinstance(node.ctx, ast.Store):
+            return True
+        todo.extend(ast.iter_child_nodes(node))
+    return False
+
+
+def test_no_function_that_says_a_text_binds_underscore_itself():
+    import ast
+    shadowed = []
+    for folder in SOURCES:
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            tree = ast.parse(path.read_text())
+            if not any(isinstance(n, ast.ImportFrom) and n.module == "i18n"
+                       and any(a.name == "_" for a in n.names) for n in ast.walk(tree)):
+                continue
+            for node in ast.walk(tree):
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) \
+                        and _stores_underscore(node):
+                    shadowed.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}")
+    assert not shadowed
