@@ -15,6 +15,8 @@
     poll = 0                           # > 0: poll every N seconds (network shares) instead of
                                        # inotify, which misses other machines' writes
     retry_max = 300                    # longest wait between retries of a failing workbook
+    excel_poll = 30                    # seconds between looks at a workbook open in Excel
+                                       # (Windows, macOS: cleaned in the open book)
 
     [snapshots]
     at = "02:00"                       # nightly, local time: statuses and snapshots
@@ -135,6 +137,7 @@ class ServiceConfig:
     debounce: float = 0.3
     poll: float = 0.0
     retry_max: float = 300.0
+    excel_poll: float = 30.0
     snapshot_at: dt.time = dt.time(2, 0)
     retention: Retention = field(default_factory=Retention)
     sheets: tuple[SheetWatch, ...] = ()
@@ -182,7 +185,8 @@ _TYPES: dict[str, dict[str, tuple[type, ...]]] = {
                "poll": (int, float)},
     "rules": {"region": (str,), "date_order": (str,), "new_days": (int,),
               "paused_days": (int,), "churned_days": (int,), "auto_merge": (str,)},
-    "service": {"debounce": (int, float), "poll": (int, float), "retry_max": (int, float)},
+    "service": {"debounce": (int, float), "poll": (int, float), "retry_max": (int, float),
+                "excel_poll": (int, float)},
     "snapshots": {"at": (str, dt.time), "keep_daily": (int,), "keep_weekly": (int,),
                   "keep_monthly": (int,)},
     "watch": {"path": (str,), "spreadsheet": (str,), "template": (str,), "sheet": (str,),
@@ -268,6 +272,8 @@ class _Reader:
         for key in ("debounce", "poll", "retry_max"):
             if service.get(key, 0) < 0:
                 raise self.fail("service", key, "must not be negative")
+        if service.get("excel_poll", 30) <= 0:
+            raise self.fail("service", "excel_poll", "must be a number of seconds above 0")
         try:
             thresholds = StatusThresholds(
                 rules.get("new_days", StatusThresholds.new_days),
@@ -293,6 +299,7 @@ class _Reader:
             thresholds=thresholds, auto_merge=auto_merge,
             debounce=float(service.get("debounce", 0.3)), poll=float(service.get("poll", 0)),
             retry_max=float(service.get("retry_max", 300)),
+            excel_poll=float(service.get("excel_poll", 30)),
             snapshot_at=self.time(snaps.get("at", dt.time(2, 0))), retention=retention,
             sheets=sheets, google=google)
 

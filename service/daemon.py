@@ -9,7 +9,10 @@ log and the status file (each written under a lock) and the data folder's SQLite
 lock for themselves).
 
 For each workbook: file events are debounced (a save is several events); a workbook open in
-Excel or LibreOffice is left until its lock file goes; a file still being written is given time;
+Excel on this machine (Windows, macOS) is cleaned in the open book (sync.excel) and looked at
+again every `excel_poll` seconds while it stays open; one open in LibreOffice, or in Excel where
+xlwings cannot reach it (Linux, another machine), is left until its lock file goes; a file still
+being written is given time;
 the bytes sheetkeeper itself left are recognised (inode, size, mtime) and not looked at again,
 so its own writes cause no cycle. A cycle that merged rows or gave out new IDs is followed at
 once by another (the new IDs' duplicate pairs can be listed only then); any other leaves
@@ -43,6 +46,8 @@ from sync.xlsx.backup import file_identity, take_snapshot
 from sync.cycle import ApplyResult
 from sync.errors import SheetkeeperError
 from sync.errors import WorkbookBusy, WorkbookChanged
+from sync.opening import apply_to, open_in_excel
+from sync.targets import Target
 from sync.xlsx.replace import lock_files
 from sync.xlsx.target import apply_workbook
 
@@ -91,11 +96,14 @@ class Service:
     def __init__(self, config: ServiceConfig, log: EventLog | None = None,
                  monotonic: Callable[[], float] = time.monotonic,
                  now: Callable[[], dt.datetime] = lambda: dt.datetime.now().astimezone(),
-                 apply: Callable[..., ApplyResult] = apply_workbook):
+                 apply: Callable[..., ApplyResult] = apply_workbook,
+                 in_excel: Callable[..., Target | None] = open_in_excel):
         """`apply`: one cycle on a workbook (sync.xlsx.target.apply_workbook; a test passes
-        one that fails the way only an unusual workbook does)."""
+        one that fails the way only an unusual workbook does). `in_excel`: the workbook as it
+        is open in Excel, or None (sync.opening.open_in_excel; a test passes a double's)."""
         self.config, self.log = config, log or EventLog()
         self.monotonic, self.now, self.apply = monotonic, now, apply
+        self.in_excel = in_excel
         self.schedule = Schedule(config.debounce, config.retry_max)
         self.events: queue.SimpleQueue[Path] = queue.SimpleQueue()
         self.wake = threading.Event()
@@ -274,6 +282,8 @@ class Service:
         if locks:
             if state.snapshot:
                 self._snapshot(state)
+            if self._live(state):
+                return
             held = file_identity(path)
             # Told when it is opened, and at each save while it stays open; not at a recheck.
             if state.report.get("outcome") != "waiting" or self.told.get(path) != held:
@@ -328,6 +338,46 @@ class Service:
         state.own = file_identity(path)
         self.schedule.succeeded(path)
         reporting.cycled(state, results, time.perf_counter() - start, self.log)
+
+    def _live(self, state: WorkbookState) -> bool:
+        """A workbook open in Excel on this machine: a cycle in the open book, and another in
+        `excel_poll` seconds while it stays open (nothing tells of an edit there). False where
+        Excel cannot be reached (Linux, another machine, LibreOffice): wait for it to close."""
+        path, start = state.path, time.perf_counter()
+        watch = self.config.watch_for(path) or Watch(path)
+        poll = self.monotonic() + self.config.excel_poll
+        try:
+            target = self.in_excel(path, watch.templates, watch.sheet)
+            if target is None:
+                return False
+            results = self._converge_on(target, path)
+        except WorkbookBusy as e:      # a cell being edited, the book closing, no permission
+            state.report.update(outcome="waiting", error=str(e))
+            self.schedule.later(path, poll)
+            self.log("waiting", workbook=path, reason=str(e))
+        except Exception as e:         # one workbook's trouble never stops the others
+            reporting.failed(state, self.schedule.failed(path, self.monotonic()), e, self.log)
+        else:
+            self.schedule.succeeded(path)
+            self.schedule.later(path, poll)
+            if any(r.batch or r.merges for r in results):
+                # Written into the open book, not the file: once it is closed, its file is
+                # looked at again whatever it holds (saved, or not).
+                state.own = None
+            reporting.cycled(state, results, time.perf_counter() - start, self.log)
+        self._write_status()
+        return True
+
+    def _converge_on(self, target: Target, path: Path) -> list[ApplyResult]:
+        c = self.config
+        settings = c.rule_settings(path, self.now().date())
+        results: list[ApplyResult] = []
+        for _ in range(CONVERGE):
+            result = apply_to(target, settings, c.data, auto_merge=c.auto_merge)
+            results.append(result)
+            if not (result.merges or _gave_ids(result)):
+                break
+        return results
 
     def _converge(self, path: Path, watch: Watch) -> list[ApplyResult]:
         c = self.config
