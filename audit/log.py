@@ -416,11 +416,14 @@ class AuditLog:
         return row is not None and row[0] == hash_
 
     def last_batch(self, workbook: str) -> str | None:
-        """The newest batch written to `workbook`: what a snapshot of it follows."""
-        row = self.db.execute("SELECT id FROM batches WHERE workbook = ? AND status = 'written' "
-                              "AND kind != 'export' "    # an export wrote nothing to it
-                              "ORDER BY at DESC, rowid DESC LIMIT 1", (workbook,)).fetchone()
-        return row[0] if row else None
+        """The newest batch written to `workbook`: what a snapshot of it follows. Not one
+        written into the workbook open in a spreadsheet program and not yet saved into its
+        file (awaiting_save), which a snapshot of the file does not hold."""
+        unsaved = {batch for batch, _ in self.awaiting_save(workbook)}
+        rows = self.db.execute("SELECT id FROM batches WHERE workbook = ? AND status = 'written' "
+                               "AND kind NOT IN ('export', 'saved') "   # they wrote nothing
+                               "ORDER BY at DESC, rowid DESC", (workbook,))
+        return next((batch for (batch,) in rows if batch not in unsaved), None)
 
     def exports(self, workbook: str | None = None) -> list[tuple[str, str, str, str]]:
         """(batch, at, workbook, note) of every export recorded, oldest first."""

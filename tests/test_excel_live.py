@@ -316,3 +316,19 @@ def test_rectangles_cover_exactly_the_cells_written(places):
 def test_a_changed_column_is_one_rectangle():
     got = rectangles([("S", r, 4, r) for r in range(2, 100)] + [("S", 5, 7, "x")])
     assert [(g.top, g.left, g.bottom, g.right) for g in got] == [(2, 4, 99, 4), (5, 7, 5, 7)]
+
+
+def test_a_snapshot_of_the_file_while_open_follows_what_the_file_holds(desk):
+    """The nightly snapshot is of the file as last saved: it does not follow a batch written
+    into the open book only; once saved, it does."""
+    from audit.snapshots import SnapshotStore
+    from sync.xlsx.backup import take_snapshot
+    data = default_data_folder(desk.model.path)
+    first = cycle(desk)
+    snap = take_snapshot(desk.model.path, data, "nightly")
+    assert snap.after_batch is None
+    desk.close(save=True)
+    apply_workbook(desk.model.path, SETTINGS)
+    assert take_snapshot(desk.model.path, data, "nightly").after_batch == first.batch
+    with SnapshotStore(data) as store:
+        assert len(store.list(desk.model.path)) == 2
