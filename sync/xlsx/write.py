@@ -18,6 +18,7 @@ seconds. Instead the sheet's XML is edited in place, cell by cell:
 """
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
 import hashlib
@@ -202,6 +203,7 @@ class _SheetData:
             end = head_end - 2 + len(b">")
         self.xml, self.start, self.end = xml, start, end
         self._index: dict[int, re.Match] | None = None    # every row, scanned when needed
+        self._numbers: list[int] | None = None            # its row numbers, in order
         self._widths: dict[int, float] | None = None      # the columns' widths, when needed
 
     def row(self, number: int, after: int) -> tuple[int, int, bytes, bytes]:
@@ -209,14 +211,21 @@ class _SheetData:
         row that has no element yet goes before the first row numbered after it."""
         m = self._element(number, after)
         if m is None:
-            later = [r for r in self._index if r > number]
-            start = self._index[min(later)].start() if later else self.end
+            start = self._start_of_row_after(number)
             return start, start, f'<row r="{number}">'.encode(), b""
         xml, open_end, self_closing = self.xml, m.end(), m[2] == b"/"
         end = open_end if self_closing else xml.index(b"</row>", open_end) + len(b"</row>")
         open_tag = _SPANS.sub(b"", m[0][:-2] + b">" if self_closing else m[0])
         body = b"" if self_closing else xml[open_end:end - len(b"</row>")]
         return m.start(), end, open_tag, body
+
+    def _start_of_row_after(self, number: int) -> int:
+        """Where the first row numbered after `number` starts (the end of the data where none
+        is): by bisection, since an import adds thousands of rows to a sheet of thousands."""
+        if self._numbers is None:
+            self._numbers = sorted(self._index)
+        k = bisect.bisect_right(self._numbers, number)
+        return self._index[self._numbers[k]].start() if k < len(self._numbers) else self.end
 
     def _element(self, number: int, after: int) -> re.Match | None:
         # A quick look for `<row r="N"` first (a cycle after one edit patches one row of a
