@@ -18,6 +18,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from i18n import _, render
 from rules.ids import id_number
 from sheet_templates import fold_label
 from sheet_templates.presentation import REVIEW_KEYS
@@ -102,12 +103,13 @@ def merge_batch(table: SheetTable, chosen: list[Decision], today: dt.date) -> tu
         if decision.action == "merge":
             a, b = (row_of.get(x) for x in decision.ids)
             if a is None or b is None:
-                problems.append(f"{decision.pair}: a row is no longer in the sheet; not merged")
+                problems.append(_("{pair}: a row is no longer in the sheet; not merged",
+                                  pair=decision.pair))
                 continue
             if table.merged is None:
-                problems.append(f"{decision.pair}: the workbook has no "
-                                f"{_word(table, 'tabs', 'merged')} tab; run `sheetkeeper "
-                                "install --upgrade` to add it; not merged")
+                problems.append(_("{pair}: the workbook has no {tab} tab; run `sheetkeeper "
+                                  "install --upgrade` to add it; not merged", pair=decision.pair,
+                                  tab=_word(table, 'tabs', 'merged')))
                 continue
             _merge(table, batch, a, b, decision, notes_key, today, merged_rows)
             merged_rows += 1
@@ -147,7 +149,8 @@ def _fill(table, batch, a, b, decision, notes_j) -> list[str]:
             continue
         if mine in (None, ""):
             batch.add(table.sheet, kept_at, layout.first_column + j, mine, theirs, keep_id,
-                      header, "merge", f"merge of {decision.pair}: filled from {gone_id}",
+                      header, "merge", _("merge of {pair}: filled from {id}",
+                                         pair=decision.pair, id=gone_id),
                       table.sheet)
         elif mine != theirs:
             set_aside.append(f"{header}: {theirs}")
@@ -173,19 +176,21 @@ def _note(table, batch, a, b, decision, notes_j, set_aside, today) -> None:
     if len(after) <= MAX_CELL_TEXT:
         batch.add(table.sheet, table.row_numbers[a], table.layout.first_column + notes_j, before,
                   after, keep_id, table.layout.headers[notes_j], "merge",
-                  f"merge of {decision.pair}: kept the other values", table.sheet)
+                  _("merge of {pair}: kept the other values", pair=decision.pair), table.sheet)
 
 
 def _to_merged_tab(table, batch, b, decision, today, merged_rows) -> None:
     """The merged-away row, whole, on the next free line of the Merged tab."""
     keep_id, gone_id = decision.ids
-    gone, merged, reason = table.rows[b], table.merged, f"merge of {decision.pair}"
+    gone, merged = table.rows[b], table.merged
+    reason = _("merge of {pair}", pair=decision.pair)
     target = merged.next_row + merged_rows
     for j, header in enumerate(table.layout.headers):
         col = merged.column(header)
         if col is not None and gone[j] not in (None, ""):
             batch.add(merged.name, target, col, None, gone[j], gone_id, header, "merge",
-                      f"{reason}: the merged-away row, kept whole", table.sheet)
+                      _("merge of {pair}: the merged-away row, kept whole",
+                        pair=decision.pair), table.sheet)
     for key, value in (("merged_into", keep_id), ("merged_at", today)):
         col = merged.column(_word(table, "merged_headers", key))
         if col is not None:
@@ -211,7 +216,8 @@ def _tombstone(table, batch, b, decision) -> None:
         if gone[j] not in (None, "") or after is not None:
             batch.add(table.sheet, gone_at, layout.first_column + j, gone[j], after, gone_id,
                       header or f"column {j + 1}", "merge",
-                      f"merge of {decision.pair}: moved to the {merged.name} tab", table.sheet)
+                      _("merge of {pair}: moved to the {tab} tab", pair=decision.pair,
+                        tab=merged.name), table.sheet)
 
 
 def _noted(before, note: str) -> str:
@@ -227,7 +233,10 @@ def _mark_decided(table, batch, decision, today) -> None:
     text = f"{_word(table, 'review_words', word)} {today.isoformat()}"
     batch.add(tab.name, decision.review_row, cols["decided"], None, text, decision.pair,
               _word(table, "review_headers", "decided"), "review",
-              f"{decision.action.replace('_', ' ')} done", table.sheet)
+              _DONE.get(decision.action, decision.action), table.sheet)
+
+
+_DONE = {"merge": _("merge done"), "keep_both": _("keep both done")}
 
 
 LISTING = ("pair", "kind", "score", "reason", "id_a", "name_a", "details_a", "id_b", "name_b",
@@ -259,7 +268,8 @@ def _wanted_lines(table: SheetTable, plan: Plan) -> dict[str, list[Any]]:
             continue   # rows get their IDs first; a shared ID is a finding, not a pair
         key, low, high = pair_key(table, *d.ids)
         kind = _word(table, "review_words", d.kind)
-        wanted[key] = [key, kind, d.score, d.reason, *_side(table, low), *_side(table, high)]
+        wanted[key] = [key, kind, d.score, render(d.reason, table.layout.lang),
+                       *_side(table, low), *_side(table, high)]
     return wanted
 
 
@@ -277,7 +287,7 @@ def _bring_up_to_date(table, tab, cols, wanted, existing, batch) -> None:
             if not _same_cell(current, value):
                 batch.add(tab.name, number, cols[k], current, value, key,
                           _word(table, "review_headers", k), "review",
-                          "the duplicate review listing", table.sheet)
+                          _("the duplicate review listing"), table.sheet)
 
 
 def _clear_gone(table, tab, cols, wanted, existing, batch) -> None:
@@ -291,7 +301,7 @@ def _clear_gone(table, tab, cols, wanted, existing, batch) -> None:
             if j < len(row) and row[j] not in (None, ""):
                 batch.add(tab.name, number, j, row[j], None, key,
                           _word(table, "review_headers", k), "review",
-                          "no longer a duplicate pair", table.sheet)
+                          _("no longer a duplicate pair"), table.sheet)
 
 
 def _side(table: SheetTable, rid: str) -> list[Any]:

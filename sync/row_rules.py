@@ -14,6 +14,7 @@ import datetime as dt
 from collections import OrderedDict
 from typing import Any, NamedTuple, Sequence
 
+from i18n import _
 from rules.choices import ChoiceMatcher, normalise_choice
 from rules.outcome import Problem, is_blank
 from rules.status import classify_status
@@ -54,7 +55,7 @@ class _Judge:
                          for c in template.columns
                          if c.required and layout.index(c.key) is not None]
         groups = [[layout.index(k) for k in group] for group in template.required_any]
-        self.groups = [(g, layout.headers[g[0]], " or ".join(layout.headers[j] for j in g))
+        self.groups = [(g, layout.headers[g[0]], _either([layout.headers[j] for j in g]))
                        for g in ([j for j in group if j is not None] for group in groups) if g]
         spec = template.status
         self.status_j = layout.index(spec.column)
@@ -71,19 +72,21 @@ class _Judge:
         status = self._status(row, bad, formulas)
         if isinstance(status, Problem):
             return RowVerdict(self._missing(row, formulas), None,
-                              (self.header, status.kind, f"{self.header}: {status.message}"))
+                              (self.header, status.kind, _said_of(self.header, status.message)))
         return RowVerdict(self._missing(row, formulas), status, None)
 
     def _missing(self, row, formulas) -> tuple[tuple[str, str, str], ...]:
         def empty(j: int) -> bool:
             return is_blank(row[j]) and j not in formulas
 
-        out = [(header, "missing_value", f"{header}: is empty; every row needs one")
+        out = [(header, "missing_value",
+                _said_of(header, _("is empty; every row needs one")))
                for j, header in self.required if empty(j)]
         for group, header, names in self.groups:
             if all(map(empty, group)):
                 out.append((header, "missing_contact",
-                            f"no {names}: add at least one way to reach this person"))
+                            _("no {columns}: add at least one way to reach this person",
+                              columns=names)))
         return tuple(out)
 
     def _status(self, row, bad, formulas) -> tuple[Any, str, str] | Problem | None:
@@ -116,6 +119,19 @@ class _Judge:
         if isinstance(value, dt.datetime):
             return value.date()
         return value if isinstance(value, dt.date) else None
+
+
+def _said_of(header: str, why: str) -> str:
+    # The same words as plan.said_of (which imports this module): "Header: why".
+    return _("{column}: {why}", column=header, why=why)
+
+
+def _either(headers: list[str]) -> str:
+    """"Phone or Email": any of the columns."""
+    text = headers[0]
+    for header in headers[1:]:
+        text = _("{columns} or {column}", columns=text, column=header)
+    return text
 
 
 # (source, sheet) -> (what the verdicts depend on, {(row, bad, formulas): verdict})

@@ -1,0 +1,103 @@
+"""The sheet speaks its template's language (#20): a Chinese list gets its findings, duplicate
+lines and Review reasons in Chinese; an English one keeps every word it had. A sheet whose
+findings were written in other words gets them said anew once, then no more writes."""
+from __future__ import annotations
+
+import re
+
+import openpyxl
+import pytest
+
+from sheet_templates import builtin, sample_rows
+from sync.plan import RuleSettings
+from sync.xlsx.install import install_new
+from sync.xlsx.target import apply_workbook
+from tests.conftest import TODAY
+
+SETTINGS = RuleSettings(today=TODAY)
+# Two Latin words in a row, once quoted values (a person's typing, said back) and command-line
+# options (--date-order dmy, `sheetkeeper check`) are taken out.
+ENGLISH = re.compile(r"[A-Za-z]{2,}[ ,:;]+[A-Za-z]{2,}")
+QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|`[^`]*`|--[a-z-]+(?: [a-z]+)?")
+
+
+CRM = builtin("crm")
+
+
+def findings(path, lang: str) -> list:
+    return column(path, 0, CRM.column_of_type("findings").header(lang))
+
+
+def column(path, tab: str | int, header: str) -> list:
+    book = openpyxl.load_workbook(path)
+    ws = book.worksheets[tab] if isinstance(tab, int) else book[tab]
+    rows = list(ws.iter_rows(values_only=True))
+    head = next(r for r in rows if header in r)
+    j = head.index(header)
+    return [r[j] for r in rows[rows.index(head) + 1:] if r[j] not in (None, "")]
+
+
+def messy(path, lang: str):
+    install_new(builtin("crm"), path, lang, sample_rows("crm", lang) + [
+        {"name": "王芳" if lang != "en" else "Fang Wang", "phone": "12345",
+         "email": "wang@@example", "birthday": "03/05/2024"},
+    ])
+    apply_workbook(path, SETTINGS)        # IDs first
+    apply_workbook(path, SETTINGS)        # then the pairs, by ID, on the Review tab
+    return path
+
+
+def english_in(texts) -> list[str]:
+    return [t for t in texts if ENGLISH.search(QUOTED.sub("", t))]
+
+
+def test_a_chinese_sheet_gets_its_findings_and_review_reasons_in_chinese(tmp_path):
+    path = messy(tmp_path / "zh.xlsx", "zh-CN")
+    lines = [line for cell in findings(path, "zh-CN") for line in cell.split("\n")]
+    assert any(line.startswith("[重复]") and "确定重复" in line for line in lines)
+    assert any(line.startswith("电话: ") for line in lines), lines   # the colour rule's "header:"
+    assert any("不是日期" in line or "可能是" in line for line in lines), lines
+    assert english_in(lines) == []
+    reasons = column(path, CRM.word("tabs", "review", "zh-CN"),
+                     CRM.word("review_headers", "reason", "zh-CN"))
+    assert reasons and english_in(reasons) == [] and any("相同" in r for r in reasons)
+
+
+def test_an_english_sheet_keeps_its_words(tmp_path):
+    path = messy(tmp_path / "en.xlsx", "en")
+    lines = [line for cell in findings(path, "en") for line in cell.split("\n")]
+    assert any(re.match(r"\[Duplicate\] (certain|possible) duplicate of C-\d+ \(row \d+\): same ",
+                        line) for line in lines), lines
+    assert any(line.startswith("Phone: ") for line in lines)
+    assert any(re.search(r"could be \d+ [A-Z][a-z]+ \d{4} or \d+ [A-Z][a-z]+ \d{4}", line)
+               for line in lines), lines
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_findings_written_in_other_words_are_said_anew_once(tmp_path, monkeypatch, lang):
+    """Yesterday's sheetkeeper wrote every finding in English (and judged under no catalog);
+    today's judges each row once more and says it in the sheet's language, then writes
+    nothing more. An English sheet reads the same: nothing is written at all."""
+    import i18n
+    import sync.cycle
+    import sync.plan
+    import sync.review
+    path = tmp_path / "old.xlsx"
+    with monkeypatch.context() as old:
+        old.setattr(sync.cycle, "catalog_stamp", lambda: "before translations")
+        old.setattr(sync.plan, "render", lambda text, lang: str(text))
+        old.setattr(sync.review, "render", lambda text, lang: str(text))
+        messy(path, lang)
+    before = findings(path, lang)
+    assert english_in(before)
+    stamp = path.stat().st_mtime_ns
+    apply_workbook(path, SETTINGS)
+    after = findings(path, lang)
+    if lang == "en":
+        assert after == before and path.stat().st_mtime_ns == stamp
+    else:
+        assert english_in(after) == [] and len(after) == len(before)
+        assert i18n.render(i18n._("certain"), lang) in "".join(after)
+    stamp = path.stat().st_mtime_ns
+    apply_workbook(path, SETTINGS)
+    assert path.stat().st_mtime_ns == stamp
