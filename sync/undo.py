@@ -91,8 +91,10 @@ def _restoring(table: SheetTable, entries, batch: str
         work.records.append(ChangeRecord(e.row_id, e.column, current, e.before, "undo",
                                          f"undo of batch {batch} ({e.rule})",
                                          sheet=None if where == table.sheet else where))
+        # An empty cell needs no hold: no cell rule is run on one (sync.evaluate). An import's
+        # undo empties tens of thousands, and each hold is a row written to the log.
         if e.rule not in ("id", "findings", "status", "review", "merge") \
-                and where == table.sheet:
+                and where == table.sheet and e.before is not None:
             held.append((None if e.row_id in unassigned else e.row_id, e.column, e.before))
     return work, skipped, held
 
