@@ -74,14 +74,16 @@ def measure(rows: int, listed: int) -> dict:
         report = Path(tmp) / "report.txt"
         real = _timed_with_output([*common], report)
         batch = re.search(r"as batch (\w+)", report.read_text())[1]
-        counts = re.search(r"Imported: (\d+) rows added, (\d+) customers updated, (\d+) left "
-                           r"as they were \(nothing new\), (\d+) folded", report.read_text())
+        counts = re.search(r"Imported: ([\d,]+) added as new rows, ([\d,]+) updated a "
+                           r"customer, ([\d,]+) matched .*?, ([\d,]+) folded",
+                           report.read_text())
         undo = timed_subprocess([sys.executable, "-m", "service", "undo", batch,
                                  "--data", str(data)])
         size = source.stat().st_size / 2**20
     return {"rows": rows, "listed": listed, "mib": size, "dry": dry.wall,
             "import": real.wall, "peak": max(dry.peak, real.peak), "undo": undo.wall,
-            "added": int(counts[1]), "updated": int(counts[2]), "folded": int(counts[4])}
+            **{k: int(counts[n].replace(",", "")) for n, k in
+               ((1, "added"), (2, "updated"), (4, "folded"))}}
 
 
 def _timed_with_output(args: list[str], to: Path):

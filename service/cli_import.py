@@ -111,16 +111,16 @@ def _mapping_lines(result) -> list[tuple[str, str | None, str | None]]:
 def _text(result, limit: int, out: TextIO) -> None:
     source, plan = result.source, result.plan
     out.write(f"{source.path.name} ({source.described}) into {result.table.source}, sheet "
-              f"{result.table.sheet!r}: {len(plan.outcomes)} rows\n")
+              f"{result.table.sheet!r}: {len(plan.outcomes):,} rows\n")
     for header, to, why in _mapping_lines(result):
         out.write(f"  {header} -> {to}{f'  ({why})' if why else ''}\n" if to else
                   f"  {header} -> left out ({why})\n")
     if source.left_out:
         out.write(f"  not imported from the vCards: {', '.join(sorted(source.left_out))}\n")
     counts = {a: plan.count(a) for a in ACTIONS}
-    said = (f"{counts['added']} rows added, {counts['updated']} customers updated, "
-            f"{counts['left']} left as they were (nothing new), {counts['folded']} folded into "
-            "another row of the file")
+    said = (f"{counts['added']:,} added as new rows, {counts['updated']:,} updated a customer, "
+            f"{counts['left']:,} matched a customer and brought nothing new, "
+            f"{counts['folded']:,} folded into an earlier row of the file")
     if result.dry_run:
         out.write(f"Dry run, nothing written. Would be: {said}.\n")
     elif result.batch:

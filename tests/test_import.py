@@ -179,7 +179,9 @@ def test_the_text_report_shows_the_mapping_and_each_row(book, tmp_path, capsys):
     assert code == 0
     assert "  Mobile -> Phone\n" in out.out
     assert "  WeChat -> Notes" in out.out
-    assert "Dry run, nothing written. Would be: 0 rows added, 1 customers updated" in out.out
+    assert "Dry run, nothing written. Would be: 0 added as new rows, 1 updated a customer, " \
+        "0 matched a customer and brought nothing new, 0 folded into an earlier row of the " \
+        "file." in out.out
     assert "line 2: matched C-000001 (sheet row 2), same Phone; to Notes: WeChat: zw" in out.out
 
 

@@ -79,7 +79,7 @@ def test_a_dry_run_and_a_bad_file_send_no_write(server, sheet, tmp_path, capsys)
     code, out, err = cli(capsys, server, tmp_path, "import", str(file), "--into",
                          f"gsheet:{sheet.key}", "--region", "CN", "--dry-run")
     assert code == 0, err
-    assert "Would be: 1 rows added, 1 customers updated" in out
+    assert "Would be: 1 added as new rows, 1 updated a customer" in out
     sent = server.faults.log[start:]
     assert sent and all(method == "GET" for method, *_ in sent), sent
     (tmp_path / "odd.csv").write_text("Foo,Bar\r\n1,2\r\n")
