@@ -452,6 +452,17 @@ class AuditLog:
         except sqlite3.Error as e:
             raise AuditError(self._explain(e)) from None
 
+    def notes(self, workbook: str | None = None) -> dict[str, str]:
+        """Batch -> its note, for every batch with one (of `workbook`, where named)."""
+        where, args = "note != ''", []
+        if workbook is not None:
+            where += " AND workbook = ?"
+            args.append(workbook)
+        try:
+            return dict(self.db.execute(f"SELECT id, note FROM batches WHERE {where}", args))
+        except sqlite3.Error as e:
+            raise AuditError(self._explain(e)) from None
+
     def batch_digest(self, batch: str) -> str:
         """The digest the target was to have once `batch` was written ("" where unknown)."""
         row = self.db.execute("SELECT digest_after FROM batches WHERE id = ?",

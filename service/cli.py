@@ -309,7 +309,7 @@ def _audit(args: argparse.Namespace) -> int:
                               since=args.since.isoformat() if args.since else None,
                               row_id=args.id, column=args.column, batch=args.batch,
                               abandoned=args.all)
-        report.write_audit(entries, args.format, sys.stdout)
+        report.write_audit(entries, args.format, sys.stdout, log.notes(key))
     return EXIT_CLEAN
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import orjson
 
+from audit.log import OPEN_BOOK_MARK
 from sync.export.safe import spreadsheet_safe   # the one definition: the exports' too
 
 if TYPE_CHECKING:
@@ -171,9 +172,12 @@ AUDIT_COLUMNS = ("seq", "at", "workbook", "sheet", "row_id", "column", "before",
                  "reason", "batch", "actor")
 
 
-def write_audit(entries, fmt: str, out: TextIO) -> None:
-    """The audit log as a table for people, CSV or JSON lines for tools."""
+def write_audit(entries, fmt: str, out: TextIO, notes: dict[str, str] | None = None) -> None:
+    """The audit log as a table for people, CSV or JSON lines for tools. `notes`: batch -> its
+    note, said (for people) before the batch's first line (where it went: "written into the
+    workbook open in Excel, not saved")."""
     import csv
+    notes = notes or {}
     rows = ({k: _plain(getattr(e, k)) for k in AUDIT_COLUMNS} for e in entries)
     if fmt == "json":
         encode = json.JSONEncoder(ensure_ascii=False).encode
@@ -184,7 +188,12 @@ def write_audit(entries, fmt: str, out: TextIO) -> None:
         writer.writeheader()
         writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in rows)
     else:
+        told = None
         for row in rows:
+            if row["batch"] != told and row["batch"] in notes:
+                said = notes[row["batch"]].split(f" ({OPEN_BOOK_MARK}")[0]
+                out.write(f"{row['at'][:19]}  {row['batch']}  ({said})\n")
+            told = row["batch"]
             out.write(f"{row['at'][:19]}  {row['batch']}  {row['actor']:<11} "
                       f"{row['row_id'] or '':<10} {row['column']}: {_show(row['before'])} → "
                       f"{_show(row['after'])} — {row['reason']}\n")

@@ -16,6 +16,7 @@ import dataclasses
 from typing import Sequence
 
 from audit.log import OPEN_BOOK_MARK, AuditLog, ChangeRecord
+from i18n import _
 
 from .cells import CellPlaces, same_value
 from .errors import WorkbookBusy, WorkbookChanged, WriteFailed, WriteUncertain
@@ -173,8 +174,8 @@ def settle_unsaved(audit: AuditLog, key: str, table: SheetTable) -> list[str]:
         saved_as = note.split(OPEN_BOOK_MARK, 1)[1][:64]
         if table.digest and table.digest == saved_as:
             back = [ChangeRecord(e.row_id, e.column, e.after, e.before, "unsaved",
-                                 "written into the workbook while it was open in Excel, and "
-                                 "not kept: it was closed without saving",
+                                 _("written into the workbook while it was open in Excel, and "
+                                   "not kept: it was closed without saving"),
                                  sheet=None if e.sheet == table.sheet else e.sheet)
                     for e in reversed(list(audit.entries(batch=batch)))]
             audit.record(key, table.sheet, back, "unsaved", actor="person",

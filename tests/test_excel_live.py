@@ -332,3 +332,13 @@ def test_a_snapshot_of_the_file_while_open_follows_what_the_file_holds(desk):
     assert take_snapshot(desk.model.path, data, "nightly").after_batch == first.batch
     with SnapshotStore(data) as store:
         assert len(store.list(desk.model.path)) == 2
+
+
+def test_sheetkeeper_audit_says_the_batch_went_into_the_open_workbook(desk, capsys):
+    from service.cli import main
+    first = cycle(desk)
+    assert main(["audit", str(desk.model.path)]) == 0
+    out = capsys.readouterr().out
+    assert f"{first.batch}  (written into the workbook open in Excel, not saved: it is in the " \
+           "file once the person saves the workbook there)" in out
+    assert "sha256" not in out

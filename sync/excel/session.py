@@ -24,6 +24,8 @@ from typing import Any, Callable, Iterable, TypeVar
 
 import tenacity
 
+from i18n import _
+
 from ..errors import ExcelClosed, ExcelNotAllowed, WorkbookBusy
 
 T = TypeVar("T")
@@ -44,10 +46,13 @@ GONE = frozenset({
 MAC_NOT_ALLOWED = -1743     # errAEEventNotPermitted: the Automation permission not granted
 MAC_GONE = frozenset({-600, -609, -1728})   # no such process, connection invalid, no such object
 
-AUTOMATION_HELP = ("macOS has not let sheetkeeper control Microsoft Excel: allow it in System "
-                   "Settings > Privacy & Security > Automation (the program that runs "
-                   "sheetkeeper, e.g. Terminal or python, > Microsoft Excel), then it carries "
-                   "on by itself; until then the workbook is waited for as for any open one")
+
+
+def automation_help(where: object) -> str:
+    return _("{where}: macOS has not let sheetkeeper control Microsoft Excel: allow it in System "
+             "Settings > Privacy & Security > Automation (the program that runs sheetkeeper, "
+             "e.g. Terminal or python, > Microsoft Excel), then it carries on by itself; until "
+             "then the workbook is waited for as for any open one", where=where)
 
 
 def _numbers(exc: BaseException) -> set[int]:
@@ -76,15 +81,18 @@ def translated(exc: BaseException, where: str) -> Exception:
     """An error of xlwings (or of COM or AppleScript beneath it) as sheetkeeper's own."""
     numbers = _numbers(exc)
     if MAC_NOT_ALLOWED in numbers:
-        return ExcelNotAllowed(f"{where}: {AUTOMATION_HELP}")
+        return ExcelNotAllowed(automation_help(where))
     if numbers & REJECTED:
-        return WorkbookBusy(f"{where}: Excel is busy (a cell is being edited, or a dialog is "
-                            "open); nothing was written, and sheetkeeper tries again later")
+        return WorkbookBusy(_("{where}: Excel is busy (a cell is being edited, or a dialog is "
+                              "open); nothing was written, and sheetkeeper tries again later",
+                              where=where))
     if numbers & GONE or numbers & MAC_GONE:
-        return ExcelClosed(f"{where}: the workbook was closed in Excel, or Excel quit, while "
-                           "sheetkeeper worked on it; the next cycle looks at it again")
-    return ExcelClosed(f"{where}: Excel did not answer as expected ({type(exc).__name__}: "
-                       f"{exc}); the next cycle looks at the workbook again")
+        return ExcelClosed(_("{where}: the workbook was closed in Excel, or Excel quit, while "
+                             "sheetkeeper worked on it; the next cycle looks at it again",
+                             where=where))
+    return ExcelClosed(_("{where}: Excel did not answer as expected ({error}); the next cycle "
+                         "looks at the workbook again", where=where,
+                         error=f"{type(exc).__name__}: {exc}"))
 
 
 @dataclass
@@ -117,7 +125,7 @@ def running_apps() -> Iterable[Any]:
         return list(xlwings.apps)
     except Exception as e:                    # XlwingsError on Linux, COM errors, …
         if MAC_NOT_ALLOWED in _numbers(e):
-            raise ExcelNotAllowed(AUTOMATION_HELP) from e
+            raise ExcelNotAllowed(automation_help("Microsoft Excel")) from e
         return []
 
 
@@ -130,7 +138,7 @@ def attach(path: Path, apps: Iterable[Any] | None = None) -> Any | None:
             books = list(app.books)
         except Exception as e:
             if MAC_NOT_ALLOWED in _numbers(e):
-                raise ExcelNotAllowed(f"{path}: {AUTOMATION_HELP}") from e
+                raise ExcelNotAllowed(automation_help(path)) from e
             continue        # an instance busy or going away: look at the others
         for book in books:
             try:

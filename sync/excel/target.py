@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from audit.log import OPEN_BOOK_MARK
+from i18n import _
 from sheet_templates import Template, templates_or_builtin
 
 from ..cells import CellWrite, same_value
@@ -83,7 +84,7 @@ class ExcelTarget:
 
     def __post_init__(self) -> None:
         if self.calls is None:
-            self.calls = ExcelCalls(f"{self.path} (open in Excel)")
+            self.calls = ExcelCalls(str(self.path))
 
     @property
     def key(self) -> str:
@@ -105,8 +106,9 @@ class ExcelTarget:
         name, grid, formulas = self._table_sheet(names, templates)
         match = best_header(grid, templates)
         if match is None:
-            raise TableLayoutError(f"{self.path}: no header row found on sheet {name!r}; "
-                                   "install the template with `sheetkeeper install crm`")
+            raise TableLayoutError(_("{path}: no header row found on sheet {sheet}; install "
+                                     "the template with `sheetkeeper install crm`",
+                                     path=self.path, sheet=repr(name)))
         layout = layout_for(grid[match.row], match.row + 1, match.template)
         words = layout.template.words["tabs"]
         side = {role: next((n for n in names if n in set(words[role].values())), None)
@@ -130,16 +132,17 @@ class ExcelTarget:
         whose header a template matches. Its values and formulas."""
         if self.sheet is not None:
             if self.sheet not in names:
-                raise SheetNotFound(f"{self.path}: there is no sheet called {self.sheet!r}; "
-                                    f"the sheets are: {', '.join(names)}")
+                raise SheetNotFound(_("{path}: there is no sheet called {sheet}; the sheets "
+                                      "are: {sheets}", path=self.path, sheet=repr(self.sheet),
+                                      sheets=", ".join(names)))
             return (self.sheet, *self._values(self.sheet, formulas=True))
         named = [n for n in names for t in templates if n in t.sheet_names.values()]
         for name in dict.fromkeys(named + names):
             grid, formulas = self._values(name, formulas=True)
             if best_header(grid, templates) is not None:
                 return name, grid, formulas
-        raise TableLayoutError(f"{self.path}: no sheet has a header sheetkeeper knows; install "
-                               "the template with `sheetkeeper install crm`")
+        raise TableLayoutError(_("{path}: no sheet has a header sheetkeeper knows; install the "
+                                 "template with `sheetkeeper install crm`", path=self.path))
 
     def _values(self, name: str, formulas: bool = False
                 ) -> tuple[list[list[Any]], list[list[str | None]]]:
@@ -176,8 +179,8 @@ class ExcelTarget:
         same = {key for key in expected if _row_same(now.get(key, ()), expected[key])}
         done = tuple(k for k, (tab, w) in enumerate(batch.cells) if (tab, w.row) in same)
         if not done and batch.cells:
-            raise WorkbookChanged(f"{self.path}: every row to write was changed in Excel "
-                                  "meanwhile; nothing written")
+            raise WorkbookChanged(_("{path}: every row to write was changed in Excel "
+                                    "meanwhile; nothing written", path=self.path))
         return LiveWrite(self, [batch.cells[k] for k in done], done,
                          {key: expected[key] for key in same}, firsts, self.file_digest())
 
@@ -233,8 +236,9 @@ class LiveWrite:
         moved = [key for key, row in self.expected.items() if not _row_same(now[key], row)]
         if moved:
             tab, row = moved[0]
-            raise WorkbookChanged(f"{target.path}: row {row} of {tab!r} was changed in Excel "
-                                  "since it was checked; nothing written")
+            raise WorkbookChanged(_("{path}: row {row} of {sheet} was changed in Excel since "
+                                    "it was checked; nothing written", path=target.path,
+                                    row=row, sheet=repr(tab)))
         shapes = rectangles((tab, w.row, w.column, w.value) for tab, w in self.cells)
         app = target.book.app
         updating = calls(lambda: app.screen_updating)
@@ -247,9 +251,10 @@ class LiveWrite:
         except (WorkbookBusy, ExcelClosed) as e:
             if not landed:
                 raise
-            raise WriteUncertain(f"{target.path}: {landed} of {len(shapes)} parts of the write "
-                                 f"reached the open workbook before: {e}; the next cycle "
-                                 "settles the rest from the cells") from e
+            raise WriteUncertain(_("{path}: {landed} of {parts} parts of the write reached the "
+                                   "open workbook before: {error}; the next cycle settles the "
+                                   "rest from the cells", path=target.path, landed=landed,
+                                   parts=len(shapes), error=e)) from e
         finally:
             try:
                 calls(lambda: setattr(app, "screen_updating", updating))
