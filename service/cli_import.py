@@ -131,8 +131,8 @@ def _text(result, limit: int, out: TextIO) -> None:
                       f"in one request), as batches {', '.join(result.batches)}; each is "
                       "undone on its own.\n")
         if counts["added"]:
-            out.write("The new rows' Status and Findings are worked out by the next cycle "
-                      "(the service's, or `sheetkeeper apply`).\n")
+            out.write("The rows it touched have their Status and Findings; the Review tab "
+                      "lists new duplicate pairs at the next cycle.\n")
     else:
         out.write(f"Nothing to write: {said}.\n")
     shown = plan.outcomes if limit <= 0 else plan.outcomes[:limit]

@@ -258,3 +258,24 @@ def test_a_changed_workbook_is_read_again_before_the_write(book, tmp_path, capsy
     assert saved
     assert by_id(book)["C-000001"]["Title"] == "Chief buyer"
     assert report["rows"][0]["noted"] == ["Title: Buyer"]
+
+
+def test_the_rows_it_touches_arrive_judged_as_a_cycle_judges_them(book, tmp_path, capsys):
+    """Their Status and Findings are in the import's batch: the cycle after it has nothing to
+    change in them."""
+    file = write_csv(tmp_path / "j.csv", [
+        ["Name", "Phone", "Email", "Member since", "Tier"],
+        ["Zhang Wei", "13800138000", "", "2026/11/1", ""],
+        ["Ann Lee", "12", "ann@", "2020-01-05", "Gold"],
+        ["Bo Li", "13700137000", "bo@li.example", "", "VIP"],
+    ])
+    report = do_import(book, file, capsys)
+    rows = by_id(book)
+    assert "Phone:" in rows["C-000004"]["Findings"] and "Email:" in rows["C-000004"]["Findings"]
+    assert rows["C-000001"]["Status"] == "New"         # from the Member since it filled
+    touched = {r["id"] for r in report["rows"]}
+    code, out = run("apply", str(book), "--region", "CN", "--today", TODAY, "--report", "json",
+                    capsys=capsys)
+    assert code in (0, 1)
+    changes = json.loads(out.out)["changes"]
+    assert not [c for c in changes if c["id"] in touched], changes

@@ -320,8 +320,46 @@ class _Work:
                 for outcome in customer.outcomes:
                     outcome.row_id, outcome.row = customer.row_id, customer.number
             self._write(batch, customer)
+        self._judge_as_left(batch)
         return ImportPlan(batch, sorted((o for c in self.customers.values()
                                          for o in c.outcomes), key=lambda o: o.line), last_id)
+
+    def _judge_as_left(self, batch: Batch) -> None:
+        """The Status and Findings of every row the import touches, as the rules judge the
+        list it leaves (a row added arrives with its findings, as a cycle would give them):
+        the cell rules on those rows only, the row rules and the duplicate finder over all."""
+        table, layout = self.table, self.layout
+        rows = list(table.rows)
+        numbers = list(table.row_numbers)
+        place = {n: i for i, n in enumerate(numbers)}
+        width = len(layout.headers)
+        for where, w in batch.cells:
+            if where != table.sheet:
+                continue
+            i = place.get(w.row)
+            if i is None:
+                i = place[w.row] = len(rows)
+                rows.append((None,) * width)
+                numbers.append(w.row)
+            row = list(rows[i])
+            row[w.column - layout.first_column] = w.value
+            rows[i] = tuple(row)
+        touched = {place[w.row] for where, w in batch.cells if where == table.sheet}
+        if not touched:
+            return
+        left = dataclasses.replace(table, rows=tuple(rows), row_numbers=tuple(numbers),
+                                   review=None, merged=None, sheet_xml=None)
+        untouched = frozenset(range(len(rows))) - touched
+        plan = plan_table(left, self.settings, judged=untouched)
+        own = {self.template.status.column,
+               *(c.key for c in self.template.columns if c.type == "findings")}
+        ids = {numbers[i]: _id_of(rows[i][self.id_j]) for i in touched}
+        for c in plan.changes:
+            if c.key in own and place[c.row_number] in touched \
+                    and (c.row_number, layout.columns[c.key]) not in table.formulas:
+                batch.add(table.sheet, c.row_number, layout.first_column + layout.columns[c.key],
+                          c.before, c.after, ids[c.row_number], c.column, c.rule, c.reason,
+                          table.sheet)
 
     def _add_id(self, batch: Batch, customer: _Customer) -> None:
         header = self.layout.headers[self.id_j]
@@ -348,6 +386,10 @@ class _Work:
             batch.add(table.sheet, customer.number, layout.first_column + self.notes_j, was,
                       after, customer.row_id, layout.headers[self.notes_j], "import",
                       f"import of {self.source}: values kept in Notes", table.sheet)
+
+
+def _id_of(value: Any) -> str | None:
+    return None if is_blank(value) else str(value)
 
 
 def _same(current: Any, value: Any) -> bool:
