@@ -48,7 +48,7 @@ from sync.errors import SheetkeeperError
 from sync.errors import WorkbookBusy, WorkbookChanged
 from sync.opening import apply_to, open_in_excel
 from sync.targets import Target
-from sync.xlsx.replace import lock_files
+from sync.xlsx.replace import lock_files, recover_set_aside, recover_set_aside_in
 from sync.xlsx.target import apply_workbook
 
 from .config import ServiceConfig, Watch
@@ -221,6 +221,10 @@ class Service:
 
     def _discover(self) -> list[Path]:
         found = []
+        for folder in self._folders():
+            for back in recover_set_aside_in(folder):   # a write killed mid-swap (Windows)
+                self.log("recovered", workbook=back,
+                         reason="set aside by a write that was cut off; put back")
         for w in self.config.watches:
             found += [p for p in w.workbooks() if p.is_file()]
             if not w.path.exists():
@@ -272,7 +276,7 @@ class Service:
 
     def _look_at(self, state: WorkbookState) -> None:
         path, mono = state.path, self.monotonic()
-        if not path.exists():
+        if not path.exists() and not recover_set_aside(path):
             self.schedule.drop(path)
             self.told.pop(path, None)
             self.log("removed", workbook=path)

@@ -17,6 +17,7 @@ import openpyxl
 import pytest
 
 from audit.log import AuditLog
+from audit.os_family import is_windows
 from sync.cycle import run_cycle
 from sync.xlsx import replace
 from sync.xlsx.target import WorkbookTarget, apply_workbook
@@ -29,17 +30,6 @@ STEPS = ["read", "prepared", "pending", "staged", "swapped", "committed", "settl
 
 # Killing with SIGKILL from inside: POSIX's (Windows has no SIGKILL).
 needs_sigkill = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="no SIGKILL here")
-
-
-def killed_at(step: str):
-    """Where there is no atomic exchange (Windows, and the Windows mode: the set-aside path), a
-    kill between setting the workbook aside and linking the new one in leaves the workbook only
-    under its .was name (README, "On macOS and Windows"): a known gap, held here until fixed."""
-    from audit.os_family import is_windows
-    gap = step == "swapped" and is_windows()
-    return pytest.param(step, marks=pytest.mark.xfail(
-        gap, strict=True, raises=FileNotFoundError,
-        reason="set-aside path: a kill at 'swapped' leaves the workbook under its .was name"))
 
 
 def in_use(tmp_path: Path) -> Path:
@@ -115,9 +105,12 @@ def test_a_person_saving_between_any_two_steps_is_never_lost(tmp_path, monkeypat
 KILLED_AT = """
 import os, signal, sys
 from pathlib import Path
+import sync.xlsx.replace
 from sync.cycle import run_cycle
 from sync.xlsx.target import WorkbookTarget
 from tests.test_apply import SETTINGS
+
+sync.xlsx.replace.exchange_available = sys.argv[3] == "exchange"
 
 def between(name):
     if name == sys.argv[2]:
@@ -129,17 +122,28 @@ run_cycle(WorkbookTarget(path), SETTINGS, path.parent / ".sheetkeeper", between=
 
 
 @needs_sigkill
-@pytest.mark.parametrize("step", [killed_at(step) for step in STEPS])
+@pytest.mark.parametrize("exchange", ["exchange", "set aside"])
+@pytest.mark.parametrize("step", STEPS)
 def test_a_cycle_killed_at_any_step_then_a_save_leaves_a_log_that_tells_the_truth(tmp_path,
-                                                                                   step):
+                                                                                   step, exchange):
     """kill -9 at each step of a write, then a person's save (which changes the file's digest
     whatever the kill left), then a cycle: the log says exactly what reached the workbook, and
     no person edit is invented. Settling by the whole file's digest failed this after the
-    commit: the written batch was marked abandoned, its re-casing logged as the person's."""
+    commit: the written batch was marked abandoned, its re-casing logged as the person's.
+    Where there is no atomic exchange (Windows), a kill at 'swapped' leaves the workbook set
+    aside as `.NAME.xlsx.<random>.sheetkeeper.was`: the next look of sheetkeeper at it (the
+    service starting again, any command) puts it back."""
     path = in_use(tmp_path)
-    killed = subprocess.run([sys.executable, "-c", KILLED_AT, str(path), step], cwd=ROOT,
-                            capture_output=True, text=True, timeout=120)
+    opened = path.read_bytes()
+    exchange = "exchange" if exchange == "exchange" and not is_windows() else "set aside"
+    killed = subprocess.run([sys.executable, "-c", KILLED_AT, str(path), step, exchange],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
+    if step == "swapped" and exchange == "set aside":
+        assert not path.exists() and list(tmp_path.glob(".c.xlsx.*.sheetkeeper.was"))
+        apply_workbook(path, SETTINGS, dry_run=True)       # sheetkeeper looks at it again
+        assert path.read_bytes() == opened
+        assert not list(tmp_path.glob(".c.xlsx.*.sheetkeeper.was"))
     person_saves(path, "rename", path.read_bytes())
     apply_workbook(path, SETTINGS)
     assert_log_tells_the_truth(path, tmp_path / ".sheetkeeper")
@@ -177,3 +181,52 @@ def test_a_symlinked_workbook_is_written_through_to_the_file_it_names(tmp_path):
     assert values(real)[0][1] == "Ann Lee"
     assert os.getxattr(real, "user.team") == b"sales"
     assert not list(real.parent.glob(".customers.xlsx.*"))       # no new file left beside it
+
+
+def test_a_workbook_left_set_aside_is_put_back_by_the_next_look_and_never_over_a_save(tmp_path):
+    """The leftover of a write killed mid-swap, without and with a save of the person's in its
+    place meanwhile: put back only where no workbook is there."""
+    path = messy(tmp_path)
+    data = path.read_bytes()
+    aside = tmp_path / ".c.xlsx.abcd1234.sheetkeeper.was"
+    path.rename(aside)
+    assert WorkbookTarget(path).peek() is not None and path.read_bytes() == data
+    assert not aside.exists()
+    path.rename(aside)
+    path.write_bytes(b"the person's own save")
+    assert not replace.recover_set_aside(path)
+    assert path.read_bytes() == b"the person's own save" and aside.exists()
+
+
+def test_the_service_starting_again_puts_a_workbook_left_set_aside_back(tmp_path):
+    """A service ended mid-swap (Windows: Task Scheduler's stop, a power cut) and started
+    again: the workbook it left set aside is back under its name, and cleaned."""
+    import datetime as dt
+    import io
+    import json
+    import threading
+    from service import config as service_config
+    from service.daemon import EventLog, Service
+    from tests.test_nightly import LONDON, Clock, Monotonic, wait_until
+    books = tmp_path / "workbooks"
+    books.mkdir()
+    path = messy(books)
+    path.rename(books / ".c.xlsx.abcd1234.sheetkeeper.was")
+    log = io.StringIO()
+    clock = Monotonic()
+    service = Service(service_config.embedded(tmp_path), EventLog(log, "json"), monotonic=clock,
+                      now=Clock(dt.datetime(2026, 11, 23, 12, tzinfo=LONDON)))
+    thread = threading.Thread(target=service.run)
+    thread.start()
+    try:
+        wait_until(lambda: '"event": "start"' in log.getvalue())
+        clock.t += 1.0
+        service.wake.set()
+        wait_until(lambda: '"event": "cycle"' in log.getvalue())
+    finally:
+        service.stop()
+        thread.join(30)
+    events = [json.loads(line) for line in log.getvalue().splitlines()]
+    assert [e["workbook"] for e in events if e["event"] == "recovered"] == [str(path)]
+    assert values(path)[0][1] == "Ann Lee"
+    assert not list(books.glob(".*.was"))

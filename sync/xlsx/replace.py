@@ -60,6 +60,59 @@ def lock_files(path: Path) -> list[Path]:
     return [p for p in candidates if p.exists()]
 
 
+SET_ASIDE_SUFFIX = TEMPORARY_SUFFIX + ".was"   # a workbook set aside during a write
+
+
+def recover_set_aside(path: Path) -> bool:
+    """Put back a workbook that a write set aside and never put back: where there is no atomic
+    exchange (Windows), a writer killed in the moment between setting the workbook aside and
+    linking the new one in leaves it only as `.NAME.xlsx.<random>.sheetkeeper.was`. With no
+    workbook at `path`, the newest such file is linked back into its place (never over a file
+    a person saved there meanwhile: theirs stands, and the set-aside copy, what they had
+    opened, is left for the sweep). True if it was put back."""
+    if os.path.lexists(path):
+        return False
+    pattern = glob.escape(f".{path.name}.") + "*" + SET_ASIDE_SUFFIX
+    asides = sorted(path.parent.glob(pattern), key=_mtime_or_zero, reverse=True)
+    for aside in asides:
+        try:
+            os.link(aside, path)
+        except FileExistsError:
+            return False
+        except OSError:
+            # No hard links on this filesystem (FAT, exFAT): a rename, which on Windows also
+            # refuses to replace a file that is there.
+            if not is_windows():
+                return False
+            try:
+                os.rename(aside, path)
+            except OSError:
+                return False
+            return True
+        aside.unlink(missing_ok=True)
+        return True
+    return False
+
+
+def recover_set_aside_in(folder: Path) -> list[Path]:
+    """`recover_set_aside` for every workbook in `folder` left set aside; the workbooks put
+    back."""
+    back = []
+    for aside in folder.glob("." + "*" + SET_ASIDE_SUFFIX):
+        stem = aside.name[1:-len(SET_ASIDE_SUFFIX)]          # NAME.xlsx.<random>
+        workbook = folder / stem.rsplit(".", 1)[0]
+        if recover_set_aside(workbook):
+            back.append(workbook)
+    return back
+
+
+def _mtime_or_zero(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
 def digest_of(path: Path) -> str:
     return hashlib.sha256(read_bytes(path)).hexdigest()
 

@@ -17,6 +17,7 @@ from ..cells import CellWrite
 from ..table import SheetTable
 from ..targets import Batch, Step, reading_of
 from .read import read_table
+from .replace import recover_set_aside
 from .write import StagedPackage
 
 
@@ -51,12 +52,14 @@ class WorkbookTarget:
         return reading_of(self.templates, self.sheet)
 
     def peek(self) -> str | None:
+        recover_set_aside(self.path)     # a write killed mid-swap (Windows) left it aside
         try:
             return hashlib.sha256(self.path.read_bytes()).hexdigest()
         except OSError:
             return None     # the read says what is wrong
 
     def read(self) -> SheetTable:
+        recover_set_aside(self.path)
         return read_table(self.path, self.templates, self.sheet, keep_xml=True)
 
     @staticmethod
