@@ -18,6 +18,23 @@
     excel_poll = 30                    # seconds between looks at a workbook open in Excel
                                        # (Windows, macOS: cleaned in the open book)
 
+    [points]                           # loyalty points from purchases (Purchases tab)
+    per = 100                          # every whole 100 of a purchase's amount…
+    points = 10                        # …earns 10 points
+    expire_months = 0                  # purchases older than this no longer count (0: never)
+
+    [tiers]                            # the Tier by rule (without this table: left to people)
+    vip_spend = 10000                  # VIP: spend in the last `months` at least this…
+    vip_orders = 12                    # …or this many orders; Normal: any purchase; else Prospect
+    months = 12
+    write = false                      # true: sheetkeeper sets the Tier; false: a finding says
+                                       # where the typed Tier differs from the rule's
+
+    [churn]                            # "At risk": no purchase for over `factor` times the
+    factor = 2                         # customer's usual gap (the median), at least `min_days`,
+    min_days = 30                      # once they have `min_orders` purchases
+    min_orders = 3
+
     [snapshots]
     at = "02:00"                       # nightly, local time: statuses and snapshots
     keep_daily = 7
@@ -58,6 +75,7 @@ from typing import Any
 
 from audit.retention import Retention
 from rules.dates import DATE_ORDERS
+from rules.customer_value import ChurnRule, PointsRule, TierRule, ValueRules
 from rules.status import StatusThresholds
 from sheet_templates import BUILTIN, Template, builtin
 from sync.errors import SheetkeeperError
@@ -133,6 +151,7 @@ class ServiceConfig:
     region: str | None = None
     date_order: str = "auto"
     thresholds: StatusThresholds = StatusThresholds()
+    value: ValueRules = ValueRules()
     auto_merge: str = "none"
     debounce: float = 0.3
     poll: float = 0.0
@@ -160,7 +179,7 @@ class ServiceConfig:
                 or Watch(Path("."))
         return RuleSettings(today=today, phone_region=watch.region or self.region,
                             date_order=watch.date_order or self.date_order,
-                            thresholds=self.thresholds)
+                            thresholds=self.thresholds, value=self.value)
 
 
 def embedded(cwd: Path | None = None) -> ServiceConfig:
@@ -180,7 +199,12 @@ def find(explicit: Path | None = None, cwd: Path | None = None) -> ServiceConfig
 
 _TYPES: dict[str, dict[str, tuple[type, ...]]] = {
     "": {"data": (str,), "rules": (dict,), "service": (dict,), "snapshots": (dict,),
-         "watch": (list,), "google": (dict,)},
+         "watch": (list,), "google": (dict,), "points": (dict,), "tiers": (dict,),
+         "churn": (dict,)},
+    "points": {"per": (int, float), "points": (int,), "expire_months": (int,)},
+    "tiers": {"vip_spend": (int, float), "vip_orders": (int,), "months": (int,),
+              "write": (bool,)},
+    "churn": {"factor": (int, float), "min_days": (int,), "min_orders": (int,)},
     "google": {"credentials": (str,), "authorized_user": (str,), "api_endpoint": (str,),
                "poll": (int, float)},
     "rules": {"region": (str,), "date_order": (str,), "new_days": (int,),
@@ -296,12 +320,38 @@ class _Reader:
             watches=watches,
             region=self.region("rules", rules.get("region")),
             date_order=self.date_order("rules", rules.get("date_order", "auto")),
-            thresholds=thresholds, auto_merge=auto_merge,
+            thresholds=thresholds, value=self.value_rules(top), auto_merge=auto_merge,
             debounce=float(service.get("debounce", 0.3)), poll=float(service.get("poll", 0)),
             retry_max=float(service.get("retry_max", 300)),
             excel_poll=float(service.get("excel_poll", 30)),
             snapshot_at=self.time(snaps.get("at", dt.time(2, 0))), retention=retention,
             sheets=sheets, google=google)
+
+    def value_rules(self, top: dict) -> ValueRules:
+        """[points], [tiers], [churn]: how purchases make points, tiers and churn warnings."""
+        points = self.checked("points", top.get("points", {}))
+        churn = self.checked("churn", top.get("churn", {}))
+        for section, table, keys in (("points", points, ("per", "points", "expire_months")),
+                                     ("churn", churn, ("factor", "min_days", "min_orders"))):
+            for key in keys:
+                if key in table and table[key] < (1 if key in ("per", "factor") else 0):
+                    raise self.fail(section, key, "must be a positive number")
+        tiers = None
+        if "tiers" in top:
+            t = self.checked("tiers", top["tiers"])
+            if "vip_spend" not in t and "vip_orders" not in t:
+                raise self.fail("tiers", "vip_spend", "say when a customer is VIP: vip_spend "
+                                "(spend in the last `months`) and/or vip_orders")
+            if t.get("months", 12) < 1:
+                raise self.fail("tiers", "months", "must be at least 1")
+            tiers = TierRule(t.get("vip_spend"), t.get("vip_orders"), t.get("months", 12),
+                             t.get("write", False))
+        return ValueRules(
+            PointsRule(float(points.get("per", 100)), points.get("points", 10),
+                       points.get("expire_months", 0)),
+            tiers,
+            ChurnRule(float(churn.get("factor", 2.0)), churn.get("min_days", 30),
+                      churn.get("min_orders", 3)))
 
     def google(self, table: Any, needed: bool) -> GoogleConfig:
         if table is None:

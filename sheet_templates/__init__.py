@@ -2,7 +2,7 @@
 from .loader import (
     BUILTIN, TemplateError, builtin, fold_label, load, sample_rows, templates_or_builtin,
 )
-from .model import LANGS, Choice, ChoiceList, Column, Template
+from .model import LANGS, Choice, ChoiceList, Column, Ledger, Rollup, Template
 
-__all__ = ["BUILTIN", "LANGS", "Choice", "ChoiceList", "Column", "Template", "TemplateError",
+__all__ = ["BUILTIN", "LANGS", "Choice", "ChoiceList", "Column", "Ledger", "Rollup", "Template", "TemplateError",
            "builtin", "fold_label", "load", "sample_rows", "templates_or_builtin"]

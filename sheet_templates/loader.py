@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from .model import (
-    COLUMN_TYPES, LANGS, STATUS_KEYS, Choice, ChoiceList, Column, DuplicateSpec, IdFormat,
-    StatusSpec, Template,
+    COLUMN_TYPES, LANGS, MEASURES, STATUS_KEYS, Choice, ChoiceList, Column, DuplicateSpec,
+    IdFormat, Ledger, Rollup, StatusSpec, Template,
 )
 
 HERE = Path(__file__).parent
@@ -156,11 +156,17 @@ class _Builder:
                 raise self.fail(("columns", i, "key"), f"column key {k!r} is used twice")
         lists = {name: self.choice_list(name, t)
                  for name, t in self.get(d, "lists", (), dict).items()}
-        for i, c in enumerate(columns):
-            if c.type in ("choice", "status") and c.list not in lists:
-                raise self.fail(("columns", i, "list"),
-                                f"names list {c.list!r}, which is not defined under [lists]")
+        ledgers = tuple(self.ledger(g, n) for n, g in
+                        enumerate(self.get(d, "ledgers", (), list, required=False, default=[])))
+        for path, owner in [(("columns",), columns),
+                            *((("ledgers", n, "columns"), g.columns)
+                              for n, g in enumerate(ledgers))]:
+            for i, c in enumerate(owner):
+                if c.type in ("choice", "status") and c.list not in lists:
+                    raise self.fail(path + (i, "list"),
+                                    f"names list {c.list!r}, which is not defined under [lists]")
         self._check_aliases_unique(columns)
+        self._check_rollups(columns, ledgers)
 
         def column_ref(path: tuple, key: str, types: tuple[str, ...] | None = None) -> str:
             if key not in keys:
@@ -179,6 +185,8 @@ class _Builder:
             raise self.fail(("id", "digits"), "must be between 1 and 12")
         t_status = self.get(d, "status", (), dict)
         follow_up = self.get(t_status, "follow_up", ("status",), str, required=False)
+        also = tuple(column_ref(("status", "also"), k, ("date",))
+                     for k in self.strings(t_status, "also", ("status",)))
         status = StatusSpec(
             column=column_ref(("status", "column"),
                               self.get(t_status, "column", ("status",), str), ("status",)),
@@ -187,6 +195,7 @@ class _Builder:
             activity=column_ref(("status", "activity"),
                                 self.get(t_status, "activity", ("status",), str), ("date",)),
             follow_up=column_ref(("status", "follow_up"), follow_up, ("date",)) if follow_up else None,
+            also=also,
         )
         status_list = lists[columns[keys.index(status.column)].list]
         if sorted(c.key for c in status_list.choices) != sorted(STATUS_KEYS):
@@ -218,10 +227,44 @@ class _Builder:
             required_any=required_any,
             phone_regions=regions,
             words=self.words,
+            ledgers=ledgers,
         )
 
-    def column(self, table: Any, i: int) -> Column:
-        path = ("columns", i)
+    def ledger(self, table: Any, n: int) -> Ledger:
+        path = ("ledgers", n)
+        if not isinstance(table, dict):
+            raise self.fail(path, "each [[ledgers]] entry must be a table")
+        columns = tuple(self.column(c, i, path + ("columns",)) for i, c in
+                        enumerate(self.get(table, "columns", path, list)))
+        keys = [c.key for c in columns]
+        self._check_aliases_unique(columns)
+
+        def role(name: str, types: tuple[str, ...]) -> str:
+            key = self.get(table, name, path, str)
+            if key not in keys or columns[keys.index(key)].type not in types:
+                raise self.fail(path + (name,), f"must name a column of the ledger of type "
+                                                f"{' or '.join(types)}")
+            return key
+
+        return Ledger(key=self.get(table, "key", path, str),
+                      sheet_names=self.texts(table, "sheet", path), columns=columns,
+                      customer_id=role("customer_id", ("ref",)),
+                      customer=role("customer", ("text",)), date=role("date", ("date",)))
+
+    def _check_rollups(self, columns: tuple[Column, ...], ledgers: tuple[Ledger, ...]) -> None:
+        by_key = {g.key: g for g in ledgers}
+        for i, c in enumerate(columns):
+            r = c.rollup
+            if r is None:
+                continue
+            path = ("columns", i, "rollup")
+            if r.ledger not in by_key:
+                raise self.fail(path, f"names ledger {r.ledger!r}, which is not defined")
+            if r.of is not None and r.of not in {k.key for k in by_key[r.ledger].columns}:
+                raise self.fail(path, f"ledger {r.ledger!r} has no column {r.of!r}")
+
+    def column(self, table: Any, i: int, where: tuple = ("columns",)) -> Column:
+        path = where + (i,)
         if not isinstance(table, dict):
             raise self.fail(path, "each [[columns]] entry must be a table")
         type_ = self.get(table, "type", path, str)
@@ -241,7 +284,19 @@ class _Builder:
             required=self.get(table, "required", path, bool, required=False, default=False),
             width=width,
             list=list_name,
+            rollup=self.rollup(table, path),
         )
+
+    def rollup(self, table: dict, path: tuple) -> Rollup | None:
+        spec = self.get(table, "rollup", path, dict, required=False)
+        if spec is None:
+            return None
+        measure = self.get(spec, "measure", path + ("rollup",), str)
+        if measure not in MEASURES:
+            raise self.fail(path + ("rollup", "measure"),
+                            f"unknown measure {measure!r}; use one of: {', '.join(MEASURES)}")
+        return Rollup(self.get(spec, "ledger", path + ("rollup",), str), measure,
+                      self.get(spec, "of", path + ("rollup",), str, required=False))
 
     def choice_list(self, name: str, table: Any) -> ChoiceList:
         path = ("lists", name)

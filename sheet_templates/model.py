@@ -11,8 +11,13 @@ from typing import Mapping
 LANGS = ("en", "zh-CN")
 COLUMN_TYPES = (
     "id", "name", "text", "phone", "email", "choice", "status",
-    "date", "money", "tags", "notes", "findings",
+    "date", "money", "number", "tags", "notes", "findings", "ref",
 )
+# How a customer-row column is worked out from a ledger's entries (Rollup.measure). `latest` is
+# a column people type too (Last contact): the later of what they typed and what was logged;
+# every other measure makes a column sheetkeeper owns.
+MEASURES = ("sum", "count", "first", "last", "average", "points", "latest", "recent",
+            "segment")
 STATUS_KEYS = ("new", "active", "paused", "churned")
 
 
@@ -44,6 +49,20 @@ class ChoiceList:
 
 
 @dataclass(frozen=True)
+class Rollup:
+    """A customer-row column worked out from one ledger's entries about that customer."""
+
+    ledger: str                  # the ledger's key ("purchases")
+    measure: str                 # one of MEASURES
+    of: str | None = None        # the ledger column it is over (the amount, a date)
+
+    @property
+    def owned(self) -> bool:
+        """Written by sheetkeeper alone: a person's edit there is put right, as a Status's."""
+        return self.measure != "latest"
+
+
+@dataclass(frozen=True)
 class Column:
     key: str
     type: str
@@ -53,9 +72,53 @@ class Column:
     required: bool = False
     width: int = 14
     list: str | None = None
+    rollup: Rollup | None = None
 
     def header(self, lang: str) -> str:
         return self.headers[lang]
+
+
+class _Named:
+    """Columns found by any of their names (header in each language, aliases)."""
+
+    columns: tuple[Column, ...]
+
+    def column(self, key: str) -> Column:
+        for c in self.columns:
+            if c.key == key:
+                return c
+        raise KeyError(key)
+
+    def spellings(self) -> Mapping[str, str]:
+        """Every name of every column, folded (`fold_label`), -> the column's key. Worked out
+        once."""
+        known = self.__dict__.get("_spellings")
+        if known is None:
+            from .loader import fold_label
+            known = {}
+            for c in self.columns:
+                for name in (*c.headers.values(), *c.aliases):
+                    known.setdefault(fold_label(name), c.key)
+            object.__setattr__(self, "_spellings", known)   # a cache, not part of the value
+        return known
+
+    def key_of(self, header: str) -> str | None:
+        """The key of the column `header` names, in any of its names."""
+        from .loader import fold_label
+        return self.spellings().get(fold_label(header))
+
+
+@dataclass(frozen=True)
+class Ledger(_Named):
+    """A tab of dated entries about customers (Purchases, Follow-ups, Visits, Payments): each
+    entry is tied to one customer by ID, and rolls up into that customer's row."""
+
+    key: str
+    sheet_names: Mapping[str, str]
+    columns: tuple[Column, ...]
+    customer_id: str              # the column holding the customer's ID
+    customer: str                 # the column naming them when the ID is not known
+    date: str                     # the entry's date
 
 
 @dataclass(frozen=True)
@@ -76,6 +139,7 @@ class StatusSpec:
     start: str
     activity: str
     follow_up: str | None = None
+    also: tuple[str, ...] = ()   # more activity dates (Last purchase): the latest counts
 
 
 @dataclass(frozen=True)
@@ -86,7 +150,7 @@ class DuplicateSpec:
 
 
 @dataclass(frozen=True)
-class Template:
+class Template(_Named):
     name: str
     titles: Mapping[str, str]
     sheet_names: Mapping[str, str]
@@ -98,12 +162,10 @@ class Template:
     required_any: tuple[tuple[str, ...], ...] = ()
     phone_regions: Mapping[str, str] = field(default_factory=dict)
     words: Mapping[str, Mapping[str, Mapping[str, str]]] = field(default_factory=dict)
+    ledgers: tuple[Ledger, ...] = ()
 
-    def column(self, key: str) -> Column:
-        for c in self.columns:
-            if c.key == key:
-                return c
-        raise KeyError(key)
+    def ledger(self, key: str) -> Ledger:
+        return next(g for g in self.ledgers if g.key == key)
 
     def column_of_type(self, type_: str) -> Column | None:
         return next((c for c in self.columns if c.type == type_), None)
@@ -114,21 +176,3 @@ class Template:
 
     def default_phone_region(self, lang: str) -> str | None:
         return self.phone_regions.get(lang) or None
-
-    def spellings(self) -> Mapping[str, str]:
-        """Every name of every column (its header in each language, its aliases), folded
-        (`fold_label`), -> the column's key. Worked out once per template."""
-        known = self.__dict__.get("_spellings")
-        if known is None:
-            from .loader import fold_label
-            known = {}
-            for c in self.columns:
-                for name in (*c.headers.values(), *c.aliases):
-                    known.setdefault(fold_label(name), c.key)
-            object.__setattr__(self, "_spellings", known)   # a cache, not part of the value
-        return known
-
-    def key_of(self, header: str) -> str | None:
-        """The key of the column `header` names, in any of its names."""
-        from .loader import fold_label
-        return self.spellings().get(fold_label(header))

@@ -10,15 +10,17 @@ from __future__ import annotations
 import math
 import unicodedata
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Mapping, Sequence
 
-from .model import Template
+from .model import Column, Ledger, Template
 from .references import column_letter, quote_sheetname
 
 STATUS_FILLS = {"new": "BDD7EE", "active": "C6EFCE", "paused": "FFEB9C", "churned": "D9D9D9"}
 FINDING_FILL = "F8CBAD"      # a cell with a finding: red tint
 DUPLICATE_FILL = "FCE4D6"    # a row flagged as a possible duplicate: orange tint
 OVERDUE_FONT = "C00000"      # an overdue follow-up: bold red
+BIRTHDAY_FILL = "F4CCE6"     # a birthday this month: pink
+AT_RISK_FILL = "D9D2E9"      # a customer drifting away (churn warning): lilac, on the name
 HEADER_FILL = "1F4E78"
 HEADER_FONT = "FFFFFF"
 LAST_ROW = 1_048_576         # the whole column, so rows added later are covered too
@@ -33,7 +35,8 @@ PRINT_WIDTH_PT = (11 - 2 * 0.7) * 72
 CHAR_PX, COLUMN_PADDING_PX = 7, 5
 # A column's number format, in the pattern language Excel and Google Sheets share: phones
 # and IDs as text, so "+86…" and "007" are never turned into numbers.
-NUMBER_FORMATS = {"date": "yyyy-mm-dd", "money": "#,##0.00", "phone": "@", "id": "@"}
+NUMBER_FORMATS = {"date": "yyyy-mm-dd", "money": "#,##0.00", "phone": "@", "id": "@",
+                  "ref": "@", "number": "0"}
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,7 @@ def lists_tab(template: Template, lang: str,
     """The Lists tab's columns: one per dropdown list, plus the review decisions. `added` keeps
     values a team put on the tab themselves."""
     columns, seen = [], set()
-    for c in template.columns:
+    for c in (*template.columns, *(c for g in template.ledgers for c in g.columns)):
         if c.list and c.list not in seen:
             seen.add(c.list)
             labels = template.lists[c.list].labels(lang)
@@ -86,10 +89,12 @@ def list_range(tab: str, lists: list[ListColumn], list_key: str) -> str:
 
 
 def dropdowns(template: Template, lang: str, positions: Mapping[str, int], lists_tab_name: str,
-              lists: list[ListColumn], first_row: int = 2) -> list[Dropdown]:
-    """`positions`: template column key -> 0-based sheet column."""
+              lists: list[ListColumn], first_row: int = 2,
+              columns: Sequence[Column] | None = None) -> list[Dropdown]:
+    """`positions`: template column key -> 0-based sheet column. `columns`: a ledger tab's
+    (the table's by default)."""
     out = []
-    for c in template.columns:
+    for c in template.columns if columns is None else columns:
         if c.list and c.key in positions:
             letter = column_letter(positions[c.key])
             out.append(Dropdown(c.key, f"{letter}{first_row}:{letter}{LAST_ROW}",
@@ -139,6 +144,19 @@ def colour_rules(template: Template, lang: str, positions: Mapping[str, int],
             "overdue", f"{col}{first_row}:{col}{LAST_ROW}",
             f"AND(ISNUMBER({col}{first_row}),{col}{first_row}<TODAY())",
             font=OVERDUE_FONT, bold=True))
+    if "birthday" in letter:
+        col = letter["birthday"]
+        # A formula, not a finding: it moves on by itself when the month turns.
+        rules.append(ColourRule(
+            "birthday", f"{col}{first_row}:{col}{LAST_ROW}",
+            f"AND(ISNUMBER({col}{first_row}),MONTH({col}{first_row})=MONTH(TODAY()))",
+            fill=BIRTHDAY_FILL))
+    name = template.duplicates.name
+    if findings and findings.key in letter and name in letter:
+        col, f = letter[name], f"${letter[findings.key]}{first_row}"
+        marker = template.word("words", "at_risk_marker", lang)
+        rules.append(ColourRule("at_risk", f"{col}{first_row}:{col}{LAST_ROW}",
+                                f'ISNUMBER(SEARCH("{marker}",{f}))', fill=AT_RISK_FILL))
     return rules + tint
 
 
@@ -210,4 +228,14 @@ def dictionary_rows(template: Template, lang: str) -> list[list[str]]:
         required = yes if c.required else one_of.get(c.key, "")
         rows.append([c.header(lang), template.word("types", c.type, lang), required, values,
                      c.help[lang], ", ".join(c.aliases)])
+    for g in template.ledgers:
+        for c in g.columns:
+            values = ", ".join(template.lists[c.list].labels(lang)) if c.list else ""
+            rows.append([f"{g.sheet_names[lang]} · {c.header(lang)}",
+                         template.word("types", c.type, lang), "", values, c.help[lang],
+                         ", ".join(c.aliases)])
     return rows
+
+
+def ledger_widths(ledger: Ledger, lang: str) -> list[int]:
+    return [header_width(c.width, c.header(lang)) for c in ledger.columns]

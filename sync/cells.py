@@ -104,15 +104,27 @@ class CellPlaces:
                 return None
             i = self.rows[e.row_id]
             return table.sheet, table.row_numbers[i], layout.first_column + j, table.rows[i][j]
-        tab = next((t for t in (table.review, table.merged) if t and t.name == e.sheet), None)
+        tab = next((t for t in table.side_tabs if t.name == e.sheet), None)
         if tab is None or e.column not in tab.headers:
             return None
+        if tab.name not in self.lines:     # a ledger tab: an entry is named by its row
+            return self._entry(tab, e)
         j = tab.headers.index(e.column)
         line = self._line(self.lines[tab.name].get(e.row_id, []), j, e.after)
         if line is None:
             return None
         n, row = line
         return tab.name, n, j, row[j] if j < len(row) else None
+
+    @staticmethod
+    def _entry(tab, e) -> tuple[str, int, int, Any] | None:
+        from .ledgers import entry_row
+        number = entry_row(e.row_id)
+        if number is None:
+            return None
+        j = tab.headers.index(e.column)
+        row = dict(tab.rows).get(number, ())
+        return tab.name, number, j, row[j] if j < len(row) else None
 
     @staticmethod
     def _line(lines: list[tuple[int, list[Any]]], j: int, written: Any

@@ -300,6 +300,9 @@ def _work(table: SheetTable, plan: Plan) -> Batch:
                   for c in plan.changes],
                  [ChangeRecord(c.row_id, c.column, c.before, c.after, c.rule, c.reason)
                   for c in plan.changes])
+    for c in plan.ledger_changes:
+        work.add(c.sheet, c.row_number, c.column, c.before, c.after, c.entry, c.header, c.rule,
+                 c.reason, table.sheet)
     work.extend(review.listing_batch(table, plan))
     return work
 
@@ -320,7 +323,8 @@ def _judged_with(settings: RuleSettings, auto_merge: str, reading: str) -> str:
     written."""
     return "|".join(map(str, (rule_versions(), catalog_stamp(), settings.phone_region,
                               settings.date_order,
-                              settings.thresholds, sorted(map(sorted, settings.kept_pairs)),
+                              settings.thresholds, settings.value,
+                              sorted(map(sorted, settings.kept_pairs)),
                               auto_merge, reading)))
 
 
@@ -428,10 +432,16 @@ def _id_header(table: SheetTable) -> str | None:
 
 
 def _own_columns(table: SheetTable) -> set[str]:
-    """Columns only sheetkeeper writes: a difference there is not a person's edit."""
+    """Columns only sheetkeeper writes: a difference there is not a person's edit. A roll-up
+    column is its own once the ledger it comes from is there."""
     layout = table.layout
-    return {layout.headers[j] for k, j in layout.columns.items()
-            if layout.template.column(k).type in ("findings", "status")}
+
+    def own(key: str) -> bool:
+        column = layout.template.column(key)
+        return column.type in ("findings", "status") or bool(
+            column.rollup and column.rollup.owned and column.rollup.ledger in table.ledgers)
+
+    return {layout.headers[j] for k, j in layout.columns.items() if own(k)}
 
 
 def _without_held(plan: Plan, holds: set[tuple[str, str, str]]) -> Plan:

@@ -29,6 +29,7 @@ from sheet_templates import Column
 from .cells import MAX_CELL_TEXT
 from .evaluate import ColumnJob, Results, evaluate
 from .forked import Beside, fork_pays
+from .ledgers import EntryFinding, TabChange, plan_ledgers, roll_up, value_findings
 from .row_rules import RowFindings, judge_rows
 from .settings import RuleSettings
 from .table import SheetTable, TableFacts
@@ -78,6 +79,9 @@ class Plan:
     # cycle can state again without judging the same value again.
     problems: tuple[tuple[str, str, str, str], ...] = ()
     remembered: TableFacts | None = None     # the table's facts, where it was not read
+    # The ledger tabs' (Purchases, Follow-ups…): normalised cells, IDs written in, findings.
+    ledger_changes: tuple[TabChange, ...] = ()
+    entry_findings: tuple[EntryFinding, ...] = ()
 
     @property
     def facts(self) -> TableFacts:
@@ -85,7 +89,8 @@ class Plan:
 
     @property
     def clean(self) -> bool:
-        return not (self.changes or self.findings or self.duplicates)
+        return not (self.changes or self.findings or self.duplicates or self.ledger_changes
+                    or self.entry_findings)
 
     def values_after(self) -> list[list[Any]]:
         """The table's rows as they will be once every change of the plan is written."""
@@ -124,6 +129,7 @@ def plan_table(table: SheetTable, settings: RuleSettings,
     from rules.duplicates import find_duplicates   # numpy and rapidfuzz: only when planning
     with Beside(find_duplicates, identity, labels=labels,
                 pays=fork_pays(len(work.live))) as later:
+        ledger_plan = _roll_up(work)
         _judge_rows(work)
         pairs = later.result()
     ids = work.ids
@@ -137,7 +143,8 @@ def plan_table(table: SheetTable, settings: RuleSettings,
     work.findings.sort(key=attrgetter("row_number"))
     return Plan(table=table, region=work.region, changes=tuple(work.changes),
                 findings=tuple(work.findings), duplicates=tuple(duplicates),
-                problems=tuple(work.problems))
+                problems=tuple(work.problems), ledger_changes=tuple(ledger_plan.changes),
+                entry_findings=tuple(ledger_plan.findings))
 
 
 @dataclass
@@ -245,6 +252,47 @@ def said_of(header: str, why: str) -> str:
     return _("{column}: {why}", column=header, why=why)
 
 
+def _roll_up(work: _Work):
+    """The ledger tabs' entries, and what they make of each customer's row: the roll-up
+    columns (in `effective` before the statuses are judged: a purchase is contact), the tier
+    by the team's rule, churn warnings and birthdays."""
+    table, settings = work.table, work.settings
+    ledger_plan = plan_ledgers(table, work.live, work.effective, work.ids, work.region,
+                               partial(_cell_rule, table=table, region=work.region,
+                                       settings=settings))
+    rolled = roll_up(table, work.live, work.effective, ledger_plan.entries, settings.today,
+                     settings.value)
+    said, tiers = value_findings(table, work.live, work.effective, ledger_plan.entries,
+                                 settings.today, settings.value,
+                                 settings.thresholds.churned_days)
+    if rolled or tiers:
+        _set(work, rolled + tiers)
+    numbers, ids = table.row_numbers, work.ids
+    work.findings += [Finding(numbers[f.index], ids[f.index], f.column, f.kind, f.message)
+                      for f in said]
+    return ledger_plan
+
+
+def _set(work: _Work, values) -> None:
+    """Computed values into the customer rows: each replaces what a cell rule made of the
+    cell, and what it found there (the computed value is the cell's now)."""
+    layout, table = work.table.layout, work.table
+    cells = {(table.row_numbers[v.index], v.key) for v in values}
+    work.changes = [c for c in work.changes if (c.row_number, c.key) not in cells]
+    headers = {(table.row_numbers[v.index], layout.headers[layout.columns[v.key]])
+               for v in values}
+    work.findings = [f for f in work.findings if (f.row_number, f.column) not in headers]
+    named = {(work.ids[v.index], layout.headers[layout.columns[v.key]]) for v in values}
+    work.problems = [p for p in work.problems if (p[0], p[1]) not in named]
+    for v in values:
+        i, j = v.index, layout.columns[v.key]
+        work.invalid.discard((i, v.key))
+        rule = "tier" if v.key == "tier" else "rollup"
+        work.changes.append(CellChange(table.row_numbers[i], work.ids[i], layout.headers[j],
+                                       v.key, table.rows[i][j], v.value, rule, v.reason))
+        _put(work.effective, i, j, v.value)
+
+
 def _judge_rows(work: _Work) -> None:
     """What looks at a row as a whole, or at the whole table: IDs given twice, what a row
     lacks, errors shown, statuses."""
@@ -281,7 +329,7 @@ def _put(effective: list[Any], i: int, j: int, value: Any) -> None:
 def _cell_rule(column: Column, table: SheetTable, region: str | None,
                settings: RuleSettings) -> Callable[[Any], Outcome] | None:
     template, lang = table.layout.template, table.layout.lang
-    if column.type == "id":
+    if column.type in ("id", "ref"):
         return partial(normalise_id, fmt=template.id)
     if column.type == "choice":
         matcher = ChoiceMatcher.for_list(template.lists[column.list], lang, column.key,
@@ -294,6 +342,7 @@ def _cell_rule(column: Column, table: SheetTable, region: str | None,
         "email": normalise_email,
         "date": partial(normalise_date, order=settings.date_order),
         "money": normalise_money,
+        "number": normalise_money,
         "tags": normalise_tags,
     }
     return simple.get(column.type)  # status, notes, findings: handled elsewhere or left alone

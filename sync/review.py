@@ -24,6 +24,7 @@ from sheet_templates import fold_label
 from sheet_templates.presentation import REVIEW_KEYS
 
 from .cells import MAX_CELL_TEXT
+from .ledgers import repointed
 from .plan import Plan
 from .table import SheetTable, SideTab
 from .targets import Batch
@@ -128,6 +129,9 @@ def _merge(table, batch, a, b, decision, notes_key, today, merged_rows) -> None:
         _note(table, batch, a, b, decision, notes_j, set_aside, today)
     _to_merged_tab(table, batch, b, decision, today, merged_rows)
     _tombstone(table, batch, b, decision)
+    for c in repointed(table, *decision.ids):     # their purchases go with the kept row
+        batch.add(c.sheet, c.row_number, c.column, c.before, c.after, c.entry, c.header,
+                  c.rule, c.reason, table.sheet)
 
 
 def _fill(table, batch, a, b, decision, notes_j) -> list[str]:

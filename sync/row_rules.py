@@ -64,7 +64,7 @@ class _Judge:
             self.choices = template.lists[template.column(spec.column).list]
             self.matcher = ChoiceMatcher.for_list(self.choices, layout.lang, spec.column)
             self.start = (layout.index(spec.start), spec.start)
-            self.activity = (layout.index(spec.activity), spec.activity)
+            self.activity = [(layout.index(k), k) for k in (spec.activity, *spec.also)]
         self.lang, self.today, self.thresholds = layout.lang, today, thresholds
 
     def __call__(self, row: Sequence[Any], bad: frozenset[str], formulas: frozenset[int]
@@ -95,8 +95,10 @@ class _Judge:
         j = self.status_j
         if j is None or j in formulas:
             return None
-        decision = classify_status(self._date(row, bad, *self.start),
-                                   self._date(row, bad, *self.activity),
+        # The latest of the activity dates: a purchase is contact too.
+        activity = max((d for k in self.activity if (d := self._date(row, bad, *k))),
+                       default=None)
+        decision = classify_status(self._date(row, bad, *self.start), activity,
                                    self.today, self.thresholds)
         current = row[j]
         if decision is not None:

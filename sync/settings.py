@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+from rules.customer_value import ValueRules
 from rules.status import StatusThresholds
 
 DATA_FOLDER = ".sheetkeeper"
@@ -19,6 +20,7 @@ class RuleSettings:
     thresholds: StatusThresholds = StatusThresholds()
     ids_issued: int = 0               # highest ID number ever issued here (IDs are never reused)
     kept_pairs: frozenset = frozenset()   # {ID, ID} pairs a person said to keep both of
+    value: ValueRules = ValueRules()  # points, tiers, churn warnings ([points], [tiers], [churn])
 
 
 def default_data_folder(workbook: Path) -> Path:

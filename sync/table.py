@@ -100,10 +100,17 @@ class SheetTable:
     digest: str = ""                  # SHA-256 of the bytes read: what a write checks first
     review: SideTab | None = None
     merged: SideTab | None = None
+    # The ledger tabs found (Purchases, Follow-ups…), by the template ledger's key.
+    ledgers: Mapping[str, SideTab] = field(default_factory=dict)
     # The sheet's XML as read, where the reader was asked to keep it: a write patches it
     # without decompressing it again (a quarter of a second at 100k rows). Not part of what
     # the table is.
     sheet_xml: bytes | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def side_tabs(self) -> tuple[SideTab, ...]:
+        """Every tab read beside the table that a write may go to: Review, Merged, ledgers."""
+        return tuple(t for t in (self.review, self.merged, *self.ledgers.values()) if t)
 
     @property
     def facts(self) -> TableFacts:

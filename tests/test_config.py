@@ -88,6 +88,10 @@ def test_a_full_file(tmp_path):
      "authorized_user = 'u.json'\n", ":5: google.authorized_user:", "not both"),
     ("[[watch]]\nspreadsheet = '1AbC'\n[google]\ncredentials = 'k.json'\npoll = 0\n",
      ":5: google.poll:", "above 0"),
+    ("[[watch]]\npath = 'w'\n[tiers]\nwrite = true\n", "tiers.vip_spend", "say when"),
+    ("[[watch]]\npath = 'w'\n[points]\nper = 0\n", ":4: points.per:", "positive"),
+    ("[[watch]]\npath = 'w'\n[tiers]\nvip_spend = 'lots'\n", ":4: tiers.vip_spend:",
+     "must be"),
 ])
 def test_mistakes_name_the_key_and_its_line(tmp_path, text, where, words):
     path = write(tmp_path, text)
@@ -143,3 +147,15 @@ def test_a_broken_config_is_a_clear_cli_error(tmp_path, monkeypatch, capsys):
     assert main(["status"]) == 2
     err = capsys.readouterr().err
     assert "sheetkeeper.toml:3: watch[1].colour: unknown key" in err
+
+
+def test_points_tiers_and_churn_rules_reach_the_cycle(tmp_path):
+    from rules.customer_value import ChurnRule, PointsRule, TierRule
+    cfg = config.load(write(tmp_path, "[[watch]]\npath = 'w'\n[points]\nper = 50\n"
+                                      "points = 1\nexpire_months = 24\n[tiers]\n"
+                                      "vip_spend = 5000\nwrite = true\n[churn]\nfactor = 3\n"))
+    value = cfg.rule_settings(tmp_path / "w" / "a.xlsx", dt.date(2026, 1, 1)).value
+    assert value.points == PointsRule(50, 1, 24)
+    assert value.tiers == TierRule(5000, None, 12, True)
+    assert value.churn == ChurnRule(3, 30, 3)
+    assert config.load(write(tmp_path, "[[watch]]\npath = 'w'\n")).value.tiers is None

@@ -29,7 +29,8 @@ def test_install_adds_the_template_in_three_requests_and_leaves_other_tabs(serve
     before = len(server.faults.log)
     done = install_into(sheet, crm, "en")
     assert len(server.faults.log) - before == done.requests == 3
-    assert done.added_tabs == ("Customers", "Lists", "Review", "Data dictionary", "Merged")
+    assert done.added_tabs == ("Customers", "Purchases", "Follow-ups", "Lists", "Review",
+                               "Data dictionary", "Merged")
     assert sh.worksheet("Notes").get_all_values() == [["Opening hours", "9-17"],
                                                       ["Wifi", "studio-guest"]]
     table = sh.worksheet("Customers")
@@ -44,8 +45,12 @@ def test_install_adds_the_template_in_three_requests_and_leaves_other_tabs(serve
     assert len(meta["conditionalFormats"]) == len(colour_rules(
         crm, "en", {c.key: i for i, c in enumerate(crm.columns)}))
     protected = {p["range"]["startColumnIndex"] for p in meta["protectedRanges"]}
+    # The ID, Status, Findings and the roll-ups sheetkeeper owns (Total spend, Orders…), not
+    # Last contact, which people type too.
     assert protected == {i for i, c in enumerate(crm.columns)
-                         if c.type in ("id", "status", "findings")}
+                         if c.type in ("id", "status", "findings")
+                         or (c.rollup and c.key != "last_contact" and c.key != "next_follow_up")}
+    assert [c.key for c in crm.columns].index("total_spend") in protected
     assert all(p["warningOnly"] for p in meta["protectedRanges"])
 
     tier = [c.key for c in crm.columns].index("tier")
@@ -175,7 +180,9 @@ def test_an_install_whose_answer_was_lost_is_not_undone_by_its_retry(server, tea
     server.faults.next("ok", "ok", "lost")      # open, the tab list, then the batch
     done = run_cli("install", "crm", "--to", f"gsheet:{sh.id}", "--api-endpoint", server.url)
     assert done.returncode == 0, done.stderr
-    assert "added Customers, Lists, Review, Data dictionary, Merged" in done.stdout
+    assert ("added Customers, Purchases, Follow-ups, Lists, Review, Data dictionary, "
+            "Merged") in done.stdout
     assert sh.worksheet("Customers").row_values(1)[:2] == ["Customer ID", "Name"]
     assert [w.title for w in sh.worksheets()] == [
-        "Customers", "Lists", "Review", "Data dictionary", "Merged", "Notes"]
+        "Customers", "Purchases", "Follow-ups", "Lists", "Review", "Data dictionary", "Merged",
+        "Notes"]

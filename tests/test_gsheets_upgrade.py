@@ -65,7 +65,8 @@ def test_upgrade_adds_what_is_missing_and_keeps_the_teams_own(server, in_use, tm
     assert header[1:5] == ["Phone", "Name", "Loyalty card", "Email"]
     assert header[5:] == [c.header("en") for c in crm.columns
                           if c.header("en") not in ("Phone", "Name", "Email")]
-    assert set(done.added_tabs) == {"Lists", "Review", "Data dictionary", "Merged"}
+    assert set(done.added_tabs) == {"Lists", "Review", "Data dictionary", "Merged",
+                                    "Purchases", "Follow-ups"}
     assert grid(in_use, "Notes") == notes
     review = server.state.get(in_use.key).sheet("Review")
     assert review.validations.get((1, 10))                 # the Decision dropdown
@@ -76,7 +77,8 @@ def test_upgrade_adds_what_is_missing_and_keeps_the_teams_own(server, in_use, tm
     assert again.added_columns == () and again.added_tabs == ()
     assert sorted(formulas(server, in_use)) == sorted(own + [TEAM])
     protected = server.state.get(in_use.key).sheet("Customers").protected
-    assert len(protected) == 3                             # ID, Status, Findings; not doubled
+    # ID, Status, Findings and the 7 roll-ups sheetkeeper owns; not doubled
+    assert len(protected) == 3 + 7
 
     result = apply_google(in_use, RuleSettings(today=dt.date(2026, 11, 23), phone_region="CN"),
                           tmp_path)

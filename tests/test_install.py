@@ -16,10 +16,21 @@ def validations(ws):
 def test_install_crm_english(tmp_path):
     path = install_new(builtin("crm"), tmp_path / "c.xlsx", "en")
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames == ["Customers", "Lists", "Review", "Data dictionary", "Merged"]
-    assert [c.value for c in book["Merged"][1]] == CRM_EN + ["Merged into", "Merged on"]
+    assert book.sheetnames == ["Customers", "Purchases", "Follow-ups", "Lists", "Review",
+                               "Data dictionary", "Merged"]
+    crm = [c.header("en") for c in builtin("crm").columns]
+    assert crm[:16] == CRM_EN[:16] and crm[-3:] == CRM_EN[-3:]   # roll-ups after Total spend
+    assert [c.value for c in book["Merged"][1]] == crm + ["Merged into", "Merged on"]
     ws = book["Customers"]
-    assert [c.value for c in ws[1]] == CRM_EN
+    assert [c.value for c in ws[1]] == crm
+    purchases = book["Purchases"]
+    assert [c.value for c in purchases[1]] == [
+        "Date", "Customer ID", "Customer", "Product", "Quantity", "Amount", "Payment method",
+        "Notes", "Findings"]
+    assert purchases.column_dimensions["B"].number_format == "@"   # IDs stay text
+    assert validations(purchases)["G2:G1048576"].formula1.startswith("='Lists'!")
+    assert [c.value for c in book["Follow-ups"][1]][:4] == [
+        "Date", "Customer ID", "Customer", "Channel"]
     assert ws.freeze_panes == "A2"
     assert ws["A1"].font.bold and ws.column_dimensions["B"].width == 22
     assert ws.column_dimensions["E"].number_format == "@"   # phones typed stay text
@@ -41,12 +52,12 @@ def test_install_crm_english(tmp_path):
         assert r.dxf.fill.bgColor.rgb[-6:] == r.dxf.fill.fgColor.rgb[-6:]
     overdue = rules["N2:N1048576"][0]
     assert overdue.dxf.font.b and overdue.formula == ["AND(ISNUMBER(N2),N2<TODAY())"]
-    finding, = rules["A2:S1048576"]
-    duplicate, = rules["A2:J1048576 L2:S1048576"]          # the row but its Status cell
-    assert "$S2" in finding.formula[0] and "[Duplicate]" in duplicate.formula[0]
+    finding, = rules["A2:Y1048576"]
+    duplicate, = rules["A2:J1048576 L2:Y1048576"]          # the row but its Status cell
+    assert "$Y2" in finding.formula[0] and "[Duplicate]" in duplicate.formula[0]
     review = book["Review"]
     assert review["K1"].value == "Decision"
-    assert validations(review)["K2:K100000"].formula1 == "='Lists'!$E$2:$E$3"
+    assert validations(review)["K2:K100000"].formula1 == "='Lists'!$G$2:$G$3"
     dictionary = book["Data dictionary"]
     assert dictionary["A2"].value == "Customer ID"
     assert "Existing, Potential, Partner" in [c.value for c in dictionary[9]]
@@ -55,7 +66,7 @@ def test_install_crm_english(tmp_path):
 def test_install_members_chinese(tmp_path):
     path = install_new(builtin("members"), tmp_path / "m.xlsx", "zh-CN")
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames == ["会员", "列表", "重复审核", "数据字典", "已合并"]
+    assert book.sheetnames == ["会员", "到店签到", "缴费记录", "列表", "重复审核", "数据字典", "已合并"]
     assert book["会员"]["A1"].value == "会员编号"
     dv = validations(book["会员"])
     assert dv["E2:E1048576"].formula1 == "='列表'!$A$2:$A$6"

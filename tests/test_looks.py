@@ -46,6 +46,10 @@ def rules_in_file_order(path):
 def kind(formula: str) -> str:
     if "CHAR(10)" in formula:
         return "finding"
+    if "MONTH(" in formula:
+        return "birthday"
+    if "[At risk]" in formula or "[流失风险]" in formula:
+        return "at_risk"
     if "SEARCH(" in formula:
         return "duplicate"
     if "TODAY()" in formula:
@@ -71,6 +75,8 @@ def assert_first_match_order(rules, status):
     assert kinds[0] == "finding" and kinds[-1] == "duplicate"
     assert kinds.index("duplicate") > max(i for i, k in enumerate(kinds) if k == "status")
     tint = next(sqref for sqref, _, _, f in ours if kind(f) == "duplicate")
+    # A birthday's pink and a churn warning's lilac, each on its own cell, before the tint.
+    assert {"birthday", "at_risk"} <= set(kinds[:-1])
     assert f"{status}2:" not in tint and f":{status}1048576" not in tint
     spans = [re.fullmatch(r"([A-Z]+)2:([A-Z]+)1048576", s).groups() for s in tint.split()]
     col = openpyxl.utils.column_index_from_string

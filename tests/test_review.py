@@ -12,6 +12,10 @@ from sync.xlsx.install import install_new
 from tests.conftest import TODAY
 
 SETTINGS = RuleSettings(today=TODAY, phone_region="CN")
+_HEADERS = [c.header("en") for c in builtin("crm").columns]
+NOTES, FINDINGS = _HEADERS.index("Notes"), _HEADERS.index("Findings")
+MERGED_INTO = len(_HEADERS)          # the Merged tab: every column, then where it went
+NOTES_AT = openpyxl.utils.get_column_letter(NOTES + 1)
 
 
 @pytest.fixture
@@ -58,7 +62,7 @@ def test_pairs_are_listed_once_by_id(workbook):
     ann = lines["C-000001 + C-000003"]
     assert ann[1] == "certain" and ann[4] == "C-000001" and ann[7] == "C-000003"
     assert "same Phone" in ann[3] and "+8613800138000" in ann[6]
-    findings = table(workbook)[0][18]
+    findings = table(workbook)[0][FINDINGS]
     assert "[Duplicate] certain duplicate of C-000003" in findings
     before = workbook.stat().st_mtime_ns
     apply_workbook(workbook, SETTINGS)
@@ -75,13 +79,13 @@ def test_merge_then_undo(workbook):
     kept, gone = rows[0], rows[2]
     assert kept[0] == "C-000001" and kept[3] == "Buyer"            # filled from the other row
     assert kept[5] == "ann@example.com"                           # the kept row's value stays
-    assert "Merged from C-000003" in kept[17] and "ann.lee@work.com" in kept[17]
-    assert "second entry" in kept[17] and kept[17].startswith("likes tea")
-    assert gone[0] == "C-000003" and gone[18] == "Merged into C-000001 (Merged)"
+    assert "Merged from C-000003" in kept[NOTES] and "ann.lee@work.com" in kept[NOTES]
+    assert "second entry" in kept[NOTES] and kept[NOTES].startswith("likes tea")
+    assert gone[0] == "C-000003" and gone[FINDINGS] == "Merged into C-000001 (Merged)"
     assert all(v is None for v in gone[1:18])                     # cleared, not deleted
     merged = [[c.value for c in r] for r in sheet(workbook, "Merged").iter_rows(min_row=2)]
     assert merged[0][0] == "C-000003" and merged[0][5] == "ann.lee@work.com"
-    assert merged[0][19] == "C-000001"
+    assert merged[0][MERGED_INTO] == "C-000001"
     assert review_lines(workbook)["C-000001 + C-000003"][11].startswith("merged")
     undo = undo_batch(result.merges[0], workbook.parent / ".sheetkeeper")
     assert not undo.skipped
@@ -108,7 +112,7 @@ def test_keep_both_is_remembered_even_after_edits(workbook):
     result = apply_workbook(workbook, SETTINGS)
     assert not any({d.ids[0], d.ids[1]} == {"C-000002", "C-000004"}
                    for d in result.plan.duplicates)
-    assert "C-000004" not in (table(workbook)[1][18] or "")
+    assert "C-000004" not in (table(workbook)[1][FINDINGS] or "")
 
 
 def test_auto_merge_certain(tmp_path):
@@ -161,7 +165,7 @@ def test_a_merged_away_row_is_judged_as_it_is_left(tmp_path):
     result = apply_workbook(path, SETTINGS)
     assert len(result.merges) == 1 and all(v is None for v in table(path)[1][1:18])
     assert [f for f in result.plan.findings if f.row_number == 3] == []
-    assert "ann@@example" in table(path)[0][17]                   # the kept row's notes
+    assert "ann@@example" in table(path)[0][NOTES]                   # the kept row's notes
     assert [f for f in apply_workbook(path, SETTINGS).plan.findings if f.row_number == 3] == []
 
 
@@ -195,8 +199,8 @@ def test_a_merge_keeps_every_cell_within_what_a_cell_holds(workbook):
     whole."""
     book = openpyxl.load_workbook(workbook)
     ws = book["Customers"]
-    ws["R2"] = "k" * 3_000
-    ws["R4"] = "g" * 30_000
+    ws[f"{NOTES_AT}2"] = "k" * 3_000
+    ws[f"{NOTES_AT}4"] = "g" * 30_000
     book.save(workbook)
     apply_workbook(workbook, SETTINGS)
     decide(workbook, "C-000001 + C-000003", "Merge")
@@ -205,7 +209,7 @@ def test_a_merge_keeps_every_cell_within_what_a_cell_holds(workbook):
     with AuditLog(workbook.parent / ".sheetkeeper" / "audit.sqlite3") as log:
         written = [e.after for e in log.entries(batch=result.merges[0])]
     assert max(len(str(v)) for v in written if v is not None) <= 32_767
-    notes = sheet(workbook, "Customers")["R2"].value
+    notes = sheet(workbook, "Customers")[f"{NOTES_AT}2"].value
     assert notes.startswith("k" * 3_000) and "Merged tab" in notes
     merged = [[c.value for c in r] for r in sheet(workbook, "Merged").iter_rows(min_row=2)]
-    assert merged[0][0] == "C-000003" and merged[0][17] == "g" * 30_000
+    assert merged[0][0] == "C-000003" and merged[0][NOTES] == "g" * 30_000

@@ -26,8 +26,9 @@ def test_crm_has_the_columns_of_the_brief():
     headers = [c.header("en") for c in t.columns]
     assert headers == ["Customer ID", "Name", "Company", "Title", "Phone", "Email", "Address",
                        "Customer type", "Tier", "Source", "Status", "Member since",
-                       "Last contact", "Next follow-up", "Birthday", "Total spend", "Tags",
-                       "Notes", "Findings"]
+                       "Last contact", "Next follow-up", "Birthday", "Total spend", "Orders",
+                       "First purchase", "Last purchase", "Average order", "Points", "Segment",
+                       "Tags", "Notes", "Findings"]
     assert t.lists["customer_type"].labels("en") == ["Existing", "Potential", "Partner"]
     assert t.lists["tier"].labels("en") == ["VIP", "Normal", "Prospect"]
     assert t.lists["status"].labels("en") == ["New", "Active", "Paused", "Churned"]
@@ -36,7 +37,7 @@ def test_crm_has_the_columns_of_the_brief():
 def test_members_has_the_columns_of_the_brief():
     keys = [c.key for c in builtin("members").columns]
     assert keys == ["member_no", "name", "phone", "email", "plan", "joined", "last_visit",
-                    "status", "activities", "notes", "findings"]
+                    "visits_30d", "valid_until", "status", "activities", "notes", "findings"]
 
 
 @pytest.mark.parametrize("spelling", ["电话", "Tel", "Mobile", "Phone number", "手机号",

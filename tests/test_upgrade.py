@@ -45,7 +45,8 @@ def test_upgrade_adds_columns_and_tabs_and_keeps_everything_else(own_workbook):
     before = parts(own_workbook)
     report = upgrade_workbook(own_workbook, CRM)
     assert report.added_columns[:2] == ["Customer ID", "Company"]
-    assert set(report.added_tabs) == {"Lists", "Review", "Data dictionary", "Merged"}
+    assert set(report.added_tabs) == {"Lists", "Review", "Data dictionary", "Merged",
+                                      "Purchases", "Follow-ups"}
     after = parts(own_workbook)
     untouched = {n for n in before if before[n] == after.get(n)}
     assert {"xl/worksheets/sheet2.xml", "xl/comments/comment1.xml"} <= untouched
@@ -53,7 +54,7 @@ def test_upgrade_adds_columns_and_tabs_and_keeps_everything_else(own_workbook):
     ws = book["Customers"]
     header = [c.value for c in ws[1]]
     assert header[:4] == ["Name", "Tel", "E-mail", "Favourite colour"]     # theirs, in place
-    assert header[4] == "Customer ID" and "Findings" in header and len(header) == 4 + 16
+    assert header[4] == "Customer ID" and "Findings" in header and len(header) == 4 + 22
     assert [c.value for c in ws[2]][:4] == ["Ann Lee", "138 0013 8000", "ann@example.com",
                                             "green"]
     assert ws["A2"].comment.text == "VIP since 2019"
@@ -66,7 +67,7 @@ def test_upgrade_adds_columns_and_tabs_and_keeps_everything_else(own_workbook):
     assert book["Lists"]["B1"].value == "Tier" and book["Lists"]["B2"].value == "VIP"
     assert book["Review"]["K1"].value == "Decision"
     rules = [r.formula[0] for cf in ws.conditional_formatting for r in cf.rules]
-    assert len(rules) == 7 and any("TODAY()" in f for f in rules)
+    assert len(rules) == 9 and any("TODAY()" in f for f in rules)   # birthday, at risk too
     # and the workbook now works as a sheetkeeper list
     result = apply_workbook(own_workbook, RuleSettings(today=TODAY, phone_region="CN"))
     ws = openpyxl.load_workbook(own_workbook)["Customers"]
@@ -98,7 +99,7 @@ def test_upgrade_repairs_broken_ranges_and_keeps_list_additions(tmp_path):
 
 def test_upgrade_cli_and_refusals(own_workbook, tmp_path):
     result = run_cli("install", "crm", "--to", str(own_workbook), "--upgrade")
-    assert result.returncode == 0 and "4 tabs added" in result.stdout
+    assert result.returncode == 0 and "6 tabs added" in result.stdout
     (tmp_path / ".~lock.own.xlsx#").write_text("x")
     result = run_cli("install", "crm", "--to", str(own_workbook), "--upgrade")
     assert result.returncode == 2 and "open in a spreadsheet program" in result.stderr

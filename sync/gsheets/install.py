@@ -32,18 +32,19 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sheet_templates import Template
+from sheet_templates import Ledger, Template
 from sheet_templates.presentation import (DICTIONARY_WIDTHS, HEADER_FILL, HEADER_FONT, LAST_ROW,
                                           NUMBER_FORMATS, REVIEW_KEYS, REVIEW_WIDTHS,
                                           colour_rules, column_widths, dictionary_rows, dropdowns,
-                                          header_width, list_range, lists_tab, merged_headers,
-                                          review_headers, width_px)
+                                          header_width, ledger_widths, list_range, lists_tab,
+                                          merged_headers, review_headers, width_px)
 
 from ..errors import GoogleRefused
 from .client import GoogleSheet, GoogleSheetsError, quoted_tab, refuse_title_clashes
 from sheet_templates.references import column_index, column_letter
 
-GOOGLE_NUMBER_TYPES = {"date": "DATE", "money": "NUMBER", "phone": "TEXT", "id": "TEXT"}
+GOOGLE_NUMBER_TYPES = {"date": "DATE", "money": "NUMBER", "phone": "TEXT", "id": "TEXT",
+                       "ref": "TEXT", "number": "NUMBER"}
 COMPUTED = ("id", "status", "findings")
 PROTECTION_SUFFIX = "is kept by sheetkeeper"     # how upgrade knows its own protections
 
@@ -99,9 +100,46 @@ def tabs_there(sheet: GoogleSheet, tabs: dict[int, str]) -> bool:
 def _tab_names(template: Template, lang: str) -> dict[str, str]:
     """Role -> the title install gives each tab it lays out, in the sheet's language."""
     tabs = template.words["tabs"]
-    return {"table": template.sheet_names[lang], "lists": tabs["lists"][lang],
-            "review": tabs["review"][lang], "dictionary": tabs["dictionary"][lang],
-            "merged": tabs["merged"][lang]}
+    return {"table": template.sheet_names[lang],
+            **{ledger_role(g): g.sheet_names[lang] for g in template.ledgers},
+            "lists": tabs["lists"][lang], "review": tabs["review"][lang],
+            "dictionary": tabs["dictionary"][lang], "merged": tabs["merged"][lang]}
+
+
+def ledger_role(ledger: Ledger) -> str:
+    return f"ledger:{ledger.key}"
+
+
+def ledger_tabs(template: Template, ids: dict[str, int], lang: str, lists_name: str, lists,
+                sources: dict[str, str] | None = None) -> list[dict]:
+    """The formats of each new ledger tab (Purchases, Follow-ups…) in `ids` (role -> sheet id):
+    header, widths, number formats, dropdowns, findings wrapping."""
+    out: list[dict] = []
+    for g in template.ledgers:
+        n = ids.get(ledger_role(g))
+        if n is None:
+            continue
+        positions = {c.key: i for i, c in enumerate(g.columns)}
+        out.append(header_format(n, len(g.columns)))
+        out += column_sizes(n, dict(enumerate(ledger_widths(g, lang))))
+        out += number_formats(n, {c.key: c.type for c in g.columns}, positions, 1)
+        out += [_dropdown(_columns(n, positions[d.column_key], 1),
+                          (sources or {}).get(g.column(d.column_key).list, d.source))
+                for d in dropdowns(template, lang, positions, lists_name, lists,
+                                   columns=g.columns)]
+        out += [{"repeatCell": {"range": _columns(n, positions[c.key], 1),
+                                "cell": {"userEnteredFormat": {"wrapStrategy": "WRAP"}},
+                                "fields": "userEnteredFormat.wrapStrategy"}}
+                for c in g.columns if c.type == "findings"]
+    return out
+
+
+def ledger_headers(template: Template, roles: Iterable[str], names: dict[str, str],
+                   lang: str) -> list[dict]:
+    """The header row of each new ledger tab among `roles`."""
+    return [{"range": f"{quoted_tab(names[ledger_role(g)])}!A1",
+             "values": [[c.header(lang) for c in g.columns]]}
+            for g in template.ledgers if ledger_role(g) in roles]
 
 
 def _install_requests(template: Template, lang: str, names: dict[str, str],
@@ -128,6 +166,8 @@ def _install_requests(template: Template, lang: str, names: dict[str, str],
         requests.append(decision_dropdown(ids["review"], names["lists"], lists, found.sources))
     if "merged" in added:
         requests += merged_formats(ids["merged"], template)
+    requests += ledger_tabs(template, {r: ids[r] for r in added}, lang, names["lists"], lists,
+                            found.sources)
     return requests
 
 
@@ -141,7 +181,7 @@ def _install_values(template: Template, lang: str, names: dict[str, str], added:
     contents = side_tab_rows(template, lang, lists)
     values += [{"range": f"{quoted_tab(names[role])}!A1", "values": contents[role]}
                for role in added if role in contents]
-    return values
+    return values + ledger_headers(template, added, names, lang)
 
 
 def new_tab(sheet_id: int, title: str, columns: int, index: int | None = None) -> dict:
@@ -247,7 +287,8 @@ def _computed_protections(table: int, template: Template, lang: str,
         "range": _columns(table, positions[c.key], header_row),
         "description": protection_note(c.header(lang)),
         "warningOnly": True}}}
-        for c in template.columns if c.type in COMPUTED and c.key in positions]
+        for c in template.columns if c.key in positions
+        and (c.type in COMPUTED or (c.rollup and c.rollup.owned))]
 
 
 def wrapped(table: int, template: Template, positions: dict[str, int], header_row: int,

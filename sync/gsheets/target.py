@@ -78,17 +78,27 @@ class GoogleTarget:
         tab = self._table_tab(titles, templates)
         side = {role: tab_playing(role, titles, templates)
                 for role in ("lists", "review", "merged")}
-        wanted = [tab, *(t for t in side.values() if t)]
+        ledger_names = {n for tpl in templates for g in tpl.ledgers
+                        for n in g.sheet_names.values()}
+        wanted = [tab, *(t for t in side.values() if t),
+                  *(t for t in titles if t in ledger_names and t != tab)]
         values = self.sheet.read(wanted, formulas=True)
         self.requests += 1
         table = table_from_values(self.key, tab, values[tab], values.get(side["lists"]) or [],
                                   templates)
-        # The digest covers every tab read: a decision on the Review tab is a change too.
+        # The digest covers every tab read: a decision on the Review tab, a purchase entered,
+        # is a change too.
         digest = hashlib.sha256(json.dumps([values[t] for t in wanted],
                                            default=str).encode()).hexdigest()
         review, merged = (SideTab.from_rows(side[r], values[side[r]]) if side[r] else None
                           for r in ("review", "merged"))
-        return dataclasses.replace(table, digest=digest, review=review, merged=merged)
+        ledgers = {}
+        for g in table.layout.template.ledgers:
+            name = next((t for t in wanted if t in g.sheet_names.values()), None)
+            if name is not None:
+                ledgers[g.key] = _ledger_tab(g, SideTab.from_rows(name, values[name]))
+        return dataclasses.replace(table, digest=digest, review=review, merged=merged,
+                                   ledgers=ledgers)
 
     def _table_tab(self, titles: list[str], templates: Sequence[Template]) -> str:
         """The tab named for this target, else the first named as a template names its table
@@ -120,9 +130,8 @@ class GoogleTarget:
     @staticmethod
     def _first_columns(table: SheetTable) -> dict[str, int]:
         out = {table.sheet: table.layout.first_column}
-        for tab in (table.review, table.merged):
-            if tab:
-                out[tab.name] = 0
+        for tab in table.side_tabs:
+            out[tab.name] = 0
         return out
 
     @staticmethod
@@ -133,7 +142,7 @@ class GoogleTarget:
         out: dict[tuple[str, int], list[Any]] = {}
         table_rows = dict(zip(table.row_numbers, table.rows))
         width = len(table.layout.headers)
-        sides = {t.name: (t, dict(t.rows)) for t in (table.review, table.merged) if t}
+        sides = {t.name: (t, dict(t.rows)) for t in table.side_tabs}
         for tab, w in batch.cells:
             if (tab, w.row) in out:
                 continue
@@ -206,6 +215,23 @@ def table_from_values(source: str, tab: str, values: list[list[Any]],
     return SheetTable(source=source, sheet=tab, layout=layout, rows=tuple(rows),
                       row_numbers=tuple(numbers), formulas=frozenset(formulas),
                       list_values=list_values(lists, layout))
+
+
+def _ledger_tab(ledger, tab: SideTab) -> SideTab:
+    """A ledger tab's date cells as the dates they show (Google gives serial numbers)."""
+    from ..ledgers import ledger_columns
+    dates = [j for k, j in ledger_columns(ledger, tab).items()
+             if ledger.column(k).type == "date"]
+    if not dates:
+        return tab
+    rows = []
+    for number, row in tab.rows:
+        row = list(row)
+        for j in dates:
+            if j < len(row):
+                row[j] = as_date(row[j])
+        rows.append((number, tuple(row)))
+    return dataclasses.replace(tab, rows=tuple(rows))
 
 
 def as_date(value: Any) -> Any:

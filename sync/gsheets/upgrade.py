@@ -26,8 +26,9 @@ from sheet_templates.presentation import colour_rules, header_width, lists_tab
 from ..errors import TableLayoutError
 from .client import GoogleSheet, is_grid, quoted_tab, refuse_title_clashes
 from .install import (PROTECTION_SUFFIX, ListsAsFound, column_sizes, decision_dropdown,
-                      formatting, header_format, lists_as_found, merged_formats, new_sheet_id,
-                      new_tab, side_tab_rows, side_tab_widths, tab_playing)
+                      formatting, header_format, ledger_headers, ledger_role, ledger_tabs,
+                      lists_as_found, merged_formats, new_sheet_id, new_tab, side_tab_rows,
+                      side_tab_widths, tab_playing)
 from ..header import HEADER_SEARCH_ROWS, best_header, layout_for
 from ..table import Layout
 from sheet_templates.references import column_letter
@@ -64,14 +65,18 @@ def upgrade_google(sheet: GoogleSheet, template: Template) -> GoogleUpgrade:
     # anything formats them, sheetkeeper's own rules deleted before they are laid down again.
     sheet.spreadsheet.batch_update({"requests": [
         *_room_for_columns(sheets[title], table, end + len(missing)),
-        *(new_tab(n, names[role], 26) for role, n in added.items()),
+        # Wide enough for the Merged tab's copy of every column and its two of its own.
+        *(new_tab(n, names[role], max(26, len(template.columns) + 2))
+          for role, n in added.items()),
         *removed,
         *laid,
         *_new_headers_format(table, layout.header_row, end, len(missing)),
         *_widths(template, lang, table, positions, missing, added, lists),
-        *_side_tab_formats(sheets, template, names, added, lists, found)]})
+        *_side_tab_formats(sheets, template, names, added, lists, found),
+        *ledger_tabs(template, added, lang, names["lists"], lists, found.sources)]})
     values = [*_new_headers(title, layout.header_row, end, [c.header(lang) for c in missing]),
               *_side_tab_values(template, lang, lists, names, added),
+              *ledger_headers(template, added, names, lang),
               *({"range": where, "values": rows} for where, rows in found.additions.items())]
     if values:
         sheet.spreadsheet.values_batch_update({"valueInputOption": "RAW", "data": values})
@@ -106,7 +111,7 @@ def _widths(template: Template, lang: str, table: int, positions: dict[str, int]
     widths = side_tab_widths(template, lang, lists)
     return [*column_sizes(table, {positions[c.key]: header_width(c.width, c.header(lang))
                                   for c in missing}),
-            *(r for role, n in added.items()
+            *(r for role, n in added.items() if role in widths
               for r in column_sizes(n, dict(enumerate(widths[role]))))]
 
 
@@ -125,6 +130,9 @@ def _side_tabs(sheets: dict[str, dict], template: Template,
     else the name a new one gets), and role -> the id chosen for each tab to add."""
     names = {role: tab_playing(role, sheets, [template]) or template.words["tabs"][role][lang]
              for role in ("lists", "review", "dictionary", "merged")}
+    for g in template.ledgers:      # Purchases, Follow-ups…: in any language, else new
+        names[ledger_role(g)] = next((t for t in g.sheet_names.values() if t in sheets),
+                                     g.sheet_names[lang])
     taken = {s["properties"]["sheetId"] for s in sheets.values()}
     added = {role: new_sheet_id(taken) for role, name in names.items() if name not in sheets}
     return names, added
@@ -136,7 +144,8 @@ def _side_tab_formats(sheets: dict[str, dict], template: Template, names: dict[s
     not); the Merged tab's formats where it is new."""
     review = (added["review"] if "review" in added
               else sheets[names["review"]]["properties"]["sheetId"])
-    return [*(header_format(n, 12) for n in added.values()),
+    return [*(header_format(n, 12) for role, n in added.items()
+              if not role.startswith("ledger:")),
             decision_dropdown(review, names["lists"], lists, found.sources),
             *(merged_formats(added["merged"], template) if "merged" in added else ())]
 
@@ -146,7 +155,7 @@ def _side_tab_values(template: Template, lang: str, lists, names: dict[str, str]
     """What each new side tab starts with, from A1."""
     contents = side_tab_rows(template, lang, lists)
     return [{"range": f"{quoted_tab(names[role])}!A1", "values": contents[role]}
-            for role in added]
+            for role in added if role in contents]
 
 
 def _table_tab(key: str, template: Template, titles: list[str],

@@ -19,11 +19,11 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from sheet_templates import Template
+from sheet_templates import Ledger, Template
 from sheet_templates.presentation import (
     DICTIONARY_WIDTHS, HEADER_FILL, HEADER_FONT, NUMBER_FORMATS, REVIEW_KEYS, REVIEW_WIDTHS,
     ColourRule, Dropdown, colour_rules, column_widths, dictionary_rows, dropdowns, header_width,
-    list_range, lists_tab, merged_headers, pages_wide, review_headers,
+    ledger_widths, list_range, lists_tab, merged_headers, pages_wide, review_headers,
 )
 
 from ..errors import TemplateInstallError
@@ -62,9 +62,12 @@ def build_workbook(template: Template, lang: str, rows: Iterable[Mapping[str, An
             table.cell(row=r, column=positions[key] + 1, value=value)
     lists_name = template.word("tabs", "lists", lang)
     lists = lists_tab(template, lang)
+    ledger_tabs = [(g, book.create_sheet(g.sheet_names[lang])) for g in template.ledgers]
     _write_lists_tab(book.create_sheet(lists_name), lists)
     apply_dropdowns(table, dropdowns(template, lang, positions, lists_name, lists))
     apply_colour_rules(table, colour_rules(template, lang, positions))
+    for ledger, sheet in ledger_tabs:
+        write_ledger_tab(sheet, template, ledger, lang, lists_name, lists)
     review = book.create_sheet(template.word("tabs", "review", lang))
     _write_review_tab(review, template, lang, lists_name, lists)
     _write_dictionary_tab(book.create_sheet(template.word("tabs", "dictionary", lang)),
@@ -108,6 +111,23 @@ def _write_table_header(sheet: Worksheet, template: Template, lang: str) -> None
     # More than one page wide: a row's pages one after the other, before the next rows'.
     sheet.page_setup.pageOrder = "overThenDown"
     sheet.print_title_rows = "1:1"
+
+
+def write_ledger_tab(sheet: Worksheet, template: Template, ledger: Ledger, lang: str,
+                     lists_name: str, lists) -> None:
+    """A ledger tab (Purchases, Follow-ups…): its header, formats and dropdowns."""
+    columns = ledger.columns
+    _style_header(sheet, [c.header(lang) for c in columns], ledger_widths(ledger, lang))
+    for i, c in enumerate(columns, start=1):
+        fmt = NUMBER_FORMATS.get(c.type)
+        if fmt:
+            sheet.column_dimensions[get_column_letter(i)].number_format = fmt
+        if c.type in ("notes", "findings"):
+            sheet.column_dimensions[get_column_letter(i)].alignment = Alignment(wrap_text=True)
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}1"
+    positions = {c.key: i for i, c in enumerate(columns)}
+    apply_dropdowns(sheet, dropdowns(template, lang, positions, lists_name, lists,
+                                     columns=columns))
 
 
 def _write_lists_tab(sheet: Worksheet, lists) -> None:

@@ -36,13 +36,15 @@ def read_table(path: Path | str, templates: Sequence[Template] | None = None,
         list_values = _list_tab_values(book, layout)
         review = _side_tab(book, layout.template.words["tabs"]["review"].values())
         merged_tab = _side_tab(book, layout.template.words["tabs"]["merged"].values())
+        ledgers = {g.key: tab for g in layout.template.ledgers
+                   if (tab := _side_tab(book, g.sheet_names.values())) is not None}
     finally:
         book.close()
     _refuse_merged_cells(path, name, layout, merged)
     table = _build_table(path, data, name, layout, rows, list_values,
                          formula_cells(book.parts.xml(name)), book.parts.totals_rows(name),
                          error_cells(book.parts.xml(name)))
-    return dataclasses.replace(table, review=review, merged=merged_tab,
+    return dataclasses.replace(table, review=review, merged=merged_tab, ledgers=ledgers,
                                sheet_xml=book.parts.xml(name) if keep_xml else None)
 
 

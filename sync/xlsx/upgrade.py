@@ -28,8 +28,8 @@ from openpyxl.utils import column_index_from_string, get_column_letter, quote_sh
 from sheet_templates import Template
 from sheet_templates.presentation import (
     DICTIONARY_WIDTHS, REVIEW_KEYS, REVIEW_WIDTHS, ListColumn, colour_rules, column_widths,
-    dictionary_rows, dropdowns, header_width, lists_tab, merged_headers, pages_wide,
-    review_headers,
+    dictionary_rows, dropdowns, header_width, ledger_widths, lists_tab, merged_headers,
+    pages_wide, review_headers,
 )
 
 from ..errors import TemplateInstallError
@@ -49,6 +49,7 @@ WORKSHEET_CONTENT = "application/vnd.openxmlformats-officedocument.spreadsheetml
 OWN_RULES = (re.compile(r'ISNUMBER\(SEARCH\(CHAR\(10\)&[A-Z]+\$\d+&":",CHAR\(10\)&\$[A-Z]+\d+\)\)'),
              re.compile(r'ISNUMBER\(SEARCH\("\[[^"\]]+\]",\$[A-Z]+\d+\)\)'),
              re.compile(r'AND\(ISNUMBER\([A-Z]+\d+\),[A-Z]+\d+<TODAY\(\)\)'),
+             re.compile(r'AND\(ISNUMBER\([A-Z]+\d+\),MONTH\([A-Z]+\d+\)=MONTH\(TODAY\(\)\)\)'),
              re.compile(r'\$[A-Z]+\d+="[^"]*"'))   # matched against the unescaped formula
 
 
@@ -93,15 +94,24 @@ def upgrade_workbook(path: Path | str, template: Template) -> UpgradeReport:
     # 2. Missing tabs.
     lists = lists_tab(template, lang, table.list_values)
     missing = _missing_tabs(parts, template)
+    ledgers = [g for g in template.ledgers
+               if not any(n in parts for n in g.sheet_names.values())]
     # A bold header style is added only when a tab or list column is written.
-    bold = (styles.bold_style() if missing or _lists_lack_columns(contents, parts, template, lists)
-            else None)
+    bold = (styles.bold_style() if missing or ledgers
+            or _lists_lack_columns(contents, parts, template, lists) else None)
     lists_name, place = _lists_tab_places(contents, infos, parts, template, lang, lists, styles,
                                           bold)
     decisions = _range(lists_name, place["decision"])
     for kind in (k for k in missing if k != "lists"):     # the Lists tab is in place above
         _add_sheet(contents, infos, template.word("tabs", kind, lang),
                    _side_tab_xml(kind, template, lang, decisions, bold))
+    for g in ledgers:
+        feeds = [(d.cells, _range(lists_name, place[g.column(d.column_key).list]))
+                 for d in dropdowns(template, lang, {c.key: i for i, c in enumerate(g.columns)},
+                                    lists_name, lists, columns=g.columns)]
+        _add_sheet(contents, infos, g.sheet_names[lang],
+                   _tab_xml([[c.header(lang) for c in g.columns]], ledger_widths(g, lang), bold,
+                            _validations_xml(feeds) if feeds else ""))
 
     # 3. Dropdowns and colour rules over whole columns, replacing only sheetkeeper's own.
     pairs = [(d.cells, _range(lists_name, place[template.column(d.column_key).list]))
@@ -113,7 +123,8 @@ def upgrade_workbook(path: Path | str, template: Template) -> UpgradeReport:
         contents["xl/styles.xml"] = styles.xml
     replace_if_unchanged(path, _zipped(infos, contents), hashlib.sha256(data).hexdigest())
     return UpgradeReport([w.value for w in headers],
-                         [template.word("tabs", k, lang) for k in missing], len(pairs), len(rules),
+                         [template.word("tabs", k, lang) for k in missing]
+                         + [g.sheet_names[lang] for g in ledgers], len(pairs), len(rules),
                          printing)
 
 
