@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from i18n import _, say
 from rules.dates import DATE_ORDERS
 from sheet_templates import BUILTIN, builtin
 from sync.opening import is_google, open_target, target_key
@@ -102,65 +103,80 @@ def _mapping_lines(result) -> list[tuple[str, str | None, str | None]]:
             out.append((name, layout.headers[layout.columns[mapping.columns[k]]], None))
         elif k in mapping.to_notes:
             out.append((name, layout.headers[layout.columns[notes.key]],
-                        "no column takes it: 'Header: value' in Notes"))
+                        _("no column takes it: 'Header: value' in Notes")))
         else:
-            out.append((name, None, mapping.left_out.get(k, "left out")))
+            out.append((name, None, mapping.left_out.get(k, _("left out"))))
     return out
 
 
 def _text(result, limit: int, out: TextIO) -> None:
     source, plan = result.source, result.plan
-    out.write(f"{source.path.name} ({source.described}) into {result.table.source}, sheet "
-              f"{result.table.sheet!r}: {len(plan.outcomes):,} rows\n")
+
+    def line(text, indent: int = 0) -> None:
+        out.write(" " * indent + say(text) + "\n")
+
+    line(_("{file} ({read_as}) into {target}, sheet {sheet!r}: {n:number} rows",
+           file=source.path.name, read_as=source.described, target=result.table.source,
+           sheet=result.table.sheet, n=len(plan.outcomes)))
     for header, to, why in _mapping_lines(result):
-        out.write(f"  {header} -> {to}{f'  ({why})' if why else ''}\n" if to else
-                  f"  {header} -> left out ({why})\n")
+        if to and why:
+            line(_("{header} -> {column}  ({why})", header=header, column=to, why=why), 2)
+        elif to:
+            line(_("{header} -> {column}", header=header, column=to), 2)
+        else:
+            line(_("{header} -> left out ({why})", header=header, why=why), 2)
     if source.left_out:
-        out.write(f"  not imported from the vCards: {', '.join(sorted(source.left_out))}\n")
+        line(_("not imported from the vCards: {names}",
+               names=", ".join(sorted(source.left_out))), 2)
     counts = {a: plan.count(a) for a in ACTIONS}
-    said = (f"{counts['added']:,} added as new rows, {counts['updated']:,} updated a customer, "
-            f"{counts['left']:,} matched a customer and brought nothing new, "
-            f"{counts['folded']:,} folded into an earlier row of the file")
+    said = _("{added:number} added as new rows, {updated:number} updated a customer, "
+             "{left:number} matched a customer and brought nothing new, {folded:number} "
+             "folded into an earlier row of the file", **counts)
     if result.dry_run:
-        out.write(f"Dry run, nothing written. Would be: {said}.\n")
+        line(_("Dry run, nothing written. Would be: {said}.", said=said))
     elif result.batch:
-        out.write(f"Imported: {said}; as batch {result.batch} "
-                  f"(`sheetkeeper undo {result.batch}` takes it back).\n")
+        line(_("Imported: {said}; as batch {batch} (`sheetkeeper undo {batch}` takes it back).",
+               said=said, batch=result.batch))
         if len(result.batches) > 1:
-            out.write(f"Written in {len(result.batches)} parts (Google takes at most so much "
-                      f"in one request), as batches {', '.join(result.batches)}; each is "
-                      "undone on its own.\n")
+            line(_("Written in {n} parts (Google takes at most so much in one request), as "
+                   "batches {batches}; each is undone on its own.", n=len(result.batches),
+                   batches=", ".join(result.batches)))
         if counts["added"]:
-            out.write("The rows it touched have their Status and Findings; the Review tab "
-                      "lists new duplicate pairs at the next cycle.\n")
+            line(_("The rows it touched have their Status and Findings; the Review tab lists "
+                   "new duplicate pairs at the next cycle."))
     else:
-        out.write(f"Nothing to write: {said}.\n")
+        line(_("Nothing to write: {said}.", said=said))
     shown = plan.outcomes if limit <= 0 else plan.outcomes[:limit]
     for o in shown:
-        out.write(f"  line {o.line}: {_row_words(o, result.dry_run)}\n")
+        line(_("line {line}: {what}", line=o.line, what=_row_words(o, result.dry_run)), 2)
         for f in o.findings:
-            out.write(f"      {f}\n")
+            out.write(f"      {say(f)}\n")
     if len(shown) < len(plan.outcomes):
-        out.write(f"  … and {len(plan.outcomes) - len(shown)} more rows (--limit 0 lists "
-                  "them all; --report json gives them to a script)\n")
+        line(_("… and {n:number} more rows (--limit 0 lists them all; --report json gives "
+               "them to a script)", n=len(plan.outcomes) - len(shown)), 2)
 
 
-def _row_words(o, dry_run: bool) -> str:
-    where = f"{o.row_id} (sheet row {o.row})"
-    how = f", same {o.matched_by}" if o.matched_by and o.matched_by != "certain duplicate" \
-        else (", a certain duplicate" if o.matched_by else "")
-    if o.action == "added":
-        text = f"{'would be ' if dry_run else ''}added as {where}"
-    elif o.action == "folded":
-        text = f"folded into {where}, another row of the file{how}"
-    elif o.action == "updated":
-        text = f"matched {where}{how}"
+def _row_words(o, dry_run: bool):
+    where = _("{id} (sheet row {row})", id=o.row_id, row=o.row)
+    if o.matched_by == "certain duplicate":
+        how = _(", a certain duplicate")
+    elif o.matched_by:
+        how = _(", same {column}", column=o.matched_by)
     else:
-        text = f"matched {where}{how}: nothing new"
+        how = ""
+    if o.action == "added":
+        text = (_("would be added as {where}", where=where) if dry_run
+                else _("added as {where}", where=where))
+    elif o.action == "folded":
+        text = _("folded into {where}, another row of the file{how}", where=where, how=how)
+    elif o.action == "updated":
+        text = _("matched {where}{how}", where=where, how=how)
+    else:
+        text = _("matched {where}{how}: nothing new", where=where, how=how)
     if o.filled and o.action != "added":
-        text += f"; fills {', '.join(o.filled)}"
+        text = _("{text}; fills {columns}", text=text, columns=", ".join(o.filled))
     if o.noted:
-        text += f"; to Notes: {'; '.join(o.noted)}"
+        text = _("{text}; to Notes: {values}", text=text, values="; ".join(o.noted))
     return text
 
 

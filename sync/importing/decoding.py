@@ -14,6 +14,8 @@ import codecs
 from pathlib import Path
 from typing import Iterator
 
+from i18n import _
+
 from . import ImportInputError
 
 CHUNK = 1 << 16          # read this much at a time: memory stays flat whatever the file's size
@@ -35,15 +37,16 @@ def encoding_of(path: Path, named: str | None = None) -> tuple[str, int]:
         if sample.startswith(bom):
             if named and codecs.lookup(named).name.replace("_", "-") not in (
                     encoding, encoding[:6], "utf-8-sig", "utf-16", "utf-32"):
-                raise ImportInputError(f"{path.name}: starts with the byte-order mark of "
-                                       f"{encoding.upper()}, not {named}; leave out --encoding")
+                raise ImportInputError(_("{file}: starts with the byte-order mark of {found}, "
+                                         "not {named}; leave out --encoding", file=path.name,
+                                         found=encoding.upper(), named=named))
             return encoding, len(bom)
     if named:
         return _known(named), 0
     if b"\0" in sample:
-        raise ImportInputError(f"{path.name}: is not a text file (it holds NUL bytes and no "
-                               "byte-order mark); if it is UTF-16 without one, say "
-                               "--encoding utf-16-le")
+        raise ImportInputError(_("{file}: is not a text file (it holds NUL bytes and no "
+                                 "byte-order mark); if it is UTF-16 without one, say "
+                                 "--encoding utf-16-le", file=path.name))
     try:
         codecs.getincrementaldecoder("utf-8")().decode(sample, final=len(sample) < SAMPLE)
         return "utf-8", 0
@@ -52,8 +55,8 @@ def encoding_of(path: Path, named: str | None = None) -> tuple[str, int]:
     from charset_normalizer import from_bytes     # only for a file that is not UTF-8
     best = from_bytes(_whole_lines(sample), cp_isolation=CANDIDATES).best()
     if best is None:
-        raise ImportInputError(f"{path.name}: cannot tell its encoding; say it with --encoding "
-                               "(gb18030, utf-16, cp1252, …)")
+        raise ImportInputError(_("{file}: cannot tell its encoding; say it with --encoding "
+                                 "(gb18030, utf-16, cp1252, …)", file=path.name))
     return best.encoding, 0
 
 
@@ -61,8 +64,8 @@ def _known(named: str) -> str:
     try:
         name = codecs.lookup(named).name
     except LookupError:
-        raise ImportInputError(f"--encoding {named}: not an encoding Python knows; try "
-                               "utf-8, gb18030, utf-16 or cp1252") from None
+        raise ImportInputError(_("--encoding {named}: not an encoding Python knows; try "
+                                 "utf-8, gb18030, utf-16 or cp1252", named=named)) from None
     # GBK and GB2312 files often hold the odd character only GB18030 has: read them as that.
     return "gb18030" if name in ("gbk", "gb2312") else name
 
@@ -90,10 +93,10 @@ def text_lines(path: Path, encoding: str, skip: int = 0) -> Iterator[str]:
                 data = held + chunk
                 start = offset - len(held)
                 bad = line + _count(data[:e.start], newline, start - skip)
-                raise ImportInputError(
-                    f"{path.name}: line {bad} is not {encoding} (bytes "
-                    f"{data[e.start:e.end].hex(' ')}); save the file as UTF-8, or name its "
-                    "encoding with --encoding") from None
+                raise ImportInputError(_(
+                    "{file}: line {line} is not {encoding} (bytes {bytes}); save the file as "
+                    "UTF-8, or name its encoding with --encoding", file=path.name, line=bad,
+                    encoding=encoding, bytes=data[e.start:e.end].hex(" "))) from None
             offset += len(chunk)
             pieces = (rest + text).split("\n")
             rest = pieces.pop()

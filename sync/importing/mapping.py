@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
+from i18n import _
 from sheet_templates import Template, fold_label
 
 from . import ImportInputError
@@ -28,7 +29,7 @@ class HeaderMapping:
 
     def name(self, k: int) -> str:
         return self.headers[k] if k < len(self.headers) and self.headers[k] \
-            else f"column {k + 1}"
+            else _("column {n}", n=k + 1)
 
     def split(self, values: Sequence[Any]) -> tuple[dict[str, Any], list[str]]:
         """A row's values by template key, and what goes to Notes as "Header: value" (a value
@@ -56,7 +57,7 @@ def map_headers(headers: Sequence[str], layout: Layout, overrides: Sequence[str]
     for k, header in enumerate(headers):
         key = told[k] if k in told else (template.key_of(header) if header else None)
         if k in told and key is None:
-            left_out[k] = "left out with --map"
+            left_out[k] = _("left out with --map")
             continue
         why = _why_not(key, layout, taken, headers)
         if why is None:
@@ -67,13 +68,13 @@ def map_headers(headers: Sequence[str], layout: Layout, overrides: Sequence[str]
         elif unmapped == "notes" and notes_key is not None:
             to_notes.append(k)
         else:
-            left_out[k] = why + ("" if unmapped == "leave" else "; the sheet has no Notes "
-                                 "column to keep it in")
+            left_out[k] = why if unmapped == "leave" else _(
+                "{why}; the sheet has no Notes column to keep it in", why=why)
     if not any(template.column(key).type != "id" for key in columns.values()):
-        raise ImportInputError(
-            "none of the file's columns is one the template knows (its headers: "
-            f"{', '.join(repr(h) for h in headers if h) or 'none'}); say which is which with "
-            '--map "Their header=Phone"')
+        raise ImportInputError(_(
+            "none of the file's columns is one the template knows (its headers: {headers}); "
+            'say which is which with --map "Their header=Phone"',
+            headers=", ".join(repr(h) for h in headers if h) or _("none")))
     return HeaderMapping(tuple(headers), columns, tuple(to_notes), left_out)
 
 
@@ -85,20 +86,24 @@ def _told(headers: Sequence[str], template: Template, overrides: Sequence[str]
     for item in overrides:
         theirs, sep, ours = item.partition("=")
         if not sep or not theirs.strip():
-            raise ImportInputError(f'--map {item!r}: say it as "Their header=Column" (or '
-                                   '"Their header=" to leave that column out)')
+            raise ImportInputError(_('--map {item!r}: say it as "Their header=Column" (or '
+                                     '"Their header=" to leave that column out)', item=item))
         k = folded.get(fold_label(theirs))
         if k is None:
-            raise ImportInputError(f"--map {item!r}: the file has no column {theirs.strip()!r};"
-                                   f" its columns are: {', '.join(h for h in headers if h)}")
+            raise ImportInputError(_("--map {item!r}: the file has no column {theirs!r}; its "
+                                     "columns are: {columns}", item=item,
+                                     theirs=theirs.strip(),
+                                     columns=", ".join(h for h in headers if h)))
         if not ours.strip():
             out[k] = None
             continue
         key = template.key_of(ours)
         if key is None:
             names = ", ".join(c.headers.get("en", c.key) for c in template.columns)
-            raise ImportInputError(f"--map {item!r}: {ours.strip()!r} is not a column of the "
-                                   f"{template.name} template; its columns are: {names}")
+            raise ImportInputError(_("--map {item!r}: {ours!r} is not a column of the "
+                                     "{template} template; its columns are: {columns}",
+                                     item=item, ours=ours.strip(), template=template.name,
+                                     columns=names))
         out[k] = key
     return out
 
@@ -108,16 +113,21 @@ def _why_not(key: str | None, layout: Layout, taken: dict[str, int],
     """Why a file column does not go to template column `key` (None: it does)."""
     template = layout.template
     if key is None:
-        return "no template column has that name"
-    column = template.column(key)
+        return _("no template column has that name")
     if _own(template, key):
-        return f"sheetkeeper works out {column.headers.get('en', key)} itself"
+        return _("sheetkeeper works out {column} itself", column=_header(layout, key))
     if key not in layout.columns:
-        return f"the sheet has no {column.headers.get('en', key)} column"
+        return _("the sheet has no {column} column", column=_header(layout, key))
     if key in taken:
-        return (f"{headers[taken[key]]!r} already goes to "
-                f"{layout.headers[layout.columns[key]]}")
+        return _("{other!r} already goes to {column}", other=headers[taken[key]],
+                 column=layout.headers[layout.columns[key]])
     return None
+
+
+def _header(layout: Layout, key: str) -> str:
+    """A template column as the sheet's language writes its header."""
+    column = layout.template.column(key)
+    return column.headers.get(layout.lang) or column.headers.get("en", key)
 
 
 def _own(template: Template, key: str) -> bool:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Sequence
 
 from audit.log import AuditLog
+from i18n import _
 
 from ..cycle import ATTEMPTS, AUDIT
 from ..cycle_lock import one_at_a_time
@@ -64,7 +65,7 @@ def import_file(path: Path, target: Target, settings: RuleSettings, data: Path,
         if not dry_run:
             locked.enter_context(one_at_a_time(data, target.key))
         mapping = rows = None
-        for _ in range(ATTEMPTS):
+        for _attempt in range(ATTEMPTS):
             table = target.read()
             settle_pending(audit, target.key, table)
             if rows is None:       # the file is read once, whatever the tries
@@ -77,12 +78,13 @@ def import_file(path: Path, target: Target, settings: RuleSettings, data: Path,
             whole = len(target.parts(plan.batch)) <= 1
             written = write_batch(target, table, plan.batch, audit, "import",
                                   {"ids_issued": plan.last_id} if plan.last_id else None,
-                                  note=f"import of {path.name}", whole=whole)
+                                  note=_("import of {file}", file=path.name), whole=whole)
             if written is not None and written.batch is not None:
                 return ImportResult(source, mapping, table, plan, written.batch,
                                     written.batches)
-    raise WorkbookChanged(f"{target.key}: kept changing while the import was planned "
-                          f"({ATTEMPTS} tries); nothing was written. Import again")
+    raise WorkbookChanged(_("{target}: kept changing while the import was planned ({n} "
+                            "tries); nothing was written. Import again", target=target.key,
+                            n=ATTEMPTS))
 
 
 def _read_rows(source: SourceFile, table: SheetTable, choice: ImportChoice

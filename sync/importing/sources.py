@@ -11,6 +11,8 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
+from i18n import _
+
 from . import ImportInputError
 from .decoding import encoding_of, text_lines
 
@@ -44,27 +46,30 @@ def open_source(path: Path, encoding: str | None = None, sheet: str | None = Non
     """The file at `path`, ready to stream. Raises ImportInputError for a file that cannot be
     imported as its name says."""
     if not path.is_file():
-        raise ImportInputError(f"{path}: no such file")
+        raise ImportInputError(_("{path}: no such file", path=str(path)))
     suffix = path.suffix.lower()
     with open(path, "rb") as f:
         magic = f.read(8)
     if suffix in WORKBOOK_KINDS:
         if not magic.startswith((ZIP_MAGIC, OLE_MAGIC)):
-            raise ImportInputError(f"{path.name}: is not a workbook, whatever its name says "
-                                   "(a CSV or text file named .xlsx?); rename it to what it "
-                                   "is, then import it again")
+            raise ImportInputError(_("{file}: is not a workbook, whatever its name says (a CSV "
+                                     "or text file named .xlsx?); rename it to what it is, "
+                                     "then import it again", file=path.name))
         from .xlsx_file import read_workbook   # calamine: only for a workbook
         return _limited(read_workbook(path, sheet))
     kind = TEXT_KINDS.get(suffix)
     if kind is None:
-        raise ImportInputError(f"{path.name}: cannot import a {suffix or 'nameless'} file; "
-                               "sheetkeeper imports .csv, .txt, .tsv, .xlsx, .xls and .vcf")
+        raise ImportInputError(_("{file}: cannot import a {suffix} file; sheetkeeper imports "
+                                 ".csv, .txt, .tsv, .xlsx, .xls and .vcf", file=path.name,
+                                 suffix=suffix or _("nameless")))
     if magic.startswith((ZIP_MAGIC, OLE_MAGIC)):
-        raise ImportInputError(f"{path.name}: is a workbook (or another binary file), not "
-                               f"{'a CSV' if kind == 'csv' else 'vCards'}; if it is a "
-                               "workbook, name it .xlsx and import it again")
+        raise ImportInputError(_("{file}: is a workbook (or another binary file), not {what}; "
+                                 "if it is a workbook, name it .xlsx and import it again",
+                                 file=path.name,
+                                 what=_("a CSV") if kind == "csv" else _("vCards")))
     if sheet is not None:
-        raise ImportInputError(f"--sheet is for a workbook; {path.name} has no sheets")
+        raise ImportInputError(_("--sheet is for a workbook; {file} has no sheets",
+                                 file=path.name))
     found, bom = encoding_of(path, encoding)
     lines = text_lines(path, found, bom)
     if kind == "vcard":
@@ -81,10 +86,12 @@ def _read_csv(path: Path, lines: Iterator[str], encoding: str) -> SourceFile:
     for line, values in rows:
         if any(str(v).strip() for v in values):
             headers = tuple(str(v).strip() for v in values)
-            shown = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "bar"}[dialect.delimiter]
+            separated = {"\t": _("tab-separated"), ",": _("comma-separated"),
+                         ";": _("semicolon-separated"), "|": _("bar-separated")}
             return SourceFile(path, "csv", headers, rows,
-                              f"CSV, {encoding.upper()}, {shown}-separated")
-    raise ImportInputError(f"{path.name}: is empty: no header row, no rows")
+                              _("CSV, {encoding}, {separated}", encoding=encoding.upper(),
+                                separated=separated[dialect.delimiter]))
+    raise ImportInputError(_("{file}: is empty: no header row, no rows", file=path.name))
 
 
 def _dialect(sample: str) -> type[csv.Dialect] | csv.Dialect:
@@ -107,8 +114,9 @@ def _numbered(path: Path, reader) -> Iterator[Row]:
             yield start, values
             start = reader.line_num + 1
     except csv.Error as e:
-        raise ImportInputError(f"{path.name}: line {reader.line_num}: not CSV as it stands "
-                               f"({e}); check that line's quotes") from None
+        raise ImportInputError(_("{file}: line {line}: not CSV as it stands ({error}); check "
+                                 "that line's quotes", file=path.name, line=reader.line_num,
+                                 error=str(e))) from None
 
 
 def _limited(source: SourceFile) -> SourceFile:
@@ -125,7 +133,8 @@ def _at_most(path: Path, rows: Iterator[Row], limit: int) -> Iterator[Row]:
             continue
         count += 1
         if count > limit:
-            raise ImportInputError(
-                f"{path.name}: has more than {limit:,} rows (line {line}); an import "
-                f"takes at most {limit:,}: split the file and import each part")
+            raise ImportInputError(_(
+                "{file}: has more than {limit:number} rows (line {line}); an import takes at "
+                "most {limit:number}: split the file and import each part", file=path.name,
+                limit=limit, line=line))
         yield line, values

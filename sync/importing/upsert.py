@@ -23,6 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
+from i18n import _, render
 from rules.ids import id_number, next_free
 from rules.outcome import is_blank
 
@@ -35,8 +36,6 @@ from ..targets import Batch
 from .mapping import _text
 
 OWN_TYPES = ("id", "status", "findings")
-# How a note from an import starts, in the template's languages (a merge's says "Merged from").
-IMPORTED_FROM = {"en": "Imported from", "zh-CN": "导入自"}
 
 
 @dataclass(frozen=True)
@@ -109,10 +108,10 @@ class _Work:
         self.layout, self.template = layout, template
         self.id_j = layout.index(template.id.column)
         if self.id_j is None:
-            raise ListWithoutIds(f"{table.source}: the list has no "
-                                 f"{template.column(template.id.column).headers['en']} column, "
-                                 "which an import needs (to be undone); run `sheetkeeper "
-                                 "install --upgrade` to add it")
+            raise ListWithoutIds(_("{source}: the list has no {column} column, which an import "
+                                   "needs (to be undone); run `sheetkeeper install --upgrade` "
+                                   "to add it", source=table.source,
+                                   column=template.column(template.id.column).headers["en"]))
         notes = template.column_of_type("notes")
         self.notes_j = layout.index(notes.key) if notes else None
         self.own = {j for k, j in layout.columns.items()
@@ -162,7 +161,8 @@ class _Work:
                 self.partners[max(a, b)].append(min(a, b))
             elif max(a, b) >= self.n0 and min(a, b) < self.n0:
                 rid = self.table.row_ids[0][min(a, b)]
-                self.findings[max(a, b)].append(f"possible duplicate of {rid}: {d.reason}")
+                self.findings[max(a, b)].append(_("possible duplicate of {id}: {reason}",
+                                                  id=rid, reason=d.reason))
 
     def _is_live(self, row: Sequence[Any]) -> bool:
         return any(not is_blank(v) for j, v in enumerate(row) if j not in self.own)
@@ -172,10 +172,11 @@ class _Work:
         missing = [self.table.row_numbers[i] for i in self.live if ids[i] is None]
         if missing:
             shown = ", ".join(map(str, missing[:5])) + (", …" if len(missing) > 5 else "")
-            raise ListWithoutIds(
-                f"{self.table.source}: {len(missing)} rows of the list have no Customer ID yet "
-                f"(sheet rows {shown}); run `sheetkeeper apply` first (it gives each one), "
-                "then import: what an import fills must be found again by its ID to be undone")
+            raise ListWithoutIds(_(
+                "{source}: {n} rows of the list have no Customer ID yet (sheet rows {rows}); run "
+                "`sheetkeeper apply` first (it gives each one), then import: what an import "
+                "fills must be found again by its ID to be undone", source=self.table.source,
+                n=len(missing), rows=shown))
 
     def _identity(self, i: int) -> list[tuple[str, str]]:
         """Row `i`'s identity values that passed their rule, as (key, folded value)."""
@@ -298,9 +299,9 @@ class _Work:
             outcome.action = "updated"
 
     def _line(self, line: int, pieces: Sequence[str]) -> str:
-        word = IMPORTED_FROM.get(self.layout.lang, IMPORTED_FROM["en"])
-        return (f"{word} {self.source} line {line} ({self.settings.today.isoformat()}): "
-                + "; ".join(pieces))
+        head = render(_("Imported from {file} line {line} ({day})", file=self.source,
+                        line=line, day=self.settings.today.isoformat()), self.layout.lang)
+        return f"{head}: " + "; ".join(pieces)
 
     # -- the batch ------------------------------------------------------------------------
 
@@ -365,7 +366,8 @@ class _Work:
         header = self.layout.headers[self.id_j]
         batch.add(self.table.sheet, customer.number, self.layout.first_column + self.id_j, None,
                   customer.row_id, customer.row_id, header, "id",
-                  f"import of {self.source}: a new row gets the next free ID", self.table.sheet)
+                  _("import of {file}: a new row gets the next free ID", file=self.source),
+                  self.table.sheet)
 
     def _write(self, batch: Batch, customer: _Customer) -> None:
         table, layout = self.table, self.layout
@@ -374,18 +376,21 @@ class _Work:
             batch.add(table.sheet, customer.number, layout.first_column + j,
                       before[j] if before else None, customer.row[j], customer.row_id,
                       layout.headers[j], "import",
-                      f"import of {self.source} line {line}" + (": an empty cell filled"
-                                                                if before else ""),
+                      _("import of {file} line {line}: an empty cell filled", file=self.source,
+                        line=line) if before else
+                      _("import of {file} line {line}", file=self.source, line=line),
                       table.sheet)
         if customer.notes and self.notes_j is not None:
             was = before[self.notes_j] if before else None
             text = "\n".join(customer.notes)
             after = f"{was}\n{text}" if not is_blank(was) else text
             if len(after) > MAX_CELL_TEXT:
-                after = after[:MAX_CELL_TEXT - 60] + f"\n… cut: see {self.source}"
+                after = after[:MAX_CELL_TEXT - 60] + "\n" + render(
+                    _("… cut: see {file}", file=self.source), self.layout.lang)
             batch.add(table.sheet, customer.number, layout.first_column + self.notes_j, was,
                       after, customer.row_id, layout.headers[self.notes_j], "import",
-                      f"import of {self.source}: values kept in Notes", table.sheet)
+                      _("import of {file}: values kept in Notes", file=self.source),
+                      table.sheet)
 
 
 def _id_of(value: Any) -> str | None:

@@ -15,6 +15,8 @@ from typing import Any, Iterator
 
 import vobject
 
+from i18n import _
+
 from . import ImportInputError
 from .sources import Row, SourceFile
 
@@ -29,10 +31,10 @@ def read_vcards(path: Path, lines: Iterator[str], encoding: str) -> SourceFile:
     rows = _rows(path, _cards(path, lines), left_out)
     first = next(rows, None)
     if first is None:
-        raise ImportInputError(f"{path.name}: holds no vCard (no BEGIN:VCARD line); is it a "
-                               "contacts export?")
-    return SourceFile(path, "vcard", HEADERS, _chain(first, rows), f"vCards, {encoding.upper()}",
-                      left_out)
+        raise ImportInputError(_("{file}: holds no vCard (no BEGIN:VCARD line); is it a "
+                                 "contacts export?", file=path.name))
+    return SourceFile(path, "vcard", HEADERS, _chain(first, rows),
+                      _("vCards, {encoding}", encoding=encoding.upper()), left_out)
 
 
 def _chain(first: Row, rest: Iterator[Row]) -> Iterator[Row]:
@@ -54,8 +56,8 @@ def _cards(path: Path, lines: Iterator[str]) -> Iterator[tuple[int, str]]:
                 yield start, "".join(card)
                 card = None
     if card is not None:
-        raise ImportInputError(f"{path.name}: the vCard starting on line {start} has no "
-                               "END:VCARD; the file is cut short")
+        raise ImportInputError(_("{file}: the vCard starting on line {line} has no END:VCARD; "
+                                 "the file is cut short", file=path.name, line=start))
 
 
 def _rows(path: Path, cards: Iterator[tuple[int, str]], left_out: set[str]) -> Iterator[Row]:
@@ -63,8 +65,9 @@ def _rows(path: Path, cards: Iterator[tuple[int, str]], left_out: set[str]) -> I
         try:
             card = vobject.readOne(text, ignoreUnreadable=True)
         except Exception as e:    # vobject's ParseError and the odd ValueError of a bad value
-            raise ImportInputError(f"{path.name}: the vCard starting on line {start} cannot "
-                                   f"be read ({e})") from None
+            raise ImportInputError(_("{file}: the vCard starting on line {line} cannot be read "
+                                     "({error})", file=path.name, line=start,
+                                     error=str(e))) from None
         left_out.update(k.upper() for k in card.contents if k not in TAKEN)
         yield start, _values(card)
 

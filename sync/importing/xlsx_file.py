@@ -6,6 +6,8 @@ from pathlib import Path
 
 import python_calamine as calamine
 
+from i18n import _
+
 from . import ImportInputError
 from .sources import SourceFile
 
@@ -18,19 +20,23 @@ def read_workbook(path: Path, sheet: str | None) -> SourceFile:
                  if s.visible == calamine.SheetVisibleEnum.Visible] or book.sheet_names
         name = sheet or names[0]
         if name not in book.sheet_names:
-            raise ImportInputError(f"{path.name}: has no sheet {name!r}; its sheets are: "
-                                   f"{', '.join(book.sheet_names)}")
+            raise ImportInputError(_("{file}: has no sheet {sheet!r}; its sheets are: {sheets}",
+                                     file=path.name, sheet=name,
+                                     sheets=", ".join(book.sheet_names)))
         rows = book.get_sheet_by_name(name).iter_rows()
     except ImportInputError:
         raise
     except Exception as e:       # calamine's errors name no common base (zip, XML, password)
-        raise ImportInputError(f"{path.name}: cannot be read as a workbook ({e}); is it "
-                               "damaged or password-protected? Save a copy without a "
-                               "password and import that") from None
+        raise ImportInputError(_("{file}: cannot be read as a workbook ({error}); is it "
+                                 "damaged or password-protected? Save a copy without a "
+                                 "password and import that", file=path.name,
+                                 error=str(e))) from None
     numbered = ((n, values) for n, values in enumerate(rows, start=1))
     for n, values in numbered:
         if any(v not in (None, "") for v in values):
             headers = tuple("" if v is None else str(v).strip() for v in values)
             return SourceFile(path, path.suffix.lower().lstrip(".").replace("xlsm", "xlsx"),
-                              headers, numbered, f"{path.suffix.lstrip('.')} sheet {name!r}")
-    raise ImportInputError(f"{path.name}: sheet {name!r} is empty: no header row, no rows")
+                              headers, numbered, _("{kind} sheet {sheet!r}",
+                                                   kind=path.suffix.lstrip("."), sheet=name))
+    raise ImportInputError(_("{file}: sheet {sheet!r} is empty: no header row, no rows",
+                             file=path.name, sheet=name))
