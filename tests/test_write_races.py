@@ -110,7 +110,7 @@ from sync.cycle import run_cycle
 from sync.xlsx.target import WorkbookTarget
 from tests.test_apply import SETTINGS
 
-sync.xlsx.replace.exchange_available = sys.argv[3] == "exchange"
+sync.xlsx.replace.exchange_available = (sys.argv[3:] or ["exchange"])[0] == "exchange"
 
 def between(name):
     if name == sys.argv[2]:
