@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Callable, Hashable, Iterable, NamedTuple
+from i18n import _
 
 
 @dataclass(frozen=True)
@@ -23,10 +24,11 @@ class Retention:
     def __post_init__(self) -> None:
         for name in ("keep_daily", "keep_weekly", "keep_monthly"):
             if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be 0 or more, not {getattr(self, name)}")
+                raise ValueError(_("{name} must be 0 or more, not {value}",
+                                   name=name, value=getattr(self, name)))
         if not (self.keep_daily or self.keep_weekly or self.keep_monthly):
-            raise ValueError("keep_daily, keep_weekly and keep_monthly are all 0: every "
-                             "snapshot would be pruned; keep at least one")
+            raise ValueError(_("keep_daily, keep_weekly and keep_monthly are all 0: every "
+                               "snapshot would be pruned; keep at least one"))
 
 
 class Dated(NamedTuple):

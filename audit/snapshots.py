@@ -21,6 +21,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Mapping
+from i18n import _
 
 from .errors import SnapshotError
 from .private_file import write_private
@@ -102,8 +103,9 @@ class SnapshotStore:
                 os.chmod(manifest, 0o600)
             self.db.executescript(SCHEMA)
         except sqlite3.Error as e:
-            raise SnapshotError(f"{manifest}: the snapshot manifest cannot be used ({e}); "
-                                "move it aside and run again (the .xlsx copies stay)") from None
+            raise SnapshotError(_("{manifest}: the snapshot manifest cannot be used ({e}); move "
+                                  "it aside and run again (the .xlsx copies stay)",
+                                  manifest=manifest, e=e)) from None
 
     def close(self) -> None:
         self.db.close()
@@ -145,8 +147,8 @@ class SnapshotStore:
         except sqlite3.Error as e:
             for f in folder.glob(f"{name}.*"):
                 f.unlink(missing_ok=True)
-            raise SnapshotError(f"could not record the snapshot in the manifest ({e}); "
-                                "nothing was kept") from None
+            raise SnapshotError(_("could not record the snapshot in the manifest ({e}); nothing "
+                                  "was kept", e=e)) from None
         return snap
 
     # -- finding ---------------------------------------------------------------------------
@@ -173,15 +175,16 @@ class SnapshotStore:
             try:
                 ref = str(as_path.resolve().relative_to(self.folder.resolve()).with_suffix(""))
             except ValueError:
-                raise SnapshotError(f"{as_path} is not in the snapshot store {self.folder}; "
-                                    "`sheetkeeper snapshots` lists what is") from None
+                raise SnapshotError(_("{as_path} is not in the snapshot store {folder}; "
+                                      "`sheetkeeper snapshots` lists what is",
+                                      as_path=as_path, folder=self.folder)) from None
         rows = self.db.execute("SELECT * FROM snapshots WHERE id = ? OR id LIKE ?",
                                (ref, f"%/{ref}")).fetchall()
         if len(rows) == 1:
             return self._snapshot(rows[0])
         if not rows:
-            raise SnapshotError(f"there is no snapshot {ref!r} in {self.folder}; "
-                                "`sheetkeeper snapshots` lists them")
+            raise SnapshotError(_("there is no snapshot {ref} in {folder}; `sheetkeeper "
+                                  "snapshots` lists them", ref=repr(ref), folder=self.folder))
         raise SnapshotError(f"{ref!r} names {len(rows)} snapshots ("
                             + ", ".join(r[0] for r in rows) + "); give the whole id")
 
@@ -190,13 +193,15 @@ class SnapshotStore:
         try:
             data = snap.path.read_bytes()
         except OSError as e:
-            raise SnapshotError(f"snapshot {snap.id}: its file {snap.path} cannot be read "
-                                f"({e.strerror}); pick another with `sheetkeeper snapshots`"
+            raise SnapshotError(_("snapshot {id}: its file {path} cannot be read ({strerror}); "
+                                  "pick another with `sheetkeeper snapshots`",
+                                  id=snap.id, path=snap.path, strerror=e.strerror)
                                 ) from None
         if hashlib.sha256(data).hexdigest() != snap.sha256 or len(data) != snap.size:
-            raise SnapshotError(f"snapshot {snap.id}: its file {snap.path} does not match the "
-                                "checksum recorded when it was taken (damaged or altered); it "
-                                "was not used. Pick another with `sheetkeeper snapshots`")
+            raise SnapshotError(_("snapshot {id}: its file {path} does not match the checksum "
+                                  "recorded when it was taken (damaged or altered); it was not "
+                                  "used. Pick another with `sheetkeeper snapshots`",
+                                  id=snap.id, path=snap.path))
         return data
 
     # -- pinning and pruning ---------------------------------------------------------------
@@ -226,7 +231,7 @@ class SnapshotStore:
         """The manifest row first: a crash between the two leaves a stray file, never a
         manifest entry without its file."""
         if snap.pinned:
-            raise SnapshotError(f"snapshot {snap.id} is pinned; unpin it first")
+            raise SnapshotError(_("snapshot {id} is pinned; unpin it first", id=snap.id))
         self.db.execute("DELETE FROM snapshots WHERE id = ?", (snap.id,))
         for f in snap.path.parent.glob(f"{snap.path.stem}.*"):   # with the files beside it
             f.unlink(missing_ok=True)
@@ -249,5 +254,5 @@ def _write_private(target: Path, data: bytes) -> None:
     try:
         write_private(target, data)
     except OSError as e:
-        raise SnapshotError(f"could not write the snapshot {target} ({e.strerror}); "
-                            "nothing was kept") from None
+        raise SnapshotError(_("could not write the snapshot {target} ({strerror}); nothing was "
+                              "kept", target=target, strerror=e.strerror)) from None

@@ -188,8 +188,10 @@ def _install(args: argparse.Namespace) -> int:
         return EXIT_CLEAN
     rows = sample_rows(args.template, args.lang) if args.with_samples else []
     path = install_new(template, args.to, args.lang, rows)
-    print(f"Installed the {template.name} template ({args.lang}) in {path}"
-          + (f" with {len(rows)} sample rows" if rows else ""))
+    print(say(_("Installed the {template} template ({lang}) in {path} with {n} sample rows",
+                template=template.name, lang=args.lang, path=str(path), n=len(rows)) if rows
+              else _("Installed the {template} template ({lang}) in {path}",
+                     template=template.name, lang=args.lang, path=str(path))))
     return EXIT_CLEAN
 
 
@@ -208,27 +210,28 @@ def _install_google(args: argparse.Namespace, template) -> int:
     from sync.gsheets.install import install_into
     from sync.gsheets.upgrade import upgrade_google
     if args.with_samples:
-        raise GoogleSheetsError("--with-samples is for a new workbook; a Google Sheet is the "
-                                "team's own, and sheetkeeper adds no made-up rows to it")
+        raise GoogleSheetsError(_("--with-samples is for a new workbook; a Google Sheet is the "
+                                  "team's own, and sheetkeeper adds no made-up rows to it"))
     sheet = google_sheet(args, args.to)
     if args.upgrade:
         done = upgrade_google(sheet, template)
         _print_upgrade(args.to, template, done)
         return EXIT_CLEAN
     added = install_into(sheet, template, args.lang)
-    print(f"Installed the {template.name} template ({args.lang}) in {args.to}: added "
-          + ", ".join(added.added_tabs))
+    print(say(_("Installed the {template} template ({lang}) in {target}: added {tabs}",
+                template=template.name, lang=args.lang, target=args.to,
+                tabs=", ".join(added.added_tabs))))
     return EXIT_CLEAN
 
 
 def _print_upgrade(target, template, done) -> None:
-    print(f"Upgraded {target} to the {template.name} template: "
-          f"{len(done.added_columns)} columns added"
-          + (f" ({', '.join(done.added_columns)})" if done.added_columns else "")
-          + f", {len(done.added_tabs)} tabs added"
-          + (f" ({', '.join(done.added_tabs)})" if done.added_tabs else "")
-          + f", {done.dropdowns} dropdowns and {done.colour_rules} colour rules applied "
-            "to whole columns")
+    columns = f" ({', '.join(done.added_columns)})" if done.added_columns else ""
+    tabs = f" ({', '.join(done.added_tabs)})" if done.added_tabs else ""
+    print(say(_("Upgraded {target} to the {template} template: {columns} columns added{names}, "
+                "{tabs} tabs added{tab_names}, {dropdowns} dropdowns and {rules} colour rules "
+                "applied to whole columns", target=str(target), template=template.name,
+                columns=len(done.added_columns), names=columns, tabs=len(done.added_tabs),
+                tab_names=tabs, dropdowns=done.dropdowns, rules=done.colour_rules)))
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -268,17 +271,19 @@ def _apply(args: argparse.Namespace) -> int:
         data = data_folder(args, key)
     result = apply_to(target, settings(args, key), data, args.dry_run, auto_merge)
     for batch in result.merges:
-        print(f"Carried out the decisions on the Review tab as batch {batch} "
-              f"(`sheetkeeper undo {batch}` reverts it).")
+        print(say(_("Carried out the decisions on the Review tab as batch {batch} "
+                    "(`sheetkeeper undo {batch}` reverts it).", batch=batch)))
     for note in result.notes:
-        print(f"note: {note}")
+        print(say(_("note: {note}", note=note)))
     for cell in result.moved:
-        print(f"note: {cell}: its row changed while sheetkeeper worked; left for the next cycle")
+        print(say(_("note: {cell}: its row changed while sheetkeeper worked; left for the next "
+                    "cycle", cell=cell)))
     if result.requests is not None:
-        print(f"({result.requests} API requests)")
+        print(say(_("({n} API requests)", n=result.requests)))
     if len(result.batches) > 1:
-        print(f"Written in {len(result.batches)} parts (Google takes at most so much in one "
-              f"request), as batches {', '.join(result.batches)}; each is undone on its own.")
+        print(say(_("Written in {n} parts (Google takes at most so much in one request), as "
+                    "batches {batches}; each is undone on its own.", n=len(result.batches),
+                    batches=", ".join(result.batches))))
     _print_plan(result.plan, args, result.batch or ("dry run" if args.dry_run else None))
     return EXIT_CLEAN if result.plan.clean else EXIT_FOUND
 
@@ -296,10 +301,11 @@ def _audit(args: argparse.Namespace) -> int:
         if verify:
             bad = log.verify()
             if bad is None:
-                print(f"{log.path}: the audit log's hash chain is intact")
+                print(say(_("{path}: the audit log's hash chain is intact", path=str(log.path))))
                 return EXIT_CLEAN
-            print(f"{log.path}: the hash chain breaks at row {bad}: that row or one after it was "
-                  "altered, removed or inserted after it was written", file=sys.stderr)
+            print(say(_("{path}: the hash chain breaks at row {row}: that row or one after it "
+                        "was altered, removed or inserted after it was written",
+                        path=str(log.path), row=bad)), file=sys.stderr)
             return EXIT_FOUND
         if args.exports:
             for batch, at, source, note in log.exports(key):
@@ -315,10 +321,12 @@ def _audit(args: argparse.Namespace) -> int:
 
 def _undo(args: argparse.Namespace) -> int:
     result = undo_on(args.batch, data_folder(args, None), google_access(args))
-    print(f"Undid batch {result.undone}: restored {result.restored} cells"
-          + (f" (as batch {result.batch})" if result.batch else ""))
+    print(say(_("Undid batch {batch}: restored {n} cells (as batch {undo})",
+                batch=result.undone, n=result.restored, undo=result.batch) if result.batch
+              else _("Undid batch {batch}: restored {n} cells", batch=result.undone,
+                     n=result.restored)))
     for line in result.skipped:
-        print(f"  not restored: {line}")
+        print("  " + say(_("not restored: {cell}", cell=line)))
     return EXIT_CLEAN if not result.skipped else EXIT_FOUND
 
 
@@ -336,19 +344,19 @@ def _export(args: argparse.Namespace) -> int:
     done = export_table(target, args.to, args.format,
                         ExportChoice(args.columns or (), args.status, args.tier), data,
                         source=None if google else Path(args.path))
-    print(f"Exported {done.rows} rows ({', '.join(done.columns)}) to "
-          f"{', '.join(str(f) for f in done.files)} (0600; recorded in the audit log as "
-          f"{done.batch})")
+    print(say(_("Exported {n} rows ({columns}) to {files} (0600; recorded in the audit log as "
+                "{batch})", n=done.rows, columns=", ".join(done.columns),
+                files=", ".join(str(f) for f in done.files), batch=done.batch)))
     for note in done.notes:
-        print(f"note: {note}")
+        print(say(_("note: {note}", note=note)))
     return EXIT_CLEAN
 
 
 def _google_login(args: argparse.Namespace) -> int:
     from sync.gsheets.client import google_login
     path = google_login(args.client_secret, args.to, args.port)
-    print(f"Signed in; the token is in {path}. Name it in sheetkeeper.toml: [google] "
-          f'authorized_user = "{path}"')
+    print(say(_('Signed in; the token is in {path}. Name it in sheetkeeper.toml: [google] '
+                'authorized_user = "{path}"', path=str(path))))
     return EXIT_CLEAN
 
 

@@ -10,6 +10,7 @@ from audit.snapshots import Snapshot, SnapshotStore, Source
 # The workbook readers and writers are imported by the commands that use them: every command
 # pays for what is imported here (issue 17: start-up).
 from sync.errors import EXPLAINED, SheetkeeperError
+from i18n import _
 
 from .options import (DATA_HELP, config_of, config_option, data_folder, google_options,
                       google_sheet, google_source)
@@ -72,8 +73,8 @@ def _snapshot(args: argparse.Namespace) -> int:
         paths = [p for w in config.watches for p in w.workbooks()] + \
             [w.key for w in config.sheets]
         if not paths:
-            raise SheetkeeperError("no workbooks to snapshot: name one, or put some where the "
-                                   "config watches")
+            raise SheetkeeperError(_("no workbooks to snapshot: name one, or put some where the "
+                                     "config watches"))
     failed = 0
     for path in paths:
         try:
@@ -193,7 +194,8 @@ def _table(store: SnapshotStore, snap: Snapshot):
         from sync.gsheets.backup import load, snapshot_table
         table = snapshot_table(snap.workbook, load(snap, data))
         if table is None:
-            raise SheetkeeperError(f"snapshot {snap.id} holds no customer table to compare")
+            raise SheetkeeperError(_("snapshot {id} holds no customer table to compare",
+                                     id=snap.id))
         return table
     return read_table(snap.path, data=data)
 
@@ -212,9 +214,9 @@ def _restore(args: argparse.Namespace) -> int:
     if isinstance(source, str):
         from sync.gsheets.backup import restore_google
         if args.to is not None:
-            raise SheetkeeperError("--to is for workbooks; a Google Sheet's snapshot is "
-                                   "restored onto its own spreadsheet (its .xlsx export beside "
-                                   "the snapshot opens anywhere)")
+            raise SheetkeeperError(_("--to is for workbooks; a Google Sheet's snapshot is "
+                                     "restored onto its own spreadsheet (its .xlsx export beside "
+                                     "the snapshot opens anywhere)"))
         done = restore_google(args.snapshot, folder, google_sheet(args, source))
         print(f"Restored snapshot {done.snapshot.id} over {source} ({done.changed} cells "
               f"changed, audit batch {done.batch}, {done.requests} API requests). The sheet "

@@ -50,6 +50,7 @@ from sync.opening import apply_to, open_in_excel
 from sync.targets import Target
 from sync.xlsx.replace import lock_files, recover_set_aside, recover_set_aside_in
 from sync.xlsx.target import apply_workbook
+from i18n import _
 
 from .config import ServiceConfig, Watch
 from . import reporting
@@ -132,9 +133,10 @@ class Service:
     def run(self) -> None:
         missing = [f for f in self._folders() if not f.is_dir()]
         if missing:
-            raise SheetkeeperError(f"the folder {missing[0]} does not exist, so there is nothing "
-                                   "there to watch; create it, or fix the [[watch]] path in "
-                                   f"{self.config.source or 'the config'}")
+            raise SheetkeeperError(_("the folder {value} does not exist, so there is nothing "
+                                     "there to watch; create it, or fix the [[watch]] path in "
+                                     "{value2}",
+                                     value=missing[0], value2=self.config.source or 'the config'))
         lock = hold_lock(self.config.data)
         try:
             for path in self._discover():
@@ -376,7 +378,7 @@ class Service:
         c = self.config
         settings = c.rule_settings(path, self.now().date())
         results: list[ApplyResult] = []
-        for _ in range(CONVERGE):
+        for _round in range(CONVERGE):
             result = apply_to(target, settings, c.data, auto_merge=c.auto_merge)
             results.append(result)
             if not (result.merges or _gave_ids(result)):
@@ -387,7 +389,7 @@ class Service:
         c = self.config
         settings = c.rule_settings(path, self.now().date())
         results: list[ApplyResult] = []
-        for _ in range(CONVERGE):
+        for _round in range(CONVERGE):
             result = self.apply(path, settings, c.data, templates=watch.templates,
                                 sheet=watch.sheet, auto_merge=c.auto_merge)
             results.append(result)

@@ -32,6 +32,7 @@ from typing import Callable
 
 from sync.errors import GoogleRefused, GoogleSignInRefused, GoogleUnavailable
 from sync.opening import apply_to
+from i18n import _
 
 from . import reporting
 from .config import ServiceConfig, SheetWatch
@@ -156,7 +157,7 @@ class GoogleWatches:
     def _pause(self, seconds: float) -> None:
         """The client's wait before a retry: cut short when the service stops."""
         if self.stopping.wait(seconds):
-            raise GoogleUnavailable("the service is stopping; the request was not sent again")
+            raise GoogleUnavailable(_("the service is stopping; the request was not sent again"))
 
     def _next_poll(self, state: WorkbookState, wait: float) -> None:
         self.schedule.succeeded(state.path)

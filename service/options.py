@@ -17,6 +17,7 @@ from rules.status import StatusThresholds
 from sheet_templates import BUILTIN
 from sync.errors import SheetkeeperError
 from sync.settings import DATA_FOLDER, RuleSettings, default_data_folder
+from i18n import _
 
 from . import config as service_config
 from .config import ServiceConfig
@@ -30,7 +31,8 @@ def date_arg(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-23") from None
+        raise argparse.ArgumentTypeError(_("{text} is not a date like 2026-11-23",
+                                           text=repr(text))) from None
 
 
 def region_arg(text: str) -> str:
@@ -38,8 +40,8 @@ def region_arg(text: str) -> str:
     region = text.upper()
     if region not in phonenumbers.SUPPORTED_REGIONS:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not a region phonenumbers knows; use a two-letter country code "
-            "such as CN, GB or US")
+            _("{text} is not a region phonenumbers knows; use a two-letter country code such as "
+              "CN, GB or US", text=repr(text)))
     return region
 
 
@@ -108,9 +110,9 @@ def data_folder(args: argparse.Namespace, workbook: Path | None) -> Path:
         return config.data
     if Path(DATA_FOLDER).is_dir():
         return Path(DATA_FOLDER)
-    raise SheetkeeperError("no data folder here (.sheetkeeper or workbooks/.sheetkeeper); name "
-                           "the workbook, pass --data, or run from the folder with "
-                           "sheetkeeper.toml")
+    raise SheetkeeperError(_("no data folder here (.sheetkeeper or workbooks/.sheetkeeper); name "
+                             "the workbook, pass --data, or run from the folder with "
+                             "sheetkeeper.toml"))
 
 
 def google_options(parser: argparse.ArgumentParser) -> None:

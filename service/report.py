@@ -8,12 +8,15 @@ from typing import TYPE_CHECKING, Any, TextIO
 import orjson
 
 from audit.log import OPEN_BOOK_MARK
+from i18n import Message, _, _n, say
 from sync.export.safe import spreadsheet_safe   # the one definition: the exports' too
 
 if TYPE_CHECKING:
     from sync.plan import Plan
 
-LANG_NAMES = {"en": "English", "zh-CN": "Chinese"}
+LANG_NAMES = {"en": _("English"), "zh-CN": _("Chinese")}
+# The kinds of a duplicate pair in words (as the sheet's Findings say them).
+DUPLICATE_KINDS = {"certain": _("certain"), "possible": _("possible")}
 
 
 def _plain(value: Any) -> Any:
@@ -25,17 +28,18 @@ def _plain(value: Any) -> Any:
 def _change(c) -> dict:
     return {"row_number": c.row_number, "id": c.row_id, "column": c.column,
             "before": _plain(c.before), "after": _plain(c.after), "rule": c.rule,
-            "reason": c.reason}
+            "reason": say(c.reason)}
 
 
 def _finding(f) -> dict:
+    # `kind` (and a change's `rule`) is the key scripts read; the words are the reader's.
     return {"row_number": f.row_number, "id": f.row_id, "column": f.column, "kind": f.kind,
-            "message": f.message}
+            "message": say(f.message)}
 
 
 def _duplicate(d) -> dict:
     return {"rows": list(d.rows), "ids": list(d.ids), "kind": d.kind, "score": d.score,
-            "reason": d.reason}
+            "reason": say(d.reason)}
 
 
 def as_json(plan: Plan) -> dict:
@@ -81,7 +85,7 @@ def write_json(plan: Plan, out: TextIO, batch: str | None = None) -> None:
 def _change_items(changes):
     # Inline rather than _change(): a function call per change costs a second at 100k rows.
     return ({"row_number": c.row_number, "id": c.row_id, "column": c.column,
-             "before": c.before, "after": c.after, "rule": c.rule, "reason": c.reason}
+             "before": c.before, "after": c.after, "rule": c.rule, "reason": say(c.reason)}
             for c in changes)
 
 
@@ -114,57 +118,88 @@ def _show(value: Any, width: int = 36) -> str:
     return text if len(text) <= width else text[:width - 1] + "…"
 
 
-def _count(n: int, one: str, many: str | None = None) -> str:
-    return f"{n:,} {one if n == 1 else (many or one + 's')}"
+def _rows(n: int) -> Message:
+    return _n("{n:number} row", "{n:number} rows", n, n=n)
+
+
+def _summary(plan: Plan, wrote: bool, batch: str | None) -> str:
+    """The line that counts what the plan holds, and says whether it was written."""
+    certain = sum(d.kind == "certain" for d in plan.duplicates)
+    n = len(plan.changes)
+    if not plan.changes:
+        changed = _("Nothing to change")
+    elif wrote:
+        changed = _n("Changed {n:number} cell", "Changed {n:number} cells", n, n=n)
+    else:
+        changed = _n("Would change {n:number} cell", "Would change {n:number} cells", n, n=n)
+    if wrote:
+        after = _("Written as batch {batch} (`sheetkeeper undo {batch}` reverts it).",
+                  batch=batch)
+    else:
+        after = _("Nothing was changed.") if plan.changes else ""
+    findings, pairs = len(plan.findings), len(plan.duplicates)
+    return say(_("{changed}; {findings} to look at; {pairs} ({certain} certain, {possible} "
+                 "possible). {after}", changed=changed,
+                 findings=_n("{n:number} finding", "{n:number} findings", findings, n=findings),
+                 pairs=_n("{n:number} duplicate pair", "{n:number} duplicate pairs", pairs,
+                          n=pairs),
+                 certain=certain, possible=pairs - certain, after=after))
+
+
+def _row(number: int) -> str:
+    """'row 12' padded as the report's lines line up (the word in the reader's language)."""
+    said = say(_("row {row}", row=number))
+    return f"{said:<9}"
 
 
 def as_text(plan: Plan, limit: int = 50, batch: str | None = None) -> str:
+    """The report for people, in the command line's language (i18n.cli_language)."""
     facts = plan.facts
-    certain = sum(d.kind == "certain" for d in plan.duplicates)
-    lines = [
-        f"{facts.source} — sheet {facts.sheet!r}: {_count(facts.rows, 'row')} "
-        f"(template {facts.template}, {LANG_NAMES.get(facts.lang, facts.lang)} headers"
-        f"{', phone region ' + plan.region if plan.region else ''})",
-    ]
-    lines += [f"  note: {n}" for n in facts.notes]
+    region = _(", phone region {region}", region=plan.region) if plan.region else ""
+    lines = [say(_("{source} — sheet {sheet}: {rows} (template {template}, {language} "
+                   "headers{region})", source=str(facts.source), sheet=repr(facts.sheet),
+                   rows=_rows(facts.rows), template=facts.template,
+                   language=LANG_NAMES.get(facts.lang, facts.lang), region=region))]
+    lines += ["  " + say(_("note: {note}", note=n)) for n in facts.notes]
     if plan.clean:
-        lines.append("Clean: nothing to change, nothing to look at.")
+        lines.append(say(_("Clean: nothing to change, nothing to look at.")))
         return "\n".join(lines) + "\n"
     wrote = batch not in (None, "dry run")
-    changed = (f"{'Changed' if wrote else 'Would change'} {_count(len(plan.changes), 'cell')}"
-               if plan.changes else "Nothing to change")
-    lines.append(
-        f"{changed}; "
-        f"{_count(len(plan.findings), 'finding')} to look at; "
-        f"{_count(len(plan.duplicates), 'duplicate pair')} "
-        f"({certain} certain, {len(plan.duplicates) - certain} possible). "
-        + (f"Written as batch {batch} (`sheetkeeper undo {batch}` reverts it)." if wrote
-           else "Nothing was changed." if plan.changes else ""))
+    lines.append(_summary(plan, wrote, batch).rstrip())
 
-    def section(title: str, items: list, render) -> None:
+    def section(title: str, items: list, line) -> None:
         if not items:
             return
         lines.append("")
-        lines.append(f"{title} ({len(items):,})")
+        lines.append(say(_("{title} ({n:number})", title=title, n=len(items))))
         shown = items if limit <= 0 else items[:limit]
-        lines.extend("  " + render(x) for x in shown)
+        lines.extend("  " + line(x) for x in shown)
         if len(items) > len(shown):
-            lines.append(f"  … and {len(items) - limit:,} more (--limit 0 shows all, "
-                         "--report json gives them to scripts)")
+            more = len(items) - limit
+            lines.append("  " + say(_n(
+                "… and {n:number} more (--limit 0 shows all, --report json gives them to "
+                "scripts)", "… and {n:number} more (--limit 0 shows all, --report json gives "
+                "them to scripts)", more, n=more)))
 
     notes = [c for c in plan.changes if c.rule == "findings"]
-    section("Changes", [c for c in plan.changes if c.rule != "findings"], lambda c: (
-        f"row {c.row_number:<5} {c.row_id or '':<10} {c.column}: {_show(c.before)} → "
-        f"{_show(c.after)} — {c.reason}"))
-    section("Findings", list(plan.findings), lambda f: (
-        f"row {f.row_number:<5} {f.row_id or '':<10} {f.message}"))
-    section("Duplicates", list(plan.duplicates), lambda d: (
-        f"rows {d.rows[0]} and {d.rows[1]} ({d.ids[0] or 'no ID'}, {d.ids[1] or 'no ID'}): "
-        f"{d.kind}, score {d.score:.2f}: {d.reason}"))
+    no_id = say(_("no ID"))
+    section(_("Changes"), [c for c in plan.changes if c.rule != "findings"], lambda c: (
+        f"{_row(c.row_number)} {c.row_id or '':<10} {c.column}: {_show(c.before)} → "
+        f"{_show(c.after)} — {say(c.reason)}"))
+    section(_("Findings"), list(plan.findings), lambda f: (
+        f"{_row(f.row_number)} {f.row_id or '':<10} {say(f.message)}"))
+    section(_("Duplicates"), list(plan.duplicates), lambda d: say(_(
+        "rows {a} and {b} ({id_a}, {id_b}): {kind}, score {score}: {reason}", a=d.rows[0],
+        b=d.rows[1], id_a=d.ids[0] or no_id, id_b=d.ids[1] or no_id,
+        kind=DUPLICATE_KINDS.get(d.kind, d.kind), score=f"{d.score:.2f}", reason=d.reason)))
     if notes:
         lines.append("")
-        lines.append(f"The {notes[0].column} column {'was' if wrote else 'would be'} updated "
-                     f"in {_count(len(notes), 'row')} to say the above in the sheet.")
+        rows = _rows(len(notes))
+        lines.append(say(
+            _("The {column} column was updated in {rows} to say the above in the sheet.",
+              column=notes[0].column, rows=rows) if wrote else
+            _("The {column} column would be updated in {rows} to say the above in the sheet.",
+              column=notes[0].column, rows=rows)))
     return "\n".join(lines) + "\n"
 
 

@@ -17,6 +17,7 @@ from audit.snapshots import SnapshotStore
 from sync import process_lock
 from sync.errors import SheetkeeperError
 from audit.private_file import write_private
+from i18n import _
 
 STATUS = "service-status.json"
 LOCK = "service.lock"
@@ -60,8 +61,8 @@ def read_status(data: Path) -> dict[str, Any]:
     except FileNotFoundError:
         status = {"workbooks": {}}
     except (OSError, ValueError) as e:
-        raise SheetkeeperError(f"{data / STATUS} cannot be read ({e}); it is rewritten on the "
-                               "service's next cycle") from None
+        raise SheetkeeperError(_("{value} cannot be read ({e}); it is rewritten on the service's "
+                                 "next cycle", value=data / STATUS, e=e)) from None
     status["running"] = is_running(data)
     with SnapshotStore(data, create=False) as store:
         for workbook in store.workbooks():

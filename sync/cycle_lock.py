@@ -12,6 +12,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
+from i18n import _
 
 from . import process_lock
 from .errors import SheetkeeperError
@@ -37,8 +38,9 @@ def one_at_a_time(data: Path, workbook: str, wait: float | None = None) -> Itera
                         f"for over {wait:.0f} s; nothing was done. Run again once it is done"
                         ) from None
     except OSError as e:
-        raise SheetkeeperError(f"{data}: cannot take the lock that keeps two sheetkeepers off "
-                               f"one workbook ({e.strerror or e}); check the data folder's "
-                               "permissions and free space, then run again") from None
+        raise SheetkeeperError(_("{data}: cannot take the lock that keeps two sheetkeepers off "
+                                 "one workbook ({value}); check the data folder's permissions "
+                                 "and free space, then run again",
+                                 data=data, value=e.strerror or e)) from None
     with held:
         yield

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Mapping, Any, Sequence
 
 from sheet_templates import Template, fold_label
+from i18n import _
 
 from .errors import TableLayoutError
 from .table import Layout
@@ -54,8 +55,8 @@ def layout_for(row: Sequence[Any], row_number: int, template: Template) -> Layou
         if h.casefold() in seen:
             a, b = column_letter(first + seen[h.casefold()]), column_letter(first + i)
             raise TableLayoutError(
-                f"columns {a} and {b} both have the header {h!r}; rename one of them so "
-                "each column has its own header, then run again")
+                _("columns {a} and {b} both have the header {h}; rename one of them so each "
+                  "column has its own header, then run again", a=a, b=b, h=repr(h)))
         seen[h.casefold()] = i
     spellings = _spellings(template)
     columns: dict[str, int] = {}

@@ -20,6 +20,8 @@ from typing import Any, Callable, Iterable, Sequence
 import orjson
 
 from audit.log import AuditEntry, ChangeRecord, dump_values, tagged, untagged
+from i18n import _
+
 from .cells import plain
 from .errors import SheetkeeperError
 from audit.private_file import write_private
@@ -164,9 +166,9 @@ class SeenStore:
             _remember(path, seen)
         except OSError as e:
             raise SeenStateError(
-                f"{path}: could not save what this cycle saw ({e.strerror}); the person edits "
-                "it logged may be logged again by the next cycle. Free some space or fix the "
-                "data folder's permissions") from None
+                _("{path}: could not save what this cycle saw ({strerror}); the person edits it "
+                  "logged may be logged again by the next cycle. Free some space or fix the data "
+                  "folder's permissions", path=path, strerror=e.strerror)) from None
 
 
 def encode_body(seen: Seen) -> bytes:

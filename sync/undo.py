@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Callable
 
 from audit.log import AuditLog, ChangeRecord
+from i18n import _
 
 from .cells import CellPlaces, CellWrite, same_value
 from .cycle import AUDIT, ATTEMPTS
@@ -38,23 +39,23 @@ def undo_batch(batch: str, data: Path, open_target: Callable[[str, str], Target]
     with AuditLog(data / AUDIT) as audit, contextlib.ExitStack() as locked:
         info = audit.batch_info(batch)
         if info is None:
-            raise UndoError(f"there is no batch {batch!r} in {data}; `sheetkeeper audit` "
-                            "lists the batches")
-        workbook, sheet, kind, _, _ = info
+            raise UndoError(_("there is no batch {batch} in {data}; `sheetkeeper audit` lists "
+                              "the batches", batch=repr(batch), data=data))
+        workbook, sheet, kind = info[:3]
         if kind == "export":
-            raise UndoError(f"batch {batch} is an export: it wrote a file, not the list; "
-                            "there is nothing to undo (delete the file)")
+            raise UndoError(_("batch {batch} is an export: it wrote a file, not the list; there "
+                              "is nothing to undo (delete the file)", batch=batch))
         target = open_target(workbook, sheet)
         locked.enter_context(one_at_a_time(data, workbook))
-        for _ in range(ATTEMPTS):
+        for _attempt in range(ATTEMPTS):
             table = target.read()
             # A batch a crash left pending is settled from the cells first: it may well be
             # written, and then it can be undone.
             settle_pending(audit, workbook, table)
             status = audit.batch_info(batch)[4]
             if status != "written":
-                raise UndoError(f"batch {batch} was never written to the workbook ({status}); "
-                                "there is nothing to undo")
+                raise UndoError(_("batch {batch} was never written to the workbook ({status}); "
+                                  "there is nothing to undo", batch=batch, status=status))
             entries = [e for e in audit.entries(batch=batch) if e.actor == "sheetkeeper"]
             work, skipped, held = _restoring(table, entries, batch)
             _removing_rows(table, entries, work)
@@ -67,7 +68,8 @@ def undo_batch(batch: str, data: Path, open_target: Callable[[str, str], Target]
                 continue
             audit.hold(workbook, held)
             return UndoResult(undo.batch, batch, len(work.records), tuple(skipped))
-    raise WorkbookChanged(f"{workbook}: kept changing; the undo was not written. Try again")
+    raise WorkbookChanged(_("{workbook}: kept changing; the undo was not written. Try again",
+                            workbook=workbook))
 
 
 def _restoring(table: SheetTable, entries, batch: str

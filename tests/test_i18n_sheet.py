@@ -101,3 +101,32 @@ def test_findings_written_in_other_words_are_said_anew_once(tmp_path, monkeypatc
     stamp = path.stat().st_mtime_ns
     apply_workbook(path, SETTINGS)
     assert path.stat().st_mtime_ns == stamp
+
+
+def test_the_command_line_speaks_the_locale_s_language(tmp_path):
+    """LANG=zh_CN.UTF-8: the report and the errors in Chinese; --lang en overrides it. The
+    JSON report keeps its keys (rule, kind) whatever the language."""
+    import json
+    import os
+    import subprocess
+    import sys
+    path = tmp_path / "c.xlsx"
+    install_new(CRM, path, "en", sample_rows("crm", "en"))
+    env = {k: v for k, v in os.environ.items() if k not in ("LANGUAGE", "LC_ALL", "LC_MESSAGES")}
+    env["LANG"] = "zh_CN.UTF-8"
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "service", *args], env=env,
+                              capture_output=True, text=True, timeout=120)
+
+    text = cli("check", str(path)).stdout
+    assert "工作表" in text and "待查看" in text and "重复项" in text, text
+    assert "Phone: 没有国家代码" in text          # the sheet's header, the reader's words
+    missing = cli("check", str(tmp_path / "nowhere.xlsx"))
+    assert missing.returncode == 2 and english_in([missing.stderr.split(": ", 1)[1]]) == [], \
+        missing.stderr
+    english = cli("--lang", "en", "check", str(path)).stdout
+    assert "to look at" in english and "工作表" not in english
+    report = json.loads(cli("check", "--report", "json", str(path)).stdout)
+    assert {f["kind"] for f in report["findings"]} >= {"invalid_phone"}
+    assert any("没有国家代码" in f["message"] for f in report["findings"])

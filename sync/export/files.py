@@ -12,6 +12,7 @@ from typing import Any, Sequence
 
 from audit.private_file import write_private
 from sync.errors import ExportError
+from i18n import _
 
 from .safe import spreadsheet_safe
 
@@ -60,19 +61,22 @@ def check_destination(to: Path, source: Path | None, data: Path | None) -> None:
     """Refuse, before anything is read or written, a file the export may not write."""
     place = to.resolve()
     if source is not None and place == source.resolve():
-        raise ExportError(f"{to} is the list itself; export to another file")
+        raise ExportError(_("{to} is the list itself; export to another file", to=to))
     if data is not None:
         data = data.resolve()
         if place == data or data in place.parents:
-            raise ExportError(f"{to} is inside sheetkeeper's data folder {data} (its snapshots "
-                              "and audit log); export to a folder of your own")
+            raise ExportError(_("{to} is inside sheetkeeper's data folder {data} (its snapshots "
+                                "and audit log); export to a folder of your own",
+                                to=to, data=data))
     if to.is_dir():
-        raise ExportError(f"{to} is a folder; name the file to write")
+        raise ExportError(_("{to} is a folder; name the file to write", to=to))
     folder = place.parent
     if not folder.is_dir():
-        raise ExportError(f"{folder} does not exist; make it first, or export elsewhere")
+        raise ExportError(_("{folder} does not exist; make it first, or export elsewhere",
+                            folder=folder))
     if not os.access(folder, os.W_OK):
-        raise ExportError(f"cannot write in {folder} (permission denied); export elsewhere")
+        raise ExportError(_("cannot write in {folder} (permission denied); export elsewhere",
+                            folder=folder))
 
 
 def write_files(files: Sequence[tuple[Path, bytes]]) -> None:
@@ -86,5 +90,6 @@ def write_files(files: Sequence[tuple[Path, bytes]]) -> None:
     except OSError as e:
         for path in done:
             path.unlink(missing_ok=True)
-        raise ExportError(f"could not write {path} ({e.strerror or e}); nothing was exported. "
-                          "Check the folder's permissions and free space, or export elsewhere")
+        raise ExportError(_("could not write {path} ({value}); nothing was exported. Check the "
+                            "folder's permissions and free space, or export elsewhere",
+                            path=path, value=e.strerror or e))

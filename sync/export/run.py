@@ -12,6 +12,7 @@ from pathlib import Path
 from audit.log import AuditLog
 from sync.errors import ExportError
 from sync.targets import Target
+from i18n import _
 
 from . import crm
 from .files import check_destination, csv_bytes, part_paths, write_files
@@ -37,7 +38,8 @@ def export_table(target: Target, to: Path, fmt: str, choice: ExportChoice, data:
     export and inside which nothing is written; `source`: the workbook file, never written
     over. Raises ExportError, with nothing written, for what cannot be done as asked."""
     if fmt not in FORMATS:
-        raise ExportError(f"no export format {fmt!r}; the formats are {', '.join(FORMATS)}")
+        raise ExportError(_("no export format {fmt}; the formats are {value}",
+                            fmt=repr(fmt), value=', '.join(FORMATS)))
     to = Path(to)
     check_destination(to, source, data)
     table = target.read()

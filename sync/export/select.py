@@ -8,6 +8,7 @@ from typing import Any, Sequence
 from sheet_templates import fold_label
 from sync.errors import ExportError
 from sync.table import SheetTable
+from i18n import _
 
 
 @dataclass(frozen=True)
@@ -63,8 +64,9 @@ def _columns(table: SheetTable, names: Sequence[str]) -> list[int]:
             key = layout.template.key_of(name)
             j = layout.index(key) if key else None
         if j is None:
-            raise ExportError(f"{table.source}: no column {name!r} in the sheet {table.sheet!r}; "
-                              f"it has {', '.join(layout.headers[k] for k in present)}")
+            raise ExportError(_("{source}: no column {name} in the sheet {sheet}; it has {value}",
+                                source=table.source, name=repr(name), sheet=repr(table.sheet),
+                                value=', '.join(layout.headers[k] for k in present)))
         if j not in out:
             out.append(j)
     return out
@@ -78,8 +80,10 @@ def _rows_where(table: SheetTable, rows, list_key: str, wanted: Sequence[str]):
     j = layout.index(list_key)
     choices = template.lists.get(list_key)
     if j is None or choices is None:
-        raise ExportError(f"{table.source}: the {template.name} list in {table.sheet!r} has no "
-                          f"{list_key} column to choose rows by")
+        raise ExportError(_("{source}: the {name} list in {sheet} has no {list_key} column to "
+                            "choose rows by",
+                            source=table.source, name=template.name, sheet=repr(table.sheet),
+                            list_key=list_key))
     names = {}
     for c in choices.choices:
         for name in (c.key, *c.labels.values(), *c.aliases):

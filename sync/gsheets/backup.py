@@ -33,6 +33,7 @@ from typing import Any, Sequence
 from audit.log import AuditLog, ChangeRecord
 from audit.snapshots import Snapshot, SnapshotError, SnapshotStore
 from sheet_templates import Template, templates_or_builtin
+from i18n import _
 
 from ..diff import table_changes
 from ..cycle_lock import one_at_a_time
@@ -226,8 +227,9 @@ def _snapshot_of_this_sheet(ref: str, data: Path, sheet: GoogleSheet) -> tuple[S
         snap = store.get(ref)
         payload = load(snap, store.verified(snap))
     if payload["spreadsheet"] != sheet.key:
-        raise SheetkeeperError(f"snapshot {snap.id} is of {snap.workbook}, not "
-                               f"{sheet_key(sheet)}; restore it to its own spreadsheet")
+        raise SheetkeeperError(_("snapshot {id} is of {workbook}, not {value}; restore it to its "
+                                 "own spreadsheet",
+                                 id=snap.id, workbook=snap.workbook, value=sheet_key(sheet)))
     return snap, payload
 
 
@@ -287,8 +289,9 @@ def load(snap: Snapshot, data: bytes) -> dict[str, Any]:
     except ValueError:
         payload = None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise SnapshotError(f"snapshot {snap.id} is not a Google Sheet snapshot; restore a "
-                            "workbook's snapshot with `sheetkeeper restore` onto the workbook")
+        raise SnapshotError(_("snapshot {id} is not a Google Sheet snapshot; restore a "
+                              "workbook's snapshot with `sheetkeeper restore` onto the workbook",
+                              id=snap.id))
     return payload
 
 

@@ -42,6 +42,7 @@ import requests
 import tenacity
 from gspread.http_client import HTTPClient
 from gspread.utils import ExportFormat, ValueInputOption, ValueRenderOption, extract_id_from_url
+from i18n import _
 
 from ..errors import (GoogleApiDisabled, GoogleNoAccess, GoogleRefused, GoogleSheetsError,
                       GoogleSignInRefused, GoogleUnavailable, NotAGoogleSheet, WriteFailed)
@@ -145,16 +146,17 @@ def translated(e: BaseException, credentials: Any = None,
     did not (or could not) cure."""
     if _transient(e):
         return GoogleUnavailable(
-            f"Google Sheets kept failing ({_describe(e)}) after every retry; nothing more was "
-            "sent. sheetkeeper tries again on the next cycle")
+            _("Google Sheets kept failing ({value}) after every retry; nothing more was sent. "
+              "sheetkeeper tries again on the next cycle", value=_describe(e)))
     if isinstance(e, gspread.exceptions.APIError):
         return _refusal(e)
     if isinstance(e, auth_errors.RefreshError):
         return _sign_in_refused(e, credentials, token_file)
     if isinstance(e, auth_errors.GoogleAuthError):
-        return GoogleSignInRefused(f"Google's sign-in could not be used ({e}); check the "
-                                   "credentials named in the config")
-    return GoogleSheetsError(f"the request to Google could not be made ({_describe(e)}: {e})")
+        return GoogleSignInRefused(_("Google's sign-in could not be used ({e}); check the "
+                                     "credentials named in the config", e=e))
+    return GoogleSheetsError(_("the request to Google could not be made ({value}: {e})",
+                               value=_describe(e), e=e))
 
 
 def _refusal(e: gspread.exceptions.APIError) -> GoogleRefused:
@@ -167,14 +169,15 @@ def _refusal(e: gspread.exceptions.APIError) -> GoogleRefused:
     if reason == "SERVICE_DISABLED":
         return _api_disabled(info.get("metadata") or {}, details, code, status)
     if code == 404 or (code == 403 and status == "PERMISSION_DENIED" and not reason):
-        return GoogleNoAccess(f"Google refused it ({said}): the account sheetkeeper uses needs "
-                              "Editor access to the spreadsheet", code, status, reason)
+        return GoogleNoAccess(_("Google refused it ({said}): the account sheetkeeper uses needs "
+                                "Editor access to the spreadsheet",
+                                said=said), code, status, reason)
     if code == 400 and status == "FAILED_PRECONDITION":
         # Google's answer to the Sheets API on an Office file stored in Drive: "This
         # operation is not supported for this document".
-        return NotAGoogleSheet(f"Google refused it ({said})", code, status, reason)
-    return GoogleRefused(f"Google refused the request ({said}); put right what Google names, "
-                         "then run again", code, status, reason)
+        return NotAGoogleSheet(_("Google refused it ({said})", said=said), code, status, reason)
+    return GoogleRefused(_("Google refused the request ({said}); put right what Google names, "
+                           "then run again", said=said), code, status, reason)
 
 
 def _why(error: Mapping) -> tuple[list[Mapping], Mapping, str]:
@@ -200,9 +203,9 @@ def _api_disabled(meta: Mapping[str, Any], details: list, code: int,
              if isinstance(link, Mapping) and link.get("url")]
     url = meta.get("activationUrl") or (links[0] if links else CONSOLE.format(service, project))
     return GoogleApiDisabled(
-        f"the {title} is not enabled in the Google Cloud project of sheetkeeper's account "
-        f"(once enabled, give it a few minutes); enable the {title} for project {project}: "
-        f"{url}", code, status, "SERVICE_DISABLED")
+        _("the {title} is not enabled in the Google Cloud project of sheetkeeper's account (once "
+          "enabled, give it a few minutes); enable the {title} for project {project}: {url}",
+          title=title, project=project, url=url), code, status, "SERVICE_DISABLED")
 
 
 def _sign_in_refused(e: auth_errors.RefreshError, credentials: Any,
@@ -211,14 +214,15 @@ def _sign_in_refused(e: auth_errors.RefreshError, credentials: Any,
     from google.oauth2 import service_account
     if isinstance(credentials, service_account.Credentials):
         return GoogleSignInRefused(
-            f"Google refused the service account's key ({detail}): it was deleted or disabled, "
-            "or the account was; create a new key (Google Cloud → IAM & Admin → Service "
-            "accounts → Keys → Add key → JSON) and name it in the config",
+            _("Google refused the service account's key ({detail}): it was deleted or disabled, "
+              "or the account was; create a new key (Google Cloud → IAM & Admin → Service "
+              "accounts → Keys → Add key → JSON) and name it in the config", detail=detail),
             reason="invalid_grant")
     return GoogleSignInRefused(
-        f"Google refused sheetkeeper's sign-in ({detail}): it expired or was revoked (an "
-        "OAuth app left in Testing has its sign-ins expire after 7 days); run `sheetkeeper "
-        f"google-login --client-secret CLIENT.json --to {token_file or 'TOKEN.json'}` again",
+        _("Google refused sheetkeeper's sign-in ({detail}): it expired or was revoked (an OAuth "
+          "app left in Testing has its sign-ins expire after 7 days); run `sheetkeeper "
+          "google-login --client-secret CLIENT.json --to {value}` again",
+          detail=detail, value=token_file or 'TOKEN.json'),
         reason="invalid_grant")
 
 
@@ -260,9 +264,9 @@ def endpoint_client(url: str) -> gspread.Client:
 
 def _at_endpoint(url: str) -> type[EndpointHTTPClient]:
     if not url.startswith(("http://127.", "http://localhost", "http://[::1]")):
-        raise GoogleSheetsError(f"--api-endpoint {url}: only a local emulator on this machine "
-                                "(http://127.0.0.1:PORT) is accepted; for Google itself use "
-                                "--credentials")
+        raise GoogleSheetsError(_("--api-endpoint {url}: only a local emulator on this machine "
+                                  "(http://127.0.0.1:PORT) is accepted; for Google itself use "
+                                  "--credentials", url=url))
     return type("LocalEndpointHTTPClient", (EndpointHTTPClient,), {"base": url})
 
 
@@ -277,10 +281,11 @@ def spreadsheet_key(ref: str) -> str:
         try:
             return extract_id_from_url(ref)
         except gspread.exceptions.NoValidUrlKeyFound:
-            raise GoogleSheetsError(f"{ref} is not the address of a Google Sheet; copy it from "
-                                    "the browser's address bar while the sheet is open") from None
+            raise GoogleSheetsError(_("{ref} is not the address of a Google Sheet; copy it from "
+                                      "the browser's address bar while the sheet is open",
+                                      ref=ref)) from None
     if not ref:
-        raise GoogleSheetsError("no spreadsheet named; give its key or URL (gsheet:KEY)")
+        raise GoogleSheetsError(_("no spreadsheet named; give its key or URL (gsheet:KEY)"))
     return ref
 
 
@@ -294,21 +299,24 @@ def service_account_client(key_file: Path,
         info = json.loads(key_file.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise GoogleSheetsError(
-            f"{key_file}: no such key file. Create one in Google Cloud (IAM & Admin → Service "
-            "accounts → your account → Keys → Add key → JSON) and name it in the config"
+            _("{key_file}: no such key file. Create one in Google Cloud (IAM & Admin → Service "
+              "accounts → your account → Keys → Add key → JSON) and name it in the config",
+              key_file=key_file)
         ) from None
     except (OSError, UnicodeDecodeError, ValueError) as e:
-        raise GoogleSheetsError(f"{key_file}: not a readable JSON key file ({e}); download the "
-                                "service account's key again") from None
+        raise GoogleSheetsError(_("{key_file}: not a readable JSON key file ({e}); download the "
+                                  "service account's key again", key_file=key_file, e=e)) from None
     if not isinstance(info, dict) or info.get("type") != "service_account" \
             or "client_email" not in info:
-        raise GoogleSheetsError(f"{key_file}: not a service-account key (it has no "
-                                "client_email); download a JSON key for a service account")
+        raise GoogleSheetsError(_("{key_file}: not a service-account key (it has no "
+                                  "client_email); download a JSON key for a service account",
+                                  key_file=key_file))
     try:
         client = gspread.service_account(filename=str(key_file), http_client=http_client)
     except (ValueError, auth_errors.GoogleAuthError) as e:
-        raise GoogleSheetsError(f"{key_file}: the key in it cannot be used ({e}); download "
-                                "a new JSON key for the service account") from None
+        raise GoogleSheetsError(_("{key_file}: the key in it cannot be used ({e}); download a "
+                                  "new JSON key for the service account",
+                                  key_file=key_file, e=e)) from None
     return client, info["client_email"]
 
 
@@ -327,12 +335,13 @@ def authorized_user_client(token_file: Path,
         if token_uri:
             credentials = credentials.with_token_uri(token_uri)
     except FileNotFoundError:
-        raise GoogleSheetsError(f"{token_file}: no such token file; run `sheetkeeper "
-                                f"google-login --client-secret CLIENT.json --to {token_file}` "
-                                "once, on a machine with a browser") from None
+        raise GoogleSheetsError(_("{token_file}: no such token file; run `sheetkeeper "
+                                  "google-login --client-secret CLIENT.json --to {token_file}` "
+                                  "once, on a machine with a browser",
+                                  token_file=token_file)) from None
     except (OSError, UnicodeDecodeError, ValueError) as e:
-        raise GoogleSheetsError(f"{token_file}: not an OAuth token file ({e}); run "
-                                "`sheetkeeper google-login` again") from None
+        raise GoogleSheetsError(_("{token_file}: not an OAuth token file ({e}); run `sheetkeeper "
+                                  "google-login` again", token_file=token_file, e=e)) from None
     client = gspread.Client(credentials, http_client=http_client)
     client.http_client.token_file = token_file     # named when the sign-in is refused
     return client, None
@@ -351,10 +360,10 @@ def connect(credentials: Path | None = None, authorized_user: Path | None = None
         return service_account_client(credentials)
     if authorized_user is not None:
         return authorized_user_client(authorized_user)
-    raise GoogleSheetsError("a Google Sheet needs a way in: --credentials KEY.json (a service "
-                            "account's key file, Google Cloud → IAM & Admin → Service accounts "
-                            "→ Keys, with the sheet shared with its email), or [google] in "
-                            "sheetkeeper.toml")
+    raise GoogleSheetsError(_("a Google Sheet needs a way in: --credentials KEY.json (a service "
+                              "account's key file, Google Cloud → IAM & Admin → Service accounts "
+                              "→ Keys, with the sheet shared with its email), or [google] in "
+                              "sheetkeeper.toml"))
 
 
 def google_login(client_secret: Path, token_file: Path, port: int = 0) -> Path:
@@ -370,25 +379,26 @@ def google_login(client_secret: Path, token_file: Path, port: int = 0) -> Path:
     try:
         flow = InstalledAppFlow.from_client_secrets_file(str(client_secret), SCOPES)
     except FileNotFoundError:
-        raise GoogleSheetsError(f"{client_secret}: no such file; download the OAuth client "
-                                "(Desktop app) from Google Cloud → APIs & Services → "
-                                "Credentials") from None
+        raise GoogleSheetsError(_("{client_secret}: no such file; download the OAuth client "
+                                  "(Desktop app) from Google Cloud → APIs & Services → "
+                                  "Credentials", client_secret=client_secret)) from None
     except ValueError as e:
-        raise GoogleSheetsError(f"{client_secret}: not an OAuth client file ({e})") from None
+        raise GoogleSheetsError(_("{client_secret}: not an OAuth client file ({e})",
+                                  client_secret=client_secret, e=e)) from None
     try:
         credentials = flow.run_local_server(port=port, open_browser=False, prompt="consent",
                                             access_type="offline")
     except OAuth2Error as e:
-        raise GoogleSheetsError(f"Google's sign-in did not complete ({e.description or e.error})"
-                                "; run `sheetkeeper google-login` again") from None
+        raise GoogleSheetsError(_("Google's sign-in did not complete ({value}); run `sheetkeeper "
+                                  "google-login` again", value=e.description or e.error)) from None
     except (requests.RequestException, auth_errors.GoogleAuthError) as e:
-        raise GoogleSheetsError(f"Google's sign-in could not be reached ({e}); run "
-                                "`sheetkeeper google-login` again") from None
+        raise GoogleSheetsError(_("Google's sign-in could not be reached ({e}); run `sheetkeeper "
+                                  "google-login` again", e=e)) from None
     if not credentials.refresh_token:
-        raise GoogleSheetsError("Google gave no refresh token, so the service could not stay "
-                                "signed in; remove sheetkeeper's access at "
-                                "https://myaccount.google.com/permissions, then run "
-                                "`sheetkeeper google-login` again")
+        raise GoogleSheetsError(_("Google gave no refresh token, so the service could not stay "
+                                  "signed in; remove sheetkeeper's access at "
+                                  "https://myaccount.google.com/permissions, then run "
+                                  "`sheetkeeper google-login` again"))
     write_private(Path(token_file), credentials.to_json().encode("utf-8"))
     return Path(token_file)
 
@@ -432,17 +442,20 @@ class GoogleSheet:
                      "share it with the Google account sheetkeeper uses (as Editor), then "
                      "run again")
             if e.code == 404:
-                raise GoogleNoAccess(f"spreadsheet {key} was not found: check its address "
-                                     "(copy it from the browser's address bar while the sheet "
-                                     f"is open); if it is right, {share}", e.code, e.status,
+                raise GoogleNoAccess(_("spreadsheet {key} was not found: check its address (copy "
+                                       "it from the browser's address bar while the sheet is "
+                                       "open); if it is right, {share}",
+                                       key=key, share=share), e.code, e.status,
                                      e.reason) from None
-            raise GoogleNoAccess(f"spreadsheet {key} is not shared with "
-                                 f"{who or 'the account sheetkeeper uses'}: {share}",
+            raise GoogleNoAccess(_("spreadsheet {key} is not shared with {value}: {share}",
+                                   key=key, value=who or 'the account sheetkeeper uses',
+                                   share=share),
                                  e.code, e.status, e.reason) from None
         except NotAGoogleSheet as e:
-            raise NotAGoogleSheet(f"spreadsheet {key} is not a Google Sheet; {e}: this is an "
-                                  ".xlsx file in Drive: File → Save as Google Sheets, then use "
-                                  "the new sheet's address", e.code, e.status, e.reason) from None
+            raise NotAGoogleSheet(_("spreadsheet {key} is not a Google Sheet; {e}: this is an "
+                                    ".xlsx file in Drive: File → Save as Google Sheets, then use "
+                                    "the new sheet's address",
+                                    key=key, e=e), e.code, e.status, e.reason) from None
 
     # -- change detection --------------------------------------------------------------------
 
@@ -576,8 +589,8 @@ class GoogleSheet:
         """A write Google refused outright: nothing of it was written."""
         share = (f" (share it with {self.account} as Editor)"
                  if self.account and isinstance(e, GoogleNoAccess) else "")
-        return WriteFailed(f"spreadsheet {self.key}: the write was refused and nothing was "
-                           f"written: {e}{share}")
+        return WriteFailed(_("spreadsheet {key}: the write was refused and nothing was written: "
+                             "{e}{share}", key=self.key, e=e, share=share))
 
     def put_grids(self, grids: Sequence[tuple[str, int, list[list[Any]]]],
                   formulas: Sequence[tuple[str, int, int, str]] = ()) -> None:
@@ -633,7 +646,7 @@ class GoogleSheet:
                 <= MAX_URL:
             answer = self.spreadsheet.values_batch_get(ranges, params=params)
             out: dict[tuple[str, int], list[Any]] = {}
-            for (tab, r0, r1, _, _), vr in zip(spans, answer.get("valueRanges", [])):
+            for (tab, r0, r1, _c0, _c1), vr in zip(spans, answer.get("valueRanges", [])):
                 values = vr.get("values", [])       # Google leaves out trailing empty rows
                 for r in range(r0, r1 + 1):
                     row = list(values[r - r0]) if r - r0 < len(values) else []
@@ -692,9 +705,9 @@ def refuse_title_clashes(adding: Sequence[str], titles: Sequence[str]) -> None:
         for there in titles:
             if there != new and there.casefold() == new.casefold():
                 raise GoogleSheetsError(
-                    f"the spreadsheet has a tab '{there}', and Google tells tab names apart "
-                    f"regardless of case, so sheetkeeper cannot add its '{new}' tab: rename the "
-                    f"tab '{there}', then run again (nothing was changed)")
+                    _("the spreadsheet has a tab '{there}', and Google tells tab names apart "
+                      "regardless of case, so sheetkeeper cannot add its '{new}' tab: rename the "
+                      "tab '{there}', then run again (nothing was changed)", there=there, new=new))
 
 
 def _only_row(value_range: Mapping[str, Any]) -> list[Any]:

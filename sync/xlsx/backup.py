@@ -26,6 +26,7 @@ import tenacity
 from audit.log import AuditLog, ChangeRecord
 from audit.snapshots import Snapshot, SnapshotError, SnapshotStore
 from sheet_templates import Template
+from i18n import _
 
 from .target import workbook_key
 from ..errors import WorkbookDamaged, WorkbookError
@@ -65,8 +66,8 @@ def read_consistently(path: Path, templates: Sequence[Template] | None = None,
     try:
         return retrying(once)
     except _Moving:
-        raise WorkbookError(f"{path}: kept changing while it was read; no snapshot taken. "
-                            "It will be tried again") from None
+        raise WorkbookError(_("{path}: kept changing while it was read; no snapshot taken. It "
+                              "will be tried again", path=path)) from None
 
 
 def file_identity(path: Path) -> tuple[int, int, int]:
@@ -105,16 +106,17 @@ def restore(ref: str, data_folder: Path, to: Path | None = None,
             target = Path(to) if to is not None else snap.workbook
             if to is not None or not target.exists():
                 if to is not None and target.exists():
-                    raise SnapshotError(f"{target} already exists; name a new file with --to, or "
-                                        "leave --to out to restore over the workbook itself")
+                    raise SnapshotError(_("{target} already exists; name a new file with --to, "
+                                          "or leave --to out to restore over the workbook itself",
+                                          target=target))
                 _write_new(target, payload)
                 return RestoreResult(snap, target, None, None, 0)
             # One at a time with the service's cycles on it: a cycle in flight would take the
             # restored cells for a person's edits.
             turn.enter_context(one_at_a_time(data_folder, workbook_key(target)))
             if lock_files(target):
-                raise WorkbookBusy(f"{target} is open in a spreadsheet program; close it there, "
-                                   "then restore again (nothing was changed)")
+                raise WorkbookBusy(_("{target} is open in a spreadsheet program; close it there, "
+                                     "then restore again (nothing was changed)", target=target))
             current = read_bytes(target)
             try:
                 before_table = read_table(target, templates, data=current)
@@ -155,9 +157,11 @@ def _write_new(target: Path, payload: bytes) -> None:
             os.fsync(f.fileno())
         os.link(tmp, target)
     except FileExistsError:
-        raise SnapshotError(f"{target} appeared meanwhile; nothing was written") from None
+        raise SnapshotError(_("{target} appeared meanwhile; nothing was written",
+                              target=target)) from None
     except OSError as e:
-        raise SnapshotError(f"could not write {target} ({e.strerror}); nothing was written"
+        raise SnapshotError(_("could not write {target} ({strerror}); nothing was written",
+                              target=target, strerror=e.strerror)
                             ) from None
     finally:
         Path(tmp).unlink(missing_ok=True)

@@ -15,6 +15,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from sheet_templates.references import column_index, column_letter
+from i18n import _
 
 from ..errors import NotAWorkbook, WorkbookDamaged, WorkbookEncrypted
 
@@ -38,40 +39,41 @@ def read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        raise NotAWorkbook(f"{path}: no such file; check the path") from None
+        raise NotAWorkbook(_("{path}: no such file; check the path", path=path)) from None
     except IsADirectoryError:
-        raise NotAWorkbook(f"{path}: is a folder, not a workbook") from None
+        raise NotAWorkbook(_("{path}: is a folder, not a workbook", path=path)) from None
     except PermissionError:
-        raise NotAWorkbook(f"{path}: permission denied; sheetkeeper needs to be able "
-                           "to read the file") from None
+        raise NotAWorkbook(_("{path}: permission denied; sheetkeeper needs to be able to read "
+                             "the file", path=path)) from None
 
 
 def sniff(path: Path, data: bytes) -> None:
     """Raise a clear error if `data` (read from `path`) is not an .xlsx package."""
     head = data[:8]
     if not head:
-        raise NotAWorkbook(f"{path}: the file is empty (0 bytes); it is not a workbook")
+        raise NotAWorkbook(_("{path}: the file is empty (0 bytes); it is not a workbook",
+                             path=path))
     if head.startswith(OLE_MAGIC):
         if "EncryptionInfo".encode("utf-16-le") in data:
             raise WorkbookEncrypted(
-                f"{path}: the workbook is password-protected; sheetkeeper cannot read it. "
-                "Remove the password (Excel: File > Info > Protect Workbook > Encrypt with "
-                "Password, clear it) or save an unprotected copy, then run again")
-        raise NotAWorkbook(f"{path}: this is an old-style .xls workbook; open it in Excel or "
-                           "LibreOffice and save it as .xlsx, then run again")
+                _("{path}: the workbook is password-protected; sheetkeeper cannot read it. "
+                  "Remove the password (Excel: File > Info > Protect Workbook > Encrypt with "
+                  "Password, clear it) or save an unprotected copy, then run again", path=path))
+        raise NotAWorkbook(_("{path}: this is an old-style .xls workbook; open it in Excel or "
+                             "LibreOffice and save it as .xlsx, then run again", path=path))
     if not head.startswith(ZIP_MAGIC):
         kind = "text (CSV?)" if _looks_like_text(head) else "not a spreadsheet"
-        raise NotAWorkbook(f"{path}: not an Excel workbook (.xlsx): the file is {kind}. "
-                           "Open it in Excel or LibreOffice and save it as .xlsx")
+        raise NotAWorkbook(_("{path}: not an Excel workbook (.xlsx): the file is {kind}. Open it "
+                             "in Excel or LibreOffice and save it as .xlsx", path=path, kind=kind))
     if not zipfile.is_zipfile(io.BytesIO(data)):
-        raise WorkbookDamaged(f"{path}: the workbook is damaged (incomplete zip); restore it "
-                              "from a backup or let Excel repair it, then run again")
+        raise WorkbookDamaged(_("{path}: the workbook is damaged (incomplete zip); restore it "
+                                "from a backup or let Excel repair it, then run again", path=path))
     # An OpenDocument file (LibreOffice's .ods, perhaps renamed .xlsx) is a zip too: its first
     # member, stored uncompressed, is "mimetype" naming what it is.
     if data[30:38] == b"mimetype" and b"opendocument" in data[38:120]:
-        raise NotAWorkbook(f"{path}: this is an OpenDocument spreadsheet (.ods), not an .xlsx "
-                           "workbook; open it in LibreOffice and save it as Excel 2007-365 "
-                           "(.xlsx), then run again")
+        raise NotAWorkbook(_("{path}: this is an OpenDocument spreadsheet (.ods), not an .xlsx "
+                             "workbook; open it in LibreOffice and save it as Excel 2007-365 "
+                             "(.xlsx), then run again", path=path))
 
 
 def _looks_like_text(head: bytes) -> bool:
@@ -88,8 +90,8 @@ def sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
         workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
         rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
     except (KeyError, ElementTree.ParseError, zipfile.BadZipFile, zlib.error) as e:
-        raise WorkbookDamaged(f"the workbook's structure is damaged ({e}); let Excel repair it "
-                              "or restore it from a backup") from None
+        raise WorkbookDamaged(_("the workbook's structure is damaged ({e}); let Excel repair it "
+                                "or restore it from a backup", e=e)) from None
     targets = {r.get("Id"): r.get("Target") for r in rels.findall("pkg:Relationship", NS)}
     parts = {}
     # Transitional OOXML (what Excel saves by default) or Strict (Save As "Strict Open XML"):
@@ -238,8 +240,9 @@ class SheetParts:
                 try:
                     self._xml[sheet] = canonical_sheet(archive.read(part)) if part else None
                 except (KeyError, zipfile.BadZipFile, zlib.error, OSError, EOFError) as e:
-                    raise WorkbookDamaged(f"sheet {sheet!r} cannot be read ({e}); let Excel "
-                                          "repair the workbook or restore it from a backup"
+                    raise WorkbookDamaged(_("sheet {sheet} cannot be read ({e}); let Excel "
+                                            "repair the workbook or restore it from a backup",
+                                            sheet=repr(sheet), e=e)
                                           ) from None
         return self._xml[sheet]
 

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Callable
 
 from audit.os_family import family, is_windows
+from i18n import _
 
 from ..errors import WorkbookBusy, WorkbookChanged, WriteFailed, WriteUncertain
 from .package import read_bytes
@@ -137,8 +138,8 @@ def stage(path: Path, data: bytes) -> str:
     except OSError as e:
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)
-        raise WriteFailed(f"{path}: could not write the new workbook ({e.strerror}); "
-                          "the workbook is unchanged") from None
+        raise WriteFailed(_("{path}: could not write the new workbook ({strerror}); the workbook "
+                            "is unchanged", path=path, strerror=e.strerror)) from None
     return tmp
 
 
@@ -211,7 +212,8 @@ def swap_in(path: Path, new: str, expected: str, new_digest: str,
     save there)."""
     try:
         if lock_files(path):
-            raise WorkbookBusy(f"{path}: opened in a spreadsheet program meanwhile; not written")
+            raise WorkbookBusy(_("{path}: opened in a spreadsheet program meanwhile; not written",
+                                 path=path))
         between("staged")
         if _exchange(new, path):
             _check_exchanged(path, new, expected, new_digest, between)
@@ -221,8 +223,8 @@ def swap_in(path: Path, new: str, expected: str, new_digest: str,
     finally:
         Path(new).unlink(missing_ok=True)
     if digest_of(path) != new_digest:
-        raise WriteUncertain(f"{path}: saved by someone else just as sheetkeeper wrote; their "
-                             "save stands")
+        raise WriteUncertain(_("{path}: saved by someone else just as sheetkeeper wrote; their "
+                               "save stands", path=path))
 
 
 def _check_exchanged(path: Path, displaced: str, expected: str, new_digest: str,
@@ -234,9 +236,11 @@ def _check_exchanged(path: Path, displaced: str, expected: str, new_digest: str,
     if _digest_or_none(Path(displaced)) == expected:
         return
     if _digest_or_none(path) == new_digest and _exchange(displaced, path):
-        raise WorkbookChanged(f"{path}: saved by someone else while writing; not written")
+        raise WorkbookChanged(_("{path}: saved by someone else while writing; not written",
+                                path=path))
     _keep_beside(path, displaced)
-    raise WorkbookChanged(f"{path}: saved twice by someone else while writing; not written")
+    raise WorkbookChanged(_("{path}: saved twice by someone else while writing; not written",
+                            path=path))
 
 
 def _check_set_aside(path: Path, new: str, expected: str, between: Step) -> None:
@@ -246,25 +250,28 @@ def _check_set_aside(path: Path, new: str, expected: str, between: Step) -> None
     try:
         os.rename(path, aside)
     except FileNotFoundError:
-        raise WorkbookChanged(f"{path}: gone while writing; not written") from None
+        raise WorkbookChanged(_("{path}: gone while writing; not written", path=path)) from None
     except PermissionError:   # Windows: a program holds it open
-        raise WorkbookBusy(f"{path}: opened in another program meanwhile; not written") from None
+        raise WorkbookBusy(_("{path}: opened in another program meanwhile; not written",
+                             path=path)) from None
     between("swapped")
     if _digest_or_none(Path(aside)) != expected:
         _put_back(path, aside)
-        raise WorkbookChanged(f"{path}: saved by someone else while writing; not written")
+        raise WorkbookChanged(_("{path}: saved by someone else while writing; not written",
+                                path=path))
     try:
         os.link(new, path)
     except FileExistsError:
         # A person saved a new file in the moment it was aside: theirs stands, and what was
         # set aside is what the cycle read (it is in their save's past): nothing is lost.
         Path(aside).unlink(missing_ok=True)
-        raise WorkbookChanged(f"{path}: saved by someone else while writing; not written"
+        raise WorkbookChanged(_("{path}: saved by someone else while writing; not written",
+                                path=path)
                               ) from None
     except OSError as e:
         _put_back(path, aside)
-        raise WriteFailed(f"{path}: could not put the new workbook in place ({e.strerror}); "
-                          "the workbook is unchanged") from None
+        raise WriteFailed(_("{path}: could not put the new workbook in place ({strerror}); the "
+                            "workbook is unchanged", path=path, strerror=e.strerror)) from None
     Path(aside).unlink(missing_ok=True)
 
 
@@ -340,6 +347,6 @@ def _exchange(a: str | Path, b: str | Path) -> bool:
     if err in _UNSUPPORTED:
         return False
     if err == errno.ENOENT:
-        raise WorkbookChanged(f"{b}: gone while writing; not written")
-    raise WriteFailed(f"{b}: could not put the new workbook in place ({os.strerror(err)}); "
-                      "the workbook is unchanged")
+        raise WorkbookChanged(_("{b}: gone while writing; not written", b=b))
+    raise WriteFailed(_("{b}: could not put the new workbook in place ({value}); the workbook is "
+                        "unchanged", b=b, value=os.strerror(err)))

@@ -33,6 +33,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from rules.dates import serial_number
 from sheet_templates.references import column_index, column_letter
+from i18n import _
 
 from ..cells import CellWrite
 from ..errors import (WorkbookBusy, WorkbookChanged, WorkbookError, WorkbookProtected,
@@ -73,7 +74,7 @@ class StagedPackage(StagedFile):
         check_writable(path)
         data = read_bytes(path)
         if hashlib.sha256(data).hexdigest() != expected_digest:
-            raise WorkbookChanged(f"{path}: changed since it was read; not written")
+            raise WorkbookChanged(_("{path}: changed since it was read; not written", path=path))
         self.restyled: Restyled = {}
         super().__init__(path, _packed(*_patched(data, writes, self.restyled, known)),
                          expected_digest)
@@ -82,13 +83,14 @@ class StagedPackage(StagedFile):
 def check_writable(path: Path) -> None:
     busy = lock_files(path)
     if busy:
-        raise WorkbookBusy(f"{path}: open in a spreadsheet program ({busy[0].name} is present); "
-                           "not written, sheetkeeper tries again once it is closed")
+        raise WorkbookBusy(_("{path}: open in a spreadsheet program ({name} is present); not "
+                             "written, sheetkeeper tries again once it is closed",
+                             path=path, name=busy[0].name))
     if not os.stat(path).st_mode & 0o222:
         # Even where the folder would allow a replace (root, a shared folder), a workbook
         # someone marked read-only is not sheetkeeper's to change.
-        raise WriteFailed(f"{path}: the workbook is read-only; make it writable "
-                          "(chmod u+w, or uncheck Read-only in its properties) and run again")
+        raise WriteFailed(_("{path}: the workbook is read-only; make it writable (chmod u+w, or "
+                            "uncheck Read-only in its properties) and run again", path=path))
 
 
 _FILE_SHARING = re.compile(rb"<(?:\w+:)?fileSharing\b[^>]*>")
@@ -105,16 +107,16 @@ def _refuse_protected(contents: Mapping[str, bytes], parts: Mapping[str, str],
                     or b"readOnlyRecommended=\"true\"" in sharing[0]
                     or b"hashValue=" in sharing[0] or b"reservationPassword=" in sharing[0]):
         raise WorkbookProtected(
-            "the workbook is marked in Excel as not to be changed (a password to modify, or "
-            "'read-only recommended'); sheetkeeper leaves it alone. To let it clean the list, "
-            "clear that in Excel (File > Save As > Tools > General Options) and save")
+            _("the workbook is marked in Excel as not to be changed (a password to modify, or "
+              "'read-only recommended'); sheetkeeper leaves it alone. To let it clean the list, "
+              "clear that in Excel (File > Save As > Tools > General Options) and save"))
     for sheet in writes:
         part = parts.get(sheet)
         if part and _SHEET_PROTECTION.search(contents.get(part, b"")):
             raise WorkbookProtected(
-                f"sheet {sheet!r} is protected in Excel; sheetkeeper writes nothing into a "
-                "protected sheet and never removes a protection. To let it clean the list, "
-                "unprotect the sheet (Review > Unprotect Sheet) and save")
+                _("sheet {sheet} is protected in Excel; sheetkeeper writes nothing into a "
+                  "protected sheet and never removes a protection. To let it clean the list, "
+                  "unprotect the sheet (Review > Unprotect Sheet) and save", sheet=repr(sheet)))
 
 
 def patch_package(data: bytes, writes: Writes, restyled: Restyled | None = None) -> bytes:
@@ -138,7 +140,8 @@ def _patched(data: bytes, writes: Writes, restyled: Restyled,
     for sheet, sheet_writes in writes.items():
         part = parts.get(sheet)
         if part is None:
-            raise WorkbookChanged(f"sheet {sheet!r} is no longer in the workbook; not written")
+            raise WorkbookChanged(_("sheet {sheet} is no longer in the workbook; not written",
+                                    sheet=repr(sheet)))
         changed_styles: dict[tuple[int, int], int] = {}
         # A sheet the read kept is canonical already (SheetParts.xml): not scanned again.
         xml = contents[part] if part in given else canonical_sheet(contents[part])
@@ -196,7 +199,7 @@ class _SheetData:
     def __init__(self, xml: bytes):
         start, end = xml.find(b"<sheetData"), xml.find(b"</sheetData>")
         if start == -1:
-            raise WorkbookError("the sheet has no cell data section; not written")
+            raise WorkbookError(_("the sheet has no cell data section; not written"))
         if end == -1:  # <sheetData/>: an empty sheet
             head_end = xml.find(b">", start) + 1
             xml = xml[:head_end - 2] + b"></sheetData>" + xml[head_end:]
