@@ -284,6 +284,9 @@ def _apply(args: argparse.Namespace) -> int:
         print(say(_("Written in {n} parts (Google takes at most so much in one request), as "
                     "batches {batches}; each is undone on its own.", n=len(result.batches),
                     batches=", ".join(result.batches))))
+    if result.batch and getattr(target, "writes_unsaved", False):
+        print(say(_("Written into the workbook open in Excel, not saved: save it there to keep "
+                    "the changes in the file.")))
     _print_plan(result.plan, args, result.batch or ("dry run" if args.dry_run else None))
     return EXIT_CLEAN if result.plan.clean else EXIT_FOUND
 

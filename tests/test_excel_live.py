@@ -342,3 +342,13 @@ def test_sheetkeeper_audit_says_the_batch_went_into_the_open_workbook(desk, caps
     assert f"{first.batch}  (written into the workbook open in Excel, not saved: it is in the " \
            "file once the person saves the workbook there)" in out
     assert "sha256" not in out
+
+
+def test_apply_on_a_workbook_open_in_excel_says_to_save_it_there(desk, monkeypatch, capsys):
+    from service.cli import main
+    monkeypatch.setattr(session, "running_apps", lambda: desk.apps)
+    on_disk = fingerprint(desk.model.path)
+    main(["apply", str(desk.model.path)])
+    out = capsys.readouterr().out
+    assert "Written into the workbook open in Excel, not saved: save it there" in out
+    assert desk.value(SHEET, "B2") == "Ann Lee" and fingerprint(desk.model.path) == on_disk
