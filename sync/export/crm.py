@@ -27,6 +27,7 @@ class CrmFormat:
     multi_separator: str = ";"  # between the values of a multi-select (our tags)
     date_format: str = "%Y-%m-%d"
     required: tuple[str, ...] = ()   # the CRM's columns a record cannot be imported without
+    workbook: bool = False     # its importer takes an Excel file (its template), not a CSV
 
 
 # Contacts in each CRM. A template column with no CRM field of its own goes under its own
@@ -47,7 +48,15 @@ ZOHO = CrmFormat("zoho", (
     ("birthday", "Date of Birth"), ("source", "Lead Source"), ("notes", "Description"),
     ("tags", "Tag"),
 ), max_rows=25_000, required=("Last Name",))
-CRM_FORMATS = {f.name: f for f in (HUBSPOT, SALESFORCE, ZOHO)}
+# 纷享销客 imports through an Excel template downloaded from the tenant, its first row the
+# fields' labels; a Chinese contact has one name field, so Name goes whole. The labels are the
+# contact object's usual ones, not checked against a template (README.md says so).
+FXIAOKE = CrmFormat("fxiaoke", (
+    ("name", "姓名"), ("company", "客户名称"), ("phone", "手机"), ("email", "邮箱"),
+    ("title", "职务"), ("birthday", "生日"), ("address", "地址"), ("source", "来源"),
+    ("notes", "备注"),
+), max_rows=1_048_575, required=("姓名",), workbook=True)
+CRM_FORMATS = {f.name: f for f in (HUBSPOT, SALESFORCE, ZOHO, FXIAOKE)}
 
 # The columns (by template key) that follow the CRM's own ones, under the sheet's headers:
 # sheetkeeper's ID (the way back to the row), the dropdowns, dates and amounts.

@@ -19,7 +19,7 @@ from .files import check_destination, csv_bytes, part_paths, write_files
 from .select import ExportChoice, select
 
 AUDIT = "audit.sqlite3"
-FORMATS = ("csv", "xlsx", "vcf", "vcf4", "hubspot", "salesforce", "zoho")
+FORMATS = ("csv", "xlsx", "vcf", "vcf4", "hubspot", "salesforce", "zoho", "fxiaoke")
 # vcf: vCard 3.0, what every address book imports; vcf4: vCard 4.0
 
 
@@ -65,7 +65,7 @@ def export_table(target: Target, to: Path, fmt: str, choice: ExportChoice, data:
     files = []
     for k, path in enumerate(paths):
         part = rows[k * per:(k + 1) * per]
-        if fmt == "xlsx":
+        if fmt == "xlsx" or (fmt in crm.CRM_FORMATS and crm.CRM_FORMATS[fmt].workbook):
             from .xlsx_file import xlsx_bytes    # openpyxl: only for an xlsx export
             files.append((path, xlsx_bytes(table.sheet, headers, part, types)))
         else:
