@@ -36,9 +36,9 @@ class HeaderMapping:
         past the header's last column too: no column is silently dropped)."""
         mapped = {key: values[k] for k, key in self.columns.items()
                   if k < len(values) and _filled(values[k])}
-        extra = [f"{self.name(k)}: {_text(values[k])}" for k in self.to_notes
+        extra = [f"{self.name(k)}: {cell_text(values[k])}" for k in self.to_notes
                  if k < len(values) and _filled(values[k])]
-        extra += [f"{self.name(k)}: {_text(v)}" for k, v in enumerate(values)
+        extra += [f"{self.name(k)}: {cell_text(v)}" for k, v in enumerate(values)
                   if k >= len(self.headers) and _filled(v)]
         return mapped, extra
 
@@ -143,7 +143,8 @@ def _filled(value: Any) -> bool:
     return value is not None and (not isinstance(value, str) or bool(value.strip()))
 
 
-def _text(value: Any) -> str:
+def cell_text(value: Any) -> str:
+    """A cell's value as a note says it: a date as ISO, 13800138000.0 as 13800138000."""
     if hasattr(value, "isoformat"):
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():

@@ -33,7 +33,7 @@ from ..plan import plan_table
 from ..settings import RuleSettings
 from ..table import SheetTable
 from ..targets import Batch
-from .mapping import _text
+from .mapping import cell_text as _text
 
 OWN_TYPES = ("id", "status", "findings")
 
@@ -118,10 +118,10 @@ class _Work:
                     if template.column(k).type in OWN_TYPES}
         self.n0 = len(table.rows)
         self.first_new = (max(table.row_numbers) if table.row_numbers else layout.header_row) + 1
-        self._plan_together()
         self.live = [i for i in range(self.n0) if self._is_live(table.rows[i])]
         self.live_set = set(self.live)
         self._refuse_rows_without_ids()
+        self._plan_together()
         self.keys = [k for k in template.duplicates.certain if k in layout.columns]
         self.index: dict[tuple[str, str], int] = {}     # (key, value) -> anchor row
         for i in self.live:
@@ -173,10 +173,11 @@ class _Work:
         if missing:
             shown = ", ".join(map(str, missing[:5])) + (", …" if len(missing) > 5 else "")
             raise ListWithoutIds(_(
-                "{source}: {n} rows of the list have no Customer ID yet (sheet rows {rows}); run "
+                "{source}: {n} rows of the list have no {column} yet (sheet rows {rows}); run "
                 "`sheetkeeper apply` first (it gives each one), then import: what an import "
-                "fills must be found again by its ID to be undone", source=self.table.source,
-                n=len(missing), rows=shown))
+                "fills must be found again by its {column} to be undone",
+                source=self.table.source, n=len(missing), rows=shown,
+                column=self.layout.headers[self.id_j]))
 
     def _identity(self, i: int) -> list[tuple[str, str]]:
         """Row `i`'s identity values that passed their rule, as (key, folded value)."""
