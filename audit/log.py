@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import orjson
+from i18n import _
 
 from .errors import AuditError
 
@@ -212,20 +213,24 @@ class AuditLog:
         except sqlite3.DatabaseError as e:
             raise AuditError(self._explain(e)) from None
         except OSError as e:
-            raise AuditError(f"{self.path}: cannot open the audit log ({e.strerror}); check the "
-                             "data folder's permissions and free space") from None
+            raise AuditError(_("{path}: cannot open the audit log ({strerror}); check the data "
+                               "folder's permissions and free space",
+                               path=self.path, strerror=e.strerror)) from None
 
     def _explain(self, e: sqlite3.Error) -> str:
         text = str(e)
         if "locked" in text or "busy" in text:
-            return (f"{self.path}: the audit log is locked by another process; nothing was "
-                    "written. Try again in a moment, or stop the other sheetkeeper")
+            return (_("{path}: the audit log is locked by another process; nothing was written. "
+                      "Try again in a moment, or stop the other sheetkeeper", path=self.path))
         if "not a database" in text or "malformed" in text:
-            return (f"{self.path}: the audit log is damaged ({text}); nothing was written. "
-                    "Restore it from a backup, or move it aside to start a new one")
+            return (_("{path}: the audit log is damaged ({text}); nothing was written. Restore "
+                      "it from a backup, or move it aside to start a new one",
+                      path=self.path, text=text))
         if "full" in text:
-            return f"{self.path}: the disk is full; nothing was written. Free some space"
-        return f"{self.path}: the audit log failed ({text}); nothing was written"
+            return _("{path}: the disk is full; nothing was written. Free some space",
+                     path=self.path)
+        return _("{path}: the audit log failed ({text}); nothing was written",
+                 path=self.path, text=text)
 
     def close(self) -> None:
         self.db.close()

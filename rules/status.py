@@ -20,8 +20,8 @@ class StatusThresholds:
 
     def __post_init__(self) -> None:
         if not (0 <= self.new_days and 0 < self.paused_days < self.churned_days):
-            raise ValueError("status thresholds need 0 <= new_days and "
-                             "0 < paused_days < churned_days")
+            raise ValueError(_("status thresholds need 0 <= new_days and "
+                               "0 < paused_days < churned_days"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -80,6 +80,7 @@ from rules.status import StatusThresholds
 from sheet_templates import BUILTIN, Template, builtin
 from sync.errors import SheetkeeperError
 from sync.settings import DATA_FOLDER, RuleSettings
+from i18n import _
 
 from .watch import workbooks_in
 
@@ -91,7 +92,7 @@ class ConfigError(SheetkeeperError):
 
     def __init__(self, path: Path | None, line: int | None, key: str, problem: str):
         where = f"{path}:{line}" if path and line else str(path or "config")
-        super().__init__(f"{where}: {key}: {problem}")
+        super().__init__(_("{where}: {key}: {problem}", where=where, key=key, problem=problem))
 
 
 @dataclass(frozen=True)
@@ -223,10 +224,11 @@ def load(path: Path) -> ServiceConfig:
     try:
         source = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(path, None, "(file)", "no such file; write one (see the README's "
-                          "'Configuration') or leave it out to use the embedded default") from None
+        raise ConfigError(path, None, "(file)", _("no such file; write one (see the README's "
+                                                  "'Configuration') or leave it out to use the "
+                                                  "embedded default")) from None
     except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(path, None, "(file)", f"cannot be read ({e})") from None
+        raise ConfigError(path, None, "(file)", _("cannot be read ({e})", e=e)) from None
     try:
         data = tomllib.loads(source)
     except tomllib.TOMLDecodeError as e:
@@ -278,7 +280,8 @@ class _Reader:
                                     list: "an array of tables [[watch]]",
                                     dt.time: "a time"}[k] for k in kinds if k is not int
                                    or float not in kinds)
-                raise self.fail(section, key, f"must be {want}, not {value!r}", index)
+                raise self.fail(section, key, _("must be {want}, not {value}",
+                                                want=want, value=repr(value)), index)
         return table
 
     def build(self, data: dict) -> ServiceConfig:
@@ -291,29 +294,30 @@ class _Reader:
         sheets = tuple(w for w in both if isinstance(w, SheetWatch))
         google = self.google(top.get("google"), bool(sheets))
         if not both:
-            raise self.fail("", "watch", "nothing to watch; add a [[watch]] table with "
-                            'path = "workbooks" (a folder) or the path of a workbook')
+            raise self.fail("", "watch", _("nothing to watch; add a [[watch]] table with path = "
+                                           "\"workbooks\" (a folder) or the path of a workbook"))
         for key in ("debounce", "poll", "retry_max"):
             if service.get(key, 0) < 0:
-                raise self.fail("service", key, "must not be negative")
+                raise self.fail("service", key, _("must not be negative"))
         if service.get("excel_poll", 30) <= 0:
-            raise self.fail("service", "excel_poll", "must be a number of seconds above 0")
+            raise self.fail("service", "excel_poll", _("must be a number of seconds above 0"))
         try:
             thresholds = StatusThresholds(
                 rules.get("new_days", StatusThresholds.new_days),
                 rules.get("paused_days", StatusThresholds.paused_days),
                 rules.get("churned_days", StatusThresholds.churned_days))
         except ValueError as e:
-            raise self.fail("rules", "new_days", str(e)) from None
+            raise self.fail("rules", "new_days", e.args[0]) from None
         try:
             retention = Retention(snaps.get("keep_daily", 7), snaps.get("keep_weekly", 4),
                                   snaps.get("keep_monthly", 12))
         except ValueError as e:
-            raise self.fail("snapshots", "keep_daily", str(e)) from None
+            raise self.fail("snapshots", "keep_daily", e.args[0]) from None
         auto_merge = rules.get("auto_merge", "none")
         if auto_merge not in ("none", "certain"):
             raise self.fail("rules", "auto_merge",
-                            f'must be "none" or "certain", not {auto_merge!r}')
+                            _("must be \"none\" or \"certain\", not {auto_merge}",
+                              auto_merge=repr(auto_merge)))
         return ServiceConfig(
             source=self.path,
             data=self.resolve(top["data"]) if "data" in top else self.base / DATA_FOLDER,
@@ -335,15 +339,16 @@ class _Reader:
                                      ("churn", churn, ("factor", "min_days", "min_orders"))):
             for key in keys:
                 if key in table and table[key] < (1 if key in ("per", "factor") else 0):
-                    raise self.fail(section, key, "must be a positive number")
+                    raise self.fail(section, key, _("must be a positive number"))
         tiers = None
         if "tiers" in top:
             t = self.checked("tiers", top["tiers"])
             if "vip_spend" not in t and "vip_orders" not in t:
-                raise self.fail("tiers", "vip_spend", "say when a customer is VIP: vip_spend "
-                                "(spend in the last `months`) and/or vip_orders")
+                raise self.fail("tiers", "vip_spend", _("say when a customer is VIP: vip_spend "
+                                                        "(spend in the last `months`) and/or "
+                                                        "vip_orders"))
             if t.get("months", 12) < 1:
-                raise self.fail("tiers", "months", "must be at least 1")
+                raise self.fail("tiers", "months", _("must be at least 1"))
             tiers = TierRule(t.get("vip_spend"), t.get("vip_orders"), t.get("months", 12),
                              t.get("write", False))
         return ValueRules(
@@ -356,28 +361,30 @@ class _Reader:
     def google(self, table: Any, needed: bool) -> GoogleConfig:
         if table is None:
             if needed:
-                raise self.fail("", "google", "a [[watch]] names a spreadsheet, so sheetkeeper "
-                                "needs a [google] table saying how to reach it: credentials = "
-                                '"service-account.json" (or authorized_user, or api_endpoint)')
+                raise self.fail("", "google", _("a [[watch]] names a spreadsheet, so sheetkeeper "
+                                                "needs a [google] table saying how to reach it: "
+                                                "credentials = \"service-account.json\" (or "
+                                                "authorized_user, or api_endpoint)"))
             return GoogleConfig()
         self.checked("google", table)
         ways = [k for k in ("credentials", "authorized_user", "api_endpoint") if k in table]
         if needed and not ways:
-            raise self.fail("google", "credentials", "is missing: name a service account's key "
-                            'file (credentials = "key.json"), an OAuth token file '
-                            "(authorized_user), or a local emulator (api_endpoint)")
+            raise self.fail("google", "credentials", _("is missing: name a service account's key "
+                                                       "file (credentials = \"key.json\"), an "
+                                                       "OAuth token file (authorized_user), or a "
+                                                       "local emulator (api_endpoint)"))
         if len(ways) > 1:
-            raise self.fail("google", ways[1], f"give one way to reach Google, not both "
-                            f"{ways[0]} and {ways[1]}")
+            raise self.fail("google", ways[1], _("give one way to reach Google, not both {value} "
+                                                 "and {value2}", value=ways[0], value2=ways[1]))
         endpoint = table.get("api_endpoint")
         if endpoint is not None and not endpoint.startswith(
                 ("http://127.", "http://localhost", "http://[::1]")):
-            raise self.fail("google", "api_endpoint", "only a local emulator on this machine "
-                            "(http://127.0.0.1:PORT) is accepted; for Google itself use "
-                            "credentials")
+            raise self.fail("google", "api_endpoint", _("only a local emulator on this machine "
+                                                        "(http://127.0.0.1:PORT) is accepted; "
+                                                        "for Google itself use credentials"))
         poll = table.get("poll", 15)
         if poll <= 0:
-            raise self.fail("google", "poll", "must be a number of seconds above 0")
+            raise self.fail("google", "poll", _("must be a number of seconds above 0"))
         return GoogleConfig(
             credentials=self.resolve(table["credentials"]) if "credentials" in table else None,
             authorized_user=self.resolve(table["authorized_user"])
@@ -386,14 +393,14 @@ class _Reader:
 
     def watch(self, index: int, table: Any) -> Watch | SheetWatch:
         if not isinstance(table, dict):
-            raise self.fail("", "watch", "must be an array of tables: [[watch]] then path = …")
+            raise self.fail("", "watch", _("must be an array of tables: [[watch]] then path = …"))
         self.checked("watch", table, index)
         if "path" not in table and "spreadsheet" not in table:
-            raise self.fail("watch", "path", "is missing: the folder or workbook to watch (or "
-                            "spreadsheet = a Google Sheet's key or address)", index)
+            raise self.fail("watch", "path", _("is missing: the folder or workbook to watch (or "
+                                               "spreadsheet = a Google Sheet's key or address)"), index)
         if "path" in table and "spreadsheet" in table:
-            raise self.fail("watch", "spreadsheet", "a [[watch]] is a path or a spreadsheet, "
-                            "not both; give each its own [[watch]]", index)
+            raise self.fail("watch", "spreadsheet", _("a [[watch]] is a path or a spreadsheet, "
+                                                      "not both; give each its own [[watch]]"), index)
         template = table.get("template")
         if template is not None and template not in BUILTIN:
             raise self.fail("watch", "template", f"{template!r} is not a template; use one of "
@@ -419,14 +426,16 @@ class _Reader:
             return None
         import phonenumbers    # only when a region is set: a fifth of the CLI's start-up
         if value.upper() not in phonenumbers.SUPPORTED_REGIONS:
-            raise self.fail(section, "region", f"{value!r} is not a country code phonenumbers "
-                            "knows; use two letters such as CN, GB or US", index)
+            raise self.fail(section, "region", _("{value} is not a country code phonenumbers "
+                                                 "knows; use two letters such as CN, GB or US",
+                                                 value=repr(value)), index)
         return value.upper()
 
     def date_order(self, section: str, value: str, index: int | None = None) -> str:
         if value not in DATE_ORDERS:
-            raise self.fail(section, "date_order", f"must be one of {', '.join(DATE_ORDERS)}, "
-                            f"not {value!r}", index)
+            raise self.fail(section, "date_order", _("must be one of {value}, not {value2}",
+                                                     value=', '.join(DATE_ORDERS),
+                                                     value2=repr(value)), index)
         return value
 
     def time(self, value: str | dt.time) -> dt.time:
@@ -435,5 +444,5 @@ class _Reader:
         try:
             return dt.time.fromisoformat(value)
         except ValueError:
-            raise self.fail("snapshots", "at", f'must be a time of day like "02:00", not '
-                            f"{value!r}") from None
+            raise self.fail("snapshots", "at", _("must be a time of day like \"02:00\", not "
+                                                 "{value}", value=repr(value))) from None

@@ -17,7 +17,7 @@ from rules.status import StatusThresholds
 from sheet_templates import BUILTIN
 from sync.errors import SheetkeeperError
 from sync.settings import DATA_FOLDER, RuleSettings, default_data_folder
-from i18n import _
+from i18n import _, say
 
 from . import config as service_config
 from .config import ServiceConfig
@@ -31,17 +31,17 @@ def date_arg(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(_("{text} is not a date like 2026-11-23",
-                                           text=repr(text))) from None
+        raise argparse.ArgumentTypeError(say(_("{text} is not a date like 2026-11-23",
+                                               text=repr(text)))) from None
 
 
 def region_arg(text: str) -> str:
     import phonenumbers    # only when a region is given: a fifth of the CLI's start-up
     region = text.upper()
     if region not in phonenumbers.SUPPORTED_REGIONS:
-        raise argparse.ArgumentTypeError(
+        raise argparse.ArgumentTypeError(say(
             _("{text} is not a region phonenumbers knows; use a two-letter country code such as "
-              "CN, GB or US", text=repr(text)))
+              "CN, GB or US", text=repr(text))))
     return region
 
 

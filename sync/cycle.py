@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from audit.log import AuditLog, ChangeRecord, encode_value
-from i18n import catalog_stamp, dump, load
+from i18n import _, catalog_stamp, dump, load
 from rules.ids import id_number
 
 from . import collector, review
@@ -130,9 +130,9 @@ class Cycle:
             outcome = self.attempt()
             if outcome is not AGAIN:
                 return outcome
-        raise WorkbookChanged(f"{self.target.key}: kept changing while sheetkeeper worked "
-                              f"({ATTEMPTS} tries); nothing was written. It will try again on "
-                              "the next cycle")
+        raise WorkbookChanged(_("{key}: kept changing while sheetkeeper worked ({ATTEMPTS} "
+                                "tries); nothing was written. It will try again on the next cycle",
+                                key=self.target.key, ATTEMPTS=ATTEMPTS))
 
     def remember(self) -> None:
         """Save what this cycle saw, once (also when it stops early: see run_cycle)."""

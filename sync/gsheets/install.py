@@ -38,6 +38,7 @@ from sheet_templates.presentation import (DICTIONARY_WIDTHS, HEADER_FILL, HEADER
                                           colour_rules, column_widths, dictionary_rows, dropdowns,
                                           header_width, ledger_widths, list_range, lists_tab,
                                           merged_headers, review_headers, width_px)
+from i18n import _
 
 from ..errors import GoogleRefused
 from .client import GoogleSheet, GoogleSheetsError, quoted_tab, refuse_title_clashes
@@ -61,9 +62,9 @@ def install_into(sheet: GoogleSheet, template: Template, lang: str) -> GoogleIns
     names = _tab_names(template, lang)
     if names["table"] in existing:
         raise GoogleSheetsError(
-            f"the spreadsheet already has a {names['table']!r} tab; sheetkeeper installs into "
-            "a spreadsheet without one (nothing was changed). Rename that tab, or install into "
-            "another spreadsheet")
+            _("the spreadsheet already has a {value} tab; sheetkeeper installs into a "
+              "spreadsheet without one (nothing was changed). Rename that tab, or install into "
+              "another spreadsheet", value=repr(names['table'])))
     taken = set(existing.values())
     # A team's own Lists tab is kept as it is; the others get ids chosen here.
     ids = {role: existing[title] if title in existing else new_sheet_id(taken)

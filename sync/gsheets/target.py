@@ -34,6 +34,7 @@ from typing import Any, Sequence
 
 from rules.dates import EXCEL_EPOCH, FIRST_SERIAL
 from sheet_templates import Template, templates_or_builtin
+from i18n import _
 
 from ..cycle import ApplyResult
 from ..errors import TableLayoutError
@@ -106,8 +107,8 @@ class GoogleTarget:
         tab = self.tab or next((t for t in titles for tpl in templates
                                 if t in tpl.sheet_names.values()), titles[0])
         if tab not in titles:
-            raise TableLayoutError(f"{self.key}: there is no tab called {tab!r}; the tabs are: "
-                                   f"{', '.join(titles)}")
+            raise TableLayoutError(_("{key}: there is no tab called {tab}; the tabs are: {value}",
+                                     key=self.key, tab=repr(tab), value=', '.join(titles)))
         return tab
 
     @staticmethod
@@ -193,8 +194,9 @@ def table_from_values(source: str, tab: str, values: list[list[Any]],
     to the caller, who knows which tabs a change anywhere in should count."""
     match = best_header(values, templates)
     if match is None:
-        raise TableLayoutError(f"{source}: no header row found on tab {tab!r}; install the "
-                               "template with `sheetkeeper install crm --to gsheet:KEY`")
+        raise TableLayoutError(_("{source}: no header row found on tab {tab}; install the "
+                                 "template with `sheetkeeper install crm --to gsheet:KEY`",
+                                 source=source, tab=repr(tab)))
     layout = layout_for(values[match.row], match.row + 1, match.template)
     first, width = layout.first_column, len(layout.headers)
     dates = {j for key, j in layout.columns.items()

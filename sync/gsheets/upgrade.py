@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from sheet_templates import Template
 from sheet_templates.presentation import colour_rules, header_width, lists_tab
+from i18n import _
 
 from ..errors import TableLayoutError
 from .client import GoogleSheet, is_grid, quoted_tab, refuse_title_clashes
@@ -164,9 +165,9 @@ def _table_tab(key: str, template: Template, titles: list[str],
     layout found there. Upgrade never guesses: without a header it stops before writing."""
     found = next(((t, m) for t in titles if (m := best_header(tops[t], [template]))), None)
     if found is None:
-        raise TableLayoutError(f"gsheet:{key}: no tab has a header row of the "
-                               f"{template.name} template; install it with `sheetkeeper install "
-                               f"{template.name} --to gsheet:{key}` instead")
+        raise TableLayoutError(_("gsheet:{key}: no tab has a header row of the {name} template; "
+                                 "install it with `sheetkeeper install {name} --to gsheet:{key}` "
+                                 "instead", key=key, name=template.name))
     title, match = found
     return title, layout_for(tops[title][match.row], match.row + 1, template)
 

@@ -25,6 +25,7 @@ from sheet_templates.presentation import (
     ColourRule, Dropdown, colour_rules, column_widths, dictionary_rows, dropdowns, header_width,
     ledger_widths, list_range, lists_tab, merged_headers, pages_wide, review_headers,
 )
+from i18n import _
 
 from ..errors import TemplateInstallError
 
@@ -39,13 +40,14 @@ def install_new(template: Template, path: Path, lang: str = "en",
     as data, as a person would type them."""
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
-        raise TemplateInstallError(f"{path}: the file name must end in .xlsx")
+        raise TemplateInstallError(_("{path}: the file name must end in .xlsx", path=path))
     if path.exists():
         raise TemplateInstallError(
-            f"{path} already exists; sheetkeeper will not overwrite it. Choose a new file name, "
-            "or use --upgrade to add the template to that workbook")
+            _("{path} already exists; sheetkeeper will not overwrite it. Choose a new file name, "
+              "or use --upgrade to add the template to that workbook", path=path))
     if not path.parent.is_dir():
-        raise TemplateInstallError(f"{path.parent}: no such folder; create it first")
+        raise TemplateInstallError(_("{parent}: no such folder; create it first",
+                                     parent=path.parent))
     book = build_workbook(template, lang, rows)
     _save_new(book, path)
     return path
@@ -192,7 +194,8 @@ def _save_new(book: Workbook, path: Path) -> None:
         try:
             os.link(tmp, path)
         except FileExistsError:
-            raise TemplateInstallError(f"{path} appeared while installing; it was left alone") \
+            raise TemplateInstallError(_("{path} appeared while installing; it was left alone",
+                                         path=path)) \
                 from None
     finally:
         os.unlink(tmp)

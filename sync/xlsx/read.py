@@ -10,6 +10,7 @@ from typing import Any, Sequence
 import python_calamine as calamine
 
 from sheet_templates import Template, templates_or_builtin
+from i18n import _
 
 from ..errors import SheetNotFound, TableLayoutError, WorkbookDamaged, WorkbookEncrypted
 from ..header import HEADER_SEARCH_ROWS, best_header, layout_for, list_values
@@ -69,14 +70,16 @@ class _Book:
         try:
             far = far_cell(self.parts.xml(name))
         except WorkbookDamaged as e:
-            raise WorkbookDamaged(f"{self.path}: {e}") from None
+            raise WorkbookDamaged(_("{path}: {e}", path=self.path, e=e)) from None
         if far is not None:
             cell, last_row = far
             raise TableLayoutError(
-                f"{self.path}: sheet {name!r} reaches too far: it has values down to row "
-                f"{last_row:,} and out to cell {cell}, and reading it means reading every cell "
-                f"of that rectangle from A1 (over {MAX_SHEET_CELLS:,}). Delete the stray values "
-                "far from the table (Ctrl+End goes to the last one), then run again")
+                _("{path}: sheet {name} reaches too far: it has values down to row {last_row:,} "
+                  "and out to cell {cell}, and reading it means reading every cell of that "
+                  "rectangle from A1 (over {MAX_SHEET_CELLS:,}). Delete the stray values far "
+                  "from the table (Ctrl+End goes to the last one), then run again",
+                  path=self.path, name=repr(name), last_row=last_row, cell=cell,
+                  MAX_SHEET_CELLS=MAX_SHEET_CELLS))
         self._near.add(name)
 
     def close(self) -> None:
@@ -98,11 +101,13 @@ def _open(path: Path, data: bytes) -> "calamine.CalamineWorkbook":
     try:
         return calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except calamine.PasswordError:
-        raise WorkbookEncrypted(f"{path}: the workbook is password-protected; remove the "
-                                "password or save an unprotected copy, then run again") from None
+        raise WorkbookEncrypted(_("{path}: the workbook is password-protected; remove the "
+                                  "password or save an unprotected copy, then run again",
+                                  path=path)) from None
     except (calamine.CalamineError, calamine.ZipError, calamine.XmlError, OSError, ValueError) as e:
-        raise WorkbookDamaged(f"{path}: the workbook cannot be read ({e}); let Excel repair it "
-                              "or restore it from a backup, then run again") from None
+        raise WorkbookDamaged(_("{path}: the workbook cannot be read ({e}); let Excel repair it "
+                                "or restore it from a backup, then run again",
+                                path=path, e=e)) from None
 
 
 def _sheet_rows(path: Path, book: "_Book", name: str) -> tuple[list[list[Any]], list]:
@@ -112,8 +117,9 @@ def _sheet_rows(path: Path, book: "_Book", name: str) -> tuple[list[list[Any]], 
         sheet = book.get_sheet_by_name(name)
         return sheet.to_python(skip_empty_area=False), sheet.merged_cell_ranges or []
     except (calamine.CalamineError, calamine.XmlError, calamine.ZipError, ValueError) as e:
-        raise WorkbookDamaged(f"{path}: sheet {name!r} cannot be read ({e}); let Excel repair "
-                              "the workbook or restore it from a backup") from None
+        raise WorkbookDamaged(_("{path}: sheet {name} cannot be read ({e}); let Excel repair the "
+                                "workbook or restore it from a backup",
+                                path=path, name=repr(name), e=e)) from None
 
 
 def _choose_sheet(path: Path, book, templates: Sequence[Template],
@@ -123,8 +129,8 @@ def _choose_sheet(path: Path, book, templates: Sequence[Template],
     names = [m.name for m in book.sheets_metadata
              if m.typ == calamine.SheetTypeEnum.WorkSheet]
     if sheet is not None and sheet not in names:
-        raise SheetNotFound(f"{path}: there is no sheet called {sheet!r}; "
-                            f"the sheets are: {', '.join(names)}")
+        raise SheetNotFound(_("{path}: there is no sheet called {sheet}; the sheets are: {value}",
+                              path=path, sheet=repr(sheet), value=', '.join(names)))
     best, too_far = _best_header_sheet(path, book, templates, [sheet] if sheet else names)
     # A sheet that reaches too far to read is only the table's problem if no other sheet
     # holds the table.
@@ -163,9 +169,11 @@ def _no_header_row(path: Path, templates: Sequence[Template],
     expected = ", ".join(c.header("en") for c in templates[0].columns[1:5])
     expected_zh = "、".join(c.header("zh-CN") for c in templates[0].columns[1:5])
     return TableLayoutError(
-        f"{path}: no header row found in {where} (looked at the first "
-        f"{HEADER_SEARCH_ROWS} rows for column names such as {expected} or {expected_zh}); "
-        "add a header row above the data, or install a template with `sheetkeeper install`")
+        _("{path}: no header row found in {where} (looked at the first {HEADER_SEARCH_ROWS} rows "
+          "for column names such as {expected} or {expected_zh}); add a header row above the "
+          "data, or install a template with `sheetkeeper install`",
+          path=path, where=where, HEADER_SEARCH_ROWS=HEADER_SEARCH_ROWS, expected=expected,
+          expected_zh=expected_zh))
 
 
 def _list_tab_values(book, layout: Layout) -> dict[str, tuple[str, ...]]:
@@ -189,9 +197,9 @@ def _refuse_merged_cells(path: Path, name: str, layout: Layout, merged: list) ->
         if r1 >= layout.header_row - 1 and c1 >= first and c0 <= last:
             cells = f"{column_letter(c0)}{r0 + 1}:{column_letter(c1)}{r1 + 1}"
             raise TableLayoutError(
-                f"{path}: cells {cells} on sheet {name!r} are merged inside the table; unmerge "
-                "them (Excel: Home > Merge & Center > Unmerge Cells) so each cell holds one "
-                "value, then run again")
+                _("{path}: cells {cells} on sheet {name} are merged inside the table; unmerge "
+                  "them (Excel: Home > Merge & Center > Unmerge Cells) so each cell holds one "
+                  "value, then run again", path=path, cells=cells, name=repr(name)))
 
 
 def _build_table(path: Path, raw: bytes, name: str, layout: Layout, data: list[list[Any]],

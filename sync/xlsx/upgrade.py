@@ -31,6 +31,7 @@ from sheet_templates.presentation import (
     dictionary_rows, dropdowns, header_width, ledger_widths, lists_tab, merged_headers,
     pages_wide, review_headers,
 )
+from i18n import _
 
 from ..errors import TemplateInstallError
 from .package import read_bytes, sheet_parts, sniff
@@ -132,11 +133,13 @@ def _table_to_upgrade(path: Path, template: Template) -> SheetTable:
     """The workbook's table, if it may be upgraded to `template`: not open in a spreadsheet
     program (its next save would undo the upgrade), and laid out for this template."""
     if lock_files(path):
-        raise WorkbookBusy(f"{path}: open in a spreadsheet program; close it and run again")
+        raise WorkbookBusy(_("{path}: open in a spreadsheet program; close it and run again",
+                             path=path))
     table = read_table(path, [template])
     if table.layout.template.name != template.name:
-        raise TemplateInstallError(f"{path}: the list follows the "
-                                   f"{table.layout.template.name} template, not {template.name}")
+        raise TemplateInstallError(_("{path}: the list follows the {name} template, not {name2}",
+                                     path=path, name=table.layout.template.name,
+                                     name2=template.name))
     return table
 
 
