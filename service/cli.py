@@ -126,7 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Write the list as it stands to a file: csv (UTF-8 with a BOM, for people "
                     "and Excel), xlsx, vCards, or the import file of a CRM (hubspot, "
                     "salesforce, zoho: its own column names and date format, UTF-8 without a "
-                    "BOM, split into files of as many records as its importer takes). A cell "
+                    "BOM, split into files of as many records as its importer takes; fxiaoke "
+                    "(纷享销客): an xlsx workbook, as its Excel template takes). A cell "
                     "a spreadsheet program would run as a formula is escaped. The file is "
                     "0600, and the export is recorded in the audit log (who, what, where; "
                     "not the values).")
@@ -136,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the file to write (contacts.csv; a CRM's parts: contacts-1.csv, …)")
     export.add_argument("--format", required=True, metavar="FORMAT",
                         help="csv, xlsx, vcf (vCard 3.0: any address book), vcf4 (vCard 4.0), "
-                             "hubspot, salesforce or zoho")
+                             "hubspot, salesforce, zoho or fxiaoke (纷享销客, an xlsx file)")
     export.add_argument("--columns", type=_names,
                         help="only these columns, in this order, by any of their names "
                              '("Name,Phone,Email" or "姓名,电话"); default: all')
