@@ -88,3 +88,32 @@ def test_a_dry_run_and_a_bad_file_send_no_write(server, sheet, tmp_path, capsys)
                          "--into", f"gsheet:{sheet.key}")
     assert code == 2 and err.count("\n") == 1 and "--map" in err
     assert all(method == "GET" for method, *_ in server.faults.log[start:])
+
+
+def test_a_large_import_goes_out_in_parts_each_undone(server, sheet, tmp_path, capsys,
+                                                      monkeypatch):
+    """Google takes at most about 2 MB in one request (lowered here to a few rows' worth): the
+    import goes out in parts, whole rows together, each a batch of its own, and undoing them
+    all gives back the sheet as it was."""
+    import functools
+
+    from sync.gsheets import bodies
+    monkeypatch.setattr(bodies, "parts", functools.partial(bodies.parts, limit=600))
+    before, _ = values(server, sheet)
+    rows = [["Name", "Mobile", "Company"]] + [[f"Person {n}", f"1370013{n:04d}", "Co"]
+                                              for n in range(12)]
+    file = write_csv(tmp_path / "many.csv", rows)
+    code, out, err = cli(capsys, server, tmp_path, "import", str(file), "--into",
+                         f"gsheet:{sheet.key}", "--region", "CN", "--today", TODAY,
+                         "--report", "json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert len(report["batches"]) > 1 and report["batch"] == report["batches"][0]
+    _, after = values(server, sheet)
+    assert len(after) == 2 + 12
+    assert {r["Customer ID"] for r in after[2:]} == {f"C-{n:06d}" for n in range(3, 15)}
+    for batch in reversed(report["batches"]):
+        code, out, err = cli(capsys, server, tmp_path, "undo", batch)
+        assert code == 0, out + err
+    undone, _ = values(server, sheet)
+    assert undone.rows == before.rows
