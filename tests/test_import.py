@@ -279,3 +279,17 @@ def test_the_rows_it_touches_arrive_judged_as_a_cycle_judges_them(book, tmp_path
     assert code in (0, 1)
     changes = json.loads(out.out)["changes"]
     assert not [c for c in changes if c["id"] in touched], changes
+
+
+def test_the_duplicate_finders_certain_match_is_a_match(book, tmp_path, capsys):
+    """A bare number in the ID column is no ID of ours by itself; with the same name as the
+    customer whose ID has that number, the duplicate finder is certain, and that is a match."""
+    file = write_csv(tmp_path / "c.csv", [["ID", "Name", "Title"],
+                                          ["2", "Mary Smith", "Owner"],
+                                          ["3", "Someone Else", "Clerk"]])
+    report = do_import(book, file, capsys)
+    by_line = {r["line"]: r for r in report["rows"]}
+    assert (by_line[2]["action"], by_line[2]["id"], by_line[2]["matched_by"]) == \
+        ("updated", "C-000002", "certain duplicate")
+    assert by_id(book)["C-000002"]["Title"] == "Owner"
+    assert by_line[3]["action"] == "added"
