@@ -352,3 +352,31 @@ def test_apply_on_a_workbook_open_in_excel_says_to_save_it_there(desk, monkeypat
     out = capsys.readouterr().out
     assert "Written into the workbook open in Excel, not saved: save it there" in out
     assert desk.value(SHEET, "B2") == "Ann Lee" and fingerprint(desk.model.path) == on_disk
+
+
+def test_review_listing_a_merge_and_its_undo_in_the_open_book(tmp_path, monkeypatch):
+    """The side tabs through the live target: pairs listed on the Review tab, a person's Merge
+    carried out (the Merged tab, the kept row), and the merge undone, all in the open book."""
+    from sheet_templates import builtin
+    from sync.xlsx.install import install_new
+    path = install_new(builtin("crm"), tmp_path / "c.xlsx", "en", [
+        {"name": "Ann Lee", "phone": "+8613800138000", "email": "ann@example.com",
+         "notes": "likes tea"},
+        {"name": "Bob Stone", "phone": "+8613900139000"},
+        {"name": "Ann  Lee", "phone": "138 0013 8000", "title": "Buyer"}])
+    desk = Desk(path)
+    cycle(desk)                                  # IDs first
+    cycle(desk)                                  # then the pair, on the Review tab
+    assert desk.value("Review", "A2") == "C-000001 + C-000003"
+    desk.type("Review", "K2", "Merge")
+    result = cycle(desk)
+    assert len(result.merges) == 1
+    assert desk.value(SHEET, "D2") == "Buyer" and desk.value(SHEET, "A4") == "C-000003"
+    assert desk.value("Merged", "A2") == "C-000003"
+    assert str(desk.value("Review", "L2")).startswith("merged")
+    monkeypatch.setattr(session, "running_apps", lambda: desk.apps)
+    undo = undo_on(result.merges[0], default_data_folder(path))
+    assert not undo.skipped
+    assert desk.value(SHEET, "D2") is None and desk.value(SHEET, "B4") == "Ann Lee"
+    assert desk.value("Merged", "A2") is None
+    desk.lock.unlink()
