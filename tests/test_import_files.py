@@ -240,3 +240,16 @@ def test_the_import_package_imports_no_backend():
         allowed = ("python_calamine",) if path.name == "xlsx_file.py" else ()
         assert [m for m in offending(path, BACKENDS) if m.split(".")[0] not in allowed] == [], \
             path.name
+
+
+def test_an_old_phones_vcard_21_in_quoted_printable(book, tmp_path, capsys):
+    """Older Android phones export vCard 2.1, Chinese names as quoted-printable UTF-8, a long
+    one over a soft line break."""
+    file = tmp_path / "old.vcf"
+    file.write_bytes(b"BEGIN:VCARD\r\nVERSION:2.1\r\n"
+                     b"N;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:=E5=BC=A0;=E4=BC=9F;;;\r\n"
+                     b"FN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:=E6=AC=A7=E9=98=B3=E5=A4=A7=\r\n"
+                     b"=E4=BC=9F\r\nTEL;CELL:13912345678\r\nEND:VCARD\r\n")
+    imported(capsys, book, file)
+    assert rows_of(book)[1]["Name"] == "欧阳大伟"
+    assert rows_of(book)[1]["Phone"] == "+8613912345678"

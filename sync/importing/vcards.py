@@ -63,7 +63,7 @@ def _cards(path: Path, lines: Iterator[str]) -> Iterator[tuple[int, str]]:
 def _rows(path: Path, cards: Iterator[tuple[int, str]], left_out: set[str]) -> Iterator[Row]:
     for start, text in cards:
         try:
-            card = vobject.readOne(text, ignoreUnreadable=True)
+            card = vobject.readOne(text, ignoreUnreadable=True, allowQP=True)
         except Exception as e:    # vobject's ParseError and the odd ValueError of a bad value
             raise ImportInputError(_("{file}: the vCard starting on line {line} cannot be read "
                                      "({error})", file=path.name, line=start,
