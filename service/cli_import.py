@@ -82,8 +82,8 @@ def _import(args: argparse.Namespace) -> int:
     else:
         data = data_folder(args, Path(args.into))
     choice = ImportChoice(args.encoding, args.sheet, tuple(args.map), args.unmapped)
-    result = import_file(args.file, target, settings(args, None if google else
-                                                      Path(args.into)),
+    # Judged as the service judges this list: its [[watch]] or [[sheets]] entry, then [rules].
+    result = import_file(args.file, target, settings(args, key if google else Path(args.into)),
                          data, choice, args.dry_run)
     if args.report == "json":
         _json(result, sys.stdout)
