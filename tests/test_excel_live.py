@@ -380,3 +380,26 @@ def test_review_listing_a_merge_and_its_undo_in_the_open_book(tmp_path, monkeypa
     assert desk.value(SHEET, "D2") is None and desk.value(SHEET, "B4") == "Ann Lee"
     assert desk.value("Merged", "A2") is None
     desk.lock.unlink()
+
+
+def test_a_purchase_typed_in_the_open_book_rolls_up_into_the_customer_row(tmp_path):
+    """The ledger tabs through the live target: a purchase typed on the Purchases tab of the
+    open book is tied to its customer by phone (the ID written into the line) and rolled up
+    into the customer's row, in the open book."""
+    from tests.test_ledgers import ANN, BOB, workbook
+    path = workbook(tmp_path, [ANN, BOB])
+    desk = Desk(path)
+    cycle(desk)
+    desk.type("Purchases", "A2", dt.datetime(2026, 11, 20))
+    desk.type("Purchases", "C2", "'138 0013 8000")          # her phone, as she says it
+    desk.type("Purchases", "D2", "Tea")
+    desk.type("Purchases", "E2", 1)
+    desk.type("Purchases", "F2", 128)
+    result = cycle(desk)
+    assert result.batch is not None
+    assert desk.value("Purchases", "B2") == "C-000001"
+    headers = [desk.value(SHEET, f"{c}1") for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"]
+    spend = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[headers.index("Total spend")]
+    assert desk.value(SHEET, f"{spend}2") == 128
+    assert cycle(desk).batch is None                       # nothing new: nothing written
+    desk.lock.unlink()

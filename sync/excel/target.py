@@ -5,7 +5,8 @@ it.
 
     read     the table's sheet: its used range's values in one call (raw values: text stays text,
              so IDs and phones typed as text are read as typed) and its formulas in one more
-             (formula cells are never written); the Lists, Review and Merged tabs, one call each
+             (formula cells are never written); the Lists, Review and Merged tabs and the
+             template's ledgers (Purchases, Follow-ups…), one call each
     guard    right before a write, the rows about to change are read again (one call per run of
              adjacent rows, or one for them all); only rows still exactly as the cycle read them
              are written (like a Google Sheet's guard: a person's typing is never overwritten,
@@ -113,18 +114,24 @@ class ExcelTarget:
         words = layout.template.words["tabs"]
         side = {role: next((n for n in names if n in set(words[role].values())), None)
                 for role in ("lists", "review", "merged")}
-        grids = {n: self._values(n)[0] for n in side.values() if n and n != name}
+        ledger_tabs = {g.key: next((n for n in names if n in g.sheet_names.values()), None)
+                       for g in layout.template.ledgers}
+        wanted = [*side.values(), *ledger_tabs.values()]
+        grids = {n: self._values(n)[0] for n in dict.fromkeys(wanted) if n and n != name}
         table = _table(str(self.path), name, layout, grid, formulas,
                        grids.get(side["lists"]) or [])
         review, merged = (SideTab.from_rows(side[r], grids[side[r]]) if side[r] in grids
                           else None for r in ("review", "merged"))
-        # The digest covers every tab read: a decision on the Review tab is a change too.
+        ledgers = {key: SideTab.from_rows(n, grids[n]) for key, n in ledger_tabs.items()
+                   if n in grids}
+        # The digest covers every tab read: a decision on the Review tab, a purchase entered,
+        # is a change too.
         digest = hashlib.sha256(json.dumps([grid, formulas, *grids.values()],
                                            default=str).encode()).hexdigest()
         return SheetTable(source=table.source, sheet=name, layout=layout, rows=table.rows,
                           row_numbers=table.row_numbers, formulas=table.formulas,
                           errors=table.errors, list_values=table.list_values, digest=digest,
-                          review=review, merged=merged)
+                          review=review, merged=merged, ledgers=ledgers)
 
     def _table_sheet(self, names: list[str], templates: Sequence[Template]
                      ) -> tuple[str, list[list[Any]], list[list[str | None]]]:
@@ -342,9 +349,8 @@ def _runs(numbers: list[int]) -> list[tuple[int, int]]:
 
 def _first_columns(table: SheetTable) -> dict[str, int]:
     out = {table.sheet: table.layout.first_column}
-    for tab in (table.review, table.merged):
-        if tab:
-            out[tab.name] = 0
+    for tab in table.side_tabs:
+        out[tab.name] = 0
     return out
 
 
@@ -354,7 +360,7 @@ def _rows_as_read(table: SheetTable, batch: Batch) -> dict[tuple[str, int], list
     out: dict[tuple[str, int], list[Any]] = {}
     table_rows = dict(zip(table.row_numbers, table.rows))
     width = len(table.layout.headers)
-    sides = {t.name: (t, dict(t.rows)) for t in (table.review, table.merged) if t}
+    sides = {t.name: (t, dict(t.rows)) for t in table.side_tabs}
     for tab, w in batch.cells:
         if (tab, w.row) in out:
             continue
