@@ -30,6 +30,7 @@ ExcelClosed. xlwings is imported by sync/excel/session.py alone; here, the objec
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -214,12 +215,16 @@ class ExcelTarget:
             if len(runs) > GUARD_RUNS:
                 runs = [(numbers[0], numbers[-1])]
             for top, bottom in runs:
-                block = self.calls(lambda: self.book.sheets[tab].range(
-                    (top, first + 1), (bottom, first + width)).options(**READ).value)
+                block = self.calls(functools.partial(self._block, tab, (top, first + 1),
+                                                     (bottom, first + width)))
                 for i, row in enumerate(block):
                     out[(tab, top + i)] = [None if isinstance(v, str) and v in ERROR_TEXTS
                                            else _plain(v) for v in row]
         return out
+
+
+    def _block(self, tab: str, corner: tuple[int, int], other: tuple[int, int]) -> list:
+        return self.book.sheets[tab].range(corner, other).options(**READ).value
 
 
 class LiveWrite:
@@ -253,7 +258,7 @@ class LiveWrite:
         landed = 0
         try:
             for rect in shapes:
-                calls(lambda: _put(target.book, rect))
+                calls(functools.partial(_put, target.book, rect))
                 landed += 1
         except (WorkbookBusy, ExcelClosed) as e:
             if not landed:
