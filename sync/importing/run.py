@@ -59,8 +59,9 @@ def import_file(path: Path, target: Target, settings: RuleSettings, data: Path,
         # A dry run writes nothing, not even a new audit log.
         table = target.read()
         mapping, rows = _read_rows(source, table, choice)
-        return ImportResult(source, mapping, table, plan_import(table, rows, settings,
-                                                                path.name), None, (), True)
+        return ImportResult(source, mapping, table,
+                            plan_import(table, rows, settings, path.name, judged=False), None,
+                            (), True)
     with AuditLog(data / AUDIT) as audit, contextlib.ExitStack() as locked:
         if not dry_run:
             locked.enter_context(one_at_a_time(data, target.key))
@@ -70,7 +71,8 @@ def import_file(path: Path, target: Target, settings: RuleSettings, data: Path,
             settle_pending(audit, target.key, table)
             if rows is None:       # the file is read once, whatever the tries
                 mapping, rows = _read_rows(source, table, choice)
-            plan = plan_import(table, rows, _with_log(settings, audit, target.key), path.name)
+            plan = plan_import(table, rows, _with_log(settings, audit, target.key), path.name,
+                               judged=not dry_run)
             if dry_run or not plan.batch.cells:
                 return ImportResult(source, mapping, table, plan, None, (), dry_run)
             # One batch; a Google Sheet takes at most so much in one request, and a larger

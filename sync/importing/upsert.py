@@ -90,13 +90,14 @@ class ListWithoutIds(SheetkeeperError):
 
 
 def plan_import(table: SheetTable, incoming: Sequence[Incoming], settings: RuleSettings,
-                source: str) -> ImportPlan:
+                source: str, judged: bool = True) -> ImportPlan:
     """The batch that brings `incoming` (from the file `source`) into `table`, and what it
-    does with each row of the file."""
+    does with each row of the file. `judged`: with the Status and Findings of the rows it
+    touches (a second pass of the rules; a dry run, which writes nothing, goes without)."""
     work = _Work(table, incoming, settings, source)
     for k, row in enumerate(incoming):
         work.take(k, row)
-    return work.finish()
+    return work.finish(judged)
 
 
 class _Work:
@@ -306,7 +307,7 @@ class _Work:
 
     # -- the batch ------------------------------------------------------------------------
 
-    def finish(self) -> ImportPlan:
+    def finish(self, judged: bool = True) -> ImportPlan:
         batch = Batch.empty()
         ids = [n for n in self.table.row_ids[1] if n is not None]
         number = next_free(ids, self.settings.ids_issued)
@@ -322,7 +323,8 @@ class _Work:
                 for outcome in customer.outcomes:
                     outcome.row_id, outcome.row = customer.row_id, customer.number
             self._write(batch, customer)
-        self._judge_as_left(batch)
+        if judged:
+            self._judge_as_left(batch)
         return ImportPlan(batch, sorted((o for c in self.customers.values()
                                          for o in c.outcomes), key=lambda o: o.line), last_id)
 
