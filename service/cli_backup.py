@@ -10,7 +10,7 @@ from audit.snapshots import Snapshot, SnapshotStore, Source
 # The workbook readers and writers are imported by the commands that use them: every command
 # pays for what is imported here (issue 17: start-up).
 from sync.errors import EXPLAINED, SheetkeeperError
-from i18n import _
+from i18n import _, error_text, say
 
 from .options import (DATA_HELP, config_of, config_option, data_folder, google_options,
                       google_sheet, google_source)
@@ -85,20 +85,22 @@ def _snapshot(args: argparse.Namespace) -> int:
                 missing = export_missing(snap)
                 if missing and not missing.too_big:
                     # The values are kept, but what stopped the export needs putting right.
-                    print(f"sheetkeeper snapshot: {path}: snapshot {snap.id} holds the values, "
-                          f"which restore uses; {missing.why}", file=sys.stderr)
+                    print(say(_("sheetkeeper snapshot: {path}: snapshot {id} holds the values, "
+                                "which restore uses; {why}",
+                                path=path, id=snap.id, why=missing.why)), file=sys.stderr)
                     failed += 1
                 elif missing:
-                    print(f"note: {path}: {missing.why}; the values, which restore uses, are "
-                          "all kept")
+                    print(say(_("note: {path}: {why}; the values, which restore uses, are all "
+                                "kept", path=path, why=missing.why)))
             else:
                 snap = take_snapshot(path, data_folder(args, path), "manual")
         except EXPLAINED as e:
-            print(f"sheetkeeper snapshot: {e}", file=sys.stderr)
+            print(f"sheetkeeper snapshot: {error_text(e)}", file=sys.stderr)
             failed += 1
             continue
-        print(f"Took snapshot {snap.id} of {path}: {snap.rows} rows, {snap.size} bytes, "
-              f"sha256 {snap.sha256[:12]}…")
+        print(say(_("Took snapshot {id} of {path}: {rows} rows, {size} bytes, sha256 {sha}…",
+                    id=snap.id, path=path, rows=snap.rows, size=snap.size,
+                    sha=snap.sha256[:12])))
     return 2 if failed else 0
 
 
@@ -123,7 +125,8 @@ def _snapshots(args: argparse.Namespace) -> int:
             return _diff(store, *words, args.format)
         snap = store.get(words[0])
         store.pin(snap, action == "pin")
-        print(f"{'Pinned' if action == 'pin' else 'Unpinned'} snapshot {snap.id}")
+        print(say(_("Pinned snapshot {id}", id=snap.id) if action == "pin"
+                  else _("Unpinned snapshot {id}", id=snap.id)))
         return 0
 
 
@@ -135,12 +138,14 @@ def _list(store: SnapshotStore, workbook: Source | None, fmt: str) -> int:
         sys.stdout.write("\n")
         return 0
     if not snaps:
-        print("no snapshots yet; `sheetkeeper snapshot PATH` takes one")
+        print(say(_("no snapshots yet; `sheetkeeper snapshot PATH` takes one")))
         return 0
-    print(f"{'id':42} {'taken (UTC)':20} {'rows':>7} {'size':>10}  reason")
+    head = [say(w) for w in (_("id"), _("taken (UTC)"), _("rows"), _("size"), _("reason"))]
+    print(f"{head[0]:42} {head[1]:20} {head[2]:>7} {head[3]:>10}  {head[4]}")
+    pinned = "  " + say(_("(pinned)"))
     for s in snaps:
         print(f"{s.id:42} {s.taken:%Y-%m-%d %H:%M:%S} {s.rows if s.rows is not None else '?':>7} "
-              f"{s.size:>10}  {s.reason}{'  (pinned)' if s.pinned else ''}")
+              f"{s.size:>10}  {s.reason}{pinned if s.pinned else ''}")
     return 0
 
 
@@ -153,12 +158,19 @@ def _prune(store: SnapshotStore, workbook: Source | None, args: argparse.Namespa
         for snap, kept in store.prune(book, policy, dry_run=args.dry_run):
             if kept is None:
                 gone += 1
-                print(f"  {'Would prune' if args.dry_run else 'Pruned':12} {snap.id}")
+                said = say(_("Would prune") if args.dry_run else _("Pruned"))
+                print(f"  {said:12} {snap.id}")
             else:
-                print(f"  {'Keeping':12} {snap.id}  ({kept.rule} #{kept.index})")
-    print(f"{gone} snapshot(s) {'would be' if args.dry_run else 'were'} pruned "
-          f"(keep_daily {policy.keep_daily}, keep_weekly {policy.keep_weekly}, "
-          f"keep_monthly {policy.keep_monthly}; pinned ones are always kept)")
+                said = say(_("Keeping"))
+                print(f"  {said:12} {snap.id}  ({kept.rule} #{kept.index})")
+    kept_by = dict(gone=gone, keep_daily=policy.keep_daily, keep_weekly=policy.keep_weekly,
+                   keep_monthly=policy.keep_monthly)
+    print(say(_("{gone} snapshot(s) would be pruned (keep_daily {keep_daily}, keep_weekly "
+                "{keep_weekly}, keep_monthly {keep_monthly}; pinned ones are always kept)",
+                **kept_by) if args.dry_run else
+              _("{gone} snapshot(s) were pruned (keep_daily {keep_daily}, keep_weekly "
+                "{keep_weekly}, keep_monthly {keep_monthly}; pinned ones are always kept)",
+                **kept_by)))
     return 0
 
 
@@ -175,8 +187,9 @@ def _diff(store: SnapshotStore, first: str, second: str, fmt: str) -> int:
                   sys.stdout, ensure_ascii=False, indent=1, default=str)
         sys.stdout.write("\n")
         return 0 if d.empty else 1
-    print(f"from {a.id} to {b.id}: {len(d.added)} rows added, {len(d.removed)} removed, "
-          f"{len(d.changed)} cells changed")
+    print(say(_("from {first} to {second}: {added} rows added, {removed} removed, {changed} "
+                "cells changed", first=a.id, second=b.id, added=len(d.added),
+                removed=len(d.removed), changed=len(d.changed))))
     for rid in d.added:
         print(f"  + {rid}")
     for rid in d.removed:
@@ -218,17 +231,20 @@ def _restore(args: argparse.Namespace) -> int:
                                      "restored onto its own spreadsheet (its .xlsx export beside "
                                      "the snapshot opens anywhere)"))
         done = restore_google(args.snapshot, folder, google_sheet(args, source))
-        print(f"Restored snapshot {done.snapshot.id} over {source} ({done.changed} cells "
-              f"changed, audit batch {done.batch}, {done.requests} API requests). The sheet "
-              f"as it was is snapshot {done.saved_first.id}: `sheetkeeper restore "
-              f"{done.saved_first.id}` undoes this.")
+        print(say(_("Restored snapshot {id} over {source} ({changed} cells changed, audit batch "
+                    "{batch}, {requests} API requests). The sheet as it was is snapshot {id2}: "
+                    "`sheetkeeper restore {id2}` undoes this.",
+                    id=done.snapshot.id, source=source, changed=done.changed, batch=done.batch,
+                    requests=done.requests, id2=done.saved_first.id)))
         return 0
     result = restore(args.snapshot, folder, args.to)
     if result.saved_first:
-        print(f"Restored snapshot {result.snapshot.id} over {result.target} "
-              f"({result.changed} cells changed, audit batch {result.batch}). The workbook as "
-              f"it was is snapshot {result.saved_first.id}: "
-              f"`sheetkeeper restore {result.saved_first.id}` undoes this.")
+        print(say(_("Restored snapshot {id} over {target} ({changed} cells changed, audit batch "
+                    "{batch}). The workbook as it was is snapshot {id2}: `sheetkeeper restore "
+                    "{id2}` undoes this.",
+                    id=result.snapshot.id, target=result.target, changed=result.changed,
+                    batch=result.batch, id2=result.saved_first.id)))
     else:
-        print(f"Restored snapshot {result.snapshot.id} to {result.target}")
+        print(say(_("Restored snapshot {id} to {target}",
+                    id=result.snapshot.id, target=result.target)))
     return 0

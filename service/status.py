@@ -17,7 +17,7 @@ from audit.snapshots import SnapshotStore
 from sync import process_lock
 from sync.errors import SheetkeeperError
 from audit.private_file import write_private
-from i18n import _
+from i18n import _, say
 
 STATUS = "service-status.json"
 LOCK = "service.lock"
@@ -76,29 +76,32 @@ def read_status(data: Path) -> dict[str, Any]:
 def render(status: dict[str, Any], data: Path) -> str:
     lines = []
     if status["running"]:
-        lines.append(f"sheetkeeper is running (pid {status.get('pid')}, since "
-                     f"{status.get('started')}), data in {data}")
+        lines.append(say(_("sheetkeeper is running (pid {value}, since {value2}), data in {data}",
+                           value=status.get('pid'), value2=status.get('started'), data=data)))
     elif status.get("pid"):
-        lines.append(f"sheetkeeper is NOT running (it last wrote its status at "
-                     f"{status.get('updated')}); start it with `sheetkeeper run`")
+        lines.append(say(_("sheetkeeper is NOT running (it last wrote its status at {value}); "
+                           "start it with `sheetkeeper run`", value=status.get('updated'))))
     else:
-        lines.append(f"no sheetkeeper service has run with the data folder {data}; start one "
-                     "with `sheetkeeper run`")
+        lines.append(say(_("no sheetkeeper service has run with the data folder {data}; start "
+                           "one with `sheetkeeper run`", data=data)))
     if status.get("next_nightly"):
-        lines.append(f"next nightly run: {status['next_nightly']}")
+        lines.append(say(_("next nightly run: {value}", value=status['next_nightly'])))
     for path, w in sorted(status["workbooks"].items()):
         lines.append("")
         lines.append(path)
         if "last_cycle" in w:
             outcome = w.get("outcome", "?")
-            lines.append(f"  last cycle     {w['last_cycle']}  {outcome}"
+            lines.append(say(_("  last cycle     {at}  {outcome}", at=w["last_cycle"],
+                               outcome=outcome))
                          + (f" ({w['error']})" if w.get("error") else ""))
             if "findings" in w:
-                lines.append(f"  open findings  {w['findings']}")
-                lines.append(f"  review pairs   {w.get('review_pairs', 0)} pending")
+                lines.append(say(_("  open findings  {value}", value=w['findings'])))
+                lines.append(say(_("  review pairs   {value} pending",
+                                   value=w.get('review_pairs', 0))))
         snap = w.get("last_snapshot")
-        lines.append(f"  last snapshot  {snap['taken']} ({snap['reason']}, {snap['id']})"
-                     if snap else "  last snapshot  none yet")
+        lines.append(say(_("  last snapshot  {taken} ({reason}, {id})", taken=snap["taken"],
+                           reason=snap["reason"], id=snap["id"])
+                         if snap else _("  last snapshot  none yet")))
     return "\n".join(lines) + "\n"
 
 

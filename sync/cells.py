@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rules.dates import serial_number
+from i18n import _
 
 from .table import SheetTable
 
@@ -84,13 +85,13 @@ class CellPlaces:
     def why_not(self, e) -> str:
         """Why `locate` found no place for `e`, in words."""
         if e.sheet == self.table.sheet and e.row_id is None:
-            return ("its row had no Customer ID, so it cannot be found again for sure; left as "
-                    "it is (a snapshot from before has it: `sheetkeeper snapshots`)")
+            return (_("its row had no Customer ID, so it cannot be found again for sure; left as "
+                      "it is (a snapshot from before has it: `sheetkeeper snapshots`)"))
         if e.row_id in self.shared:
-            return ("that ID is in more than one row now (a row copied with its ID?), so which "
-                    "one the batch wrote cannot be told; left as it is. Clear the copy's "
-                    "Customer ID (the next cycle gives it its own) and undo again")
-        return "the row or column is no longer in the sheet"
+            return (_("that ID is in more than one row now (a row copied with its ID?), so which "
+                      "one the batch wrote cannot be told; left as it is. Clear the copy's "
+                      "Customer ID (the next cycle gives it its own) and undo again"))
+        return _("the row or column is no longer in the sheet")
 
     def locate(self, e) -> tuple[str, int, int, Any] | None:
         """(sheet, row number, 0-based column, current value) of an audited cell: a table

@@ -352,7 +352,8 @@ def _seen(rows: dict, plan: Plan, judged_by: str, digest: str, settings: RuleSet
     problems: dict[str, dict[str, list[str]]] = {}
     for rid, header, kind, why in plan.problems:
         problems.setdefault(rid, {})[header] = [kind, dump(why)]
-    facts = {**plan.facts._asdict(), "notes": list(plan.facts.notes), "region": plan.region}
+    facts = {**plan.facts._asdict(), "notes": [dump(n) for n in plan.facts.notes],
+             "region": plan.region}
     # Texts as messages (i18n.dump), not their English words: a report from memory says them
     # in the reader's language, and a finding stated again is said in the sheet's.
     return Seen(rows, again, judged_by, digest, settings.today.isoformat(),
@@ -373,7 +374,8 @@ def _unchanged_plan(last: Seen, table: SheetTable | None = None) -> Plan:
                 duplicates=tuple(DuplicateMatch(tuple(r), tuple(i), k, s, load(why))
                                  for r, i, k, s, why in last.duplicates),
                 remembered=None if table else TableFacts(**{**facts,
-                                                            "notes": tuple(facts["notes"])}))
+                                                            "notes": tuple(map(load,
+                                                                               facts["notes"]))}))
 
 
 def _with_logged(last: Seen, audit: AuditLog, key: str, landed: list[str], table: SheetTable,

@@ -67,8 +67,9 @@ def layout_for(row: Sequence[Any], row_number: int, template: Template) -> Layou
             continue
         if key in columns:
             kept = headers[columns[key]]
-            notes.append(f"column {column_letter(first + i)} {h!r} also looks like {kept!r}; "
-                         f"only {kept!r} is checked, {h!r} is left alone")
+            notes.append(_("column {value} {h} also looks like {kept}; only {kept} is checked, "
+                           "{h} is left alone",
+                           value=column_letter(first + i), h=repr(h), kept=repr(kept)))
             continue
         columns[key] = i
     cjk = sum(1 for i in columns.values() if _CJK.search(headers[i]))

@@ -83,11 +83,13 @@ def _restoring(table: SheetTable, entries, batch: str
     for e in reversed(entries):
         place = places.locate(e)
         if place is None:
-            skipped.append(f"{e.row_id or 'a row'} {e.column}: {places.why_not(e)}")
+            skipped.append(_("{row} {column}: {why}", row=e.row_id or _("a row"),
+                             column=e.column, why=places.why_not(e)))
             continue
         where, row, col, current = place
         if not same_value(current, e.after):
-            skipped.append(f"{e.row_id} {e.column}: changed since to {current!r}; left as it is")
+            skipped.append(_("{row_id} {column}: changed since to {current}; left as it is",
+                             row_id=e.row_id, column=e.column, current=repr(current)))
             continue
         work.cells.append((where, CellWrite(row, col, e.before, style=e.style_before)))
         work.records.append(ChangeRecord(e.row_id, e.column, current, e.before, "undo",

@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 from nameparser import HumanName
 from nameparser.config import CONSTANTS
+from i18n import _
 
 from .select import ExportTable
 
@@ -155,6 +156,7 @@ def missing_required(headers: list[str], rows: list[list[Any]], fmt: CrmFormat) 
         j = headers.index(column) if column in headers else None
         empty = len(rows) if j is None else sum(1 for r in rows if r[j] in (None, ""))
         if empty:
-            notes.append(f"{empty} of {len(rows)} rows have no {column} (from Name): "
-                         f"{fmt.name} will refuse them; fill in their names first")
+            notes.append(_("{empty} of {value} rows have no {column} (from Name): {name} will "
+                           "refuse them; fill in their names first",
+                           empty=empty, value=len(rows), column=column, name=fmt.name))
     return notes

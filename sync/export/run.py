@@ -74,8 +74,8 @@ def export_table(target: Target, to: Path, fmt: str, choice: ExportChoice, data:
     stale = part_paths(to, count + 1)[-1] if count > 1 else to.with_name(f"{to.stem}-1{to.suffix}")
     if fmt in crm.CRM_FORMATS and stale.exists():
         # An earlier, longer export's parts: whoever uploads "all the parts" would upload them.
-        notes.append(f"{stale} (and any after it) is from an earlier export, not this one; "
-                     "delete it before uploading the parts")
+        notes.append(_("{stale} (and any after it) is from an earlier export, not this one; "
+                       "delete it before uploading the parts", stale=stale))
     done = _recorded(target, table.sheet, paths, len(rows), headers, fmt, choice, data, who)
     return dataclasses.replace(done, notes=tuple(notes))
 
