@@ -130,3 +130,28 @@ def test_the_command_line_speaks_the_locale_s_language(tmp_path):
     report = json.loads(cli("check", "--report", "json", str(path)).stdout)
     assert {f["kind"] for f in report["findings"]} >= {"invalid_phone"}
     assert any("没有国家代码" in f["message"] for f in report["findings"])
+
+
+def test_every_cell_sheetkeeper_writes_in_a_chinese_sheet_is_chinese(tmp_path):
+    """Whatever sheetkeeper wrote into a zh-CN list (as the audit log records it: findings,
+    statuses, review lines, a merge's notes and tombstone) holds no English sentence; values
+    people typed and sheetkeeper moved (a merge) are theirs, not sentences of its own."""
+    from audit.log import AuditLog
+    from sync.xlsx.target import default_data_folder
+    path = messy(tmp_path / "zh.xlsx", "zh-CN")
+    review, decision = CRM.word("tabs", "review", "zh-CN"), CRM.word("decisions", "merge", "zh-CN")
+    book = openpyxl.load_workbook(path)
+    ws = book[review]
+    header = [c.value for c in ws[1]]
+    j = header.index(CRM.word("review_headers", "decision", "zh-CN"))
+    ws.cell(row=2, column=j + 1, value=decision)
+    book.save(path)
+    apply_workbook(path, SETTINGS)
+    apply_workbook(path, SETTINGS)
+    with AuditLog(default_data_folder(path) / "audit.sqlite3") as log:
+        written = [e for e in log.entries() if e.actor != "person" and e.rule != "edit"
+                   and isinstance(e.after, str)]
+    assert any(e.rule == "merge" for e in written)
+    moved = {e.after for e in written if e.rule == "merge" and e.column != "检查结果"}
+    said = [e.after for e in written if e.after not in moved]
+    assert said and english_in(said) == [], english_in(said)
