@@ -16,7 +16,7 @@ from sync.cycle_lock import one_at_a_time
 from sync.errors import EXPLAINED
 from sync.opening import apply_to, is_google, open_target, target_key, undo_on
 
-from . import cli_backup, cli_import, cli_service, report
+from . import argparse_words, cli_backup, cli_import, cli_service, report
 from .options import (DATA_HELP, config_of, config_option, data_folder, date_arg,
                       google_access, google_options, google_sheet, google_source, report_options,
                       rule_options, settings)
@@ -30,139 +30,149 @@ def build_parser() -> argparse.ArgumentParser:
         description="Keeps a team's customer or member list clean in the spreadsheet it "
                     "already uses.")
     parser.add_argument("--lang", dest="ui_lang", metavar="LANG",
-                        help="the language sheetkeeper speaks in: en or zh-CN (default: the "
-                             "locale's, from LANGUAGE, LC_ALL, LANG)")
+                        help=say(_("the language sheetkeeper speaks in: en or zh-CN (default: "
+                                   "the locale's, from LANGUAGE, LC_ALL, LANG)")))
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     install = commands.add_parser(
-        "install", help="install a template (crm, members) into a new workbook",
-        description="Write a new workbook laid out for a template: the table tab with dropdowns "
-                    "and colour rules, a Lists tab, a Review tab and a Data dictionary tab. "
-                    "Never overwrites an existing file.")
-    install.add_argument("template", choices=BUILTIN, help="which template")
+        "install", help=say(_("install a template (crm, members) into a new workbook")),
+        description=say(_("Write a new workbook laid out for a template: the table tab with "
+                          "dropdowns and colour rules, a Lists tab, a Review tab and a Data "
+                          "dictionary tab. Never overwrites an existing file.")))
+    install.add_argument("template", choices=BUILTIN, help=say(_("which template")))
     install.add_argument("--to", required=True, metavar="PATH.xlsx|gsheet:KEY",
-                         help="the new workbook to write, or an existing Google Sheet (gsheet:KEY "
-                              "or its URL) to add the template's tabs to")
+                         help=say(_("the new workbook to write, or an existing Google Sheet "
+                                    "(gsheet:KEY or its URL) to add the template's tabs to")))
     google_options(install)
     install.add_argument("--lang", choices=LANGS, default="en",
-                         help="language of headers, dropdown values and help (default: en)")
+                         help=say(_("language of headers, dropdown values and help (default: en)")))
     install.add_argument("--with-samples", action="store_true",
-                         help="add a few realistic, messy example rows to try sheetkeeper on")
+                         help=say(_("add a few realistic, messy example rows to try sheetkeeper "
+                                    "on")))
     install.add_argument("--upgrade", action="store_true",
-                         help="bring a workbook already in use up to the template: add missing "
-                              "columns and tabs, re-apply dropdowns and colours; never touches "
-                              "user data or columns")
+                         help=say(_("bring a workbook already in use up to the template: add "
+                                    "missing columns and tabs, re-apply dropdowns and colours; "
+                                    "never touches user data or columns")))
     install.set_defaults(run=_install)
 
     check = commands.add_parser(
-        "check", help="show what is wrong with a workbook's list; changes nothing",
-        description="Read the workbook, run the rules and print the changes, findings and "
-                    "duplicate pairs sheetkeeper would act on. The file is not changed. "
-                    "Exit status: 0 clean, 1 something to change or look at, 2 error.")
+        "check", help=say(_("show what is wrong with a workbook's list; changes nothing")),
+        description=say(_("Read the workbook, run the rules and print the changes, findings and "
+                          "duplicate pairs sheetkeeper would act on. The file is not changed. "
+                          "Exit status: 0 clean, 1 something to change or look at, 2 error.")))
     check.add_argument("path", metavar="PATH|gsheet:KEY",
-                       help="the .xlsx workbook, or a Google Sheet (gsheet:KEY or its URL)")
+                       help=say(_("the .xlsx workbook, or a Google Sheet (gsheet:KEY or its URL)")))
     google_options(check)
     report_options(check)
     rule_options(check)
     check.set_defaults(run=_check)
 
     apply = commands.add_parser(
-        "apply", help="one sync cycle: normalise, write back, log every change",
-        description="Read the workbook, log what people changed since the last cycle, run the "
-                    "rules and write back only the cells that change, then record every change "
-                    "in the audit log. A workbook open in Excel or LibreOffice is left alone; "
-                    "one that changes meanwhile is read again. Exit status as for check; "
-                    "--dry-run is check.")
+        "apply", help=say(_("one sync cycle: normalise, write back, log every change")),
+        description=say(_("Read the workbook, log what people changed since the last cycle, run "
+                          "the rules and write back only the cells that change, then record "
+                          "every change in the audit log. A workbook open in Excel or "
+                          "LibreOffice is left alone; one that changes meanwhile is read again. "
+                          "Exit status as for check; --dry-run is check.")))
     apply.add_argument("path", metavar="PATH|gsheet:KEY",
-                       help="the .xlsx workbook, or a Google Sheet (gsheet:KEY or its URL)")
+                       help=say(_("the .xlsx workbook, or a Google Sheet (gsheet:KEY or its URL)")))
     google_options(apply)
-    apply.add_argument("--dry-run", action="store_true", help="change nothing (same as check)")
+    apply.add_argument("--dry-run", action="store_true", help=say(_("change nothing (same as "
+                                                                    "check)")))
     report_options(apply)
     apply.add_argument("--data", type=Path, help=DATA_HELP)
     apply.add_argument("--auto-merge", choices=("none", "certain"),
-                       help="merge certain duplicates without waiting for a decision on the "
-                            "Review tab (default: the config's, else none: every merge is a "
-                            "person's decision)")
+                       help=say(_("merge certain duplicates without waiting for a decision on "
+                                  "the Review tab (default: the config's, else none: every merge "
+                                  "is a person's decision)")))
     rule_options(apply)
     apply.set_defaults(run=_apply)
 
     audit = commands.add_parser(
-        "audit", help="list the audit log, or `audit verify` its hash chain",
-        description="Every change sheetkeeper wrote and every edit it saw people make. "
-                    "`sheetkeeper audit verify` checks the log's hash chain and names the first "
-                    "bad row.")
+        "audit", help=say(_("list the audit log, or `audit verify` its hash chain")),
+        description=say(_("Every change sheetkeeper wrote and every edit it saw people make. "
+                          "`sheetkeeper audit verify` checks the log's hash chain and names the "
+                          "first bad row.")))
     audit.add_argument("target", nargs="?", metavar="PATH|gsheet:KEY|verify",
-                       help="a workbook or Google Sheet to show the changes of, or `verify`")
-    audit.add_argument("--since", type=date_arg, help="only from this date (UTC)")
-    audit.add_argument("--id", help="only this row ID (C-000012)")
-    audit.add_argument("--column", help="only this column (as its header says)")
-    audit.add_argument("--batch", help="only this batch")
+                       help=say(_("a workbook or Google Sheet to show the changes of, or "
+                                  "`verify`")))
+    audit.add_argument("--since", type=date_arg, help=say(_("only from this date (UTC)")))
+    audit.add_argument("--id", help=say(_("only this row ID (C-000012)")))
+    audit.add_argument("--column", help=say(_("only this column (as its header says)")))
+    audit.add_argument("--batch", help=say(_("only this batch")))
     audit.add_argument("--all", action="store_true",
-                       help="also batches that never reached the workbook (abandoned after a "
-                            "crash or a refused write); left out otherwise")
+                       help=say(_("also batches that never reached the workbook (abandoned after "
+                                  "a crash or a refused write); left out otherwise")))
     audit.add_argument("--exports", action="store_true",
-                       help="list the exports instead: when, who, which rows and columns, to "
-                            "which file (never the values)")
+                       help=say(_("list the exports instead: when, who, which rows and columns, "
+                                  "to which file (never the values)")))
     audit.add_argument("--format", choices=("table", "csv", "json"), default="table",
-                       help="table for people (default); csv; json: one object per line")
+                       help=say(_("table for people (default); csv; json: one object per line")))
     audit.add_argument("--data", type=Path, help=DATA_HELP)
     config_option(audit)
     audit.set_defaults(run=_audit)
 
     undo = commands.add_parser(
-        "undo", help="restore the before-values of one batch",
-        description="Restore what a batch changed, in the cells that still hold what it wrote; "
-                    "cells a person changed since are reported and left alone. The undo is an "
-                    "audited batch itself, and sheetkeeper will not re-apply the undone values.")
-    undo.add_argument("batch", help="the batch id (from apply's output or `sheetkeeper audit`)")
+        "undo", help=say(_("restore the before-values of one batch")),
+        description=say(_("Restore what a batch changed, in the cells that still hold what it "
+                          "wrote; cells a person changed since are reported and left alone. The "
+                          "undo is an audited batch itself, and sheetkeeper will not re-apply "
+                          "the undone values.")))
+    undo.add_argument("batch", help=say(_("the batch id (from apply's output or `sheetkeeper "
+                                          "audit`)")))
     undo.add_argument("--data", type=Path, help=DATA_HELP)
     google_options(undo)
     config_option(undo)
     undo.set_defaults(run=_undo)
 
     export = commands.add_parser(
-        "export", help="write the list, or part of it, to a CSV, xlsx or vCard file, or a "
-                       "CRM's import file",
-        description="Write the list as it stands to a file: csv (UTF-8 with a BOM, for people "
-                    "and Excel), xlsx, vCards, or the import file of a CRM (hubspot, "
-                    "salesforce, zoho: its own column names and date format, UTF-8 without a "
-                    "BOM, split into files of as many records as its importer takes; fxiaoke "
-                    "(纷享销客): an xlsx workbook, as its Excel template takes). A cell "
-                    "a spreadsheet program would run as a formula is escaped. The file is "
-                    "0600, and the export is recorded in the audit log (who, what, where; "
-                    "not the values).")
+        "export", help=say(_("write the list, or part of it, to a CSV, xlsx or vCard file, or a "
+                             "CRM's import file")),
+        description=say(_("Write the list as it stands to a file: csv (UTF-8 with a BOM, for "
+                          "people and Excel), xlsx, vCards, or the import file of a CRM "
+                          "(hubspot, salesforce, zoho: its own column names and date format, "
+                          "UTF-8 without a BOM, split into files of as many records as its "
+                          "importer takes; fxiaoke (纷享销客): an xlsx workbook, as its Excel "
+                          "template takes). A cell a spreadsheet program would run as a formula "
+                          "is escaped. The file is 0600, and the export is recorded in the audit "
+                          "log (who, what, where; not the values).")))
     export.add_argument("path", metavar="PATH|gsheet:KEY",
-                        help="the .xlsx workbook, or a Google Sheet (gsheet:KEY or its URL)")
+                        help=say(_("the .xlsx workbook, or a Google Sheet (gsheet:KEY or its "
+                                   "URL)")))
     export.add_argument("--to", required=True, type=Path, metavar="FILE",
-                        help="the file to write (contacts.csv; a CRM's parts: contacts-1.csv, …)")
+                        help=say(_("the file to write (contacts.csv; a CRM's parts: "
+                                   "contacts-1.csv, …)")))
     export.add_argument("--format", required=True, metavar="FORMAT",
-                        help="csv, xlsx, vcf (vCard 3.0: any address book), vcf4 (vCard 4.0), "
-                             "hubspot, salesforce, zoho or fxiaoke (纷享销客, an xlsx file)")
+                        help=say(_("csv, xlsx, vcf (vCard 3.0: any address book), vcf4 (vCard "
+                                   "4.0), hubspot, salesforce, zoho or fxiaoke (纷享销客, an xlsx "
+                                   "file)")))
     export.add_argument("--columns", type=_names,
-                        help="only these columns, in this order, by any of their names "
-                             '("Name,Phone,Email" or "姓名,电话"); default: all')
+                        help=say(_("only these columns, in this order, by any of their names "
+                                   "(\"Name,Phone,Email\" or \"姓名,电话\"); default: all")))
     export.add_argument("--status", type=_names, default=(),
-                        help="only rows of these statuses (active,paused; 活跃)")
+                        help=say(_("only rows of these statuses (active,paused; 活跃)")))
     export.add_argument("--tier", type=_names, default=(),
-                        help="only rows of these tiers (vip; VIP,普通)")
+                        help=say(_("only rows of these tiers (vip; VIP,普通)")))
     export.add_argument("--template", choices=BUILTIN,
-                        help="the template the sheet follows (default: recognised from headers)")
-    export.add_argument("--sheet", help="the sheet holding the list (default: recognised)")
+                        help=say(_("the template the sheet follows (default: recognised from "
+                                   "headers)")))
+    export.add_argument("--sheet", help=say(_("the sheet holding the list (default: recognised)")))
     export.add_argument("--data", type=Path, help=DATA_HELP)
     google_options(export)
     config_option(export)
     export.set_defaults(run=_export)
 
     login = commands.add_parser(
-        "google-login", help="sign in to Google as a person (OAuth), once",
-        description="Run Google's sign-in for an OAuth client (a Desktop app's client file "
-                    "from Google Cloud → APIs & Services → Credentials): it prints an address "
-                    "to open in a browser, and keeps the token in --to (0600) for "
-                    "[google] authorized_user. A service account needs none of this.")
+        "google-login", help=say(_("sign in to Google as a person (OAuth), once")),
+        description=say(_("Run Google's sign-in for an OAuth client (a Desktop app's client file "
+                          "from Google Cloud → APIs & Services → Credentials): it prints an "
+                          "address to open in a browser, and keeps the token in --to (0600) for "
+                          "[google] authorized_user. A service account needs none of this.")))
     login.add_argument("--client-secret", type=Path, required=True, metavar="CLIENT.json")
     login.add_argument("--to", type=Path, required=True, metavar="TOKEN.json")
     login.add_argument("--port", type=int, default=0,
-                       help="the local port Google's sign-in returns to (default: any free one)")
+                       help=say(_("the local port Google's sign-in returns to (default: any free "
+                                  "one)")))
     login.set_defaults(run=_google_login)
     cli_service.add_commands(commands)
     cli_backup.add_commands(commands)
@@ -367,9 +377,11 @@ def _google_login(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     if is_windows():
         _utf8_when_redirected()
+    # Before the parser is built: its help is said in the language asked for.
+    use_language(_asked_language(sys.argv[1:] if argv is None else argv))
+    argparse_words.speak()
     args = build_parser().parse_args(argv)
     run: Callable[[argparse.Namespace], int] = args.run
-    use_language(args.ui_lang)
     try:
         return run(args)
     except EXPLAINED as e:
@@ -383,6 +395,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         stopped = say(_("interrupted; nothing was changed"))
         print(f"sheetkeeper {args.command}: {stopped}", file=sys.stderr)
         return 130
+
+
+def _asked_language(argv: Sequence[str]) -> str | None:
+    """`--lang` given before the command (`sheetkeeper --lang zh-CN check …`); install's own
+    --lang, after the command, is the new sheet's language."""
+    for i, arg in enumerate(argv):
+        if arg.startswith("--lang="):
+            return arg.split("=", 1)[1]
+        if arg == "--lang":
+            return argv[i + 1] if i + 1 < len(argv) else None
+        if not arg.startswith("-"):
+            return None
+    return None
 
 
 def _utf8_when_redirected() -> None:

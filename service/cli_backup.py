@@ -21,39 +21,41 @@ ACTIONS = ("list", "prune", "diff", "pin", "unpin")
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
     snap = commands.add_parser(
-        "snapshot", help="take a snapshot of a workbook now",
-        description="Copy the workbook, read consistently (never mid-save), into the data "
-                    "folder's snapshots, with a manifest entry (SHA-256, size, rows, the audit "
-                    "batch it follows). Without PATH: every workbook the config watches.")
+        "snapshot", help=say(_("take a snapshot of a workbook now")),
+        description=say(_("Copy the workbook, read consistently (never mid-save), into the data "
+                          "folder's snapshots, with a manifest entry (SHA-256, size, rows, the "
+                          "audit batch it follows). Without PATH: every workbook the config "
+                          "watches.")))
     snap.add_argument("path", nargs="?", metavar="PATH|gsheet:KEY",
-                      help="the workbook or Google Sheet (default: all watched)")
+                      help=say(_("the workbook or Google Sheet (default: all watched)")))
     _common(snap)
     google_options(snap)
     snap.set_defaults(run=_snapshot)
 
     snaps = commands.add_parser(
-        "snapshots", help="list, prune, diff or pin snapshots",
-        description="`snapshots [PATH]` lists them; `snapshots prune [PATH] [--dry-run]` applies "
-                    "the retention rules (keep_daily, keep_weekly, keep_monthly; pinned ones are "
-                    "never pruned) and says which rule keeps each; `snapshots diff A B` shows rows "
-                    "added, removed and changed between two snapshots, by Customer ID; "
-                    "`snapshots pin ID` / `unpin ID`.")
+        "snapshots", help=say(_("list, prune, diff or pin snapshots")),
+        description=say(_("`snapshots [PATH]` lists them; `snapshots prune [PATH] [--dry-run]` "
+                          "applies the retention rules (keep_daily, keep_weekly, keep_monthly; "
+                          "pinned ones are never pruned) and says which rule keeps each; "
+                          "`snapshots diff A B` shows rows added, removed and changed between "
+                          "two snapshots, by Customer ID; `snapshots pin ID` / `unpin ID`.")))
     snaps.add_argument("words", nargs="*", metavar="[ACTION] ARG",
-                       help="list [PATH] | prune [PATH] | diff A B | pin ID | unpin ID")
-    snaps.add_argument("--dry-run", action="store_true", help="prune: only say what would go")
+                       help=say(_("list [PATH] | prune [PATH] | diff A B | pin ID | unpin ID")))
+    snaps.add_argument("--dry-run", action="store_true", help=say(_("prune: only say what would "
+                                                                    "go")))
     snaps.add_argument("--format", choices=("text", "json"), default="text")
     _common(snaps)
     snaps.set_defaults(run=_snapshots)
 
     rest = commands.add_parser(
-        "restore", help="put a snapshot back (first snapshotting what is there)",
-        description="Verify the snapshot's checksum, then write it over its workbook (after "
-                    "taking a snapshot of the workbook as it is, so the restore can be undone by "
-                    "restoring that one), or to a new file with --to.")
-    rest.add_argument("snapshot", help="the snapshot's id, or its file (see `sheetkeeper "
-                                       "snapshots`)")
+        "restore", help=say(_("put a snapshot back (first snapshotting what is there)")),
+        description=say(_("Verify the snapshot's checksum, then write it over its workbook "
+                          "(after taking a snapshot of the workbook as it is, so the restore can "
+                          "be undone by restoring that one), or to a new file with --to.")))
+    rest.add_argument("snapshot", help=say(_("the snapshot's id, or its file (see `sheetkeeper "
+                                             "snapshots`)")))
     rest.add_argument("--to", type=Path, metavar="NEW_PATH",
-                      help="write to this new file instead of over the workbook")
+                      help=say(_("write to this new file instead of over the workbook")))
     _common(rest)
     google_options(rest)
     rest.set_defaults(run=_restore)

@@ -21,43 +21,51 @@ ACTIONS = ("added", "updated", "left", "folded")
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
-        "import", help="bring a CSV, workbook or vCard file into the list (upsert, one batch)",
-        description="Read a CSV (its delimiter and encoding found: UTF-8, UTF-16, GB18030/GBK), "
-                    "a workbook's sheet (xlsx, xls) or vCards (3.0, 4.0); map its headers to "
-                    "the template's columns by their English and Chinese names; put every "
-                    "value through the rules; then fill the empty cells of the customers it "
-                    "matches (by ID, phone, email or a certain duplicate match; a differing "
-                    "value goes to Notes, never over what is there) and add the rest with new "
-                    "IDs. One audited batch: `sheetkeeper undo BATCH` takes it back.")
+        "import", help=say(_("bring a CSV, workbook or vCard file into the list (upsert, one "
+                             "batch)")),
+        description=say(_("Read a CSV (its delimiter and encoding found: UTF-8, UTF-16, "
+                          "GB18030/GBK), a workbook's sheet (xlsx, xls) or vCards (3.0, 4.0); "
+                          "map its headers to the template's columns by their English and "
+                          "Chinese names; put every value through the rules; then fill the empty "
+                          "cells of the customers it matches (by ID, phone, email or a certain "
+                          "duplicate match; a differing value goes to Notes, never over what is "
+                          "there) and add the rest with new IDs. One audited batch: `sheetkeeper "
+                          "undo BATCH` takes it back.")))
     parser.add_argument("file", type=Path, metavar="FILE",
-                        help="the file to import (.csv, .txt, .tsv, .xlsx, .xls, .vcf)")
+                        help=say(_("the file to import (.csv, .txt, .tsv, .xlsx, .xls, .vcf)")))
     parser.add_argument("--into", required=True, metavar="PATH.xlsx|gsheet:KEY",
-                        help="the workbook, or the Google Sheet (gsheet:KEY or its URL)")
+                        help=say(_("the workbook, or the Google Sheet (gsheet:KEY or its URL)")))
     parser.add_argument("--dry-run", action="store_true",
-                        help="say what would be added, updated and left; change nothing")
+                        help=say(_("say what would be added, updated and left; change nothing")))
     parser.add_argument("--map", action="append", default=[], metavar='"THEIRS=COLUMN"',
-                        help='a header of the file and the column it is ("Mobile=Phone", '
-                             '"手机号=电话"); "THEIRS=" leaves that column out; repeat for more')
+                        help=say(_("a header of the file and the column it is (\"Mobile=Phone\", "
+                                   "\"手机号=电话\"); \"THEIRS=\" leaves that column out; repeat for "
+                                   "more")))
     parser.add_argument("--unmapped", choices=("notes", "leave"), default="notes",
-                        help="what no column takes: notes (default) adds it to the row's Notes "
-                             "as 'Header: value'; leave leaves it out (both are listed)")
+                        help=say(_("what no column takes: notes (default) adds it to the row's "
+                                   "Notes as 'Header: value'; leave leaves it out (both are "
+                                   "listed)")))
     parser.add_argument("--encoding",
-                        help="the file's encoding, where it is not found (gb18030, utf-16, "
-                             "cp1252, …)")
-    parser.add_argument("--sheet", help="the file's sheet, for a workbook (default: the first)")
+                        help=say(_("the file's encoding, where it is not found (gb18030, utf-16, "
+                                   "cp1252, …)")))
+    parser.add_argument("--sheet", help=say(_("the file's sheet, for a workbook (default: the "
+                                              "first)")))
     parser.add_argument("--report", choices=("text", "json"), default="text",
-                        help="text for people (default) or one JSON object for scripts")
+                        help=say(_("text for people (default) or one JSON object for scripts")))
     parser.add_argument("--limit", type=int, default=50,
-                        help="rows of the file listed in text output; 0 for all (default: 50)")
+                        help=say(_("rows of the file listed in text output; 0 for all (default: "
+                                   "50)")))
     parser.add_argument("--template", choices=BUILTIN,
-                        help="the template the list follows (default: recognised from headers)")
+                        help=say(_("the template the list follows (default: recognised from "
+                                   "headers)")))
     parser.add_argument("--into-sheet", metavar="NAME",
-                        help="the sheet or tab holding the list (default: recognised)")
+                        help=say(_("the sheet or tab holding the list (default: recognised)")))
     parser.add_argument("--region", type=region_arg,
-                        help="country for phone numbers written without +country code "
-                             "(default: the config's, else CN for Chinese headers)")
+                        help=say(_("country for phone numbers written without +country code "
+                                   "(default: the config's, else CN for Chinese headers)")))
     parser.add_argument("--date-order", choices=DATE_ORDERS,
-                        help="how to read 03/05/2024: dmy, mdy, or auto (default: the config's)")
+                        help=say(_("how to read 03/05/2024: dmy, mdy, or auto (default: the "
+                                   "config's)")))
     parser.add_argument("--today", type=date_arg, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=DATA_HELP)
     google_options(parser)

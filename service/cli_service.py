@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Callable
 
 from audit.os_family import is_windows
+from i18n import _, say
 
 from .options import DATA_HELP, config_of, config_option, data_folder
 from .status import read_status, render
@@ -22,21 +23,25 @@ class _Abandon(BaseException):
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
     run = commands.add_parser(
-        "run", help="the service: watch workbooks, keep them clean, take nightly snapshots",
-        description="Watch the workbooks the config names (default: ./workbooks), run a sync "
-                    "cycle on each when it is saved, and every night recompute statuses and "
-                    "take snapshots. Ctrl-C, SIGTERM or (Windows) Ctrl-Break stops it after the "
-                    "cycle in flight; a second signal abandons that cycle without a partial write.")
+        "run", help=say(_("the service: watch workbooks, keep them clean, take nightly snapshots")),
+        description=say(_("Watch the workbooks the config names (default: ./workbooks), run a "
+                          "sync cycle on each when it is saved, and every night recompute "
+                          "statuses and take snapshots. Ctrl-C, SIGTERM or (Windows) Ctrl-Break "
+                          "stops it after the cycle in flight; a second signal abandons that "
+                          "cycle without a partial write.")))
     config_option(run)
     run.add_argument("--log-format", choices=("text", "json"), default="text",
-                     help="one line per event: `TIME EVENT key=value …` (default) or JSON")
+                     help=say(_("one line per event: `TIME EVENT key=value …` (default) or "
+                                "JSON")))
     run.set_defaults(run=_run)
 
     status = commands.add_parser(
-        "status", help="what the service is doing: per workbook its last cycle and snapshot",
-        description="Reads the running (or last) service's status: whether it runs, and per "
-                    "workbook the last cycle and its outcome, open findings, pending review "
-                    "pairs and the last snapshot. Works from another terminal while `run` runs.")
+        "status",
+        help=say(_("what the service is doing: per workbook its last cycle and snapshot")),
+        description=say(_("Reads the running (or last) service's status: whether it runs, and "
+                          "per workbook the last cycle and its outcome, open findings, pending "
+                          "review pairs and the last snapshot. Works from another terminal while "
+                          "`run` runs.")))
     config_option(status)
     status.add_argument("--data", type=Path, help=DATA_HELP)
     status.add_argument("--format", choices=("text", "json"), default="text")

@@ -47,9 +47,10 @@ def region_arg(text: str) -> str:
 
 def report_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--report", choices=("text", "json"), default="text",
-                        help="text for people (default) or one JSON object for scripts")
+                        help=say(_("text for people (default) or one JSON object for scripts")))
     parser.add_argument("--limit", type=int, default=50,
-                        help="rows shown per section in text output; 0 for all (default: 50)")
+                        help=say(_("rows shown per section in text output; 0 for all (default: "
+                                   "50)")))
 
 
 def config_option(parser: argparse.ArgumentParser) -> None:
@@ -58,25 +59,28 @@ def config_option(parser: argparse.ArgumentParser) -> None:
 
 def rule_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--template", choices=BUILTIN,
-                        help="the template the sheet follows (default: recognised from headers)")
-    parser.add_argument("--sheet", help="the sheet holding the list (default: recognised)")
+                        help=say(_("the template the sheet follows (default: recognised from "
+                                   "headers)")))
+    parser.add_argument("--sheet", help=say(_("the sheet holding the list (default: recognised)")))
     parser.add_argument("--region", type=region_arg,
-                        help="country for phone numbers typed without +country code (CN, GB, …);"
-                             " default: the config's, else CN for Chinese headers, none otherwise")
+                        help=say(_("country for phone numbers typed without +country code (CN, "
+                                   "GB, …); default: the config's, else CN for Chinese headers, "
+                                   "none otherwise")))
     parser.add_argument("--date-order", choices=DATE_ORDERS,
-                        help="how to read 03/05/2024: dmy, mdy, or auto (flag it when unclear);"
-                             " default: the config's, else auto")
+                        help=say(_("how to read 03/05/2024: dmy, mdy, or auto (flag it when "
+                                   "unclear); default: the config's, else auto")))
     parser.add_argument("--today", type=date_arg, default=None,
-                        help="compute statuses as of this date (default: today)")
+                        help=say(_("compute statuses as of this date (default: today)")))
     t = StatusThresholds()
     parser.add_argument("--new-days", type=int,
-                        help=f"days a row stays New (default: the config's, else {t.new_days})")
+                        help=say(_("days a row stays New (default: the config's, else {new_days})",
+                                   new_days=t.new_days)))
     parser.add_argument("--paused-days", type=int,
-                        help="days without contact before Paused (default: the config's, "
-                             f"else {t.paused_days})")
+                        help=say(_("days without contact before Paused (default: the config's, "
+                                   "else {paused_days})", paused_days=t.paused_days)))
     parser.add_argument("--churned-days", type=int,
-                        help="days without contact before Churned (default: the config's, "
-                             f"else {t.churned_days})")
+                        help=say(_("days without contact before Churned (default: the config's, "
+                                   "else {churned_days})", churned_days=t.churned_days)))
     config_option(parser)
 
 
@@ -117,12 +121,13 @@ def data_folder(args: argparse.Namespace, workbook: Path | None) -> Path:
 
 def google_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--credentials", type=Path, metavar="KEY.json",
-                        help="for a Google Sheet: the service account's JSON key file (share "
-                             "the sheet with the account's email first); default: the config's "
-                             "[google]")
+                        help=say(_("for a Google Sheet: the service account's JSON key file "
+                                   "(share the sheet with the account's email first); default: "
+                                   "the config's [google]")))
     parser.add_argument("--api-endpoint", metavar="URL",
-                        help="for a Google Sheet: a local emulator of Google's APIs instead of "
-                             "Google (python -m tests.fakesheets); no credentials needed")
+                        help=say(_("for a Google Sheet: a local emulator of Google's APIs "
+                                   "instead of Google (python -m tests.fakesheets); no "
+                                   "credentials needed")))
 
 
 def google_source(ref: str) -> str:
