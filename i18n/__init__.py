@@ -224,7 +224,17 @@ def _formatter(code: str) -> _Formatter:
 def _format(pattern: str, params: dict[str, Any], code: str) -> str:
     if not params:
         return pattern
+    if code == SOURCE and not _babel_specs(pattern):
+        # English: a Message parameter is its English text already, and str.format is three
+        # times as fast as a Formatter (every finding of a 100k-row list is made here).
+        return pattern.format_map(params)
     return _formatter(code).vformat(pattern, (), params)
+
+
+@functools.lru_cache(maxsize=4096)
+def _babel_specs(pattern: str) -> bool:
+    return any(spec in ("number", "percent", "date", "month")
+               for _text, _name, spec, _conv in string.Formatter().parse(pattern) if spec)
 
 
 def _babel_format(value: Any, spec: str, code: str) -> str:
