@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench install clean messages catalogs
+.PHONY: run test bench install clean messages catalogs docs-images
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,11 @@ messages:
 
 catalogs:
 	$(BIN)/pybabel compile --statistics -d i18n/locale -D sheetkeeper
+
+# The README's pictures of a cleaned list in each language (docs/sheet-*.png), printed by
+# LibreOffice (Debian: libreoffice-calc-nogui, poppler-utils).
+docs-images: $(STAMP)
+	$(BIN)/python -m tests.rendering docs
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis
