@@ -12,14 +12,15 @@ back only where it still holds what was written (sync.cells.CellPlaces).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
 from i18n import _
 from rules.customer_value import (
-    ValueRules, as_date, churn_warning, days_to_birthday, decide_tier, is_amount, measure,
-    rfm_scores,
+    PointsRule, ValueRules, as_date, churn_warning, days_to_birthday, decide_tier, measure_all,
+    rfm_scores, usable,
 )
 from rules.email import normalise_email
 from rules.ids import id_number
@@ -71,19 +72,74 @@ def entry_row(ref: str | None) -> int | None:
 
 
 @dataclass
-class Entry:
-    """One entry tied to a customer: its cells by column key, as the rules leave them."""
+class Entries:
+    """A ledger tab's entries (its non-blank rows, in order), as the rules leave them: each
+    column's values by column key, each entry's date, and the customer (row index) each is
+    tied to (None: not tied)."""
 
-    values: dict[str, Any]
-    day: dt.date | None
+    columns: dict[str, list[Any]]
+    days: list[dt.date | None]
+    who: list[int | None]
+    _arrays: dict[tuple[str, str], tuple] = field(default_factory=dict)
+
+    @functools.cached_property
+    def tied(self) -> list[int]:
+        """The entries tied to a customer."""
+        return [p for p, w in enumerate(self.who) if w is not None]
+
+    @functools.cached_property
+    def by_customer(self) -> dict[int, list[int]]:
+        out: dict[int, list[int]] = defaultdict(list)
+        for p in self.tied:
+            out[self.who[p]].append(p)
+        return out
+
+    def of(self, customer: int) -> list[int]:
+        return self.by_customer.get(customer, [])
+
+    def values(self, key: str | None, entries: Sequence[int], kind: str = "sum") -> list[Any]:
+        """The entries' values in column `key`, as measure `kind` takes them."""
+        column = self.columns.get(key) if key else None
+        return [usable(kind, column[p]) if column else None for p in entries]
+
+    @functools.cached_property
+    def _owner_and_days(self):
+        import numpy as np
+        tied = self.tied
+        return (np.fromiter((self.who[p] for p in tied), np.int64, len(tied)),
+                np.fromiter((d.toordinal() if (d := self.days[p]) else 0 for p in tied),
+                            np.int64, len(tied)))
+
+    def _column(self, key: str | None, kind: str):
+        """Column `key` of the tied entries as measure `kind` takes it, as numpy arrays
+        (values, usable): made once per column and kind of measure."""
+        import numpy as np
+        as_dates = kind in ("first", "last", "latest")
+        mark = (key or "", "date" if as_dates else "amount")
+        if mark not in self._arrays:
+            tied = self.tied
+            source = self.columns.get(key) if key else None
+            found = [usable(kind, source[p]) for p in tied] if source else [None] * len(tied)
+            known = np.fromiter((v is not None for v in found), bool, len(tied))
+            values = np.fromiter(
+                ((v.toordinal() if as_dates else v) if v is not None else 0 for v in found),
+                np.int64 if as_dates else float, len(tied))
+            self._arrays[mark] = values, known
+        return self._arrays[mark]
+
+    def measure(self, kind: str, key: str | None, size: int, today: dt.date,
+                points: PointsRule) -> list[Any]:
+        """`kind` over column `key` for every customer (row index < size) at once."""
+        owner, days = self._owner_and_days
+        values, known = self._column(key, kind)
+        return measure_all(kind, owner, values, known, days, size, today, points)
 
 
 @dataclass
 class LedgerPlan:
     changes: list[TabChange] = field(default_factory=list)
     findings: list[EntryFinding] = field(default_factory=list)
-    # ledger key -> customer row (index) -> its entries
-    entries: dict[str, dict[int, list[Entry]]] = field(default_factory=dict)
+    entries: dict[str, Entries] = field(default_factory=dict)     # by ledger key
 
 
 RuleFor = Callable[[Column], Callable[[Any], Outcome] | None]
@@ -119,19 +175,26 @@ class _Customers:
     """Who an entry can be tied to: customers by ID, and by the values that name one."""
 
     def __init__(self, table: SheetTable, live, effective, ids, region):
-        layout, template = table.layout, table.layout.template
-        self.fmt, self.region = template.id, region
+        self.table, self.live, self.effective = table, live, effective
+        self.fmt, self.region = table.layout.template.id, region
         self.by_id = {ids[i]: i for i in live if ids[i]}
         self.ids = ids
-        self.by_value: dict[str, list[int]] = defaultdict(list)
+
+    @functools.cached_property
+    def by_value(self) -> dict[str, list[int]]:
+        """Customers by each phone, email and name they have: made only when an entry names
+        its customer without an ID (folding every name costs a second at 20k rows)."""
+        layout, template = self.table.layout, self.table.layout.template
+        out: dict[str, list[int]] = defaultdict(list)
         for c in template.columns:
             j = layout.index(c.key)
             if j is None or c.type not in ("phone", "email", "name"):
                 continue
-            for i in live:
-                value = effective[i][j]
+            for i in self.live:
+                value = self.effective[i][j]
                 if isinstance(value, str) and value.strip():
-                    self.by_value[_named(c.type, value)].append(i)
+                    out[_named(c.type, value)].append(i)
+        return out
 
     def find(self, text: Any) -> tuple[list[int], str]:
         """The customers a Customer cell names, and by what."""
@@ -155,42 +218,78 @@ def _named(kind: str, value: str) -> str:
 
 
 def _plan_tab(ledger: Ledger, tab: SideTab, customers: _Customers, rule_for: RuleFor,
-              out: LedgerPlan) -> dict[int, list[Entry]]:
+              out: LedgerPlan) -> Entries:
+    """A tab's entries, column by column (a rule runs once per distinct value of a column),
+    then each tied to its customer."""
     where = ledger_columns(ledger, tab)
-    rules = {k: (j, rule) for k, j in where.items()
-             if (rule := rule_for(ledger.column(k))) is not None}
-    findings_j = next((j for k, j in where.items() if ledger.column(k).type == "findings"), None)
-    memo: dict[tuple[str, Any], Outcome] = {}
-    by_customer: dict[int, list[Entry]] = defaultdict(list)
-    for number, row in tab.rows:
-        row = list(row) + [None] * (len(tab.headers) - len(row))
-        values = {k: row[j] for k, j in where.items()}
-        if all(is_blank(v) for k, v in values.items()
-               if ledger.column(k).type not in ("findings",)):
+    width = len(tab.headers)
+    findings = [j for k, j in where.items() if ledger.column(k).type == "findings"]
+    rows = [(n, r if len(r) >= width else r + (None,) * (width - len(r)))
+            for n, r in tab.rows]
+    if findings:
+        # A row holding nothing but sheetkeeper's findings is no entry (counted in C: a
+        # row with more than one value has something else).
+        rows = [(n, r) for n, r in rows if width - r.count(None) > 1
+                or all(r[j] is None for j in findings)]
+    numbers = [n for n, _ in rows]
+    transposed = list(zip(*(r for _, r in rows))) or [()] * width
+    columns = {k: list(transposed[j]) for k, j in where.items()}
+    lines: dict[int, list[str]] = defaultdict(list)
+    for key, j in where.items():
+        rule = rule_for(ledger.column(key)) if key != ledger.customer_id else None
+        if rule is not None:
+            _judge_column(tab, numbers, columns[key], j, rule, ledger.column(key).type, out,
+                          lines)
+    ids, by_id = columns.get(ledger.customer_id), customers.by_id
+    # Nearly every entry names its customer by the ID as the template writes it.
+    tied_to: list[int | None] = ([by_id.get(t) if t.__class__ is str else None for t in ids]
+                                 if ids is not None else [None] * len(rows))
+    for p in [p for p, who in enumerate(tied_to) if who is None]:
+        tied_to[p] = _tie(ledger, tab, where, numbers[p], {k: v[p] for k, v in columns.items()},
+                          customers, out, lines[p])
+    if findings:
+        j = findings[0]
+        shown_now = transposed[j] if rows else ()
+        for p in sorted({p for p, said in lines.items() if said}
+                        | {p for p, v in enumerate(shown_now) if v is not None}):
+            _findings_cell(tab, numbers[p], j, shown_now[p], lines.get(p, []), out)
+    days = [as_date(v) for v in columns.get(ledger.date, [None] * len(rows))]
+    return Entries(columns, days, tied_to)
+
+
+def _judge_column(tab: SideTab, numbers: list[int], values: list[Any], j: int, rule,
+                  type_: str, out: LedgerPlan, lines: dict[int, list[str]]) -> None:
+    """One column's cell rule over its values (changed in place where normalised): the rule
+    runs once per distinct value, and only the cells of values it has something to say about
+    are visited (most columns: none)."""
+    kinds = {v.__class__ for v in set(values)} - {type(None)}
+    # 1, 1.0 and True are one key to a set: where the column mixes types, each value is
+    # told apart by its type too.
+    mixed = len(kinds) > 1
+    keys = list(zip(map(type, values), values)) if mixed else values
+    said = {}
+    for key in set(keys):
+        value = key[1] if mixed else key
+        if value is None or is_blank(value):
             continue
-        lines: list[str] = []
-        for key, (j, rule) in rules.items():
-            value = row[j]
-            if is_blank(value) or key == ledger.customer_id:
-                continue
-            outcome = memo.get((key, value), memo)
-            if outcome is memo:
-                outcome = memo[(key, value)] = rule(value)
-            if isinstance(outcome, Normalised):
-                out.changes.append(TabChange(tab.name, number, j, tab.headers[j], value,
-                                             outcome.value, ledger.column(key).type,
-                                             outcome.reason))
-                values[key] = outcome.value
-            elif isinstance(outcome, Problem):
-                lines.append(_("{column}: {why}", column=tab.headers[j], why=outcome.message))
-                out.findings.append(EntryFinding(tab.name, number, tab.headers[j],
-                                                 outcome.kind, lines[-1]))
-        who = _tie(ledger, tab, where, number, values, customers, out, lines)
-        if who is not None:
-            by_customer[who].append(Entry(values, as_date(values.get(ledger.date))))
-        if findings_j is not None:
-            _findings_cell(tab, number, findings_j, row[findings_j], lines, out)
-    return by_customer
+        outcome = rule(value)
+        if outcome is not None:
+            said[key] = outcome
+    if not said:
+        return
+    header = tab.headers[j]
+    for p, key in enumerate(keys):
+        outcome = said.get(key) if key is not None else None
+        if outcome is None:
+            continue
+        if isinstance(outcome, Normalised):
+            out.changes.append(TabChange(tab.name, numbers[p], j, header, values[p],
+                                         outcome.value, type_, outcome.reason))
+            values[p] = outcome.value
+        else:
+            line = _("{column}: {why}", column=header, why=outcome.message)
+            lines[p].append(line)
+            out.findings.append(EntryFinding(tab.name, numbers[p], header, outcome.kind, line))
 
 
 def _tie(ledger: Ledger, tab: SideTab, where: Mapping[str, int], number: int,
@@ -288,7 +387,7 @@ class RolledUp(NamedTuple):
 
 
 def roll_up(table: SheetTable, live: Sequence[int], effective: Sequence[Sequence[Any]],
-            entries: Mapping[str, Mapping[int, list[Entry]]], today: dt.date,
+            entries: Mapping[str, Entries], today: dt.date,
             rules: ValueRules) -> list[RolledUp]:
     """The roll-up columns' values where they differ from what the rows hold. A customer with
     no entry keeps what the cell holds (a Total spend typed before purchases were recorded)."""
@@ -300,44 +399,43 @@ def roll_up(table: SheetTable, live: Sequence[int], effective: Sequence[Sequence
         if r is None or r.ledger not in entries or c.key not in columns:
             continue
         j = columns[c.key]
-        by_customer = entries[r.ledger]
+        found = entries[r.ledger]
         if r.measure == "segment":
-            out += _segments(template, lang, live, effective, j, c.key, by_customer, today)
+            out += _segments(template, lang, live, effective, j, c.key, found, today,
+                             rules.points)
             continue
+        size = len(effective)
+        counts = found.measure("count", None, size, today, rules.points)
+        values = found.measure(r.measure, r.of, size, today, rules.points)
         for i in live:
-            found = by_customer.get(i)
-            if not found:
-                continue
-            values = [e.values.get(r.of) for e in found] if r.of else [None] * len(found)
-            value = measure(r.measure, values, [e.day for e in found], today, rules.points)
+            value = values[i]
+            if value is None:
+                continue      # no entry, or none with a value to count
             current = effective[i][j]
             if r.measure == "latest":
                 typed = as_date(current)
-                if value is None or (typed is not None and typed >= value) or \
+                if (typed is not None and typed >= value) or \
                         (typed is None and not is_blank(current)):
                     continue     # the later date is the typed one (or a value left as typed)
-            if value is None or not differs(current, value):
+            if not differs(current, value):
                 continue
             out.append(RolledUp(i, c.key, value, _(
-                "from {n:number} entries on the {tab} tab ({measure})", n=len(found),
+                "from {n} entries on the {tab} tab ({measure})", n=counts[i],
                 tab=tabs[r.ledger], measure=r.measure)))
     return out
 
 
-def _segments(template, lang, live, effective, j, key, by_customer, today) -> list[RolledUp]:
+def _segments(template, lang, live, effective, j, key, found: Entries, today, points
+              ) -> list[RolledUp]:
     ledger = next(c.rollup.ledger for c in template.columns if c.key == key)
     spec = template.ledger(ledger)
     amount = next((c.key for c in spec.columns if c.type == "money"), None)
-    buyers, figures = [], []
-    for i in live:
-        found = by_customer.get(i)
-        days = [e.day for e in found or () if e.day is not None]
-        if not days:
-            continue
-        spend = sum(e.values.get(amount) for e in found
-                    if amount and is_amount(e.values.get(amount)))
-        buyers.append(i)
-        figures.append(((today - max(days)).days, len(found), spend))
+    size = len(effective)
+    last = found.measure("last", spec.date, size, today, points)
+    orders = found.measure("count", None, size, today, points)
+    spend = found.measure("sum", amount, size, today, points)
+    buyers = [i for i in live if last[i] is not None]
+    figures = [((today - last[i]).days, orders[i], spend[i] or 0) for i in buyers]
     out = []
     for i, score in zip(buyers, rfm_scores(figures)):
         label = _segment_label(template, score.segment, score, lang)
@@ -362,7 +460,7 @@ class ValueFinding(NamedTuple):
 
 
 def value_findings(table: SheetTable, live: Sequence[int], effective: Sequence[Sequence[Any]],
-                   entries: Mapping[str, Mapping[int, list[Entry]]], today: dt.date,
+                   entries: Mapping[str, Entries], today: dt.date,
                    rules: ValueRules, churned_days: int) -> tuple[list[ValueFinding],
                                                                  list[RolledUp]]:
     """Churn warnings, birthdays coming up, and the tier by the team's rule: a change where the
@@ -373,17 +471,24 @@ def value_findings(table: SheetTable, live: Sequence[int], effective: Sequence[S
     tiers: list[RolledUp] = []
     purchases = _purchases(template, entries)
     if purchases is not None:
-        by_customer, amount = purchases
-        for i in live:
-            days = [e.day for e in by_customer.get(i, ()) if e.day is not None]
-            warning = churn_warning(days, today, rules.churn) if days else None
+        bought, amount, when = purchases
+        size, churn = len(effective), rules.churn
+        orders = bought.measure("count", None, size, today, rules.points)
+        last = bought.measure("last", when, size, today, rules.points)
+        # Only a customer with a habit and a quiet spell can be drifting away: the others
+        # are not looked at one by one.
+        drifting = [i for i in live if (orders[i] or 0) >= churn.min_orders and last[i]
+                    and (today - last[i]).days > churn.min_days]
+        for i in drifting:
+            days = [d for p in bought.of(i) if (d := bought.days[p]) is not None]
+            warning = churn_warning(days, today, churn)
             if warning is not None and warning.days < churned_days:
                 found.append(ValueFinding(i, None, "at_risk", _(
                     "{marker} no purchase for {days:number} days; usually one every "
                     "{usual:number} days", marker=template.word("words", "at_risk_marker", lang),
                     days=warning.days, usual=round(warning.usual))))
         if rules.tiers is not None:
-            f, t = _tiers(table, live, effective, by_customer, amount, today, rules)
+            f, t = _tiers(table, live, effective, bought, amount, today, rules)
             found += f
             tiers += t
     j = layout.index("birthday")
@@ -399,15 +504,17 @@ def value_findings(table: SheetTable, live: Sequence[int], effective: Sequence[S
     return found, tiers
 
 
-def _purchases(template: Template, entries) -> tuple[Mapping[int, list[Entry]], str] | None:
-    """The ledger money is spent in (the one a `sum` roll-up adds up), and its amount column."""
+def _purchases(template: Template, entries) -> tuple[Entries, str, str] | None:
+    """The ledger money is spent in (the one a `sum` roll-up adds up), its amount column and
+    its date column."""
     for c in template.columns:
         if c.rollup and c.rollup.measure == "sum" and c.rollup.ledger in entries:
-            return entries[c.rollup.ledger], c.rollup.of
+            return (entries[c.rollup.ledger], c.rollup.of,
+                    template.ledger(c.rollup.ledger).date)
     return None
 
 
-def _tiers(table, live, effective, by_customer, amount, today, rules: ValueRules):
+def _tiers(table, live, effective, found: Entries, amount, today, rules: ValueRules):
     layout, template = table.layout, table.layout.template
     j = layout.index("tier")
     if j is None or "tier" not in template.lists:
@@ -419,8 +526,9 @@ def _tiers(table, live, effective, by_customer, amount, today, rules: ValueRules
     header = layout.headers[j]
     findings, changes = [], []
     for i in live:
-        bought = [(e.values.get(amount), e.day) for e in by_customer.get(i, ())
-                  if is_amount(e.values.get(amount))]
+        mine = found.of(i)
+        bought = [(a, found.days[p]) for a, p in zip(found.values(amount, mine), mine)
+                  if a is not None]
         decision = decide_tier(bought, today, rules.tiers)
         current = effective[i][j]
         now = spellings.get(fold_label(current)) if isinstance(current, str) else None

@@ -58,10 +58,15 @@ class SideTab:
         if not rows:
             return cls(name, (), ())
         headers = tuple("" if h is None else str(h).strip() for h in rows[0])
-        body = tuple((r + 1, tuple(None if v == "" else v for v in row))
-                     for r, row in enumerate(rows[1:], start=1)
-                     if any(v not in ("", None) for v in row))
-        return cls(name, headers, body)
+        body = []
+        for r, row in enumerate(rows[1:], start=1):
+            # Counted in C: a ledger tab is a few hundred thousand rows.
+            empty = row.count("") + row.count(None)
+            if empty == len(row):
+                continue
+            body.append((r + 1, tuple(None if v == "" else v for v in row) if empty
+                         else tuple(row)))
+        return cls(name, headers, tuple(body))
 
     @property
     def next_row(self) -> int:

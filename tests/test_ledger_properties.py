@@ -105,3 +105,31 @@ def test_every_recency_and_frequency_score_has_a_segment():
     assert {RfmScore(r, f, 3).segment for r in range(1, 6) for f in range(1, 6)} == {
         "champions", "loyal", "cannot_lose", "at_risk", "hibernating", "about_to_sleep",
         "need_attention", "potential_loyalists", "new", "promising"}
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 4),
+                          st.one_of(st.none(), st.decimals(-500, 5000, places=3).map(float)),
+                          st.one_of(st.none(), st.dates(dt.date(2024, 1, 1), TODAY))),
+                max_size=30),
+       st.sampled_from(["count", "recent", "first", "last", "sum", "average", "points"]))
+def test_every_customer_at_once_is_each_customer_alone(entries, kind):
+    """measure_all (numpy, what a cycle uses) says what measure says customer by customer,
+    amounts in whole cents or not."""
+    import numpy as np
+
+    from rules.customer_value import PointsRule, measure, measure_all
+    rule = PointsRule(per=50, points=3, expire_months=6)
+    as_dates = kind in ("first", "last")
+    owner = np.array([w for w, _, _ in entries], np.int64)
+    used = [d if as_dates else a for _, a, d in entries]
+    known = np.array([v is not None for v in used], bool)
+    column = np.array([(v.toordinal() if as_dates else v) if v is not None else 0
+                       for v in used], np.int64 if as_dates else float)
+    days = np.array([d.toordinal() if d else 0 for _, _, d in entries], np.int64)
+    at_once = measure_all(kind, owner, column, known, days, 5, TODAY, rule)
+    for who in range(5):
+        mine = [(u, d) for (w, _, d), u in zip(entries, used) if w == who]
+        alone = measure(kind, [u for u, _ in mine], [d for _, d in mine], TODAY, rule) \
+            if mine else None
+        assert at_once[who] == alone, (who, mine)
