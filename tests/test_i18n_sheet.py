@@ -155,3 +155,30 @@ def test_every_cell_sheetkeeper_writes_in_a_chinese_sheet_is_chinese(tmp_path):
     moved = {e.after for e in written if e.rule == "merge" and e.column != "检查结果"}
     said = [e.after for e in written if e.after not in moved]
     assert said and english_in(said) == [], english_in(said)
+
+
+def test_a_chinese_google_sheet_gets_chinese_findings(server, tmp_path):
+    """The same words through the Sheets API (the local emulator): the template installed in
+    Chinese, a cycle writes its Findings and Review reasons in Chinese."""
+    from sync.gsheets.client import GoogleSheet
+    from sync.gsheets.install import install_into
+    from sync.gsheets.target import apply_google
+    from tests.fakesheets import sheetkeeper_client
+    gc = sheetkeeper_client(server)
+    sh = gc.create("客户名单")
+    google = GoogleSheet.open(gc, sh.id)
+    install_into(google, CRM, "zh-CN")
+    tab = sh.worksheet(CRM.sheet_names["zh-CN"])
+    twin = ["", "张伟", "Acme", "", "+86 138 0013 8000", "zw@example.com"]
+    tab.update([twin, twin[:5] + ["zhangwei@example"], ["", "王芳", "", "", "12345"]], "A2")
+    apply_google(google, SETTINGS, tmp_path)
+    apply_google(google, SETTINGS, tmp_path)
+    rows = tab.get_all_values()
+    j = rows[0].index(CRM.column_of_type("findings").header("zh-CN"))
+    lines = [line for r in rows[1:] if len(r) > j and r[j] for line in r[j].split("\n")]
+    assert any(line.startswith("[重复]") for line in lines), lines
+    assert any(line.startswith("电话: ") for line in lines), lines
+    assert english_in(lines) == []
+    review = sh.worksheet(CRM.word("tabs", "review", "zh-CN")).get_all_values()
+    k = review[0].index(CRM.word("review_headers", "reason", "zh-CN"))
+    assert review[1][k] and english_in([review[1][k]]) == [], review
