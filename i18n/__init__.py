@@ -209,6 +209,9 @@ class _Formatter(string.Formatter):
         self.code = code
 
     def format_field(self, value: Any, spec: str) -> str:
+        if isinstance(value, BaseException) and len(value.args) == 1 \
+                and isinstance(value.args[0], Message):
+            value = value.args[0]      # an error of sheetkeeper's own, said within another
         if isinstance(value, Message):
             value = render(value, self.code)
         if spec in ("number", "percent", "date", "month"):

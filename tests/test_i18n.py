@@ -207,3 +207,10 @@ def test_no_function_that_says_a_text_binds_underscore_itself():
                         and _stores_underscore(node):
                     shadowed.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}")
     assert not shadowed
+
+
+def test_an_error_said_within_a_message_is_said_in_the_same_language():
+    inner = ValueError(_("has too few digits"))
+    outer = _("not a valid number for {region}: it {detail}", region="CN", detail=inner)
+    assert outer == "not a valid number for CN: it has too few digits"
+    assert render(outer, "zh-CN") == "不是 CN 的有效号码：位数太少"
