@@ -116,7 +116,7 @@ def _byte_writer(out: TextIO):
 
 def _show(value: Any, width: int = 36) -> str:
     if value is None:
-        return "(empty)"
+        return say(_("(empty)"))
     text = json.dumps(_plain(value), ensure_ascii=False) if isinstance(value, str) \
         else str(_plain(value))
     text = text.replace("\\n", " ")
@@ -229,6 +229,7 @@ def write_audit(entries, fmt: str, out: TextIO, notes: dict[str, str] | None = N
         writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in rows)
     else:
         told = None
+        reason = _reason_for_people(cli_language())
         for row in rows:
             if row["batch"] != told and row["batch"] in notes:
                 said = notes[row["batch"]].split(f" ({OPEN_BOOK_MARK}")[0]
@@ -236,4 +237,13 @@ def write_audit(entries, fmt: str, out: TextIO, notes: dict[str, str] | None = N
             told = row["batch"]
             out.write(f"{row['at'][:19]}  {row['batch']}  {row['actor']:<11} "
                       f"{row['row_id'] or '':<10} {row['column']}: {_show(row['before'])} → "
-                      f"{_show(row['after'])} — {row['reason']}\n")
+                      f"{_show(row['after'])} — {reason(row['reason'])}\n")
+
+
+def _reason_for_people(lang: str):
+    """A logged reason in `lang`: the log keeps the English words (CSV and JSON give them as
+    they are); a reason that is a whole message of its own (no parameters, as most are) is
+    found in the catalog by those words."""
+    if lang == SOURCE:
+        return lambda text: text
+    return lambda text: render(Message(text), lang) if isinstance(text, str) and text else text

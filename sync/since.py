@@ -13,6 +13,7 @@ from collections import Counter
 from typing import NamedTuple, Sequence
 
 from audit.log import ChangeRecord
+from i18n import _
 
 from .cells import differs, plain
 from .diff import ROW, row_text
@@ -92,7 +93,7 @@ class _Comparison:
         before = self.last.rows.get(rid)
         if before is None:
             self.edits.append(ChangeRecord(rid, ROW, None, row_text(self.headers, now), "edit",
-                                           "row added in the workbook"))
+                                           _("row added in the workbook")))
             return
         flags = found = None
         if judge:
@@ -117,7 +118,7 @@ class _Comparison:
             if before[j] is ABSENT and not differs(None, now[j]):
                 continue
             self.edits.append(ChangeRecord(rid, self.headers[j], plain(was), plain(now[j]),
-                                           "edit", "changed in the workbook"))
+                                           "edit", _("changed in the workbook")))
 
     def _judge_again(self, i: int, differing: list[int], flags, found) -> None:
         again = {self.column[h] for h in flags or () if h in self.column}
@@ -132,4 +133,4 @@ class _Comparison:
         for rid in before_rows.keys() - as_read.keys():
             self.edits.append(ChangeRecord(
                 rid, ROW, row_text(self.headers, before_rows[rid]), None, "edit",
-                "row removed from the workbook (its last values are in 'before')"))
+                _("row removed from the workbook (its last values are in 'before')")))

@@ -93,7 +93,8 @@ def _restoring(table: SheetTable, entries, batch: str
             continue
         work.cells.append((where, CellWrite(row, col, e.before, style=e.style_before)))
         work.records.append(ChangeRecord(e.row_id, e.column, current, e.before, "undo",
-                                         f"undo of batch {batch} ({e.rule})",
+                                         _("undo of batch {batch} ({rule})",
+                                           batch=batch, rule=e.rule),
                                          sheet=None if where == table.sheet else where))
         # An empty cell needs no hold: no cell rule is run on one (sync.evaluate). An import's
         # undo empties tens of thousands, and each hold is a row written to the log.
@@ -131,7 +132,7 @@ def _removing_rows(table: SheetTable, entries, work: Batch) -> None:
             if after[j] not in (None, "") and (number, j) not in table.formulas:
                 work.cells.append((table.sheet, CellWrite(number, first + j, None)))
                 work.records.append(ChangeRecord(rid, layout.headers[j], after[j], None,
-                                                 "undo", "the row the batch added goes whole"))
+                                                 "undo", _("the row the batch added goes whole")))
 
 
 def _requeue(table: SheetTable, entries, work: Batch) -> None:
@@ -150,5 +151,5 @@ def _requeue(table: SheetTable, entries, work: Batch) -> None:
         if row and str(row[0]) in pairs and decision < len(row) and row[decision]:
             work.cells.append((tab.name, CellWrite(number, decision, None)))
             work.records.append(ChangeRecord(str(row[0]), tab.headers[decision], row[decision],
-                                             None, "undo", "the pair goes back to the review "
-                                             "queue", sheet=tab.name))
+                                             None, "undo", _("the pair goes back to the review "
+                                                             "queue"), sheet=tab.name))
