@@ -202,6 +202,60 @@ def catalog_stamp() -> str:
     return digest.hexdigest()[:12]
 
 
+def from_english(text: str, lang: str | None) -> str:
+    """English words a message once made (a reason the audit log kept), said in `lang`: found
+    in the catalog as a whole message, or as one whose fields the words fill ("merge of
+    C-000001 + C-000004: filled from C-000004"); words no message made stay as they are."""
+    code = catalog_language(lang)
+    if code == SOURCE or not text:
+        return text
+    return _reworded(text, code, 2)
+
+
+@functools.lru_cache(maxsize=8192)
+def _reworded(text: str, code: str, depth: int) -> str:
+    translations = _translations(code)
+    said = translations.gettext(text)
+    if said != text or depth == 0:
+        return said
+    for pattern, msgid in _patterns(code):
+        m = pattern.fullmatch(text)
+        if m:
+            params = {k: _reworded(v, code, depth - 1) for k, v in m.groupdict().items()}
+            return _format(translations.gettext(msgid), params, code)
+    return text
+
+
+@functools.cache
+def _patterns(code: str) -> list:
+    """(regex of a message's English, msgid) for every message of the catalog with fields and
+    words of its own, the most specific (most fixed words) first."""
+    import re
+    catalog = getattr(_translations(code), "_catalog", {})
+    out = []
+    for msgid in catalog:
+        if not isinstance(msgid, str) or "{" not in msgid:
+            continue
+        regex, names, fixed = [], set(), 0
+        try:
+            parsed = list(string.Formatter().parse(msgid))
+        except ValueError:
+            continue
+        for literal, name, _spec, _conv in parsed:
+            regex.append(re.escape(literal))
+            fixed += len(literal)
+            if name is not None:
+                regex.append(f"(?P={name})" if name in names else f"(?P<{name}>.+?)")
+                names.add(name)
+        words = sum(ch.isalpha() for literal, *_rest in parsed for ch in literal)
+        # A message of fields and punctuation alone ("{column}: {why}") would match any
+        # words at all: only messages with words of their own are looked for.
+        if names and words >= 4 and all(n.isidentifier() for n in names):
+            out.append((fixed, re.compile("".join(regex), re.DOTALL), msgid))
+    out.sort(key=lambda item: -item[0])
+    return [(pattern, msgid) for _fixed, pattern, msgid in out]
+
+
 # --- formatting ---------------------------------------------------------------------------
 
 class _Formatter(string.Formatter):

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import orjson
 
 from audit.log import OPEN_BOOK_MARK
-from i18n import SOURCE, Message, _, _n, cli_language, render, say
+from i18n import SOURCE, Message, _, _n, cli_language, from_english, render, say
 from sync.export.safe import spreadsheet_safe   # the one definition: the exports' too
 
 if TYPE_CHECKING:
@@ -242,8 +242,7 @@ def write_audit(entries, fmt: str, out: TextIO, notes: dict[str, str] | None = N
 
 def _reason_for_people(lang: str):
     """A logged reason in `lang`: the log keeps the English words (CSV and JSON give them as
-    they are); a reason that is a whole message of its own (no parameters, as most are) is
-    found in the catalog by those words."""
+    they are), and the catalog finds the message that made them (i18n.from_english)."""
     if lang == SOURCE:
         return lambda text: text
-    return lambda text: render(Message(text), lang) if isinstance(text, str) and text else text
+    return lambda text: from_english(text, lang) if isinstance(text, str) else text

@@ -214,3 +214,16 @@ def test_an_error_said_within_a_message_is_said_in_the_same_language():
     outer = _("not a valid number for {region}: it {detail}", region="CN", detail=inner)
     assert outer == "not a valid number for CN: it has too few digits"
     assert render(outer, "zh-CN") == "不是 CN 的有效号码：位数太少"
+
+
+def test_english_words_a_message_made_are_said_again_from_the_catalog():
+    """The audit log keeps a reason's English; `sheetkeeper audit` says it in the reader's
+    language by finding the message that made it."""
+    assert i18n.from_english("merge of C-000001 + C-000004: filled from C-000004", "zh-CN") \
+        == "合并 C-000001 + C-000004：从 C-000004 补填"
+    assert i18n.from_english("a new row gets the next free ID", "zh-CN") == "新行获得下一个可用编号"
+    assert i18n.from_english("not a valid number for CN: it has too few digits", "zh-CN") \
+        == "不是 CN 的有效号码：位数太少"
+    assert i18n.from_english("typed by a person, no message", "zh-CN") == \
+        "typed by a person, no message"
+    assert i18n.from_english("merge of C-1 + C-2", "en") == "merge of C-1 + C-2"
