@@ -16,8 +16,8 @@ has no translation.
 Placeholders are str.format's, by name. A spec names how Babel formats the value for the
 language: `{n:number}` (1,234), `{share:percent}` (93%), `{day:date}` (2 January 2026 /
 2026年1月2日), `{day:month}` (January 2026 / 2026年1月); any other spec is str.format's own.
-English is formatted as en_GB writes it (the day first, as sheetkeeper always wrote dates). A parameter that is a Message is rendered in the same
-language.
+English is formatted as en_GB writes it (the day first, as sheetkeeper always wrote dates). A
+parameter that is a Message is rendered in the same language.
 """
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ class Message(str):
         """A JSON-able form that `load` makes a Message of again (the seen state keeps them)."""
         out: dict[str, Any] = {"id": self.msgid, "text": str(self)}
         if self.params:
-            out["params"] = {k: dump(v) for k, v in self.params.items()}
+            out["params"] = {k: _dumped(v) for k, v in self.params.items()}
         if self.plural is not None:
             out["plural"], out["n"] = self.plural, self.n
         return out
@@ -85,12 +85,33 @@ def dump(value: Any) -> Any:
     return value.dump() if isinstance(value, Message) else value
 
 
+def _dumped(value: Any) -> Any:
+    """A parameter as JSON-able data that `load` gives back as it was where it matters (a date
+    is formatted as a date again, not as its ISO text)."""
+    import datetime as dt
+    if isinstance(value, Message):
+        return value.dump()
+    if isinstance(value, dt.datetime):
+        return {"datetime": value.isoformat()}
+    if isinstance(value, dt.date):
+        return {"date": value.isoformat()}
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
 def load(value: Any) -> Any:
     """What `dump` gave, back: a Message again (a plain text stays a plain text)."""
-    if isinstance(value, dict) and "id" in value and "text" in value:
-        params = {k: load(v) for k, v in value.get("params", {}).items()}
-        return _restore(value["text"], value["id"], params, value.get("plural"),
-                        value.get("n"))
+    if isinstance(value, dict):
+        if "id" in value and "text" in value:
+            params = {k: load(v) for k, v in value.get("params", {}).items()}
+            return _restore(value["text"], value["id"], params, value.get("plural"),
+                            value.get("n"))
+        import datetime as dt
+        if "date" in value:
+            return dt.date.fromisoformat(value["date"])
+        if "datetime" in value:
+            return dt.datetime.fromisoformat(value["datetime"])
     return value
 
 

@@ -129,6 +129,13 @@ def test_a_message_survives_pickle_and_json():
     loaded = i18n.load(orjson.loads(orjson.dumps(i18n.dump(m))))
     assert loaded == m and render(loaded, "zh-CN") == render(m, "zh-CN")
     assert i18n.load("plain") == "plain" and i18n.dump("plain") == "plain"
+    # A date stays a date: said again from the seen state, it reads as it did when judged.
+    ambiguous = _("could be {first:date} or {second:date}; type it as {first_iso} or "
+                  "{second_iso}, or pass --date-order dmy or mdy", first=dt.date(2024, 5, 3),
+                  second=dt.date(2024, 3, 5), first_iso="2024-05-03", second_iso="2024-03-05")
+    again = i18n.load(orjson.loads(orjson.dumps(i18n.dump(ambiguous))))
+    assert render(again, "zh-CN") == render(ambiguous, "zh-CN") and "2024年5月3日" in \
+        render(again, "zh-CN")
 
 
 @pytest.mark.parametrize("env, lang", [
