@@ -182,3 +182,26 @@ def test_a_chinese_google_sheet_gets_chinese_findings(server, tmp_path):
     review = sh.worksheet(CRM.word("tabs", "review", "zh-CN")).get_all_values()
     k = review[0].index(CRM.word("review_headers", "reason", "zh-CN"))
     assert review[1][k] and english_in([review[1][k]]) == [], review
+
+
+def test_a_finding_stated_again_reads_as_when_it_was_judged(tmp_path):
+    """Another cell of the row edited: the flagged cell is not judged again but stated again
+    from the seen state, in the same words (its dates as dates), so Findings is not rewritten."""
+    from audit.log import AuditLog
+    from sync.xlsx.target import default_data_folder
+    path = messy(tmp_path / "zh.xlsx", "zh-CN")
+    book = openpyxl.load_workbook(path)
+    ws = book.worksheets[0]
+    header = [c.value for c in ws[1]]
+    f, company = header.index(CRM.column_of_type("findings").header("zh-CN")), \
+        header.index(CRM.column("company").header("zh-CN"))
+    row = next(r for r in ws.iter_rows(min_row=2) if r[f].value and "可能是" in r[f].value)
+    before = row[f].value
+    assert re.search(r"可能是 \d{4}年\d{1,2}月\d{1,2}日", before), before   # the dates as dates
+    row[company].value = "新公司"
+    book.save(path)
+    result = apply_workbook(path, SETTINGS)
+    assert findings(path, "zh-CN").count(before) == 1
+    with AuditLog(default_data_folder(path) / "audit.sqlite3") as log:
+        assert not [e for e in log.entries(batch=result.batch) if e.rule == "findings"] \
+            if result.batch else True
