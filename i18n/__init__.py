@@ -187,7 +187,8 @@ def use_language(lang: str | None) -> None:
 
 def cli_language(environ: os._Environ | dict | None = None) -> str:
     """The language the command line speaks: `--lang`, else the first of LANGUAGE (a list,
-    as gettext reads it), LC_ALL, LC_MESSAGES, LANG that is set."""
+    as gettext reads it), LC_ALL, LC_MESSAGES, LANG that is set, else (Windows) the display
+    language."""
     if _chosen:
         return catalog_language(_chosen)
     env = os.environ if environ is None else environ
@@ -203,7 +204,24 @@ def cli_language(environ: os._Environ | dict | None = None) -> str:
                     return code
             continue
         return catalog_language(value)
-    return SOURCE
+    return _windows_language() if environ is None else SOURCE
+
+
+def _windows_language() -> str:
+    """Windows sets none of the locale variables: its display language, as gettext's own
+    documentation suggests finding it (GetUserDefaultUILanguage, a Windows language ID, in
+    locale.windows_locale). Elsewhere, English. (Only a real Windows answers this: the tests'
+    Windows mode does not reach it.)"""
+    import sys
+    if sys.platform != "win32":
+        return SOURCE
+    try:
+        import ctypes
+        import locale
+        ui = ctypes.windll.kernel32.GetUserDefaultUILanguage()
+        return catalog_language(locale.windows_locale.get(ui))
+    except (AttributeError, OSError, ImportError):
+        return SOURCE
 
 
 @functools.cache
