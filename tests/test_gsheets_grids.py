@@ -24,7 +24,7 @@ SETTINGS = RuleSettings(today=dt.date(2026, 11, 23), phone_region="CN")
 
 def add_chart_sheet(server, key: str, title: str = "Chart1", index: int = 0) -> None:
     """A chart on a sheet of its own, as Google lists it (sheetType OBJECT, no grid). Put into
-    the emulator's state directly: the emulator does not implement addChart."""
+    the emulator's state directly: the emulator's addChart places charts over a grid only."""
     book = server.state.get(key)
     book.sheets.insert(index, fake.Sheet(424242, title, index, kind="OBJECT"))
     for i, sheet in enumerate(book.sheets):
@@ -95,3 +95,35 @@ def test_upgrade_looks_for_a_header_no_further_than_a_small_tabs_grid(server):
     google = installed_sheet(server, [["", "Anna Berg"]])
     google.spreadsheet.add_worksheet("Tiny", rows=3, cols=2)       # fewer rows than it looks at
     assert upgrade_google(google, builtin("crm")).added_tabs == ()
+
+
+def test_charts_and_cells_past_the_grid_are_refused_as_google_refuses_them(server, sheet):
+    """addChart over ranges and at an anchor within a tab's grid is kept and listed with the
+    tab; past the grid it is a 400, and so is updateCells writing past it."""
+    small = sheet.spreadsheet.worksheet("Small").id
+    ok = {"addChart": {"chart": {"spec": {"title": "t", "basicChart": {
+        "chartType": "COLUMN",
+        "domains": [{"domain": {"sourceRange": {"sources": [
+            {"sheetId": small, "startRowIndex": 0, "endRowIndex": 2,
+             "startColumnIndex": 0, "endColumnIndex": 1}]}}}],
+        "series": [{"series": {"sourceRange": {"sources": [
+            {"sheetId": small, "startRowIndex": 0, "endRowIndex": 2,
+             "startColumnIndex": 1, "endColumnIndex": 2}]}}}]}},
+        "position": {"overlayPosition": {"anchorCell": {
+            "sheetId": small, "rowIndex": 0, "columnIndex": 2}}}}}}
+    answer = sheet.spreadsheet.batch_update({"requests": [ok]})
+    chart_id = answer["replies"][0]["addChart"]["chart"]["chartId"]
+    listed = next(s for s in sheet.spreadsheet.fetch_sheet_metadata()["sheets"]
+                  if s["properties"]["title"] == "Small")
+    assert [c["chartId"] for c in listed["charts"]] == [chart_id]
+    past = json.loads(json.dumps(ok))
+    past["addChart"]["chart"]["spec"]["basicChart"]["series"][0]["series"]["sourceRange"][
+        "sources"][0]["endRowIndex"] = 9
+    with pytest.raises(Exception, match="400"):
+        sheet.spreadsheet.batch_update({"requests": [past]})
+    with pytest.raises(Exception, match="400"):
+        sheet.spreadsheet.batch_update({"requests": [{"updateCells": {
+            "start": {"sheetId": small, "rowIndex": 4, "columnIndex": 2},
+            "rows": [{"values": [{"userEnteredValue": {"stringValue": "x"}},
+                                 {"userEnteredValue": {"stringValue": "y"}}]}],
+            "fields": "userEnteredValue"}}]})

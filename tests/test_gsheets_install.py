@@ -29,8 +29,12 @@ def test_install_adds_the_template_in_three_requests_and_leaves_other_tabs(serve
     before = len(server.faults.log)
     done = install_into(sheet, crm, "en")
     assert len(server.faults.log) - before == done.requests == 3
-    assert done.added_tabs == ("Customers", "Purchases", "Follow-ups", "Lists", "Review",
-                               "Data dictionary", "Merged")
+    assert done.added_tabs == ("Customers", "Dashboard", "Purchases", "Follow-ups", "Lists",
+                               "Review", "Data dictionary", "Merged")
+    board = server.state.get(sh.id).sheet("Dashboard")
+    assert board.cells[(3, 1)].entered == "=COUNTIF('Customers'!$K:$K,A4)"   # in the same batch
+    assert [c["spec"]["basicChart"]["chartType"] for c in board.charts] == [
+        "COLUMN", "COLUMN", "LINE", "LINE"]
     assert sh.worksheet("Notes").get_all_values() == [["Opening hours", "9-17"],
                                                       ["Wifi", "studio-guest"]]
     table = sh.worksheet("Customers")
@@ -180,9 +184,9 @@ def test_an_install_whose_answer_was_lost_is_not_undone_by_its_retry(server, tea
     server.faults.next("ok", "ok", "lost")      # open, the tab list, then the batch
     done = run_cli("install", "crm", "--to", f"gsheet:{sh.id}", "--api-endpoint", server.url)
     assert done.returncode == 0, done.stderr
-    assert ("added Customers, Purchases, Follow-ups, Lists, Review, Data dictionary, "
-            "Merged") in done.stdout
+    assert ("added Customers, Dashboard, Purchases, Follow-ups, Lists, Review, "
+            "Data dictionary, Merged") in done.stdout
     assert sh.worksheet("Customers").row_values(1)[:2] == ["Customer ID", "Name"]
     assert [w.title for w in sh.worksheets()] == [
-        "Customers", "Purchases", "Follow-ups", "Lists", "Review", "Data dictionary", "Merged",
-        "Notes"]
+        "Customers", "Dashboard", "Purchases", "Follow-ups", "Lists", "Review",
+        "Data dictionary", "Merged", "Notes"]

@@ -66,7 +66,14 @@ def test_upgrade_adds_what_is_missing_and_keeps_the_teams_own(server, in_use, tm
     assert header[5:] == [c.header("en") for c in crm.columns
                           if c.header("en") not in ("Phone", "Name", "Email")]
     assert set(done.added_tabs) == {"Lists", "Review", "Data dictionary", "Merged",
-                                    "Purchases", "Follow-ups"}
+                                    "Purchases", "Follow-ups", "Dashboard"}
+    # The dashboard counts statuses where this list keeps them, not where install would.
+    status = header.index("Status")
+    board = server.state.get(in_use.key).sheet("Dashboard")
+    letter = chr(ord("A") + status)
+    assert board.cells[(3, 1)].entered == f"=COUNTIF('Customers'!${letter}:${letter},A4)"
+    assert "MATCH" in board.cells[(10, 4)].entered                  # the top spenders
+    assert len(board.charts) == 4
     assert grid(in_use, "Notes") == notes
     review = server.state.get(in_use.key).sheet("Review")
     assert review.validations.get((1, 10))                 # the Decision dropdown

@@ -16,8 +16,8 @@ def validations(ws):
 def test_install_crm_english(tmp_path):
     path = install_new(builtin("crm"), tmp_path / "c.xlsx", "en")
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames == ["Customers", "Purchases", "Follow-ups", "Lists", "Review",
-                               "Data dictionary", "Merged"]
+    assert book.sheetnames == ["Customers", "Dashboard", "Purchases", "Follow-ups", "Lists",
+                               "Review", "Data dictionary", "Merged"]
     crm = [c.header("en") for c in builtin("crm").columns]
     assert crm[:16] == CRM_EN[:16] and crm[-3:] == CRM_EN[-3:]   # roll-ups after Total spend
     assert [c.value for c in book["Merged"][1]] == crm + ["Merged into", "Merged on"]
@@ -66,7 +66,8 @@ def test_install_crm_english(tmp_path):
 def test_install_members_chinese(tmp_path):
     path = install_new(builtin("members"), tmp_path / "m.xlsx", "zh-CN")
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames == ["会员", "到店签到", "缴费记录", "列表", "重复审核", "数据字典", "已合并"]
+    assert book.sheetnames == ["会员", "看板", "到店签到", "缴费记录", "列表", "重复审核", "数据字典",
+                               "已合并"]
     assert book["会员"]["A1"].value == "会员编号"
     dv = validations(book["会员"])
     assert dv["E2:E1048576"].formula1 == "='列表'!$A$2:$A$6"

@@ -46,7 +46,7 @@ def test_upgrade_adds_columns_and_tabs_and_keeps_everything_else(own_workbook):
     report = upgrade_workbook(own_workbook, CRM)
     assert report.added_columns[:2] == ["Customer ID", "Company"]
     assert set(report.added_tabs) == {"Lists", "Review", "Data dictionary", "Merged",
-                                      "Purchases", "Follow-ups"}
+                                      "Purchases", "Follow-ups", "Dashboard"}
     after = parts(own_workbook)
     untouched = {n for n in before if before[n] == after.get(n)}
     assert {"xl/worksheets/sheet2.xml", "xl/comments/comment1.xml"} <= untouched
@@ -99,7 +99,7 @@ def test_upgrade_repairs_broken_ranges_and_keeps_list_additions(tmp_path):
 
 def test_upgrade_cli_and_refusals(own_workbook, tmp_path):
     result = run_cli("install", "crm", "--to", str(own_workbook), "--upgrade")
-    assert result.returncode == 0 and "6 tabs added" in result.stdout
+    assert result.returncode == 0 and "7 tabs added" in result.stdout
     (tmp_path / ".~lock.own.xlsx#").write_text("x")
     result = run_cli("install", "crm", "--to", str(own_workbook), "--upgrade")
     assert result.returncode == 2 and "open in a spreadsheet program" in result.stderr

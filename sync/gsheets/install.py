@@ -40,7 +40,10 @@ from sheet_templates.presentation import (DICTIONARY_WIDTHS, HEADER_FILL, HEADER
                                           merged_headers, review_headers, width_px)
 from i18n import _
 
+from sheet_templates.dashboard import dashboard, install_sources
+
 from ..errors import GoogleRefused
+from .dashboard import dashboard_requests
 from .client import GoogleSheet, GoogleSheetsError, quoted_tab, refuse_title_clashes
 from sheet_templates.references import column_index, column_letter
 
@@ -101,7 +104,7 @@ def tabs_there(sheet: GoogleSheet, tabs: dict[int, str]) -> bool:
 def _tab_names(template: Template, lang: str) -> dict[str, str]:
     """Role -> the title install gives each tab it lays out, in the sheet's language."""
     tabs = template.words["tabs"]
-    return {"table": template.sheet_names[lang],
+    return {"table": template.sheet_names[lang], "dashboard": tabs["dashboard"][lang],
             **{ledger_role(g): g.sheet_names[lang] for g in template.ledgers},
             "lists": tabs["lists"][lang], "review": tabs["review"][lang],
             "dictionary": tabs["dictionary"][lang], "merged": tabs["merged"][lang]}
@@ -169,6 +172,9 @@ def _install_requests(template: Template, lang: str, names: dict[str, str],
         requests += merged_formats(ids["merged"], template)
     requests += ledger_tabs(template, {r: ids[r] for r in added}, lang, names["lists"], lists,
                             found.sources)
+    if "dashboard" in added:
+        requests += dashboard_requests(ids["dashboard"],
+                                       dashboard(template, lang, *install_sources(template, lang)))
     return requests
 
 

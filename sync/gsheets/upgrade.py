@@ -21,11 +21,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sheet_templates import Template
+from sheet_templates.dashboard import Source, dashboard
 from sheet_templates.presentation import colour_rules, header_width, lists_tab
 from i18n import _
 
 from ..errors import TableLayoutError
 from .client import GoogleSheet, is_grid, quoted_tab, refuse_title_clashes
+from .dashboard import dashboard_requests
 from .install import (PROTECTION_SUFFIX, ListsAsFound, column_sizes, decision_dropdown,
                       formatting, header_format, ledger_headers, ledger_role, ledger_tabs,
                       lists_as_found, merged_formats, new_sheet_id, new_tab, side_tab_rows,
@@ -74,7 +76,10 @@ def upgrade_google(sheet: GoogleSheet, template: Template) -> GoogleUpgrade:
         *_new_headers_format(table, layout.header_row, end, len(missing)),
         *_widths(template, lang, table, positions, missing, added, lists),
         *_side_tab_formats(sheets, template, names, added, lists, found),
-        *ledger_tabs(template, added, lang, names["lists"], lists, found.sources)]})
+        *ledger_tabs(template, added, lang, names["lists"], lists, found.sources),
+        *(dashboard_requests(added["dashboard"], _board(template, layout, title, positions,
+                                                        names, added, tops))
+          if "dashboard" in added else ())]})
     values = [*_new_headers(title, layout.header_row, end, [c.header(lang) for c in missing]),
               *_side_tab_values(template, lang, lists, names, added),
               *ledger_headers(template, added, names, lang),
@@ -85,6 +90,25 @@ def upgrade_google(sheet: GoogleSheet, template: Template) -> GoogleUpgrade:
     return GoogleUpgrade(tuple(c.header(lang) for c in missing),
                          tuple(names[r] for r in added), kinds.count("setDataValidation"),
                          kinds.count("addConditionalFormatRule"), 3 + bool(values))
+
+
+def _board(template: Template, layout: Layout, title: str, positions: dict[str, int],
+           names: dict[str, str], added: dict[str, int], tops: dict[str, list[list]]):
+    """The dashboard over the list as it stands once upgraded: its columns where they are,
+    each ledger tab's where the team keeps them (by the header in its first row), or as a
+    new one lays them."""
+    lang = layout.lang
+    table = Source(title, positions, layout.header_row)
+    ledgers = {}
+    for g in template.ledgers:
+        name = names[ledger_role(g)]
+        if ledger_role(g) in added:
+            ledgers[g.key] = Source(name, {c.key: i for i, c in enumerate(g.columns)})
+        elif tops.get(name):
+            header = [str(h) for h in tops[name][0]]
+            ledgers[g.key] = Source(name, {k: j for j, h in enumerate(header)
+                                           if (k := g.key_of(h)) is not None})
+    return dashboard(template, lang, table, ledgers)
 
 
 def _look(sheet: GoogleSheet, template: Template):
@@ -130,7 +154,7 @@ def _side_tabs(sheets: dict[str, dict], template: Template,
     """Role -> the title of the Lists, Review, Data dictionary and Merged tab (the one there,
     else the name a new one gets), and role -> the id chosen for each tab to add."""
     names = {role: tab_playing(role, sheets, [template]) or template.words["tabs"][role][lang]
-             for role in ("lists", "review", "dictionary", "merged")}
+             for role in ("lists", "review", "dictionary", "merged", "dashboard")}
     for g in template.ledgers:      # Purchases, Follow-ups…: in any language, else new
         names[ledger_role(g)] = next((t for t in g.sheet_names.values() if t in sheets),
                                      g.sheet_names[lang])
@@ -146,7 +170,7 @@ def _side_tab_formats(sheets: dict[str, dict], template: Template, names: dict[s
     review = (added["review"] if "review" in added
               else sheets[names["review"]]["properties"]["sheetId"])
     return [*(header_format(n, 12) for role, n in added.items()
-              if not role.startswith("ledger:")),
+              if not role.startswith("ledger:") and role != "dashboard"),
             decision_dropdown(review, names["lists"], lists, found.sources),
             *(merged_formats(added["merged"], template) if "merged" in added else ())]
 

@@ -20,6 +20,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from sheet_templates import Ledger, Template
+from sheet_templates.dashboard import dashboard, install_sources
 from sheet_templates.presentation import (
     DICTIONARY_WIDTHS, HEADER_FILL, HEADER_FONT, NUMBER_FORMATS, REVIEW_KEYS, REVIEW_WIDTHS,
     ColourRule, Dropdown, colour_rules, column_widths, dictionary_rows, dropdowns, header_width,
@@ -28,6 +29,7 @@ from sheet_templates.presentation import (
 from i18n import _
 
 from ..errors import TemplateInstallError
+from .dashboard import write_dashboard
 
 _HEADER_FONT = Font(bold=True, color=HEADER_FONT)
 _HEADER_FILL = PatternFill("solid", start_color=HEADER_FILL, end_color=HEADER_FILL)
@@ -77,6 +79,8 @@ def build_workbook(template: Template, lang: str, rows: Iterable[Mapping[str, An
     merged = book.create_sheet(template.word("tabs", "merged", lang))
     _style_header(merged, merged_headers(template, lang),
                   [c.width for c in template.columns] + [13, 12])
+    write_dashboard(book.create_sheet(template.word("tabs", "dashboard", lang), 1),
+                    dashboard(template, lang, *install_sources(template, lang)))
     book.properties.title = template.titles[lang]
     book.properties.creator = "sheetkeeper"
     book.properties.created = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)

@@ -26,6 +26,7 @@ from xml.sax.saxutils import escape, quoteattr, unescape
 from openpyxl.utils import column_index_from_string, get_column_letter, quote_sheetname
 
 from sheet_templates import Template
+from sheet_templates.dashboard import Dashboard, Source, dashboard
 from sheet_templates.presentation import (
     DICTIONARY_WIDTHS, REVIEW_KEYS, REVIEW_WIDTHS, ListColumn, colour_rules, column_widths,
     dictionary_rows, dropdowns, header_width, ledger_widths, lists_tab, merged_headers,
@@ -38,6 +39,7 @@ from .package import read_bytes, sheet_parts, sniff
 from .read import read_table
 from ..cells import CellWrite
 from ..errors import WorkbookBusy
+from .dashboard import add_dashboard
 from .replace import lock_files, replace_if_unchanged
 from .write import _Styles, patch_sheet_xml
 from ..table import Layout, SheetTable
@@ -106,6 +108,8 @@ def upgrade_workbook(path: Path | str, template: Template) -> UpgradeReport:
     for kind in (k for k in missing if k != "lists"):     # the Lists tab is in place above
         _add_sheet(contents, infos, template.word("tabs", kind, lang),
                    _side_tab_xml(kind, template, lang, decisions, bold))
+    board_name = template.word("tabs", "dashboard", lang)
+    added_board = not any(n in parts for n in template.words["tabs"]["dashboard"].values())
     for g in ledgers:
         feeds = [(d.cells, _range(lists_name, place[g.column(d.column_key).list]))
                  for d in dropdowns(template, lang, {c.key: i for i, c in enumerate(g.columns)},
@@ -113,6 +117,11 @@ def upgrade_workbook(path: Path | str, template: Template) -> UpgradeReport:
         _add_sheet(contents, infos, g.sheet_names[lang],
                    _tab_xml([[c.header(lang) for c in g.columns]], ledger_widths(g, lang), bold,
                             _validations_xml(feeds) if feeds else ""))
+
+    if added_board:
+        add_dashboard(contents, infos, board_name, _board(template, table, positions, parts,
+                                                          contents, ledgers), styles,
+                      _add_sheet)
 
     # 3. Dropdowns and colour rules over whole columns, replacing only sheetkeeper's own.
     pairs = [(d.cells, _range(lists_name, place[template.column(d.column_key).list]))
@@ -125,8 +134,26 @@ def upgrade_workbook(path: Path | str, template: Template) -> UpgradeReport:
     replace_if_unchanged(path, _zipped(infos, contents), hashlib.sha256(data).hexdigest())
     return UpgradeReport([w.value for w in headers],
                          [template.word("tabs", k, lang) for k in missing]
-                         + [g.sheet_names[lang] for g in ledgers], len(pairs), len(rules),
+                         + [g.sheet_names[lang] for g in ledgers]
+                         + ([board_name] if added_board else []), len(pairs), len(rules),
                          printing)
+
+
+def _board(template: Template, table: SheetTable, positions: dict[str, int], parts,
+           contents: dict[str, bytes], added: list) -> "Dashboard":
+    """The dashboard over this list as it stands once upgraded: its columns where they are,
+    each ledger tab's where the team keeps it (found by header), or as a new one lays them."""
+    from ..ledgers import ledger_columns
+    lang = table.layout.lang
+    source = Source(table.sheet, positions, table.layout.header_row)
+    ledgers = {}
+    for g in template.ledgers:
+        if g in added:
+            ledgers[g.key] = Source(g.sheet_names[lang],
+                                    {c.key: i for i, c in enumerate(g.columns)})
+        elif (tab := table.ledgers.get(g.key)) is not None:
+            ledgers[g.key] = Source(tab.name, ledger_columns(g, tab))
+    return dashboard(template, lang, source, ledgers)
 
 
 def _table_to_upgrade(path: Path, template: Template) -> SheetTable:
@@ -405,7 +432,7 @@ def _before_first(xml: bytes, tags: tuple[bytes, ...], end: bytes, fragment: byt
     return xml[:at] + fragment + xml[at:]
 
 
-def _add_sheet(contents: dict[str, bytes], infos: list, name: str, xml: bytes) -> None:
+def _add_sheet(contents: dict[str, bytes], infos: list, name: str, xml: bytes) -> str:
     n = 1
     while f"xl/worksheets/sheet{n}.xml" in contents:
         n += 1
@@ -435,6 +462,7 @@ def _add_sheet(contents: dict[str, bytes], infos: list, name: str, xml: bytes) -
     types = types.replace("</Types>", f'<Override PartName="/{part}" '
                                       f'ContentType="{WORKSHEET_CONTENT}"/></Types>')
     contents["[Content_Types].xml"] = types.encode("utf-8")
+    return part
 
 
 def _validations_xml(pairs: list[tuple[str, str]]) -> str:

@@ -60,13 +60,25 @@ def repeat_cell(book: st.Spreadsheet, args: dict) -> dict:
 
 def update_cells(book: st.Spreadsheet, args: dict) -> dict:
     grid = args.get("range") or {}
-    sheet = book.sheet_by_id(grid.get("sheetId", args.get("start", {}).get("sheetId", 0)))
+    start = args.get("start") or {}
+    sheet = book.sheet_by_id(grid.get("sheetId", start.get("sheetId", 0)))
     fields = [f.strip() for f in args["fields"].split(",")]
-    if any(f not in ("note", "userEnteredFormat") for f in fields):
-        raise st.ApiError(501, "UNIMPLEMENTED", "the emulator's updateCells sets note and "
-                          f"userEnteredFormat only, not {args['fields']}")
-    r0, c0 = grid.get("startRowIndex", 0), grid.get("startColumnIndex", 0)
-    for i, row in enumerate(args.get("rows", [])):
+    if any(f not in ("note", "userEnteredFormat", "userEnteredValue") for f in fields):
+        raise st.ApiError(501, "UNIMPLEMENTED", "the emulator's updateCells sets note, "
+                          f"userEnteredValue and userEnteredFormat only, not {args['fields']}")
+    r0 = grid.get("startRowIndex", start.get("rowIndex", 0))
+    c0 = grid.get("startColumnIndex", start.get("columnIndex", 0))
+    rows = args.get("rows", [])
+    # As Google: a write past the tab's grid is refused, not grown into.
+    width = max((len(r.get("values", [])) for r in rows), default=0)
+    if r0 + len(rows) > sheet.rows or c0 + width > sheet.cols:
+        raise bad_request(f"Invalid requests[0].updateCells: Attempting to write row: "
+                          f"{r0 + len(rows) - 1}, beyond the last requested row of: "
+                          f"{sheet.rows - 1}" if r0 + len(rows) > sheet.rows else
+                          f"Invalid requests[0].updateCells: Attempting to write column: "
+                          f"{c0 + width - 1}, beyond the last requested column of: "
+                          f"{sheet.cols - 1}")
+    for i, row in enumerate(rows):
         for j, data in enumerate(row.get("values", [])):
             key = (r0 + i, c0 + j)
             if "note" in fields:
@@ -76,6 +88,8 @@ def update_cells(book: st.Spreadsheet, args: dict) -> dict:
                     sheet.notes.pop(key, None)
             if "userEnteredFormat" in fields:
                 sheet.formats[key] = dict(data.get("userEnteredFormat", {}))
+            if "userEnteredValue" in fields:
+                _enter(sheet, key, data.get("userEnteredValue"))
     return {}
 
 
@@ -162,7 +176,56 @@ def update_dimension_properties(book: st.Spreadsheet, args: dict) -> dict:
     return {}
 
 
-BATCH = {"repeatCell": repeat_cell, "updateCells": update_cells,
+def _enter(sheet: st.Sheet, key: tuple[int, int], entered: dict | None) -> None:
+    """An ExtendedValue into a cell: a formula is kept as typed (the emulator has no engine
+    beyond arithmetic), anything else as the value it is."""
+    if not entered:
+        sheet.cells.pop(key, None)
+        return
+    (kind, value), = entered.items()
+    if kind == "formulaValue":
+        sheet.cells[key] = st.Cell(value, st.formula_value(value))
+    elif kind in ("stringValue", "numberValue", "boolValue"):
+        sheet.cells[key] = st.Cell(value, value)
+    else:
+        raise st.ApiError(501, "UNIMPLEMENTED", f"the emulator's updateCells does not take {kind}")
+
+
+def add_chart(book: st.Spreadsheet, args: dict) -> dict:
+    """An embedded chart over a grid, as Google checks it: every source range and the anchor
+    on a tab that exists and within its grid."""
+    chart = dict(args["chart"])
+    spec = chart.get("spec", {})
+    basic = spec.get("basicChart")
+    if basic is None:
+        raise st.ApiError(501, "UNIMPLEMENTED", "the emulator's addChart takes basicChart only")
+    sources = [s for d in basic.get("domains", []) for s in
+               d.get("domain", {}).get("sourceRange", {}).get("sources", [])]
+    sources += [s for d in basic.get("series", []) for s in
+                d.get("series", {}).get("sourceRange", {}).get("sources", [])]
+    if not sources:
+        raise bad_request("Invalid requests[0].addChart: No data.")
+    for source in sources:
+        sheet = book.sheet_by_id(source.get("sheetId", 0))
+        if source.get("endRowIndex", 0) > sheet.rows or \
+                source.get("endColumnIndex", 0) > sheet.cols:
+            raise bad_request("Invalid requests[0].addChart: Invalid source range: beyond the "
+                              "grid")
+    anchor = chart.get("position", {}).get("overlayPosition", {}).get("anchorCell")
+    if anchor is None:
+        raise st.ApiError(501, "UNIMPLEMENTED", "the emulator's addChart places charts over a "
+                          "grid (overlayPosition) only")
+    target = book.sheet_by_id(anchor.get("sheetId", 0))
+    if anchor.get("rowIndex", 0) >= target.rows or anchor.get("columnIndex", 0) >= target.cols:
+        raise bad_request("Invalid requests[0].addChart: anchor cell beyond the grid")
+    taken = {c["chartId"] for s in book.sheets for c in s.charts}
+    chart.setdefault("chartId", next(n for n in iter(lambda: random.randrange(1, 2**31), 0)
+                                     if n not in taken))
+    target.charts.append(chart)
+    return {"addChart": {"chart": chart}}
+
+
+BATCH = {"repeatCell": repeat_cell, "updateCells": update_cells, "addChart": add_chart,
          "updateDimensionProperties": update_dimension_properties,
          "setDataValidation": set_data_validation, "addProtectedRange": add_protected_range,
          "deleteProtectedRange": delete_protected_range,

@@ -168,9 +168,10 @@ class Sheet:
     validations: dict[tuple[int, int], dict] = field(default_factory=dict)
     protected: list[dict] = field(default_factory=list)
     conditional: list[dict] = field(default_factory=list)
+    charts: list[dict] = field(default_factory=list)      # embedded charts (addChart)
     # "GRID", or "OBJECT" for a chart on a sheet of its own, which has no grid: no cells, no
     # gridProperties, and the values API refuses it. (Made in tests through the state; the
-    # emulator does not implement addChart.)
+    # emulator's addChart adds charts over a grid, not sheets of their own.)
     kind: str = "GRID"
 
     def properties(self) -> dict:
@@ -229,6 +230,8 @@ class Spreadsheet:
             out: dict = {"properties": s.properties()}
             if s.conditional:
                 out["conditionalFormats"] = s.conditional
+            if s.charts:
+                out["charts"] = s.charts
             if s.protected:
                 # Read back, a protected range lists its owner among the editors.
                 out["protectedRanges"] = [dict(p, editors={**p["editors"], "users": sorted(
