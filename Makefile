@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench install clean messages catalogs docs-images
+.PHONY: run test test-deps bench install clean messages catalogs docs-images
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,7 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks.service $(ARGS)
 	$(BIN)/python -m benchmarks.gsheets
 	$(BIN)/python -m benchmarks.dedupe $(DEDUPE_ARGS)
+	$(BIN)/python -m benchmarks.ledgers
 
 # Translations (i18n/__init__.py, ARCHITECTURE.md): `make messages` extracts every _() text into
 # i18n/sheetkeeper.pot and merges it into each catalog's .po (new texts come in untranslated);
@@ -61,6 +62,12 @@ catalogs:
 # LibreOffice (Debian: libreoffice-calc-nogui, poppler-utils).
 docs-images: $(STAMP)
 	$(BIN)/python -m tests.rendering docs
+
+# What the tests that look at the sheet as a person sees it need besides Python (Debian or
+# Ubuntu, as root): LibreOffice headless and poppler's pdftoppm. Without them those tests skip.
+test-deps:
+	@command -v soffice >/dev/null && command -v pdftoppm >/dev/null || \
+		{ apt-get update -qq && apt-get install -y -qq libreoffice-calc-nogui poppler-utils; }
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis
