@@ -258,3 +258,59 @@ def test_a_merge_points_the_merged_customers_purchases_at_the_kept_one(tmp_path,
     assert row_of(path, "C-000001")["Total spend"] == 150       # rolled up in the same cycle
     undo_on(result.merges[0], path.parent / ".sheetkeeper")
     assert column(path, "Purchases", "Customer ID") == ["C-000001", "C-000002"]
+
+
+def test_a_gyms_visits_and_payments_roll_up_into_its_members(tmp_path, settings):
+    members = builtin("members")
+    path = install_new(members, tmp_path / "gym.xlsx", "en", [
+        {"member_no": "M-00001", "name": "Ann Lee", "phone": "+8613800138000",
+         "joined": D(2025, 1, 10), "last_visit": D(2026, 11, 22)},
+        {"member_no": "M-00002", "name": "Bob Stone", "email": "bob@example.com",
+         "joined": D(2025, 2, 1)}])
+    book = openpyxl.load_workbook(path)
+    for r, row in enumerate([[D(2026, 11, 1), "M-00001", None, "Yoga"],
+                             [D(2026, 11, 20), "M-00001", None, "Spin"],
+                             [D(2026, 9, 1), "M-00001", None, "Yoga"],      # not in 30 days
+                             [D(2026, 5, 5), None, "bob@example.com", "Swim"]], start=2):
+        for c, value in enumerate(row, start=1):
+            book["Visits"].cell(row=r, column=c, value=value)
+    for r, row in enumerate([[D(2026, 1, 1), "M-00001", None, "Annual", 1200, D(2026, 12, 31)],
+                             [D(2025, 1, 1), "M-00001", None, "Annual", 1000,
+                              D(2025, 12, 31)]], start=2):
+        for c, value in enumerate(row, start=1):
+            book["Payments"].cell(row=r, column=c, value=value)
+    book.save(path)
+    apply_workbook(path, settings)
+    ws = openpyxl.load_workbook(path)["Members"]
+    headers = [c.value for c in ws[1]]
+    ann, bob = (dict(zip(headers, row)) for row in ws.iter_rows(min_row=2, values_only=True))
+    assert day(ann["Last visit"]) == D(2026, 11, 22)           # typed later than logged: stays
+    assert ann["Visits (30 days)"] == 2
+    assert day(ann["Plan valid until"]) == D(2026, 12, 31)
+    assert day(bob["Last visit"]) == D(2026, 5, 5) and bob["Visits (30 days)"] == 0
+    assert bob["Status"] == "Churned"                # 202 days since the last visit logged
+    assert column(path, "Visits", "Member number") == ["M-00001"] * 3 + ["M-00002"]
+
+
+def test_an_upgraded_list_in_use_rolls_up_its_first_purchases(tmp_path, settings):
+    from sync.xlsx.upgrade import upgrade_workbook
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = "Customers"
+    ws.append(["Name", "Mobile", "Total spend"])
+    ws.append(["Ann Lee", "13800138000", "¥1,200"])            # typed before: stays until…
+    ws.append(["Bob Stone", "13900139000", None])
+    path = tmp_path / "own.xlsx"
+    book.save(path)
+    upgrade_workbook(path, CRM)
+    apply_workbook(path, settings)                               # IDs, the typed total cleaned
+    book = openpyxl.load_workbook(path)
+    book["Purchases"].append([D(2026, 11, 2), None, "139 0013 9000", "Tea", 1, 88])
+    book.save(path)
+    apply_workbook(path, settings)
+    ws = openpyxl.load_workbook(path)["Customers"]
+    headers = [c.value for c in ws[1]]
+    rows = [dict(zip(headers, r)) for r in ws.iter_rows(min_row=2, values_only=True)]
+    assert rows[0]["Total spend"] == 1200 and rows[1]["Total spend"] == 88
+    assert rows[1]["Orders"] == 1 and column(path, "Purchases", "Customer ID") == [
+        rows[1]["Customer ID"]]
