@@ -37,6 +37,18 @@ def _finding(f, lang: str) -> dict:
             "message": render(f.message, lang)}
 
 
+def _entry_change(c, lang: str) -> dict:
+    """A change to a ledger tab's entry (Purchases, Follow-ups…): named by its tab and row."""
+    return {"sheet": c.sheet, "row_number": c.row_number, "column": c.header,
+            "before": _plain(c.before), "after": _plain(c.after), "rule": c.rule,
+            "reason": render(c.reason, lang)}
+
+
+def _entry_finding(f, lang: str) -> dict:
+    return {"sheet": f.sheet, "row_number": f.row_number, "column": f.column, "kind": f.kind,
+            "message": render(f.message, lang)}
+
+
 def _duplicate(d, lang: str) -> dict:
     return {"rows": list(d.rows), "ids": list(d.ids), "kind": d.kind, "score": d.score,
             "reason": render(d.reason, lang)}
@@ -52,6 +64,8 @@ def as_json(plan: Plan) -> dict:
         "changes": [_change(c, lang) for c in plan.changes],
         "findings": [_finding(f, lang) for f in plan.findings],
         "duplicates": [_duplicate(d, lang) for d in plan.duplicates],
+        "entry_changes": [_entry_change(c, lang) for c in plan.ledger_changes],
+        "entry_findings": [_entry_finding(f, lang) for f in plan.entry_findings],
     }
 
 
@@ -68,7 +82,10 @@ def write_json(plan: Plan, out: TextIO, batch: str | None = None) -> None:
     write(_encode(head)[:-1])
     for name, items in (("changes", _change_items(plan.changes, lang)),
                         ("findings", (_finding(f, lang) for f in plan.findings)),
-                        ("duplicates", (_duplicate(d, lang) for d in plan.duplicates))):
+                        ("duplicates", (_duplicate(d, lang) for d in plan.duplicates)),
+                        ("entry_changes", (_entry_change(c, lang) for c in plan.ledger_changes)),
+                        ("entry_findings",
+                         (_entry_finding(f, lang) for f in plan.entry_findings))):
         write(b',"%s":[' % name.encode())
         chunk, first = [], True
         for item in items:

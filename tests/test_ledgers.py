@@ -314,3 +314,20 @@ def test_an_upgraded_list_in_use_rolls_up_its_first_purchases(tmp_path, settings
     assert rows[0]["Total spend"] == 1200 and rows[1]["Total spend"] == 88
     assert rows[1]["Orders"] == 1 and column(path, "Purchases", "Customer ID") == [
         rows[1]["Customer ID"]]
+
+
+def test_the_json_report_lists_the_entries_changes_and_findings(tmp_path):
+    import json
+
+    from tests.conftest import run_cli
+    path = workbook(tmp_path, [ANN, BOB], purchases=[
+        [D(2026, 11, 1), None, "138 0013 8000", "Tea", 1, 10],
+        [D(2026, 11, 2), None, "Nobody", "Tea", 1, 10]])
+    done = run_cli("check", str(path), "--report", "json", "--today", TODAY.isoformat(),
+                   "--region", "CN")
+    report = json.loads(done.stdout)
+    assert {"sheet": "Purchases", "row_number": 2, "column": "Customer ID", "before": None,
+            "after": "C-000001", "rule": "link"} == {
+        k: v for k, v in report["entry_changes"][0].items() if k != "reason"}
+    finding, = report["entry_findings"]
+    assert finding["kind"] == "unknown_customer" and finding["row_number"] == 3
