@@ -2,10 +2,10 @@
 csv module, xlsx with openpyxl), the OWASP CSV-injection payloads escaped, Chinese text
 round-tripping, the file private, and the export recorded in the real audit log.
 
-Not run here: opening the exports in LibreOffice headless to see that no payload is evaluated
-(LibreOffice is not installed on this machine). What is checked instead is what LibreOffice and
-Excel act on: a CSV cell starting with a formula character gets a leading apostrophe, and an
-xlsx cell is a text cell (never a formula) with Excel's quote prefix."""
+And the exports opened by LibreOffice headless (`make test-deps`): none of the payloads is
+evaluated. Besides, what LibreOffice and Excel act on is checked directly: a CSV cell starting
+with a formula character gets a leading apostrophe, and an xlsx cell is a text cell (never a
+formula) with Excel's quote prefix."""
 from __future__ import annotations
 
 import csv
@@ -361,13 +361,13 @@ SOFFICE = shutil.which("soffice")
 
 @pytest.mark.libreoffice
 @pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed; "
-                    "`apt-get install libreoffice-calc-nogui` to run this test")
+                    "`make test-deps` installs it")
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_libreoffice_evaluates_none_of_the_payloads(tmp_path, fmt):
     """The exports opened by a real spreadsheet program: LibreOffice headless reads each and
     saves it again; a payload it had run as a formula would come out as a formula cell (xlsx)
-    or as its result (csv). NOT RUN where this test was written: LibreOffice was not installed
-    there (it skips then)."""
+    or as its result (csv). (With the escape rule switched off the CSV case fails; the xlsx
+    writes every text as a text cell whatever it starts with, so that case holds even then.)"""
     book = write_table(tmp_path / "c.xlsx", CRM_EN, [
         crm_row(customer_id=f"C-{k:06d}", name=f"P{k} Q", email=f"p{k}@x.org", notes=payload)
         for k, payload in enumerate(PAYLOADS, start=1)])
