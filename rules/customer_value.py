@@ -10,7 +10,10 @@ import statistics
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
+
+if TYPE_CHECKING:
+    import numpy as np
 
 RECENT_DAYS = 30          # the `recent` measure: entries in the last 30 days
 

@@ -1,5 +1,6 @@
 """The ledger tabs (Purchases, Follow-ups, Visits, Payments) in a plan: each entry normalised and
-checked like a customer row, tied to one customer, and rolled up into that customer's row.
+checked like a customer row, and tied to one customer (what the entries then make of that
+customer's row is sync.rollups').
 
 Pure, like the rest of planning: the tabs as read in, changes and findings out. An entry is tied
 to its customer by the Customer ID typed in it; where that is blank, by the Customer cell — a
@@ -18,21 +19,16 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
 from i18n import _
-from rules.customer_value import (
-    PointsRule, ValueRules, as_date, churn_warning, days_to_birthday, decide_tier, measure_all,
-    rfm_scores, usable,
-)
+from rules.customer_value import PointsRule, as_date, measure_all, usable
 from rules.email import normalise_email
 from rules.ids import id_number
-from rules.outcome import Normalised, Outcome, Problem, is_blank, shown
+from rules.outcome import Normalised, Outcome, is_blank, shown
 from rules.phone import normalise_phone
-from sheet_templates import Column, Ledger, Template, fold_label
+from sheet_templates import Column, Ledger, fold_label
 
-from .cells import differs
 from .table import SheetTable, SideTab
 
 LINK_RULE = "link"        # an entry's Customer ID written in
-ROLLUP_RULE = "rollup"    # a customer-row column worked out from entries
 
 
 class TabChange(NamedTuple):
@@ -221,40 +217,70 @@ def _plan_tab(ledger: Ledger, tab: SideTab, customers: _Customers, rule_for: Rul
               out: LedgerPlan) -> Entries:
     """A tab's entries, column by column (a rule runs once per distinct value of a column),
     then each tied to its customer."""
-    where = ledger_columns(ledger, tab)
-    width = len(tab.headers)
-    findings = [j for k, j in where.items() if ledger.column(k).type == "findings"]
-    rows = [(n, r if len(r) >= width else r + (None,) * (width - len(r)))
-            for n, r in tab.rows]
-    if findings:
-        # A row holding nothing but sheetkeeper's findings is no entry (counted in C: a
-        # row with more than one value has something else).
-        rows = [(n, r) for n, r in rows if width - r.count(None) > 1
-                or all(r[j] is None for j in findings)]
-    numbers = [n for n, _ in rows]
-    transposed = list(zip(*(r for _, r in rows))) or [()] * width
-    columns = {k: list(transposed[j]) for k, j in where.items()}
+    grid = _Grid.of(ledger, tab)
     lines: dict[int, list[str]] = defaultdict(list)
-    for key, j in where.items():
+    for key, j in grid.where.items():
         rule = rule_for(ledger.column(key)) if key != ledger.customer_id else None
         if rule is not None:
-            _judge_column(tab, numbers, columns[key], j, rule, ledger.column(key).type, out,
-                          lines)
-    ids, by_id = columns.get(ledger.customer_id), customers.by_id
+            _judge_column(tab, grid.numbers, grid.columns[key], j, rule,
+                          ledger.column(key).type, out, lines)
+    tied_to = _tie_all(ledger, tab, grid, customers, out, lines)
+    if grid.findings is not None:
+        _findings_column(tab, grid, lines, out)
+    days = [as_date(v) for v in grid.columns.get(ledger.date, [None] * len(grid.numbers))]
+    return Entries(grid.columns, days, tied_to)
+
+
+@dataclass
+class _Grid:
+    """A ledger tab's entries as columns: its non-blank rows' numbers, each ledger column's
+    values (by key), and where the findings column is."""
+
+    where: dict[str, int]
+    numbers: list[int]
+    columns: dict[str, list[Any]]
+    findings: int | None
+    shown: tuple            # the findings column as it stands
+
+    @classmethod
+    def of(cls, ledger: Ledger, tab: SideTab) -> "_Grid":
+        where = ledger_columns(ledger, tab)
+        width = len(tab.headers)
+        findings = next((j for k, j in where.items()
+                         if ledger.column(k).type == "findings"), None)
+        rows = [(n, r if len(r) >= width else r + (None,) * (width - len(r)))
+                for n, r in tab.rows]
+        if findings is not None:
+            # A row holding nothing but sheetkeeper's findings is no entry (counted in C: a
+            # row with more than one value has something else).
+            rows = [(n, r) for n, r in rows if width - r.count(None) > 1 or r[findings] is None]
+        transposed = list(zip(*(r for _, r in rows))) or [()] * width
+        return cls(where, [n for n, _ in rows], {k: list(transposed[j]) for k, j in where.items()},
+                   findings, transposed[findings] if findings is not None else ())
+
+
+def _tie_all(ledger: Ledger, tab: SideTab, grid: _Grid, customers: _Customers,
+             out: LedgerPlan, lines: dict[int, list[str]]) -> list[int | None]:
+    """The customer (row index) each entry is tied to, None where it cannot be told."""
+    ids, by_id = grid.columns.get(ledger.customer_id), customers.by_id
     # Nearly every entry names its customer by the ID as the template writes it.
     tied_to: list[int | None] = ([by_id.get(t) if t.__class__ is str else None for t in ids]
-                                 if ids is not None else [None] * len(rows))
+                                 if ids is not None else [None] * len(grid.numbers))
     for p in [p for p, who in enumerate(tied_to) if who is None]:
-        tied_to[p] = _tie(ledger, tab, where, numbers[p], {k: v[p] for k, v in columns.items()},
-                          customers, out, lines[p])
-    if findings:
-        j = findings[0]
-        shown_now = transposed[j] if rows else ()
-        for p in sorted({p for p, said in lines.items() if said}
-                        | {p for p, v in enumerate(shown_now) if v is not None}):
-            _findings_cell(tab, numbers[p], j, shown_now[p], lines.get(p, []), out)
-    days = [as_date(v) for v in columns.get(ledger.date, [None] * len(rows))]
-    return Entries(columns, days, tied_to)
+        tied_to[p] = _tie(ledger, tab, grid.where, grid.numbers[p],
+                          {k: v[p] for k, v in grid.columns.items()}, customers, out, lines[p])
+    return tied_to
+
+
+def _findings_column(tab: SideTab, grid: _Grid, lines: dict[int, list[str]],
+                     out: LedgerPlan) -> None:
+    """The entries' Findings cells: those with something to say, and those that said
+    something before."""
+    said = {p for p, text in lines.items() if text}
+    shown = {p for p, v in enumerate(grid.shown) if v is not None}
+    for p in sorted(said | shown):
+        _findings_cell(tab, grid.numbers[p], grid.findings, grid.shown[p], lines.get(p, []),
+                       out)
 
 
 def _judge_column(tab: SideTab, numbers: list[int], values: list[Any], j: int, rule,
@@ -375,171 +401,3 @@ def repointed(table: SheetTable, kept: str, gone: str) -> list[TabChange]:
                 out.append(TabChange(tab.name, number, j, tab.headers[j], value, kept, "merge",
                                      _("{gone} was merged into {kept}", gone=gone, kept=kept)))
     return out
-
-
-# -- roll-ups into the customer rows -----------------------------------------------------------
-
-class RolledUp(NamedTuple):
-    index: int           # customer row (index)
-    key: str             # the customer-row column
-    value: Any
-    reason: str
-
-
-def roll_up(table: SheetTable, live: Sequence[int], effective: Sequence[Sequence[Any]],
-            entries: Mapping[str, Entries], today: dt.date,
-            rules: ValueRules) -> list[RolledUp]:
-    """The roll-up columns' values where they differ from what the rows hold. A customer with
-    no entry keeps what the cell holds (a Total spend typed before purchases were recorded)."""
-    template, columns, lang = table.layout.template, table.layout.columns, table.layout.lang
-    tabs = {key: tab.name for key, tab in table.ledgers.items()}
-    out: list[RolledUp] = []
-    for c in template.columns:
-        r = c.rollup
-        if r is None or r.ledger not in entries or c.key not in columns:
-            continue
-        j = columns[c.key]
-        found = entries[r.ledger]
-        if r.measure == "segment":
-            out += _segments(template, lang, live, effective, j, c.key, found, today,
-                             rules.points)
-            continue
-        size = len(effective)
-        counts = found.measure("count", None, size, today, rules.points)
-        values = found.measure(r.measure, r.of, size, today, rules.points)
-        for i in live:
-            value = values[i]
-            if value is None:
-                continue      # no entry, or none with a value to count
-            current = effective[i][j]
-            if r.measure == "latest":
-                typed = as_date(current)
-                if (typed is not None and typed >= value) or \
-                        (typed is None and not is_blank(current)):
-                    continue     # the later date is the typed one (or a value left as typed)
-            if not differs(current, value):
-                continue
-            out.append(RolledUp(i, c.key, value, _(
-                "from {n} entries on the {tab} tab ({measure})", n=counts[i],
-                tab=tabs[r.ledger], measure=r.measure)))
-    return out
-
-
-def _segments(template, lang, live, effective, j, key, found: Entries, today, points
-              ) -> list[RolledUp]:
-    ledger = next(c.rollup.ledger for c in template.columns if c.key == key)
-    spec = template.ledger(ledger)
-    amount = next((c.key for c in spec.columns if c.type == "money"), None)
-    size = len(effective)
-    last = found.measure("last", spec.date, size, today, points)
-    orders = found.measure("count", None, size, today, points)
-    spend = found.measure("sum", amount, size, today, points)
-    buyers = [i for i in live if last[i] is not None]
-    figures = [((today - last[i]).days, orders[i], spend[i] or 0) for i in buyers]
-    out = []
-    for i, score in zip(buyers, rfm_scores(figures)):
-        label = _segment_label(template, score.segment, score, lang)
-        if differs(effective[i][j], label):
-            out.append(RolledUp(i, key, label, _("recency, frequency and spend scored "
-                                                 "against the whole list")))
-    return out
-
-
-def _segment_label(template: Template, segment: str, score, lang: str) -> str:
-    return f"{template.word('segments', segment, lang)} " \
-           f"(R{score.recency} F{score.frequency} M{score.monetary})"
-
-
-# -- what the figures say about a customer -----------------------------------------------------
-
-class ValueFinding(NamedTuple):
-    index: int
-    column: str | None        # the header a finding is about (tints that cell), or None
-    kind: str
-    message: str
-
-
-def value_findings(table: SheetTable, live: Sequence[int], effective: Sequence[Sequence[Any]],
-                   entries: Mapping[str, Entries], today: dt.date,
-                   rules: ValueRules, churned_days: int) -> tuple[list[ValueFinding],
-                                                                 list[RolledUp]]:
-    """Churn warnings, birthdays coming up, and the tier by the team's rule: a change where the
-    team opted in to sheetkeeper setting it, else a finding where it differs."""
-    layout, template = table.layout, table.layout.template
-    lang = layout.lang
-    found: list[ValueFinding] = []
-    tiers: list[RolledUp] = []
-    purchases = _purchases(template, entries)
-    if purchases is not None:
-        bought, amount, when = purchases
-        size, churn = len(effective), rules.churn
-        orders = bought.measure("count", None, size, today, rules.points)
-        last = bought.measure("last", when, size, today, rules.points)
-        # Only a customer with a habit and a quiet spell can be drifting away: the others
-        # are not looked at one by one.
-        drifting = [i for i in live if (orders[i] or 0) >= churn.min_orders and last[i]
-                    and (today - last[i]).days > churn.min_days]
-        for i in drifting:
-            days = [d for p in bought.of(i) if (d := bought.days[p]) is not None]
-            warning = churn_warning(days, today, churn)
-            if warning is not None and warning.days < churned_days:
-                found.append(ValueFinding(i, None, "at_risk", _(
-                    "{marker} no purchase for {days:number} days; usually one every "
-                    "{usual:number} days", marker=template.word("words", "at_risk_marker", lang),
-                    days=warning.days, usual=round(warning.usual))))
-        if rules.tiers is not None:
-            f, t = _tiers(table, live, effective, bought, amount, today, rules)
-            found += f
-            tiers += t
-    j = layout.index("birthday")
-    if j is not None:
-        marker = template.word("words", "birthday_marker", lang)
-        for i in live:
-            born = as_date(effective[i][j])
-            if born is not None and (days := days_to_birthday(born, today)) <= 7:
-                found.append(ValueFinding(i, None, "birthday", _(
-                    "{marker} {day}, in {days:number} days", marker=marker,
-                    day=born.strftime("%m-%d"), days=days) if days else _(
-                    "{marker} today", marker=marker)))
-    return found, tiers
-
-
-def _purchases(template: Template, entries) -> tuple[Entries, str, str] | None:
-    """The ledger money is spent in (the one a `sum` roll-up adds up), its amount column and
-    its date column."""
-    for c in template.columns:
-        if c.rollup and c.rollup.measure == "sum" and c.rollup.ledger in entries:
-            return (entries[c.rollup.ledger], c.rollup.of,
-                    template.ledger(c.rollup.ledger).date)
-    return None
-
-
-def _tiers(table, live, effective, found: Entries, amount, today, rules: ValueRules):
-    layout, template = table.layout, table.layout.template
-    j = layout.index("tier")
-    if j is None or "tier" not in template.lists:
-        return [], []
-    choices = template.lists["tier"]
-    labels = {c.key: c.label(layout.lang) for c in choices.choices}
-    spellings = {fold_label(s): c.key for c in choices.choices
-                 for s in (*c.labels.values(), *c.aliases)}
-    header = layout.headers[j]
-    findings, changes = [], []
-    for i in live:
-        mine = found.of(i)
-        bought = [(a, found.days[p]) for a, p in zip(found.values(amount, mine), mine)
-                  if a is not None]
-        decision = decide_tier(bought, today, rules.tiers)
-        current = effective[i][j]
-        now = spellings.get(fold_label(current)) if isinstance(current, str) else None
-        if now == decision.key:
-            continue
-        why = _("spend in the last {months:number} months is {spend:number} in {orders:number} "
-                "orders: {tier} by your rule", months=decision.months, spend=decision.spend,
-                orders=decision.orders, tier=labels[decision.key])
-        if rules.tiers.write:
-            changes.append(RolledUp(i, "tier", labels[decision.key], why))
-        elif not is_blank(current) or decision.key != "prospect":
-            findings.append(ValueFinding(i, header, "tier", _("{column}: {why}", column=header,
-                                                              why=why)))
-    return findings, changes

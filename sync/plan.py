@@ -29,7 +29,8 @@ from sheet_templates import Column
 from .cells import MAX_CELL_TEXT
 from .evaluate import ColumnJob, Results, evaluate
 from .forked import Beside, fork_pays
-from .ledgers import EntryFinding, TabChange, plan_ledgers, roll_up, value_findings
+from .ledgers import EntryFinding, TabChange, plan_ledgers
+from .rollups import roll_up, value_findings
 from .row_rules import RowFindings, judge_rows
 from .settings import RuleSettings
 from .table import SheetTable, TableFacts
