@@ -56,6 +56,14 @@ class EntryFinding(NamedTuple):
     message: str
 
 
+def _ordinal(value: Any) -> int:
+    """A date's ordinal (a datetime's day's), 0 for anything else."""
+    if value.__class__ is dt.date or value.__class__ is dt.datetime:
+        return value.toordinal()        # a datetime's ordinal is its day's
+    day = as_date(value)                # a subclass of either
+    return day.toordinal() if day else 0
+
+
 def entry_ref(row_number: int) -> str:
     """How the audit log names a ledger entry: by its row."""
     return f"#{row_number}"
@@ -115,11 +123,16 @@ class Entries:
         if mark not in self._arrays:
             tied = self.tied
             source = self.columns.get(key) if key else None
-            found = [usable(kind, source[p]) for p in tied] if source else [None] * len(tied)
-            known = np.fromiter((v is not None for v in found), bool, len(tied))
-            values = np.fromiter(
-                ((v.toordinal() if as_dates else v) if v is not None else 0 for v in found),
-                np.int64 if as_dates else float, len(tied))
+            found = [source[p] for p in tied] if source else [None] * len(tied)
+            # Inline, not rules.customer_value.usable per cell: a quarter of a million cells.
+            if as_dates:
+                values = np.fromiter((_ordinal(v) for v in found), np.int64, len(found))
+                known = values > 0
+            else:
+                values = np.fromiter((v if v.__class__ is float or v.__class__ is int
+                                      else np.nan for v in found), float, len(found))
+                known = np.isfinite(values)
+                values[~known] = 0.0
             self._arrays[mark] = values, known
         return self._arrays[mark]
 

@@ -64,7 +64,7 @@ class SideTab:
             empty = row.count("") + row.count(None)
             if empty == len(row):
                 continue
-            body.append((r + 1, tuple(None if v == "" else v for v in row) if empty
+            body.append((r + 1, tuple([None if v == "" else v for v in row]) if empty
                          else tuple(row)))
         return cls(name, headers, tuple(body))
 
