@@ -8,15 +8,20 @@ from typing import Any
 from sheet_templates.dashboard import Dashboard, Span
 from sheet_templates.presentation import width_px
 
+from .formulas import in_locale
+
 # A chart's size on the tab, in pixels (about what a 15 x 7.5 cm chart is in a workbook).
 CHART_WIDTH, CHART_HEIGHT = 560, 280
 
 
-def dashboard_requests(sheet_id: int, board: Dashboard) -> list[dict]:
-    """The requests that fill a new, empty Dashboard tab `sheet_id`."""
+def dashboard_requests(sheet_id: int, board: Dashboard, separator: str = ",") -> list[dict]:
+    """The requests that fill a new, empty Dashboard tab `sheet_id`; `separator` between a
+    formula's arguments, as the spreadsheet's locale has it."""
     rows: dict[int, dict[int, dict]] = {}
     for c in board.cells:
-        rows.setdefault(c.row, {})[c.column] = _cell(c.value, c.number_format, c.bold)
+        value = in_locale(c.value, separator) if isinstance(c.value, str) and \
+            c.value.startswith("=") else c.value
+        rows.setdefault(c.row, {})[c.column] = _cell(value, c.number_format, c.bold)
     out: list[dict] = []
     for r, cells in sorted(rows.items()):
         width = max(cells) + 1

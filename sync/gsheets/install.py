@@ -44,6 +44,7 @@ from sheet_templates.dashboard import dashboard, install_sources
 
 from ..errors import GoogleRefused
 from .dashboard import dashboard_requests
+from .formulas import argument_separator, in_locale
 from .client import GoogleSheet, GoogleSheetsError, quoted_tab, refuse_title_clashes
 from sheet_templates.references import column_index, column_letter
 
@@ -60,8 +61,9 @@ class GoogleInstall:
 
 
 def install_into(sheet: GoogleSheet, template: Template, lang: str) -> GoogleInstall:
-    existing = {s["properties"]["title"]: s["properties"]["sheetId"]
-                for s in sheet.spreadsheet.fetch_sheet_metadata()["sheets"]}
+    meta = sheet.spreadsheet.fetch_sheet_metadata()
+    existing = {s["properties"]["title"]: s["properties"]["sheetId"] for s in meta["sheets"]}
+    separator = argument_separator(meta.get("properties", {}).get("locale"))
     names = _tab_names(template, lang)
     if names["table"] in existing:
         raise GoogleSheetsError(
@@ -82,7 +84,7 @@ def install_into(sheet: GoogleSheet, template: Template, lang: str) -> GoogleIns
     asked = 3 + ("lists" not in added)
     try:
         sheet.spreadsheet.batch_update({"requests": _install_requests(
-            template, lang, names, ids, added, lists, found)})
+            template, lang, names, ids, added, lists, found, separator)})
     except GoogleRefused:
         asked += 1
         if not tabs_there(sheet, {ids[r]: names[r] for r in added}):
@@ -148,7 +150,7 @@ def ledger_headers(template: Template, roles: Iterable[str], names: dict[str, st
 
 def _install_requests(template: Template, lang: str, names: dict[str, str],
                       ids: dict[str, int], added: list[str], lists,
-                      found: ListsAsFound) -> list[dict]:
+                      found: ListsAsFound, separator: str = ",") -> list[dict]:
     """The one spreadsheets:batchUpdate: the new tabs (with the ids chosen for them, so the
     same batch can format them), then the table's header and columns, then the new side
     tabs' headers, the Review tab's Decision dropdown and the Merged tab's formats."""
@@ -158,7 +160,7 @@ def _install_requests(template: Template, lang: str, names: dict[str, str],
                 for i, r in enumerate(added)]
     requests.append(header_format(ids["table"], width))
     requests += formatting(ids["table"], template, lang, positions, 1, names["lists"], lists,
-                           found.sources)
+                           found.sources, separator=separator)
     requests += wrapped(ids["table"], template, positions, 1, ("notes",))
     requests += column_sizes(ids["table"], dict(enumerate(column_widths(template, lang))))
     widths = side_tab_widths(template, lang, lists)
@@ -174,7 +176,8 @@ def _install_requests(template: Template, lang: str, names: dict[str, str],
                             found.sources)
     if "dashboard" in added:
         requests += dashboard_requests(ids["dashboard"],
-                                       dashboard(template, lang, *install_sources(template, lang)))
+                                       dashboard(template, lang, *install_sources(template, lang)),
+                                       separator)
     return requests
 
 
@@ -225,19 +228,21 @@ def side_tab_rows(template: Template, lang: str, lists) -> dict[str, list[list[A
 
 def formatting(table: int, template: Template, lang: str, positions: dict[str, int],
                header_row: int, lists_name: str, lists,
-               sources: dict[str, str] | None = None, after: int = 0) -> list[dict]:
+               sources: dict[str, str] | None = None, after: int = 0,
+               separator: str = ",") -> list[dict]:
     """The table tab's number formats, dropdowns, colour rules, a note on each header saying
     what the column is for, and protection of the computed columns, each over whole columns
     below the header (`header_row`, 1-based) so rows added later are covered: what install
     lays down and upgrade lays down again. `sources`: list
     key -> the Lists range feeding it, where a team's own Lists tab keeps it elsewhere.
     `after`: how many colour rules of the team's own stay on the tab, first (theirs decide the
-    cells they colour, as they did)."""
+    cells they colour, as they did). `separator`: between a formula's arguments, in the
+    spreadsheet's locale (sync.gsheets.formulas)."""
     return (number_formats(table, {c.key: c.type for c in template.columns}, positions,
                            header_row)
             + _column_dropdowns(table, template, lang, positions, header_row, lists_name, lists,
                                 sources or {})
-            + _colour_formats(table, template, lang, positions, header_row, after)
+            + _colour_formats(table, template, lang, positions, header_row, after, separator)
             + wrapped(table, template, positions, header_row, ("findings",))
             + _header_notes(table, template, lang, positions, header_row)
             + _computed_protections(table, template, lang, positions, header_row))
@@ -253,13 +258,14 @@ def _column_dropdowns(table: int, template: Template, lang: str, positions: dict
 
 
 def _colour_formats(table: int, template: Template, lang: str, positions: dict[str, int],
-                    header_row: int, after: int = 0) -> list[dict]:
+                    header_row: int, after: int = 0, separator: str = ",") -> list[dict]:
     """The colour rules as custom-formula conditional formats, in priority order: Google
     applies the first rule that holds for a cell, as the order intends."""
     return [{"addConditionalFormatRule": {"index": index, "rule": {
         "ranges": [_a1(table, cells) for cells in rule.cells.split()],
         "booleanRule": {"condition": {"type": "CUSTOM_FORMULA",
-                                      "values": [{"userEnteredValue": "=" + rule.formula}]},
+                                      "values": [{"userEnteredValue": in_locale(
+                                          "=" + rule.formula, separator)}]},
                         "format": _colour_format(rule)}}}}
         for index, rule in enumerate(colour_rules(template, lang, positions, header_row + 1),
                                      start=after)]

@@ -28,6 +28,7 @@ from i18n import _
 from ..errors import TableLayoutError
 from .client import GoogleSheet, is_grid, quoted_tab, refuse_title_clashes
 from .dashboard import dashboard_requests
+from .formulas import argument_separator, canonical
 from .install import (PROTECTION_SUFFIX, ListsAsFound, column_sizes, decision_dropdown,
                       formatting, header_format, ledger_headers, ledger_role, ledger_tabs,
                       lists_as_found, merged_formats, new_sheet_id, new_tab, side_tab_rows,
@@ -47,7 +48,7 @@ class GoogleUpgrade:
 
 
 def upgrade_google(sheet: GoogleSheet, template: Template) -> GoogleUpgrade:
-    sheets, title, layout, lists_title, tops = _look(sheet, template)
+    sheets, title, layout, lists_title, tops, separator = _look(sheet, template)
     lang, table = layout.lang, sheets[title]["properties"]["sheetId"]
     end = layout.first_column + len(layout.headers)
     missing = [c for c in template.columns if c.key not in layout.columns]
@@ -58,11 +59,11 @@ def upgrade_google(sheet: GoogleSheet, template: Template) -> GoogleUpgrade:
     # Each dropdown fed from where the team's own Lists tab keeps its list.
     found = (lists_as_found(lists_title, tops[lists_title], lists) if lists_title
              else ListsAsFound({}, {}))
-    removed = _without_own(sheets[title], table, template, lang, layout, positions)
+    removed = _without_own(sheets[title], table, template, lang, layout, positions, separator)
     theirs = len(sheets[title].get("conditionalFormats", [])) - sum(
         "deleteConditionalFormatRule" in r for r in removed)
     laid = formatting(table, template, lang, positions, layout.header_row, names["lists"], lists,
-                      found.sources, after=theirs)
+                      found.sources, after=theirs, separator=separator)
 
     # One batch, applied in this order: room for the new columns and the new tabs before
     # anything formats them, sheetkeeper's own rules deleted before they are laid down again.
@@ -78,7 +79,7 @@ def upgrade_google(sheet: GoogleSheet, template: Template) -> GoogleUpgrade:
         *_side_tab_formats(sheets, template, names, added, lists, found),
         *ledger_tabs(template, added, lang, names["lists"], lists, found.sources),
         *(dashboard_requests(added["dashboard"], _board(template, layout, title, positions,
-                                                        names, added, tops))
+                                                        names, added, tops), separator)
           if "dashboard" in added else ())]})
     values = [*_new_headers(title, layout.header_row, end, [c.header(lang) for c in missing]),
               *_side_tab_values(template, lang, lists, names, added),
@@ -113,9 +114,11 @@ def _board(template: Template, layout: Layout, title: str, positions: dict[str, 
 
 def _look(sheet: GoogleSheet, template: Template):
     """What the upgrade works from: every tab by title, the tab that holds the list and its
-    layout, the team's Lists tab (or None), and the top rows read of each grid tab."""
-    sheets = {s["properties"]["title"]: s
-              for s in sheet.spreadsheet.fetch_sheet_metadata()["sheets"]}
+    layout, the team's Lists tab (or None), the top rows read of each grid tab, and the
+    argument separator of the spreadsheet's locale."""
+    meta = sheet.spreadsheet.fetch_sheet_metadata()
+    sheets = {s["properties"]["title"]: s for s in meta["sheets"]}
+    separator = argument_separator(meta.get("properties", {}).get("locale"))
     # Only grids have values to read (a chart on a sheet of its own has none), and only
     # within their rows.
     grids = {t: s["properties"] for t, s in sheets.items() if is_grid(s["properties"])}
@@ -127,7 +130,7 @@ def _look(sheet: GoogleSheet, template: Template):
                           heights={t: p.get("gridProperties", {}).get("rowCount", 1000)
                                    for t, p in grids.items()})
     title, layout = _table_tab(sheet.key, template, titles, tops)
-    return sheets, title, layout, lists_title, tops
+    return sheets, title, layout, lists_title, tops, separator
 
 
 def _widths(template: Template, lang: str, table: int, positions: dict[str, int], missing: list,
@@ -224,7 +227,7 @@ def _new_headers(title: str, header_row: int, end: int, headers: list[str]) -> l
 
 
 def _without_own(meta: dict, table: int, template: Template, lang: str, layout,
-                 positions: dict[str, int]) -> list[dict]:
+                 positions: dict[str, int], separator: str = ",") -> list[dict]:
     """Delete requests for sheetkeeper's own colour rules and protections on the table tab
     (highest index first, so the indices stay right)."""
     ours = {rule.formula for pos in (positions, {c.key: i for i, c in
@@ -238,7 +241,8 @@ def _without_own(meta: dict, table: int, template: Template, lang: str, layout,
     for index in reversed(range(len(rules))):
         condition = rules[index].get("booleanRule", {}).get("condition", {})
         formula = next((v.get("userEnteredValue", "") for v in condition.get("values", [])), "")
-        if condition.get("type") == "CUSTOM_FORMULA" and formula.lstrip("=") in ours:
+        if condition.get("type") == "CUSTOM_FORMULA" and \
+                canonical(formula, separator).lstrip("=") in ours:
             requests.append({"deleteConditionalFormatRule": {"sheetId": table, "index": index}})
     for p in meta.get("protectedRanges", []):
         if str(p.get("description", "")).endswith(PROTECTION_SUFFIX):

@@ -89,7 +89,8 @@ def update_cells(book: st.Spreadsheet, args: dict) -> dict:
             if "userEnteredFormat" in fields:
                 sheet.formats[key] = dict(data.get("userEnteredFormat", {}))
             if "userEnteredValue" in fields:
-                _enter(sheet, key, data.get("userEnteredValue"))
+                _enter(sheet, key, data.get("userEnteredValue"),
+                       book.properties.get("locale", "en_US"))
     return {}
 
 
@@ -136,6 +137,14 @@ def delete_protected_range(book: st.Spreadsheet, args: dict) -> dict:
 
 def add_conditional_format_rule(book: st.Spreadsheet, args: dict) -> dict:
     rule = args["rule"]
+    locale = book.properties.get("locale", "en_US")
+    condition = rule.get("booleanRule", {}).get("condition", {})
+    for value in condition.get("values", []):
+        formula = value.get("userEnteredValue", "")
+        # A custom formula is parsed by the spreadsheet's locale when the rule is added.
+        if condition.get("type") == "CUSTOM_FORMULA" and not st.parses(formula, locale):
+            raise bad_request("Invalid requests[0].addConditionalFormatRule: Invalid "
+                              f"ConditionalValue.userEnteredValue: {formula}")
     ranges = rule.get("ranges", [])
     sheet = book.sheet_by_id(ranges[0].get("sheetId", 0) if ranges else 0)
     kept = dict(rule, ranges=[_grid_range(r) for r in ranges])
@@ -176,7 +185,8 @@ def update_dimension_properties(book: st.Spreadsheet, args: dict) -> dict:
     return {}
 
 
-def _enter(sheet: st.Sheet, key: tuple[int, int], entered: dict | None) -> None:
+def _enter(sheet: st.Sheet, key: tuple[int, int], entered: dict | None,
+           locale: str = "en_US") -> None:
     """An ExtendedValue into a cell: a formula is kept as typed (the emulator has no engine
     beyond arithmetic), anything else as the value it is."""
     if not entered:
@@ -184,7 +194,8 @@ def _enter(sheet: st.Sheet, key: tuple[int, int], entered: dict | None) -> None:
         return
     (kind, value), = entered.items()
     if kind == "formulaValue":
-        sheet.cells[key] = st.Cell(value, st.formula_value(value))
+        sheet.cells[key] = st.Cell(value, st.formula_value(value) if st.parses(
+            value, locale) else "#ERROR!")
     elif kind in ("stringValue", "numberValue", "boolValue"):
         sheet.cells[key] = st.Cell(value, value)
     else:

@@ -359,6 +359,33 @@ def entered(raw: Any, option: str) -> Cell | None:
     return Cell(raw, raw)
 
 
+# Where Google Sheets separates a formula's arguments with ";" (the decimal separator there is a
+# comma): the locales seen reported from Google Sheets (a published list of Sheets' locales and
+# their separators; issues from Turkish, Dutch and Swedish sheets). Every other locale takes ",".
+SEMICOLON_LOCALES = frozenset({
+    "es_AR", "hy_AM", "az_AZ", "be_BY", "es_BO", "pt_BR", "bg_BG", "fr_CA", "es_CL", "es_CO",
+    "hr_HR", "cs_CZ", "da_DK", "es_EC", "fi_FI", "fr_FR", "ka_GE", "de_DE", "el_GR", "hu_HU",
+    "in_ID", "it_IT", "kk_KZ", "lv_LV", "lt_LT", "tr_TR", "nl_NL", "sv_SE"})
+
+
+def parses(formula: str, locale: str) -> bool:
+    """Whether Google reads `formula` in a spreadsheet of `locale`: in a ";" locale a comma
+    outside quoted text and sheet names is a decimal separator, so one that is not between two
+    digits is a parse error ("Formula parse error." in the sheet)."""
+    if locale not in SEMICOLON_LOCALES:
+        return True
+    quote = None
+    for k, ch in enumerate(formula):
+        if quote:
+            if ch == quote:
+                quote = None
+        elif ch in "\"'":
+            quote = ch
+        elif ch == "," and not (formula[k - 1:k].isdigit() and formula[k + 1:k + 2].isdigit()):
+            return False
+    return True
+
+
 def formula_value(formula: str) -> Any:
     """Arithmetic formulas are evaluated (=1/1024); any other is kept as its text, since the
     emulator has no spreadsheet engine."""
