@@ -38,6 +38,7 @@ from i18n import _
 from ..diff import table_changes
 from ..cycle_lock import one_at_a_time
 from ..errors import GoogleSheetsError, SheetkeeperError
+from .spills import spilled
 from .bodies import MAX_BODY, grid_bands
 from .install import tab_playing
 from .client import GoogleSheet
@@ -262,18 +263,21 @@ def _tab_to_write(grid: list[list[Any]], now: list[list[Any]]
                   ) -> tuple[list[list[Any]], list[tuple[int, int, str]]]:
     """One tab's grid as the snapshot held it, over the whole area the tab holds now, so a
     cell beyond what the snapshot held is cleared (""). A formula cell is left out (None: the
-    RAW write would make it text) and returned as (row, column, "=…")."""
+    RAW write would make it text) and returned as (row, column, "=…"); a cell an array
+    formula's result filled is cleared, for the formula to fill again (its value written there
+    would stop the formula from expanding)."""
     height = max(len(grid), len(now))
     width = max([len(r) for r in grid] + [len(r) for r in now] + [1])
     rows = [[None] * width for _ in range(height)]
     formulas = []
+    spill = spilled(grid)
     for r in range(height):
         for c in range(width):
             value = grid[r][c] if r < len(grid) and c < len(grid[r]) else None
             if isinstance(value, str) and value.startswith("="):
                 formulas.append((r, c, value))
             else:
-                rows[r][c] = "" if value is None else value
+                rows[r][c] = "" if value is None or (r, c) in spill else value
     return rows, formulas
 
 

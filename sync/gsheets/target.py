@@ -41,6 +41,7 @@ from ..errors import TableLayoutError
 from . import bodies
 from .client import GoogleSheet
 from .install import tab_playing
+from .spills import spilled
 from ..header import best_header, layout_for, list_values
 from ..plan import RuleSettings
 from ..table import SheetTable, SideTab
@@ -214,6 +215,9 @@ def table_from_values(source: str, tab: str, values: list[list[Any]],
             continue
         rows.append(tuple(None if v == "" else v for v in cells))
         numbers.append(r + 1)
+    # An array formula's result reads as plain values: never written, as a formula's own cell.
+    formulas |= {(r + 1, c - first) for r, c in spilled(values)
+                 if r >= layout.header_row and first <= c < first + width}
     return SheetTable(source=source, sheet=tab, layout=layout, rows=tuple(rows),
                       row_numbers=tuple(numbers), formulas=frozenset(formulas),
                       list_values=list_values(lists, layout))

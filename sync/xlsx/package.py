@@ -277,8 +277,15 @@ def error_cells(xml: bytes | None) -> dict[tuple[int, int], str]:
             for m in _ERROR_CELL.finditer(xml)}
 
 
+_ARRAY_RANGE = re.compile(rb'<f\b[^>]*?\bt="array"[^>]*?\bref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"'
+                          rb'|<f\b[^>]*?\bref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"[^>]*?\bt="array"')
+
+
 def formula_cells(xml: bytes | None) -> set[tuple[int, int]]:
-    """(row, column), both 0-based, of every cell of a sheet's XML that holds a formula."""
+    """(row, column), both 0-based, of every cell of a sheet's XML that holds a formula, or
+    shows part of an array formula's result (its `ref` range: a dynamic array's spill, an
+    old-style array formula): those cells hold plain values in the file, and writing one
+    would break the formula (Excel: #SPILL!)."""
     found: set[tuple[int, int]] = set()
     if xml is None:
         return found
@@ -289,8 +296,19 @@ def formula_cells(xml: bytes | None) -> set[tuple[int, int]]:
             m = _CELL_START.match(xml, start) if start != -1 else None
             if m:
                 found.add((int(m[2]) - 1, column_index(m[1].decode())))
+            array = _ARRAY_RANGE.match(xml, pos)
+            if array:
+                found |= _cells_of(*(g for g in array.groups() if g is not None))
         pos = xml.find(b"<f", pos + 2)
     return found
+
+
+def _cells_of(first_col: bytes, first_row: bytes, last_col: bytes | None = None,
+              last_row: bytes | None = None) -> set[tuple[int, int]]:
+    c0, r0 = column_index(first_col.decode()), int(first_row) - 1
+    c1 = column_index(last_col.decode()) if last_col else c0
+    r1 = int(last_row) - 1 if last_row else r0
+    return {(r, c) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)}
 
 
 # How many cells a sheet may span: python-calamine reads a sheet as one rectangle, from its
