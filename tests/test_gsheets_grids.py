@@ -127,3 +127,38 @@ def test_charts_and_cells_past_the_grid_are_refused_as_google_refuses_them(serve
             "rows": [{"values": [{"userEnteredValue": {"stringValue": "x"}},
                                  {"userEnteredValue": {"stringValue": "y"}}]}],
             "fields": "userEnteredValue"}}]})
+
+
+def test_dates_as_formatted_strings_and_warning_only_protections_read_back_as_google_does(
+        server, sheet):
+    """dateTimeRenderOption=FORMATTED_STRING gives a date as its number format shows it (a
+    date typed, or a number in a column formatted as a date); SERIAL_NUMBER, the default, and
+    what sheetkeeper asks for, the number. A warning-only protected range keeps no editors
+    ("editors are ignored" when writing it) and reads back with requestingUserCanEdit."""
+    small = sheet.spreadsheet.worksheet("Small")
+    small.update([["2026-03-05", 46086]], "A3", raw=False)
+    sheet.spreadsheet.batch_update({"requests": [{"repeatCell": {
+        "range": {"sheetId": small.id, "startRowIndex": 2, "endRowIndex": 3,
+                  "startColumnIndex": 1, "endColumnIndex": 2},
+        "cell": {"userEnteredFormat": {"numberFormat": {"type": "DATE",
+                                                        "pattern": "yyyy-mm-dd"}}},
+        "fields": "userEnteredFormat.numberFormat"}}]})
+
+    def third_row(dates: str | None) -> list:
+        params = {"ranges": "'Small'!A3:B3", "valueRenderOption": "UNFORMATTED_VALUE",
+                  **({"dateTimeRenderOption": dates} if dates else {})}
+        answer = requests.get(f"{server.url}/v4/spreadsheets/{sheet.key}/values:batchGet",
+                              params=params, headers={"Authorization": "Bearer test"})
+        return answer.json()["valueRanges"][0]["values"][0]
+
+    assert third_row(None) == third_row("SERIAL_NUMBER") == [46086, 46086]
+    assert third_row("FORMATTED_STRING") == ["2026-03-05", "2026-03-05"]
+    sheet.spreadsheet.batch_update({"requests": [{"addProtectedRange": {"protectedRange": {
+        "range": {"sheetId": small.id, "startRowIndex": 0, "endRowIndex": 1},
+        "warningOnly": True, "editors": {"users": ["someone@example.com"]},
+        "description": "computed"}}}]})
+    meta = next(s for s in sheet.spreadsheet.fetch_sheet_metadata()["sheets"]
+                if s["properties"]["title"] == "Small")
+    protected, = meta["protectedRanges"]
+    assert protected["warningOnly"] and protected["requestingUserCanEdit"]
+    assert "editors" not in protected

@@ -121,7 +121,10 @@ def add_protected_range(book: st.Spreadsheet, args: dict) -> dict:
         if wanted.get(key):
             kept[key] = wanted[key]
     kept["requestingUserCanEdit"] = True     # the emulator's one user owns every sheet
-    kept["editors"] = editors
+    # "When writing: if warningOnly is true, then editors are ignored"; "Editors are not
+    # supported with warning_only protection" (Google's reference): none are kept or shown.
+    if not wanted.get("warningOnly"):
+        kept["editors"] = editors
     sheet.protected.append(kept)
     return {"addProtectedRange": {"protectedRange": kept}}
 

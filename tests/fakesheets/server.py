@@ -350,7 +350,8 @@ def _value_range(book: st.Spreadsheet, text: str, q: dict) -> dict:
     sheet, span = book.span(text)
     st.within_grid(sheet, span, text)
     major = _one(q, "majorDimension", "ROWS")
-    where, values = st.read(sheet, span, _one(q, "valueRenderOption", "FORMATTED_VALUE"), major)
+    where, values = st.read(sheet, span, _one(q, "valueRenderOption", "FORMATTED_VALUE"), major,
+                            _one(q, "dateTimeRenderOption", "SERIAL_NUMBER"))
     out = {"range": where, "majorDimension": major}
     if values:
         out["values"] = values

@@ -152,6 +152,7 @@ class Cell:
     entered: Any
     value: Any
     shown: str | None = None     # the formatted value, where the entry set a number format
+    date: bool = False           # typed as a date: its value is a serial number
 
 
 @dataclass
@@ -235,7 +236,8 @@ class Spreadsheet:
             if s.protected:
                 # Read back, a protected range lists its owner among the editors.
                 out["protectedRanges"] = [dict(p, editors={**p["editors"], "users": sorted(
-                    set(p["editors"].get("users", [])) | {self.owner})}) for p in s.protected]
+                    set(p["editors"].get("users", [])) | {self.owner})}) if "editors" in p
+                    else dict(p) for p in s.protected]
             return out
         return {"spreadsheetId": self.id, "properties": {"title": self.title, **self.properties},
                 "sheets": [sheet(s) for s in self.sheets],
@@ -350,7 +352,7 @@ def entered(raw: Any, option: str) -> Cell | None:
             day = dt.date(*map(int, iso.groups()))
         except ValueError:
             return Cell(raw, raw)
-        return Cell(raw, (day - dt.date(1899, 12, 30)).days, text)
+        return Cell(raw, (day - dt.date(1899, 12, 30)).days, text, date=True)
     if _NUMBER.match(text):
         number = float(text)
         value = int(number) if number.is_integer() and "e" not in text.lower() \
@@ -409,13 +411,21 @@ def formula_value(formula: str) -> Any:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-def rendered(cell: Cell | None, option: str) -> Any:
+def rendered(cell: Cell | None, option: str, dates: str = "SERIAL_NUMBER",
+             pattern: str | None = None) -> Any:
+    """A cell as values.get renders it. `dates` (dateTimeRenderOption): a date's serial number,
+    or (FORMATTED_STRING) the date as its number format shows it — a cell typed as a date, or a
+    number in a cell formatted as a date (`pattern`); ignored for FORMATTED_VALUE, as Google
+    documents."""
     if cell is None:
         return ""
     if option == "FORMULA" and isinstance(cell.entered, str) and cell.entered.startswith("="):
         return cell.entered
     value = cell.value
     if option in ("UNFORMATTED_VALUE", "FORMULA"):
+        if dates == "FORMATTED_STRING" and isinstance(value, (int, float)) \
+                and not isinstance(value, bool) and (cell.date or pattern):
+            return _date_text(value, pattern) if pattern else cell.shown
         return value
     if cell.shown is not None:
         return cell.shown
@@ -441,14 +451,31 @@ def within_grid(sheet: Sheet, span: a1.Span, text: str) -> None:
                           f"Max rows: {sheet.rows}, max columns: {sheet.cols}")
 
 
-def read(sheet: Sheet, span: a1.Span, option: str, major: str = "ROWS") -> tuple[str, list]:
+def _date_text(serial: float, pattern: str) -> str:
+    """A serial number as a date pattern of the kind install sets shows it (yyyy-mm-dd)."""
+    day = dt.date(1899, 12, 30) + dt.timedelta(days=int(serial))
+    return (pattern.lower().replace("yyyy", f"{day.year:04d}").replace("mm", f"{day.month:02d}")
+            .replace("dd", f"{day.day:02d}"))
+
+
+def _date_pattern(sheet: Sheet, cell: tuple[int, int]) -> str | None:
+    fmt = sheet.formats.get(cell, {}).get("numberFormat", {})
+    return fmt.get("pattern") or "yyyy-mm-dd" if fmt.get("type") == "DATE" else None
+
+
+def read(sheet: Sheet, span: a1.Span, option: str, major: str = "ROWS",
+         dates: str = "SERIAL_NUMBER") -> tuple[str, list]:
     r0, c0, r1, c1 = span.clamp(sheet.rows, sheet.cols)
     # Beyond the last cell with something in it everything is trimmed below anyway: a sparse
     # 1000 × 26 grid need not be rendered cell by cell.
     last_r = min(r1, max((r for r, _ in sheet.cells), default=-1) + 1)
     last_c = min(c1, max((c for _, c in sheet.cells), default=-1) + 1)
-    grid = [[rendered(sheet.cells.get((r, c)), option) for c in range(c0, last_c)]
-            for r in range(r0, last_r)]
+    if dates == "FORMATTED_STRING" and option != "FORMATTED_VALUE":
+        grid = [[rendered(sheet.cells.get((r, c)), option, dates, _date_pattern(sheet, (r, c)))
+                 for c in range(c0, last_c)] for r in range(r0, last_r)]
+    else:
+        grid = [[rendered(sheet.cells.get((r, c)), option) for c in range(c0, last_c)]
+                for r in range(r0, last_r)]
     if major == "COLUMNS":
         grid = [list(col) for col in zip(*grid)] if grid else []
     # Google trims trailing empty cells of each row and trailing empty rows.
