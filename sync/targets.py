@@ -112,3 +112,34 @@ class Target(Protocol):
     def prepare(self, table: SheetTable, batch: Batch) -> PreparedWrite:
         """Ready to write `batch` into the rows still as `table` read them. Raises
         WorkbookChanged when none can be (the target changed: read it again)."""
+
+
+def first_columns(table: SheetTable) -> dict[str, int]:
+    """Where each tab's rows start (0-based column) for a target whose guard re-reads rows:
+    the table's first column, and column A of every side tab."""
+    out = {table.sheet: table.layout.first_column}
+    for tab in table.side_tabs:
+        out[tab.name] = 0
+    return out
+
+
+def rows_as_read(table: SheetTable, batch: Batch) -> dict[tuple[str, int], list[Any]]:
+    """Each row about to be written as the cycle read it (from its first column): the guard's
+    reference for whether it is still the row the batch was planned for, in a target that
+    re-reads rows before writing (a Google Sheet, a workbook open in Excel). A line about to
+    be added to a side tab must still be empty."""
+    out: dict[tuple[str, int], list[Any]] = {}
+    table_rows = dict(zip(table.row_numbers, table.rows))
+    width = len(table.layout.headers)
+    sides = {t.name: (t, dict(t.rows)) for t in table.side_tabs}
+    for tab, w in batch.cells:
+        if (tab, w.row) in out:
+            continue
+        if tab == table.sheet:
+            out[(tab, w.row)] = list(table_rows.get(w.row, [None] * width))
+        else:
+            side, lines = sides.get(tab, (None, {}))
+            row = lines.get(w.row, ())
+            span = max(len(side.headers) if side else 0, len(row), w.column + 1)
+            out[(tab, w.row)] = list(row) + [None] * (span - len(row))
+    return out

@@ -46,7 +46,7 @@ from ..errors import ExcelClosed, SheetNotFound, TableLayoutError, WorkbookBusy,
     WorkbookChanged, WriteUncertain
 from ..header import best_header, layout_for, list_values
 from ..table import SheetTable, SideTab
-from ..targets import Batch, Step, reading_of
+from ..targets import Batch, Step, first_columns, reading_of, rows_as_read
 from .rectangles import Rectangle, rectangles
 from .session import ExcelCalls, attach
 
@@ -181,8 +181,8 @@ class ExcelTarget:
     def prepare(self, table: SheetTable, batch: Batch) -> "LiveWrite":
         """The guard: the rows about to change read again; only cells whose row is still
         exactly as the cycle read it are written."""
-        expected = _rows_as_read(table, batch)
-        firsts = _first_columns(table)
+        expected = rows_as_read(table, batch)
+        firsts = first_columns(table)
         now = self.rows_now(expected, firsts)
         same = {key for key in expected if _row_same(now.get(key, ()), expected[key])}
         done = tuple(k for k, (tab, w) in enumerate(batch.cells) if (tab, w.row) in same)
@@ -352,31 +352,6 @@ def _runs(numbers: list[int]) -> list[tuple[int, int]]:
     return runs
 
 
-def _first_columns(table: SheetTable) -> dict[str, int]:
-    out = {table.sheet: table.layout.first_column}
-    for tab in table.side_tabs:
-        out[tab.name] = 0
-    return out
-
-
-def _rows_as_read(table: SheetTable, batch: Batch) -> dict[tuple[str, int], list[Any]]:
-    """Each row about to be written as the cycle read it (from its first column): the guard's
-    reference. A line about to be added to a side tab must still be empty."""
-    out: dict[tuple[str, int], list[Any]] = {}
-    table_rows = dict(zip(table.row_numbers, table.rows))
-    width = len(table.layout.headers)
-    sides = {t.name: (t, dict(t.rows)) for t in table.side_tabs}
-    for tab, w in batch.cells:
-        if (tab, w.row) in out:
-            continue
-        if tab == table.sheet:
-            out[(tab, w.row)] = list(table_rows.get(w.row, [None] * width))
-        else:
-            side, lines = sides.get(tab, (None, {}))
-            row = lines.get(w.row, ())
-            span = max(len(side.headers) if side else 0, len(row), w.column + 1)
-            out[(tab, w.row)] = list(row) + [None] * (span - len(row))
-    return out
 
 
 def _row_same(now: Sequence[Any], before: Sequence[Any]) -> bool:

@@ -45,7 +45,7 @@ from .spills import spilled
 from ..header import best_header, layout_for, list_values
 from ..plan import RuleSettings
 from ..table import SheetTable, SideTab
-from ..targets import Batch, Step, reading_of
+from ..targets import Batch, Step, first_columns, reading_of, rows_as_read
 
 MAX_SERIAL = 2_958_465       # 9999-12-31
 
@@ -121,41 +121,13 @@ class GoogleTarget:
     def prepare(self, table: SheetTable, batch: Batch) -> "GuardedWrite":
         """The guard: one request reads the rows about to change again; only cells whose row
         is still exactly as the cycle read it are written."""
-        outcome = self.sheet.guard(batch.cells, self._rows_as_read(table, batch),
-                                   self._first_columns(table))
+        outcome = self.sheet.guard(batch.cells, rows_as_read(table, batch),
+                                   first_columns(table))
         self.requests += 1
         fresh = {(tab, w.row, w.column) for tab, w in outcome.written}
         done = tuple(k for k, (tab, w) in enumerate(batch.cells)
                      if (tab, w.row, w.column) in fresh)
         return GuardedWrite(self, [batch.cells[k] for k in done], done)
-
-    @staticmethod
-    def _first_columns(table: SheetTable) -> dict[str, int]:
-        out = {table.sheet: table.layout.first_column}
-        for tab in table.side_tabs:
-            out[tab.name] = 0
-        return out
-
-    @staticmethod
-    def _rows_as_read(table: SheetTable, batch: Batch) -> dict[tuple[str, int], list[Any]]:
-        """Each row about to be written as the cycle read it: the guard's reference for
-        whether it is still the row the batch was planned for. A line about to be added to a
-        side tab must still be empty."""
-        out: dict[tuple[str, int], list[Any]] = {}
-        table_rows = dict(zip(table.row_numbers, table.rows))
-        width = len(table.layout.headers)
-        sides = {t.name: (t, dict(t.rows)) for t in table.side_tabs}
-        for tab, w in batch.cells:
-            if (tab, w.row) in out:
-                continue
-            if tab == table.sheet:
-                out[(tab, w.row)] = list(table_rows.get(w.row, [None] * width))
-            else:
-                side, lines = sides[tab]
-                row = lines.get(w.row, ())
-                span = max(len(side.headers), len(row), w.column + 1)
-                out[(tab, w.row)] = list(row) + [None] * (span - len(row))
-        return out
 
 
 class GuardedWrite:

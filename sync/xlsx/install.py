@@ -102,13 +102,7 @@ def _write_table_header(sheet: Worksheet, template: Template, lang: str) -> None
     columns = template.columns
     widths = column_widths(template, lang)
     _style_header(sheet, [c.header(lang) for c in columns], widths)
-    for i, c in enumerate(columns, start=1):
-        fmt = NUMBER_FORMATS.get(c.type)
-        if fmt:
-            sheet.column_dimensions[get_column_letter(i)].number_format = fmt
-        if c.type in ("notes", "findings"):
-            sheet.column_dimensions[get_column_letter(i)].alignment = Alignment(wrap_text=True)
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}1"
+    _column_formats(sheet, columns)
     # Printed, a customer list is read across: landscape, the header on every page, as few
     # pages wide as keep the text readable (presentation.pages_wide), as many long as it takes.
     sheet.page_setup.orientation = "landscape"
@@ -119,11 +113,9 @@ def _write_table_header(sheet: Worksheet, template: Template, lang: str) -> None
     sheet.print_title_rows = "1:1"
 
 
-def write_ledger_tab(sheet: Worksheet, template: Template, ledger: Ledger, lang: str,
-                     lists_name: str, lists) -> None:
-    """A ledger tab (Purchases, Follow-ups…): its header, formats and dropdowns."""
-    columns = ledger.columns
-    _style_header(sheet, [c.header(lang) for c in columns], ledger_widths(ledger, lang))
+def _column_formats(sheet: Worksheet, columns) -> None:
+    """Each column's number format (phones and IDs as text, dates, amounts) and wrapping
+    (notes, findings) over the whole column, and a filter on the header."""
     for i, c in enumerate(columns, start=1):
         fmt = NUMBER_FORMATS.get(c.type)
         if fmt:
@@ -131,6 +123,14 @@ def write_ledger_tab(sheet: Worksheet, template: Template, ledger: Ledger, lang:
         if c.type in ("notes", "findings"):
             sheet.column_dimensions[get_column_letter(i)].alignment = Alignment(wrap_text=True)
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}1"
+
+
+def write_ledger_tab(sheet: Worksheet, template: Template, ledger: Ledger, lang: str,
+                     lists_name: str, lists) -> None:
+    """A ledger tab (Purchases, Follow-ups…): its header, formats and dropdowns."""
+    columns = ledger.columns
+    _style_header(sheet, [c.header(lang) for c in columns], ledger_widths(ledger, lang))
+    _column_formats(sheet, columns)
     positions = {c.key: i for i, c in enumerate(columns)}
     apply_dropdowns(sheet, dropdowns(template, lang, positions, lists_name, lists,
                                      columns=columns))
