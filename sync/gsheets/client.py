@@ -415,6 +415,26 @@ def _account_email(client: gspread.Client) -> str | None:
     return (about.get("user") or {}).get("emailAddress") if isinstance(about, dict) else None
 
 
+def drive_account(client: gspread.Client) -> str | None:
+    """The email of the account Google takes sheetkeeper for (Drive's about.get), for `sheetkeeper
+    doctor`: one request, its refusal raised as sheetkeeper's own (GoogleApiDisabled when the
+    Drive API is off, GoogleSignInRefused when the sign-in is). None if Drive does not say."""
+    about = client.http_client.request("get", DRIVE_ABOUT,
+                                       params={"fields": "user(emailAddress)"}).json()
+    return (about.get("user") or {}).get("emailAddress") if isinstance(about, dict) else None
+
+
+def drive_file(client: gspread.Client, key: str) -> dict[str, Any]:
+    """What Drive says of the file `key` for this account (files.get: name, mimeType and
+    capabilities.canEdit, whether the account may change it): one request. A file not there
+    or not shared with the account is Drive's 404, GoogleNoAccess."""
+    answer = client.http_client.request(
+        "get", f"https://www.googleapis.com/drive/v3/files/{spreadsheet_key(key)}",
+        params={"fields": "name,mimeType,capabilities(canEdit)",
+                "supportsAllDrives": True}).json()
+    return answer if isinstance(answer, dict) else {}
+
+
 @dataclass
 class GoogleSheet:
     """One spreadsheet, opened."""
@@ -426,6 +446,14 @@ class GoogleSheet:
     @property
     def key(self) -> str:
         return self.spreadsheet.id
+
+    @property
+    def locale(self) -> str | None:
+        """The spreadsheet's locale (properties.locale, "en_US", "de_DE"), as read on opening."""
+        try:
+            return self.spreadsheet.locale
+        except KeyError:
+            return None
 
     @classmethod
     def open(cls, client: gspread.Client, ref: str, account: str | None = None) -> "GoogleSheet":

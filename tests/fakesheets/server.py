@@ -47,12 +47,16 @@ KEY = r"(?P<key>[A-Za-z0-9_-]+)"
 DRIVE_FIELDS = ("kind", "id", "name", "mimeType")
 
 
-def _drive_file(book: st.Spreadsheet, fields: str | None) -> dict:
+def _drive_file(book: st.Spreadsheet, fields: str | None, role: str = "owner") -> dict:
+    """A file's metadata as files.get gives it: `fields` a mask (`capabilities(canEdit)`),
+    else Drive's default few. `capabilities` are the caller's (`role`): a reader or commenter
+    may not edit, and only the owner, or a writer, may share."""
     full = {"kind": "drive#file", "id": book.id, "name": book.title,
             "mimeType": book.mime, "createdTime": book.created,
-            "modifiedTime": book.modified, "version": str(book.version)}
-    wanted = [f.strip() for f in fields.split(",")] if fields else DRIVE_FIELDS
-    return {k: full[k] for k in wanted if k in full}
+            "modifiedTime": book.modified, "version": str(book.version),
+            "capabilities": {"canEdit": role in st.WRITERS, "canShare": role in st.WRITERS,
+                             "canComment": role != "reader", "canDownload": True}}
+    return masked(full, fields) if fields else {k: full[k] for k in DRIVE_FIELDS}
 
 
 @route("POST", r"/drive/v3/files")
@@ -68,7 +72,8 @@ def drive_create(s: State, q: dict, body: dict) -> tuple[int, Any]:
 
 @route("GET", rf"/drive/v3/files/{KEY}")
 def drive_get(s: State, q: dict, body: dict, key: str) -> tuple[int, Any]:
-    return 200, _drive_file(s.file(key), q.get("fields", [None])[0])
+    book = s.file(key)
+    return 200, _drive_file(book, q.get("fields", [None])[0], book.role(s.caller) or "reader")
 
 
 @route("DELETE", rf"/drive/v3/files/{KEY}")
