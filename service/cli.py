@@ -16,7 +16,7 @@ from sync.cycle_lock import one_at_a_time
 from sync.errors import EXPLAINED
 from sync.opening import apply_to, is_google, open_target, target_key, undo_on
 
-from . import argparse_words, cli_backup, cli_import, cli_service, report
+from . import argparse_words, cli_backup, cli_doctor, cli_import, cli_service, report
 from .options import (DATA_HELP, config_of, config_option, data_folder, date_arg,
                       google_access, google_options, google_sheet, google_source, report_options,
                       rule_options, settings)
@@ -177,6 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_service.add_commands(commands)
     cli_backup.add_commands(commands)
     cli_import.add_commands(commands)
+    cli_doctor.add_commands(commands)
     return parser
 
 

@@ -7,8 +7,8 @@ COMMANDS = sorted(build_parser()._subparsers._group_actions[0].choices)
 
 
 def test_the_commands():
-    assert COMMANDS == ["apply", "audit", "check", "export", "google-login", "import", "install",
-                        "restore", "run", "snapshot", "snapshots", "status", "undo"]
+    assert COMMANDS == ["apply", "audit", "check", "doctor", "export", "google-login", "import",
+                        "install", "restore", "run", "snapshot", "snapshots", "status", "undo"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
