@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
-from sheet_templates import BUILTIN, LANGS, builtin, sample_rows
+from sheet_templates import BUILTIN, LANGS, builtin, sample_entries, sample_rows
 from audit.log import AuditLog
 from i18n import _, error_text, say, use_language
 from audit.os_family import is_windows
@@ -199,7 +199,8 @@ def _install(args: argparse.Namespace) -> int:
         _print_upgrade(args.to, template, report)
         return EXIT_CLEAN
     rows = sample_rows(args.template, args.lang) if args.with_samples else []
-    path = install_new(template, args.to, args.lang, rows)
+    entries = sample_entries(args.template, args.lang) if args.with_samples else {}
+    path = install_new(template, args.to, args.lang, rows, entries)
     print(say(_("Installed the {template} template ({lang}) in {path} with {n} sample rows",
                 template=template.name, lang=args.lang, path=str(path), n=len(rows)) if rows
               else _("Installed the {template} template ({lang}) in {path}",

@@ -367,3 +367,10 @@ def sample_rows(name: str, lang: str) -> list[dict]:
     """Messy example rows for `install --with-samples` (may be empty for a language)."""
     data = tomllib.loads(_read_text(HERE / "samples.toml"))
     return list(data.get(name, {}).get(lang, []))
+
+
+def sample_entries(name: str, lang: str) -> dict[str, list[dict]]:
+    """Example entries for the ledger tabs (ledger key -> rows by column key), typed as
+    people type them, for `install --with-samples`."""
+    data = tomllib.loads(_read_text(HERE / "samples.toml"))
+    return {k: list(v) for k, v in data.get("entries", {}).get(name, {}).get(lang, {}).items()}

@@ -331,3 +331,25 @@ def test_the_json_report_lists_the_entries_changes_and_findings(tmp_path):
         k: v for k, v in report["entry_changes"][0].items() if k != "reason"}
     finding, = report["entry_findings"]
     assert finding["kind"] == "unknown_customer" and finding["row_number"] == 3
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+def test_the_samples_show_entries_tied_and_rolled_up(tmp_path, lang):
+    """`install --with-samples` (what `make run` does first) puts purchases and a follow-up on
+    the ledger tabs, typed with names and emails rather than IDs: the first apply ties them
+    and rolls them up."""
+    from tests.conftest import run_cli
+    path = tmp_path / "shop.xlsx"
+    assert run_cli("install", "crm", "--to", str(path), "--with-samples", "--lang",
+                   lang).returncode == 0
+    run_cli("apply", str(path), "--today", TODAY.isoformat())
+    book = openpyxl.load_workbook(path)
+    tab = CRM.ledger("purchases").sheet_names[lang]
+    ids = [r[1] for r in book[tab].iter_rows(min_row=2, values_only=True)]
+    assert ids and all(i and i.startswith("C-") for i in ids)
+    ws = book[CRM.sheet_names[lang]]
+    headers = [c.value for c in ws[1]]
+    spend = headers.index(CRM.column("total_spend").header(lang))
+    orders = headers.index(CRM.column("orders").header(lang))
+    assert sum(r[orders] or 0 for r in ws.iter_rows(min_row=2, values_only=True)) == len(ids)
+    assert any(r[spend] for r in ws.iter_rows(min_row=2, values_only=True))

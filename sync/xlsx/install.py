@@ -37,9 +37,11 @@ _THIN = Side(style="thin", color="BFBFBF")
 
 
 def install_new(template: Template, path: Path, lang: str = "en",
-                rows: Iterable[Mapping[str, Any]] = ()) -> Path:
+                rows: Iterable[Mapping[str, Any]] = (),
+                entries: Mapping[str, Iterable[Mapping[str, Any]]] | None = None) -> Path:
     """Write a new workbook at `path` laid out for `template`; `rows` (by column key) are added
-    as data, as a person would type them."""
+    as data, as a person would type them, and `entries` (ledger key -> rows by column key) on
+    the ledger tabs."""
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
         raise TemplateInstallError(_("{path}: the file name must end in .xlsx", path=path))
@@ -51,6 +53,11 @@ def install_new(template: Template, path: Path, lang: str = "en",
         raise TemplateInstallError(_("{parent}: no such folder; create it first",
                                      parent=path.parent))
     book = build_workbook(template, lang, rows)
+    for ledger in template.ledgers:
+        sheet = book[ledger.sheet_names[lang]]
+        keys = [c.key for c in ledger.columns]
+        for row in (entries or {}).get(ledger.key, ()):
+            sheet.append([row.get(k) for k in keys])
     _save_new(book, path)
     return path
 
