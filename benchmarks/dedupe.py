@@ -120,6 +120,11 @@ def measure(size: int, lang: str, peer: str) -> dict[str, Any]:
         result[f"{kind or 'all'}_found"] = found
     result["certain_wrong"] = len(result["certain_found"] - truth)
     result["all_closed"] = scores(closure(result["all_found"]), truth)
+    # What sheetkeeper asserts: rows of one certain group are all one person (it lists the
+    # group as a star, each row with the row a merge keeps), each possible pair as listed.
+    asserted = closure(result["certain_found"]) | result["possible_found"]
+    result["asserted"] = scores(asserted, truth)
+    result["asserted_certain"] = scores(closure(result["certain_found"]), truth)
     if peer == "splink":
         found, seconds = splink_run(plan)
         result["peer"], result["peer_s"], result["peer_found"] = scores(found, truth), seconds, found
@@ -174,6 +179,9 @@ def main(argv: Iterable[str] | None = None) -> None:
                ("poss R", part("possible", 1), ".3f"), ("poss F1", part("possible", 2), ".3f"),
                ("all P", part("all", 0), ".3f"), ("all R", part("all", 1), ".3f"),
                ("all F1", part("all", 2), ".3f"), ("cert wrong", "certain_wrong", ","),
+               ("asserted P", part("asserted", 0), ".4f"),
+               ("asserted R", part("asserted", 1), ".3f"),
+               ("asserted F1", part("asserted", 2), ".3f"),
                ("closed F1", part("all_closed", 2), ".3f"), ("plan s", "plan_s", ".2f")]
     if args.peer != "none":
         columns += [("peer P", part("peer", 0), ".3f"), ("peer R", part("peer", 1), ".3f"),
@@ -183,7 +191,10 @@ def main(argv: Iterable[str] | None = None) -> None:
     print_table(columns, results)
     print("\nPairs are unordered pairs of rows, scored against every pair within a person's "
           "group, as reported: no transitive closure (closed F1: the same after closing the "
-          "reported pairs into groups).\ncert wrong: certain pairs that are different people. "
+          "reported pairs into groups).\nasserted: what sheetkeeper asserts, every pair within "
+          "a certain group (listed as a star: each row with the row a merge keeps; in "
+          "--report json, certain pairs sharing a row) and each possible pair as listed.\n"
+          "cert wrong: certain pairs that are different people. "
           "plan s: the whole plan (cell rules and duplicates). "
           "en lists are a UK team's (phone region GB, dates day first); zh-CN lists use the "
           "template's defaults (CN).")
