@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 import dataclasses
+import functools
 from dataclasses import dataclass
 from itertools import chain
 from types import MappingProxyType
@@ -398,15 +399,30 @@ def _names_said(fx: NameForm, fy: NameForm, level: int, score: float, how: str |
                 return _("the same characters in another order")
         elif fx.hanzi != fy.hanzi:
             return (_("the same name in pinyin") if score == 1.0
-                    else _("names {score:percent} alike in pinyin", score=score))
-        return _("names {score:percent} alike", score=score)
+                    else _alike(round(score, 2), True))
+        return _alike(round(score, 2), False)
     return _("different names") if level == DIFFERENT else None
+
+
+# A pair's words are made for every pair found (a hundred thousand in a big list), and few of
+# them differ: each phrase is made once.
+@functools.lru_cache(maxsize=1024)
+def _alike(score: float, in_pinyin: bool) -> str:
+    return (_("names {score:percent} alike in pinyin", score=score) if in_pinyin
+            else _("names {score:percent} alike", score=score))
 
 
 def _list(parts: list[str]) -> str:
     """The pieces of a reason, one after another: "same Phone, same name"."""
-    if not parts:
-        return ""
+    if len(parts) < 2:
+        return parts[0] if parts else ""
+    # Keyed by each piece's text and message id: one text, one meaning in every language.
+    return _joined(tuple((p, getattr(p, "msgid", None)) for p in parts))
+
+
+@functools.lru_cache(maxsize=65536)
+def _joined(pieces: tuple[tuple[str, str | None], ...]) -> str:
+    parts = [p for p, _ in pieces]
     text = parts[0]
     for part in parts[1:]:
         # TRANSLATORS: two pieces of a duplicate pair's reason, one after the other.
