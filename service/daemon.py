@@ -10,9 +10,10 @@ lock for themselves).
 
 For each workbook: file events are debounced (a save is several events); a workbook open in
 Excel on this machine (Windows, macOS) is cleaned in the open book (sync.excel) and looked at
-again every `excel_poll` seconds while it stays open; one open in LibreOffice, or in Excel where
-xlwings cannot reach it (Linux, another machine), is left until its lock file goes; a file still
-being written is given time;
+again every `excel_poll` seconds while it stays open (a look reads the book only when its cheap
+change sign moved, or every tenth look: sync/excel/signal.py, through the target's peek); one
+open in LibreOffice, or in Excel where xlwings cannot reach it (Linux, another machine), is left
+until its lock file goes; a file still being written is given time;
 the bytes sheetkeeper itself left are recognised (inode, size, mtime) and not looked at again,
 so its own writes cause no cycle. A cycle that merged rows or gave out new IDs is followed at
 once by another (the new IDs' duplicate pairs can be listed only then); any other leaves
@@ -347,7 +348,8 @@ class Service:
 
     def _live(self, state: WorkbookState) -> bool:
         """A workbook open in Excel on this machine: a cycle in the open book, and another in
-        `excel_poll` seconds while it stays open (nothing tells of an edit there). False where
+        `excel_poll` seconds while it stays open (nothing tells of an edit there: the cycle
+        peeks at the book's change sign, and reads it only when that moved). False where
         Excel cannot be reached (Linux, another machine, LibreOffice): wait for it to close."""
         path, start = state.path, time.perf_counter()
         watch = self.config.watch_for(path) or Watch(path)

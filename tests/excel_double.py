@@ -15,7 +15,11 @@ What it models, as Excel does it (Microsoft's documentation, not checked against
 - a person at the keyboard (`Desk`): typing a value, editing a cell (Excel then rejects every
   automation call with RPC_E_CALL_REJECTED, as pywintypes.com_error), saving, closing without
   saving (the book's objects then raise RPC_E_DISCONNECTED), Excel quitting
-  (RPC_S_SERVER_UNAVAILABLE); the lock file `~$NAME.xlsx` beside the workbook while it is open.
+  (RPC_S_SERVER_UNAVAILABLE); Excel answering but not ready (Application.Ready False); the lock
+  file `~$NAME.xlsx` beside the workbook while it is open;
+- the few COM members sync/excel/ reaches through `.api` (Windows): Application.Ready,
+  Workbook.Saved (False from any change until a save), Worksheet.Evaluate (for the change
+  sign's checksum formula only, computed as Excel computes it).
 The book is loaded from and saved to a real .xlsx file with openpyxl.
 """
 from __future__ import annotations
@@ -34,6 +38,14 @@ VBA_E_IGNORE = -2146777998               # 0x800AC472
 RPC_E_DISCONNECTED = -2147417848         # 0x80010108
 RPC_S_SERVER_UNAVAILABLE = -2147023174   # 0x800706BA
 NUMBER = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$")
+XL_ERR_NAME = -2146826259                # #NAME?, as COM returns an error value
+_R = r"(?P<first>[A-Z]{1,3}\d+)(?::(?P<last>[A-Z]{1,3}\d+))?"
+# The change sign's checksum (sync/excel/signal.py PROBE), the one formula Evaluate knows here.
+PROBE = re.compile(
+    r"SUMPRODUCT\(\(IFERROR\(LEN\(" + _R + r"\)\*97\+CODE\((?P=first)(?::(?P=last))?\)\*7"
+    r"\+CODE\(RIGHT\((?P=first)(?::(?P=last))?\)\)\*3,0\)\+IFERROR\(MOD\((?P=first)"
+    r"(?::(?P=last))?\*1,65521\),0\)\)\*\(ROW\((?P=first)(?::(?P=last))?\)\*31"
+    r"\+COLUMN\((?P=first)(?::(?P=last))?\)\)\)")
 
 
 class com_error(Exception):   # noqa: N801 - pywintypes.com_error's name and shape
@@ -58,6 +70,9 @@ class _Model:
     quit: bool = False
     calls: int = 0
     rejected: int = 0
+    saved: bool = True                # Workbook.Saved: no change since the last save
+    not_ready: int = 0                # Application.Ready reads False this many more times
+    evaluated: int = 0                # Worksheet.Evaluate calls answered
     reads: list[str] = field(default_factory=list)        # addresses whose values were read
     writes: list[tuple[str, str, bool]] = field(default_factory=list)  # sheet, address, updating
     on_call: Callable[[], None] | None = None
@@ -92,16 +107,59 @@ class Apps:
         return len(self._apps)
 
 
-class _Api:
-    """What `app.api` gives on Windows: Excel's COM object (its Ready property only)."""
+# -- what `.api` gives on Windows: Excel's COM objects, the members sync/excel/ uses only ------
+# (not xlwings' classes: their names and shapes are Excel's object model, held to the table
+# EXCEL_OBJECT_MODEL in tests/test_excel_double.py, from learn.microsoft.com/office/vba/api)
+
+class _AppApi:
+    """Excel.Application."""
 
     def __init__(self, model: _Model):
         self._model = model
 
     @property
     def Ready(self) -> bool:   # noqa: N802 - COM's name
+        """False while a person edits a cell (Excel answers, but is not ready)."""
         self._model.call()
-        return not self._model.reject
+        if self._model.not_ready:
+            self._model.not_ready -= 1
+            return False
+        return True
+
+
+class _BookApi:
+    """Excel.Workbook."""
+
+    def __init__(self, model: _Model):
+        self._model = model
+
+    @property
+    def Saved(self) -> bool:   # noqa: N802 - COM's name
+        self._model.call()
+        return self._model.saved
+
+
+class _SheetApi:
+    """Excel.Worksheet: Evaluate, for the one formula sheetkeeper evaluates (its change
+    sign's checksum, sync/excel/signal.py), computed here as Excel computes it; any other
+    formula answers #NAME? (as an int, as COM gives an error value)."""
+
+    def __init__(self, model: _Model, name: str):
+        self._model, self._name = model, name
+
+    def Evaluate(self, Name: str) -> Any:   # noqa: N802,N803 - COM's names
+        self._model.call()
+        self._model.evaluated += 1
+        m = PROBE.fullmatch(Name)
+        if m is None:
+            return XL_ERR_NAME
+        (r1, c1), (r2, c2) = _corner(m["first"]), _corner(m["last"] or m["first"])
+        cells = self._model.cells[self._name]
+        total = 0.0
+        for r in range(r1, r2 + 1):
+            for c in range(c1, c2 + 1):
+                total += _checksum(cells.get((r, c))) * (r * 31 + c)
+        return total
 
 
 class App:
@@ -125,8 +183,8 @@ class App:
         self._model.screen_updating = value
 
     @property
-    def api(self) -> _Api:
-        return _Api(self._model)
+    def api(self) -> _AppApi:
+        return _AppApi(self._model)
 
 
 class Books:
@@ -168,6 +226,10 @@ class Book:
         self._model.call()
         return Sheets([Sheet(self._model, self, name) for name in self._model.cells])
 
+    @property
+    def api(self) -> _BookApi:
+        return _BookApi(self._model)
+
 
 class Sheets:
     def __init__(self, sheets: list["Sheet"]):
@@ -200,6 +262,10 @@ class Sheet:
     @property
     def book(self) -> Book:
         return self._book
+
+    @property
+    def api(self) -> _SheetApi:
+        return _SheetApi(self._model, self._name)
 
     @property
     def used_range(self) -> "Range":
@@ -328,6 +394,44 @@ def _read(value: Any, errors: bool) -> Any:
     return value
 
 
+def _serial(value: dt.date) -> float:
+    """A date as Excel holds it: days since 1899-12-30."""
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime.combine(value, dt.time())
+    return (value - dt.datetime(1899, 12, 30)).total_seconds() / 86400
+
+
+def _checksum(value: Any) -> float:
+    """One cell's term of the change sign's checksum, as Excel computes it:
+    IFERROR(LEN(v)*97+CODE(v)*7+CODE(RIGHT(v))*3,0)+IFERROR(MOD(v*1,65521),0). LEN and CODE
+    read the value as text (a number in General format, a date as its serial number, TRUE);
+    CODE of "" is #VALUE!; CODE gives the character's code in the Windows code page (a
+    character outside it: 63, "?"); v*1 is a number, a number's text, TRUE as 1, else #VALUE!."""
+    if value is None or isinstance(value, ExcelError):
+        return 0.0
+    if isinstance(value, dt.date):
+        number: float | None = _serial(value)
+    elif isinstance(value, bool):
+        number = float(value)
+    elif isinstance(value, (int, float)):
+        number = float(value)
+    elif isinstance(value, str) and NUMBER.match(value):
+        number = float(value)
+    else:
+        number = None
+    if isinstance(value, bool):
+        text = "TRUE" if value else "FALSE"
+    elif isinstance(value, (int, float, dt.date)):
+        text = format(number, ".15g")
+    else:
+        text = str(value)
+
+    def code(ch: str) -> int:
+        return ord(ch) if ord(ch) < 256 else 63
+    first = len(text) * 97 + code(text[0]) * 7 + code(text[-1]) * 3 if text else 0
+    return first + (number % 65521 if number is not None else 0.0)
+
+
 def _as_text(value: Any) -> str:
     if value is None:
         return ""
@@ -338,6 +442,7 @@ def _as_text(value: Any) -> str:
 
 def _typed(model: _Model, sheet: str, at: tuple[int, int], value: Any) -> None:
     """A value put into a cell the way Excel takes it: text as if typed."""
+    model.saved = False
     cells, formulas = model.cells[sheet], model.formulas.setdefault(sheet, {})
     formulas.pop(at, None)
     if value is None or value == "":
@@ -399,10 +504,16 @@ class Desk:
 
     def show_error(self, sheet: str, address: str, text: str = "#N/A") -> None:
         self.model.cells[sheet][_corner(address)] = ExcelError(text)
+        self.model.saved = False
 
     def editing(self, calls: int) -> None:
         """A person starts editing a cell: Excel rejects the next `calls` automation calls."""
         self.model.reject = calls
+
+    def not_ready(self, checks: int) -> None:
+        """A person is editing a cell and Excel answers calls, but Application.Ready reads
+        False the next `checks` times it is asked."""
+        self.model.not_ready = checks
 
     def save(self) -> None:
         """Ctrl+S: the book's cells to the file (values only: what sheetkeeper reads)."""
@@ -417,6 +528,7 @@ class Desk:
             for (r, col), text in self.model.formulas.get(name, {}).items():
                 ws.cell(r, col).value = text
         book.save(self.model.path)
+        self.model.saved = True
 
     def close(self, save: bool) -> None:
         if save:

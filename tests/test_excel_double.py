@@ -90,3 +90,36 @@ def test_on_this_machine_xlwings_cannot_reach_excel():
     with pytest.raises(Exception):
         list(xlwings.apps)
     assert running_apps() == []
+
+
+# What the double's `.api` objects offer: not xlwings' classes but Excel's COM objects on
+# Windows, so held to Excel's object model instead (learn.microsoft.com/office/vba/api:
+# Application.Ready, read-only Boolean; Workbook.Saved, read/write Boolean; Worksheet.Evaluate
+# (Name)). xlwings' own `api` properties on App, Book and Sheet are checked above.
+EXCEL_OBJECT_MODEL = {
+    "_AppApi": {"Ready": ("property", False)},
+    "_BookApi": {"Saved": ("property", False)},     # settable in Excel; never set here
+    "_SheetApi": {"Evaluate": ("method", ["Name"])},
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXCEL_OBJECT_MODEL))
+def test_the_com_members_the_double_models_are_excels(name):
+    cls, model = getattr(double, name), EXCEL_OBJECT_MODEL[name]
+    members = {n: v for n, v in vars(cls).items() if not n.startswith("_")}
+    assert set(members) == set(model)
+    for member, value in members.items():
+        kind, detail = model[member]
+        if kind == "property":
+            assert isinstance(value, property) and (value.fset is not None) == detail
+        else:
+            params = list(inspect.signature(value).parameters)[1:]
+            assert callable(value) and params == detail
+
+
+def test_the_api_properties_the_double_gives_are_xlwings_own():
+    for cls, api in ((double.App, double._AppApi), (double.Book, double._BookApi),
+                     (double.Sheet, double._SheetApi)):
+        assert "api" in offered(cls)
+        assert isinstance(inspect.getattr_static(getattr(real, cls.__name__), "api"), property)
+        assert vars(cls)["api"].fget.__annotations__["return"] in (api.__name__, api)

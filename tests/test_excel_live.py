@@ -175,6 +175,68 @@ def test_edit_mode_that_starts_at_the_write_abandons_the_batch(desk):
             == ["abandoned"]
 
 
+def test_excel_not_ready_is_waited_out_before_the_write(desk):
+    """Excel answers, but Application.Ready is False (a cell being edited): no write is made
+    until it is True again, within the same bounds as a rejection."""
+    desk.not_ready(checks=3)
+    result = cycle(desk)
+    assert desk.model.not_ready == 0 and result.written > 0
+    assert desk.model.rejected == 0          # told by Ready, not by a refused call
+    assert desk.model.writes and desk.value(SHEET, "B2") == "Ann Lee"
+
+
+def test_excel_not_ready_in_the_middle_of_a_write_stops_it_there(desk):
+    """Ready is asked before each part (rectangle) of the write: a person starting to edit
+    between two parts stops the write there; the cycle reads again, finds Excel still busy and
+    is left for later; the next settles what landed and writes the rest."""
+    def person(step):
+        if step == "pending":
+            model = desk.model
+            original = model.writes
+
+            class Watch(list):
+                def append(self, item):
+                    super().append(item)
+                    model.not_ready = 10_000       # after the first part landed
+            model.writes = Watch(original)
+    with pytest.raises(WorkbookBusy):
+        cycle(desk, person)
+    assert len(desk.model.writes) == 1
+    desk.model.writes = list(desk.model.writes)
+    desk.not_ready(checks=0)
+    assert cycle(desk).written > 0
+    assert desk.value(SHEET, "B2") == "Ann Lee" and desk.value(SHEET, "A4")
+    with AuditLog(default_data_folder(desk.model.path) / "audit.sqlite3") as log:
+        assert log.pending(str(desk.model.path.resolve())) == []
+        assert log.verify() is None
+
+
+def test_excel_not_ready_for_long_leaves_the_cycle_for_later_and_abandons_the_batch(desk):
+    desk.not_ready(checks=10_000)
+    before = cells(desk)
+    with pytest.raises(WorkbookBusy, match="busy"):
+        cycle(desk)
+    assert cells(desk) == before and desk.model.writes == []
+    assert desk.model.not_ready == 10_000 - 8      # ExcelCalls' bound: 8 tries, then later
+    with AuditLog(default_data_folder(desk.model.path) / "audit.sqlite3") as log:
+        assert [s for (s,) in log.db.execute("SELECT status FROM batches WHERE kind='apply'")] \
+            == ["abandoned"]
+    desk.not_ready(checks=0)
+    assert cycle(desk).written > 0                 # the next cycle does it
+
+
+def test_excel_without_a_ready_property_is_written_as_before():
+    """macOS: Excel's AppleScript dictionary has no `ready`; appscript raises AttributeError,
+    and only refused calls tell that a person is editing."""
+    from types import SimpleNamespace
+    from sync.excel.session import NotReady, ensure_ready
+    ensure_ready(SimpleNamespace(api=SimpleNamespace()))
+    ensure_ready(SimpleNamespace(api=SimpleNamespace(Ready=True)))
+    with pytest.raises(NotReady):
+        ensure_ready(SimpleNamespace(api=SimpleNamespace(Ready=False)))
+    assert isinstance(translated(NotReady(), "c.xlsx"), WorkbookBusy)
+
+
 @pytest.mark.parametrize("how", ["closed", "quit"])
 def test_a_book_closed_or_excel_quitting_mid_cycle_is_a_clean_error(desk, how):
     def person(step):

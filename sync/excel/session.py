@@ -7,7 +7,9 @@ Windows, AppleScript's on macOS) become sheetkeeper's own.
 - `ExcelCalls`: every call into Excel goes through it. Excel refuses automation while a person
   is editing a cell (RPC_E_CALL_REJECTED 0x80010001, VBA_E_IGNORE 0x800AC472) or has a dialog
   up; such a call is tried again a bounded number of times (tenacity), and then the cycle is
-  left for later (WorkbookBusy), never blocked. A book closed meanwhile, or an Excel that quit,
+  left for later (WorkbookBusy), never blocked. Before a write, Excel is asked whether it is
+  ready (`ensure_ready`: Application.Ready, False while a cell is being edited); "not ready" is
+  treated as a rejection. A book closed meanwhile, or an Excel that quit,
   is ExcelClosed; macOS's refusal of the Automation permission (-1743) is ExcelNotAllowed,
   with where to grant it.
 
@@ -73,8 +75,26 @@ def _numbers(exc: BaseException) -> set[int]:
     return found
 
 
+class NotReady(Exception):
+    """Excel answered, but says it is not ready (Application.Ready is False: a cell is being
+    edited): treated as a rejected call, tried again, then left for later."""
+
+
+def ensure_ready(app: Any) -> None:
+    """Raise NotReady where Excel says it is not ready for a write. Windows: the COM
+    Application's `Ready` (learn.microsoft.com/office/vba/api/excel.application.ready). macOS:
+    Excel's AppleScript dictionary has no `ready` (xlwings' mac_dict.py lists none); appscript
+    then raises AttributeError, and only the refusals themselves tell (errors, as for any call)."""
+    try:
+        ready = app.api.Ready
+    except AttributeError:
+        return
+    if ready is False:
+        raise NotReady("Application.Ready is False")
+
+
 def is_rejected(exc: BaseException) -> bool:
-    return bool(_numbers(exc) & REJECTED)
+    return isinstance(exc, NotReady) or bool(_numbers(exc) & REJECTED)
 
 
 def translated(exc: BaseException, where: str) -> Exception:
@@ -82,7 +102,7 @@ def translated(exc: BaseException, where: str) -> Exception:
     numbers = _numbers(exc)
     if MAC_NOT_ALLOWED in numbers:
         return ExcelNotAllowed(automation_help(where))
-    if numbers & REJECTED:
+    if isinstance(exc, NotReady) or numbers & REJECTED:
         return WorkbookBusy(_("{where}: Excel is busy (a cell is being edited, or a dialog is "
                               "open); nothing was written, and sheetkeeper tries again later",
                               where=where))

@@ -47,8 +47,9 @@ from ..errors import ExcelClosed, SheetNotFound, TableLayoutError, WorkbookBusy,
 from ..header import best_header, layout_for, list_values
 from ..table import SheetTable, SideTab
 from ..targets import Batch, Step, first_columns, reading_of, rows_as_read
+from . import signal
 from .rectangles import Rectangle, rectangles
-from .session import ExcelCalls, attach
+from .session import ExcelCalls, attach, ensure_ready
 
 # What an error cell reads as (xlwings' err_to_str): reported for what it shows, never written.
 ERROR_TEXTS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A",
@@ -97,12 +98,24 @@ class ExcelTarget:
     def reading(self) -> str:
         return reading_of(self.templates, self.sheet)
 
-    def peek(self) -> None:
-        return None      # open-source xlwings has no change signal cheaper than a read
+    def peek(self) -> str | None:
+        """The last read's digest where the book's change sign (sync/excel/signal.py: a few
+        calls, no cells) is as it was just before that read; None where it changed, cannot be
+        had, or the last FULL_READ_EVERY polls were all answered from it: then the cycle reads."""
+        sheets = signal.MEMORY.sheets(self.key)
+        if sheets is None:
+            return None       # never read in this process: nothing to compare with
+        return signal.MEMORY.unchanged(self.key, signal.take(self.book, sheets, self.calls))
 
     # -- reading -----------------------------------------------------------------------------
 
     def read(self) -> SheetTable:
+        # The change sign is taken before the read, over the sheets the last read used: an
+        # edit made during the read is then in the digest but not in the sign, and the next
+        # poll reads again.
+        before_sheets = signal.MEMORY.sheets(self.key)
+        before = (signal.take(self.book, before_sheets, self.calls)
+                  if before_sheets is not None else None)
         templates = templates_or_builtin(self.templates)
         names = self.calls(lambda: [s.name for s in self.book.sheets])
         name, grid, formulas = self._table_sheet(names, templates)
@@ -129,6 +142,8 @@ class ExcelTarget:
         # is a change too.
         digest = hashlib.sha256(json.dumps([grid, formulas, *grids.values()],
                                            default=str).encode()).hexdigest()
+        used = (name, *(n for n in grids))
+        signal.MEMORY.read(self.key, used, before if before_sheets == used else None, digest)
         return SheetTable(source=table.source, sheet=name, layout=layout, rows=table.rows,
                           row_numbers=table.row_numbers, formulas=table.formulas,
                           errors=table.errors, list_values=table.list_values, digest=digest,
@@ -252,7 +267,11 @@ class LiveWrite:
                                     "it was checked; nothing written", path=target.path,
                                     row=row, sheet=repr(tab)))
         shapes = rectangles((tab, w.row, w.column, w.value) for tab, w in self.cells)
+        # The book changes under the change sign's memory: the next poll reads it in full.
+        signal.MEMORY.forget(target.key)
         app = target.book.app
+        # Not while a person edits a cell: Excel not ready is waited out like a rejection.
+        calls(functools.partial(ensure_ready, app))
         updating = calls(lambda: app.screen_updating)
         calls(lambda: setattr(app, "screen_updating", False))
         landed = 0
@@ -281,6 +300,7 @@ class LiveWrite:
 
 
 def _put(book: Any, rect: Rectangle) -> None:
+    ensure_ready(book.app)          # each part of the write asks again (one call)
     sheet = book.sheets[rect.sheet]
     cells = sheet.range((rect.top, rect.left + 1), (rect.bottom, rect.right + 1))
     cells.value = [[as_typed(v) for v in row] for row in rect.values]
