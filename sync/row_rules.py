@@ -95,9 +95,13 @@ class _Judge:
         j = self.status_j
         if j is None or j in formulas:
             return None
-        # The latest of the activity dates: a purchase is contact too.
-        activity = max((d for k in self.activity if (d := self._date(row, bad, *k))),
-                       default=None)
+        # The latest of the activity dates: a purchase is contact too (a loop, not max() over
+        # a generator: every row of a first look comes here).
+        activity = None
+        for j, key in self.activity:
+            d = self._date(row, bad, j, key)
+            if d is not None and (activity is None or d > activity):
+                activity = d
         decision = classify_status(self._date(row, bad, *self.start), activity,
                                    self.today, self.thresholds)
         current = row[j]
