@@ -98,8 +98,8 @@ class _Judge:
         # The latest of the activity dates: a purchase is contact too (a loop, not max() over
         # a generator: every row of a first look comes here).
         activity = None
-        for j, key in self.activity:
-            d = self._date(row, bad, j, key)
+        for k, key in self.activity:
+            d = self._date(row, bad, k, key)
             if d is not None and (activity is None or d > activity):
                 activity = d
         decision = classify_status(self._date(row, bad, *self.start), activity,
