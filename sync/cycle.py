@@ -163,7 +163,7 @@ class Cycle:
         self.read = True
         self.between("read")
         last = self.seen.complete(last) if last is not None else None  # None: rows damaged
-        landed = settle_pending(audit, key, table)
+        landed = settle_pending(audit, key, table, getattr(self.target, "writes_whole", True))
         if not getattr(self.target, "writes_unsaved", False):
             # Read from the file: were the writes into the book open in Excel saved?
             settle_unsaved(audit, key, table)

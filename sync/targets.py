@@ -88,6 +88,10 @@ class Target(Protocol):
     # again within the cycle (a workbook), or leave the rest to the next cycle, which the
     # change itself sets off (a Google Sheet, where every read is a request against a quota).
     reads_again: bool
+    # A batch reaches the target whole or not at all (a workbook's swap, a Google
+    # values:batchUpdate); False where it goes a block at a time (a workbook open in Excel), so
+    # a batch cut off part way is settled cell by cell (writing.settle_pending).
+    writes_whole: bool
 
     @property
     def key(self) -> str:

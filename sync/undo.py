@@ -51,7 +51,7 @@ def undo_batch(batch: str, data: Path, open_target: Callable[[str, str], Target]
             table = target.read()
             # A batch a crash left pending is settled from the cells first: it may well be
             # written, and then it can be undone.
-            settle_pending(audit, workbook, table)
+            settle_pending(audit, workbook, table, getattr(target, "writes_whole", True))
             status = audit.batch_info(batch)[4]
             if status != "written":
                 raise UndoError(_("batch {batch} was never written to the workbook ({status}); "

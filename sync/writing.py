@@ -124,37 +124,62 @@ def _records(batch: Batch, done: Sequence[int], restyled) -> list[ChangeRecord]:
             else records[k] for k in done]
 
 
-def settle_pending(audit: AuditLog, key: str, table: SheetTable) -> list[str]:
+def settle_pending(audit: AuditLog, key: str, table: SheetTable, whole: bool = True
+                   ) -> list[str]:
     """Settle the batches a broken-off write left pending, from what `table` holds now; the
-    batches found written, oldest first."""
+    batches found written, oldest first. `whole`: the target writes a batch whole or not at
+    all (a workbook's swap, a Google values:batchUpdate), so a batch is written when more of
+    its cells say so than not. Where it does not (a workbook open in Excel, written a block at
+    a time), a batch cut off part way is settled cell by cell: it is abandoned, and the cells
+    that reached the sheet are recorded as a batch of their own, so they are never taken for
+    a person's edits."""
     written: list[str] = []
     pending = audit.pending(key)
     if not pending:
         return written
     places = CellPlaces(table)
     for batch in pending:
-        landed = (table.digest and audit.batch_digest(batch) == table.digest) \
-            or _cells_say_written(audit.entries(batch=batch), places)
-        audit.settle(batch, "written" if landed else "abandoned")
-        if landed:
+        if table.digest and audit.batch_digest(batch) == table.digest:
+            audit.settle(batch, "written")
+            written.append(batch)
+            continue
+        entries = list(audit.entries(batch=batch))
+        landed, kept = _landed(entries, places)
+        if not whole and landed and kept:
+            audit.settle(batch, "abandoned")
+            written.append(_part_written(audit, key, table, batch, landed))
+            continue
+        audit.settle(batch, "written" if len(landed) > len(kept) else "abandoned")
+        if len(landed) > len(kept):
             written.append(batch)
     return written
 
 
-def _cells_say_written(entries, places: CellPlaces) -> bool:
-    """More of the batch's cells hold what it wrote than what they held before. A cell a
-    person has changed since holds neither and says nothing; a row the batch gave its ID is
-    found by that ID only if the batch was written."""
-    after = before = 0
+def _landed(entries, places: CellPlaces) -> tuple[list, list]:
+    """The batch's cells that hold what it wrote, and those that still hold what they held
+    before. A cell a person has changed since holds neither and says nothing; a row the batch
+    gave its ID is found by that ID only if the batch was written."""
+    landed, kept = [], []
     for e in entries:
         if same_value(e.before, e.after) or (place := places.locate(e)) is None:
             continue
         current = place[3]
         if same_value(current, e.after):
-            after += 1
+            landed.append(e)
         elif same_value(current, e.before):
-            before += 1
-    return after > before
+            kept.append(e)
+    return landed, kept
+
+
+def _part_written(audit: AuditLog, key: str, table: SheetTable, batch: str, landed) -> str:
+    """The cells of `batch` that reached the sheet before its write was cut off, as a batch of
+    its own (of the same kind, written)."""
+    kind = audit.batch_info(batch)[2]
+    return audit.record(
+        key, table.sheet,
+        [ChangeRecord(e.row_id, e.column, e.before, e.after, e.rule, e.reason, e.style_before,
+                      sheet=None if e.sheet == table.sheet else e.sheet) for e in landed],
+        kind, note=f"the part of {batch} that reached the sheet before its write was cut off")
 
 
 def settle_unsaved(audit: AuditLog, key: str, table: SheetTable) -> list[str]:

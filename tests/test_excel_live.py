@@ -465,3 +465,37 @@ def test_a_purchase_typed_in_the_open_book_rolls_up_into_the_customer_row(tmp_pa
     assert desk.value(SHEET, f"{spend}2") == 128
     assert cycle(desk).batch is None                       # nothing new: nothing written
     desk.lock.unlink()
+
+
+def test_a_write_cut_off_part_way_is_settled_cell_by_cell(desk):
+    """Open in Excel, a batch goes in a block at a time: cut off after its first block, the
+    cells that landed are recorded as sheetkeeper's own (a batch of their own, written) and the
+    rest abandoned, so the next cycle neither takes them for a person's edits nor gives their
+    rows new IDs."""
+    def person(step):
+        if step == "pending":
+            model = desk.model
+            original = model.writes
+
+            class Watch(list):
+                def append(self, item):
+                    super().append(item)
+                    model.not_ready = 10_000       # after the first part landed
+            model.writes = Watch(original)
+    with pytest.raises(WorkbookBusy):
+        cycle(desk, person)
+    desk.model.writes = list(desk.model.writes)
+    desk.not_ready(checks=0)
+    ids_before = [desk.value(SHEET, f"A{r}") for r in range(2, 6)]
+    result = cycle(desk)
+    assert result.person_batch is None                  # nothing taken for a person's
+    with AuditLog(default_data_folder(desk.model.path) / "audit.sqlite3") as log:
+        key = str(desk.model.path.resolve())
+        kinds = [(b[2], b[4]) for b in (log.batch_info(x) for x in
+                                        dict.fromkeys(e.batch for e in log.entries(
+                                            workbook=key)))]
+        assert ("apply", "abandoned") in kinds and kinds.count(("apply", "written")) >= 2
+        assert not [e for e in log.entries(workbook=key) if e.actor == "person"]
+    # An ID that landed in the first block stays the row's: none given out again.
+    assert [desk.value(SHEET, f"A{r}") for r in range(2, 6) if ids_before[r - 2]] == \
+        [i for i in ids_before if i]

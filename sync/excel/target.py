@@ -81,6 +81,7 @@ class ExcelTarget:
     # A read is local and quick: after review decisions, or a person's edit under a write,
     # read again within the cycle, as for the file.
     reads_again = True
+    writes_whole = False        # a block at a time: a write cut off part way is part written
     # What it writes is in the open book, not the file, until the person saves (the cycle
     # settles that from the file once the book is closed: writing.settle_unsaved).
     writes_unsaved = True

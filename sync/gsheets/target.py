@@ -61,6 +61,7 @@ class GoogleTarget:
     tab: str | None = None            # the list's tab, when named (else found by its header)
     requests: int = 0
     reads_again = False
+    writes_whole = True
 
     @property
     def key(self) -> str:

@@ -68,7 +68,7 @@ def import_file(path: Path, target: Target, settings: RuleSettings, data: Path,
         mapping = rows = None
         for _attempt in range(ATTEMPTS):
             table = target.read()
-            settle_pending(audit, target.key, table)
+            settle_pending(audit, target.key, table, getattr(target, "writes_whole", True))
             if rows is None:       # the file is read once, whatever the tries
                 mapping, rows = _read_rows(source, table, choice)
             plan = plan_import(table, rows, _with_log(settings, audit, target.key), path.name,

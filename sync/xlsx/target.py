@@ -42,6 +42,7 @@ class WorkbookTarget:
     # A workbook is replaced whole, so a cycle can read and plan again when someone saved
     # meanwhile; nothing is ever half-written.
     reads_again = True
+    writes_whole = True
 
     @property
     def key(self) -> str:
