@@ -18,7 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
-from i18n import _
+from i18n import _, render
 from rules.customer_value import PointsRule, as_date, measure_all, usable
 from rules.email import normalise_email
 from rules.ids import id_number
@@ -239,7 +239,7 @@ def _plan_tab(ledger: Ledger, tab: SideTab, customers: _Customers, rule_for: Rul
                           ledger.column(key).type, out, lines)
     tied_to = _tie_all(ledger, tab, grid, customers, out, lines)
     if grid.findings is not None:
-        _findings_column(tab, grid, lines, out)
+        _findings_column(tab, grid, lines, out, customers.table.layout.lang)
     days = [as_date(v) for v in grid.columns.get(ledger.date, [None] * len(grid.numbers))]
     return Entries(grid.columns, days, tied_to)
 
@@ -286,14 +286,14 @@ def _tie_all(ledger: Ledger, tab: SideTab, grid: _Grid, customers: _Customers,
 
 
 def _findings_column(tab: SideTab, grid: _Grid, lines: dict[int, list[str]],
-                     out: LedgerPlan) -> None:
+                     out: LedgerPlan, lang: str) -> None:
     """The entries' Findings cells: those with something to say, and those that said
     something before."""
     said = {p for p, text in lines.items() if text}
     shown = {p for p, v in enumerate(grid.shown) if v is not None}
     for p in sorted(said | shown):
         _findings_cell(tab, grid.numbers[p], grid.findings, grid.shown[p], lines.get(p, []),
-                       out)
+                       out, lang)
 
 
 def _judge_column(tab: SideTab, numbers: list[int], values: list[Any], j: int, rule,
@@ -388,8 +388,9 @@ def _tie(ledger: Ledger, tab: SideTab, where: Mapping[str, int], number: int,
 
 
 def _findings_cell(tab: SideTab, number: int, j: int, current: Any, lines: list[str],
-                   out: LedgerPlan) -> None:
-    text = "\n".join(lines) if lines else None
+                   out: LedgerPlan, lang: str) -> None:
+    """An entry's Findings cell: its findings in the sheet's language, one per line."""
+    text = "\n".join(render(line, lang) for line in lines) if lines else None
     if text != (current if current not in ("", None) else None):
         out.changes.append(TabChange(
             tab.name, number, j, tab.headers[j], current, text, "findings",

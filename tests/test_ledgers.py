@@ -353,3 +353,17 @@ def test_the_samples_show_entries_tied_and_rolled_up(tmp_path, lang):
     orders = headers.index(CRM.column("orders").header(lang))
     assert sum(r[orders] or 0 for r in ws.iter_rows(min_row=2, values_only=True)) == len(ids)
     assert any(r[spend] for r in ws.iter_rows(min_row=2, values_only=True))
+
+
+def test_a_chinese_lists_entries_are_told_in_chinese(tmp_path, settings):
+    """The Findings of an entry on 购买记录 are in the sheet's language, as the customers' are."""
+    path = install_new(CRM, tmp_path / "zh.xlsx", "zh-CN", [
+        {"customer_id": "C-000001", "name": "李娜", "phone": "+8613900139000"}])
+    book = openpyxl.load_workbook(path)
+    book["购买记录"].append([D(2026, 11, 12), None, "王五", "茶", 1, 10])
+    book["购买记录"].append([D(2026, 11, 13), "C-000009", None, "茶", 1, "abc"])
+    book.save(path)
+    apply_workbook(path, settings)
+    findings = column(path, "购买记录", "检查结果")
+    assert all(f and not re.search(r"[A-Za-z]{4,}", f.replace("ID", "")) for f in findings), \
+        findings
