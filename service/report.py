@@ -214,6 +214,12 @@ def as_text(plan: Plan, limit: int = 50, batch: str | None = None) -> str:
         "rows {a} and {b} ({id_a}, {id_b}): {kind}, score {score}: {reason}", a=d.rows[0],
         b=d.rows[1], id_a=d.ids[0] or no_id, id_b=d.ids[1] or no_id,
         kind=DUPLICATE_KINDS.get(d.kind, d.kind), score=f"{d.score:.2f}", reason=d.reason)))
+    # The ledger tabs' (Purchases, Follow-ups…): an entry is named by its tab and row.
+    section(_("Entries"), [c for c in plan.ledger_changes if c.rule != "findings"],
+            lambda c: f"{c.sheet} {_row(c.row_number)} {c.header}: {_show(c.before)} → "
+                      f"{_show(c.after)} — {say(c.reason)}")
+    section(_("Entry findings"), list(plan.entry_findings),
+            lambda f: f"{f.sheet} {_row(f.row_number)} {say(f.message)}")
     if notes:
         lines.append("")
         rows = _rows(len(notes))
