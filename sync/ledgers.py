@@ -186,7 +186,12 @@ class _Customers:
     def __init__(self, table: SheetTable, live, effective, ids, region):
         self.table, self.live, self.effective = table, live, effective
         self.fmt, self.region = table.layout.template.id, region
-        self.by_id = {ids[i]: i for i in live if ids[i]}
+        # An ID in two rows (a row copied with it) is the first one's, as everywhere else
+        # (SheetTable.by_id; the later row is told to clear it).
+        self.by_id: dict[str, int] = {}
+        for i in live:
+            if ids[i]:
+                self.by_id.setdefault(ids[i], i)
         self.ids = ids
 
     @functools.cached_property
@@ -367,11 +372,12 @@ def _tie(ledger: Ledger, tab: SideTab, where: Mapping[str, int], number: int,
                   who=tab.headers[who_j] if who_j is not None else "?"))
         return None
     found, by = customers.find(text)
-    if len(found) == 1 and id_j is not None:
+    if len(found) == 1:
         rid = customers.ids[found[0]]
-        out.changes.append(TabChange(tab.name, number, id_j, tab.headers[id_j], typed_id, rid,
-                                     LINK_RULE, _("{who} is {id} ({by})", who=shown(text),
-                                                  id=rid, by=by)))
+        if id_j is not None and rid:      # a tab without the ID column: tied all the same
+            out.changes.append(TabChange(tab.name, number, id_j, tab.headers[id_j], typed_id,
+                                         rid, LINK_RULE, _("{who} is {id} ({by})",
+                                                           who=shown(text), id=rid, by=by)))
         return found[0]
     if not found:
         finding("unknown_customer", who_j,

@@ -1,0 +1,38 @@
+"""Ledger tabs (#21) on odd but real sheets: a tab without a Customer ID column, an ID in two
+customer rows, a merge's note, a large tab's undo."""
+from __future__ import annotations
+
+import openpyxl
+
+from sync.xlsx.target import apply_workbook
+from tests.test_ledgers import ANN, BOB, D, column, row_of, settings, workbook  # noqa: F401
+
+
+def test_a_tab_without_a_customer_id_column_still_ties_an_entry_by_name(tmp_path, settings):
+    """A team that deleted the Customer ID column names customers by name: a name only one
+    customer has ties the entry (there is nowhere to write the ID), not 'could be C-000001'."""
+    path = workbook(tmp_path, [ANN, BOB], purchases=[
+        [D(2026, 11, 1), None, "Ann Lee", "Tea", 1, 100],
+        [D(2026, 11, 2), None, "138 0013 8000", "Cups", 1, 20]])
+    book = openpyxl.load_workbook(path)
+    book["Purchases"].delete_cols(2)
+    book.save(path)
+    result = apply_workbook(path, settings)
+    assert not result.plan.entry_findings
+    assert row_of(path, "C-000001")["Total spend"] == 120
+    assert row_of(path, "C-000001")["Orders"] == 2
+    assert apply_workbook(path, settings).batch is None
+
+
+def test_an_id_in_two_customer_rows_rolls_up_into_the_first(tmp_path, settings):
+    """A row copied with its ID: the purchases are the first row's (the copy is the one told to
+    clear its ID), not the copy's."""
+    path = workbook(tmp_path, [ANN, {**BOB, "customer_id": "C-000001"}], purchases=[
+        [D(2026, 11, 1), "C-000001", None, "Tea", 1, 100]])
+    apply_workbook(path, settings)
+    ws = openpyxl.load_workbook(path)["Customers"]
+    headers = [c.value for c in ws[1]]
+    rows = [dict(zip(headers, r)) for r in ws.iter_rows(min_row=2, values_only=True)]
+    assert [(r["Name"], r["Total spend"]) for r in rows] == [("Ann Lee", 100),
+                                                             ("Bob Stone", None)]
+    assert "also the ID of row 2" in rows[1]["Findings"]
