@@ -142,6 +142,10 @@ def _fill(table, batch, a, b, decision, notes_j) -> list[str]:
     keep_id, gone_id = decision.ids
     own = {layout.columns[c.key] for c in template.columns
            if c.type in SKIP_ON_MERGE and c.key in layout.columns}
+    # Worked out from the entries, which the merge points at the kept row: rolled up again,
+    # not values to set aside in the notes (a Last contact, typed or logged, is one).
+    rolled_up = {layout.columns[c.key] for c in template.columns
+                 if c.rollup and c.rollup.measure != "latest" and c.key in layout.columns}
     kept_at, gone_at = table.row_numbers[a], table.row_numbers[b]
     set_aside = []
     for j, header in enumerate(layout.headers):
@@ -156,7 +160,7 @@ def _fill(table, batch, a, b, decision, notes_j) -> list[str]:
                       header, "merge", _("merge of {pair}: filled from {id}",
                                          pair=decision.pair, id=gone_id),
                       table.sheet)
-        elif mine != theirs:
+        elif mine != theirs and j not in rolled_up:
             set_aside.append(f"{header}: {theirs}")
     return set_aside
 

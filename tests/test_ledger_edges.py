@@ -36,3 +36,28 @@ def test_an_id_in_two_customer_rows_rolls_up_into_the_first(tmp_path, settings):
     assert [(r["Name"], r["Total spend"]) for r in rows] == [("Ann Lee", 100),
                                                              ("Bob Stone", None)]
     assert "also the ID of row 2" in rows[1]["Findings"]
+
+
+def test_a_merge_notes_the_other_rows_values_but_not_its_roll_ups(tmp_path, settings):
+    """The merged-away customer's purchases go with the kept one and are rolled up again: its
+    Total spend, Orders, Points, Segment… are no values of a person's to keep in the Notes
+    ('Total spend: 50.0' beside a Total spend of 150 reads as money lost)."""
+    twin = {"customer_id": "C-000002", "name": "Ann Lee", "phone": "+8613800138000",
+            "member_since": D(2025, 6, 1)}
+    path = workbook(tmp_path, [ANN, twin], purchases=[
+        [D(2026, 11, 1), "C-000001", None, "Tea", 1, 100],
+        [D(2026, 11, 2), "C-000002", None, "Cups", 1, 50]])
+    apply_workbook(path, settings)
+    book = openpyxl.load_workbook(path)
+    book["Review"]["K2"] = "Merge"
+    book.save(path)
+    apply_workbook(path, settings)
+    ann = row_of(path, "C-000001")
+    assert ann["Total spend"] == 150
+    assert "Member since: 2025-06-01" in ann["Notes"]
+    for header in ("Total spend", "Orders", "Points", "Average order", "Segment",
+                   "First purchase", "Last purchase"):
+        assert header not in ann["Notes"], ann["Notes"]
+    merged = openpyxl.load_workbook(path)["Merged"]
+    headers = [c.value for c in merged[1]]
+    assert merged.cell(row=2, column=headers.index("Total spend") + 1).value == 50   # kept whole
