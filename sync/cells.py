@@ -75,6 +75,7 @@ class CellPlaces:
         self.shared = {rid for rid, n in Counter(ids).items() if n > 1} \
             if len(set(ids)) < len(ids) else set()
         self.lines: dict[str, dict[str, list[tuple[int, list[Any]]]]] = {}
+        self.entries: dict[str, dict[int, Any]] = {}      # a ledger tab's rows by number
         for tab in (table.review, table.merged):
             if tab is not None and tab.name not in self.lines:
                 by_first = self.lines[tab.name] = {}
@@ -109,7 +110,9 @@ class CellPlaces:
         if tab is None or e.column not in tab.headers:
             return None
         if tab.name not in self.lines:     # a ledger tab: an entry is named by its row
-            return self._entry(tab, e)
+            if tab.name not in self.entries:    # indexed once: an undo looks up every entry
+                self.entries[tab.name] = dict(tab.rows)
+            return self._entry(tab, self.entries[tab.name], e)
         j = tab.headers.index(e.column)
         line = self._line(self.lines[tab.name].get(e.row_id, []), j, e.after)
         if line is None:
@@ -118,13 +121,13 @@ class CellPlaces:
         return tab.name, n, j, row[j] if j < len(row) else None
 
     @staticmethod
-    def _entry(tab, e) -> tuple[str, int, int, Any] | None:
+    def _entry(tab, rows: dict[int, Any], e) -> tuple[str, int, int, Any] | None:
         from .ledgers import entry_row
         number = entry_row(e.row_id)
         if number is None:
             return None
         j = tab.headers.index(e.column)
-        row = dict(tab.rows).get(number, ())
+        row = rows.get(number, ())
         return tab.name, number, j, row[j] if j < len(row) else None
 
     @staticmethod
