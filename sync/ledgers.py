@@ -271,7 +271,9 @@ class _Grid:
         if findings is not None:
             # A row holding nothing but sheetkeeper's findings is no entry (counted in C: a
             # row with more than one value has something else).
-            rows = [(n, r) for n, r in rows if width - r.count(None) > 1 or r[findings] is None]
+            # (A Google Sheet's row runs as far as its last value, maybe past the headers.)
+            rows = [(n, r) for n, r in rows
+                    if len(r) - r.count(None) > 1 or r[findings] is None]
         transposed = list(zip(*(r for _, r in rows))) or [()] * width
         return cls(where, [n for n, _ in rows], {k: list(transposed[j]) for k, j in where.items()},
                    findings, transposed[findings] if findings is not None else ())

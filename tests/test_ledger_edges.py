@@ -87,3 +87,36 @@ def test_undo_of_many_entries_finds_each_in_constant_time(tmp_path, settings, mo
     assert undone.skipped == ()
     assert column(path, "Purchases", "Customer ID") == ["c-1"] * 300
     assert made and len(built) <= 2 * len(made)
+
+
+def test_an_entry_wider_than_its_headers_is_still_an_entry():
+    """A Google Sheet gives each row as far as its last value: an entry with a value typed to
+    the right of the headers (a team's own note, no header) reads wider than the header row.
+    Such an entry with a finding was taken for a row of nothing but sheetkeeper's findings and
+    never looked at again: corrected, it was never tied."""
+    import dataclasses
+
+    from sync.plan import RuleSettings, plan_table
+    from sync.table import SideTab
+    from tests.conftest import TODAY
+    from tests.test_ledger_properties import P_HEADERS, table_with
+
+    def entry(customer, findings):
+        row = [None] * len(P_HEADERS) + [None, None, None, "paid in two parts"]
+        row[P_HEADERS.index("Date")] = D(2026, 11, 1)
+        row[P_HEADERS.index("Customer")] = customer
+        row[P_HEADERS.index("Findings")] = findings
+        return 2, tuple(row)
+
+    table = table_with([])
+    said = "Customer: no customer matches 'Persn A'; write their ID in Customer ID, or add them" \
+           " to the list first"
+    for customer, before in (("Persn A", said), ("Person A", said)):
+        tab = SideTab("Purchases", tuple(P_HEADERS), (entry(customer, before),))
+        table = dataclasses.replace(table, ledgers={"purchases": tab})
+        plan = plan_table(table, RuleSettings(today=TODAY))
+        if customer == "Persn A":
+            assert [f.kind for f in plan.entry_findings] == ["unknown_customer"]
+    assert {(c.header, c.after) for c in plan.ledger_changes} == {
+        ("Customer ID", "C-000001"), ("Findings", None)}
+    assert any(c.key == "orders" and c.after == 1 for c in plan.changes)
