@@ -120,3 +120,81 @@ def test_an_entry_wider_than_its_headers_is_still_an_entry():
     assert {(c.header, c.after) for c in plan.ledger_changes} == {
         ("Customer ID", "C-000001"), ("Findings", None)}
     assert any(c.key == "orders" and c.after == 1 for c in plan.changes)
+
+
+# -- any entries: a second cycle writes nothing, and an undo puts back exactly what was --------
+
+def _grid(path, tab: str) -> list[list]:
+    ws = openpyxl.load_workbook(path)[tab]
+    return [[c.value for c in row] for row in ws.iter_rows()]
+
+
+def _typed_entry():
+    from hypothesis import strategies as st
+    who = st.sampled_from(["C-000001", "c-2", 2, "C-000009", None])
+    by = st.sampled_from([None, "Ann Lee", "138 0013 8000", "bob@example.com", "Nobody"])
+    when = st.one_of(st.dates(D(2024, 1, 1), D(2026, 11, 23)),
+                     st.sampled_from(["2026-11-05", "5 Nov 2026", "yesterday", None]))
+    amount = st.one_of(st.integers(-200, 3000), st.sampled_from([0, "¥80.50", "1,000", -0.5,
+                                                                 "abc", None]))
+    return st.tuples(when, who, by, st.just("Tea"), st.just(1), amount)
+
+
+def test_any_entries_settle_in_one_cycle_and_undo_exactly(tmp_path_factory):
+    from hypothesis import HealthCheck, given, settings as hsettings
+    from hypothesis import strategies as st
+
+    from sync.plan import RuleSettings
+    from sync.undo import undo_batch
+    from sync.xlsx.target import WorkbookTarget
+    from tests.conftest import TODAY
+    rules = RuleSettings(today=TODAY, phone_region="CN")
+    bob = {**BOB, "email": "bob@example.com", "total_spend": 75}
+
+    @hsettings(max_examples=int(__import__("os").environ.get("N", 25)), deadline=None,
+               suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.lists(_typed_entry(), max_size=8))
+    def check(entries):
+        path = workbook(tmp_path_factory.mktemp("any"), [ANN, bob], purchases=entries)
+        before = {t: _grid(path, t) for t in ("Customers", "Purchases")}
+        result = apply_workbook(path, rules)
+        again = apply_workbook(path, rules)
+        assert again.batch is None, (again.plan.changes, again.plan.ledger_changes)
+        if result.batch is not None:
+            undone = undo_batch(result.batch, path.parent / ".sheetkeeper",
+                                lambda key, sheet: WorkbookTarget(path))
+            assert undone.skipped == ()
+            assert {t: _grid(path, t) for t in before} == before
+    check()
+
+
+def test_a_google_upgrades_dashboard_sums_the_amount_column_the_roll_ups_sum():
+    """A Purchases tab with two headers that both name the amount (Price, then Total): the
+    roll-ups take the first (sync.ledgers.ledger_columns); the dashboard an upgrade lays over a
+    Google Sheet took the last, so its spend per month was another column's."""
+    from sheet_templates.dashboard import _money_ledger
+    from sync.gsheets import upgrade
+    from sync.gsheets.install import ledger_role
+    from sync.header import layout_for
+    from sync.ledgers import ledger_columns
+    from sync.table import SideTab
+    from tests.test_ledgers import CRM
+    headers = [c.header("en") for c in CRM.columns]
+    top = ["Date", "Customer ID", "Customer", "Product", "Price", "Total"]
+    names = {ledger_role(g): g.sheet_names["en"] for g in CRM.ledgers}
+    captured = {}
+    real = upgrade.dashboard
+
+    def keep(template, lang, table, ledgers):
+        captured.update(ledgers)
+        return real(template, lang, table, ledgers)
+    upgrade.dashboard = keep
+    try:
+        upgrade._board(CRM, layout_for(headers, 1, CRM), "Customers",
+                       {c.key: j for j, c in enumerate(CRM.columns)}, names, {},
+                       {"Purchases": [top]})
+    finally:
+        upgrade.dashboard = real
+    rolled = ledger_columns(CRM.ledger("purchases"), SideTab("Purchases", tuple(top), ()))
+    source, _, amount = _money_ledger(CRM, captured)
+    assert source.columns[amount] == rolled["amount"] == top.index("Price")

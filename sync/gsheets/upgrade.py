@@ -34,7 +34,8 @@ from .install import (PROTECTION_SUFFIX, ListsAsFound, column_sizes, decision_dr
                       lists_as_found, merged_formats, new_sheet_id, new_tab, side_tab_rows,
                       side_tab_widths, tab_playing)
 from ..header import HEADER_SEARCH_ROWS, best_header, layout_for
-from ..table import Layout
+from ..ledgers import ledger_columns
+from ..table import Layout, SideTab
 from sheet_templates.references import column_letter
 
 
@@ -106,9 +107,9 @@ def _board(template: Template, layout: Layout, title: str, positions: dict[str, 
         if ledger_role(g) in added:
             ledgers[g.key] = Source(name, {c.key: i for i, c in enumerate(g.columns)})
         elif tops.get(name):
-            header = [str(h) for h in tops[name][0]]
-            ledgers[g.key] = Source(name, {k: j for j, h in enumerate(header)
-                                           if (k := g.key_of(h)) is not None})
+            # Found as the cycle finds them (the first of two headers that name one column).
+            header = tuple(str(h) for h in tops[name][0])
+            ledgers[g.key] = Source(name, ledger_columns(g, SideTab(name, header, ())))
     return dashboard(template, lang, table, ledgers)
 
 
