@@ -266,8 +266,11 @@ def _roll_up(work: _Work):
     said, tiers = value_findings(table, work.live, work.effective, ledger_plan.entries,
                                  settings.today, settings.value,
                                  settings.thresholds.churned_days)
-    if rolled or tiers:
-        _set(work, rolled + tiers)
+    # A formula cell is the sheet's (a team's own =SUMIF over the Purchases tab): never set.
+    columns = table.layout.columns
+    computed = [v for v in rolled + tiers if not work.is_formula(v.index, columns[v.key])]
+    if computed:
+        _set(work, computed)
     numbers, ids = table.row_numbers, work.ids
     work.findings += [Finding(numbers[f.index], ids[f.index], f.column, f.kind, f.message)
                       for f in said]

@@ -198,3 +198,32 @@ def test_a_google_upgrades_dashboard_sums_the_amount_column_the_roll_ups_sum():
     rolled = ledger_columns(CRM.ledger("purchases"), SideTab("Purchases", tuple(top), ()))
     source, _, amount = _money_ledger(CRM, captured)
     assert source.columns[amount] == rolled["amount"] == top.index("Price")
+
+
+def test_a_roll_up_column_holding_the_teams_formula_is_left_to_it(tmp_path, settings):
+    """A list kept before sheetkeeper rolled anything up often has Total spend as a formula
+    over the Purchases tab (=SUMIF…): a formula cell is never written (it was, and the formula
+    was gone for good); a row without one is rolled up."""
+    from rules.customer_value import TierRule, ValueRules
+    import dataclasses
+    path = workbook(tmp_path, [ANN, BOB], purchases=[
+        [D(2026, 11, 1), "C-000001", None, "Tea", 1, 100],
+        [D(2026, 11, 2), "C-000002", None, "Tea", 1, 30]])
+    book = openpyxl.load_workbook(path)
+    ws = book["Customers"]
+    headers = [c.value for c in ws[1]]
+    spend, tier = headers.index("Total spend") + 1, headers.index("Tier") + 1
+    formula = "=SUMIF(Purchases!B:B,A2,Purchases!F:F)"
+    ws.cell(row=2, column=spend, value=formula)
+    ws.cell(row=2, column=tier, value='=IF(P2>50,"VIP","Normal")')
+    book.save(path)
+    opted = dataclasses.replace(settings, value=ValueRules(tiers=TierRule(vip_spend=10_000,
+                                                                          write=True)))
+    result = apply_workbook(path, opted)
+    assert not [c for c in result.plan.changes if c.row_number == 2 and c.key in
+                ("total_spend", "tier")]
+    ws = openpyxl.load_workbook(path)["Customers"]
+    assert ws.cell(row=2, column=spend).value == formula
+    assert ws.cell(row=2, column=tier).value.startswith("=IF(")
+    assert ws.cell(row=3, column=spend).value == 30
+    assert ws.cell(row=3, column=tier).value == "Normal"
