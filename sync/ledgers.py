@@ -167,6 +167,12 @@ def plan_ledgers(table: SheetTable, live: Sequence[int], effective: Sequence[Seq
         tab = table.ledgers.get(ledger.key)
         if tab is not None:
             out.entries[ledger.key] = _plan_tab(ledger, tab, customers, rule_for, out)
+    # A formula cell is the sheet's (an ID looked up by the Customer cell, an amount worked out):
+    # what a rule makes of its value counts, but is never written over it.
+    formulas = {(t.name, *cell) for t in table.ledgers.values() for cell in t.formulas}
+    if formulas:
+        out.changes = [c for c in out.changes
+                       if (c.sheet, c.row_number, c.column) not in formulas]
     return out
 
 
@@ -419,6 +425,8 @@ def repointed(table: SheetTable, kept: str, gone: str) -> list[TabChange]:
             continue
         for number, row in tab.rows:
             value = row[j] if j < len(row) else None
+            if (number, j) in tab.formulas:
+                continue
             if value is not None and id_number(value, fmt) == gone_number:
                 out.append(TabChange(tab.name, number, j, tab.headers[j], value, kept, "merge",
                                      _("{gone} was merged into {kept}", gone=gone, kept=kept)))

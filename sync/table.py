@@ -50,6 +50,8 @@ class SideTab:
     name: str
     headers: tuple[str, ...]
     rows: tuple[tuple[int, tuple[Any, ...]], ...]   # (1-based row number, values)
+    # (1-based row number, 0-based column) of the formula cells: the sheet's, never written
+    formulas: frozenset[tuple[int, int]] = frozenset()
 
     @classmethod
     def from_rows(cls, name: str, rows: Sequence[Sequence[Any]]) -> "SideTab":

@@ -227,3 +227,19 @@ def test_a_roll_up_column_holding_the_teams_formula_is_left_to_it(tmp_path, sett
     assert ws.cell(row=2, column=tier).value.startswith("=IF(")
     assert ws.cell(row=3, column=spend).value == 30
     assert ws.cell(row=3, column=tier).value == "Normal"
+
+
+def test_a_formula_on_a_ledger_tab_is_never_written_over(tmp_path, settings):
+    """A Purchases tab that looks the ID up itself (=IFERROR(VLOOKUP(…),"") in Customer ID,
+    blank until it finds one): the entry is tied by its Customer cell, but the formula stays
+    (the ID was written over it, for good)."""
+    path = workbook(tmp_path, [ANN, BOB], purchases=[
+        [D(2026, 11, 1), None, "Ann Lee", "Tea", 1, 100]])
+    book = openpyxl.load_workbook(path)
+    lookup = '=IFERROR(INDEX(Customers!A:A,MATCH(C2,Customers!B:B,0)),"")'
+    book["Purchases"]["B2"] = lookup
+    book.save(path)
+    result = apply_workbook(path, settings)
+    assert not result.plan.ledger_changes
+    assert openpyxl.load_workbook(path)["Purchases"]["B2"].value == lookup
+    assert row_of(path, "C-000001")["Total spend"] == 100       # tied all the same

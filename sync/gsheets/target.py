@@ -201,6 +201,10 @@ def _ledger_tab(ledger, tab: SideTab) -> SideTab:
     from ..ledgers import ledger_columns
     dates = [j for k, j in ledger_columns(ledger, tab).items()
              if ledger.column(k).type == "date"]
+    # A formula reads as its text ("=…"): never written over.
+    tab = dataclasses.replace(tab, formulas=frozenset(
+        (number, j) for number, row in tab.rows for j, v in enumerate(row)
+        if v.__class__ is str and v.startswith("=")))
     if not dates:
         return tab
     rows = []

@@ -94,7 +94,8 @@ def _side_tab(book, names) -> SideTab | None:
         rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
     except (calamine.CalamineError, calamine.XmlError, ValueError):
         return None
-    return SideTab.from_rows(name, rows)
+    formulas = frozenset((r + 1, c) for r, c in formula_cells(book.parts.xml(name)))
+    return dataclasses.replace(SideTab.from_rows(name, rows), formulas=formulas)
 
 
 def _open(path: Path, data: bytes) -> "calamine.CalamineWorkbook":
