@@ -425,9 +425,11 @@ def repointed(table: SheetTable, kept: str, gone: str) -> list[TabChange]:
             continue
         for number, row in tab.rows:
             value = row[j] if j < len(row) else None
-            if (number, j) in tab.formulas:
+            if value is None or (number, j) in tab.formulas:
                 continue
-            if value is not None and id_number(value, fmt) == gone_number:
+            # An ID not written the template's way (VIP-9) has no number: it is itself.
+            if (id_number(value, fmt) == gone_number if gone_number is not None
+                    else str(value).strip() == gone):
                 out.append(TabChange(tab.name, number, j, tab.headers[j], value, kept, "merge",
                                      _("{gone} was merged into {kept}", gone=gone, kept=kept)))
     return out

@@ -243,3 +243,24 @@ def test_a_formula_on_a_ledger_tab_is_never_written_over(tmp_path, settings):
     assert not result.plan.ledger_changes
     assert openpyxl.load_workbook(path)["Purchases"]["B2"].value == lookup
     assert row_of(path, "C-000001")["Total spend"] == 100       # tied all the same
+
+
+
+def test_merging_away_an_id_not_written_the_templates_way_repoints_its_entries_only(
+        tmp_path, settings):
+    """Two customers kept under IDs of the team's own (VIP-7, VIP-9), the same person: merging
+    VIP-9 away re-points its entries only (every entry whose ID is not written the template's
+    way went with it: 'walk-in' too)."""
+    vip7 = {**ANN, "customer_id": "VIP-7"}
+    vip9 = {"customer_id": "VIP-9", "name": "Ann Lee", "phone": "+8613800138000",
+            "member_since": D(2025, 6, 1)}
+    path = workbook(tmp_path, [vip7, vip9], purchases=[
+        [D(2026, 11, 1), "VIP-9", None, "Tea", 1, 100],
+        [D(2026, 11, 2), "walk-in", None, "Cups", 1, 50]])
+    apply_workbook(path, settings)
+    book = openpyxl.load_workbook(path)
+    assert book["Review"]["A2"].value == "VIP-7 + VIP-9"
+    book["Review"]["K2"] = "Merge"
+    book.save(path)
+    apply_workbook(path, settings)
+    assert column(path, "Purchases", "Customer ID") == ["VIP-7", "walk-in"]
