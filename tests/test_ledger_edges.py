@@ -264,3 +264,48 @@ def test_merging_away_an_id_not_written_the_templates_way_repoints_its_entries_o
     book.save(path)
     apply_workbook(path, settings)
     assert column(path, "Purchases", "Customer ID") == ["VIP-7", "walk-in"]
+
+
+def test_upgrade_of_a_workbook_with_a_chart_of_its_own_gives_the_dashboard_its_four_charts(
+        tmp_path):
+    """A team's workbook with a chart already (xl/charts/chart1.xml): the Dashboard's charts
+    are numbered after it, each drawing relationship pointing at its own chart. Renaming them
+    one after another renamed chart1 -> chart2 -> … -> chart5: all four pointed at the last,
+    the spend per month drawn four times."""
+    import re
+    import zipfile
+
+    from openpyxl.chart import BarChart, Reference
+
+    from sheet_templates import builtin
+    from sync.xlsx.upgrade import upgrade_workbook
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = "Customers"
+    ws.append(["Name", "Phone", "Total spend"])
+    ws.append(["Ann Lee", "13800138000", 120])
+    ws.append(["Bob Stone", "13900139000", 80])
+    own = BarChart()
+    own.add_data(Reference(ws, min_col=3, min_row=2, max_row=3))
+    ws.add_chart(own, "F2")
+    path = tmp_path / "charted.xlsx"
+    book.save(path)
+    upgrade_workbook(path, builtin("crm"))
+    with zipfile.ZipFile(path) as z:
+        names = set(z.namelist())
+        sheets = {m[1]: m[2] for m in re.finditer(
+            rb'<sheet [^>]*name="([^"]+)"[^>]*r:id="([^"]+)"', z.read("xl/workbook.xml"))}
+        rels = z.read("xl/_rels/workbook.xml.rels").decode()
+        part = re.search(rf'Id="{sheets[b"Dashboard"].decode()}"[^>]*Target="([^"]+)"|'
+                         rf'Target="([^"]+)"[^>]*Id="{sheets[b"Dashboard"].decode()}"', rels)
+        sheet_part = "xl/" + (part[1] or part[2]).lstrip("/").removeprefix("xl/")
+        folder, file = sheet_part.rsplit("/", 1)
+        drawing = re.search(r'Target="([^"]+drawing[^"]+)"',
+                            z.read(f"{folder}/_rels/{file}.rels").decode())[1]
+        drawing = "xl/drawings/" + drawing.rsplit("/", 1)[1]
+        d_folder, d_file = drawing.rsplit("/", 1)
+        charts = re.findall(r'Target="([^"]+)"', z.read(f"{d_folder}/_rels/{d_file}.rels").decode())
+        charts = ["xl/charts/" + c.rsplit("/", 1)[1] for c in charts]
+        assert len(set(charts)) == 4 and set(charts) <= names, charts
+        titles = [re.findall(rb"<a:t>([^<]+)</a:t>", z.read(c)) for c in charts]
+    assert len({tuple(t) for t in titles}) == 4, titles

@@ -72,9 +72,9 @@ def add_dashboard(contents: dict[str, bytes], infos: list[zipfile.ZipInfo], name
         renames[f"/{old}"] = f"/{new}"
 
     def renamed(xml: bytes) -> bytes:
-        for old, new in renames.items():
-            xml = xml.replace(f'Target="{old}"'.encode(), f'Target="{new}"'.encode())
-        return xml
+        # In one pass: one after another, chart1 -> chart2 would then go on to chart3…
+        return re.sub(rb'Target="([^"]+)"', lambda m: b'Target="%s"' % renames.get(
+            m[1].decode(), m[1].decode()).encode(), xml)
 
     folder, file = part.rsplit("/", 1)
     new_parts = {f"{folder}/_rels/{file}.rels": renamed(made["xl/worksheets/_rels/sheet1.xml.rels"]),
