@@ -453,6 +453,10 @@ def _without_held(plan: Plan, holds: set[tuple[str, str, str]]) -> Plan:
     assigned = {c.row_id for c in plan.changes if c.rule == "id"}
 
     def held(c: CellChange) -> bool:
+        if c.rule in ("rollup", "tier"):
+            # Worked out from the entries, as a Status from the dates: held, a restored Total
+            # spend stood against every purchase after it, for good.
+            return False
         value = encode_value(c.before)
         return ((c.row_id or "", c.column, value) in holds
                 or (c.row_id in assigned and ("", c.column, value) in holds))

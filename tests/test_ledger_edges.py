@@ -309,3 +309,32 @@ def test_upgrade_of_a_workbook_with_a_chart_of_its_own_gives_the_dashboard_its_f
         assert len(set(charts)) == 4 and set(charts) <= names, charts
         titles = [re.findall(rb"<a:t>([^<]+)</a:t>", z.read(c)) for c in charts]
     assert len({tuple(t) for t in titles}) == 4, titles
+
+
+def test_after_an_undo_the_roll_ups_follow_the_entries_again(tmp_path, settings):
+    """Undo of a cycle that rolled a new purchase up: the cells go back, and a later purchase
+    rolls up again. The undo held the restored Total spend, Orders, Last purchase… against
+    every later change from that value: they stayed as they were for good (Total spend 1,000
+    beside purchases of 1,205)."""
+    from sync.undo import undo_batch
+    from sync.xlsx.target import WorkbookTarget
+    path = workbook(tmp_path, [ANN, BOB], purchases=[
+        [D(2026, 11, 1), "C-000001", None, "Tea", 1, 1000]])
+    apply_workbook(path, settings)
+    book = openpyxl.load_workbook(path)
+    book["Purchases"].append([D(2026, 11, 3), "C-000001", None, "Cups", 1, 5])
+    book.save(path)
+    result = apply_workbook(path, settings)
+    assert row_of(path, "C-000001")["Total spend"] == 1005
+    undone = undo_batch(result.batch, path.parent / ".sheetkeeper",
+                        lambda key, sheet: WorkbookTarget(path))
+    assert undone.skipped == ()
+    assert row_of(path, "C-000001")["Total spend"] == 1000          # put back exactly
+    book = openpyxl.load_workbook(path)
+    book["Purchases"].append([D(2026, 11, 10), "C-000001", None, "Pot", 1, 200])
+    book.save(path)
+    apply_workbook(path, settings)
+    ann = row_of(path, "C-000001")
+    assert (ann["Total spend"], ann["Orders"]) == (1205, 3)
+    assert ann["Last purchase"].date() == D(2026, 11, 10)
+    assert apply_workbook(path, settings).batch is None
