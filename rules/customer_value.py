@@ -126,7 +126,9 @@ def _plain(value: Decimal) -> int | float:
 def earned_points(purchases: Sequence[tuple[float, dt.date | None]], today: dt.date,
                   rule: PointsRule) -> int:
     oldest = add_months(today, -rule.expire_months) if rule.expire_months else None
-    return sum(int(amount // rule.per) * rule.points for amount, day in purchases
+    # Rounded before the floor: 3.6 / 1.2 is 2.9999999999999996 in floats, three wholes to a
+    # person.
+    return sum(math.floor(round(amount / rule.per, 9)) * rule.points for amount, day in purchases
                if amount > 0 and (oldest is None or (day is not None and day > oldest)))
 
 
@@ -269,7 +271,7 @@ def measure_all(kind: str, owner: "np.ndarray", column: "np.ndarray", known: "np
         counted = known & (column > 0)
         if points.expire_months:
             counted &= days > add_months(today, -points.expire_months).toordinal()
-        earned = np.floor(column / points.per) * points.points
+        earned = np.floor(np.round(column / points.per, 9)) * points.points
         total = np.bincount(owner[counted], weights=earned[counted], minlength=size)
         return [int(t) if h else None for t, h in zip(total.tolist(), have)]
     totals = _sums(owner, column, known, size)

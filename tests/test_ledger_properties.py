@@ -133,3 +133,15 @@ def test_every_customer_at_once_is_each_customer_alone(entries, kind):
         alone = measure(kind, [u for u, _ in mine], [d for _, d in mine], TODAY, rule) \
             if mine else None
         assert at_once[who] == alone, (who, mine)
+
+
+def test_points_count_whole_multiples_as_a_person_does():
+    """3.60 spent at 10 points per 1.20 is three wholes: 30 points (floats make it 2.999…)."""
+    import numpy as np
+
+    from rules.customer_value import PointsRule, measure, measure_all
+    rule = PointsRule(per=1.2, points=10)
+    assert measure("points", [3.6, 1.19], [TODAY, TODAY], TODAY, rule) == 30
+    assert measure_all("points", np.array([0, 0]), np.array([3.6, 1.19]),
+                       np.array([True, True]), np.array([TODAY.toordinal()] * 2), 1, TODAY,
+                       rule) == [30]
