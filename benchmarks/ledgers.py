@@ -23,7 +23,7 @@ from openpyxl import Workbook
 from sheet_templates import builtin
 from sync.xlsx.write import CellWrite, write_cells
 
-from .__main__ import DATA, timed_subprocess
+from .__main__ import timed_subprocess
 from .generate import mostly_clean_rows
 from .table import print_table
 

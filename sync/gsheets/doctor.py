@@ -36,7 +36,7 @@ from ..errors import (GoogleApiDisabled, GoogleNoAccess, GoogleRefused, GoogleSh
                       GoogleSignInRefused, NotAGoogleSheet, TableLayoutError)
 from ..header import HEADER_SEARCH_ROWS, best_header, layout_for
 from .client import GoogleSheet, connect, drive_account, drive_file, spreadsheet_key
-from .install import ledger_role, tab_playing
+from .install import tab_playing
 from .quota import LIMITS
 
 SPREADSHEET_MIME = "application/vnd.google-apps.spreadsheet"
