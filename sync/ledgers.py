@@ -351,6 +351,12 @@ def _tie(ledger: Ledger, tab: SideTab, where: Mapping[str, int], number: int,
     the Customer cell; a finding where it cannot be told."""
     id_j, who_j = where.get(ledger.customer_id), where.get(ledger.customer)
     typed_id = values.get(ledger.customer_id)
+    lang = customers.table.layout.lang
+    # A column the tab lacks is named as the template names it, in the sheet's language.
+    id_name = tab.headers[id_j] if id_j is not None else ledger.column(
+        ledger.customer_id).header(lang)
+    who_name = tab.headers[who_j] if who_j is not None else ledger.column(
+        ledger.customer).header(lang)
 
     def finding(kind: str, column: int | None, message: str) -> None:
         lines.append(message)
@@ -370,14 +376,12 @@ def _tie(ledger: Ledger, tab: SideTab, where: Mapping[str, int], number: int,
         finding("unknown_customer", id_j,
                 _("{column}: no customer has the ID {id}; correct it, or clear it and name the "
                   "customer in {other}", column=tab.headers[id_j], id=shown(typed_id),
-                  other=tab.headers[who_j] if who_j is not None else "?"))
+                  other=who_name))
         return None
     text = values.get(ledger.customer)
     if who_j is None or is_blank(text):
         finding("no_customer", None,
-                _("whose entry is this? Fill in {id} or {who}",
-                  id=tab.headers[id_j] if id_j is not None else "ID",
-                  who=tab.headers[who_j] if who_j is not None else "?"))
+                _("whose entry is this? Fill in {id} or {who}", id=id_name, who=who_name))
         return None
     found, by = customers.find(text)
     if len(found) == 1:
@@ -391,13 +395,12 @@ def _tie(ledger: Ledger, tab: SideTab, where: Mapping[str, int], number: int,
         finding("unknown_customer", who_j,
                 _("{column}: no customer matches {who}; write their ID in {id}, or add them "
                   "to the list first", column=tab.headers[who_j], who=shown(text),
-                  id=tab.headers[id_j] if id_j is not None else "ID"))
+                  id=id_name))
         return None
     candidates = ", ".join(customers.ids[i] or "?" for i in found[:10])
     finding("ambiguous_customer", who_j,
             _("{column}: {who} could be {candidates}; write the right one's ID in {id}",
-              column=tab.headers[who_j], who=shown(text), candidates=candidates,
-              id=tab.headers[id_j] if id_j is not None else "ID"))
+              column=tab.headers[who_j], who=shown(text), candidates=candidates, id=id_name))
     return None
 
 

@@ -367,3 +367,18 @@ def test_a_chinese_lists_entries_are_told_in_chinese(tmp_path, settings):
     findings = column(path, "购买记录", "检查结果")
     assert all(f and not re.search(r"[A-Za-z]{4,}", f.replace("ID", "")) for f in findings), \
         findings
+
+
+def test_a_column_the_tab_lacks_is_named_in_the_sheets_language(tmp_path, settings):
+    """A Purchases tab without a Customer column: an entry with no ID is asked for the
+    template's names of both columns, in the sheet's language (not '?')."""
+    path = install_new(CRM, tmp_path / "zh.xlsx", "zh-CN", [
+        {"customer_id": "C-000001", "name": "李娜", "phone": "+8613900139000"}])
+    book = openpyxl.load_workbook(path)
+    tab = book["购买记录"]
+    tab.delete_cols(3)                                   # 客户 gone
+    tab.append([D(2026, 11, 12), None, "茶", 1, 10])
+    book.save(path)
+    apply_workbook(path, settings)
+    finding, = column(path, "购买记录", "检查结果")
+    assert "客户编号" in finding and "客户" in finding.replace("客户编号", "") and "?" not in finding
