@@ -75,3 +75,20 @@ def test_which_cells_a_result_may_fill():
     assert spilled([["=A1+1"], ["2"]]) == set()       # not an array formula
     data = json.loads(json.dumps(grid))
     assert spilled(data) == spilled(grid)
+
+
+def test_a_formula_above_or_beside_the_table_is_found_without_a_scan_of_every_cell():
+    """The read passes spilled() the formula cells it has found (the table's, and those above
+    and beside it) rather than have it look at every cell: the same cells as a full look."""
+    from sync.gsheets.target import table_from_values
+    headers = [c.header("en") for c in CRM.columns]
+    phone = headers.index("Phone")
+    title = [None] * (len(headers) + 2)
+    title[phone] = '=ARRAYFORMULA("x"&ROW(A1:A4))'          # above the header, down the column
+    rows = [title, headers + ["", "=SPLIT(\"a,b\",\",\")"]]
+    for n in range(1, 4):
+        rows.append([f"C-00000{n}", f"P {n}"] + [None] * (len(headers) - 2) + ["", f"s{n}"])
+        rows[-1][phone] = f"13{n} 0013 8000"
+    table = table_from_values("t", "Customers", rows, [], [CRM])
+    assert {(n, phone) for n in (3, 4, 5)} <= table.formulas       # the title row's spill
+    assert spilled(rows) == spilled(rows, [(0, phone), (1, len(headers) + 1)])

@@ -9,7 +9,7 @@ cells to its right in the same rows. Erring on the side of a few typed cells lef
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 _DOWN = re.compile(r"^=\s*(\{|.*\b(ARRAYFORMULA|FILTER|SORTN?|UNIQUE|QUERY|IMPORTRANGE|IMPORTDATA|"
                    r"IMPORTHTML|IMPORTXML|IMPORTFEED|SEQUENCE|FLATTEN|TRANSPOSE|ARRAY_CONSTRAIN|"
@@ -20,22 +20,25 @@ _ACROSS = re.compile(r"^=\s*(\{|.*\b(FILTER|SORTN?|UNIQUE|QUERY|IMPORTRANGE|IMPO
                      r"CHOOSECOLS|WRAPROWS|WRAPCOLS|BYCOL|MAKEARRAY)\s*\()", re.IGNORECASE)
 
 
-def spilled(grid: Sequence[Sequence[Any]]) -> set[tuple[int, int]]:
+def spilled(grid: Sequence[Sequence[Any]],
+            formulas: Iterable[tuple[int, int]] | None = None) -> set[tuple[int, int]]:
     """(row, column), 0-based, of every cell of `grid` (a tab's values, formulas as "=…")
-    that an array formula's result may fill."""
+    that an array formula's result may fill. `formulas`: where the grid's formula cells are,
+    where the caller has found them already (else every cell is looked at)."""
+    if formulas is None:
+        formulas = [(r, c) for r, row in enumerate(grid) for c, value in enumerate(row)
+                    if _formula(value)]
     out: set[tuple[int, int]] = set()
-    for r, row in enumerate(grid):
-        for c, value in enumerate(row):
-            if not (isinstance(value, str) and value.startswith("=")):
-                continue
-            down = _DOWN.match(value) is not None
-            across = _ACROSS.match(value) is not None
-            if not (down or across):
-                continue
-            last_row = _run(grid, r, c, 1, 0) if down or across else r
-            last_col = _run(grid, r, c, 0, 1) if across else c
-            out |= {(i, j) for i in range(r, last_row + 1) for j in range(c, last_col + 1)
-                    if (i, j) != (r, c) and _filled(grid, i, j)}
+    for r, c in formulas:
+        value = grid[r][c]
+        down = _DOWN.match(value) is not None
+        across = _ACROSS.match(value) is not None
+        if not (down or across):
+            continue
+        last_row = _run(grid, r, c, 1, 0)
+        last_col = _run(grid, r, c, 0, 1) if across else c
+        out |= {(i, j) for i in range(r, last_row + 1) for j in range(c, last_col + 1)
+                if (i, j) != (r, c) and _filled(grid, i, j)}
     return out
 
 

@@ -28,6 +28,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+from itertools import chain
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -189,11 +190,27 @@ def table_from_values(source: str, tab: str, values: list[list[Any]],
         rows.append(tuple(None if v == "" else v for v in cells))
         numbers.append(r + 1)
     # An array formula's result reads as plain values: never written, as a formula's own cell.
-    formulas |= {(r + 1, c - first) for r, c in spilled(values)
+    # Its formula may stand anywhere on the tab: the table's formula cells are known from the
+    # loop above; only the title rows and columns beside the table are looked at for more.
+    anchors = [(number - 1, first + j) for number, j in formulas]
+    anchors += _formulas_beside(values, first, width, layout.header_row)
+    formulas |= {(r + 1, c - first) for r, c in spilled(values, anchors)
                  if r >= layout.header_row and first <= c < first + width}
     return SheetTable(source=source, sheet=tab, layout=layout, rows=tuple(rows),
                       row_numbers=tuple(numbers), formulas=frozenset(formulas),
                       list_values=list_values(lists, layout))
+
+
+def _formulas_beside(values: list[list[Any]], first: int, width: int, data_from: int
+                     ) -> list[tuple[int, int]]:
+    """(row, column), 0-based, of the formula cells of a tab that are not the table's: in the
+    rows above its data, and beside its columns."""
+    out = []
+    for r, row in enumerate(values):
+        columns = range(len(row)) if r < data_from else \
+            chain(range(min(first, len(row))), range(first + width, len(row)))
+        out += [(r, c) for c in columns if isinstance(row[c], str) and row[c].startswith("=")]
+    return out
 
 
 def _ledger_tab(ledger, tab: SideTab) -> SideTab:
