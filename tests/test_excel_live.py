@@ -185,10 +185,9 @@ def test_excel_not_ready_is_waited_out_before_the_write(desk):
     assert desk.model.writes and desk.value(SHEET, "B2") == "Ann Lee"
 
 
-def test_excel_not_ready_in_the_middle_of_a_write_stops_it_there(desk):
-    """Ready is asked before each part (rectangle) of the write: a person starting to edit
-    between two parts stops the write there; the cycle reads again, finds Excel still busy and
-    is left for later; the next settles what landed and writes the rest."""
+def _cut_off_after_the_first_block(desk) -> None:
+    """A cycle whose write a person cuts off after its first block (Excel stops being Ready
+    then): it is left for later."""
     def person(step):
         if step == "pending":
             model = desk.model
@@ -201,6 +200,13 @@ def test_excel_not_ready_in_the_middle_of_a_write_stops_it_there(desk):
             model.writes = Watch(original)
     with pytest.raises(WorkbookBusy):
         cycle(desk, person)
+
+
+def test_excel_not_ready_in_the_middle_of_a_write_stops_it_there(desk):
+    """Ready is asked before each part (rectangle) of the write: a person starting to edit
+    between two parts stops the write there; the cycle reads again, finds Excel still busy and
+    is left for later; the next settles what landed and writes the rest."""
+    _cut_off_after_the_first_block(desk)
     assert len(desk.model.writes) == 1
     desk.model.writes = list(desk.model.writes)
     desk.not_ready(checks=0)
@@ -472,18 +478,7 @@ def test_a_write_cut_off_part_way_is_settled_cell_by_cell(desk):
     cells that landed are recorded as sheetkeeper's own (a batch of their own, written) and the
     rest abandoned, so the next cycle neither takes them for a person's edits nor gives their
     rows new IDs."""
-    def person(step):
-        if step == "pending":
-            model = desk.model
-            original = model.writes
-
-            class Watch(list):
-                def append(self, item):
-                    super().append(item)
-                    model.not_ready = 10_000       # after the first part landed
-            model.writes = Watch(original)
-    with pytest.raises(WorkbookBusy):
-        cycle(desk, person)
+    _cut_off_after_the_first_block(desk)
     desk.model.writes = list(desk.model.writes)
     desk.not_ready(checks=0)
     ids_before = [desk.value(SHEET, f"A{r}") for r in range(2, 6)]
