@@ -5,7 +5,8 @@ from __future__ import annotations
 import openpyxl
 
 from sync.xlsx.target import apply_workbook
-from tests.test_ledgers import ANN, BOB, D, column, row_of, settings, workbook  # noqa: F401
+from tests.test_ledgers import (  # noqa: F401
+    ANN, BOB, D, TWIN, TWINS_PURCHASES, column, row_of, settings, workbook)
 
 
 def test_a_tab_without_a_customer_id_column_still_ties_an_entry_by_name(tmp_path, settings):
@@ -42,11 +43,7 @@ def test_a_merge_notes_the_other_rows_values_but_not_its_roll_ups(tmp_path, sett
     """The merged-away customer's purchases go with the kept one and are rolled up again: its
     Total spend, Orders, Points, Segment… are no values of a person's to keep in the Notes
     ('Total spend: 50.0' beside a Total spend of 150 reads as money lost)."""
-    twin = {"customer_id": "C-000002", "name": "Ann Lee", "phone": "+8613800138000",
-            "member_since": D(2025, 6, 1)}
-    path = workbook(tmp_path, [ANN, twin], purchases=[
-        [D(2026, 11, 1), "C-000001", None, "Tea", 1, 100],
-        [D(2026, 11, 2), "C-000002", None, "Cups", 1, 50]])
+    path = workbook(tmp_path, [ANN, TWIN], purchases=TWINS_PURCHASES)
     apply_workbook(path, settings)
     book = openpyxl.load_workbook(path)
     book["Review"]["K2"] = "Merge"

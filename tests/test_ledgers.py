@@ -63,6 +63,10 @@ ANN = {"customer_id": "C-000001", "name": "Ann Lee", "phone": "+8613800138000",
        "email": "ann@example.com", "member_since": D(2025, 1, 10)}
 BOB = {"customer_id": "C-000002", "name": "Bob Stone", "phone": "+8613900139000",
        "member_since": D(2025, 2, 1)}
+TWIN = {"customer_id": "C-000002", "name": "Ann Lee", "phone": "+8613800138000",
+        "member_since": D(2025, 6, 1)}          # Ann again, under another ID: one to merge
+TWINS_PURCHASES = [[D(2026, 11, 1), "C-000001", None, "Tea", 1, 100],
+                   [D(2026, 11, 2), "C-000002", None, "Cups", 1, 50]]
 FANG_1 = {"customer_id": "C-000003", "name": "Wang Fang", "phone": "+8613700137000",
           "member_since": D(2025, 3, 1)}
 FANG_2 = {"customer_id": "C-000004", "name": "Wang Fang", "phone": "+8613600136000",
@@ -241,11 +245,7 @@ def settings_cn() -> RuleSettings:
 
 def test_a_merge_points_the_merged_customers_purchases_at_the_kept_one(tmp_path, settings):
     from sync.opening import undo_on
-    twin = {"customer_id": "C-000002", "name": "Ann Lee", "phone": "+8613800138000",
-            "member_since": D(2025, 6, 1)}
-    path = workbook(tmp_path, [ANN, twin], purchases=[
-        [D(2026, 11, 1), "C-000001", None, "Tea", 1, 100],
-        [D(2026, 11, 2), "C-000002", None, "Cups", 1, 50]])
+    path = workbook(tmp_path, [ANN, TWIN], purchases=TWINS_PURCHASES)
     apply_workbook(path, settings)
     book = openpyxl.load_workbook(path)
     review = book["Review"]
