@@ -23,13 +23,15 @@ from tests.excel_double import Desk
 from tests.test_nightly import LONDON, Clock, Monotonic, wait_until
 
 
-def test_the_service_cleans_a_workbook_open_in_excel_and_the_file_once_closed(tmp_path):
+def service_on_an_open_book(tmp_path):
+    """A messy workbook in workbooks/, open in Excel (the double), and the service watching
+    it (`excel_poll` 30 s) with its clock in the test's hand, not started: (path, desk, clock,
+    service, the service's log)."""
     books = tmp_path / "workbooks"
     books.mkdir()
     path = write_table(books / "customers.xlsx", CRM_EN, [
         crm_row(name="ANN LEE", phone="+44 20 7946 0958"), crm_row(name="bob stone")])
     desk = Desk(path)
-    on_disk = fingerprint(path)
     clock = Monotonic()
     config = dataclasses.replace(service_config.embedded(tmp_path), excel_poll=30.0)
 
@@ -42,6 +44,12 @@ def test_the_service_cleans_a_workbook_open_in_excel_and_the_file_once_closed(tm
     log = io.StringIO()
     service = Service(config, EventLog(log, "json"), monotonic=clock,
                       now=Clock(dt.datetime(2026, 11, 23, 12, tzinfo=LONDON)), in_excel=in_excel)
+    return path, desk, clock, service, log
+
+
+def test_the_service_cleans_a_workbook_open_in_excel_and_the_file_once_closed(tmp_path):
+    path, desk, clock, service, log = service_on_an_open_book(tmp_path)
+    on_disk = fingerprint(path)
 
     def events(kind):
         return [e for e in map(json.loads, log.getvalue().splitlines()) if e["event"] == kind]
@@ -77,7 +85,7 @@ def test_the_service_cleans_a_workbook_open_in_excel_and_the_file_once_closed(tm
         service.stop()
         thread.join(30)
     assert not thread.is_alive()
-    with AuditLog(config.data / "audit.sqlite3") as audit:
+    with AuditLog(service.config.data / "audit.sqlite3") as audit:
         kinds = [k for (k,) in audit.db.execute("SELECT kind FROM batches ORDER BY rowid")]
     assert kinds[:3] == ["apply", "person", "apply"] and kinds[3:5] == ["unsaved", "unsaved"]
     assert kinds[-1] == "apply"

@@ -5,26 +5,20 @@ checksum, computed as Excel computes it) and Application.Ready model Excel's; no
 against a real Excel."""
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import io
 import json
 import threading
 
 import pytest
 
 from sync.excel import signal
-from service import config as service_config
-from service.daemon import EventLog, Service
 from sync.cycle import run_cycle
-from sync.excel.session import ExcelCalls
 from sync.excel.signal import FULL_READ_EVERY, probe_formula
-from sync.excel.target import ExcelTarget
 from sync.settings import default_data_folder
 from tests.conftest import CRM_EN, crm_row, write_table
 from tests.excel_double import XL_ERR_NAME, Desk, _SheetApi
 from tests.test_excel_live import SETTINGS, SHEET, live, messy
-from tests.test_nightly import LONDON, Clock, Monotonic, wait_until
+from tests.test_nightly import wait_until
 
 
 @pytest.fixture
@@ -205,23 +199,8 @@ def test_the_checksum_formula_fits_evaluate():
 
 
 def test_the_service_polls_an_open_book_without_reading_it_until_it_changes(tmp_path):
-    books = tmp_path / "workbooks"
-    books.mkdir()
-    path = write_table(books / "customers.xlsx", CRM_EN, [
-        crm_row(name="ANN LEE", phone="+44 20 7946 0958"), crm_row(name="bob stone")])
-    desk = Desk(path)
-    clock = Monotonic()
-    config = dataclasses.replace(service_config.embedded(tmp_path), excel_poll=30.0)
-
-    def in_excel(p, templates=None, sheet=None):
-        if not desk.lock.exists():
-            return None
-        return ExcelTarget(desk.book, p, templates, sheet,
-                           calls=ExcelCalls(str(p), sleep=lambda s: None))
-
-    log = io.StringIO()
-    service = Service(config, EventLog(log, "json"), monotonic=clock,
-                      now=Clock(dt.datetime(2026, 11, 23, 12, tzinfo=LONDON)), in_excel=in_excel)
+    from tests.test_excel_daemon import service_on_an_open_book
+    _, desk, clock, service, log = service_on_an_open_book(tmp_path)
 
     def cycles():
         return [e for e in map(json.loads, log.getvalue().splitlines()) if e["event"] == "cycle"]
