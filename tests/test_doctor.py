@@ -17,6 +17,7 @@ from .conftest import run_cli
 from .fakesheets import client, installed_sheet
 from .fakesheets import state as emulator_state
 from .fakesheets.state import PROJECT
+from .test_gsheets_errors import token_file
 
 OWNER = "owner@team.example"
 CONSOLE = "https://console.developers.google.com/apis/api/{}/overview?project=" + PROJECT
@@ -137,15 +138,6 @@ def test_a_semicolon_locale_is_said(server):
 
 
 # -- credentials -------------------------------------------------------------------------------
-
-def token_file(tmp_path, refresh="1//refresh"):
-    path = tmp_path / "google-user.json"
-    path.write_text(json.dumps({
-        "type": "authorized_user", "client_id": "1234.apps.googleusercontent.com",
-        "client_secret": "not-a-secret", "refresh_token": refresh,
-        "token_uri": "https://oauth2.googleapis.com/token"}))
-    return path
-
 
 def test_an_expired_sign_in_says_to_sign_in_again_and_stops_there(server, tmp_path):
     sheet = installed_sheet(server, [])
