@@ -107,7 +107,7 @@ class Service:
         self.monotonic, self.now, self.apply = monotonic, now, apply
         self.in_excel = in_excel
         self.schedule = Schedule(config.debounce, config.retry_max)
-        self.events: queue.SimpleQueue[Path] = queue.SimpleQueue()
+        self.events: queue.SimpleQueue[tuple[Path, bool]] = queue.SimpleQueue()   # (book, saved)
         self.wake = threading.Event()
         self.stopping = threading.Event()
         self.started = utc_now()
@@ -187,7 +187,7 @@ class Service:
                 try:
                     self._look_at(state)
                 except FileNotFoundError:
-                    self.events.put(state.path)   # gone meanwhile: the next look drops it
+                    self.events.put((state.path, False))   # gone meanwhile: the next look drops it
                     self.schedule.touched(state.path, self.monotonic(), force=True)
                 except Exception as e:            # the last guard: log, back off, go on
                     traceback.print_exc(file=sys.stderr)
@@ -239,14 +239,14 @@ class Service:
         return (is_workbook_name(path.name) and self.config.watch_for(path) is not None
                 and self.config.data not in path.parents)
 
-    def _notify(self, path: Path) -> None:   # watchdog's thread
-        self.events.put(path)
+    def _notify(self, path: Path, saved: bool = False) -> None:   # watchdog's thread
+        self.events.put((path, saved))
         self.wake.set()
 
     def _take_events(self) -> None:
         while True:
             try:
-                path = self.events.get_nowait()
+                path, saved = self.events.get_nowait()
             except queue.Empty:
                 return
             if path not in self.schedule.books:
@@ -255,7 +255,7 @@ class Service:
                 self.schedule.add(path, self.monotonic())
                 self.log("added", workbook=path)
             else:
-                self.schedule.touched(path, self.monotonic())
+                self.schedule.touched(path, self.monotonic(), saved=saved)
 
     # -- nightly ---------------------------------------------------------------------------
 
@@ -303,7 +303,8 @@ class Service:
             self._write_status()
             return
         age = self.now().timestamp() - os.stat(path).st_mtime
-        if 0 <= age < self.config.debounce:
+        saved, state.saved = state.saved, False
+        if not saved and 0 <= age < self.config.debounce:
             self.schedule.later(path, mono + self.config.debounce - age)   # still being saved
             return
         identity = file_identity(path)

@@ -3,10 +3,13 @@ nightly run. No threads and no clocks of its own: the daemon passes the time in,
 drive it through hours and years without waiting.
 
 A save is several file events (a temp file, a rename, sometimes a second write); each one pushes
-the workbook's cycle to `debounce` seconds after the last. A workbook whose cycle fails is tried
-again after an exponentially growing, jittered wait (tenacity's strategy), capped at `retry_max`;
-one success clears it. A workbook open in Excel or LibreOffice is looked at again when its lock
-file goes (an event), or every `LOCKED_RECHECK` seconds in case that event was missed.
+the workbook's cycle to `debounce` seconds after the last, except a file moved onto the workbook
+(`saved`): the way spreadsheet programs, sync clients and sheetkeeper save, a whole file put in
+place at once, so its cycle is due at once (a later event still pushes it back). A workbook
+whose cycle fails is tried again after an exponentially growing, jittered wait (tenacity's
+strategy), capped at `retry_max`; one success clears it. A workbook open in Excel or
+LibreOffice is looked at again when its lock file goes (an event), or every `LOCKED_RECHECK`
+seconds in case that event was missed.
 """
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ class WorkbookState:
     path: Path
     due: float | None = None        # monotonic time of the next cycle; None: nothing to do
     forced: bool = False            # run even if the file is as sheetkeeper left it
+    saved: bool = False             # the last event was a finished save: no need to wait
     failures: int = 0
     own: tuple | None = None        # (inode, size, mtime) as the last cycle left the file
     snapshot: str | None = None     # a snapshot to take after the next cycle, and why
@@ -50,14 +54,16 @@ class Schedule:
     def drop(self, path: Path) -> None:
         self.books.pop(path, None)
 
-    def touched(self, path: Path, now: float, force: bool = False) -> None:
-        """A file event (or a reason to look): run `debounce` after the last one."""
+    def touched(self, path: Path, now: float, force: bool = False, saved: bool = False) -> None:
+        """A file event (or a reason to look): run `debounce` after the last one, or at once
+        where it was a finished save (`saved`)."""
         state = self.books.get(path)
         if state is None:
             return
         if state.failures and state.due is not None and not force:
             return   # a failing workbook keeps its backoff; its edits are read then
-        state.due = now + self.debounce
+        state.due = now if saved else now + self.debounce
+        state.saved = saved
         state.forced = state.forced or force
 
     def later(self, path: Path, at: float) -> None:

@@ -3,7 +3,9 @@
 Spreadsheet programs save through temporary files and renames (LibreOffice writes luXXXX.tmp
 and renames it over the workbook; Excel writes an extensionless temp file, deletes and renames;
 sheetkeeper itself writes `.NAME.xlsx.*.sheetkeeper`). What matters is which workbook ended up
-touched: the destination of a move, or the file written. Lock files (`.~lock.NAME.xlsx#`,
+touched: the destination of a move, or the file written. A move onto a workbook is a save
+that is over (the program wrote the whole file elsewhere first), so it is told as `saved`: the
+workbook's cycle need not wait for more events. Lock files (`.~lock.NAME.xlsx#`,
 `~$NAME.xlsx`) say a workbook was opened or closed; their going is the moment to look again.
 Only the observer's thread runs here; it hands paths to the daemon through `notify`.
 """
@@ -47,20 +49,25 @@ def locked_workbook(path: Path) -> list[Path]:
 
 
 class WorkbookEvents(FileSystemEventHandler):
-    def __init__(self, wanted: Callable[[Path], bool], notify: Callable[[Path], None]):
+    """`notify(workbook, saved)`: `saved` where the event is a finished save (a file moved
+    onto the workbook), False for any other event (a write in place may go on)."""
+
+    def __init__(self, wanted: Callable[[Path], bool], notify: Callable[[Path, bool], None]):
         self.wanted, self.notify = wanted, notify
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.is_directory or event.event_type in ("opened", "closed_no_write"):
             return
-        for raw in (event.src_path, getattr(event, "dest_path", "")):
+        moved = event.event_type == "moved"
+        for raw, saved in ((event.src_path, False), (getattr(event, "dest_path", ""), moved)):
             if not raw:
                 continue
             path = Path(raw if isinstance(raw, str) else raw.decode())
-            for workbook in ([path] if is_workbook_name(path.name) else locked_workbook(path)):
+            named = is_workbook_name(path.name)
+            for workbook in ([path] if named else locked_workbook(path)):
                 workbook = workbook.parent.resolve() / workbook.name
                 if self.wanted(workbook):
-                    self.notify(workbook)
+                    self.notify(workbook, saved and named)
 
 
 def start_observer(folders: Iterable[Path], handler: WorkbookEvents, poll: float) -> BaseObserver:

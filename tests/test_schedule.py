@@ -49,3 +49,21 @@ def test_catch_up_when_the_newest_snapshot_is_over_a_day_old():
     assert snapshot_overdue(None, now)
     assert snapshot_overdue(now - dt.timedelta(days=1, minutes=1), now)
     assert not snapshot_overdue(now - dt.timedelta(hours=23), now)
+
+
+def test_a_finished_save_is_due_at_once_and_a_later_event_still_waits_for_quiet():
+    s = Schedule(debounce=0.5, retry_max=60)
+    s.add(BOOK, now=10.0)
+    s.succeeded(BOOK)
+    s.touched(BOOK, now=20.0, saved=True)      # a file moved onto the workbook: the save is over
+    assert [b.path for b in s.due(20.0)] == [BOOK] and s.books[BOOK].saved
+    s.touched(BOOK, now=20.1)                  # then written in place: wait for it to end
+    assert s.due(20.1) == [] and s.next_due() == 20.6 and not s.books[BOOK].saved
+
+
+def test_a_finished_save_does_not_cut_a_failing_workbooks_wait_short():
+    s = Schedule(debounce=0.5, retry_max=60)
+    s.add(BOOK, now=0.0)
+    wait = s.failed(BOOK, now=0.0)
+    s.touched(BOOK, now=0.1, saved=True)
+    assert s.books[BOOK].due == wait
