@@ -55,12 +55,17 @@ class Message(str):
         return f"Message({str.__repr__(self)})"
 
     def dump(self) -> dict:
-        """A JSON-able form that `load` makes a Message of again (the seen state keeps them)."""
-        out: dict[str, Any] = {"id": self.msgid, "text": str(self)}
-        if self.params:
-            out["params"] = {k: _dumped(v) for k, v in self.params.items()}
-        if self.plural is not None:
-            out["plural"], out["n"] = self.plural, self.n
+        """A JSON-able form that `load` makes a Message of again (the seen state keeps them).
+        Made once per message: the service saves the same findings after every edit. (The
+        same dict each time: callers only serialise it.)"""
+        out = self.__dict__.get("_dump_made")
+        if out is None:
+            out = {"id": self.msgid, "text": str(self)}
+            if self.params:
+                out["params"] = {k: _dumped(v) for k, v in self.params.items()}
+            if self.plural is not None:
+                out["plural"], out["n"] = self.plural, self.n
+            self._dump_made = out
         return out
 
 

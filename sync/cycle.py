@@ -24,7 +24,7 @@ from collections import Counter
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from audit.log import AuditLog, ChangeRecord, encode_value
 from i18n import _, catalog_stamp, dump, load
@@ -117,8 +117,9 @@ class Cycle:
     auto_merge: str = "none"
     between: Step = _no_step
     # What this cycle has seen but not saved yet: saved once, at the end (`remember`, even if
-    # the cycle stops early), so person edits once logged are never logged twice.
-    unsaved: Seen | None = None
+    # the cycle stops early), so person edits once logged are never logged twice. Made when
+    # first wanted (`_unsaved`): a cycle that goes on to write replaces it unmade.
+    unsaved: Seen | Callable[[], Seen] | None = None
     merges: list[str] = field(default_factory=list)
     tries: int = 0
     read: bool = False
@@ -137,7 +138,12 @@ class Cycle:
     def remember(self) -> None:
         """Save what this cycle saw, once (also when it stops early: see run_cycle)."""
         if self.unsaved is not None:
-            self.seen.save(self.target.key, self.unsaved)
+            self.seen.save(self.target.key, self._unsaved())
+
+    def _unsaved(self) -> Seen | None:
+        if callable(self.unsaved):
+            self.unsaved = self.unsaved()
+        return self.unsaved
 
     def result(self, plan: Plan, batch: str | None = None, person_batch: str | None = None,
                written: int = 0, **more: Any) -> ApplyResult:
@@ -152,7 +158,7 @@ class Cycle:
         self.judged = None
         effective = self.settings_now()
         judged_with = _judged_with(effective, self.auto_merge, self.target.reading)
-        last = self.unsaved or self.seen.load(key)
+        last = self._unsaved() or self.seen.load(key)
         quiet = self._quiet(last, judged_with)
         if quiet and not self.unsaved and last.digest == self.target.peek() \
                 and not audit.pending(key):
@@ -235,8 +241,10 @@ class Cycle:
             # that writes may leave work for the next (pairs of new IDs), and so does review
             # work pending (decisions to act on, or a listing to bring up to date).
             settled = "" if plan.changes or review_work else table.digest
-            self.unsaved = _seen(reading.as_read, plan, reading.judged_by, settled,
-                                 self.settings, plan.changes, self.audit.head())
+            # (The log's head now, not when it is made: the rows take in the log up to here.)
+            self.unsaved = functools.partial(_seen, reading.as_read, plan, reading.judged_by,
+                                             settled, self.settings, plan.changes,
+                                             self.audit.head())
 
     def carry_out(self, reading: Reading, merges: Batch, chosen) -> ApplyResult | _Again:
         """Review decisions first, as a batch of their own (undone as one); then read again,
