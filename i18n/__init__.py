@@ -110,8 +110,10 @@ def load(value: Any) -> Any:
     if isinstance(value, dict):
         if "id" in value and "text" in value:
             params = {k: load(v) for k, v in value.get("params", {}).items()}
-            return _restore(value["text"], value["id"], params, value.get("plural"),
-                            value.get("n"))
+            message = _restore(value["text"], value["id"], params, value.get("plural"),
+                               value.get("n"))
+            message._dump_made = value     # dumped again (a finding restated): as it was
+            return message
         import datetime as dt
         if "date" in value:
             return dt.date.fromisoformat(value["date"])
