@@ -19,7 +19,6 @@ differs is still found when its birthday or phone agrees.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-import dataclasses
 import functools
 from dataclasses import dataclass
 from itertools import chain
@@ -44,6 +43,7 @@ EXACT, EQUIVALENT, CLOSE, FAIR, DIFFERENT, NO_NAME = range(6)
 NAME_WEIGHT = np.array([0.0, weight("name_equivalent"), weight("name_close"), weight("name_fair"),
                         weight("name_different"), 0.0])
 COMPATIBLE = (EXACT, EQUIVALENT, CLOSE, NO_NAME)     # names that may be one person's
+HOPE_SLACK = 1e-6   # weights are tens of bits: rounding moves a sum by 1e-13 at most
 
 
 class IdentityRecord(NamedTuple):
@@ -130,7 +130,7 @@ def _find(identities: IdentityColumns, ignored: frozenset, labels: dict[str, str
              if frozenset((index[p.a], index[p.b])) not in ignored]
     group = _groups([p for p in found if p.kind == "certain"],
                     [bool(f.words) for f in scoring.forms])
-    certain = [dataclasses.replace(p, a=index[p.a], b=index[p.b])
+    certain = [DuplicatePair(index[p.a], index[p.b], p.kind, p.score, p.reason, p.fields)
                for p in _star(scoring, found, group)]
     # Pairs of rows not in one group (a nameless row between two people) are for a person.
     possible = [DuplicatePair(index[p.a], index[p.b], "possible", p.score, p.reason, p.fields)
@@ -149,8 +149,110 @@ def _star(scoring: "_Scoring", found: list[DuplicatePair], group: dict[int, int]
         for p in scoring.judge(np.array([x for x, _ in missing]),
                                np.array([y for _, y in missing]), every=True):
             judged[(p.a, p.b)] = p
-    return [dataclasses.replace(judged[pair], kind="certain")
-            for pair in sorted(star, key=lambda xy: (xy[1], xy[0]))]
+    return [_certain(judged[pair]) for pair in sorted(star, key=lambda xy: (xy[1], xy[0]))]
+
+
+def _certain(p: DuplicatePair) -> DuplicatePair:
+    return DuplicatePair(p.a, p.b, "certain", p.score, p.reason, p.fields)
+
+
+# -- what the last calls worked out, by its inputs ---------------------------------------------
+# The service plans the list again after every edit, and an edit changes one row: the fields
+# and names it left as they were are coded as they were. (A list compared whole, in C: a
+# millisecond at 100k rows.) The arrays kept are never written to.
+FIELDS_KEPT = 16      # a template's identity fields, a few times over
+NAMES_KEPT = 2
+_fields_kept: list[tuple[str, list[str], Coded, np.ndarray]] = []
+_names_kept: list["_Names"] = []
+
+
+def _field(kind: str, values: Sequence[str]) -> tuple[Coded, np.ndarray]:
+    """A field's codes and the weight of an exact agreement on each row's value."""
+    values = list(values)
+    for earlier_kind, earlier, field, exact in _fields_kept:
+        if earlier_kind == kind and earlier == values:
+            return field, exact
+    field = coded(kind, values)
+    exact = evidence.exact_weights(kind, field.codes)
+    _read_only(*field[:2], *field[3:], exact)
+    _fields_kept.insert(0, (kind, values, field, exact))
+    del _fields_kept[FIELDS_KEPT:]
+    return field, exact
+
+
+def _names_of(names: list[str]) -> "_Names":
+    for earlier in _names_kept:
+        if earlier.names == names:
+            return earlier
+    named = _Names(names)
+    _read_only(*vars(named).values(), *named.words)
+    _names_kept.insert(0, named)
+    del _names_kept[NAMES_KEPT:]
+    return named
+
+
+def _read_only(*kept) -> None:
+    """Arrays kept for later calls: a slip that writes to one fails, not the next answer."""
+    for x in kept:
+        if isinstance(x, np.ndarray):
+            x.flags.writeable = False
+
+
+def forget() -> None:
+    """Forget what earlier calls worked out (tests: a fresh call to compare with)."""
+    _answered.clear()
+    _fields_kept.clear()
+    _names_kept.clear()
+    _words_known.clear()
+
+
+class _Names:
+    """A list's names in the forms they are compared in, as arrays (for many pairs at once),
+    and the words they are blocked by."""
+
+    def __init__(self, names: list[str]):
+        self.names = list(names)
+        forms = self.forms = name_forms(self.names)
+        # A name's exact form: its words sorted; a hanzi name's own characters (张伟 and 张卫
+        # are both "zhang wei" in pinyin, and two people).
+        self.codes = evidence.codes_of([f.native if f.hanzi else f.sorted for f in forms])
+        self.exact = evidence.exact_weights("name", self.codes)
+        self.hanzi = np.fromiter((f.hanzi for f in forms), dtype=bool, count=len(forms))
+        self.latin = np.array([f.latin for f in forms], dtype=object)
+        self.ordered = np.array([f.sorted for f in forms], dtype=object)
+        self.native = np.array([f.native for f in forms], dtype=object)
+        self.in_order = self.latin == self.ordered
+        self.characters = np.array(["".join(sorted(f.native)) if f.hanzi else ""
+                                    for f in forms], dtype=object)
+        self.words = _name_words(self.names, forms)
+
+
+# The words each name is blocked by, for the names seen lately (pure: of the name alone).
+REMEMBERED_WORDS = 400_000
+_words_known: dict[str, tuple[str, ...]] = {}
+
+
+def _name_words(names: list[str], forms: list[NameForm]) -> tuple[np.ndarray, np.ndarray]:
+    """(word, row) for each row's name as a whole and each of its words of two letters or
+    more, each once. A name's words are worked out once per distinct name, numbered all at
+    once (in C), and spread to its rows with numpy."""
+    if len(_words_known) > REMEMBERED_WORDS:
+        _words_known.clear()
+    distinct = dict(zip(names, forms))
+    for name, form in distinct.items():
+        if name not in _words_known:
+            _words_known[name] = tuple({form.sorted, *(w for w in form.words if len(w) > 1)}) \
+                if form.sorted else ()
+    per_name = list(map(_words_known.__getitem__, distinct))
+    numbers = evidence.codes_of(list(chain.from_iterable(per_name)))
+    counts = np.fromiter(map(len, per_name), dtype=np.int64, count=len(per_name))
+    starts = np.cumsum(counts) - counts
+    place = evidence.places(names, list(distinct))
+    row_counts = counts[place]
+    rows = np.repeat(np.arange(len(names)), row_counts)
+    # Each entry: its name's first word's place, plus how far into the name it is.
+    within = np.arange(len(rows)) - np.repeat(np.cumsum(row_counts) - row_counts, row_counts)
+    return numbers[np.repeat(starts[place], row_counts) + within], rows
 
 
 class _Scoring:
@@ -159,7 +261,6 @@ class _Scoring:
     def __init__(self, identities: IdentityColumns, labels: dict[str, str]):
         self.rows = len(identities.index)
         self.names = list(identities.names)
-        self.forms = name_forms(self.names)
         self.labels = labels
         fields = list(dict.fromkeys([*identities.certain, *identities.supporting]))
         self.kinds = evidence.kinds_of(identities.kinds, fields)
@@ -170,27 +271,19 @@ class _Scoring:
         self.values: dict[str, Sequence[str]] = {}
         for f in fields:
             values = self.values[f] = identities.supporting.get(f) or identities.certain[f]
-            self.fields[f] = coded(self.kinds[f], values)
-            self.exact[f] = evidence.exact_weights(self.kinds[f], self.fields[f].codes)
+            self.fields[f], self.exact[f] = _field(self.kinds[f], values)
         # Values that passed their rule, for a certain pair: the same codes where the field
         # has no other column.
         self.certain = {f: (self.fields[f].codes if f not in identities.supporting
                             or list(values) == list(identities.supporting[f])
-                            else coded(self.kinds[f], values).codes)
+                            else _field(self.kinds[f], values)[0].codes)
                         for f, values in identities.certain.items()}
-        # A name's exact form: its words sorted; a hanzi name's own characters (张伟 and 张卫 are
-        # both "zhang wei" in pinyin, and two people).
-        self.name_codes = evidence.codes_of([f.native if f.hanzi else f.sorted for f in self.forms])
-        self.name_exact = evidence.exact_weights("name", self.name_codes)
-        # Each name's forms as arrays, for comparing many pairs at once.
-        forms = self.forms
-        self.hanzi = np.fromiter((f.hanzi for f in forms), dtype=bool, count=len(forms))
-        self.latin = np.array([f.latin for f in forms], dtype=object)
-        self.ordered = np.array([f.sorted for f in forms], dtype=object)
-        self.native = np.array([f.native for f in forms], dtype=object)
-        self.in_order = self.latin == self.ordered
-        self.characters = np.array(["".join(sorted(f.native)) if f.hanzi else ""
-                                    for f in forms], dtype=object)
+        named = _names_of(self.names)
+        self.forms, self.name_codes, self.name_exact = named.forms, named.codes, named.exact
+        self.hanzi, self.latin, self.ordered = named.hanzi, named.latin, named.ordered
+        self.native, self.in_order, self.characters = \
+            named.native, named.in_order, named.characters
+        self.words = named.words
         self.prior = evidence.prior(self.rows)
 
     # -- candidates ------------------------------------------------------------------------
@@ -209,7 +302,7 @@ class _Scoring:
                 blocks.append(codes[rows] + offset)
                 members.append(rows)
                 offset += int(codes.max(initial=-1)) + 1
-        words, rows = self._name_words()
+        words, rows = self.words
         keep = _shared(words, rows)
         blocks.append(words[keep] + offset)
         members.append(rows[keep])
@@ -224,21 +317,6 @@ class _Scoring:
             if self.values else [""] * self.rows
         return [f"{f.latin}\0{r}" for f, r in zip(self.forms, rest)]
 
-    def _name_words(self) -> tuple[np.ndarray, np.ndarray]:
-        """(word, row) for each row's name as a whole and each of its words of two letters or
-        more (a name's words are worked out once per distinct name)."""
-        numbering: dict[str, int] = {}
-        of_name: dict[str, list[int]] = {}      # by the name as typed: a str hashes once
-        for name, form in zip(self.names, self.forms):
-            if name not in of_name:
-                of_name[name] = [numbering.setdefault(w, len(numbering)) for w in
-                                 {form.sorted, *(w for w in form.words if len(w) > 1)}] \
-                    if form.sorted else []
-        per_row = list(map(of_name.__getitem__, self.names))
-        counts = np.fromiter(map(len, per_row), dtype=np.int64, count=len(per_row))
-        words = np.fromiter(chain.from_iterable(per_row), dtype=np.int64, count=int(counts.sum()))
-        return words, np.repeat(np.arange(len(per_row)), counts)
-
     # -- judging ---------------------------------------------------------------------------
 
     def judge(self, a: np.ndarray, b: np.ndarray, every: bool = False
@@ -246,27 +324,20 @@ class _Scoring:
         """The pairs (a[k], b[k]) that are duplicates, judged; `every`: all of them, judged
         or not (a group's rows paired with its first). What costs most (names' and texts'
         similarity, nicknames) is worked out only for the pairs it can decide."""
-        personal = np.full(len(a), self.prior)
-        shared: dict[str, np.ndarray] = {}  # fields a household shares: phone, email, address
-        veto = np.zeros(len(a), dtype=bool)
-        levels = {}
-        for f, field in self.fields.items():
-            w, levels[f], v = evidence.field_weights(self.kinds[f], field, self.exact[f], a, b)
-            if self.kinds[f] in evidence.SHARED:
-                shared[f] = w
-            else:
-                personal += w
-            veto |= v
-        shares = np.zeros(len(a), dtype=bool)
-        for codes in self.certain.values():
-            shares |= (codes[a] >= 0) & (codes[a] == codes[b])
+        personal, shared, veto, levels, shares = self._fields_of(a, b)
         texts = [f for f in self.fields if self.kinds[f] == "text"]
+        text_gain = weight("text_close") - weight("text_different") if texts else 0.0
+        if not every:
+            keep = np.flatnonzero(shares | (self._most(a, b, personal, shared, levels, texts)
+                                            >= -HOPE_SLACK))
+            a, b, personal, veto, shares = (x[keep] for x in (a, b, personal, veto, shares))
+            shared = {f: w[keep] for f, w in shared.items()}
+            levels = {f: v[keep] for f, v in levels.items()}
         # The most the names and a text alike could add: where even that is not enough, and
         # no identity value is shared, the pair is not one person whatever its names.
         best_name = np.maximum(self.name_exact[a], weight("name_equivalent"))
-        text_gain = weight("text_close") - weight("text_different") if texts else 0.0
-        decide = every | shares | (personal + evidence.household(shared, len(a)) + best_name
-                                   + text_gain >= 0)
+        hopeful = personal + evidence.household(shared, len(a)) + best_name + text_gain
+        decide = every | shares | (hopeful >= 0)
         name_level, name_score = self._names(a, b, decide)
         name_w = NAME_WEIGHT[name_level]
         exact_name = name_level == EXACT
@@ -286,8 +357,8 @@ class _Scoring:
         self._given_names_apart(a, b, total, name_level, name_w, shares | (total >= 0))
         certain = shares & np.isin(name_level, COMPATIBLE) & ~veto
         possible = ~certain & ~veto & (total >= 0)
-        out = []
         chosen = np.arange(len(a)) if every else np.flatnonzero(certain | possible)
+        out = []
         for k in chosen.tolist():
             x, y = int(a[k]), int(b[k])
             agree = [f for f in self.fields if levels[f][k] >= 2]
@@ -297,6 +368,45 @@ class _Scoring:
                                      round(evidence.chance(float(total[k])), 2), reason,
                                      tuple(agree)))
         return out
+
+    def _most(self, a, b, personal, shared, levels, texts) -> np.ndarray:
+        """The most each pair's evidence can come to, whatever is found below: its own name's
+        weight where the names are the same, else an equivalent name's (the most a name that
+        differs can weigh), and each text that differs found alike (which adds at most
+        text_gain to the household's evidence). Most candidates come to less than nothing,
+        share no identity value, and cannot be duplicates: they are judged no further. (Each
+        pair is judged on its own, so the others' judgement is as it would be among all;
+        HOPE_SLACK: a sum's rounding in another order cannot tip a pair.)"""
+        ca, cb = self.name_codes[a], self.name_codes[b]
+        same_name = (ca >= 0) & (ca == cb)
+        most = personal + evidence.household(shared, len(a)) \
+            + np.where(same_name, self.name_exact[a], weight("name_equivalent"))
+        for f in texts:
+            most += (levels[f] == 1) * (weight("text_close") - weight("text_different"))
+        return most
+
+    def _fields_of(self, a: np.ndarray, b: np.ndarray):
+        """Each pair's evidence from its fields: (the prior and the personal fields' weights,
+        the shareable fields' weights, vetoed, each field's level, shares an identity
+        value)."""
+        personal = np.full(len(a), self.prior)
+        shared: dict[str, np.ndarray] = {}  # fields a household shares: phone, email, address
+        veto = np.zeros(len(a), dtype=bool)
+        levels = {}
+        for f, field in self.fields.items():
+            w, levels[f], v = evidence.field_weights(self.kinds[f], field, self.exact[f], a, b)
+            if self.kinds[f] in evidence.SHARED:
+                shared[f] = w
+            else:
+                personal += w
+            veto |= v
+        shares = np.zeros(len(a), dtype=bool)
+        for f, codes in self.certain.items():
+            if codes is self.fields[f].codes and self.kinds[f] != "text":
+                shares |= levels[f] == 3        # the same values, already compared
+            else:
+                shares |= (codes[a] >= 0) & (codes[a] == codes[b])
+        return personal, shared, veto, levels, shares
 
     def _names(self, a: np.ndarray, b: np.ndarray, decide: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray]:

@@ -144,8 +144,9 @@ def _coded(values: Sequence[str], keys_of, second=None, of_key: bool = False,
            texts: bool = False) -> Coded:
     """Each distinct value keyed once (values repeat: a company, a birthday; and the service
     plans the same values again after every edit), all new ones in one call (`keys_of` works
-    on many texts at once), then every row coded through a dict lookup in C. `texts`: keep
-    each row's key too (what dates and text are compared closely by)."""
+    on many texts at once), then every row coded through its distinct value's place (one dict
+    lookup a row, in C, shared by both forms). `texts`: keep each row's key too (what dates
+    and text are compared closely by)."""
     known = _keys_known.setdefault(keys_of, {"": ""})
     if len(known) > REMEMBERED_KEYS:
         known.clear()
@@ -154,7 +155,8 @@ def _coded(values: Sequence[str], keys_of, second=None, of_key: bool = False,
     new = [v for v in distinct if v not in known]
     known.update(zip(new, keys_of(new)))
     keys = list(map(known.__getitem__, distinct))
-    codes = _numbered(values, distinct, keys)
+    place = places(values, distinct)
+    codes = _numbers(keys)[place]
     seconds = None
     if second is not None:
         # The second form is of the value as typed (an address's words in their own order), or
@@ -166,22 +168,30 @@ def _coded(values: Sequence[str], keys_of, second=None, of_key: bool = False,
         fresh = [x for x, k in zip(of, keys) if k and x not in seen]
         seen.update(zip(fresh, map(second, fresh)))
         others = [seen[x] if k else "" for x, k in zip(of, keys)]
-        seconds = _numbered(values, distinct, others)
-    rows = list(map(dict(zip(distinct, keys)).__getitem__, values)) if texts else []
+        seconds = _numbers(others)[place]
+    rows = list(map(keys.__getitem__, place.tolist())) if texts else []
     return Coded(codes, seconds, rows)
 
 
 def codes_of(values: Sequence[str]) -> np.ndarray:
     """An integer per distinct value: equal values, equal numbers; -1 for ""."""
-    distinct = list(dict.fromkeys(values))
-    return _numbered(values, distinct, distinct)
+    return _numbers(values)
 
 
-def _numbered(values: Sequence[str], distinct: list[str], keys: list[str]) -> np.ndarray:
-    """Each row's key as a number: equal keys, equal numbers; -1 for no key."""
-    numbers: dict[str, int] = {"": -1}
-    code_of = dict(zip(distinct, [numbers.setdefault(k, len(numbers) - 1) for k in keys]))
-    return np.fromiter(map(code_of.__getitem__, values), dtype=np.int64, count=len(values))
+def places(values: Sequence[str], distinct: list[str]) -> np.ndarray:
+    """Each row's place in `distinct` (its values, each once)."""
+    place = dict(zip(distinct, range(len(distinct))))
+    return np.fromiter(map(place.__getitem__, values), dtype=np.intp, count=len(values))
+
+
+def _numbers(keys: Sequence[str]) -> np.ndarray:
+    """Each key as a number, in the order keys first appear: equal keys, equal numbers; -1
+    for no key ("")."""
+    order = dict.fromkeys(keys)
+    order.pop("", None)
+    number = dict(zip(order, range(len(order))))
+    number[""] = -1
+    return np.fromiter(map(number.__getitem__, keys), dtype=np.int64, count=len(keys))
 
 
 def _folded(texts: list[str]) -> list[str]:
