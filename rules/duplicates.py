@@ -130,16 +130,14 @@ def _find(identities: IdentityColumns, ignored: frozenset, labels: dict[str, str
              if frozenset((index[p.a], index[p.b])) not in ignored]
     group = _groups([p for p in found if p.kind == "certain"],
                     [bool(f.words) for f in scoring.forms])
-    certain = [DuplicatePair(index[p.a], index[p.b], p.kind, p.score, p.reason, p.fields)
-               for p in _star(scoring, found, group)]
+    certain = [scoring.reported(p, index, "certain") for p in _star(scoring, found, group)]
     # Pairs of rows not in one group (a nameless row between two people) are for a person.
-    possible = [DuplicatePair(index[p.a], index[p.b], "possible", p.score, p.reason, p.fields)
+    possible = [scoring.reported(p, index, "possible")
                 for p in found if not (p.a in group and group.get(p.b) == group[p.a])]
     return certain + sorted(possible, key=lambda p: (p.a, p.b))
 
 
-def _star(scoring: "_Scoring", found: list[DuplicatePair], group: dict[int, int]
-          ) -> list[DuplicatePair]:
+def _star(scoring: "_Scoring", found: list[_Judged], group: dict[int, int]) -> list[_Judged]:
     """Each row of a group paired with its group's first row, certain by the group, with the
     score and reason of that pair judged as it is (it may not share a value itself)."""
     star = {(min(first, row), max(first, row)) for row, first in group.items() if row != first}
@@ -149,11 +147,21 @@ def _star(scoring: "_Scoring", found: list[DuplicatePair], group: dict[int, int]
         for p in scoring.judge(np.array([x for x, _ in missing]),
                                np.array([y for _, y in missing]), every=True):
             judged[(p.a, p.b)] = p
-    return [_certain(judged[pair]) for pair in sorted(star, key=lambda xy: (xy[1], xy[0]))]
+    return [judged[pair] for pair in sorted(star, key=lambda xy: (xy[1], xy[0]))]
 
 
-def _certain(p: DuplicatePair) -> DuplicatePair:
-    return DuplicatePair(p.a, p.b, "certain", p.score, p.reason, p.fields)
+class _Judged(NamedTuple):
+    """A pair as judged, its reason not yet in words (a group's pairs beside its star are
+    judged and never reported)."""
+
+    a: int
+    b: int
+    kind: str
+    score: float
+    fields: tuple[str, ...]          # the fields that agree
+    names: tuple[int, float, str | None]                # name level, similarity, how
+    agreed: tuple[tuple[str, int, float | None], ...]   # each field that agrees: its level,
+                                                        # its words' similarity
 
 
 # -- what the last calls worked out, by its inputs ---------------------------------------------
@@ -320,7 +328,7 @@ class _Scoring:
     # -- judging ---------------------------------------------------------------------------
 
     def judge(self, a: np.ndarray, b: np.ndarray, every: bool = False
-              ) -> list[DuplicatePair]:
+              ) -> list[_Judged]:
         """The pairs (a[k], b[k]) that are duplicates, judged; `every`: all of them, judged
         or not (a group's rows paired with its first). What costs most (names' and texts'
         similarity, nicknames) is worked out only for the pairs it can decide."""
@@ -360,13 +368,12 @@ class _Scoring:
         chosen = np.arange(len(a)) if every else np.flatnonzero(certain | possible)
         out = []
         for k in chosen.tolist():
-            x, y = int(a[k]), int(b[k])
-            agree = [f for f in self.fields if levels[f][k] >= 2]
-            reason = self._reason(x, y, int(name_level[k]), float(name_score[k]),
-                                  why_names.get(k), agree, levels, k, similar)
-            out.append(DuplicatePair(x, y, "certain" if certain[k] else "possible",
-                                     round(evidence.chance(float(total[k])), 2), reason,
-                                     tuple(agree)))
+            agree = tuple(f for f in self.fields if levels[f][k] >= 2)
+            out.append(_Judged(int(a[k]), int(b[k]), "certain" if certain[k] else "possible",
+                               round(evidence.chance(float(total[k])), 2), agree,
+                               (int(name_level[k]), float(name_score[k]), why_names.get(k)),
+                               tuple((f, int(levels[f][k]), similar.get(f, {}).get(k))
+                                     for f in agree)))
         return out
 
     def _most(self, a, b, personal, shared, levels, texts) -> np.ndarray:
@@ -479,10 +486,15 @@ class _Scoring:
         remember.update(zip(todo.tolist(), alike.tolist()))
         return alike >= evidence.TEXT_CLOSE
 
-    def _reason(self, x: int, y: int, name_level: int, name_score: float, how: str | None,
-                agree: list[str], levels, k: int, similar) -> str:
-        parts = [evidence.describe(self.kinds[f], self.labels.get(f, f), int(levels[f][k]),
-                                   similar.get(f, {}).get(k)) for f in agree]
+    def reported(self, p: _Judged, index: Sequence[int], kind: str) -> DuplicatePair:
+        """A judged pair as the caller knows it: its rows by the caller's indexes, its reason
+        in words."""
+        return DuplicatePair(index[p.a], index[p.b], kind, p.score, self._reason(p), p.fields)
+
+    def _reason(self, p: _Judged) -> str:
+        x, y, (name_level, name_score, how) = p.a, p.b, p.names
+        parts = [evidence.describe(self.kinds[f], self.labels.get(f, f), level, similarity)
+                 for f, level, similarity in p.agreed]
         said = _names_said(self.forms[x], self.forms[y], name_level, name_score, how)
         if said is not None:
             parts.append(said if said == "same name"
@@ -540,7 +552,7 @@ def _joined(pieces: tuple[tuple[str, str | None], ...]) -> str:
     return text
 
 
-def _groups(certain: list[DuplicatePair], named: Sequence[bool]) -> dict[int, int]:
+def _groups(certain: list[_Judged], named: Sequence[bool]) -> dict[int, int]:
     """The groups of rows certainly one person, as each row's group (its smallest row): pairs
     chain (a shares the email of b, b the phone of c). A row without a name joins a group only
     where every row it certainly pairs with is in that one group: it cannot tell a household's
@@ -603,7 +615,9 @@ def _sorted_neighbourhood(block: np.ndarray, rows: np.ndarray, rank: np.ndarray,
     block no bigger than the window: all against all), each pair once, first < second."""
     if len(rows) == 0:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-    order = np.lexsort((rank[rows], block))
+    # By block, then name order, as one number (a row is in a block once and has its own
+    # place in name order: the numbers differ, and one argsort is twice as fast as lexsort).
+    order = np.argsort(block * size + rank[rows], kind="stable")
     b, r = block[order], rows[order]
     found = []
     for step in range(1, WINDOW):

@@ -106,7 +106,7 @@ class Coded(NamedTuple):
     codes: np.ndarray          # equal codes: equal values
     second: np.ndarray | None  # a second form (an email's mailbox); None where there is none
     texts: list[str]           # the form compared closely (dates: digits; text: its words)
-    digits: np.ndarray | None = None   # a date's eight digits, a row of uint8 per row
+    digits: np.ndarray | None = None   # a date's eight digits, packed: a uint64 per row
     real: np.ndarray | None = None     # whether each row's value is a date
 
 
@@ -257,34 +257,50 @@ def _text_keys(texts: list[str]) -> list[str]:
     Ltd' = 'ACME Limited' = 'acme'; '5 High St' = 'High Street 5'."""
     out = []
     for folded in fold_all(texts):
-        words = []
-        for word in _TEXT_WORDS.findall(folded):
-            if not word.isascii():
-                word = _CJK_SUFFIX.sub("", word)
-            if word and word not in _LEGAL:
-                words.append(_SHORT.get(word, word))
+        if folded.isascii():
+            # Most texts: their words are the runs of letters and digits, none of them hanzi.
+            words = [_SHORT.get(w, w) for w in folded.translate(_ASCII_WORD_BREAKS).split()
+                     if w not in _LEGAL]
+        else:
+            words = []
+            for word in _TEXT_WORDS.findall(folded):
+                if not word.isascii():
+                    word = _CJK_SUFFIX.sub("", word)
+                if word and word not in _LEGAL:
+                    words.append(_SHORT.get(word, word))
         words.sort()
         out.append(" ".join(words))
     return out
 
 
+_ASCII_WORD_BREAKS = {c: " " for c in range(128) if not chr(c).isalnum()}
+
+
 # -- the levels of a pair -------------------------------------------------------------------
 
 def _date_digits(keys: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's date as its eight digits (yyyymmdd, a row of uint8), and whether it is one."""
+    """Each row's date as its eight digits (yyyymmdd, a byte each) packed into one uint64, the
+    first digit in the lowest byte (a pair compares one number, not a row of eight), and
+    whether it is one."""
     real = np.fromiter((len(k) == 8 and k.isdigit() for k in keys), dtype=bool, count=len(keys))
     text = "".join(k if ok else "00000000" for k, ok in zip(keys, real.tolist()))
     digits = np.frombuffer(text.encode(), dtype=np.uint8).reshape(len(keys), 8) \
         if keys else np.zeros((0, 8), dtype=np.uint8)
-    return digits, real
+    return digits.view("<u8").astype(np.uint64).reshape(len(keys)), real
 
 
 def _one_slip(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Pairs of dates (rows of digits) one typo apart: day and month swapped, or one digit
+    """Pairs of dates (packed digits) one typo apart: day and month swapped, or one digit
     off."""
-    swapped = ((x[:, :4] == y[:, :4]).all(axis=1) & (x[:, 4:6] == y[:, 6:8]).all(axis=1)
-               & (x[:, 6:8] == y[:, 4:6]).all(axis=1))
-    return swapped | ((x != y).sum(axis=1) == 1)
+    swapped = ((x & _YEAR) == (y & _YEAR)) & ((x >> _MONTH) & _TWO == (y >> _DAY) & _TWO) \
+        & ((x >> _DAY) & _TWO == (y >> _MONTH) & _TWO)
+    apart = (x ^ y).view(np.uint8).reshape(len(x), 8) != 0    # the digits that differ
+    return swapped | (apart.sum(axis=1) == 1)
+
+
+# Where a packed date's digits are: yyyy in the low four bytes, then mm, then dd.
+_YEAR, _TWO = np.uint64(0xFFFF_FFFF), np.uint64(0xFFFF)
+_MONTH, _DAY = np.uint64(32), np.uint64(48)
 
 
 def field_weights(kind: str, field: Coded, exact: np.ndarray, a: np.ndarray, b: np.ndarray

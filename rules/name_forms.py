@@ -174,9 +174,8 @@ def given_names_apart(x: NameForm, y: NameForm) -> bool:
     names 93% alike)."""
     if x.hanzi or y.hanzi or len(x.words) < 2 or len(y.words) < 2:
         return False
-    xs, ys = Counter(x.words), Counter(y.words)
-    rest_x, rest_y = list((xs - ys).elements()), list((ys - xs).elements())
-    if not xs & ys or not rest_x or not rest_y:
+    common, rest_x, rest_y = _beside(x.words, y.words)
+    if not common or not rest_x or not rest_y:
         return False
     from rapidfuzz.distance import JaroWinkler
     for a in rest_x:
@@ -185,6 +184,17 @@ def given_names_apart(x: NameForm, y: NameForm) -> bool:
                     (len(a) == 1 or len(b) == 1) or given_names_alike(a, b)):
                 return False
     return True
+
+
+def _beside(x: tuple[str, ...], y: tuple[str, ...]) -> tuple[bool, list[str], list[str]]:
+    """Whether two names have a word in common, and each one's words beside the ones both
+    have, counted ('Thomas Thomas' has one Thomas more than 'Thomas, Catherine': it is not part
+    of it), in the name's order."""
+    xs, ys = set(x), set(y)
+    if len(xs) == len(x) and len(ys) == len(y):     # no word twice (most names): sets will do
+        return not xs.isdisjoint(ys), [w for w in x if w not in ys], [w for w in y if w not in xs]
+    cx, cy = Counter(x), Counter(y)
+    return bool(cx & cy), list((cx - cy).elements()), list((cy - cx).elements())
 
 
 def equivalent(x: NameForm, y: NameForm) -> str | None:
@@ -200,12 +210,9 @@ def equivalent(x: NameForm, y: NameForm) -> str | None:
         return None
     if latin_variants(x) & latin_variants(y):
         return _("the same name in pinyin") if x.hanzi != y.hanzi else _("the same name")
-    # The words beside the ones both names have, counted ('Thomas Thomas' has one Thomas more
-    # than 'Thomas, Catherine': it is not part of it).
-    xs, ys = Counter(x.words), Counter(y.words)
-    if not xs & ys:
+    common, rest_x, rest_y = _beside(x.words, y.words)
+    if not common:
         return None
-    rest_x, rest_y = list((xs - ys).elements()), list((ys - xs).elements())
     if not rest_x or not rest_y:
         return _("one name is part of the other")
     if len(rest_x) == 1 and len(rest_y) == 1:
