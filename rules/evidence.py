@@ -30,7 +30,7 @@ import numpy as np
 
 from i18n import _
 
-from .name_forms import fold
+from .name_forms import ASCII_WORDS, fold
 
 # (m, u) of each level that is not an exact agreement; an exact agreement's u is its value's
 # frequency in the sheet.
@@ -126,12 +126,12 @@ def coded(kind: str, values: Sequence[str]) -> Coded:
 def _without_spaces(text: str) -> str:
     """An address's or company's letters and digits in their order: spaces anywhere."""
     if text.isascii():
-        return text.translate(_ASCII_LETTERS_AND_DIGITS).lower()
+        return text.encode().translate(ASCII_WORDS, _ASCII_NOT_LETTERS_OR_DIGITS).decode()
     return "".join(_TEXT_WORDS.findall(fold(text)))
 
 
-# str.translate table that drops every ASCII character but letters and digits
-_ASCII_LETTERS_AND_DIGITS = {c: None for c in range(128) if not chr(c).isalnum()}
+# The ASCII characters but letters and digits: bytes.translate drops them.
+_ASCII_NOT_LETTERS_OR_DIGITS = bytes(c for c in range(128) if not chr(c).isalnum())
 
 
 # The keys of the values seen lately, per way of keying, kept between calls (the service plans
@@ -259,8 +259,8 @@ def _text_keys(texts: list[str]) -> list[str]:
     for folded in fold_all(texts):
         if folded.isascii():
             # Most texts: their words are the runs of letters and digits, none of them hanzi.
-            words = [_SHORT.get(w, w) for w in folded.translate(_ASCII_WORD_BREAKS).split()
-                     if w not in _LEGAL]
+            spaced = folded.encode().translate(ASCII_WORDS).decode()
+            words = [_SHORT.get(w, w) for w in spaced.split() if w not in _LEGAL]
         else:
             words = []
             for word in _TEXT_WORDS.findall(folded):
@@ -271,9 +271,6 @@ def _text_keys(texts: list[str]) -> list[str]:
         words.sort()
         out.append(" ".join(words))
     return out
-
-
-_ASCII_WORD_BREAKS = {c: " " for c in range(128) if not chr(c).isalnum()}
 
 
 # -- the levels of a pair -------------------------------------------------------------------

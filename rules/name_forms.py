@@ -62,7 +62,7 @@ def name_forms(names: Sequence[str]) -> list[NameForm]:
 def _form(name: str) -> NameForm:
     if name.isascii():
         # Most names: letters and digits are words, all else (and "_") a space; no hanzi.
-        words = name.translate(_ASCII_WORD_BREAKS).lower().split()
+        words = name.encode().translate(ASCII_WORDS).decode().split()
         if not words:
             return EMPTY
         latin = "".join(words)
@@ -77,7 +77,10 @@ def _form(name: str) -> NameForm:
     return NameForm(native, tuple(words), "".join(words), "".join(sorted(words)), hanzi)
 
 
-_ASCII_WORD_BREAKS = {c: " " for c in range(128) if not chr(c).isalnum()}
+# A byte table (bytes.translate is eight times as fast as str.translate with a dict) that
+# keeps an ASCII text's letters, lowered, and digits, and makes all else a space.
+ASCII_WORDS = bytes(ord(chr(c).lower()) if c < 128 and chr(c).isalnum() else ord(" ")
+                    for c in range(256))
 
 
 def _pinyin_words(words: list[str]) -> list[str]:
