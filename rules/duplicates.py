@@ -229,52 +229,63 @@ def forget() -> None:
     _fields_kept.clear()
     _names_kept.clear()
     _words_known.clear()
+    _word_numbers.clear()
 
 
 class _Names:
     """A list's names in the forms they are compared in, as arrays (for many pairs at once),
-    and the words they are blocked by."""
+    and the words they are blocked by. Each is worked out per distinct name (a list's names
+    repeat), then spread to the rows."""
 
     def __init__(self, names: list[str]):
         self.names = list(names)
-        forms = self.forms = name_forms(self.names)
+        self.forms = name_forms(self.names)
+        distinct = dict(zip(self.names, self.forms))
+        place = evidence.places(self.names, list(distinct))
+        forms = list(distinct.values())
         # A name's exact form: its words sorted; a hanzi name's own characters (张伟 and 张卫
         # are both "zhang wei" in pinyin, and two people).
-        self.codes = evidence.codes_of([f.native if f.hanzi else f.sorted for f in forms])
+        self.codes = evidence.codes_of([f.native if f.hanzi else f.sorted for f in forms])[place]
         self.exact = evidence.exact_weights("name", self.codes)
-        self.hanzi = np.fromiter((f.hanzi for f in forms), dtype=bool, count=len(forms))
-        self.latin = np.array([f.latin for f in forms], dtype=object)
-        self.ordered = np.array([f.sorted for f in forms], dtype=object)
-        self.native = np.array([f.native for f in forms], dtype=object)
+        self.hanzi = np.array([f.hanzi for f in forms], dtype=bool)[place]
+        self.latin = np.array([f.latin for f in forms], dtype=object)[place]
+        self.ordered = np.array([f.sorted for f in forms], dtype=object)[place]
+        self.native = np.array([f.native for f in forms], dtype=object)[place]
         self.in_order = self.latin == self.ordered
         self.characters = np.array(["".join(sorted(f.native)) if f.hanzi else ""
-                                    for f in forms], dtype=object)
-        self.words = _name_words(self.names, forms)
+                                    for f in forms], dtype=object)[place]
+        self.words = _name_words(distinct, place)
 
 
-# The words each name is blocked by, for the names seen lately (pure: of the name alone).
+# The words each name is blocked by, as numbers, for the names seen lately (pure: of the name
+# alone), and the words' numbers (kept with them: one is cleared with the other).
 REMEMBERED_WORDS = 400_000
-_words_known: dict[str, tuple[str, ...]] = {}
+_words_known: dict[str, tuple[int, ...]] = {}
+_word_numbers: dict[str, int] = {}
 
 
-def _name_words(names: list[str], forms: list[NameForm]) -> tuple[np.ndarray, np.ndarray]:
+def _name_words(distinct: dict[str, NameForm], place: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
     """(word, row) for each row's name as a whole and each of its words of two letters or
-    more, each once. A name's words are worked out once per distinct name, numbered all at
-    once (in C), and spread to its rows with numpy."""
-    if len(_words_known) > REMEMBERED_WORDS:
+    more, each once. A name's words are worked out once per distinct name (`distinct`: each
+    name's form; `place`: each row's name's place among them) and spread to its rows with
+    numpy."""
+    if len(_words_known) > REMEMBERED_WORDS or len(_word_numbers) > REMEMBERED_WORDS:
         _words_known.clear()
-    distinct = dict(zip(names, forms))
+        _word_numbers.clear()
+    number = _word_numbers
     for name, form in distinct.items():
         if name not in _words_known:
-            _words_known[name] = tuple({form.sorted, *(w for w in form.words if len(w) > 1)}) \
+            _words_known[name] = tuple(
+                number.setdefault(w, len(number))
+                for w in {form.sorted, *(w for w in form.words if len(w) > 1)}) \
                 if form.sorted else ()
     per_name = list(map(_words_known.__getitem__, distinct))
-    numbers = evidence.codes_of(list(chain.from_iterable(per_name)))
     counts = np.fromiter(map(len, per_name), dtype=np.int64, count=len(per_name))
+    numbers = np.fromiter(chain.from_iterable(per_name), dtype=np.int64, count=int(counts.sum()))
     starts = np.cumsum(counts) - counts
-    place = evidence.places(names, list(distinct))
     row_counts = counts[place]
-    rows = np.repeat(np.arange(len(names)), row_counts)
+    rows = np.repeat(np.arange(len(place)), row_counts)
     # Each entry: its name's first word's place, plus how far into the name it is.
     within = np.arange(len(rows)) - np.repeat(np.cumsum(row_counts) - row_counts, row_counts)
     return numbers[np.repeat(starts[place], row_counts) + within], rows

@@ -152,9 +152,12 @@ def _coded(values: Sequence[str], keys_of, second=None, of_key: bool = False,
         known.clear()
         known[""] = ""
     distinct = list(dict.fromkeys(values))
-    new = [v for v in distinct if v not in known]
-    known.update(zip(new, keys_of(new)))
-    keys = list(map(known.__getitem__, distinct))
+    try:
+        keys = list(map(known.__getitem__, distinct))
+    except KeyError:    # values not seen lately: keyed all at once
+        new = [v for v in distinct if v not in known]
+        known.update(zip(new, keys_of(new)))
+        keys = list(map(known.__getitem__, distinct))
     place = places(values, distinct)
     codes = _numbers(keys)[place]
     seconds = None
@@ -185,13 +188,14 @@ def places(values: Sequence[str], distinct: list[str]) -> np.ndarray:
 
 
 def _numbers(keys: Sequence[str]) -> np.ndarray:
-    """Each key as a number, in the order keys first appear: equal keys, equal numbers; -1
-    for no key ("")."""
-    order = dict.fromkeys(keys)
-    order.pop("", None)
-    number = dict(zip(order, range(len(order))))
-    number[""] = -1
-    return np.fromiter(map(number.__getitem__, keys), dtype=np.int64, count=len(keys))
+    """Each key as a number: equal keys, equal numbers (the key's last place in `keys`: two
+    passes over the keys, not three); -1 for no key (""). Numbers are compared and counted,
+    never read as places."""
+    last = dict(zip(keys, range(len(keys))))
+    numbers = np.fromiter(map(last.__getitem__, keys), dtype=np.int64, count=len(keys))
+    if "" in last:
+        numbers[numbers == last[""]] = -1
+    return numbers
 
 
 def _folded(texts: list[str]) -> list[str]:
